@@ -1,0 +1,102 @@
+//! Configuration: defaults → `aftersales.toml` → `AFTERSALES_*` environment. Unknown
+//! keys are errors, so a typo never silently falls back to a default.
+//!
+//! | key | env | default | meaning |
+//! |---|---|---|---|
+//! | `listen` | `AFTERSALES_LISTEN` | `127.0.0.1:8080` | address the web server binds |
+//! | `data_dir` | `AFTERSALES_DATA_DIR` | `./data` | SQLite database and demo credentials |
+//! | `database_url` | `AFTERSALES_DATABASE_URL` | SQLite in `data_dir` | `postgres://…` selects PostgreSQL |
+//! | `database_url_file` | `AFTERSALES_DATABASE_URL_FILE` | — | read the URL from a file (secrets) |
+//! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
+//! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
+//! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
+//! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub database_url_file: Option<PathBuf>,
+    pub time_zone: String,
+    pub repeat_window_days: i64,
+    pub demo: bool,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_url_file: None,
+            time_zone: "Asia/Shanghai".into(),
+            repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
+            demo: true,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Environment variables of the test harness, not settings of the service.
+const NOT_SETTINGS: &[&str] = &["test_postgres_url"];
+
+impl Config {
+    /// Loads the layered configuration; `file` defaults to `aftersales.toml` in the working directory.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("aftersales.toml"));
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("AFTERSALES_").filter(|k| !NOT_SETTINGS.contains(&k.as_str().to_lowercase().as_str())))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration ({}): {e}", file.display()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        jiff::tz::TimeZone::get(&self.time_zone)
+            .with_context(|| format!("time_zone {:?} is not a known time zone", self.time_zone))?;
+        if !(1..=3650).contains(&self.repeat_window_days) {
+            bail!("repeat_window_days must be between 1 and 3650, not {}", self.repeat_window_days);
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().with_context(|| format!("listen {:?} is not an address like 127.0.0.1:8080", self.listen))
+    }
+
+    /// The database to use: the configured URL, or SQLite in the data directory.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        if let Some(f) = &self.database_url_file {
+            let url =
+                std::fs::read_to_string(f).with_context(|| format!("reading database_url_file {}", f.display()))?;
+            return Ok(url.trim().to_owned());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("aftersales.db").display()))
+    }
+
+    pub fn settings(&self) -> anyhow::Result<aftersales_app::Settings> {
+        Ok(aftersales_app::Settings {
+            time_zone: jiff::tz::TimeZone::get(&self.time_zone)?,
+            repeat_window_days: self.repeat_window_days,
+        })
+    }
+}

@@ -1,0 +1,313 @@
+//! `aftersales`: the after-sales service desk in one binary.
+
+mod bench;
+mod config;
+
+use std::path::PathBuf;
+
+use aftersales_app::App;
+use aftersales_app::demo::DemoSummary;
+use aftersales_domain::role::Role;
+use aftersales_domain::user::UserInput;
+use aftersales_storage::Store;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "aftersales", version, about = "After-sales technical service desk (售后服务台)")]
+struct Cli {
+    /// Configuration file (default: aftersales.toml in the working directory, if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default): migrates, seeds defaults, creates the demo in an empty database.
+    Serve,
+    /// Apply database migrations and seed the default catalog, then exit.
+    Migrate,
+    /// Reset the database to a freshly generated demo organization (deletes all data).
+    Demo {
+        /// Seed of the demo generator.
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Confirm deleting every record in the database.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Benchmarks against a fresh server.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user, e.g. `aftersales user add --username li.lei --name 李雷 --role first_line_engineer --group hardware`.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// One of: desk_agent, dispatcher, supervisor, first_line_engineer, second_line_engineer, tech_lead,
+        /// project_specialist, project_manager, general_manager, technical_director, data_specialist,
+        /// customer_contact, admin.
+        #[arg(long)]
+        role: String,
+        /// Password for signing in to the pages (at least 8 characters); read from AFTERSALES_NEW_PASSWORD if unset.
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Handling group code (hardware, software, training, service, …).
+        #[arg(long)]
+        group: Option<String>,
+        /// For customer contacts: their customer's id.
+        #[arg(long)]
+        customer_id: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown once).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Register tickets over HTTP with N concurrent clients and report throughput and latency.
+    Intake(bench::IntakeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Bench { command: BenchCommand::Intake(args) }) = cli.command {
+        init_logs("warn");
+        return bench::intake(args).await;
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    init_logs(&config.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            let app = open(&config).await?;
+            println!("database migrated ({})", describe(&app));
+            Ok(())
+        }
+        Command::Demo { seed, yes } => {
+            if !yes {
+                bail!("`aftersales demo` deletes every record in the database; run it again with --yes to confirm");
+            }
+            let app = open(&config).await?;
+            aftersales_app::demo::wipe(app.store()).await?;
+            app.ensure_defaults().await?;
+            let summary = app.create_demo(seed).await?;
+            save_credentials(&config, &summary)?;
+            print_summary(&summary);
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { username, name, role, password, email, phone, region, group, customer_id },
+        } => {
+            let app = open(&config).await?;
+            let role = Role::from_code(&role).with_context(|| format!("unknown role {role:?}"))?;
+            let group_id = match group {
+                Some(code) => {
+                    let groups = aftersales_storage::catalog::groups(app.store().read()).await?;
+                    Some(
+                        groups
+                            .iter()
+                            .find(|g| g.code == code)
+                            .map(|g| g.id)
+                            .with_context(|| format!("unknown group {code:?}"))?,
+                    )
+                }
+                None => None,
+            };
+            let password = password.or_else(|| std::env::var("AFTERSALES_NEW_PASSWORD").ok());
+            let input = UserInput {
+                username: Some(username),
+                display_name: Some(name),
+                role: Some(role),
+                email,
+                phone,
+                region,
+                group_id,
+                customer_id,
+                contact_id: None,
+                password,
+            };
+            let user = app
+                .create_user(None, &input)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(aftersales_domain::Lang::En)))?;
+            println!("user {} created (id {}, role {})", user.username, user.id, user.role);
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { username, name } } => {
+            let app = open(&config).await?;
+            let user = app.user_by_username(&username).await?.with_context(|| format!("no user {username:?}"))?;
+            let token = app
+                .create_token(None, user.id, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(aftersales_domain::Lang::En)))?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Bench { .. } => unreachable!("handled above"),
+    }
+}
+
+fn init_logs(filter: &str) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).try_init();
+}
+
+fn describe(app: &App) -> &'static str {
+    match app.store().backend() {
+        aftersales_storage::Backend::Sqlite => "SQLite",
+        aftersales_storage::Backend::Postgres => "PostgreSQL",
+    }
+}
+
+/// Connects, migrates and seeds the default catalog.
+async fn open(config: &Config) -> anyhow::Result<App> {
+    let url = config.database_url()?;
+    let store = Store::connect(&url).await.with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+    store.migrate().await.context("migrating the database")?;
+    let app = App::new(store, config.settings()?);
+    app.ensure_defaults().await.map_err(|e| anyhow::anyhow!("seeding defaults: {e}"))?;
+    Ok(app)
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn credentials_path(config: &Config) -> PathBuf {
+    config.data_dir.join("demo-credentials.json")
+}
+
+fn save_credentials(config: &Config, summary: &DemoSummary) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let logins: Vec<serde_json::Value> = summary
+        .logins
+        .iter()
+        .map(|l| serde_json::json!({"username": l.username, "name": l.display_name, "role": l.role.code(), "token": l.token}))
+        .collect();
+    let doc = serde_json::json!({"password": summary.password, "logins": logins});
+    std::fs::write(credentials_path(config), serde_json::to_vec_pretty(&doc)?)?;
+    Ok(())
+}
+
+fn print_summary(summary: &DemoSummary) {
+    println!(
+        "demo organization created: {} customers, {} devices, {} engineers, {} tickets",
+        summary.customers, summary.devices, summary.engineers, summary.tickets
+    );
+}
+
+fn print_credentials(config: &Config) {
+    let Ok(bytes) = std::fs::read(credentials_path(config)) else { return };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return };
+    let password = doc["password"].as_str().unwrap_or("");
+    println!("Demo logins (password {password}) and API tokens:");
+    for l in doc["logins"].as_array().into_iter().flatten() {
+        let role =
+            l["role"].as_str().and_then(Role::from_code).map(|r| r.label(aftersales_domain::Lang::Zh)).unwrap_or("");
+        println!(
+            "  {:<16} {:<10} {:<8} {}",
+            l["username"].as_str().unwrap_or(""),
+            role,
+            l["name"].as_str().unwrap_or(""),
+            l["token"].as_str().unwrap_or("")
+        );
+    }
+    println!("  e.g. curl -H 'Authorization: Bearer <token>' http://{}/api/v1/tickets", config.listen);
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let addr = config.listen_addr()?;
+    let app = open(config).await?;
+    let empty = aftersales_storage::users::users(app.store().read(), &[], None, None, 1, 0).await?.is_empty();
+    if empty && config.demo {
+        println!("empty database: creating the demo organization …");
+        let summary = app.create_demo(2024).await?;
+        save_credentials(config, &summary)?;
+        print_summary(&summary);
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    println!("aftersales is serving on http://{addr}/ ({})", describe(&app));
+    println!("  API: http://{addr}/api/v1/openapi.json   health: http://{addr}/healthz");
+    if empty && !config.demo {
+        println!("  no users yet: create one with `aftersales user add --username admin --name 管理员 --role admin`");
+    }
+    print_credentials(config);
+    axum_serve(listener, app).await
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+    let router = aftersales_web::router(app);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,102 @@
+//! Acknowledged writes survive `kill -9` of the server.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::server::{Server, free_port, run, temp_dir};
+
+async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_registrations_survive_kill_9() {
+    let dir = temp_dir("crash");
+    let out = run(&dir, &["user", "add", "--username", "admin", "--name", "管理员", "--role", "admin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&dir, &["token", "create", "--username", "admin"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("as_"), "{token}");
+
+    let port = free_port();
+    let server = Server::start(&dir, port, false).await;
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let customer = post(
+        &client,
+        format!("{base}/api/v1/customers"),
+        &token,
+        json!({"name": "苏州工业园区某制造公司", "short_name": "苏州制造", "region": "华东", "level": "B"}),
+    )
+    .await;
+    let cid = customer["id"].as_i64().unwrap();
+    let contact = post(
+        &client,
+        format!("{base}/api/v1/customers/{cid}/contacts"),
+        &token,
+        json!({"name": "钱工", "phone": "13700000000"}),
+    )
+    .await;
+
+    // Eight clients register as fast as they can; the server is killed while they do.
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut clients = Vec::new();
+    for c in 0..8 {
+        let (client, base, token, acked) = (client.clone(), base.clone(), token.clone(), acknowledged.clone());
+        let body = json!({
+            "customer_id": cid, "contact_id": contact["id"], "description": format!("客户端 {c} 报修：打印机报警 E02 卡纸"),
+            "occurred_at": "2024-03-15T08:00:00+08:00", "impact_scope": "一台打印机",
+        });
+        clients.push(tokio::spawn(async move {
+            loop {
+                match client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&body).send().await {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let t: Value = match r.json().await {
+                            Ok(t) => t,
+                            Err(_) => return,
+                        };
+                        acked.lock().await.insert(t["number"].as_str().unwrap().to_owned());
+                    }
+                    _ => return,
+                }
+            }
+        }));
+    }
+    while acknowledged.lock().await.len() < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.kill9();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().await.clone();
+
+    let server = Server::start(&dir, free_port(), false).await;
+    let r: Value = client
+        .get(format!("{}/api/v1/tickets?per_page=1", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total = r["total"].as_u64().unwrap() as usize;
+    assert!(total >= acknowledged.len(), "{total} stored < {} acknowledged", acknowledged.len());
+    for number in &acknowledged {
+        let r = client
+            .get(format!("{}/api/v1/tickets/by-number/{number}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "acknowledged ticket {number} lost after kill -9");
+    }
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

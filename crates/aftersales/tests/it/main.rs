@@ -1,0 +1,6 @@
+//! Tests of the `aftersales` binary as an operator runs it: real processes, real HTTP.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod crash;
+mod server;

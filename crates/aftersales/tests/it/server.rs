@@ -1,0 +1,84 @@
+//! Starting and stopping `aftersales serve` processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_aftersales")
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let dir = std::env::temp_dir().join(format!("aftersales_bin_{name}_{}_{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A command for the binary with its data in `dir` and no configuration from outside.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args).current_dir(dir).env("AFTERSALES_DATA_DIR", dir.join("data")).env("RUST_LOG", "warn");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AFTERSALES_") && k != "AFTERSALES_TEST_POSTGRES_URL" {
+            c.env_remove(k);
+        }
+    }
+    c.env("AFTERSALES_DATA_DIR", dir.join("data"));
+    c
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).output().unwrap()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `aftersales serve` and waits until `/healthz` answers.
+    pub async fn start(dir: &Path, port: u16, demo: bool) -> Server {
+        let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
+        let child = command(dir, &["serve"])
+            .env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AFTERSALES_DEMO", if demo { "true" } else { "false" })
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                std::fs::read_to_string(dir.join(format!("server-{port}.log"))).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Server { child, base }
+    }
+
+    pub fn kill9(mut self) {
+        // SIGKILL: no shutdown hook runs, exactly like a crash or an OOM kill.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}

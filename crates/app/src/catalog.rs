@@ -1,0 +1,190 @@
+//! Groups, categories and the grading scheme: data an administrator edits (DOMAIN §2–§3).
+
+use aftersales_domain::catalog::{Category, CategoryFamily, Group};
+use aftersales_domain::error::Reason;
+use aftersales_domain::grading::GradingScheme;
+use aftersales_domain::permission::Action;
+use aftersales_domain::ticket::Status;
+use aftersales_domain::{DomainError, Id};
+use aftersales_storage::tickets::TicketFilter;
+use aftersales_storage::{StorageError, catalog, tickets};
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, App, AppError, Result};
+
+/// Input for a new or edited category.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub family: Option<CategoryFamily>,
+    pub code: Option<String>,
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    pub group_id: Option<Id>,
+    pub active: Option<bool>,
+}
+
+/// Input for a new group.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupInput {
+    pub code: Option<String>,
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+}
+
+fn required(problems: &mut Vec<(&'static str, Reason)>, field: &'static str, v: Option<&str>, max: usize) -> String {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => {
+            problems.push((field, Reason::Missing));
+            String::new()
+        }
+        Some(s) if s.chars().count() > max => {
+            problems.push((field, Reason::TooLong { max }));
+            String::new()
+        }
+        Some(s) => s.to_owned(),
+    }
+}
+
+impl App {
+    pub async fn groups(&self, actor: &Actor) -> Result<Vec<Group>> {
+        actor.require(Action::ReadTicket)?;
+        Ok(catalog::groups(self.store.read()).await?)
+    }
+
+    pub async fn create_group(&self, actor: &Actor, input: &GroupInput) -> Result<Group> {
+        actor.require(Action::ManageCatalog)?;
+        let mut p = Vec::new();
+        let code = required(&mut p, "code", input.code.as_deref(), 32);
+        let name_zh = required(&mut p, "name_zh", input.name_zh.as_deref(), 50);
+        let name_en = required(&mut p, "name_en", input.name_en.as_deref(), 50);
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p).into());
+        }
+        let mut g = Group { id: 0, code, name_zh, name_en };
+        let tx = self.store.write().await?;
+        g.id = catalog::insert_group(&*tx, &g).await.map_err(|e| duplicate_as(e, "code"))?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    pub async fn categories(&self, actor: &Actor) -> Result<Vec<Category>> {
+        actor.require(Action::ReadTicket)?;
+        Ok(catalog::categories(self.store.read()).await?)
+    }
+
+    pub async fn create_category(&self, actor: &Actor, input: &CategoryInput) -> Result<Category> {
+        actor.require(Action::ManageCatalog)?;
+        let mut p = Vec::new();
+        if input.family.is_none() {
+            p.push(("family", Reason::Missing));
+        }
+        let code = required(&mut p, "code", input.code.as_deref(), 32);
+        let name_zh = required(&mut p, "name_zh", input.name_zh.as_deref(), 50);
+        let name_en = required(&mut p, "name_en", input.name_en.as_deref(), 50);
+        let tx = self.store.write().await?;
+        if let Some(g) = input.group_id
+            && !catalog::groups(&*tx).await?.iter().any(|x| x.id == g)
+        {
+            p.push(("group_id", Reason::Unknown));
+        }
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p).into());
+        }
+        let mut c = Category {
+            id: 0,
+            family: input.family.unwrap_or(CategoryFamily::Handling),
+            code,
+            name_zh,
+            name_en,
+            group_id: input.group_id,
+            active: input.active.unwrap_or(true),
+        };
+        c.id = catalog::insert_category(&*tx, &c).await.map_err(|e| duplicate_as(e, "code"))?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Edits a category's names, its handling group (the dispatch mapping) or whether it is offered.
+    pub async fn update_category(&self, actor: &Actor, id: Id, input: &CategoryInput) -> Result<Category> {
+        actor.require(Action::ManageCatalog)?;
+        let tx = self.store.write().await?;
+        let mut c = catalog::category_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("category", id))?;
+        let mut p = Vec::new();
+        if input.code.is_some() || input.family.is_some() {
+            p.push((
+                "code",
+                Reason::Mismatch {
+                    detail_en: "code and family cannot change",
+                    detail_zh: "分类编码与所属列表不可修改",
+                },
+            ));
+        }
+        if let Some(n) = &input.name_zh {
+            c.name_zh = required(&mut p, "name_zh", Some(n), 50);
+        }
+        if let Some(n) = &input.name_en {
+            c.name_en = required(&mut p, "name_en", Some(n), 50);
+        }
+        if let Some(g) = input.group_id {
+            if !catalog::groups(&*tx).await?.iter().any(|x| x.id == g) {
+                p.push(("group_id", Reason::Unknown));
+            }
+            c.group_id = Some(g);
+        }
+        if let Some(a) = input.active {
+            c.active = a;
+        }
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p).into());
+        }
+        catalog::update_category(&*tx, &c).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn grading_scheme(&self, actor: &Actor) -> Result<GradingScheme> {
+        actor.require(Action::ReadTicket)?;
+        Ok(catalog::grading_scheme(self.store.read()).await?)
+    }
+
+    /// Replaces the grading scheme (e.g. seed 002's three levels). A level still used by an
+    /// open ticket cannot be removed: regrade those tickets first.
+    pub async fn replace_grading_scheme(&self, actor: &Actor, scheme: &GradingScheme) -> Result<GradingScheme> {
+        actor.require(Action::ManageCatalog)?;
+        scheme.validate()?;
+        let tx = self.store.write().await?;
+        let current = catalog::grading_scheme(&*tx).await?;
+        let open: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
+        for removed in current.levels.iter().filter(|l| scheme.level(&l.code).is_none()) {
+            let f = TicketFilter {
+                statuses: open.clone(),
+                priority: Some(removed.code.clone()),
+                limit: 1,
+                ..TicketFilter::default()
+            };
+            let (_, n) = tickets::list(&*tx, &f).await?;
+            if n > 0 {
+                return Err(DomainError::conflict(
+                    "level_in_use",
+                    format!("Level {} is used by {n} open tickets; regrade them first", removed.code),
+                    format!("级别 {} 仍有 {n} 张未结工单在用，请先调整这些工单的级别", removed.code),
+                )
+                .into());
+            }
+        }
+        catalog::replace_grading_scheme(&*tx, scheme).await?;
+        tx.commit().await?;
+        Ok(scheme.clone())
+    }
+}
+
+fn duplicate_as(e: StorageError, field: &'static str) -> AppError {
+    match e {
+        StorageError::Duplicate(_) => DomainError::field(field, Reason::Duplicate).into(),
+        e => e.into(),
+    }
+}

@@ -1,0 +1,180 @@
+//! Customers, contacts and devices. Customer contacts see only their own organization.
+
+use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, CustomerLevel, Device, DeviceInput};
+use aftersales_domain::error::Reason;
+use aftersales_domain::permission::Action;
+use aftersales_domain::role::Role;
+use aftersales_domain::{DomainError, Id};
+use aftersales_storage::{Conn, StorageError, directory, users};
+
+use crate::users::Page;
+use crate::{Actor, App, AppError, Result};
+
+/// The one customer a customer contact may see; `None` for staff.
+pub(crate) fn own_customer(actor: &Actor) -> Option<Id> {
+    (actor.user.role == Role::CustomerContact).then_some(actor.user.customer_id.unwrap_or(-1))
+}
+
+fn visible(actor: &Actor, customer: Id) -> bool {
+    own_customer(actor).is_none_or(|own| own == customer)
+}
+
+async fn check_customer_refs<C: Conn>(
+    conn: &C,
+    c: &Customer,
+    problems: &mut Vec<(&'static str, Reason)>,
+) -> Result<()> {
+    if !directory::levels(conn).await?.iter().any(|l| l.code == c.level) {
+        problems.push(("level", Reason::Unknown));
+    }
+    if let Some(s) = c.specialist_id {
+        match users::user_by_id(conn, s).await? {
+            Some(u) if u.role == Role::ProjectSpecialist => {}
+            Some(_) => problems.push((
+                "specialist_id",
+                Reason::Mismatch { detail_en: "is not a project specialist", detail_zh: "不是项目专员" },
+            )),
+            None => problems.push(("specialist_id", Reason::Unknown)),
+        }
+    }
+    if let Some(w) = c.window_contact_id {
+        match directory::contact_by_id(conn, w).await? {
+            Some(k) if k.customer_id == c.id => {}
+            Some(_) => problems.push((
+                "window_contact_id",
+                Reason::Mismatch {
+                    detail_en: "is a contact of another customer", detail_zh: "不是该客户单位的联系人"
+                },
+            )),
+            None => problems.push(("window_contact_id", Reason::Unknown)),
+        }
+    }
+    Ok(())
+}
+
+fn invalid(problems: Vec<(&'static str, Reason)>) -> Result<()> {
+    if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
+}
+
+impl App {
+    pub async fn customer_levels(&self, actor: &Actor) -> Result<Vec<CustomerLevel>> {
+        actor.require(Action::ReadDirectory)?;
+        Ok(directory::levels(self.store.read()).await?)
+    }
+
+    pub async fn create_customer(&self, actor: &Actor, input: &CustomerInput) -> Result<Customer> {
+        actor.require(Action::ManageDirectory)?;
+        let mut c = input.check()?;
+        if c.window_contact_id.is_some() {
+            // The window is one of the customer's own contacts, which do not exist yet.
+            return Err(DomainError::field(
+                "window_contact_id",
+                Reason::Mismatch {
+                    detail_en: "can be set once the customer has contacts",
+                    detail_zh: "请先添加联系人，再指定客户窗口",
+                },
+            )
+            .into());
+        }
+        let tx = self.store.write().await?;
+        let mut problems = Vec::new();
+        check_customer_refs(&*tx, &c, &mut problems).await?;
+        invalid(problems)?;
+        c.id = directory::insert_customer(&*tx, &c, self.now()).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Replaces a customer's fields (including its window contact and specialist).
+    pub async fn update_customer(&self, actor: &Actor, id: Id, input: &CustomerInput) -> Result<Customer> {
+        actor.require(Action::ManageDirectory)?;
+        let mut c = input.check()?;
+        c.id = id;
+        let tx = self.store.write().await?;
+        directory::customer_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("customer", id))?;
+        let mut problems = Vec::new();
+        check_customer_refs(&*tx, &c, &mut problems).await?;
+        invalid(problems)?;
+        directory::update_customer(&*tx, &c).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    pub async fn get_customer(&self, actor: &Actor, id: Id) -> Result<Customer> {
+        actor.require(Action::ReadDirectory)?;
+        match directory::customer_by_id(self.store.read(), id).await? {
+            Some(c) if visible(actor, c.id) => Ok(c),
+            _ => Err(AppError::not_found("customer", id)),
+        }
+    }
+
+    /// Customers by name, short name or a contact's phone (the registration form's search).
+    pub async fn search_customers(&self, actor: &Actor, q: Option<&str>, page: Page) -> Result<(Vec<Customer>, u64)> {
+        actor.require(Action::ReadDirectory)?;
+        Ok(directory::search_customers(self.store.read(), q, own_customer(actor), page.limit(), page.offset()).await?)
+    }
+
+    pub async fn create_contact(&self, actor: &Actor, customer: Id, input: &ContactInput) -> Result<Contact> {
+        actor.require(Action::ManageDirectory)?;
+        let mut k = input.check(customer)?;
+        let tx = self.store.write().await?;
+        directory::customer_by_id(&*tx, customer).await?.ok_or_else(|| AppError::not_found("customer", customer))?;
+        k.id = directory::insert_contact(&*tx, &k, self.now()).await?;
+        tx.commit().await?;
+        Ok(k)
+    }
+
+    pub async fn contacts(&self, actor: &Actor, customer: Id) -> Result<Vec<Contact>> {
+        let c = self.get_customer(actor, customer).await?;
+        Ok(directory::contacts_of(self.store.read(), &c).await?)
+    }
+
+    pub async fn create_device(&self, actor: &Actor, input: &DeviceInput) -> Result<Device> {
+        actor.require(Action::ManageDirectory)?;
+        let mut d = input.check()?;
+        let tx = self.store.write().await?;
+        if directory::customer_by_id(&*tx, d.customer_id).await?.is_none() {
+            return Err(DomainError::field("customer_id", Reason::Unknown).into());
+        }
+        d.id = match directory::insert_device(&*tx, &d, self.now()).await {
+            Ok(id) => id,
+            Err(StorageError::Duplicate(_)) => return Err(DomainError::field("serial", Reason::Duplicate).into()),
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    pub async fn get_device(&self, actor: &Actor, id: Id) -> Result<Device> {
+        actor.require(Action::ReadDirectory)?;
+        match directory::device_by_id(self.store.read(), id).await? {
+            Some(d) if visible(actor, d.customer_id) => Ok(d),
+            _ => Err(AppError::not_found("device", id)),
+        }
+    }
+
+    /// Finds a device by serial number when the customer does not know the model (seed 000).
+    pub async fn device_by_serial(&self, actor: &Actor, serial: &str) -> Result<Device> {
+        actor.require(Action::ReadDirectory)?;
+        match directory::device_by_serial(self.store.read(), serial).await? {
+            Some(d) if visible(actor, d.customer_id) => Ok(d),
+            _ => Err(AppError::not_found("device", serial)),
+        }
+    }
+
+    pub async fn devices(
+        &self,
+        actor: &Actor,
+        customer: Option<Id>,
+        serial_prefix: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<Device>> {
+        actor.require(Action::ReadDirectory)?;
+        let customer = match (own_customer(actor), customer) {
+            (Some(own), Some(c)) if own != c => return Ok(Vec::new()),
+            (Some(own), _) => Some(own),
+            (None, c) => c,
+        };
+        Ok(directory::devices(self.store.read(), customer, serial_prefix, page.limit(), page.offset()).await?)
+    }
+}

@@ -1,0 +1,267 @@
+//! Use cases: one function per thing a person does. Each takes the acting user, checks the
+//! permission table of `aftersales_domain::permission`, runs in one transaction with the
+//! events it causes, and returns domain values. Handlers (web, CLI) only parse and render.
+
+pub mod bootstrap;
+pub mod catalog;
+pub mod demo;
+pub mod directory;
+pub mod tickets;
+pub mod users;
+
+use std::sync::Arc;
+
+use aftersales_domain::permission::{self, Action};
+use aftersales_domain::ticket::Ticket;
+use aftersales_domain::user::User;
+use aftersales_domain::{DomainError, Lang, Timestamp};
+use aftersales_storage::{StorageError, Store, WriteTx, idempotency};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The service time zone: decides the civil date in ticket numbers (DOMAIN §2).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Repeat-report window in days (DOMAIN §5, default 30).
+    pub repeat_window_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            time_zone: jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+            repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
+        }
+    }
+}
+
+/// Where "now" comes from; tests pin it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The application: the store, settings and clock every use case shares.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store).field("settings", &self.settings).finish()
+    }
+}
+
+/// The authenticated person a use case acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: User,
+}
+
+impl Actor {
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+
+    /// Refuses unless the role may perform `action` (DOMAIN §1).
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if self.user.active && permission::allows(self.user.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::Domain(DomainError::Forbidden { role: self.user.role, action }))
+        }
+    }
+}
+
+/// What can go wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Does not exist, or the actor may not know it exists (DOMAIN §8: another customer's
+    /// ticket is "not found", never "forbidden").
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("authentication required")]
+    Unauthenticated,
+    /// A change was sent without the version it was based on.
+    #[error("the version the change is based on is required (If-Match)")]
+    PreconditionRequired,
+    /// The ticket changed since the version the change was based on.
+    #[error("ticket changed meanwhile (now version {})", .current.version)]
+    Stale { current: Box<Ticket> },
+    /// The same Idempotency-Key was used before with a different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    /// Another request with the same Idempotency-Key is being processed right now.
+    #[error("a request with this idempotency key is in progress")]
+    IdempotencyInFlight,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl AppError {
+    pub fn not_found(what: &'static str, id: impl ToString) -> AppError {
+        AppError::NotFound { what, id: id.to_string() }
+    }
+
+    /// One sentence for a person, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (AppError::Domain(e), _) => e.message(lang),
+            (AppError::NotFound { what, id }, Lang::Zh) => format!("{}「{id}」不存在或无权查看", what_zh(what)),
+            (AppError::NotFound { what, id }, Lang::En) => format!("No {what} {id} (or you may not see it)"),
+            (AppError::Unauthenticated, Lang::Zh) => "请先登录或提供有效的 API 令牌".into(),
+            (AppError::Unauthenticated, Lang::En) => "Sign in or send a valid API token".into(),
+            (AppError::PreconditionRequired, Lang::Zh) => {
+                "修改工单须带上所依据的版本（If-Match 头），以免覆盖他人的修改".into()
+            }
+            (AppError::PreconditionRequired, Lang::En) => {
+                "Send the version your change is based on (If-Match header) so no one's change is overwritten".into()
+            }
+            (AppError::Stale { current }, Lang::Zh) => {
+                format!("工单已被他人修改（当前版本 {}），请刷新后重试", current.version)
+            }
+            (AppError::Stale { current }, Lang::En) => {
+                format!("The ticket was changed by someone else (now version {}); reload and retry", current.version)
+            }
+            (AppError::IdempotencyMismatch, Lang::Zh) => "该 Idempotency-Key 已用于另一个不同的请求".into(),
+            (AppError::IdempotencyMismatch, Lang::En) => {
+                "This Idempotency-Key was already used for a different request".into()
+            }
+            (AppError::IdempotencyInFlight, Lang::Zh) => "相同 Idempotency-Key 的请求正在处理，请稍后重试".into(),
+            (AppError::IdempotencyInFlight, Lang::En) => {
+                "A request with this Idempotency-Key is being processed; retry shortly".into()
+            }
+            (AppError::Storage(StorageError::Duplicate(_)), Lang::Zh) => "数据重复：该记录已存在".into(),
+            (AppError::Storage(StorageError::Duplicate(_)), Lang::En) => "Duplicate: this record already exists".into(),
+            (AppError::Storage(_), Lang::Zh) => "服务器内部错误，请稍后重试".into(),
+            (AppError::Storage(_), Lang::En) => "Internal error; please retry later".into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Domain(e) => e.code(),
+            AppError::NotFound { .. } => "not_found",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::PreconditionRequired => "precondition_required",
+            AppError::Stale { .. } => "stale_version",
+            AppError::IdempotencyMismatch => "idempotency_key_reused",
+            AppError::IdempotencyInFlight => "idempotency_key_in_flight",
+            AppError::Storage(StorageError::Duplicate(_)) => "duplicate",
+            AppError::Storage(_) => "internal",
+        }
+    }
+}
+
+fn what_zh(what: &str) -> &str {
+    match what {
+        "ticket" => "工单",
+        "customer" => "客户单位",
+        "contact" => "联系人",
+        "device" => "设备",
+        "user" => "用户",
+        "category" => "问题分类",
+        "group" => "处理组",
+        "priority change request" => "降级申请",
+        "level" => "问题级别",
+        _ => what,
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// A retried request's identity (`Idempotency-Key` and a fingerprint of its content).
+#[derive(Debug, Clone)]
+pub struct Idem {
+    pub key: String,
+    /// Hash of method, path and body: the same key with other content is refused.
+    pub fingerprint: String,
+    /// The HTTP status the first success was answered with.
+    pub status: u16,
+}
+
+/// The result of a use case that honours idempotency keys.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// Done now.
+    Fresh(T),
+    /// Done before under the same key: the recorded response, replayed.
+    Replayed { status: u16, body: String },
+}
+
+impl<T> Outcome<T> {
+    /// The value, whether fresh or replayed (replays are decoded from the recorded JSON).
+    pub fn into_value(self) -> Result<T>
+    where
+        T: DeserializeOwned,
+    {
+        match self {
+            Outcome::Fresh(v) => Ok(v),
+            Outcome::Replayed { body, .. } => serde_json::from_str(&body)
+                .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("recorded response: {e}")))),
+        }
+    }
+}
+
+impl App {
+    pub fn new(store: Store, settings: Settings) -> App {
+        App { store, settings, clock: Arc::new(Timestamp::now) }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> App {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Looks up a recorded response for `idem` inside `tx`.
+    async fn replay(&self, tx: &WriteTx, actor: &Actor, idem: Option<&Idem>) -> Result<Option<(u16, String)>> {
+        let Some(idem) = idem else { return Ok(None) };
+        match idempotency::find(&**tx, actor.id(), &idem.key).await? {
+            Some(rec) if rec.fingerprint == idem.fingerprint => Ok(Some((rec.status_code, rec.response))),
+            Some(_) => Err(AppError::IdempotencyMismatch),
+            None => Ok(None),
+        }
+    }
+
+    /// Records `value` as the response to `idem` and commits `tx`.
+    async fn commit_with<T: Serialize>(
+        &self,
+        tx: WriteTx,
+        actor: &Actor,
+        idem: Option<&Idem>,
+        value: &T,
+    ) -> Result<()> {
+        if let Some(idem) = idem {
+            let response = serde_json::to_string(value)
+                .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("response: {e}"))))?;
+            let rec =
+                idempotency::Recorded { fingerprint: idem.fingerprint.clone(), status_code: idem.status, response };
+            match idempotency::record(&*tx, actor.id(), &idem.key, &rec, self.now()).await {
+                Ok(()) => {}
+                Err(StorageError::Duplicate(_)) => return Err(AppError::IdempotencyInFlight),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tx.commit().await.map_err(|e| match e {
+            StorageError::Duplicate(_) if idem.is_some() => AppError::IdempotencyInFlight,
+            e => e.into(),
+        })
+    }
+}

@@ -1,0 +1,1025 @@
+//! Ticket use cases: register, read, list, edit, every lifecycle step, work log, priority
+//! change decisions and the dispatch suggestion.
+
+use aftersales_domain::catalog::Category;
+use aftersales_domain::dispatch::{self, Candidate};
+use aftersales_domain::error::{Field, Reason};
+use aftersales_domain::event::{self, Event};
+use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, PriorityChangeRequest};
+use aftersales_domain::permission::{self, Action, TicketScope};
+use aftersales_domain::phone;
+use aftersales_domain::registration::{self, Registration};
+use aftersales_domain::role::{Line, Role};
+use aftersales_domain::ticket::{
+    CancelReason, Channel, ClosureMethod, Department, GradingDispute, GradingReview, Kind, Status, Ticket,
+    WindowConfirmation,
+};
+use aftersales_domain::ticket_no::TicketNo;
+use aftersales_domain::worklog::{self, LogEntry, LogKind};
+use aftersales_domain::{DomainError, Id, Timestamp, repeat};
+use aftersales_storage::tickets::{SortKey, TicketFilter};
+use aftersales_storage::{Conn, WriteTx, catalog, directory, tickets, users};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::own_customer;
+use crate::users::Page;
+use crate::{Actor, App, AppError, Idem, Outcome, Result};
+
+/// A step on a ticket, as sent to `POST /api/v1/tickets/{id}/transitions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// 受理: the desk accepts a complete request; the response clock starts.
+    Accept,
+    /// The customer's designated window confirms a request someone else made.
+    ConfirmWindow,
+    /// 分级 with a reason. Lowering the priority creates a request a supervisor approves.
+    Grade {
+        level: String,
+        reason: String,
+    },
+    /// A supervisor's review of the latest grading.
+    ReviewGrading {
+        approve: bool,
+        note: Option<String>,
+    },
+    /// The customer objects to the grading; the technical director rules.
+    ObjectToGrading {
+        reason: String,
+    },
+    /// The technical director's ruling on an objection.
+    RuleGradingDispute {
+        level: String,
+        reason: String,
+    },
+    /// 派单. Group defaults to the category's group; engineer to the suggested one.
+    Dispatch {
+        group_id: Option<Id>,
+        engineer_id: Option<Id>,
+    },
+    /// The engineer contacted the customer (stops the response clock).
+    Respond {
+        note: Option<String>,
+    },
+    /// Start handling; the initial plan, if given, goes to the work log.
+    Start {
+        plan: Option<String>,
+    },
+    WaitForCustomer {
+        note: Option<String>,
+    },
+    WaitForParts {
+        note: Option<String>,
+    },
+    Resume {
+        note: Option<String>,
+    },
+    /// 申请二线支持: adds a second-line engineer (suggested when not named).
+    RequestSecondLine {
+        engineer_id: Option<Id>,
+        reason: String,
+    },
+    Resolve {
+        resolution: String,
+    },
+    /// The customer agrees to close: in the portal (contacts), or recorded by staff from a
+    /// signature on site or a callback.
+    ConfirmClosure {
+        method: Option<ClosureMethod>,
+    },
+    RefuseClosure {
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Cancel {
+        reason: CancelReason,
+        note: Option<String>,
+    },
+}
+
+impl Command {
+    /// The permission this step needs.
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Accept => Action::AcceptTicket,
+            Command::ConfirmWindow => Action::ConfirmWindow,
+            Command::Grade { .. } => Action::GradeTicket,
+            Command::ReviewGrading { .. } => Action::ReviewGrading,
+            Command::ObjectToGrading { .. } => Action::ObjectToGrading,
+            Command::RuleGradingDispute { .. } => Action::RuleGradingDispute,
+            Command::Dispatch { .. } => Action::DispatchTicket,
+            Command::Respond { .. } => Action::Respond,
+            Command::Start { .. }
+            | Command::WaitForCustomer { .. }
+            | Command::WaitForParts { .. }
+            | Command::Resume { .. } => Action::WorkTicket,
+            Command::RequestSecondLine { .. } => Action::RequestSecondLine,
+            Command::Resolve { .. } => Action::ResolveTicket,
+            Command::ConfirmClosure { .. } => Action::ConfirmClosure,
+            Command::RefuseClosure { .. } => Action::RefuseClosure,
+            Command::Reopen { .. } => Action::ReopenTicket,
+            Command::Cancel { .. } => Action::CancelTicket,
+        }
+    }
+
+    /// The event name recorded in the history.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Accept => "accept",
+            Command::ConfirmWindow => "confirm_window",
+            Command::Grade { .. } => "grade",
+            Command::ReviewGrading { .. } => "review_grading",
+            Command::ObjectToGrading { .. } => "object_to_grading",
+            Command::RuleGradingDispute { .. } => "rule_grading_dispute",
+            Command::Dispatch { .. } => "dispatch",
+            Command::Respond { .. } => "respond",
+            Command::Start { .. } => "start",
+            Command::WaitForCustomer { .. } => "wait_for_customer",
+            Command::WaitForParts { .. } => "wait_for_parts",
+            Command::Resume { .. } => "resume",
+            Command::RequestSecondLine { .. } => "request_second_line",
+            Command::Resolve { .. } => "resolve",
+            Command::ConfirmClosure { .. } => "confirm_closure",
+            Command::RefuseClosure { .. } => "refuse_closure",
+            Command::Reopen { .. } => "reopen",
+            Command::Cancel { .. } => "cancel",
+        }
+    }
+}
+
+/// What a step did: the ticket as it now is, and the downgrade request it created, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepOutcome {
+    pub ticket: Ticket,
+    pub priority_change_request: Option<PriorityChangeRequest>,
+}
+
+/// Editable registration details (`PATCH /api/v1/tickets/{id}`); absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TicketEdit {
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub kind: Option<Kind>,
+    pub category_id: Option<Id>,
+    pub fault_code: Option<String>,
+    pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub occurred_at: Option<Timestamp>,
+    pub impact_scope: Option<String>,
+    pub expected_resolution: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub expected_by: Option<Timestamp>,
+    pub cooperating_departments: Option<Vec<Department>>,
+}
+
+/// Ticket list filters and order. Only these fields are accepted (anything else is a 400
+/// naming it); `sort` takes `registered_at`, `updated_at`, `number`, `priority` or
+/// `status`, with a leading `-` for descending.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated status codes, or `open` for every open state.
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub customer_id: Option<Id>,
+    /// First- or second-line engineer.
+    pub engineer_id: Option<Id>,
+    pub group_id: Option<Id>,
+    /// Registered at or after (RFC 3339).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
+    pub created_from: Option<Timestamp>,
+    /// Registered before (RFC 3339).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
+    pub created_to: Option<Timestamp>,
+    pub sort: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// One page of tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketPage {
+    pub items: Vec<Ticket>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// The dispatcher's view: the group the category maps to and its engineers, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DispatchSuggestion {
+    pub group_id: Option<Id>,
+    pub candidates: Vec<Candidate>,
+}
+
+fn invalid(field: Field, reason: Reason) -> AppError {
+    DomainError::field(field, reason).into()
+}
+
+fn not_engineer() -> Reason {
+    Reason::Mismatch { detail_en: "is not an active engineer", detail_zh: "不是在岗的工程师" }
+}
+
+/// Ticket as the actor may see it: phone numbers masked for roles with no need (DOMAIN §8).
+fn present(actor: &Actor, mut t: Ticket) -> Ticket {
+    if !permission::sees_contact_phones(actor.user.role) {
+        t.contact_phone = phone::mask(&t.contact_phone);
+    }
+    t
+}
+
+/// Loads a ticket the actor may see; another customer's ticket is "not found".
+async fn load_visible<C: Conn>(conn: &C, actor: &Actor, id: Id) -> Result<Ticket> {
+    match tickets::by_id(conn, id).await? {
+        Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => Ok(t),
+        _ => Err(AppError::not_found("ticket", id)),
+    }
+}
+
+/// Engineers of `group` on the given lines, with their open load.
+async fn candidates<C: Conn>(conn: &C, group: Id, lines: &[Line]) -> Result<Vec<Candidate>> {
+    let roles: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.line().is_some_and(|l| lines.contains(&l))).collect();
+    let engineers: Vec<_> =
+        users::users(conn, &roles, Some(group), None, 1000, 0).await?.into_iter().filter(|u| u.active).collect();
+    let ids: Vec<Id> = engineers.iter().map(|u| u.id).collect();
+    let load = tickets::open_load(conn, group, &ids).await?;
+    Ok(engineers
+        .into_iter()
+        .filter_map(|u| {
+            Some(Candidate {
+                user_id: u.id,
+                line: u.role.line()?,
+                open_tickets: load.get(&u.id).copied().unwrap_or(0),
+                display_name: u.display_name,
+                region: u.region,
+            })
+        })
+        .collect())
+}
+
+async fn engineer_on_line<C: Conn>(conn: &C, id: Id, lines: &[Line]) -> Result<()> {
+    match users::user_by_id(conn, id).await? {
+        Some(u) if u.active && u.role.line().is_some_and(|l| lines.contains(&l)) => Ok(()),
+        Some(_) => Err(invalid("engineer_id", not_engineer())),
+        None => Err(invalid("engineer_id", Reason::Unknown)),
+    }
+}
+
+fn parse_sort(sort: Option<&str>) -> Result<(SortKey, bool)> {
+    let Some(s) = sort.map(str::trim).filter(|s| !s.is_empty()) else { return Ok((SortKey::RegisteredAt, true)) };
+    let (name, desc) = match s.strip_prefix('-') {
+        Some(n) => (n, true),
+        None => (s, false),
+    };
+    let key = match name {
+        "registered_at" | "created_at" => SortKey::RegisteredAt,
+        "updated_at" => SortKey::UpdatedAt,
+        "number" => SortKey::Number,
+        "priority" => SortKey::Priority,
+        "status" => SortKey::Status,
+        _ => {
+            return Err(invalid(
+                "sort",
+                Reason::Malformed {
+                    expected_en: "one of registered_at, updated_at, number, priority, status (prefix - for descending)",
+                    expected_zh: "registered_at、updated_at、number、priority、status 之一（前加 - 为倒序）",
+                },
+            ));
+        }
+    };
+    Ok((key, desc))
+}
+
+fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
+    let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        if part == "open" {
+            out.extend(Status::ALL.iter().copied().filter(|s| s.is_open()));
+        } else {
+            out.push(Status::from_code(part).ok_or_else(|| {
+                invalid(
+                    "status",
+                    Reason::Malformed {
+                        expected_en: "status codes such as registered, in_progress, closed, or open",
+                        expected_zh: "状态编码，如 registered、in_progress、closed 或 open",
+                    },
+                )
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+impl App {
+    /// 登记报修: registers a request after the intake checks of seed 000 template 1.
+    pub async fn register(&self, actor: &Actor, input: &Registration, idem: Option<&Idem>) -> Result<Outcome<Ticket>> {
+        actor.require(Action::RegisterTicket)?;
+        let now = self.now();
+        let mut r = input.clone();
+        let is_contact = actor.user.role == Role::CustomerContact;
+        if is_contact {
+            // A customer registers for their own organization, as themselves.
+            let own = actor.user.customer_id;
+            if r.customer_id.is_some() && r.customer_id != own {
+                return Err(invalid("customer_id", Reason::Unknown));
+            }
+            r.customer_id = own;
+            r.contact_id = actor.user.contact_id.or(r.contact_id);
+        }
+        let tx = self.store.write().await?;
+        if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
+            return Ok(Outcome::Replayed { status, body });
+        }
+        let mut problems: Vec<(Field, Reason)> = Vec::new();
+        let customer = match r.customer_id {
+            Some(id) => {
+                let c = directory::customer_by_id(&*tx, id).await?;
+                if c.is_none() {
+                    problems.push(("customer_id", Reason::Unknown));
+                }
+                c
+            }
+            None => None,
+        };
+        if let Some(cid) = r.contact_id {
+            match directory::contact_by_id(&*tx, cid).await? {
+                Some(k) if customer.as_ref().is_some_and(|c| c.id == k.customer_id) => {
+                    r.contact_name = r.contact_name.filter(|n| !n.trim().is_empty()).or(Some(k.name));
+                    r.contact_phone = r.contact_phone.filter(|p| !p.trim().is_empty()).or(Some(k.phone));
+                }
+                Some(_) if customer.is_some() => problems.push((
+                    "contact_id",
+                    Reason::Mismatch {
+                        detail_en: "is a contact of another customer",
+                        detail_zh: "不是该客户单位的联系人",
+                    },
+                )),
+                Some(_) => {}
+                None => problems.push(("contact_id", Reason::Unknown)),
+            }
+        }
+        let device = match (r.device_id, r.device_serial.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
+            (Some(id), _) => {
+                let d = directory::device_by_id(&*tx, id).await?;
+                if d.is_none() {
+                    problems.push(("device_id", Reason::Unknown));
+                }
+                d
+            }
+            (None, Some(serial)) => {
+                let d = directory::device_by_serial(&*tx, serial).await?;
+                if d.is_none() {
+                    problems.push(("device_serial", Reason::Unknown));
+                }
+                d
+            }
+            (None, None) => None,
+        };
+        if let (Some(d), Some(c)) = (&device, &customer)
+            && d.customer_id != c.id
+        {
+            problems.push((
+                if r.device_id.is_some() { "device_id" } else { "device_serial" },
+                Reason::Mismatch { detail_en: "belongs to another customer", detail_zh: "不属于该客户单位" },
+            ));
+        }
+        let category: Option<Category> = match r.category_id {
+            Some(id) => match catalog::category_by_id(&*tx, id).await? {
+                Some(c) if c.active => Some(c),
+                _ => {
+                    problems.push(("category_id", Reason::Unknown));
+                    None
+                }
+            },
+            None => None,
+        };
+        let complaint_about = match r.complaint_about.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(number) => match tickets::by_number(&*tx, number).await? {
+                Some(t) if customer.as_ref().is_some_and(|c| c.id == t.customer_id) => Some(t.id),
+                _ => {
+                    problems.push(("complaint_about", Reason::Unknown));
+                    None
+                }
+            },
+            None => None,
+        };
+        let checked = match registration::check(&r, now) {
+            Ok(c) if problems.is_empty() => c,
+            Ok(_) => return Err(DomainError::Invalid(problems).into()),
+            Err(DomainError::Invalid(mut more)) => {
+                // Report lookups and form problems together, without repeating a field.
+                more.retain(|(f, _)| !problems.iter().any(|(p, _)| p == f));
+                problems.extend(more);
+                return Err(DomainError::Invalid(problems).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(customer) = customer else { return Err(invalid("customer_id", Reason::Unknown)) };
+        // Seed 004: a request from anyone but the designated window waits for the window.
+        let window_confirmation = match customer.window_contact_id {
+            Some(w) if r.contact_id != Some(w) => WindowConfirmation::Pending,
+            _ => WindowConfirmation::NotNeeded,
+        };
+        // DOMAIN §5 repeat report: same device, same fault code or category, within the window.
+        let repeat_of = match &device {
+            Some(d) => {
+                let window = self.settings.repeat_window_days;
+                let since = now - jiff::SignedDuration::from_hours(24 * window);
+                let priors = tickets::priors_for_device(&*tx, d.id, since).await?;
+                repeat::find(checked.fault_code.as_deref(), r.category_id, now, window, &priors).map(|p| p.id)
+            }
+            None => None,
+        };
+        let day = now.to_zoned(self.settings.time_zone.clone()).date();
+        let seq = tickets::next_sequence(&*tx, &format!("{:04}{:02}{:02}", day.year(), day.month(), day.day())).await?;
+        let mut t = Ticket {
+            id: 0,
+            number: TicketNo::new(day, seq),
+            version: 1,
+            customer_id: customer.id,
+            contact_id: r.contact_id,
+            contact_name: checked.contact_name,
+            contact_phone: checked.contact_phone,
+            channel: r.channel.unwrap_or(if is_contact { Channel::Portal } else { Channel::Phone }),
+            kind: r.kind.unwrap_or(Kind::Fault),
+            category_id: category.as_ref().map(|c| c.id),
+            device_id: device.as_ref().map(|d| d.id),
+            device_model: device.as_ref().map(|d| d.model.clone()),
+            device_serial: device.as_ref().map(|d| d.serial.clone()),
+            fault_code: checked.fault_code,
+            description: checked.description,
+            occurred_at: checked.occurred_at,
+            impact_scope: checked.impact_scope,
+            expected_resolution: checked.expected_resolution,
+            expected_by: r.expected_by,
+            cooperating_departments: r.cooperating_departments.clone(),
+            status: Status::Registered,
+            window_confirmation,
+            priority: None,
+            priority_rank: None,
+            grading_reason: None,
+            grading_review: GradingReview::NotGraded,
+            grading_dispute: GradingDispute::None,
+            group_id: category.as_ref().and_then(|c| c.group_id),
+            first_line_id: None,
+            second_line_id: None,
+            repeat_of,
+            complaint_about,
+            specialist_attention: repeat_of.is_some(),
+            registered_at: now,
+            registered_by: actor.id(),
+            accepted_at: None,
+            accepted_by: None,
+            dispatched_at: None,
+            responded_at: None,
+            resolved_at: None,
+            resolution: None,
+            closed_at: None,
+            closure_method: None,
+            customer_refusals: 0,
+            reopen_count: 0,
+            cancel_reason: None,
+            cancel_note: None,
+            updated_at: now,
+        };
+        t.id = tickets::insert(&*tx, &t).await?;
+        self.record(&tx, &t, actor, "register", Vec::new(), None).await?;
+        if let Some(prior) = repeat_of {
+            let earlier = tickets::by_id(&*tx, prior).await?.map(|p| p.number.to_string()).unwrap_or_default();
+            let specialist = match customer.specialist_id {
+                Some(s) => users::user_by_id(&*tx, s).await?.map(|u| u.display_name),
+                None => None,
+            };
+            let note = match specialist {
+                Some(name) => format!("重复报修：与 {earlier} 为同一设备同类故障，已提请项目专员 {name} 处理"),
+                None => format!("重复报修：与 {earlier} 为同一设备同类故障，客户未指定项目专员"),
+            };
+            self.record(&tx, &t, actor, "repeat_flagged", Vec::new(), Some(note)).await?;
+        }
+        let t = present(actor, t);
+        self.commit_with(tx, actor, idem, &t).await?;
+        Ok(Outcome::Fresh(t))
+    }
+
+    async fn record(
+        &self,
+        tx: &WriteTx,
+        t: &Ticket,
+        actor: &Actor,
+        action: &str,
+        changes: Vec<event::Change>,
+        note: Option<String>,
+    ) -> Result<()> {
+        let e = Event {
+            id: 0,
+            ticket_id: t.id,
+            at: self.now(),
+            actor_id: actor.id(),
+            action: action.into(),
+            changes,
+            note,
+        };
+        tickets::insert_event(&**tx, &e).await?;
+        Ok(())
+    }
+
+    pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<Ticket> {
+        actor.require(Action::ReadTicket)?;
+        Ok(present(actor, load_visible(self.store.read(), actor, id).await?))
+    }
+
+    pub async fn ticket_by_number(&self, actor: &Actor, number: &str) -> Result<Ticket> {
+        actor.require(Action::ReadTicket)?;
+        let t = tickets::by_number(self.store.read(), number).await?;
+        match t {
+            Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => Ok(present(actor, t)),
+            _ => Err(AppError::not_found("ticket", number)),
+        }
+    }
+
+    pub async fn tickets(&self, actor: &Actor, q: &ListQuery) -> Result<TicketPage> {
+        actor.require(Action::ReadTicket)?;
+        let page = Page::new(q.page, q.per_page)?;
+        let (sort, descending) = parse_sort(q.sort.as_deref())?;
+        let customer_id = match (own_customer(actor), q.customer_id) {
+            (Some(own), Some(c)) if own != c => {
+                return Ok(TicketPage { items: Vec::new(), total: 0, page: page.page, per_page: page.per_page });
+            }
+            (Some(own), _) => Some(own),
+            (None, c) => c,
+        };
+        let filter = TicketFilter {
+            statuses: parse_statuses(q.status.as_deref())?,
+            priority: q.priority.clone().filter(|p| !p.trim().is_empty()),
+            customer_id,
+            engineer_id: q.engineer_id,
+            group_id: q.group_id,
+            registered_from: q.created_from,
+            registered_to: q.created_to,
+            sort,
+            descending,
+            limit: page.limit(),
+            offset: page.offset(),
+        };
+        let (items, total) = tickets::list(self.store.read(), &filter).await?;
+        Ok(TicketPage {
+            items: items.into_iter().map(|t| present(actor, t)).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn history(&self, actor: &Actor, id: Id) -> Result<Vec<Event>> {
+        actor.require(Action::ReadTicket)?;
+        let t = load_visible(self.store.read(), actor, id).await?;
+        Ok(tickets::events(self.store.read(), t.id).await?)
+    }
+
+    pub async fn work_log(&self, actor: &Actor, id: Id) -> Result<Vec<LogEntry>> {
+        actor.require(Action::ReadTicket)?;
+        let t = load_visible(self.store.read(), actor, id).await?;
+        Ok(tickets::logs(self.store.read(), t.id).await?)
+    }
+
+    /// Adds a work log entry. Appending does not change the ticket, so it needs no version.
+    pub async fn add_log(
+        &self,
+        actor: &Actor,
+        id: Id,
+        kind: LogKind,
+        body: &str,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<LogEntry>> {
+        actor.require(Action::AddLogEntry)?;
+        if !worklog::may_write(actor.user.role, kind) {
+            return Err(DomainError::Forbidden { role: actor.user.role, action: Action::AddLogEntry }.into());
+        }
+        let body = worklog::check_body(body)?;
+        let tx = self.store.write().await?;
+        if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
+            return Ok(Outcome::Replayed { status, body });
+        }
+        let t = load_visible(&*tx, actor, id).await?;
+        let mut entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: self.now() };
+        entry.id = tickets::insert_log(&*tx, &entry).await?;
+        self.commit_with(tx, actor, idem, &entry).await?;
+        Ok(Outcome::Fresh(entry))
+    }
+
+    /// Edits registration details of an open ticket, based on version `based_on`.
+    pub async fn edit_ticket(&self, actor: &Actor, id: Id, based_on: Option<i64>, edit: &TicketEdit) -> Result<Ticket> {
+        actor.require(Action::EditTicket)?;
+        let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
+        let tx = self.store.write().await?;
+        let mut t = load_visible(&*tx, actor, id).await?;
+        if t.version != based_on {
+            return Err(AppError::Stale { current: Box::new(present(actor, t)) });
+        }
+        if !t.status.is_open() {
+            return Err(DomainError::conflict(
+                "not_editable",
+                format!(
+                    "A {} ticket's registration can no longer be edited",
+                    t.status.label(aftersales_domain::Lang::En).to_lowercase()
+                ),
+                format!(
+                    "工单已{}，不能再修改登记信息",
+                    t.status.label(aftersales_domain::Lang::Zh).trim_start_matches('已')
+                ),
+            )
+            .into());
+        }
+        let before = t.clone();
+        // Re-run the intake checks on the edited registration so an edit cannot make it vague or incomplete.
+        let as_registration = Registration {
+            customer_id: Some(t.customer_id),
+            contact_name: Some(edit.contact_name.clone().unwrap_or_else(|| t.contact_name.clone())),
+            contact_phone: Some(edit.contact_phone.clone().unwrap_or_else(|| t.contact_phone.clone())),
+            kind: Some(edit.kind.unwrap_or(t.kind)),
+            fault_code: edit.fault_code.clone().or_else(|| t.fault_code.clone()),
+            description: Some(edit.description.clone().unwrap_or_else(|| t.description.clone())),
+            occurred_at: Some(edit.occurred_at.unwrap_or(t.occurred_at)),
+            impact_scope: Some(edit.impact_scope.clone().unwrap_or_else(|| t.impact_scope.clone())),
+            expected_resolution: edit.expected_resolution.clone().or_else(|| t.expected_resolution.clone()),
+            expected_by: edit.expected_by.or(t.expected_by),
+            complaint_about: t.complaint_about.map(|c| c.to_string()),
+            ..Registration::default()
+        };
+        let checked = registration::check(&as_registration, self.now())?;
+        if let Some(cat) = edit.category_id {
+            match catalog::category_by_id(&*tx, cat).await? {
+                Some(c) if c.active => {
+                    t.category_id = Some(c.id);
+                    if t.first_line_id.is_none() {
+                        t.group_id = c.group_id.or(t.group_id);
+                    }
+                }
+                _ => return Err(invalid("category_id", Reason::Unknown)),
+            }
+        }
+        t.contact_name = checked.contact_name;
+        t.contact_phone = checked.contact_phone;
+        t.kind = as_registration.kind.unwrap_or(t.kind);
+        t.fault_code = checked.fault_code;
+        t.description = checked.description;
+        t.occurred_at = checked.occurred_at;
+        t.impact_scope = checked.impact_scope;
+        t.expected_resolution = checked.expected_resolution;
+        t.expected_by = as_registration.expected_by;
+        if let Some(d) = &edit.cooperating_departments {
+            t.cooperating_departments = d.clone();
+        }
+        let changes = event::diff(&before, &t);
+        if changes.is_empty() {
+            return Ok(present(actor, t));
+        }
+        self.save(&tx, &mut t, based_on).await?;
+        self.record(&tx, &t, actor, "edit", changes, None).await?;
+        tx.commit().await?;
+        Ok(present(actor, t))
+    }
+
+    /// Bumps the version and writes the ticket if it is still at `based_on`.
+    async fn save(&self, tx: &WriteTx, t: &mut Ticket, based_on: i64) -> Result<()> {
+        t.version = based_on + 1;
+        t.updated_at = self.now();
+        if tickets::update(&**tx, t, based_on).await? {
+            Ok(())
+        } else {
+            let current = tickets::by_id(&**tx, t.id).await?.ok_or_else(|| AppError::not_found("ticket", t.id))?;
+            Err(AppError::Stale { current: Box::new(current) })
+        }
+    }
+
+    /// Takes one lifecycle step on a ticket, based on version `based_on` (If-Match).
+    pub async fn act(
+        &self,
+        actor: &Actor,
+        id: Id,
+        based_on: Option<i64>,
+        cmd: &Command,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<StepOutcome>> {
+        let action = cmd.action();
+        actor.require(action)?;
+        let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
+        let tx = self.store.write().await?;
+        if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
+            return Ok(Outcome::Replayed { status, body });
+        }
+        let mut t = load_visible(&*tx, actor, id).await?;
+        if permission::scope(actor.user.role, action) == TicketScope::Assigned && !t.is_assigned_to(actor.id()) {
+            return Err(DomainError::conflict(
+                "not_assigned",
+                "Only the engineer assigned to this ticket may do this",
+                "只有本工单的处理工程师可以执行此操作",
+            )
+            .into());
+        }
+        if t.version != based_on {
+            return Err(AppError::Stale { current: Box::new(present(actor, t)) });
+        }
+        let now = self.now();
+        let before = t.clone();
+        let mut note: Option<String> = None;
+        let mut request: Option<PriorityChangeRequest> = None;
+        let mut log: Option<(LogKind, String)> = None;
+        let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        match cmd {
+            Command::Accept => t.accept(actor.id(), now)?,
+            Command::ConfirmWindow => {
+                if actor.user.role == Role::CustomerContact {
+                    let c = directory::customer_by_id(&*tx, t.customer_id).await?;
+                    if c.and_then(|c| c.window_contact_id).is_none_or(|w| actor.user.contact_id != Some(w)) {
+                        return Err(DomainError::conflict(
+                            "not_the_window",
+                            "Only the customer's designated window contact can confirm this request",
+                            "只有客户指定的窗口联系人可以确认该报修",
+                        )
+                        .into());
+                    }
+                }
+                t.confirm_window()?;
+            }
+            Command::Grade { level, reason } => {
+                let scheme = catalog::grading_scheme(&*tx).await?;
+                let lvl = scheme.level(level.trim()).ok_or_else(|| invalid("level", Reason::Unknown))?;
+                match t.grade(lvl, reason, actor.user.role)? {
+                    GradeOutcome::Applied => note = Some(reason.trim().to_owned()),
+                    GradeOutcome::NeedsApproval => {
+                        let pending =
+                            tickets::change_requests(&*tx, Some(t.id), Some(ChangeRequestStatus::Pending)).await?;
+                        if !pending.is_empty() {
+                            return Err(DomainError::conflict(
+                                "change_pending",
+                                "A priority downgrade for this ticket already awaits a supervisor",
+                                "该工单已有降级申请等待服务主管审批",
+                            )
+                            .into());
+                        }
+                        let mut q = PriorityChangeRequest {
+                            id: 0,
+                            ticket_id: t.id,
+                            from_level: t.priority.clone(),
+                            to_level: lvl.code.clone(),
+                            reason: reason.trim().to_owned(),
+                            requested_by: actor.id(),
+                            requested_at: now,
+                            status: ChangeRequestStatus::Pending,
+                            decided_by: None,
+                            decided_at: None,
+                            decision_note: None,
+                        };
+                        q.id = tickets::insert_change_request(&*tx, &q).await?;
+                        note = Some(format!(
+                            "{} → {}：{}",
+                            q.from_level.clone().unwrap_or_default(),
+                            q.to_level,
+                            q.reason
+                        ));
+                        request = Some(q);
+                    }
+                }
+            }
+            Command::ReviewGrading { approve, note: n } => {
+                t.review_grading(*approve)?;
+                note = text(n);
+            }
+            Command::ObjectToGrading { reason } => {
+                t.object_to_grading(reason)?;
+                note = Some(reason.trim().to_owned());
+            }
+            Command::RuleGradingDispute { level, reason } => {
+                let scheme = catalog::grading_scheme(&*tx).await?;
+                let lvl = scheme.level(level.trim()).ok_or_else(|| invalid("level", Reason::Unknown))?;
+                t.rule_grading_dispute(lvl, reason)?;
+                note = Some(reason.trim().to_owned());
+            }
+            Command::Dispatch { group_id, engineer_id } => {
+                t.check(aftersales_domain::lifecycle::Step::Dispatch)?;
+                let category_group = match t.category_id {
+                    Some(c) => catalog::category_by_id(&*tx, c).await?.and_then(|c| c.group_id),
+                    None => None,
+                };
+                let group =
+                    group_id.or(category_group).or(t.group_id).ok_or_else(|| invalid("group_id", Reason::Missing))?;
+                if !catalog::groups(&*tx).await?.iter().any(|g| g.id == group) {
+                    return Err(invalid("group_id", Reason::Unknown));
+                }
+                let engineer = match engineer_id {
+                    Some(e) => {
+                        engineer_on_line(&*tx, *e, &[Line::First, Line::Second]).await?;
+                        *e
+                    }
+                    None => {
+                        let region =
+                            directory::customer_by_id(&*tx, t.customer_id).await?.map(|c| c.region).unwrap_or_default();
+                        let all = candidates(&*tx, group, &[Line::First, Line::Second]).await?;
+                        dispatch::suggest(all, &region).map(|c| c.user_id).ok_or_else(|| {
+                            DomainError::conflict(
+                                "no_engineer",
+                                "No active engineer in this group; choose one by hand",
+                                "该处理组没有在岗工程师，请手动指定",
+                            )
+                        })?
+                    }
+                };
+                t.dispatch(group, engineer, now)?;
+            }
+            Command::Respond { note: n } => {
+                t.respond(now)?;
+                log = text(n).map(|b| (LogKind::Contact, b));
+            }
+            Command::Start { plan } => {
+                t.start()?;
+                log = text(plan).map(|b| (LogKind::Plan, b));
+            }
+            Command::WaitForCustomer { note: n } => {
+                t.wait_for_customer()?;
+                note = text(n);
+            }
+            Command::WaitForParts { note: n } => {
+                t.wait_for_parts()?;
+                note = text(n);
+            }
+            Command::Resume { note: n } => {
+                t.resume()?;
+                note = text(n);
+            }
+            Command::RequestSecondLine { engineer_id, reason } => {
+                t.check(aftersales_domain::lifecycle::Step::RequestSecondLine)?;
+                let reason = worklog::check_body(reason).map_err(|_| invalid("reason", Reason::Missing))?;
+                let engineer = match engineer_id {
+                    Some(e) => {
+                        engineer_on_line(&*tx, *e, &[Line::Second]).await?;
+                        *e
+                    }
+                    None => {
+                        let group = t.group_id.ok_or_else(|| invalid("engineer_id", Reason::Missing))?;
+                        let region =
+                            directory::customer_by_id(&*tx, t.customer_id).await?.map(|c| c.region).unwrap_or_default();
+                        let all = candidates(&*tx, group, &[Line::Second]).await?;
+                        dispatch::suggest(all, &region).map(|c| c.user_id).ok_or_else(|| {
+                            DomainError::conflict(
+                                "no_engineer",
+                                "No active second-line engineer in this group; choose one by hand",
+                                "该处理组没有在岗的二线工程师，请手动指定",
+                            )
+                        })?
+                    }
+                };
+                t.request_second_line(engineer)?;
+                note = Some(reason);
+            }
+            Command::Resolve { resolution } => t.resolve(resolution, now)?,
+            Command::ConfirmClosure { method } => {
+                let method = if actor.user.role == Role::CustomerContact {
+                    match method {
+                        None | Some(ClosureMethod::Portal) => ClosureMethod::Portal,
+                        Some(_) => {
+                            return Err(invalid(
+                                "method",
+                                Reason::Mismatch {
+                                    detail_en: "customers confirm in the portal",
+                                    detail_zh: "客户请在门户中确认",
+                                },
+                            ));
+                        }
+                    }
+                } else {
+                    match method {
+                        Some(ClosureMethod::Portal) => {
+                            return Err(invalid(
+                                "method",
+                                Reason::Mismatch {
+                                    detail_en: "portal confirmation is the customer's own click; staff record a signature or a callback",
+                                    detail_zh: "门户确认须由客户本人操作；服务人员请记录现场签字或回访确认",
+                                },
+                            ));
+                        }
+                        Some(m) => *m,
+                        None => return Err(invalid("method", Reason::Missing)),
+                    }
+                };
+                t.confirm_closure(method, now)?;
+            }
+            Command::RefuseClosure { reason } => {
+                t.refuse_closure(reason)?;
+                note = Some(reason.trim().to_owned());
+            }
+            Command::Reopen { reason } => {
+                t.reopen(reason)?;
+                note = Some(reason.trim().to_owned());
+            }
+            Command::Cancel { reason, note: n } => {
+                t.cancel(*reason, n.as_deref())?;
+                note = text(n);
+            }
+        }
+        let changes = event::diff(&before, &t);
+        if !changes.is_empty() {
+            self.save(&tx, &mut t, based_on).await?;
+        }
+        let action_name = if request.is_some() { "priority_change_requested" } else { cmd.name() };
+        self.record(&tx, &t, actor, action_name, changes, note).await?;
+        if let Some((kind, body)) = log {
+            let entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: now };
+            tickets::insert_log(&*tx, &entry).await?;
+        }
+        let outcome = StepOutcome { ticket: present(actor, t), priority_change_request: request };
+        self.commit_with(tx, actor, idem, &outcome).await?;
+        Ok(Outcome::Fresh(outcome))
+    }
+
+    /// Downgrade requests, optionally of one ticket or one status (supervisors' queue).
+    pub async fn priority_change_requests(
+        &self,
+        actor: &Actor,
+        ticket: Option<Id>,
+        status: Option<ChangeRequestStatus>,
+    ) -> Result<Vec<PriorityChangeRequest>> {
+        actor.require(Action::ReadTicket)?;
+        if own_customer(actor).is_some() {
+            return Err(DomainError::Forbidden { role: actor.user.role, action: Action::DecidePriorityChange }.into());
+        }
+        Ok(tickets::change_requests(self.store.read(), ticket, status).await?)
+    }
+
+    /// A supervisor approves (the lower level applies) or rejects a downgrade request.
+    pub async fn decide_priority_change(
+        &self,
+        actor: &Actor,
+        request_id: Id,
+        approve: bool,
+        note: Option<&str>,
+    ) -> Result<StepOutcome> {
+        actor.require(Action::DecidePriorityChange)?;
+        let tx = self.store.write().await?;
+        let mut q = tickets::change_requests(&*tx, None, None)
+            .await?
+            .into_iter()
+            .find(|q| q.id == request_id)
+            .ok_or_else(|| AppError::not_found("priority change request", request_id))?;
+        if q.status != ChangeRequestStatus::Pending {
+            return Err(DomainError::conflict(
+                "already_decided",
+                format!("This request was already {}", q.status.label(aftersales_domain::Lang::En).to_lowercase()),
+                format!("该申请已{}", q.status.label(aftersales_domain::Lang::Zh).trim_start_matches('已')),
+            )
+            .into());
+        }
+        let mut t = load_visible(&*tx, actor, q.ticket_id).await?;
+        let before = t.clone();
+        if approve {
+            let scheme = catalog::grading_scheme(&*tx).await?;
+            let lvl = scheme.level(&q.to_level).ok_or_else(|| invalid("level", Reason::Unknown))?;
+            t.apply_approved_downgrade(lvl, &q.reason)?;
+        }
+        let now = self.now();
+        q.status = if approve { ChangeRequestStatus::Approved } else { ChangeRequestStatus::Rejected };
+        q.decided_by = Some(actor.id());
+        q.decided_at = Some(now);
+        q.decision_note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        tickets::decide_change_request(&*tx, &q).await?;
+        let changes = event::diff(&before, &t);
+        if !changes.is_empty() {
+            let based_on = t.version;
+            self.save(&tx, &mut t, based_on).await?;
+        }
+        let action = if approve { "priority_change_approved" } else { "priority_change_rejected" };
+        self.record(&tx, &t, actor, action, changes, q.decision_note.clone()).await?;
+        tx.commit().await?;
+        Ok(StepOutcome { ticket: present(actor, t), priority_change_request: Some(q) })
+    }
+
+    /// The dispatcher's suggestion for a ticket: its group and that group's engineers, best first.
+    pub async fn dispatch_suggestion(&self, actor: &Actor, id: Id, group: Option<Id>) -> Result<DispatchSuggestion> {
+        actor.require(Action::DispatchTicket)?;
+        let conn = self.store.read();
+        let t = load_visible(conn, actor, id).await?;
+        let category_group = match t.category_id {
+            Some(c) => catalog::category_by_id(conn, c).await?.and_then(|c| c.group_id),
+            None => None,
+        };
+        let Some(group) = group.or(category_group).or(t.group_id) else {
+            return Ok(DispatchSuggestion { group_id: None, candidates: Vec::new() });
+        };
+        let region = directory::customer_by_id(conn, t.customer_id).await?.map(|c| c.region).unwrap_or_default();
+        let mut all = candidates(conn, group, &[Line::First, Line::Second]).await?;
+        dispatch::rank(&mut all, &region);
+        Ok(DispatchSuggestion { group_id: Some(group), candidates: all })
+    }
+}

@@ -1,0 +1,187 @@
+//! Users, API tokens and authentication.
+
+use aftersales_domain::permission::Action;
+use aftersales_domain::role::Role;
+use aftersales_domain::user::{User, UserInput};
+use aftersales_domain::{DomainError, Id};
+use aftersales_storage::{StorageError, directory, users};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::TryRngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{Actor, App, AppError, Result};
+
+/// Prefix of every API token, so a leaked one is recognizable in logs and scanners.
+pub const TOKEN_PREFIX: &str = "as_";
+
+/// SHA-256 of a token: only the hash is stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// An argon2id hash of `password` in PHC format.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Storage(StorageError::Corrupt(e.to_string())))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Storage(StorageError::Corrupt(e.to_string())))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+impl App {
+    /// The user behind a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Err(AppError::Unauthenticated);
+        }
+        match users::user_by_token_hash(self.store.read(), &token_hash(token)).await? {
+            Some(user) => Ok(Actor { user }),
+            None => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Creates a user. `actor` is `None` only for the operator's command line.
+    pub async fn create_user(&self, actor: Option<&Actor>, input: &UserInput) -> Result<User> {
+        if let Some(a) = actor {
+            a.require(Action::ManageUsers)?;
+        }
+        let mut user = input.check()?;
+        let hash = input.password.as_deref().map(hash_password).transpose()?;
+        self.create_user_hashed(&mut user, hash).await?;
+        Ok(user)
+    }
+
+    /// Creates a user with an already hashed password (the demo reuses one hash).
+    pub async fn create_user_hashed(&self, user: &mut User, password_hash: Option<String>) -> Result<()> {
+        let tx = self.store.write().await?;
+        if let Some(c) = user.customer_id {
+            directory::customer_by_id(&*tx, c).await?.ok_or_else(|| unknown("customer_id"))?;
+        }
+        if let Some(contact) = user.contact_id {
+            let found = directory::contact_by_id(&*tx, contact).await?;
+            if found.is_none_or(|k| Some(k.customer_id) != user.customer_id) {
+                return Err(unknown("contact_id"));
+            }
+        }
+        if let Some(g) = user.group_id
+            && !aftersales_storage::catalog::groups(&*tx).await?.iter().any(|x| x.id == g)
+        {
+            return Err(unknown("group_id"));
+        }
+        user.id = match users::insert_user(&*tx, user, password_hash, self.now()).await {
+            Ok(id) => id,
+            Err(StorageError::Duplicate(_)) => {
+                return Err(DomainError::field("username", aftersales_domain::error::Reason::Duplicate).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues a new API token for `user` and returns it; only its hash is kept.
+    /// Users create their own tokens; administrators may create them for anyone.
+    pub async fn create_token(&self, actor: Option<&Actor>, user: Id, name: &str) -> Result<String> {
+        if let Some(a) = actor
+            && a.id() != user
+        {
+            a.require(Action::ManageUsers)?;
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(DomainError::field("name", aftersales_domain::error::Reason::TooLong { max: 60 }).into());
+        }
+        let raw = random_bytes::<24>()?;
+        let token = format!("{TOKEN_PREFIX}{}", hex::encode(raw));
+        let tx = self.store.write().await?;
+        users::user_by_id(&*tx, user).await?.ok_or_else(|| AppError::not_found("user", user))?;
+        users::insert_token(&*tx, user, &token_hash(&token), name, self.now()).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        Ok(users::user_by_username(self.store.read(), username).await?)
+    }
+
+    /// Users, optionally by role and group (staff only; contacts see nobody's details).
+    pub async fn list_users(&self, actor: &Actor, roles: &[Role], group: Option<Id>, page: Page) -> Result<Vec<User>> {
+        actor.require(Action::ReadUsers)?;
+        Ok(users::users(self.store.read(), roles, group, None, page.limit(), page.offset()).await?)
+    }
+
+    pub async fn get_user(&self, actor: &Actor, id: Id) -> Result<User> {
+        if actor.id() != id {
+            actor.require(Action::ReadUsers)?;
+        }
+        users::user_by_id(self.store.read(), id).await?.ok_or_else(|| AppError::not_found("user", id))
+    }
+}
+
+/// Bytes from the operating system's generator (tokens and salts must be unpredictable).
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut buf)
+        .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("random: {e}"))))?;
+    Ok(buf)
+}
+
+fn unknown(field: &'static str) -> AppError {
+    DomainError::field(field, aftersales_domain::error::Reason::Unknown).into()
+}
+
+/// A page request: 1-based page number and page size (at most 200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page { page: 1, per_page: 50 }
+    }
+}
+
+impl Page {
+    pub const MAX_PER_PAGE: u64 = 200;
+
+    /// Validates page numbers given by a client.
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Page> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(50);
+        if page == 0 {
+            return Err(DomainError::field(
+                "page",
+                aftersales_domain::error::Reason::Malformed {
+                    expected_en: "1 or more",
+                    expected_zh: "不小于 1 的整数",
+                },
+            )
+            .into());
+        }
+        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+            return Err(DomainError::field(
+                "per_page",
+                aftersales_domain::error::Reason::Malformed { expected_en: "1 to 200", expected_zh: "1 至 200" },
+            )
+            .into());
+        }
+        Ok(Page { page, per_page })
+    }
+
+    pub fn limit(self) -> u64 {
+        self.per_page
+    }
+
+    pub fn offset(self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}

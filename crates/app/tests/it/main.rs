@@ -1,0 +1,6 @@
+//! Use-case tests, each on SQLite and PostgreSQL (`db_test!`).
+#![allow(clippy::unwrap_used)]
+
+mod demo;
+mod support;
+mod tickets;

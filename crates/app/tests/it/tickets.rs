@@ -1,0 +1,395 @@
+use aftersales_app::tickets::{Command, ListQuery, StepOutcome};
+use aftersales_app::{AppError, Idem};
+use aftersales_domain::error::Reason;
+use aftersales_domain::grading::{ChangeRequestStatus, GradingScheme};
+use aftersales_domain::registration::Registration;
+use aftersales_domain::ticket::{CancelReason, ClosureMethod, GradingReview, Kind, Status, WindowConfirmation};
+use aftersales_domain::worklog::LogKind;
+use aftersales_domain::{DomainError, Lang};
+use aftersales_testkit::{Org, db_test};
+use jiff::SignedDuration;
+
+use crate::support::{fresh, grade, refused, register, step};
+
+fn fields(e: &AppError) -> Vec<&'static str> {
+    match e {
+        AppError::Domain(DomainError::Invalid(f)) => f.iter().map(|(f, _)| *f).collect(),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+}
+
+db_test!(a_ticket_goes_from_registration_to_closure_with_its_history, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!(t.number.as_str(), "20240315-001");
+    assert_eq!((t.status, t.device_model.as_deref()), (Status::Registered, Some("bizhub C300i")));
+    assert_eq!(t.contact_phone, "020-86001234", "filled in from the contact record");
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P2", "单台设备卡纸，影响财务报销")).await;
+    assert_eq!(t.grading_review, GradingReview::Pending);
+    let t = step(app, &org.supervisor, &t, Command::ReviewGrading { approve: true, note: None }).await;
+    // The category maps to the hardware group; the 华南 customer gets the 华南 engineer.
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    assert_eq!(
+        (t.status, t.group_id, t.first_line_id),
+        (Status::Dispatched, Some(org.hardware_group), Some(org.eng_south.id()))
+    );
+    db.advance(SignedDuration::from_mins(20));
+    let t = step(app, &org.eng_south, &t, Command::Respond { note: Some("电话联系黄主任，约定下午上门".into()) }).await;
+    let t = step(app, &org.eng_south, &t, Command::Start { plan: Some("上门检查第二纸盒搓纸轮".into()) }).await;
+    let t = step(app, &org.eng_south, &t, Command::WaitForParts { note: Some("搓纸轮需更换".into()) }).await;
+    let t = step(app, &org.eng_south, &t, Command::Resume { note: None }).await;
+    fresh(app.add_log(&org.eng_south, t.id, LogKind::OnSite, "更换搓纸轮，连续复印 200 张无卡纸", None).await.unwrap());
+    let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换第二纸盒搓纸轮".into() }).await;
+    assert_eq!(t.status, Status::Resolved);
+    let t = step(app, &org.portal_b, &t, Command::ConfirmClosure { method: None }).await;
+    assert_eq!((t.status, t.closure_method), (Status::Closed, Some(ClosureMethod::Portal)));
+    let actions: Vec<String> = app.history(&org.desk, t.id).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            "register",
+            "accept",
+            "grade",
+            "review_grading",
+            "dispatch",
+            "respond",
+            "start",
+            "wait_for_parts",
+            "resume",
+            "resolve",
+            "confirm_closure"
+        ]
+    );
+    let dispatch = app.history(&org.desk, t.id).await.unwrap().into_iter().find(|e| e.action == "dispatch").unwrap();
+    let status = dispatch.changes.iter().find(|c| c.field == "status").unwrap();
+    assert_eq!((status.before.as_str(), status.after.as_str()), (Some("accepted"), Some("dispatched")));
+    assert_eq!(dispatch.actor_id, org.dispatcher.id());
+    let kinds: Vec<LogKind> = app.work_log(&org.desk, t.id).await.unwrap().into_iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, [LogKind::Contact, LogKind::Plan, LogKind::OnSite]);
+});
+
+db_test!(registration_names_every_missing_or_vague_field, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let err = app.register(&org.desk, &Registration::default(), None).await.unwrap_err();
+    assert_eq!(fields(&err), ["customer_id", "contact_phone", "description", "occurred_at", "impact_scope"]);
+    assert!(err.message(Lang::Zh).contains("联系电话"), "{}", err.message(Lang::Zh));
+    let mut r = org.registration(db.now());
+    r.description = Some("设备故障".into());
+    let err = app.register(&org.desk, &r, None).await.unwrap_err();
+    assert_eq!(err.to_string(), DomainError::field("description", Reason::Vague).to_string());
+    // A device of another customer, an unknown category and a bad phone, all named at once.
+    let mut r = org.registration(db.now());
+    r.device_serial = Some(org.device_a.serial.clone());
+    r.category_id = Some(9999);
+    r.contact_phone = Some("12345".into());
+    assert_eq!(
+        fields(&app.register(&org.desk, &r, None).await.unwrap_err()),
+        ["device_serial", "category_id", "contact_phone"]
+    );
+    let (page, _) = (app.tickets(&org.desk, &ListQuery::default()).await.unwrap(), ());
+    assert_eq!(page.total, 0, "refused registrations leave nothing behind");
+});
+
+db_test!(a_request_from_someone_else_waits_for_the_customers_window, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let r = Registration {
+        device_id: Some(org.device_a.id),
+        fault_code: Some("C2557".into()),
+        description: Some("定影单元异常，面板报警 C2557，无法打印".into()),
+        occurred_at: Some(db.now()),
+        impact_scope: Some("车间办公室一台".into()),
+        ..Registration::default()
+    };
+    let t = register(app, &org.portal_other_a, &r).await;
+    assert_eq!((t.customer_id, t.window_confirmation), (org.customer_a.id, WindowConfirmation::Pending));
+    let err = refused(app, &org.desk, &t, Command::Accept).await;
+    assert_eq!(err.code(), "awaiting_window_confirmation");
+    assert_eq!(refused(app, &org.portal_other_a, &t, Command::ConfirmWindow).await.code(), "not_the_window");
+    let t = step(app, &org.portal_window_a, &t, Command::ConfirmWindow).await;
+    assert_eq!(t.window_confirmation, WindowConfirmation::Confirmed);
+    step(app, &org.desk, &t, Command::Accept).await;
+    // The window's own requests need no confirmation.
+    let t = register(app, &org.portal_window_a, &r).await;
+    assert_eq!(t.window_confirmation, WindowConfirmation::NotNeeded);
+});
+
+db_test!(the_same_fault_on_the_same_device_is_flagged_as_a_repeat, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let first = register(app, &org.desk, &org.registration(db.now())).await;
+    db.advance(SignedDuration::from_hours(24 * 10));
+    let second = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!((second.repeat_of, second.specialist_attention), (Some(first.id), true));
+    let note = app
+        .history(&org.desk, second.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "repeat_flagged")
+        .unwrap()
+        .note;
+    assert!(note.unwrap().contains(first.number.as_str()));
+    db.advance(SignedDuration::from_hours(24 * 31));
+    let third = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!(third.repeat_of, None, "outside the 30-day window");
+    assert_eq!(third.number.as_str(), "20240425-001");
+});
+
+db_test!(complaints_link_to_the_ticket_they_complain_about, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let mut r = org.registration(db.now());
+    r.kind = Some(Kind::Complaint);
+    r.device_serial = None;
+    r.description = Some("工程师约定上午到场但未到，也未提前通知".into());
+    assert_eq!(fields(&app.register(&org.desk, &r, None).await.unwrap_err()), ["complaint_about"]);
+    r.complaint_about = Some(t.number.to_string());
+    assert_eq!(register(app, &org.desk, &r).await.complaint_about, Some(t.id));
+    // Another customer's ticket cannot be named.
+    r.customer_id = Some(org.customer_a.id);
+    r.contact_id = Some(org.window_a.id);
+    assert_eq!(fields(&app.register(&org.desk, &r, None).await.unwrap_err()), ["complaint_about"]);
+});
+
+db_test!(lowering_a_priority_waits_for_a_supervisor, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P1", "财务结账日，全部门停摆")).await;
+    let o: StepOutcome =
+        fresh(app.act(&org.dispatcher, t.id, Some(t.version), &grade("P3", "已有备用机"), None).await.unwrap());
+    let request = o.priority_change_request.unwrap();
+    assert_eq!((o.ticket.priority.as_deref(), request.status), (Some("P1"), ChangeRequestStatus::Pending));
+    // One pending request at a time; only supervisors decide.
+    assert_eq!(refused(app, &org.dispatcher, &o.ticket, grade("P4", "x")).await.code(), "change_pending");
+    assert_eq!(
+        app.decide_priority_change(&org.dispatcher, request.id, true, None).await.unwrap_err().code(),
+        "forbidden"
+    );
+    let decided = app.decide_priority_change(&org.supervisor, request.id, true, Some("同意")).await.unwrap();
+    assert_eq!(decided.ticket.priority.as_deref(), Some("P3"));
+    assert_eq!(decided.ticket.grading_review, GradingReview::Approved);
+    assert_eq!(
+        app.decide_priority_change(&org.supervisor, request.id, false, None).await.unwrap_err().code(),
+        "already_decided"
+    );
+    // A rejected downgrade leaves the level alone.
+    let t = decided.ticket;
+    let o: StepOutcome = fresh(app.act(&org.desk, t.id, Some(t.version), &grade("P4", "仅咨询"), None).await.unwrap());
+    let rejected = app
+        .decide_priority_change(&org.supervisor, o.priority_change_request.unwrap().id, false, Some("影响生产"))
+        .await
+        .unwrap();
+    assert_eq!(rejected.ticket.priority.as_deref(), Some("P3"));
+    let actions: Vec<String> = app.history(&org.desk, t.id).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.ends_with(&["priority_change_requested".into(), "priority_change_rejected".into()]), "{actions:?}");
+});
+
+db_test!(a_customer_objection_is_ruled_by_the_technical_director, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P3", "单台设备")).await;
+    let t = step(app, &org.portal_b, &t, Command::ObjectToGrading { reason: "影响月底结账，应为紧急".into() }).await;
+    assert_eq!(
+        refused(app, &org.supervisor, &t, Command::RuleGradingDispute { level: "P1".into(), reason: "x".into() })
+            .await
+            .code(),
+        "forbidden"
+    );
+    let t = step(
+        app,
+        &org.director,
+        &t,
+        Command::RuleGradingDispute { level: "P2".into(), reason: "核实后定为重要".into() },
+    )
+    .await;
+    assert_eq!(t.priority.as_deref(), Some("P2"));
+});
+
+db_test!(a_three_level_scheme_is_configured_without_code, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let scheme = app.replace_grading_scheme(&org.admin, &GradingScheme::seed_002_three_level()).await.unwrap();
+    assert_eq!(scheme.levels.len(), 3);
+    assert_eq!(app.grading_scheme(&org.desk).await.unwrap(), scheme);
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("紧急", "产线停机")).await;
+    assert_eq!((t.priority.as_deref(), t.priority_rank), (Some("紧急"), Some(1)));
+    assert_eq!(fields(&refused(app, &org.desk, &t, grade("P2", "x")).await), ["level"]);
+    // A level in use by an open ticket cannot be removed.
+    let err = app.replace_grading_scheme(&org.admin, &GradingScheme::default_four_level()).await.unwrap_err();
+    assert_eq!(err.code(), "level_in_use");
+});
+
+db_test!(engineers_work_only_on_their_tickets_and_illegal_steps_name_the_state, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let err = refused(app, &org.desk, &t, Command::Resolve { resolution: "x".into() }).await;
+    assert_eq!(err.code(), "forbidden");
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let err = refused(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    assert_eq!(err.code(), "not_graded");
+    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: Some(org.eng_east.id()) })
+        .await;
+    assert_eq!(refused(app, &org.eng_south, &t, Command::Respond { note: None }).await.code(), "not_assigned");
+    let err = refused(app, &org.eng_east, &t, Command::Resolve { resolution: "x".into() }).await;
+    assert_eq!(err.message(Lang::Zh), "工单当前状态为「已派单」，不能执行「解决」");
+    assert_eq!(err.message(Lang::En), "Cannot resolve a ticket whose status is \"Dispatched\"");
+    // A desk agent cannot be dispatched to.
+    let err =
+        refused(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: Some(org.desk.id()) }).await;
+    assert_eq!(fields(&err), ["engineer_id"]);
+    let t = step(app, &org.eng_east, &t, Command::Respond { note: None }).await;
+    // Second line: suggested from the group's second-line engineers.
+    let t = step(
+        app,
+        &org.eng_east,
+        &t,
+        Command::RequestSecondLine { engineer_id: None, reason: "主板故障需二线判断".into() },
+    )
+    .await;
+    assert_eq!(t.second_line_id, Some(org.eng_second.id()));
+    let t = step(app, &org.eng_second, &t, Command::Start { plan: None }).await;
+    assert_eq!(t.status, Status::InProgress);
+});
+
+db_test!(customers_see_only_their_own_organization, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let theirs = register(app, &org.desk, &org.registration(db.now())).await;
+    let err = app.ticket(&org.portal_window_a, theirs.id).await.unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    assert!(app.history(&org.portal_window_a, theirs.id).await.is_err());
+    assert!(app.ticket_by_number(&org.portal_window_a, theirs.number.as_str()).await.is_err());
+    let err = app
+        .act(&org.portal_window_a, theirs.id, Some(theirs.version), &Command::ConfirmWindow, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }));
+    let list = app.tickets(&org.portal_window_a, &ListQuery::default()).await.unwrap();
+    assert_eq!(list.total, 0);
+    let list = app
+        .tickets(&org.portal_window_a, &ListQuery { customer_id: Some(org.customer_b.id), ..ListQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(list.total, 0);
+    assert_eq!(app.tickets(&org.portal_b, &ListQuery::default()).await.unwrap().total, 1);
+    // A portal registration naming another customer is refused without revealing it.
+    let err = app.register(&org.portal_window_a, &org.registration(db.now()), None).await.unwrap_err();
+    assert_eq!(fields(&err), ["customer_id"]);
+    assert!(app.get_device(&org.portal_window_a, org.device_b.id).await.is_err());
+    // Roles that need no phone numbers see them masked.
+    assert_eq!(app.ticket(&org.data, theirs.id).await.unwrap().contact_phone, "020-****1234");
+});
+
+db_test!(stale_or_unversioned_changes_are_refused_and_nothing_is_overwritten, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let err = app.act(&org.desk, t.id, None, &Command::Accept, None).await.unwrap_err();
+    assert!(matches!(err, AppError::PreconditionRequired));
+    let accepted = step(app, &org.desk, &t, Command::Accept).await;
+    // A second agent still holding version 1 tries to cancel.
+    let stale = Command::Cancel { reason: CancelReason::Invalid, note: None };
+    match app.act(&org.desk, t.id, Some(t.version), &stale, None).await.unwrap_err() {
+        AppError::Stale { current } => {
+            assert_eq!((current.version, current.status), (accepted.version, Status::Accepted))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.ticket(&org.desk, t.id).await.unwrap().status, Status::Accepted);
+});
+
+db_test!(a_retried_request_with_the_same_key_is_answered_once, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let idem = |fp: &str| Idem { key: "k-1".into(), fingerprint: fp.into(), status: 201 };
+    let r = org.registration(db.now());
+    let first = fresh(app.register(&org.desk, &r, Some(&idem("a"))).await.unwrap());
+    let again = app.register(&org.desk, &r, Some(&idem("a"))).await.unwrap();
+    assert!(matches!(again, aftersales_app::Outcome::Replayed { status: 201, .. }));
+    assert_eq!(again.into_value().unwrap(), first);
+    assert!(matches!(app.register(&org.desk, &r, Some(&idem("b"))).await.unwrap_err(), AppError::IdempotencyMismatch));
+    assert_eq!(app.tickets(&org.desk, &ListQuery::default()).await.unwrap().total, 1);
+    // A retried step is replayed even though the version has moved on.
+    let key = Idem { key: "step-1".into(), fingerprint: "accept".into(), status: 200 };
+    let a = fresh(app.act(&org.desk, first.id, Some(first.version), &Command::Accept, Some(&key)).await.unwrap());
+    let b = app
+        .act(&org.desk, first.id, Some(first.version), &Command::Accept, Some(&key))
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(app.history(&org.desk, first.id).await.unwrap().len(), 2);
+});
+
+db_test!(concurrent_registrations_get_distinct_consecutive_numbers, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (app, desk, r) = (app.clone(), org.desk.clone(), org.registration(db.now()));
+        tasks.push(tokio::spawn(
+            async move { app.register(&desk, &r, None).await.unwrap().into_value().unwrap().number },
+        ));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap().to_string());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=30).map(|n| format!("20240315-{n:03}")).collect();
+    assert_eq!(numbers, expected);
+});
+
+db_test!(refusal_reopening_and_cancelling_are_recorded_with_reasons, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let mut t = register(app, &org.desk, &org.registration(db.now())).await;
+    for (who, cmd) in [
+        (&org.desk, Command::Accept),
+        (&org.desk, grade("P2", "影响报销")),
+        (&org.dispatcher, Command::Dispatch { group_id: None, engineer_id: None }),
+        (&org.eng_south, Command::Respond { note: None }),
+        (&org.eng_south, Command::Start { plan: None }),
+        (&org.eng_south, Command::Resolve { resolution: "清洁搓纸轮".into() }),
+    ] {
+        t = step(app, who, &t, cmd).await;
+    }
+    assert_eq!(fields(&refused(app, &org.desk, &t, Command::ConfirmClosure { method: None }).await), ["method"]);
+    t = step(app, &org.portal_b, &t, Command::RefuseClosure { reason: "仍然卡纸".into() }).await;
+    assert_eq!((t.status, t.customer_refusals), (Status::InProgress, 1));
+    t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换搓纸轮".into() }).await;
+    t = step(app, &org.desk, &t, Command::ConfirmClosure { method: Some(ClosureMethod::Callback) }).await;
+    t = step(app, &org.desk, &t, Command::Reopen { reason: "客户回访称再次卡纸".into() }).await;
+    assert_eq!((t.status, t.reopen_count, t.closed_at), (Status::InProgress, 1, None));
+    let history = app.history(&org.desk, t.id).await.unwrap();
+    let refusal = history.iter().find(|e| e.action == "refuse_closure").unwrap();
+    assert_eq!(refusal.note.as_deref(), Some("仍然卡纸"));
+    let dup = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!(
+        fields(&refused(app, &org.desk, &dup, Command::Cancel { reason: CancelReason::Duplicate, note: None }).await),
+        ["note"]
+    );
+    let dup = step(
+        app,
+        &org.desk,
+        &dup,
+        Command::Cancel { reason: CancelReason::Duplicate, note: Some(t.number.to_string()) },
+    )
+    .await;
+    assert_eq!(dup.status, Status::Cancelled);
+    assert_eq!(refused(app, &org.desk, &dup, Command::Accept).await.code(), "illegal_transition");
+});

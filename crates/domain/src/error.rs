@@ -1,0 +1,193 @@
+//! Rule violations, each naming what is wrong in the words of the person who made it.
+//!
+//! Errors carry codes and parameters, not sentences; [`DomainError::message`] and
+//! [`Reason::message`] render them in Chinese or English so the API and the pages say the
+//! same thing (DESIGN: "bad input gets a clear, localized error naming the field").
+
+use crate::lang::Lang;
+use crate::lifecycle::Step;
+use crate::permission::Action;
+use crate::role::Role;
+use crate::ticket::Status;
+
+/// The name of an input field, spelled as in the JSON API.
+pub type Field = &'static str;
+
+/// Why one field was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Missing,
+    /// The description is a vague phrase such as "设备故障" (seed 000: ask for the symptom).
+    Vague,
+    TooLong {
+        max: usize,
+    },
+    /// Not of the expected form; `expected` says what is expected, in English and Chinese.
+    Malformed {
+        expected_en: &'static str,
+        expected_zh: &'static str,
+    },
+    /// Names a record that does not exist (or that the user may not see).
+    Unknown,
+    /// Refers to something that does not belong with the rest (e.g. a device of another customer).
+    Mismatch {
+        detail_en: &'static str,
+        detail_zh: &'static str,
+    },
+    Duplicate,
+}
+
+impl Reason {
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Reason::Missing, Lang::Zh) => "必填项，不能为空".into(),
+            (Reason::Missing, Lang::En) => "is required".into(),
+            (Reason::Vague, Lang::Zh) => {
+                "描述过于笼统，请说明具体现象（出现了什么、何时出现、报警代码如 E02、操作步骤）".into()
+            }
+            (Reason::Vague, Lang::En) => {
+                "is too vague: describe the symptom (what happens, when, the fault code such as E02, the steps)".into()
+            }
+            (Reason::TooLong { max }, Lang::Zh) => format!("过长，最多 {max} 个字符"),
+            (Reason::TooLong { max }, Lang::En) => format!("is too long (at most {max} characters)"),
+            (Reason::Malformed { expected_zh, .. }, Lang::Zh) => format!("格式不正确，应为{expected_zh}"),
+            (Reason::Malformed { expected_en, .. }, Lang::En) => format!("is malformed: expected {expected_en}"),
+            (Reason::Unknown, Lang::Zh) => "不存在".into(),
+            (Reason::Unknown, Lang::En) => "does not exist".into(),
+            (Reason::Mismatch { detail_zh, .. }, Lang::Zh) => (*detail_zh).into(),
+            (Reason::Mismatch { detail_en, .. }, Lang::En) => (*detail_en).into(),
+            (Reason::Duplicate, Lang::Zh) => "已存在".into(),
+            (Reason::Duplicate, Lang::En) => "already exists".into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Missing => "missing",
+            Reason::Vague => "vague",
+            Reason::TooLong { .. } => "too_long",
+            Reason::Malformed { .. } => "malformed",
+            Reason::Unknown => "unknown",
+            Reason::Mismatch { .. } => "mismatch",
+            Reason::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// A broken rule of DOMAIN.md.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// One or more input fields were refused; nothing was changed.
+    #[error("invalid input: {}", .0.iter().map(|(f, r)| format!("{f} ({})", r.code())).collect::<Vec<_>>().join(", "))]
+    Invalid(Vec<(Field, Reason)>),
+    /// The ticket's state does not allow this step (DOMAIN §2 lifecycle).
+    #[error("cannot {step} a ticket that is {status}")]
+    IllegalTransition { status: Status, step: Step },
+    /// The role may not do this at all (DOMAIN §1).
+    #[error("role {role} may not {action}")]
+    Forbidden { role: Role, action: Action },
+    /// A precondition of the rule is not met; the text says which.
+    #[error("{code}")]
+    Conflict { code: &'static str, en: String, zh: String },
+}
+
+impl DomainError {
+    /// A single refused field.
+    pub fn field(field: Field, reason: Reason) -> Self {
+        DomainError::Invalid(vec![(field, reason)])
+    }
+
+    pub fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Self {
+        DomainError::Conflict { code, en: en.into(), zh: zh.into() }
+    }
+
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Invalid(_) => "invalid_input",
+            DomainError::IllegalTransition { .. } => "illegal_transition",
+            DomainError::Forbidden { .. } => "forbidden",
+            DomainError::Conflict { code, .. } => code,
+        }
+    }
+
+    /// One sentence for a person, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (DomainError::Invalid(fields), Lang::Zh) => format!(
+                "提交的内容有误：{}",
+                fields
+                    .iter()
+                    .map(|(f, r)| format!("{}（{}）", field_label(f, lang), r.message(lang)))
+                    .collect::<Vec<_>>()
+                    .join("；")
+            ),
+            (DomainError::Invalid(fields), Lang::En) => format!(
+                "Invalid input: {}",
+                fields.iter().map(|(f, r)| format!("{f} {}", r.message(lang))).collect::<Vec<_>>().join("; ")
+            ),
+            (DomainError::IllegalTransition { status, step }, Lang::Zh) => {
+                format!("工单当前状态为「{}」，不能执行「{}」", status.label(lang), step.label(lang))
+            }
+            (DomainError::IllegalTransition { status, step }, Lang::En) => {
+                format!("Cannot {} a ticket whose status is \"{}\"", step.label(lang), status.label(lang))
+            }
+            (DomainError::Forbidden { role, action }, Lang::Zh) => {
+                format!("{}无权{}", role.label(lang), action.label(lang))
+            }
+            (DomainError::Forbidden { role, action }, Lang::En) => {
+                format!("A {} may not {}", role.label(lang).to_lowercase(), action.label(lang))
+            }
+            (DomainError::Conflict { zh, .. }, Lang::Zh) => zh.clone(),
+            (DomainError::Conflict { en, .. }, Lang::En) => en.clone(),
+        }
+    }
+
+    /// Per-field messages, for forms and the JSON `fields` object.
+    pub fn fields(&self, lang: Lang) -> Vec<(Field, String)> {
+        match self {
+            DomainError::Invalid(fields) => fields.iter().map(|(f, r)| (*f, r.message(lang))).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Chinese label of an API field, for sentences that name it (seed 000 template 1 wording).
+pub fn field_label(field: &str, lang: Lang) -> &str {
+    if lang == Lang::En {
+        return field;
+    }
+    match field {
+        "customer_id" => "客户单位",
+        "contact_id" => "联系人",
+        "contact_name" => "联系人姓名",
+        "contact_phone" => "联系电话",
+        "description" => "故障描述",
+        "occurred_at" => "发生时间",
+        "impact_scope" => "影响范围",
+        "device_id" => "设备",
+        "device_serial" => "序列号",
+        "device_model" => "设备型号",
+        "fault_code" => "报警代码",
+        "category_id" => "问题分类",
+        "complaint_about" => "被投诉工单",
+        "expected_by" => "期望解决时间",
+        "reason" => "原因",
+        "resolution" => "解决方案",
+        "level" => "问题级别",
+        "engineer_id" => "工程师",
+        "group_id" => "处理组",
+        "name" => "名称",
+        "short_name" => "简称",
+        "region" => "地域",
+        "phone" => "电话",
+        "email" => "邮箱",
+        "serial" => "序列号",
+        "model" => "型号",
+        "username" => "用户名",
+        "role" => "角色",
+        "body" => "内容",
+        "levels" => "分级表",
+        _ => field,
+    }
+}

@@ -1,0 +1,408 @@
+//! Grading (问题分级, DOMAIN §3): the scheme is data (levels, names, clock lengths,
+//! counting mode), every grading is reviewed by a supervisor, lowering a priority needs a
+//! supervisor's approval, and a customer's objection goes to the technical director.
+
+use serde::{Deserialize, Serialize};
+
+use crate::coded_enum;
+use crate::error::{DomainError, Field, Reason};
+use crate::lifecycle::Step;
+use crate::role::Role;
+use crate::ticket::{GradingDispute, GradingReview, Ticket};
+use crate::{Id, Timestamp};
+
+coded_enum! {
+    /// Whether a clock counts every minute or only working time of the business calendar.
+    pub enum Counting {
+        WallClock = ("wall_clock", "自然时间", "Wall-clock time"),
+        WorkingTime = ("working_time", "工作时间", "Working time"),
+    }
+}
+
+/// One level of a grading scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Level {
+    /// Short code shown on tickets, e.g. `P1`.
+    pub code: String,
+    /// 1 is the most urgent; ranks are 1..=n without gaps.
+    pub rank: i32,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Which problems belong here (影响范围).
+    pub scope: String,
+    pub urgency: String,
+    pub respond_minutes: i64,
+    pub resolve_minutes: i64,
+    pub counting: Counting,
+    pub default_owner: String,
+}
+
+/// A whole grading scheme: any number of levels (seed 000 has four, seed 002 three).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GradingScheme {
+    pub levels: Vec<Level>,
+}
+
+// One row of a scheme table reads best as one call with the table's columns in order.
+#[allow(clippy::too_many_arguments)]
+fn level(
+    code: &str,
+    rank: i32,
+    names: (&str, &str),
+    scope: &str,
+    urgency: &str,
+    minutes: (i64, i64),
+    counting: Counting,
+    owner: &str,
+) -> Level {
+    Level {
+        code: code.into(),
+        rank,
+        name_zh: names.0.into(),
+        name_en: names.1.into(),
+        scope: scope.into(),
+        urgency: urgency.into(),
+        respond_minutes: minutes.0,
+        resolve_minutes: minutes.1,
+        counting,
+        default_owner: owner.into(),
+    }
+}
+
+const HOUR: i64 = 60;
+
+impl GradingScheme {
+    /// DOMAIN §3 default table (seed 000, template 2).
+    pub fn default_four_level() -> GradingScheme {
+        use Counting::WallClock;
+        GradingScheme {
+            levels: vec![
+                level(
+                    "P1",
+                    1,
+                    ("紧急", "Urgent"),
+                    "核心业务中断、产线停机",
+                    "极高",
+                    (2 * HOUR, 24 * HOUR),
+                    WallClock,
+                    "技术经理",
+                ),
+                level(
+                    "P2",
+                    2,
+                    ("重要", "Important"),
+                    "部分功能异常、效率下降",
+                    "高",
+                    (4 * HOUR, 48 * HOUR),
+                    WallClock,
+                    "高级工程师",
+                ),
+                level("P3", 3, ("一般", "General"), "咨询、改进建议", "中", (8 * HOUR, 72 * HOUR), WallClock, "工程师"),
+                level(
+                    "P4",
+                    4,
+                    ("低频", "Low"),
+                    "文档、使用技巧",
+                    "低",
+                    (24 * HOUR, 5 * 24 * HOUR),
+                    WallClock,
+                    "客服专员",
+                ),
+            ],
+        }
+    }
+
+    /// Seed 002's three levels (urgent 2 h / 24 h; general 4 h / 3 working days; low 5
+    /// working days), with a working day of 8 hours. Shows the scheme is data.
+    pub fn seed_002_three_level() -> GradingScheme {
+        use Counting::{WallClock, WorkingTime};
+        GradingScheme {
+            levels: vec![
+                level(
+                    "紧急",
+                    1,
+                    ("紧急", "Urgent"),
+                    "影响生产或使用",
+                    "高",
+                    (2 * HOUR, 24 * HOUR),
+                    WallClock,
+                    "技术组长",
+                ),
+                level(
+                    "一般",
+                    2,
+                    ("一般", "General"),
+                    "部分功能异常",
+                    "中",
+                    (4 * HOUR, 3 * 8 * HOUR),
+                    WorkingTime,
+                    "工程师",
+                ),
+                level("低", 3, ("低", "Low"), "咨询、建议", "低", (8 * HOUR, 5 * 8 * HOUR), WorkingTime, "客服专员"),
+            ],
+        }
+    }
+
+    /// Checks a scheme an administrator submits; names every problem.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let mut problems: Vec<(Field, Reason)> = Vec::new();
+        if self.levels.is_empty() {
+            problems.push(("levels", Reason::Missing));
+        }
+        let mut ranks: Vec<i32> = self.levels.iter().map(|l| l.rank).collect();
+        ranks.sort_unstable();
+        if ranks.iter().enumerate().any(|(i, &r)| r != i as i32 + 1) {
+            problems.push((
+                "levels",
+                Reason::Malformed {
+                    expected_en: "ranks 1, 2, … n without gaps or repeats",
+                    expected_zh: "级别序号为 1、2……n，不重复、不跳号",
+                },
+            ));
+        }
+        let mut codes: Vec<&str> = self.levels.iter().map(|l| l.code.trim()).collect();
+        if codes.iter().any(|c| c.is_empty() || c.chars().count() > 16) {
+            problems.push((
+                "levels.code",
+                Reason::Malformed { expected_en: "1 to 16 characters", expected_zh: "1 至 16 个字符" },
+            ));
+        }
+        codes.sort_unstable();
+        if codes.windows(2).any(|w| w[0] == w[1]) {
+            problems.push(("levels.code", Reason::Duplicate));
+        }
+        if self.levels.iter().any(|l| l.name_zh.trim().is_empty() || l.name_en.trim().is_empty()) {
+            problems.push(("levels.name", Reason::Missing));
+        }
+        if self.levels.iter().any(|l| l.respond_minutes <= 0 || l.resolve_minutes < l.respond_minutes) {
+            problems.push((
+                "levels.minutes",
+                Reason::Malformed {
+                    expected_en: "positive minutes, resolve no shorter than respond",
+                    expected_zh: "正的分钟数，解决时限不短于响应时限",
+                },
+            ));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems)) }
+    }
+
+    pub fn level(&self, code: &str) -> Option<&Level> {
+        self.levels.iter().find(|l| l.code == code)
+    }
+}
+
+coded_enum! {
+    pub enum ChangeRequestStatus {
+        Pending = ("pending", "待审批", "Pending"),
+        Approved = ("approved", "已批准", "Approved"),
+        Rejected = ("rejected", "已驳回", "Rejected"),
+    }
+}
+
+/// A request to lower a ticket's priority, waiting for a supervisor (DOMAIN §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PriorityChangeRequest {
+    pub id: Id,
+    pub ticket_id: Id,
+    pub from_level: Option<String>,
+    pub to_level: String,
+    pub reason: String,
+    pub requested_by: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub requested_at: Timestamp,
+    pub status: ChangeRequestStatus,
+    pub decided_by: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub decided_at: Option<Timestamp>,
+    pub decision_note: Option<String>,
+}
+
+/// What a grading did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GradeOutcome {
+    /// The ticket now has the new level (awaiting review unless a supervisor graded it).
+    Applied,
+    /// A downgrade by someone who is not a supervisor: nothing changed yet; a
+    /// [`PriorityChangeRequest`] must be approved first.
+    NeedsApproval,
+}
+
+fn reason_text(reason: &str) -> Result<String, DomainError> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(DomainError::field("reason", Reason::Missing));
+    }
+    if r.chars().count() > 1000 {
+        return Err(DomainError::field("reason", Reason::TooLong { max: 1000 }));
+    }
+    Ok(r.to_owned())
+}
+
+/// Supervisors (and administrators) approve downgrades and need no review of their own gradings.
+pub fn is_supervisor(role: Role) -> bool {
+    matches!(role, Role::Supervisor | Role::Admin)
+}
+
+impl Ticket {
+    /// Would moving to `level` lower the priority?
+    pub fn is_downgrade(&self, level: &Level) -> bool {
+        self.priority_rank.is_some_and(|current| level.rank > current)
+    }
+
+    /// Grades (or regrades) the ticket with a reason (DOMAIN §3).
+    pub fn grade(&mut self, level: &Level, reason: &str, by: Role) -> Result<GradeOutcome, DomainError> {
+        self.check(Step::Grade)?;
+        let reason = reason_text(reason)?;
+        if self.priority.as_deref() == Some(level.code.as_str()) {
+            return Err(DomainError::conflict(
+                "same_level",
+                format!("The ticket is already graded {}", level.code),
+                format!("工单已是 {} 级", level.code),
+            ));
+        }
+        if self.is_downgrade(level) && !is_supervisor(by) {
+            return Ok(GradeOutcome::NeedsApproval);
+        }
+        self.set_level(level, reason);
+        self.grading_review = if is_supervisor(by) { GradingReview::Approved } else { GradingReview::Pending };
+        Ok(GradeOutcome::Applied)
+    }
+
+    fn set_level(&mut self, level: &Level, reason: String) {
+        self.priority = Some(level.code.clone());
+        self.priority_rank = Some(level.rank);
+        self.grading_reason = Some(reason);
+    }
+
+    /// A supervisor approved a downgrade request: the new level applies, already reviewed.
+    pub fn apply_approved_downgrade(&mut self, level: &Level, reason: &str) -> Result<(), DomainError> {
+        self.check(Step::Grade)?;
+        self.set_level(level, reason_text(reason)?);
+        self.grading_review = GradingReview::Approved;
+        Ok(())
+    }
+
+    /// A supervisor reviews the latest grading.
+    pub fn review_grading(&mut self, approve: bool) -> Result<(), DomainError> {
+        self.check(Step::ReviewGrading)?;
+        if self.grading_review != GradingReview::Pending {
+            return Err(DomainError::conflict(
+                "no_grading_to_review",
+                "There is no grading awaiting review",
+                "没有待审核的分级",
+            ));
+        }
+        self.grading_review = if approve { GradingReview::Approved } else { GradingReview::Rejected };
+        Ok(())
+    }
+
+    /// The customer objects to the grading; it goes to the technical director.
+    pub fn object_to_grading(&mut self, reason: &str) -> Result<(), DomainError> {
+        self.check(Step::ObjectToGrading)?;
+        reason_text(reason)?;
+        if self.priority.is_none() {
+            return Err(DomainError::conflict("not_graded", "The ticket has not been graded yet", "工单尚未分级"));
+        }
+        if self.grading_dispute == GradingDispute::Open {
+            return Err(DomainError::conflict(
+                "dispute_open",
+                "An objection is already awaiting the technical director's ruling",
+                "已有分级异议等待技术总监裁定",
+            ));
+        }
+        self.grading_dispute = GradingDispute::Open;
+        Ok(())
+    }
+
+    /// The technical director rules: the level they set stands, reviewed.
+    pub fn rule_grading_dispute(&mut self, level: &Level, reason: &str) -> Result<(), DomainError> {
+        self.check(Step::RuleGradingDispute)?;
+        let reason = reason_text(reason)?;
+        if self.grading_dispute != GradingDispute::Open {
+            return Err(DomainError::conflict(
+                "no_dispute",
+                "There is no open grading objection",
+                "没有待裁定的分级异议",
+            ));
+        }
+        self.set_level(level, reason);
+        self.grading_review = GradingReview::Approved;
+        self.grading_dispute = GradingDispute::Ruled;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ticket::Status;
+    use crate::ticket::tests_support::ticket;
+
+    fn graded(code: &str) -> Ticket {
+        let scheme = GradingScheme::default_four_level();
+        let mut t = ticket();
+        t.status = Status::Accepted;
+        t.grade(scheme.level(code).expect("level"), "初判", Role::DeskAgent).expect("grade");
+        t
+    }
+
+    #[test]
+    fn default_and_three_level_schemes_are_valid() {
+        GradingScheme::default_four_level().validate().expect("4 levels");
+        GradingScheme::seed_002_three_level().validate().expect("3 levels");
+    }
+
+    #[test]
+    fn invalid_schemes_name_the_problem() {
+        let mut s = GradingScheme::default_four_level();
+        s.levels[1].rank = 1;
+        s.levels[2].code = "P1".into();
+        let err = s.validate().expect_err("invalid");
+        let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["levels", "levels.code"]);
+    }
+
+    #[test]
+    fn desk_grading_awaits_supervisor_review() {
+        let t = graded("P2");
+        assert_eq!(t.priority.as_deref(), Some("P2"));
+        assert_eq!(t.grading_review, GradingReview::Pending);
+    }
+
+    #[test]
+    fn downgrade_needs_approval_unless_a_supervisor_does_it() {
+        let scheme = GradingScheme::default_four_level();
+        let mut t = graded("P1");
+        let before = t.clone();
+        let p3 = scheme.level("P3").expect("P3");
+        assert_eq!(t.grade(p3, "客户称可临时绕过", Role::Dispatcher), Ok(GradeOutcome::NeedsApproval));
+        assert_eq!(t, before, "a pending downgrade changes nothing");
+        assert_eq!(t.grade(p3, "客户称可临时绕过", Role::Supervisor), Ok(GradeOutcome::Applied));
+        assert_eq!((t.priority_rank, t.grading_review), (Some(3), GradingReview::Approved));
+        // Raising never needs approval.
+        let p1 = scheme.level("P1").expect("P1");
+        assert_eq!(t.grade(p1, "产线停机", Role::DeskAgent), Ok(GradeOutcome::Applied));
+    }
+
+    #[test]
+    fn grading_needs_a_reason_and_a_gradable_state() {
+        let scheme = GradingScheme::default_four_level();
+        let mut t = ticket();
+        assert!(matches!(t.grade(&scheme.levels[0], "x", Role::DeskAgent), Err(DomainError::IllegalTransition { .. })));
+        t.status = Status::Accepted;
+        assert!(matches!(t.grade(&scheme.levels[0], " ", Role::DeskAgent), Err(DomainError::Invalid(_))));
+    }
+
+    #[test]
+    fn objection_goes_to_the_director_whose_ruling_stands() {
+        let scheme = GradingScheme::default_four_level();
+        let mut t = graded("P3");
+        t.object_to_grading("产线已停，应为紧急").expect("object");
+        assert!(t.object_to_grading("again").is_err());
+        t.rule_grading_dispute(scheme.level("P1").expect("P1"), "核实产线停机").expect("rule");
+        assert_eq!((t.priority.as_deref(), t.grading_dispute), (Some("P1"), GradingDispute::Ruled));
+    }
+}

@@ -1,0 +1,324 @@
+//! The ticket lifecycle as an explicit state machine (DOMAIN §2, §6):
+//! registered → accepted → dispatched → responded → in progress (⇄ waiting for customer /
+//! parts) → resolved → closed, only on the customer's confirmation. Refusal returns to in
+//! progress; closed tickets can be reopened; open tickets can be cancelled with a reason.
+//!
+//! Every method checks the current state first and refuses with the state named; on
+//! success it changes only the fields the step owns. `app` records the before → after
+//! difference as the ticket's event.
+
+use crate::coded_enum;
+use crate::error::{DomainError, Reason};
+use crate::ticket::{CancelReason, ClosureMethod, Status, Ticket, WindowConfirmation};
+use crate::{Id, Timestamp};
+
+coded_enum! {
+    /// A step someone takes on a ticket.
+    pub enum Step {
+        Accept = ("accept", "受理", "accept"),
+        ConfirmWindow = ("confirm_window", "窗口确认", "confirm as window"),
+        Grade = ("grade", "分级", "grade"),
+        ReviewGrading = ("review_grading", "审核分级", "review the grading of"),
+        ObjectToGrading = ("object_to_grading", "分级异议", "object to the grading of"),
+        RuleGradingDispute = ("rule_grading_dispute", "裁定分级争议", "rule on the grading dispute of"),
+        Dispatch = ("dispatch", "派单", "dispatch"),
+        Respond = ("respond", "联系客户", "record customer contact on"),
+        Start = ("start", "开始处理", "start work on"),
+        WaitForCustomer = ("wait_for_customer", "等待客户", "wait for the customer on"),
+        WaitForParts = ("wait_for_parts", "等待备件", "wait for parts on"),
+        Resume = ("resume", "恢复处理", "resume"),
+        RequestSecondLine = ("request_second_line", "申请二线支持", "request second-line support on"),
+        Resolve = ("resolve", "解决", "resolve"),
+        ConfirmClosure = ("confirm_closure", "确认结案", "confirm closure of"),
+        RefuseClosure = ("refuse_closure", "拒绝结案", "refuse closure of"),
+        Reopen = ("reopen", "重新打开", "reopen"),
+        Cancel = ("cancel", "撤销", "cancel"),
+    }
+}
+
+const WORKED: &[Status] = &[Status::Responded, Status::InProgress, Status::WaitingCustomer, Status::WaitingParts];
+const GRADABLE: &[Status] = &[
+    Status::Accepted,
+    Status::Dispatched,
+    Status::Responded,
+    Status::InProgress,
+    Status::WaitingCustomer,
+    Status::WaitingParts,
+];
+
+impl Step {
+    /// The states this step may start from.
+    pub fn allowed_from(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Step::Accept | Step::ConfirmWindow => &[Registered],
+            Step::Grade | Step::ReviewGrading | Step::ObjectToGrading | Step::RuleGradingDispute => GRADABLE,
+            // Dispatching again in a later state is a reassignment.
+            Step::Dispatch => &[Accepted, Dispatched, Responded, InProgress, WaitingCustomer, WaitingParts],
+            Step::Respond => &[Dispatched],
+            Step::Start => &[Responded],
+            Step::WaitForCustomer | Step::WaitForParts => &[InProgress],
+            Step::Resume => &[WaitingCustomer, WaitingParts],
+            Step::RequestSecondLine => WORKED,
+            Step::Resolve => &[InProgress],
+            Step::ConfirmClosure | Step::RefuseClosure => &[Resolved],
+            Step::Reopen => &[Closed],
+            Step::Cancel => &[Registered, Accepted, Dispatched, Responded, InProgress, WaitingCustomer, WaitingParts],
+        }
+    }
+}
+
+fn required_text(field: &'static str, text: &str) -> Result<String, DomainError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(DomainError::field(field, Reason::Missing));
+    }
+    if t.chars().count() > 4000 {
+        return Err(DomainError::field(field, Reason::TooLong { max: 4000 }));
+    }
+    Ok(t.to_owned())
+}
+
+impl Ticket {
+    /// Refuses `step` unless the ticket is in one of the states it starts from.
+    pub fn check(&self, step: Step) -> Result<(), DomainError> {
+        if step.allowed_from().contains(&self.status) {
+            Ok(())
+        } else {
+            Err(DomainError::IllegalTransition { status: self.status, step })
+        }
+    }
+
+    /// Is `user` the first- or second-line engineer of this ticket?
+    pub fn is_assigned_to(&self, user: Id) -> bool {
+        self.first_line_id == Some(user) || self.second_line_id == Some(user)
+    }
+
+    /// The desk accepts a complete request; the response clock starts here (DOMAIN §4).
+    pub fn accept(&mut self, by: Id, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::Accept)?;
+        if self.window_confirmation == WindowConfirmation::Pending {
+            return Err(DomainError::conflict(
+                "awaiting_window_confirmation",
+                "The request must first be confirmed by the customer's designated window",
+                "该报修须先由客户窗口确认后才能受理",
+            ));
+        }
+        self.status = Status::Accepted;
+        self.accepted_at = Some(now);
+        self.accepted_by = Some(by);
+        Ok(())
+    }
+
+    /// The customer's window confirms a request someone else made (seed 004).
+    pub fn confirm_window(&mut self) -> Result<(), DomainError> {
+        self.check(Step::ConfirmWindow)?;
+        if self.window_confirmation != WindowConfirmation::Pending {
+            return Err(DomainError::conflict(
+                "window_confirmation_not_pending",
+                "This request does not await the window's confirmation",
+                "该报修不需要客户窗口确认",
+            ));
+        }
+        self.window_confirmation = WindowConfirmation::Confirmed;
+        Ok(())
+    }
+
+    /// Assigns the handling group and first-line engineer. Needs a grading first, since
+    /// the priority decides the deadlines the engineer is held to (DOMAIN §3).
+    pub fn dispatch(&mut self, group: Id, engineer: Id, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::Dispatch)?;
+        if self.priority.is_none() {
+            return Err(DomainError::conflict(
+                "not_graded",
+                "Grade the ticket before dispatching it",
+                "请先对工单分级再派单",
+            ));
+        }
+        self.group_id = Some(group);
+        self.first_line_id = Some(engineer);
+        if self.status == Status::Accepted {
+            self.status = Status::Dispatched;
+            self.dispatched_at = Some(now);
+        }
+        Ok(())
+    }
+
+    /// The engineer has contacted the customer: the response clock stops (DOMAIN §4).
+    pub fn respond(&mut self, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::Respond)?;
+        self.status = Status::Responded;
+        self.responded_at = Some(now);
+        Ok(())
+    }
+
+    pub fn start(&mut self) -> Result<(), DomainError> {
+        self.check(Step::Start)?;
+        self.status = Status::InProgress;
+        Ok(())
+    }
+
+    pub fn wait_for_customer(&mut self) -> Result<(), DomainError> {
+        self.check(Step::WaitForCustomer)?;
+        self.status = Status::WaitingCustomer;
+        Ok(())
+    }
+
+    pub fn wait_for_parts(&mut self) -> Result<(), DomainError> {
+        self.check(Step::WaitForParts)?;
+        self.status = Status::WaitingParts;
+        Ok(())
+    }
+
+    pub fn resume(&mut self) -> Result<(), DomainError> {
+        self.check(Step::Resume)?;
+        self.status = Status::InProgress;
+        Ok(())
+    }
+
+    /// First line asks for help: a second-line engineer joins (DOMAIN §5 二线支持).
+    pub fn request_second_line(&mut self, engineer: Id) -> Result<(), DomainError> {
+        self.check(Step::RequestSecondLine)?;
+        if self.first_line_id == Some(engineer) {
+            return Err(DomainError::field(
+                "engineer_id",
+                Reason::Mismatch {
+                    detail_en: "is already the first-line engineer of this ticket",
+                    detail_zh: "已是本工单的一线工程师",
+                },
+            ));
+        }
+        self.second_line_id = Some(engineer);
+        Ok(())
+    }
+
+    pub fn resolve(&mut self, resolution: &str, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::Resolve)?;
+        let resolution = required_text("resolution", resolution)?;
+        self.status = Status::Resolved;
+        self.resolution = Some(resolution);
+        self.resolved_at = Some(now);
+        Ok(())
+    }
+
+    /// Closes only on the customer's agreement (DOMAIN §6).
+    pub fn confirm_closure(&mut self, method: ClosureMethod, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::ConfirmClosure)?;
+        self.status = Status::Closed;
+        self.closure_method = Some(method);
+        self.closed_at = Some(now);
+        Ok(())
+    }
+
+    /// The customer does not agree it is solved: back to work, and counted (客户未结).
+    pub fn refuse_closure(&mut self, reason: &str) -> Result<(), DomainError> {
+        self.check(Step::RefuseClosure)?;
+        required_text("reason", reason)?;
+        self.status = Status::InProgress;
+        self.resolved_at = None;
+        self.customer_refusals += 1;
+        Ok(())
+    }
+
+    pub fn reopen(&mut self, reason: &str) -> Result<(), DomainError> {
+        self.check(Step::Reopen)?;
+        required_text("reason", reason)?;
+        self.status = Status::InProgress;
+        self.resolved_at = None;
+        self.closed_at = None;
+        self.closure_method = None;
+        self.reopen_count += 1;
+        Ok(())
+    }
+
+    pub fn cancel(&mut self, reason: CancelReason, note: Option<&str>) -> Result<(), DomainError> {
+        self.check(Step::Cancel)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        if reason == CancelReason::Duplicate && note.is_none() {
+            return Err(DomainError::field(
+                "note",
+                Reason::Mismatch {
+                    detail_en: "must name the ticket this one duplicates",
+                    detail_zh: "请注明与哪张工单重复",
+                },
+            ));
+        }
+        self.status = Status::Cancelled;
+        self.cancel_reason = Some(reason);
+        self.cancel_note = note;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ticket::tests_support::ticket;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn happy_path_reaches_closed_only_through_every_state() {
+        let mut t = ticket();
+        let now = ts("2024-03-15T01:00:00Z");
+        t.accept(7, now).expect("accept");
+        t.priority = Some("P2".into());
+        t.dispatch(1, 20, now).expect("dispatch");
+        assert_eq!(t.status, Status::Dispatched);
+        t.respond(now).expect("respond");
+        t.start().expect("start");
+        t.wait_for_parts().expect("wait");
+        t.resume().expect("resume");
+        t.resolve("更换定影组件", now).expect("resolve");
+        t.confirm_closure(ClosureMethod::Portal, now).expect("close");
+        assert_eq!(t.status, Status::Closed);
+    }
+
+    #[test]
+    fn illegal_steps_name_the_current_state() {
+        let mut t = ticket();
+        let err = t.resolve("x", ts("2024-03-15T01:00:00Z")).expect_err("must refuse");
+        assert_eq!(err, DomainError::IllegalTransition { status: Status::Registered, step: Step::Resolve });
+        assert!(err.message(crate::Lang::Zh).contains("已登记"));
+        assert!(err.message(crate::Lang::En).contains("Registered"));
+    }
+
+    #[test]
+    fn dispatch_needs_a_grading_and_window_blocks_acceptance() {
+        let mut t = ticket();
+        t.window_confirmation = WindowConfirmation::Pending;
+        assert_eq!(
+            t.accept(1, ts("2024-03-15T01:00:00Z")).expect_err("blocked").code(),
+            "awaiting_window_confirmation"
+        );
+        t.confirm_window().expect("confirm");
+        t.accept(1, ts("2024-03-15T01:00:00Z")).expect("accept");
+        assert_eq!(t.dispatch(1, 2, ts("2024-03-15T01:00:00Z")).expect_err("ungraded").code(), "not_graded");
+    }
+
+    #[test]
+    fn refusal_returns_to_work_and_is_counted() {
+        let mut t = ticket();
+        t.status = Status::Resolved;
+        t.resolved_at = Some(ts("2024-03-15T01:00:00Z"));
+        assert!(t.refuse_closure("  ").is_err());
+        t.refuse_closure("打印仍有条纹").expect("refuse");
+        assert_eq!((t.status, t.customer_refusals, t.resolved_at), (Status::InProgress, 1, None));
+    }
+
+    #[test]
+    fn every_step_is_refused_from_states_not_listed() {
+        for &step in Step::ALL {
+            for &status in Status::ALL {
+                let mut t = ticket();
+                t.status = status;
+                assert_eq!(t.check(step).is_ok(), step.allowed_from().contains(&status));
+            }
+        }
+        let mut t = ticket();
+        t.status = Status::Closed;
+        assert!(t.cancel(CancelReason::Invalid, None).is_err());
+    }
+}

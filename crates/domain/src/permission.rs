@@ -1,0 +1,197 @@
+//! The role × action permission table (DOMAIN §1), and the scope of tickets a role may
+//! touch. `app` asks here before every use case; nothing else decides permissions.
+
+use crate::coded_enum;
+use crate::role::Role;
+
+coded_enum! {
+    /// Everything a person can ask the system to do.
+    pub enum Action {
+        ReadTicket = ("read_ticket", "查看工单", "read tickets"),
+        RegisterTicket = ("register_ticket", "登记报修", "register a ticket"),
+        EditTicket = ("edit_ticket", "修改登记信息", "edit registration details"),
+        AcceptTicket = ("accept_ticket", "受理", "accept a ticket"),
+        ConfirmWindow = ("confirm_window", "窗口确认", "confirm as the customer's window"),
+        GradeTicket = ("grade_ticket", "问题分级", "grade a ticket"),
+        ReviewGrading = ("review_grading", "审核分级", "review a grading"),
+        DecidePriorityChange = ("decide_priority_change", "审批降级", "approve or reject a priority downgrade"),
+        ObjectToGrading = ("object_to_grading", "分级异议", "object to a grading"),
+        RuleGradingDispute = ("rule_grading_dispute", "裁定分级争议", "rule on a grading dispute"),
+        DispatchTicket = ("dispatch_ticket", "派单", "dispatch a ticket"),
+        Respond = ("respond", "联系客户", "record first contact with the customer"),
+        WorkTicket = ("work_ticket", "技术处理", "work on a ticket"),
+        RequestSecondLine = ("request_second_line", "申请二线支持", "request second-line support"),
+        ResolveTicket = ("resolve_ticket", "解决", "resolve a ticket"),
+        ConfirmClosure = ("confirm_closure", "确认结案", "confirm closure"),
+        RefuseClosure = ("refuse_closure", "拒绝结案", "refuse closure"),
+        ReopenTicket = ("reopen_ticket", "重新打开", "reopen a ticket"),
+        CancelTicket = ("cancel_ticket", "撤销", "cancel a ticket"),
+        AddLogEntry = ("add_log_entry", "记录处理过程", "add a work log entry"),
+        ReadDirectory = ("read_directory", "查看客户资料", "read customers, contacts and devices"),
+        ManageDirectory = ("manage_directory", "维护客户资料", "manage customers, contacts and devices"),
+        ReadUsers = ("read_users", "查看人员", "read users"),
+        ManageUsers = ("manage_users", "人员管理", "manage users"),
+        ManageCatalog = ("manage_catalog", "维护分类与分级", "manage groups, categories and the grading scheme"),
+    }
+}
+
+/// Which tickets a role's actions reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketScope {
+    /// Every ticket of the service organization.
+    All,
+    /// Only tickets where the user is the first- or second-line engineer (for work on them;
+    /// reading stays [`TicketScope::All`] for staff).
+    Assigned,
+    /// Only tickets of the user's own customer organization (DOMAIN §8).
+    OwnCustomer,
+}
+
+/// May `role` perform `action` at all? (Row-level scope is [`scope`].)
+pub fn allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match role {
+        Admin => true,
+        DeskAgent => matches!(
+            action,
+            ReadTicket
+                | RegisterTicket
+                | EditTicket
+                | AcceptTicket
+                | ConfirmWindow
+                | GradeTicket
+                | ObjectToGrading
+                | ConfirmClosure
+                | RefuseClosure
+                | ReopenTicket
+                | CancelTicket
+                | AddLogEntry
+                | ReadDirectory
+                | ManageDirectory
+                | ReadUsers
+        ),
+        Dispatcher => matches!(
+            action,
+            ReadTicket
+                | RegisterTicket
+                | EditTicket
+                | AcceptTicket
+                | GradeTicket
+                | DispatchTicket
+                | RequestSecondLine
+                | CancelTicket
+                | AddLogEntry
+                | ReadDirectory
+                | ReadUsers
+        ),
+        Supervisor => matches!(
+            action,
+            ReadTicket
+                | RegisterTicket
+                | EditTicket
+                | AcceptTicket
+                | ConfirmWindow
+                | GradeTicket
+                | ReviewGrading
+                | DecidePriorityChange
+                | DispatchTicket
+                | Respond
+                | WorkTicket
+                | RequestSecondLine
+                | ResolveTicket
+                | ConfirmClosure
+                | RefuseClosure
+                | ReopenTicket
+                | CancelTicket
+                | AddLogEntry
+                | ReadDirectory
+                | ManageDirectory
+                | ReadUsers
+        ),
+        FirstLineEngineer | SecondLineEngineer | TechLead => matches!(
+            action,
+            ReadTicket
+                | Respond
+                | WorkTicket
+                | RequestSecondLine
+                | ResolveTicket
+                | AddLogEntry
+                | ReadDirectory
+                | ReadUsers
+        ),
+        ProjectSpecialist => {
+            matches!(action, ReadTicket | RequestSecondLine | AddLogEntry | ReadDirectory | ManageDirectory | ReadUsers)
+        }
+        ProjectManager | GeneralManager => {
+            matches!(action, ReadTicket | AddLogEntry | ReadDirectory | ReadUsers)
+        }
+        TechnicalDirector => {
+            matches!(action, ReadTicket | RuleGradingDispute | AddLogEntry | ReadDirectory | ReadUsers)
+        }
+        DataSpecialist => matches!(action, ReadTicket | ReadDirectory | ReadUsers),
+        CustomerContact => matches!(
+            action,
+            ReadTicket
+                | RegisterTicket
+                | ConfirmWindow
+                | ObjectToGrading
+                | ConfirmClosure
+                | RefuseClosure
+                | AddLogEntry
+                | ReadDirectory
+        ),
+    }
+}
+
+/// Which tickets `role` may do `action` on.
+pub fn scope(role: Role, action: Action) -> TicketScope {
+    match role {
+        Role::CustomerContact => TicketScope::OwnCustomer,
+        Role::FirstLineEngineer | Role::SecondLineEngineer | Role::TechLead
+            if matches!(
+                action,
+                Action::Respond | Action::WorkTicket | Action::ResolveTicket | Action::RequestSecondLine
+            ) =>
+        {
+            TicketScope::Assigned
+        }
+        _ => TicketScope::All,
+    }
+}
+
+/// Roles that call customers keep their numbers; the rest see them masked (DOMAIN §8).
+pub fn sees_contact_phones(role: Role) -> bool {
+    !matches!(role, Role::DataSpecialist | Role::ProjectManager | Role::GeneralManager | Role::TechnicalDirector)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_supervisors_approve_downgrades_and_only_directors_rule_disputes() {
+        for &role in Role::ALL {
+            let approves = allows(role, Action::DecidePriorityChange);
+            assert_eq!(approves, matches!(role, Role::Supervisor | Role::Admin), "{role}");
+            let rules = allows(role, Action::RuleGradingDispute);
+            assert_eq!(rules, matches!(role, Role::TechnicalDirector | Role::Admin), "{role}");
+        }
+    }
+
+    #[test]
+    fn customer_contacts_are_limited_to_their_own_organization() {
+        for &action in Action::ALL {
+            assert_eq!(scope(Role::CustomerContact, action), TicketScope::OwnCustomer);
+        }
+        assert!(!allows(Role::CustomerContact, Action::DispatchTicket));
+        assert!(!allows(Role::CustomerContact, Action::ManageDirectory));
+    }
+
+    #[test]
+    fn engineers_work_only_on_tickets_assigned_to_them() {
+        assert_eq!(scope(Role::FirstLineEngineer, Action::ResolveTicket), TicketScope::Assigned);
+        assert_eq!(scope(Role::FirstLineEngineer, Action::ReadTicket), TicketScope::All);
+        assert!(!allows(Role::FirstLineEngineer, Action::DispatchTicket));
+    }
+}

@@ -1,0 +1,278 @@
+//! Intake checks (seed 000 template 1, DOMAIN §2): a request is registered only with the
+//! customer, a contact phone, a concrete symptom description, the time it occurred and the
+//! impact scope; a vague phrase such as "设备故障" is sent back with a prompt.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, Field, Reason};
+use crate::phone::Phone;
+use crate::ticket::{Channel, Department, Kind};
+use crate::{Id, Timestamp};
+
+/// A request as the desk (or a customer in the portal) submits it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// 客户单位. Customer contacts may omit it: their own organization is used.
+    pub customer_id: Option<Id>,
+    /// The caller, when they are a known contact (their name and phone fill in).
+    pub contact_id: Option<Id>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Defaults to `phone` for staff and `portal` for customer contacts.
+    pub channel: Option<Channel>,
+    /// Defaults to `fault`.
+    pub kind: Option<Kind>,
+    pub category_id: Option<Id>,
+    pub device_id: Option<Id>,
+    /// A serial number alone is enough: the device and its model are looked up (seed 000).
+    pub device_serial: Option<String>,
+    pub fault_code: Option<String>,
+    pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime, example = "2024-03-15T09:30:00+08:00"))]
+    pub occurred_at: Option<Timestamp>,
+    pub impact_scope: Option<String>,
+    pub expected_resolution: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub expected_by: Option<Timestamp>,
+    #[serde(default)]
+    pub cooperating_departments: Vec<Department>,
+    /// For complaints: the number of the ticket complained about (e.g. `20240315-001`).
+    pub complaint_about: Option<String>,
+}
+
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_SHORT_TEXT: usize = 200;
+
+/// Phrases that say something is wrong without saying what (seed 000: "ask for the symptom").
+const VAGUE: &[&str] = &[
+    "设备故障",
+    "故障",
+    "坏了",
+    "坏掉了",
+    "设备坏了",
+    "机器坏了",
+    "打印机坏了",
+    "复印机坏了",
+    "不能用",
+    "不能用了",
+    "用不了",
+    "无法使用",
+    "有问题",
+    "出问题了",
+    "出问题",
+    "有故障",
+    "出故障了",
+    "出故障",
+    "不好用",
+    "异常",
+    "设备异常",
+    "机器故障",
+    "报错",
+    "报错了",
+    "不正常",
+    "又坏了",
+    "有毛病",
+    "broken",
+    "itsbroken",
+    "notworking",
+    "doesntwork",
+    "itdoesntwork",
+    "error",
+    "problem",
+    "fault",
+    "issue",
+    "help",
+    "failure",
+];
+
+/// Is `description` only a vague phrase? Punctuation, spaces and polite filler are ignored;
+/// anything under four meaningful characters is vague too.
+pub fn is_vague(description: &str) -> bool {
+    let mut core: String = description.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    for filler in [
+        "请尽快处理",
+        "请尽快",
+        "麻烦看看",
+        "麻烦",
+        "请帮忙",
+        "帮忙看看",
+        "急",
+        "我们的",
+        "我们",
+        "了",
+        "啊",
+        "呢",
+        "吧",
+        "please",
+    ] {
+        core = core.replace(filler, "");
+    }
+    core.chars().count() < 4 || VAGUE.contains(&core.as_str())
+}
+
+fn text_field(
+    problems: &mut Vec<(Field, Reason)>,
+    field: Field,
+    value: Option<&str>,
+    required: bool,
+    max: usize,
+) -> Option<String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => {
+            if required {
+                problems.push((field, Reason::Missing));
+            }
+            None
+        }
+        Some(v) if v.chars().count() > max => {
+            problems.push((field, Reason::TooLong { max }));
+            None
+        }
+        Some(v) => Some(v.to_owned()),
+    }
+}
+
+/// A registration that passed the intake checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub customer_id: Id,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub description: String,
+    pub occurred_at: Timestamp,
+    pub impact_scope: String,
+    pub fault_code: Option<String>,
+    pub expected_resolution: Option<String>,
+    pub complaint_about: Option<String>,
+}
+
+/// Checks a registration after the app filled in what it knows (the contact's name and
+/// phone, the customer of a customer contact). Names every missing or bad field at once.
+pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
+    let mut problems: Vec<(Field, Reason)> = Vec::new();
+    if r.customer_id.is_none() {
+        problems.push(("customer_id", Reason::Missing));
+    }
+    let contact_name = text_field(&mut problems, "contact_name", r.contact_name.as_deref(), false, 50);
+    let contact_phone = match r.contact_phone.as_deref().map(Phone::parse) {
+        None => {
+            problems.push(("contact_phone", Reason::Missing));
+            None
+        }
+        Some(Err(reason)) => {
+            problems.push(("contact_phone", reason));
+            None
+        }
+        Some(Ok(p)) => Some(p.as_str().to_owned()),
+    };
+    let description = text_field(&mut problems, "description", r.description.as_deref(), true, MAX_DESCRIPTION);
+    if let Some(d) = &description
+        && is_vague(d)
+    {
+        problems.push(("description", Reason::Vague));
+    }
+    match r.occurred_at {
+        None => problems.push(("occurred_at", Reason::Missing)),
+        // A little clock skew is fine; a time in the future is a typo.
+        Some(at) if at > now + jiff::SignedDuration::from_mins(10) => problems
+            .push(("occurred_at", Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于当前时间" })),
+        Some(_) => {}
+    }
+    let impact_scope = text_field(&mut problems, "impact_scope", r.impact_scope.as_deref(), true, MAX_SHORT_TEXT);
+    let fault_code = text_field(&mut problems, "fault_code", r.fault_code.as_deref(), false, 32);
+    let expected_resolution =
+        text_field(&mut problems, "expected_resolution", r.expected_resolution.as_deref(), false, MAX_SHORT_TEXT);
+    let complaint_about = text_field(&mut problems, "complaint_about", r.complaint_about.as_deref(), false, 32);
+    if r.kind == Some(Kind::Complaint) && complaint_about.is_none() {
+        problems.push(("complaint_about", Reason::Missing));
+    }
+    if let (Some(by), Some(at)) = (r.expected_by, r.occurred_at)
+        && by < at
+    {
+        problems.push((
+            "expected_by",
+            Reason::Mismatch {
+                detail_en: "is before the time the problem occurred", detail_zh: "早于故障发生时间"
+            },
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(DomainError::Invalid(problems));
+    }
+    match (r.customer_id, contact_phone, description, r.occurred_at, impact_scope) {
+        (Some(customer_id), Some(contact_phone), Some(description), Some(occurred_at), Some(impact_scope)) => {
+            Ok(Checked {
+                customer_id,
+                contact_name: contact_name.unwrap_or_default(),
+                contact_phone,
+                description,
+                occurred_at,
+                impact_scope,
+                fault_code: fault_code.map(|c| c.to_uppercase()),
+                expected_resolution,
+                complaint_about,
+            })
+        }
+        // Every None above pushed a problem, so this arm is not reached; keep it total.
+        _ => Err(DomainError::field("description", Reason::Missing)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        "2024-03-15T02:00:00Z".parse().expect("ts")
+    }
+
+    fn complete() -> Registration {
+        Registration {
+            customer_id: Some(1),
+            contact_phone: Some("13800138000".into()),
+            description: Some("复印时第二纸盒卡纸，面板报警 E02".into()),
+            occurred_at: Some("2024-03-15T01:30:00Z".parse().expect("ts")),
+            impact_scope: Some("财务部一台复印机".into()),
+            fault_code: Some("e02".into()),
+            ..Registration::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_request_passes_and_normalizes_the_fault_code() {
+        let c = check(&complete(), now()).expect("valid");
+        assert_eq!(c.fault_code.as_deref(), Some("E02"));
+    }
+
+    #[test]
+    fn every_missing_required_field_is_named_at_once() {
+        let err = check(&Registration::default(), now()).expect_err("empty");
+        let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["customer_id", "contact_phone", "description", "occurred_at", "impact_scope"]);
+        assert!(err.message(crate::Lang::Zh).contains("联系电话"));
+    }
+
+    #[test]
+    fn vague_descriptions_are_refused_with_a_prompt() {
+        for vague in ["设备故障", "坏了！", "机器坏了，请尽快处理", "  Not working ", "??"] {
+            let mut r = complete();
+            r.description = Some(vague.into());
+            let err = check(&r, now()).expect_err(vague);
+            assert_eq!(err, DomainError::field("description", Reason::Vague), "{vague}");
+            assert!(err.message(crate::Lang::Zh).contains("报警代码"));
+        }
+        assert!(!is_vague("卡纸 E02"));
+    }
+
+    #[test]
+    fn complaints_must_name_the_ticket_and_times_must_make_sense() {
+        let mut r = complete();
+        r.kind = Some(Kind::Complaint);
+        r.occurred_at = Some("2024-03-16T02:00:00Z".parse().expect("ts"));
+        let err = check(&r, now()).expect_err("bad");
+        let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["occurred_at", "complaint_about"]);
+    }
+}

@@ -1,0 +1,68 @@
+//! The work log (技术处理过程记录, DOMAIN §2): every contact, diagnosis step, visit, plan,
+//! customer message and instruction, with who and when.
+
+use serde::{Deserialize, Serialize};
+
+use crate::coded_enum;
+use crate::error::{DomainError, Reason};
+use crate::role::Role;
+use crate::{Id, Timestamp};
+
+coded_enum! {
+    pub enum LogKind {
+        Contact = ("contact", "联系客户", "Contact"),
+        Diagnosis = ("diagnosis", "故障诊断", "Diagnosis"),
+        Plan = ("plan", "处理方案", "Plan"),
+        RemoteFix = ("remote_fix", "远程处理", "Remote fix"),
+        OnSite = ("on_site", "现场处理", "On site"),
+        CustomerMessage = ("customer_message", "客户留言", "Customer message"),
+        Instruction = ("instruction", "批示", "Instruction"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogEntry {
+    pub id: Id,
+    pub ticket_id: Id,
+    pub kind: LogKind,
+    pub body: String,
+    pub author_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+}
+
+pub const MAX_BODY: usize = 4000;
+
+/// Who may write which kind of entry: customers write only their own messages; an
+/// instruction (批示) is written by those who give instructions.
+pub fn may_write(role: Role, kind: LogKind) -> bool {
+    match kind {
+        LogKind::CustomerMessage => {
+            matches!(role, Role::CustomerContact | Role::DeskAgent | Role::Supervisor | Role::Admin)
+        }
+        LogKind::Instruction => matches!(
+            role,
+            Role::Supervisor
+                | Role::ProjectManager
+                | Role::GeneralManager
+                | Role::TechnicalDirector
+                | Role::TechLead
+                | Role::ProjectSpecialist
+                | Role::Admin
+        ),
+        _ => role.is_staff(),
+    }
+}
+
+/// Checks an entry's text.
+pub fn check_body(body: &str) -> Result<String, DomainError> {
+    let b = body.trim();
+    if b.is_empty() {
+        return Err(DomainError::field("body", Reason::Missing));
+    }
+    if b.chars().count() > MAX_BODY {
+        return Err(DomainError::field("body", Reason::TooLong { max: MAX_BODY }));
+    }
+    Ok(b.to_owned())
+}

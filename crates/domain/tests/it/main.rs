@@ -1,0 +1,5 @@
+//! Property tests of the domain rules.
+#![allow(clippy::unwrap_used)]
+#![recursion_limit = "256"]
+
+mod lifecycle;

@@ -1,0 +1,312 @@
+//! Customers, customer levels, contacts and devices.
+
+use aftersales_domain::customer::{Contact, Customer, CustomerLevel, Device};
+use aftersales_domain::{Id, Timestamp};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use crate::conv::{get, get_opt_date, ms};
+use crate::schema::{Contacts, CustomerLevels, Customers, Devices};
+use crate::{Result, StorageError, insert_returning_id};
+
+pub async fn upsert_level<C: ConnectionTrait>(conn: &C, level: &CustomerLevel) -> Result<()> {
+    let stmt = Query::insert()
+        .into_table(CustomerLevels::Table)
+        .columns([CustomerLevels::Code, CustomerLevels::NameZh, CustomerLevels::NameEn])
+        .values_panic([level.code.clone().into(), level.name_zh.clone().into(), level.name_en.clone().into()])
+        .on_conflict(
+            OnConflict::column(CustomerLevels::Code)
+                .update_columns([CustomerLevels::NameZh, CustomerLevels::NameEn])
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+pub async fn levels<C: ConnectionTrait>(conn: &C) -> Result<Vec<CustomerLevel>> {
+    let stmt = Query::select()
+        .columns([CustomerLevels::Code, CustomerLevels::NameZh, CustomerLevels::NameEn])
+        .from(CustomerLevels::Table)
+        .order_by(CustomerLevels::Code, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| Ok(CustomerLevel { code: get(r, "code")?, name_zh: get(r, "name_zh")?, name_en: get(r, "name_en")? }))
+        .collect()
+}
+
+const CUSTOMER_COLS: [Customers; 7] = [
+    Customers::Id,
+    Customers::Name,
+    Customers::ShortName,
+    Customers::Region,
+    Customers::Level,
+    Customers::WindowContactId,
+    Customers::SpecialistId,
+];
+
+fn customer(r: &QueryResult) -> Result<Customer> {
+    Ok(Customer {
+        id: get(r, "id")?,
+        name: get(r, "name")?,
+        short_name: get(r, "short_name")?,
+        region: get(r, "region")?,
+        level: get(r, "level")?,
+        window_contact_id: get(r, "window_contact_id")?,
+        specialist_id: get(r, "specialist_id")?,
+    })
+}
+
+pub async fn insert_customer<C: ConnectionTrait>(conn: &C, c: &Customer, now: Timestamp) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(Customers::Table)
+        .columns([
+            Customers::Name,
+            Customers::ShortName,
+            Customers::Region,
+            Customers::Level,
+            Customers::WindowContactId,
+            Customers::SpecialistId,
+            Customers::CreatedAt,
+        ])
+        .values_panic([
+            c.name.clone().into(),
+            c.short_name.clone().into(),
+            c.region.clone().into(),
+            c.level.clone().into(),
+            c.window_contact_id.into(),
+            c.specialist_id.into(),
+            ms(now).into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn update_customer<C: ConnectionTrait>(conn: &C, c: &Customer) -> Result<()> {
+    let stmt = Query::update()
+        .table(Customers::Table)
+        .values([
+            (Customers::Name, c.name.clone().into()),
+            (Customers::ShortName, c.short_name.clone().into()),
+            (Customers::Region, c.region.clone().into()),
+            (Customers::Level, c.level.clone().into()),
+            (Customers::WindowContactId, c.window_contact_id.into()),
+            (Customers::SpecialistId, c.specialist_id.into()),
+        ])
+        .and_where(Expr::col(Customers::Id).eq(c.id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+pub async fn customer_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Customer>> {
+    let stmt = Query::select()
+        .columns(CUSTOMER_COLS)
+        .from(Customers::Table)
+        .and_where(Expr::col(Customers::Id).eq(id))
+        .to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(customer).transpose()
+}
+
+/// Customers matching `q` in name, short name or a contact's phone; all when `q` is empty.
+pub async fn search_customers<C: ConnectionTrait>(
+    conn: &C,
+    q: Option<&str>,
+    only: Option<Id>,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<Customer>, u64)> {
+    let mut base: SelectStatement = Query::select().from(Customers::Table).to_owned();
+    if let Some(id) = only {
+        base.and_where(Expr::col((Customers::Table, Customers::Id)).eq(id));
+    }
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        let like = format!("%{}%", q.replace(['%', '_'], ""));
+        let by_phone = Query::select()
+            .column(Contacts::CustomerId)
+            .from(Contacts::Table)
+            .and_where(Expr::col(Contacts::Phone).like(like.clone()))
+            .to_owned();
+        base.cond_where(
+            Expr::col((Customers::Table, Customers::Name))
+                .like(like.clone())
+                .or(Expr::col((Customers::Table, Customers::ShortName)).like(like))
+                .or(Expr::col((Customers::Table, Customers::Id)).in_subquery(by_phone)),
+        );
+    }
+    let count_stmt = base.clone().expr_as(Func::count(Expr::col((Customers::Table, Customers::Id))), "n").to_owned();
+    let total: i64 = match conn.query_one(&count_stmt).await? {
+        Some(r) => get(&r, "n")?,
+        None => 0,
+    };
+    let stmt = base
+        .columns(CUSTOMER_COLS.map(|c| (Customers::Table, c)))
+        .order_by((Customers::Table, Customers::Id), Order::Asc)
+        .limit(limit)
+        .offset(offset)
+        .to_owned();
+    let rows = conn.query_all(&stmt).await?;
+    Ok((rows.iter().map(customer).collect::<Result<_>>()?, u64::try_from(total).unwrap_or(0)))
+}
+
+const CONTACT_COLS: [Contacts; 6] =
+    [Contacts::Id, Contacts::CustomerId, Contacts::Name, Contacts::Phone, Contacts::Email, Contacts::Department];
+
+fn contact(r: &QueryResult, window: Option<Id>) -> Result<Contact> {
+    let id: Id = get(r, "id")?;
+    Ok(Contact {
+        id,
+        customer_id: get(r, "customer_id")?,
+        name: get(r, "name")?,
+        phone: get(r, "phone")?,
+        email: get(r, "email")?,
+        department: get(r, "department")?,
+        is_window: window == Some(id),
+    })
+}
+
+pub async fn insert_contact<C: ConnectionTrait>(conn: &C, c: &Contact, now: Timestamp) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(Contacts::Table)
+        .columns([
+            Contacts::CustomerId,
+            Contacts::Name,
+            Contacts::Phone,
+            Contacts::Email,
+            Contacts::Department,
+            Contacts::CreatedAt,
+        ])
+        .values_panic([
+            c.customer_id.into(),
+            c.name.clone().into(),
+            c.phone.clone().into(),
+            c.email.clone().into(),
+            c.department.clone().into(),
+            ms(now).into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+/// A contact with its window flag resolved against its customer.
+pub async fn contact_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Contact>> {
+    let stmt = Query::select()
+        .columns(CONTACT_COLS.map(|c| (Contacts::Table, c)))
+        .column((Customers::Table, Customers::WindowContactId))
+        .from(Contacts::Table)
+        .inner_join(
+            Customers::Table,
+            Expr::col((Customers::Table, Customers::Id)).equals((Contacts::Table, Contacts::CustomerId)),
+        )
+        .and_where(Expr::col((Contacts::Table, Contacts::Id)).eq(id))
+        .to_owned();
+    match conn.query_one(&stmt).await? {
+        Some(r) => {
+            let window: Option<Id> = get(&r, "window_contact_id")?;
+            Ok(Some(contact(&r, window)?))
+        }
+        None => Ok(None),
+    }
+}
+
+pub async fn contacts_of<C: ConnectionTrait>(conn: &C, customer: &Customer) -> Result<Vec<Contact>> {
+    let stmt = Query::select()
+        .columns(CONTACT_COLS)
+        .from(Contacts::Table)
+        .and_where(Expr::col(Contacts::CustomerId).eq(customer.id))
+        .order_by(Contacts::Id, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(|r| contact(r, customer.window_contact_id)).collect()
+}
+
+const DEVICE_COLS: [Devices; 8] = [
+    Devices::Id,
+    Devices::CustomerId,
+    Devices::Model,
+    Devices::Serial,
+    Devices::Location,
+    Devices::PurchaseDate,
+    Devices::WarrantyEnd,
+    Devices::ConsumableModel,
+];
+
+fn device(r: &QueryResult) -> Result<Device> {
+    Ok(Device {
+        id: get(r, "id")?,
+        customer_id: get(r, "customer_id")?,
+        model: get(r, "model")?,
+        serial: get(r, "serial")?,
+        location: get(r, "location")?,
+        purchase_date: get_opt_date(r, "purchase_date")?,
+        warranty_end: get_opt_date(r, "warranty_end")?,
+        consumable_model: get(r, "consumable_model")?,
+    })
+}
+
+pub async fn insert_device<C: ConnectionTrait>(conn: &C, d: &Device, now: Timestamp) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(Devices::Table)
+        .columns([
+            Devices::CustomerId,
+            Devices::Model,
+            Devices::Serial,
+            Devices::Location,
+            Devices::PurchaseDate,
+            Devices::WarrantyEnd,
+            Devices::ConsumableModel,
+            Devices::CreatedAt,
+        ])
+        .values_panic([
+            d.customer_id.into(),
+            d.model.clone().into(),
+            d.serial.clone().into(),
+            d.location.clone().into(),
+            d.purchase_date.map(|x| x.to_string()).into(),
+            d.warranty_end.map(|x| x.to_string()).into(),
+            d.consumable_model.clone().into(),
+            ms(now).into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn device_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Device>> {
+    let stmt =
+        Query::select().columns(DEVICE_COLS).from(Devices::Table).and_where(Expr::col(Devices::Id).eq(id)).to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(device).transpose()
+}
+
+/// Serial numbers are stored upper-case; lookup ignores case.
+pub async fn device_by_serial<C: ConnectionTrait>(conn: &C, serial: &str) -> Result<Option<Device>> {
+    let stmt = Query::select()
+        .columns(DEVICE_COLS)
+        .from(Devices::Table)
+        .and_where(Expr::col(Devices::Serial).eq(serial.trim().to_uppercase()))
+        .to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(device).transpose()
+}
+
+pub async fn devices<C: ConnectionTrait>(
+    conn: &C,
+    customer: Option<Id>,
+    serial_prefix: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<Device>> {
+    let mut stmt = Query::select().columns(DEVICE_COLS).from(Devices::Table).to_owned();
+    if let Some(c) = customer {
+        stmt.and_where(Expr::col(Devices::CustomerId).eq(c));
+    }
+    if let Some(p) = serial_prefix.map(str::trim).filter(|p| !p.is_empty()) {
+        stmt.and_where(Expr::col(Devices::Serial).like(format!("{}%", p.to_uppercase().replace(['%', '_'], ""))));
+    }
+    stmt.order_by(Devices::Id, Order::Asc).limit(limit).offset(offset);
+    conn.query_all(&stmt).await?.iter().map(device).collect()
+}
+
+/// Used by `conv` consumers that only need to know a row exists.
+pub async fn customer_exists<C: ConnectionTrait>(conn: &C, id: Id) -> Result<bool> {
+    Ok(customer_by_id(conn, id).await?.is_some())
+}

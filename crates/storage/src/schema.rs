@@ -1,0 +1,225 @@
+//! Table and column names, shared by the migration and the queries so they cannot drift.
+
+use sea_orm::DeriveIden;
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Users {
+    Table,
+    Id,
+    Username,
+    DisplayName,
+    Role,
+    Email,
+    Phone,
+    Region,
+    GroupId,
+    CustomerId,
+    ContactId,
+    PasswordHash,
+    Active,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ApiTokens {
+    Table,
+    Id,
+    UserId,
+    TokenHash,
+    Name,
+    CreatedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum CustomerLevels {
+    Table,
+    Code,
+    NameZh,
+    NameEn,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Customers {
+    Table,
+    Id,
+    Name,
+    ShortName,
+    Region,
+    Level,
+    WindowContactId,
+    SpecialistId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Contacts {
+    Table,
+    Id,
+    CustomerId,
+    Name,
+    Phone,
+    Email,
+    Department,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Devices {
+    Table,
+    Id,
+    CustomerId,
+    Model,
+    Serial,
+    Location,
+    PurchaseDate,
+    WarrantyEnd,
+    ConsumableModel,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum HandlingGroups {
+    Table,
+    Id,
+    Code,
+    NameZh,
+    NameEn,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Categories {
+    Table,
+    Id,
+    Family,
+    Code,
+    NameZh,
+    NameEn,
+    GroupId,
+    Active,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum GradingLevels {
+    Table,
+    Code,
+    Rank,
+    NameZh,
+    NameEn,
+    Scope,
+    Urgency,
+    RespondMinutes,
+    ResolveMinutes,
+    Counting,
+    DefaultOwner,
+}
+
+#[derive(DeriveIden, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tickets {
+    Table,
+    Id,
+    Number,
+    Version,
+    CustomerId,
+    ContactId,
+    ContactName,
+    ContactPhone,
+    Channel,
+    Kind,
+    CategoryId,
+    DeviceId,
+    DeviceModel,
+    DeviceSerial,
+    FaultCode,
+    Description,
+    OccurredAt,
+    ImpactScope,
+    ExpectedResolution,
+    ExpectedBy,
+    CooperatingDepartments,
+    Status,
+    WindowConfirmation,
+    Priority,
+    PriorityRank,
+    GradingReason,
+    GradingReview,
+    GradingDispute,
+    GroupId,
+    FirstLineId,
+    SecondLineId,
+    RepeatOf,
+    ComplaintAbout,
+    SpecialistAttention,
+    RegisteredAt,
+    RegisteredBy,
+    AcceptedAt,
+    AcceptedBy,
+    DispatchedAt,
+    RespondedAt,
+    ResolvedAt,
+    Resolution,
+    ClosedAt,
+    ClosureMethod,
+    CustomerRefusals,
+    ReopenCount,
+    CancelReason,
+    CancelNote,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum TicketEvents {
+    Table,
+    Id,
+    TicketId,
+    At,
+    ActorId,
+    Action,
+    Changes,
+    Note,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum WorkLog {
+    Table,
+    Id,
+    TicketId,
+    Kind,
+    Body,
+    AuthorId,
+    At,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum PriorityChangeRequests {
+    Table,
+    Id,
+    TicketId,
+    FromLevel,
+    ToLevel,
+    Reason,
+    RequestedBy,
+    RequestedAt,
+    Status,
+    DecidedBy,
+    DecidedAt,
+    DecisionNote,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum TicketSequences {
+    Table,
+    Day,
+    LastSeq,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum IdempotencyKeys {
+    Table,
+    UserId,
+    Key,
+    Fingerprint,
+    StatusCode,
+    Response,
+    CreatedAt,
+}

@@ -1,0 +1,570 @@
+//! Tickets, their history, work log, priority change requests and daily numbering.
+
+use std::collections::HashMap;
+
+use aftersales_domain::event::{Change, Event};
+use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
+use aftersales_domain::repeat::Prior;
+use aftersales_domain::ticket::{
+    CancelReason, Channel, ClosureMethod, Department, GradingDispute, GradingReview, Kind, Status, Ticket,
+    WindowConfirmation,
+};
+use aftersales_domain::ticket_no::TicketNo;
+use aftersales_domain::worklog::{LogEntry, LogKind};
+use aftersales_domain::{Id, Timestamp};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use crate::conv::{get, get_code, get_opt_code, get_opt_ts, get_ts, ms, opt_ms};
+use crate::schema::{PriorityChangeRequests, TicketEvents, TicketSequences, Tickets, WorkLog};
+use crate::{Result, StorageError, insert_returning_id};
+
+/// Takes the next number of `day` (`YYYYMMDD`). The upsert locks the day's row until the
+/// transaction ends, so concurrent registrations never get the same number.
+pub async fn next_sequence<C: ConnectionTrait>(conn: &C, day: &str) -> Result<u32> {
+    let stmt = Query::insert()
+        .into_table(TicketSequences::Table)
+        .columns([TicketSequences::Day, TicketSequences::LastSeq])
+        .values_panic([day.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column(TicketSequences::Day)
+                .value(TicketSequences::LastSeq, Expr::col((TicketSequences::Table, TicketSequences::LastSeq)).add(1))
+                .to_owned(),
+        )
+        .returning_col(TicketSequences::LastSeq)
+        .to_owned();
+    let row =
+        conn.query_one(&stmt).await?.ok_or_else(|| StorageError::Corrupt("sequence upsert returned no row".into()))?;
+    let n: i64 = get(&row, "last_seq")?;
+    u32::try_from(n).map_err(|_| StorageError::Corrupt(format!("sequence {n} out of range")))
+}
+
+/// Every stored ticket column except the id, in one order for insert and update.
+const COLUMNS: [Tickets; 48] = [
+    Tickets::Number,
+    Tickets::Version,
+    Tickets::CustomerId,
+    Tickets::ContactId,
+    Tickets::ContactName,
+    Tickets::ContactPhone,
+    Tickets::Channel,
+    Tickets::Kind,
+    Tickets::CategoryId,
+    Tickets::DeviceId,
+    Tickets::DeviceModel,
+    Tickets::DeviceSerial,
+    Tickets::FaultCode,
+    Tickets::Description,
+    Tickets::OccurredAt,
+    Tickets::ImpactScope,
+    Tickets::ExpectedResolution,
+    Tickets::ExpectedBy,
+    Tickets::CooperatingDepartments,
+    Tickets::Status,
+    Tickets::WindowConfirmation,
+    Tickets::Priority,
+    Tickets::PriorityRank,
+    Tickets::GradingReason,
+    Tickets::GradingReview,
+    Tickets::GradingDispute,
+    Tickets::GroupId,
+    Tickets::FirstLineId,
+    Tickets::SecondLineId,
+    Tickets::RepeatOf,
+    Tickets::ComplaintAbout,
+    Tickets::SpecialistAttention,
+    Tickets::RegisteredAt,
+    Tickets::RegisteredBy,
+    Tickets::AcceptedAt,
+    Tickets::AcceptedBy,
+    Tickets::DispatchedAt,
+    Tickets::RespondedAt,
+    Tickets::ResolvedAt,
+    Tickets::Resolution,
+    Tickets::ClosedAt,
+    Tickets::ClosureMethod,
+    Tickets::CustomerRefusals,
+    Tickets::ReopenCount,
+    Tickets::CancelReason,
+    Tickets::CancelNote,
+    Tickets::UpdatedAt,
+    Tickets::Id,
+];
+
+fn departments_to_text(d: &[Department]) -> String {
+    d.iter().map(|d| d.code()).collect::<Vec<_>>().join(",")
+}
+
+fn departments_from_text(s: &str) -> Result<Vec<Department>> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| Department::from_code(p).ok_or_else(|| StorageError::Corrupt(format!("department {p:?}"))))
+        .collect()
+}
+
+/// Values for `COLUMNS[..47]` (everything but the id).
+fn values(t: &Ticket) -> Vec<Expr> {
+    vec![
+        t.number.as_str().into(),
+        t.version.into(),
+        t.customer_id.into(),
+        t.contact_id.into(),
+        t.contact_name.clone().into(),
+        t.contact_phone.clone().into(),
+        t.channel.code().into(),
+        t.kind.code().into(),
+        t.category_id.into(),
+        t.device_id.into(),
+        t.device_model.clone().into(),
+        t.device_serial.clone().into(),
+        t.fault_code.clone().into(),
+        t.description.clone().into(),
+        ms(t.occurred_at).into(),
+        t.impact_scope.clone().into(),
+        t.expected_resolution.clone().into(),
+        opt_ms(t.expected_by).into(),
+        departments_to_text(&t.cooperating_departments).into(),
+        t.status.code().into(),
+        t.window_confirmation.code().into(),
+        t.priority.clone().into(),
+        t.priority_rank.into(),
+        t.grading_reason.clone().into(),
+        t.grading_review.code().into(),
+        t.grading_dispute.code().into(),
+        t.group_id.into(),
+        t.first_line_id.into(),
+        t.second_line_id.into(),
+        t.repeat_of.into(),
+        t.complaint_about.into(),
+        t.specialist_attention.into(),
+        ms(t.registered_at).into(),
+        t.registered_by.into(),
+        opt_ms(t.accepted_at).into(),
+        t.accepted_by.into(),
+        opt_ms(t.dispatched_at).into(),
+        opt_ms(t.responded_at).into(),
+        opt_ms(t.resolved_at).into(),
+        t.resolution.clone().into(),
+        opt_ms(t.closed_at).into(),
+        t.closure_method.map(|m| m.code()).into(),
+        t.customer_refusals.into(),
+        t.reopen_count.into(),
+        t.cancel_reason.map(|r| r.code()).into(),
+        t.cancel_note.clone().into(),
+        ms(t.updated_at).into(),
+    ]
+}
+
+fn ticket(r: &QueryResult) -> Result<Ticket> {
+    let number: String = get(r, "number")?;
+    Ok(Ticket {
+        id: get(r, "id")?,
+        number: TicketNo::parse(&number).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        version: get(r, "version")?,
+        customer_id: get(r, "customer_id")?,
+        contact_id: get(r, "contact_id")?,
+        contact_name: get(r, "contact_name")?,
+        contact_phone: get(r, "contact_phone")?,
+        channel: get_code(r, "channel", Channel::from_code)?,
+        kind: get_code(r, "kind", Kind::from_code)?,
+        category_id: get(r, "category_id")?,
+        device_id: get(r, "device_id")?,
+        device_model: get(r, "device_model")?,
+        device_serial: get(r, "device_serial")?,
+        fault_code: get(r, "fault_code")?,
+        description: get(r, "description")?,
+        occurred_at: get_ts(r, "occurred_at")?,
+        impact_scope: get(r, "impact_scope")?,
+        expected_resolution: get(r, "expected_resolution")?,
+        expected_by: get_opt_ts(r, "expected_by")?,
+        cooperating_departments: departments_from_text(&get::<String>(r, "cooperating_departments")?)?,
+        status: get_code(r, "status", Status::from_code)?,
+        window_confirmation: get_code(r, "window_confirmation", WindowConfirmation::from_code)?,
+        priority: get(r, "priority")?,
+        priority_rank: get(r, "priority_rank")?,
+        grading_reason: get(r, "grading_reason")?,
+        grading_review: get_code(r, "grading_review", GradingReview::from_code)?,
+        grading_dispute: get_code(r, "grading_dispute", GradingDispute::from_code)?,
+        group_id: get(r, "group_id")?,
+        first_line_id: get(r, "first_line_id")?,
+        second_line_id: get(r, "second_line_id")?,
+        repeat_of: get(r, "repeat_of")?,
+        complaint_about: get(r, "complaint_about")?,
+        specialist_attention: get(r, "specialist_attention")?,
+        registered_at: get_ts(r, "registered_at")?,
+        registered_by: get(r, "registered_by")?,
+        accepted_at: get_opt_ts(r, "accepted_at")?,
+        accepted_by: get(r, "accepted_by")?,
+        dispatched_at: get_opt_ts(r, "dispatched_at")?,
+        responded_at: get_opt_ts(r, "responded_at")?,
+        resolved_at: get_opt_ts(r, "resolved_at")?,
+        resolution: get(r, "resolution")?,
+        closed_at: get_opt_ts(r, "closed_at")?,
+        closure_method: get_opt_code(r, "closure_method", ClosureMethod::from_code)?,
+        customer_refusals: get(r, "customer_refusals")?,
+        reopen_count: get(r, "reopen_count")?,
+        cancel_reason: get_opt_code(r, "cancel_reason", CancelReason::from_code)?,
+        cancel_note: get(r, "cancel_note")?,
+        updated_at: get_ts(r, "updated_at")?,
+    })
+}
+
+pub async fn insert<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(Tickets::Table)
+        .columns(COLUMNS[..COLUMNS.len() - 1].iter().copied())
+        .values_panic(values(t))
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+/// Writes `t` if the stored version is still `based_on`; the stored version becomes
+/// `t.version`. Returns false when someone else changed the ticket meanwhile.
+pub async fn update<C: ConnectionTrait>(conn: &C, t: &Ticket, based_on: i64) -> Result<bool> {
+    let pairs: Vec<(Tickets, Expr)> = COLUMNS.iter().copied().zip(values(t)).collect();
+    let stmt = Query::update()
+        .table(Tickets::Table)
+        .values(pairs)
+        .and_where(Expr::col(Tickets::Id).eq(t.id))
+        .and_where(Expr::col(Tickets::Version).eq(based_on))
+        .to_owned();
+    let res = conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(res.rows_affected() == 1)
+}
+
+fn select() -> SelectStatement {
+    Query::select().columns(COLUMNS).from(Tickets::Table).to_owned()
+}
+
+pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Ticket>> {
+    let stmt = select().and_where(Expr::col(Tickets::Id).eq(id)).to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(ticket).transpose()
+}
+
+pub async fn by_number<C: ConnectionTrait>(conn: &C, number: &str) -> Result<Option<Ticket>> {
+    let stmt = select().and_where(Expr::col(Tickets::Number).eq(number)).to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(ticket).transpose()
+}
+
+/// Fields a ticket list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    RegisteredAt,
+    UpdatedAt,
+    Number,
+    Priority,
+    Status,
+}
+
+impl SortKey {
+    fn column(self) -> Tickets {
+        match self {
+            SortKey::RegisteredAt => Tickets::RegisteredAt,
+            SortKey::UpdatedAt => Tickets::UpdatedAt,
+            SortKey::Number => Tickets::Number,
+            SortKey::Priority => Tickets::PriorityRank,
+            SortKey::Status => Tickets::Status,
+        }
+    }
+}
+
+/// What a ticket list asks for. All conditions are combined with AND.
+#[derive(Debug, Clone)]
+pub struct TicketFilter {
+    pub statuses: Vec<Status>,
+    pub priority: Option<String>,
+    pub customer_id: Option<Id>,
+    /// First- or second-line engineer.
+    pub engineer_id: Option<Id>,
+    pub group_id: Option<Id>,
+    pub registered_from: Option<Timestamp>,
+    pub registered_to: Option<Timestamp>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl Default for TicketFilter {
+    fn default() -> Self {
+        TicketFilter {
+            statuses: Vec::new(),
+            priority: None,
+            customer_id: None,
+            engineer_id: None,
+            group_id: None,
+            registered_from: None,
+            registered_to: None,
+            sort: SortKey::RegisteredAt,
+            descending: true,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+fn apply_filter(stmt: &mut SelectStatement, f: &TicketFilter) {
+    if !f.statuses.is_empty() {
+        stmt.and_where(Expr::col(Tickets::Status).is_in(f.statuses.iter().map(|s| s.code())));
+    }
+    if let Some(p) = &f.priority {
+        stmt.and_where(Expr::col(Tickets::Priority).eq(p.as_str()));
+    }
+    if let Some(c) = f.customer_id {
+        stmt.and_where(Expr::col(Tickets::CustomerId).eq(c));
+    }
+    if let Some(e) = f.engineer_id {
+        stmt.cond_where(Expr::col(Tickets::FirstLineId).eq(e).or(Expr::col(Tickets::SecondLineId).eq(e)));
+    }
+    if let Some(g) = f.group_id {
+        stmt.and_where(Expr::col(Tickets::GroupId).eq(g));
+    }
+    if let Some(from) = f.registered_from {
+        stmt.and_where(Expr::col(Tickets::RegisteredAt).gte(ms(from)));
+    }
+    if let Some(to) = f.registered_to {
+        stmt.and_where(Expr::col(Tickets::RegisteredAt).lt(ms(to)));
+    }
+}
+
+/// A page of tickets and the total number matching.
+pub async fn list<C: ConnectionTrait>(conn: &C, f: &TicketFilter) -> Result<(Vec<Ticket>, u64)> {
+    let mut count =
+        Query::select().expr_as(Func::count(Expr::col(Tickets::Id)), Alias::new("n")).from(Tickets::Table).to_owned();
+    apply_filter(&mut count, f);
+    let total: i64 = match conn.query_one(&count).await? {
+        Some(r) => get(&r, "n")?,
+        None => 0,
+    };
+    let mut stmt = select();
+    apply_filter(&mut stmt, f);
+    let order = if f.descending { Order::Desc } else { Order::Asc };
+    stmt.order_by(f.sort.column(), order.clone()).order_by(Tickets::Id, order).limit(f.limit).offset(f.offset);
+    let rows = conn.query_all(&stmt).await?;
+    Ok((rows.iter().map(ticket).collect::<Result<_>>()?, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Earlier tickets of a device registered since `since` (for the repeat-report rule).
+pub async fn priors_for_device<C: ConnectionTrait>(conn: &C, device: Id, since: Timestamp) -> Result<Vec<Prior>> {
+    let stmt = Query::select()
+        .columns([Tickets::Id, Tickets::FaultCode, Tickets::CategoryId, Tickets::RegisteredAt, Tickets::Status])
+        .from(Tickets::Table)
+        .and_where(Expr::col(Tickets::DeviceId).eq(device))
+        .and_where(Expr::col(Tickets::RegisteredAt).gte(ms(since)))
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Prior {
+                id: get(r, "id")?,
+                fault_code: get(r, "fault_code")?,
+                category_id: get(r, "category_id")?,
+                registered_at: get_ts(r, "registered_at")?,
+                status: get_code(r, "status", Status::from_code)?,
+            })
+        })
+        .collect()
+}
+
+/// Open tickets each of `users` holds in `group` (first or second line).
+pub async fn open_load<C: ConnectionTrait>(conn: &C, group: Id, users: &[Id]) -> Result<HashMap<Id, i64>> {
+    let mut load: HashMap<Id, i64> = users.iter().map(|&u| (u, 0)).collect();
+    if users.is_empty() {
+        return Ok(load);
+    }
+    let open: Vec<&str> =
+        aftersales_domain::ticket::Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
+    for col in [Tickets::FirstLineId, Tickets::SecondLineId] {
+        let stmt = Query::select()
+            .expr_as(Expr::col(col), Alias::new("user_id"))
+            .expr_as(Func::count(Expr::col(Tickets::Id)), Alias::new("n"))
+            .from(Tickets::Table)
+            .and_where(Expr::col(Tickets::GroupId).eq(group))
+            .and_where(Expr::col(Tickets::Status).is_in(open.clone()))
+            .and_where(Expr::col(col).is_in(users.iter().copied()))
+            .group_by_col(col)
+            .to_owned();
+        for r in conn.query_all(&stmt).await? {
+            let user: Id = get(&r, "user_id")?;
+            let n: i64 = get(&r, "n")?;
+            *load.entry(user).or_default() += n;
+        }
+    }
+    Ok(load)
+}
+
+pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: &Event) -> Result<Id> {
+    let changes = serde_json::to_string(&e.changes).map_err(|err| StorageError::Corrupt(err.to_string()))?;
+    let stmt = Query::insert()
+        .into_table(TicketEvents::Table)
+        .columns([
+            TicketEvents::TicketId,
+            TicketEvents::At,
+            TicketEvents::ActorId,
+            TicketEvents::Action,
+            TicketEvents::Changes,
+            TicketEvents::Note,
+        ])
+        .values_panic([
+            e.ticket_id.into(),
+            ms(e.at).into(),
+            e.actor_id.into(),
+            e.action.clone().into(),
+            changes.into(),
+            e.note.clone().into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn events<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Event>> {
+    let stmt = Query::select()
+        .columns([
+            TicketEvents::Id,
+            TicketEvents::TicketId,
+            TicketEvents::At,
+            TicketEvents::ActorId,
+            TicketEvents::Action,
+            TicketEvents::Changes,
+            TicketEvents::Note,
+        ])
+        .from(TicketEvents::Table)
+        .and_where(Expr::col(TicketEvents::TicketId).eq(ticket))
+        .order_by(TicketEvents::Id, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            let changes: String = get(r, "changes")?;
+            let changes: Vec<Change> =
+                serde_json::from_str(&changes).map_err(|e| StorageError::Corrupt(format!("event changes: {e}")))?;
+            Ok(Event {
+                id: get(r, "id")?,
+                ticket_id: get(r, "ticket_id")?,
+                at: get_ts(r, "at")?,
+                actor_id: get(r, "actor_id")?,
+                action: get(r, "action")?,
+                changes,
+                note: get(r, "note")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_log<C: ConnectionTrait>(conn: &C, l: &LogEntry) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(WorkLog::Table)
+        .columns([WorkLog::TicketId, WorkLog::Kind, WorkLog::Body, WorkLog::AuthorId, WorkLog::At])
+        .values_panic([
+            l.ticket_id.into(),
+            l.kind.code().into(),
+            l.body.clone().into(),
+            l.author_id.into(),
+            ms(l.at).into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn logs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<LogEntry>> {
+    let stmt = Query::select()
+        .columns([WorkLog::Id, WorkLog::TicketId, WorkLog::Kind, WorkLog::Body, WorkLog::AuthorId, WorkLog::At])
+        .from(WorkLog::Table)
+        .and_where(Expr::col(WorkLog::TicketId).eq(ticket))
+        .order_by(WorkLog::Id, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LogEntry {
+                id: get(r, "id")?,
+                ticket_id: get(r, "ticket_id")?,
+                kind: get_code(r, "kind", LogKind::from_code)?,
+                body: get(r, "body")?,
+                author_id: get(r, "author_id")?,
+                at: get_ts(r, "at")?,
+            })
+        })
+        .collect()
+}
+
+const REQUEST_COLS: [PriorityChangeRequests; 11] = [
+    PriorityChangeRequests::Id,
+    PriorityChangeRequests::TicketId,
+    PriorityChangeRequests::FromLevel,
+    PriorityChangeRequests::ToLevel,
+    PriorityChangeRequests::Reason,
+    PriorityChangeRequests::RequestedBy,
+    PriorityChangeRequests::RequestedAt,
+    PriorityChangeRequests::Status,
+    PriorityChangeRequests::DecidedBy,
+    PriorityChangeRequests::DecidedAt,
+    PriorityChangeRequests::DecisionNote,
+];
+
+fn request(r: &QueryResult) -> Result<PriorityChangeRequest> {
+    Ok(PriorityChangeRequest {
+        id: get(r, "id")?,
+        ticket_id: get(r, "ticket_id")?,
+        from_level: get(r, "from_level")?,
+        to_level: get(r, "to_level")?,
+        reason: get(r, "reason")?,
+        requested_by: get(r, "requested_by")?,
+        requested_at: get_ts(r, "requested_at")?,
+        status: get_code(r, "status", ChangeRequestStatus::from_code)?,
+        decided_by: get(r, "decided_by")?,
+        decided_at: get_opt_ts(r, "decided_at")?,
+        decision_note: get(r, "decision_note")?,
+    })
+}
+
+pub async fn insert_change_request<C: ConnectionTrait>(conn: &C, q: &PriorityChangeRequest) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(PriorityChangeRequests::Table)
+        .columns(REQUEST_COLS[1..8].iter().copied())
+        .values_panic([
+            q.ticket_id.into(),
+            q.from_level.clone().into(),
+            q.to_level.clone().into(),
+            q.reason.clone().into(),
+            q.requested_by.into(),
+            ms(q.requested_at).into(),
+            q.status.code().into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn decide_change_request<C: ConnectionTrait>(conn: &C, q: &PriorityChangeRequest) -> Result<()> {
+    let stmt = Query::update()
+        .table(PriorityChangeRequests::Table)
+        .values([
+            (PriorityChangeRequests::Status, q.status.code().into()),
+            (PriorityChangeRequests::DecidedBy, q.decided_by.into()),
+            (PriorityChangeRequests::DecidedAt, opt_ms(q.decided_at).into()),
+            (PriorityChangeRequests::DecisionNote, q.decision_note.clone().into()),
+        ])
+        .and_where(Expr::col(PriorityChangeRequests::Id).eq(q.id))
+        .to_owned();
+    conn.execute(&stmt).await?;
+    Ok(())
+}
+
+pub async fn change_requests<C: ConnectionTrait>(
+    conn: &C,
+    ticket: Option<Id>,
+    status: Option<ChangeRequestStatus>,
+) -> Result<Vec<PriorityChangeRequest>> {
+    let mut stmt = Query::select().columns(REQUEST_COLS).from(PriorityChangeRequests::Table).to_owned();
+    if let Some(t) = ticket {
+        stmt.and_where(Expr::col(PriorityChangeRequests::TicketId).eq(t));
+    }
+    if let Some(s) = status {
+        stmt.and_where(Expr::col(PriorityChangeRequests::Status).eq(s.code()));
+    }
+    stmt.order_by(PriorityChangeRequests::Id, Order::Asc);
+    conn.query_all(&stmt).await?.iter().map(request).collect()
+}

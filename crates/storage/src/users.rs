@@ -1,0 +1,158 @@
+//! Users and their API tokens.
+
+use aftersales_domain::role::Role;
+use aftersales_domain::user::User;
+use aftersales_domain::{Id, Timestamp};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use crate::conv::{get, get_code, ms};
+use crate::schema::{ApiTokens, Users};
+use crate::{Result, StorageError, insert_returning_id};
+
+const USER_COLS: [Users; 11] = [
+    Users::Id,
+    Users::Username,
+    Users::DisplayName,
+    Users::Role,
+    Users::Email,
+    Users::Phone,
+    Users::Region,
+    Users::GroupId,
+    Users::CustomerId,
+    Users::ContactId,
+    Users::Active,
+];
+
+fn user(r: &QueryResult) -> Result<User> {
+    Ok(User {
+        id: get(r, "id")?,
+        username: get(r, "username")?,
+        display_name: get(r, "display_name")?,
+        role: get_code(r, "role", Role::from_code)?,
+        email: get(r, "email")?,
+        phone: get(r, "phone")?,
+        region: get(r, "region")?,
+        group_id: get(r, "group_id")?,
+        customer_id: get(r, "customer_id")?,
+        contact_id: get(r, "contact_id")?,
+        active: get(r, "active")?,
+    })
+}
+
+pub async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    u: &User,
+    password_hash: Option<String>,
+    now: Timestamp,
+) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(Users::Table)
+        .columns([
+            Users::Username,
+            Users::DisplayName,
+            Users::Role,
+            Users::Email,
+            Users::Phone,
+            Users::Region,
+            Users::GroupId,
+            Users::CustomerId,
+            Users::ContactId,
+            Users::PasswordHash,
+            Users::Active,
+            Users::CreatedAt,
+        ])
+        .values_panic([
+            u.username.clone().into(),
+            u.display_name.clone().into(),
+            u.role.code().into(),
+            u.email.clone().into(),
+            u.phone.clone().into(),
+            u.region.clone().into(),
+            u.group_id.into(),
+            u.customer_id.into(),
+            u.contact_id.into(),
+            password_hash.into(),
+            u.active.into(),
+            ms(now).into(),
+        ])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+pub async fn user_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<User>> {
+    let stmt = Query::select().columns(USER_COLS).from(Users::Table).and_where(Expr::col(Users::Id).eq(id)).to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(user).transpose()
+}
+
+pub async fn user_by_username<C: ConnectionTrait>(conn: &C, username: &str) -> Result<Option<User>> {
+    let stmt = Query::select()
+        .columns(USER_COLS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Username).eq(username.trim().to_lowercase()))
+        .to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(user).transpose()
+}
+
+/// Users filtered by role and group, ordered by id.
+pub async fn users<C: ConnectionTrait>(
+    conn: &C,
+    roles: &[Role],
+    group: Option<Id>,
+    customer: Option<Id>,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<User>> {
+    let mut stmt = Query::select().columns(USER_COLS).from(Users::Table).to_owned();
+    if !roles.is_empty() {
+        stmt.and_where(Expr::col(Users::Role).is_in(roles.iter().map(|r| r.code())));
+    }
+    if let Some(g) = group {
+        stmt.and_where(Expr::col(Users::GroupId).eq(g));
+    }
+    if let Some(c) = customer {
+        stmt.and_where(Expr::col(Users::CustomerId).eq(c));
+    }
+    stmt.order_by(Users::Id, Order::Asc).limit(limit).offset(offset);
+    conn.query_all(&stmt).await?.iter().map(user).collect()
+}
+
+pub async fn insert_token<C: ConnectionTrait>(
+    conn: &C,
+    user: Id,
+    token_hash: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<Id> {
+    let stmt = Query::insert()
+        .into_table(ApiTokens::Table)
+        .columns([ApiTokens::UserId, ApiTokens::TokenHash, ApiTokens::Name, ApiTokens::CreatedAt])
+        .values_panic([user.into(), token_hash.into(), name.into(), ms(now).into()])
+        .to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
+/// The active user holding a token that is not revoked.
+pub async fn user_by_token_hash<C: ConnectionTrait>(conn: &C, token_hash: &str) -> Result<Option<User>> {
+    let stmt = Query::select()
+        .columns(USER_COLS.map(|c| (Users::Table, c)))
+        .from(ApiTokens::Table)
+        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((ApiTokens::Table, ApiTokens::UserId)))
+        .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash))
+        .and_where(Expr::col((ApiTokens::Table, ApiTokens::RevokedAt)).is_null())
+        .and_where(Expr::col((Users::Table, Users::Active)).eq(true))
+        .to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(user).transpose()
+}
+
+pub async fn password_hash<C: ConnectionTrait>(conn: &C, user: Id) -> Result<Option<String>> {
+    let stmt = Query::select()
+        .column(Users::PasswordHash)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(user))
+        .to_owned();
+    match conn.query_one(&stmt).await? {
+        Some(r) => get(&r, "password_hash"),
+        None => Err(StorageError::Corrupt(format!("user {user} vanished"))),
+    }
+}

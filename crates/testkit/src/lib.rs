@@ -1,0 +1,158 @@
+//! Test support shared by the crates' integration tests.
+//!
+//! [`db_test!`] turns one test body into a `sqlite` and a `postgres` test, each on its own
+//! fresh database (a temporary SQLite file; a new PostgreSQL schema). When PostgreSQL is
+//! unreachable the PostgreSQL half prints one SKIPPED line, or, with `CI=true`, fails.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use aftersales_app::{Actor, App, Settings};
+use aftersales_domain::Timestamp;
+use aftersales_storage::{Backend, Store};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+
+pub mod fixture;
+
+pub use fixture::Org;
+
+/// Where PostgreSQL tests connect: `AFTERSALES_TEST_POSTGRES_URL`, else the local server.
+pub fn postgres_url() -> String {
+    std::env::var("AFTERSALES_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A fresh database for one test, with an app whose clock the test moves.
+pub struct TestDb {
+    pub app: App,
+    clock: Arc<AtomicI64>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Schema(String),
+}
+
+/// The instant every test starts at: a Friday morning in Shanghai.
+pub const START: &str = "2024-03-15T09:00:00+08:00";
+
+impl TestDb {
+    fn build(store: Store, cleanup: Cleanup) -> TestDb {
+        let start: Timestamp = jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", START)
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|_| START.parse().unwrap());
+        let clock = Arc::new(AtomicI64::new(start.as_millisecond()));
+        let c = clock.clone();
+        let app = App::new(store, Settings::default())
+            .with_clock(Arc::new(move || Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()));
+        TestDb { app, clock, cleanup }
+    }
+
+    /// A new SQLite database in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique("aftersales_test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let db = TestDb::build(store, Cleanup::Dir(dir));
+        db.app.ensure_defaults().await.unwrap();
+        db
+    }
+
+    /// A new schema in the test PostgreSQL server, or `None` (after one SKIPPED line) when
+    /// it is unreachable outside CI.
+    pub async fn postgres() -> Option<TestDb> {
+        let url = postgres_url();
+        let admin = match Database::connect(url.as_str()).await {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("PostgreSQL tests must run in CI but {url} is unreachable: {e}");
+                }
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    eprintln!("SKIPPED PostgreSQL tests: {url} unreachable ({e}); set AFTERSALES_TEST_POSTGRES_URL to run them")
+                });
+                return None;
+            }
+        };
+        let schema = unique("t");
+        admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+        admin.close().await.unwrap();
+        let mut opts = ConnectOptions::new(url);
+        opts.set_schema_search_path(schema.clone()).max_connections(8).sqlx_logging(false);
+        let store = Store::with_options(opts, Backend::Postgres).await.unwrap();
+        store.migrate().await.unwrap();
+        let db = TestDb::build(store, Cleanup::Schema(schema));
+        db.app.ensure_defaults().await.unwrap();
+        Some(db)
+    }
+
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millisecond(self.clock.load(Ordering::SeqCst)).unwrap()
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: jiff::SignedDuration) {
+        self.clock.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// Removes the database (a failed test leaves it behind for inspection).
+    pub async fn finish(self) {
+        let store = self.app.store().clone();
+        drop(self.app);
+        let _ = store.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Schema(schema) => {
+                if let Ok(admin) = Database::connect(postgres_url().as_str()).await {
+                    let _ = admin.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// An actor for a user, as authentication would produce.
+pub fn actor(user: aftersales_domain::user::User) -> Actor {
+    Actor { user }
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL: `db_test!(name, |db| { … });`
+/// generates `name::sqlite` and `name::postgres`, each with its own fresh [`TestDb`].
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = $crate::TestDb::sqlite().await;
+                $body
+                $db.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($db) = $crate::TestDb::postgres().await else { return };
+                $body
+                $db.finish().await;
+            }
+        }
+    };
+}

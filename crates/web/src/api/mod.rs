@@ -1,0 +1,50 @@
+//! `/api/v1` routes.
+
+pub mod catalog;
+pub mod directory;
+pub mod health;
+pub mod tickets;
+pub mod users;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+/// Pagination and list envelope shared by list endpoints.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(crate::openapi::document))
+        .route("/me", get(users::me))
+        .route("/me/tokens", post(users::create_own_token))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get))
+        .route("/customer-levels", get(directory::levels))
+        .route("/customers", get(directory::search_customers).post(directory::create_customer))
+        .route("/customers/{id}", get(directory::get_customer).put(directory::update_customer))
+        .route("/customers/{id}/contacts", get(directory::contacts).post(directory::create_contact))
+        .route("/devices", get(directory::devices).post(directory::create_device))
+        .route("/devices/{id}", get(directory::get_device))
+        .route("/devices/by-serial/{serial}", get(directory::device_by_serial))
+        .route("/groups", get(catalog::groups).post(catalog::create_group))
+        .route("/categories", get(catalog::categories).post(catalog::create_category))
+        .route("/categories/{id}", axum::routing::patch(catalog::update_category))
+        .route("/grading-scheme", get(catalog::grading_scheme).put(catalog::replace_grading_scheme))
+        .route("/tickets", get(tickets::list).post(tickets::register))
+        .route("/tickets/by-number/{number}", get(tickets::by_number))
+        .route("/tickets/{id}", get(tickets::get).patch(tickets::edit))
+        .route("/tickets/{id}/transitions", post(tickets::transition))
+        .route("/tickets/{id}/events", get(tickets::events))
+        .route("/tickets/{id}/worklog", get(tickets::work_log).post(tickets::add_log))
+        .route("/tickets/{id}/dispatch-suggestion", get(tickets::dispatch_suggestion))
+        .route("/priority-requests", get(tickets::priority_requests))
+        .route("/priority-requests/{id}/decision", post(tickets::decide_priority_request))
+}

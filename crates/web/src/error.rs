@@ -1,0 +1,202 @@
+//! One error type for every HTTP answer that is not a success. It is rendered as
+//! `{"error": {"code", "message", "fields"}}` in the caller's language, chosen from
+//! `Accept-Language` by the [`localize`] middleware, so handlers simply use `?`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aftersales_app::AppError;
+use aftersales_domain::error::field_label;
+use aftersales_domain::ticket::Ticket;
+use aftersales_domain::{DomainError, Lang};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Everything that can go wrong in a request.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    /// The request itself is malformed (JSON syntax, a wrong type, an unknown parameter).
+    BadRequest {
+        field: Option<String>,
+        detail: String,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
+    NoRoute,
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::App(AppError::Domain(e))
+    }
+}
+
+/// The error, rendered in both languages; the middleware picks one.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    status: StatusCode,
+    code: &'static str,
+    message: [String; 2],
+    fields: [BTreeMap<String, String>; 2],
+    current: Option<Box<Ticket>>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: ErrorBody<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<&'a Ticket>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    fields: &'a BTreeMap<String, String>,
+}
+
+const LANGS: [Lang; 2] = [Lang::Zh, Lang::En];
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Domain(DomainError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Domain(DomainError::Forbidden { .. }) => StatusCode::FORBIDDEN,
+        AppError::Domain(DomainError::Conflict { code: "not_assigned" | "not_the_window", .. }) => {
+            StatusCode::FORBIDDEN
+        }
+        AppError::Domain(DomainError::IllegalTransition { .. } | DomainError::Conflict { .. }) => StatusCode::CONFLICT,
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+        AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
+        AppError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::IdempotencyInFlight => StatusCode::CONFLICT,
+        AppError::Storage(aftersales_storage::StorageError::Duplicate(_)) => StatusCode::CONFLICT,
+        AppError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(field: Option<&str>, detail: impl Into<String>) -> ApiError {
+        ApiError::BadRequest { field: field.map(str::to_owned), detail: detail.into() }
+    }
+
+    fn render(self) -> Rendered {
+        match self {
+            ApiError::App(e) => {
+                let status = status_of(&e);
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(error = %e, "request failed");
+                }
+                let fields = LANGS.map(|lang| match &e {
+                    AppError::Domain(d) => {
+                        d.fields(lang).into_iter().map(|(f, m)| (f.to_owned(), format_field(f, &m, lang))).collect()
+                    }
+                    _ => BTreeMap::new(),
+                });
+                let current = match &e {
+                    AppError::Stale { current } => Some(current.clone()),
+                    _ => None,
+                };
+                Rendered { status, code: e.code(), message: LANGS.map(|l| e.message(l)), fields, current }
+            }
+            ApiError::BadRequest { field, detail } => {
+                let message = [
+                    match &field {
+                        Some(f) => format!("请求格式有误：{}（{detail}）", field_label(f, Lang::Zh)),
+                        None => format!("请求格式有误：{detail}"),
+                    },
+                    match &field {
+                        Some(f) => format!("Malformed request: {f}: {detail}"),
+                        None => format!("Malformed request: {detail}"),
+                    },
+                ];
+                let fields = LANGS.map(|_| field.iter().map(|f| (f.clone(), detail.clone())).collect());
+                Rendered { status: StatusCode::BAD_REQUEST, code: "bad_request", message, fields, current: None }
+            }
+            ApiError::PayloadTooLarge { limit } => Rendered {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: [
+                    format!("请求内容过大，上限为 {} KiB", limit / 1024),
+                    format!("Request body too large (limit {} KiB)", limit / 1024),
+                ],
+                fields: [BTreeMap::new(), BTreeMap::new()],
+                current: None,
+            },
+            ApiError::NoRoute => Rendered {
+                status: StatusCode::NOT_FOUND,
+                code: "no_route",
+                message: ["没有这个接口地址".into(), "No such endpoint".into()],
+                fields: [BTreeMap::new(), BTreeMap::new()],
+                current: None,
+            },
+        }
+    }
+}
+
+fn format_field(field: &str, message: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}{message}", field_label(field, lang)),
+        Lang::En => message.to_owned(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let rendered = self.render();
+        // Rendered in Chinese now; `localize` re-renders in English when the caller asks.
+        let mut response = to_response(&rendered, Lang::Zh);
+        response.extensions_mut().insert(Arc::new(rendered));
+        response
+    }
+}
+
+fn to_response(r: &Rendered, lang: Lang) -> Response {
+    let i = usize::from(lang == Lang::En);
+    let body = Body {
+        error: ErrorBody { code: r.code, message: &r.message[i], fields: &r.fields[i] },
+        current: r.current.as_deref(),
+    };
+    let mut response = (r.status, axum::Json(body)).into_response();
+    if r.status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(t) = &r.current
+        && let Ok(v) = HeaderValue::from_str(&crate::etag(t.version))
+    {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+    response
+}
+
+/// The caller's language from `Accept-Language` (Chinese by default).
+pub fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Middleware: renders errors in the caller's language.
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = request_lang(request.headers());
+    let response = next.run(request).await;
+    match (lang, response.extensions().get::<Arc<Rendered>>().cloned()) {
+        (Lang::En, Some(rendered)) => to_response(&rendered, Lang::En),
+        _ => response,
+    }
+}

@@ -1,0 +1,51 @@
+//! HTTP for the service desk: the JSON API under `/api/v1` with its OpenAPI document.
+//! Handlers are thin: parse, call one `app` function, render.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+
+use std::time::Duration;
+
+use aftersales_app::App;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Largest request body the API accepts (descriptions are at most 4,000 characters).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// The ETag of a ticket version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let state = AppState { app };
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .nest("/api/v1", api::routes())
+        .fallback(|| async { ApiError::NoRoute })
+        .with_state(state)
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+}

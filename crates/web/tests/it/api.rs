@@ -1,0 +1,242 @@
+use aftersales_testkit::{Org, db_test};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Client, token};
+
+fn registration(org: &Org, description: &str) -> Value {
+    json!({
+        "customer_id": org.customer_b.id,
+        "contact_id": org.contact_b.id,
+        "device_serial": org.device_b.serial,
+        "category_id": org.paper_jam.id,
+        "fault_code": "J-7012",
+        "description": description,
+        "occurred_at": "2024-03-15T08:30:00+08:00",
+        "impact_scope": "财务部一台复印机",
+    })
+}
+
+db_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let (desk, dispatcher, eng, customer) = (
+        token(&db, &org.desk).await,
+        token(&db, &org.dispatcher).await,
+        token(&db, &org.eng_south).await,
+        token(&db, &org.portal_b).await,
+    );
+    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时第二纸盒卡纸，报警 J-7012"), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!((r.body["number"].as_str(), r.etag().as_str()), (Some("20240315-001"), "\"1\""));
+    let id = r.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tickets/{id}/transitions");
+    let mut etag = r.etag();
+    for (tok, body) in [
+        (&desk, json!({"action": "accept"})),
+        (&desk, json!({"action": "grade", "level": "P2", "reason": "影响报销"})),
+        (&dispatcher, json!({"action": "dispatch"})),
+        (&eng, json!({"action": "respond", "note": "已电话联系"})),
+        (&eng, json!({"action": "start", "plan": "上门更换搓纸轮"})),
+        (&eng, json!({"action": "resolve", "resolution": "更换搓纸轮"})),
+        (&customer, json!({"action": "confirm_closure"})),
+    ] {
+        let r = c.post(&path, tok, &body, &[("if-match", &etag)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{body}: {}", r.body);
+        etag = r.etag();
+    }
+    let r = c.get(&format!("/api/v1/tickets/{id}"), &customer).await;
+    assert_eq!((r.body["status"].as_str(), r.etag()), (Some("closed"), etag));
+    let events = c.get(&format!("/api/v1/tickets/{id}/events"), &desk).await;
+    assert_eq!(events.body.as_array().unwrap().len(), 8);
+});
+
+db_test!(requests_without_a_valid_token_are_refused, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let r = c.send(Method::GET, "/api/v1/tickets", None, None, &[]).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer");
+    let r = c.get("/api/v1/tickets", "as_0000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let me = c.get("/api/v1/me", &token(&db, &org.desk).await).await;
+    assert_eq!(me.body["role"], "desk_agent");
+});
+
+db_test!(changes_need_the_current_etag, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时卡纸，报警 J-7012"), &[]).await;
+    let path = format!("/api/v1/tickets/{}/transitions", r.body["id"]);
+    let r = c.post(&path, &desk, &json!({"action": "accept"}), &[]).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::PRECONDITION_REQUIRED, Some("precondition_required"))
+    );
+    let r = c.post(&path, &desk, &json!({"action": "accept"}), &[("if-match", "\"1\"")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = c.post(&path, &desk, &json!({"action": "cancel", "reason": "invalid"}), &[("if-match", "\"1\"")]).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        (r.body["current"]["status"].as_str(), r.body["current"]["version"].as_i64()),
+        (Some("accepted"), Some(2))
+    );
+    assert_eq!(r.etag(), "\"2\"");
+    let r = c.post(&path, &desk, &json!({"action": "resolve", "resolution": "x"}), &[("if-match", "\"2\"")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a desk agent may not resolve");
+    let r = c.post(&path, &desk, &json!({"action": "accept"}), &[("if-match", "\"2\"")]).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("已受理"));
+});
+
+db_test!(retries_with_an_idempotency_key_are_answered_once, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    let body = registration(&org, "复印时卡纸，报警 J-7012");
+    let first = c.post("/api/v1/tickets", &desk, &body, &[("idempotency-key", "phone-42")]).await;
+    let again = c.post("/api/v1/tickets", &desk, &body, &[("idempotency-key", "phone-42")]).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first.body, again.body);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    let other = registration(&org, "彩色打印偏色，报警 C-3101");
+    let r = c.post("/api/v1/tickets", &desk, &other, &[("idempotency-key", "phone-42")]).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused"))
+    );
+    let list = c.get("/api/v1/tickets", &desk).await;
+    assert_eq!(list.body["total"], 1);
+});
+
+db_test!(bad_input_is_named_and_localized, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    let r = c.post("/api/v1/tickets", &desk, &json!({"customer_id": org.customer_b.id}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&String> = r.body["error"]["fields"].as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["contact_phone", "description", "impact_scope", "occurred_at"]);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("故障描述"), "{}", r.body);
+    let en = c
+        .send(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&desk),
+            Some(&registration(&org, "坏了")),
+            &[("accept-language", "en-US,en;q=0.9")],
+        )
+        .await;
+    assert_eq!(en.headers.get("content-language").unwrap(), "en");
+    assert!(en.body["error"]["fields"]["description"].as_str().unwrap().contains("too vague"), "{}", en.body);
+    let r = c.post("/api/v1/tickets", &desk, &json!({"kind": "broken"}), &[]).await;
+    assert_eq!(
+        (r.status, r.body["error"]["fields"].get("kind").is_some()),
+        (StatusCode::BAD_REQUEST, true),
+        "{}",
+        r.body
+    );
+    let r = c.post("/api/v1/tickets", &desk, &json!({"customer": 1}), &[]).await;
+    assert_eq!(
+        (r.status, r.body["error"]["fields"].get("customer").is_some()),
+        (StatusCode::BAD_REQUEST, true),
+        "{}",
+        r.body
+    );
+    let r = c.get("/api/v1/tickets?sort=password", &desk).await;
+    assert_eq!(
+        (r.status, r.body["error"]["fields"].get("sort").is_some()),
+        (StatusCode::UNPROCESSABLE_ENTITY, true),
+        "{}",
+        r.body
+    );
+    let r = c.get("/api/v1/tickets?owner=1", &desk).await;
+    assert_eq!(
+        (r.status, r.body["error"]["fields"].get("owner").is_some()),
+        (StatusCode::BAD_REQUEST, true),
+        "{}",
+        r.body
+    );
+    let r = c.get("/api/v1/tickets/abc", &desk).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = c.get("/api/v1/tickets/999999", &desk).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let huge = json!({"description": "卡".repeat(300_000)});
+    let r = c.post("/api/v1/tickets", &desk, &huge, &[]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = c.get("/api/v1/nowhere", &desk).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_route")));
+});
+
+db_test!(lists_filter_sort_and_page_by_allowed_fields, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    for i in 0..5 {
+        let r = c
+            .post("/api/v1/tickets", &desk, &registration(&org, &format!("复印第 {i} 次卡纸，报警 J-7012")), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let r = c.get("/api/v1/tickets?status=registered&sort=number&per_page=2&page=2", &desk).await;
+    assert_eq!((r.body["total"].as_u64(), r.body["items"].as_array().unwrap().len()), (Some(5), 2));
+    assert_eq!(r.body["items"][0]["number"], "20240315-003");
+    let r = c.get("/api/v1/tickets?status=closed", &desk).await;
+    assert_eq!(r.body["total"], 0);
+    let r = c
+        .get(&format!("/api/v1/tickets?customer_id={}&created_from=2024-03-15T00:00:00Z", org.customer_b.id), &desk)
+        .await;
+    assert_eq!(r.body["total"], 5);
+    let r = c.get("/api/v1/tickets?per_page=1000", &desk).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+db_test!(script_in_a_description_is_stored_and_returned_as_plain_text, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    let script = "<script>alert(1)</script> 打印时报警 E02，<img src=x onerror=alert(2)>";
+    let r = c.post("/api/v1/tickets", &desk, &registration(&org, script), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/json");
+    let r = c.get(&format!("/api/v1/tickets/{}", r.body["id"]), &desk).await;
+    assert_eq!(r.body["description"], script);
+});
+
+db_test!(another_customers_ticket_does_not_exist_for_a_contact, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let desk = token(&db, &org.desk).await;
+    let outsider = token(&db, &org.portal_window_a).await;
+    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时卡纸，报警 J-7012"), &[]).await;
+    let (id, number) = (r.body["id"].clone(), r.body["number"].as_str().unwrap().to_owned());
+    for path in [
+        format!("/api/v1/tickets/{id}"),
+        format!("/api/v1/tickets/{id}/events"),
+        format!("/api/v1/tickets/{id}/worklog"),
+        format!("/api/v1/tickets/by-number/{number}"),
+        format!("/api/v1/customers/{}", org.customer_b.id),
+        format!("/api/v1/customers/{}/contacts", org.customer_b.id),
+        format!("/api/v1/devices/{}", org.device_b.id),
+        format!("/api/v1/devices/by-serial/{}", org.device_b.serial),
+    ] {
+        let r = c.get(&path, &outsider).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+    }
+    let r = c.get("/api/v1/tickets", &outsider).await;
+    assert_eq!(r.body["total"], 0);
+    let r = c.get("/api/v1/customers", &outsider).await;
+    assert_eq!(r.body["total"], 1, "only their own organization");
+    let r = c
+        .post(
+            &format!("/api/v1/tickets/{id}/worklog"),
+            &outsider,
+            &json!({"kind": "customer_message", "body": "hi"}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = c.get("/api/v1/users", &outsider).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});

@@ -1,0 +1,6 @@
+//! HTTP tests: the API as clients see it (status, headers, JSON), on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod api;
+mod openapi;
+mod support;
