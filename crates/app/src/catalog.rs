@@ -71,6 +71,33 @@ impl App {
         Ok(g)
     }
 
+    /// Renames a group; its code stays, since categories and engineers refer to the group.
+    pub async fn update_group(&self, actor: &Actor, id: Id, input: &GroupInput) -> Result<Group> {
+        actor.require(Action::ManageCatalog)?;
+        let tx = self.store.write().await?;
+        let mut g = catalog::groups(&*tx)
+            .await?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| AppError::not_found("group", id))?;
+        let mut p = Vec::new();
+        if input.code.as_deref().is_some_and(|c| c.trim() != g.code) {
+            p.push(("code", Reason::Mismatch { detail_en: "cannot change", detail_zh: "处理组编码不可修改" }));
+        }
+        if let Some(n) = &input.name_zh {
+            g.name_zh = required(&mut p, "name_zh", Some(n), 50);
+        }
+        if let Some(n) = &input.name_en {
+            g.name_en = required(&mut p, "name_en", Some(n), 50);
+        }
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p).into());
+        }
+        catalog::update_group(&*tx, &g).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
     pub async fn categories(&self, actor: &Actor) -> Result<Vec<Category>> {
         actor.require(Action::ReadTicket)?;
         Ok(catalog::categories(self.store.read()).await?)

@@ -456,7 +456,7 @@ impl App {
             kind: r.kind.unwrap_or(Kind::Fault),
             category_id: category.as_ref().map(|c| c.id),
             device_id: device.as_ref().map(|d| d.id),
-            device_model: device.as_ref().map(|d| d.model.clone()),
+            device_model: device.as_ref().map(|d| d.model.clone()).or(checked.device_model),
             device_serial: device.as_ref().map(|d| d.serial.clone()),
             fault_code: checked.fault_code,
             description: checked.description,

@@ -28,6 +28,9 @@ pub struct Registration {
     pub device_id: Option<Id>,
     /// A serial number alone is enough: the device and its model are looked up (seed 000).
     pub device_serial: Option<String>,
+    /// The model as the caller states it, for a device not (yet) in the directory
+    /// (seed 000 template 1 "设备型号"). A known device's own model takes precedence.
+    pub device_model: Option<String>,
     pub fault_code: Option<String>,
     pub description: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime, example = "2024-03-15T09:30:00+08:00"))]
@@ -144,6 +147,7 @@ pub struct Checked {
     pub occurred_at: Timestamp,
     pub impact_scope: String,
     pub fault_code: Option<String>,
+    pub device_model: Option<String>,
     pub expected_resolution: Option<String>,
     pub complaint_about: Option<String>,
 }
@@ -182,6 +186,7 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
     }
     let impact_scope = text_field(&mut problems, "impact_scope", r.impact_scope.as_deref(), true, MAX_SHORT_TEXT);
     let fault_code = text_field(&mut problems, "fault_code", r.fault_code.as_deref(), false, 32);
+    let device_model = text_field(&mut problems, "device_model", r.device_model.as_deref(), false, 60);
     let expected_resolution =
         text_field(&mut problems, "expected_resolution", r.expected_resolution.as_deref(), false, MAX_SHORT_TEXT);
     let complaint_about = text_field(&mut problems, "complaint_about", r.complaint_about.as_deref(), false, 32);
@@ -211,6 +216,7 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
                 occurred_at,
                 impact_scope,
                 fault_code: fault_code.map(|c| c.to_uppercase()),
+                device_model,
                 expected_resolution,
                 complaint_about,
             })

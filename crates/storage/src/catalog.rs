@@ -23,6 +23,19 @@ pub async fn insert_group<C: ConnectionTrait>(conn: &C, g: &Group) -> Result<Id>
     insert_returning_id(conn, stmt).await
 }
 
+pub async fn update_group<C: ConnectionTrait>(conn: &C, g: &Group) -> Result<()> {
+    let stmt = Query::update()
+        .table(HandlingGroups::Table)
+        .values([
+            (HandlingGroups::NameZh, g.name_zh.clone().into()),
+            (HandlingGroups::NameEn, g.name_en.clone().into()),
+        ])
+        .and_where(Expr::col(HandlingGroups::Id).eq(g.id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
 pub async fn groups<C: ConnectionTrait>(conn: &C) -> Result<Vec<Group>> {
     let stmt = Query::select()
         .columns([HandlingGroups::Id, HandlingGroups::Code, HandlingGroups::NameZh, HandlingGroups::NameEn])

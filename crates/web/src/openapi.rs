@@ -61,6 +61,7 @@ impl Modify for Security {
         api::directory::device_by_serial,
         api::catalog::groups,
         api::catalog::create_group,
+        api::catalog::update_group,
         api::catalog::categories,
         api::catalog::create_category,
         api::catalog::update_category,

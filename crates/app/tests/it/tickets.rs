@@ -91,6 +91,12 @@ db_test!(registration_names_every_missing_or_vague_field, |db| {
     );
     let (page, _) = (app.tickets(&org.desk, &ListQuery::default()).await.unwrap(), ());
     assert_eq!(page.total, 0, "refused registrations leave nothing behind");
+    // A caller's device not in the directory: the model they state is kept (seed 000 template 1).
+    let mut r = org.registration(db.now());
+    r.device_serial = None;
+    r.device_model = Some("XJ-2000".into());
+    let t = register(app, &org.desk, &r).await;
+    assert_eq!((t.device_id, t.device_model.as_deref()), (None, Some("XJ-2000")));
 });
 
 db_test!(a_request_from_someone_else_waits_for_the_customers_window, |db| {
@@ -392,4 +398,31 @@ db_test!(refusal_reopening_and_cancelling_are_recorded_with_reasons, |db| {
     .await;
     assert_eq!(dup.status, Status::Cancelled);
     assert_eq!(refused(app, &org.desk, &dup, Command::Accept).await.code(), "illegal_transition");
+});
+
+db_test!(administrators_edit_groups_and_the_category_to_group_mapping, |db| {
+    use aftersales_app::catalog::{CategoryInput, GroupInput};
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let rename = GroupInput { name_zh: Some("硬件维修组".into()), ..GroupInput::default() };
+    assert_eq!(app.update_group(&org.admin, org.hardware_group, &rename).await.unwrap().name_zh, "硬件维修组");
+    assert_eq!(app.update_group(&org.desk, org.hardware_group, &rename).await.unwrap_err().code(), "forbidden");
+    let software = app.groups(&org.admin).await.unwrap().into_iter().find(|g| g.code == "software").unwrap();
+    let remap = CategoryInput { group_id: Some(software.id), ..CategoryInput::default() };
+    app.update_category(&org.admin, org.paper_jam.id, &remap).await.unwrap();
+    // Dispatch now follows the edited mapping.
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!(t.group_id, Some(software.id));
+});
+
+db_test!(wiping_empties_every_table_and_defaults_can_be_seeded_again, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    register(app, &org.desk, &org.registration(db.now())).await;
+    aftersales_app::demo::wipe(app.store()).await.unwrap();
+    assert!(app.user_by_username("desk1").await.unwrap().is_none());
+    app.ensure_defaults().await.unwrap();
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    assert_eq!((t.id, t.number.as_str()), (1, "20240315-001"), "ids and daily numbers start again");
 });

@@ -26,6 +26,18 @@ pub async fn create_group(
     Ok((StatusCode::CREATED, axum::Json(s.app.create_group(&actor, &input).await?)))
 }
 
+/// Renames a group (its code stays).
+#[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = GroupInput, responses((status = 200, body = Group), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn update_group(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(input): Json<GroupInput>,
+) -> Result<axum::Json<Group>, ApiError> {
+    Ok(axum::Json(s.app.update_group(&actor, id, &input).await?))
+}
+
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<Category>)))]
 pub async fn categories(State(s): State<AppState>, Auth(actor): Auth) -> Result<axum::Json<Vec<Category>>, ApiError> {
     Ok(axum::Json(s.app.categories(&actor).await?))

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/devices/{id}", get(directory::get_device))
         .route("/devices/by-serial/{serial}", get(directory::device_by_serial))
         .route("/groups", get(catalog::groups).post(catalog::create_group))
+        .route("/groups/{id}", axum::routing::patch(catalog::update_group))
         .route("/categories", get(catalog::categories).post(catalog::create_category))
         .route("/categories/{id}", axum::routing::patch(catalog::update_category))
         .route("/grading-scheme", get(catalog::grading_scheme).put(catalog::replace_grading_scheme))
