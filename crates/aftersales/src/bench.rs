@@ -369,11 +369,16 @@ fn print_report(r: &Report<'_>) {
     let secs = r.elapsed.as_secs_f64();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let workers = if r.server.starts_with("fresh") {
+        format!("{workers} runtime worker threads each for the server and the clients")
+    } else {
+        format!("{workers} runtime worker threads for the clients")
+    };
     println!();
     println!("aftersales bench intake");
     println!("  backend      {}", r.backend);
     println!("  server       {}", r.server);
-    println!("  machine      {cores} cores; {workers} runtime worker threads shared by server and clients");
+    println!("  machine      {cores} cores; {workers}");
     println!("  directory    {}", r.directory);
     println!(
         "  requests     {} registrations over HTTP/1.1 keep-alive, after {} warm-up{}",
@@ -459,7 +464,7 @@ impl Scratch {
     fn describe(&self) -> String {
         match self {
             Scratch::Sqlite { dir, .. } => {
-                format!("SQLite, WAL, synchronous=FULL (new file in {})", dir.display())
+                format!("SQLite, WAL, synchronous=FULL, group commit (new file in {})", dir.display())
             }
             Scratch::Postgres { schema, .. } => format!("PostgreSQL, fresh schema {schema}"),
         }
@@ -489,7 +494,7 @@ fn app_err(what: &'static str) -> impl FnOnce(AppError) -> anyhow::Error {
 }
 
 /// The users and directory the registrations refer to; returns the desk agent's token.
-async fn seed(app: &App, args: &IntakeArgs) -> anyhow::Result<(String, Fixture)> {
+async fn seed(app: &App, customers: usize, devices_per_customer: usize) -> anyhow::Result<(String, Fixture)> {
     app.ensure_defaults().await.map_err(app_err("seeding defaults"))?;
     let user = |username: &str, name: &str, role: Role| UserInput {
         username: Some(username.into()),
@@ -506,7 +511,7 @@ async fn seed(app: &App, args: &IntakeArgs) -> anyhow::Result<(String, Fixture)>
     let mut fx = Fixture::default();
     let regions = ["华东", "华北", "华南", "西南"];
     let models = ["Ricoh MP 2555", "Canon iR-ADV C5535", "Konica Minolta bizhub C300i", "HP LaserJet M608"];
-    for i in 0..args.customers {
+    for i in 0..customers {
         let customer = CustomerInput {
             name: Some(format!("压测客户{i:03}有限公司")),
             short_name: Some(format!("压测{i:03}")),
@@ -525,7 +530,7 @@ async fn seed(app: &App, args: &IntakeArgs) -> anyhow::Result<(String, Fixture)>
             };
             contacts.push(app.create_contact(&actor, c.id, &k).await.map_err(app_err("contact"))?.id);
         }
-        for j in 0..args.devices_per_customer {
+        for j in 0..devices_per_customer {
             let d = DeviceInput {
                 customer_id: Some(c.id),
                 model: Some(models[j % models.len()].into()),
@@ -551,33 +556,86 @@ async fn fresh(args: &IntakeArgs) -> anyhow::Result<()> {
     result.and(removed)
 }
 
+/// The fresh server. It runs on a runtime of its own, as it would in its own process, so
+/// the clients' work does not queue in front of the server's on the same worker threads.
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    token: String,
+    fixture: Fixture,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start(args: &IntakeArgs, url: &str) -> anyhow::Result<Server> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("bench-server")
+            .enable_all()
+            .build()
+            .context("starting the server runtime")?;
+        let (ready, is_ready) = tokio::sync::oneshot::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (url, customers, devices) = (url.to_owned(), args.customers, args.devices_per_customer);
+        let done = runtime.spawn(async move {
+            let setup = async {
+                let store = Store::connect(&url).await.context("opening the database")?;
+                store.migrate().await.context("migrating")?;
+                let app = App::new(store.clone(), Settings::default());
+                let (token, fixture) = seed(&app, customers, devices).await?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
+                anyhow::Ok((store, app, listener, token, fixture))
+            };
+            let (store, app, listener) = match setup.await {
+                Ok((store, app, listener, token, fixture)) => {
+                    let addr = listener.local_addr()?;
+                    let _ = ready.send(Ok((addr, token, fixture)));
+                    (store, app, listener)
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return Ok(());
+                }
+            };
+            axum::serve(listener, aftersales_web::router(app))
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .context("server")?;
+            store.close().await.context("closing the database")?;
+            Ok(())
+        });
+        let (addr, token, fixture) = is_ready.await.context("server set-up")??;
+        Ok(Server { runtime, addr, token, fixture, stop, done })
+    }
+
+    /// Stops accepting, lets requests in flight finish, closes the database.
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        let stopped = tokio::time::timeout(Duration::from_secs(10), self.done).await;
+        self.runtime.shutdown_background();
+        match stopped {
+            Ok(joined) => joined.context("server task")?,
+            Err(_) => bail!("the server did not stop within 10 s"),
+        }
+    }
+}
+
 async fn fresh_in(args: &IntakeArgs, scratch: &Scratch) -> anyhow::Result<()> {
-    let store = Store::connect(scratch.url()).await.context("opening the database")?;
-    store.migrate().await.context("migrating")?;
-    let app = App::new(store.clone(), Settings::default());
     eprintln!("seeding {} customers with {} devices each …", args.customers, args.devices_per_customer);
-    let (token, fixture) = seed(&app, args).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = aftersales_web::router(app);
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = Server::start(args, scratch.url()).await?;
+    let addr = server.addr;
     let directory = format!(
         "{} customers, {} contacts, {} devices",
-        fixture.customers.len(),
-        fixture.customers.iter().map(|c| c.contacts.len()).sum::<usize>(),
-        fixture.devices.len()
+        server.fixture.customers.len(),
+        server.fixture.customers.iter().map(|c| c.contacts.len()).sum::<usize>(),
+        server.fixture.devices.len()
     );
     let load = Arc::new(Load {
         base: format!("http://{addr}"),
-        auth: format!("Bearer {token}"),
-        fixture,
+        auth: format!("Bearer {}", server.token),
+        fixture: server.fixture.clone(),
         idempotency_keys: args.idempotency_keys,
         run_id: StdRng::from_os_rng().random(),
     });
@@ -588,16 +646,11 @@ async fn fresh_in(args: &IntakeArgs, scratch: &Scratch) -> anyhow::Result<()> {
     // Stop the server and close the database, then look every acknowledged ticket up again
     // through a new connection.
     drop(http);
-    let _ = stop.send(());
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(joined) => joined.context("server task")?.context("server")?,
-        Err(_) => bail!("the server did not stop within 10 s"),
-    }
-    store.close().await?;
+    server.stop().await?;
     let (tally, acked, elapsed) = run?;
     let report = Report {
         backend: scratch.describe(),
-        server: format!("fresh, in-process, http://{addr}"),
+        server: format!("fresh, in-process on its own runtime, http://{addr}"),
         directory,
         args,
         tally: &tally,
