@@ -814,8 +814,16 @@ impl App {
                     Some(c) => catalog::category_by_id(&*tx, c).await?.and_then(|c| c.group_id),
                     None => None,
                 };
-                let group =
-                    group_id.or(category_group).or(t.group_id).ok_or_else(|| invalid("group_id", Reason::Missing))?;
+                // Without a group from the request or the category, a named engineer's own group is meant.
+                let engineer_group = match engineer_id {
+                    Some(e) => users::user_by_id(&*tx, *e).await?.and_then(|u| u.group_id),
+                    None => None,
+                };
+                let group = group_id
+                    .or(category_group)
+                    .or(t.group_id)
+                    .or(engineer_group)
+                    .ok_or_else(|| invalid("group_id", Reason::Missing))?;
                 if !catalog::groups(&*tx).await?.iter().any(|g| g.id == group) {
                     return Err(invalid("group_id", Reason::Unknown));
                 }
@@ -886,34 +894,7 @@ impl App {
             }
             Command::Resolve { resolution } => t.resolve(resolution, now)?,
             Command::ConfirmClosure { method } => {
-                let method = if actor.user.role == Role::CustomerContact {
-                    match method {
-                        None | Some(ClosureMethod::Portal) => ClosureMethod::Portal,
-                        Some(_) => {
-                            return Err(invalid(
-                                "method",
-                                Reason::Mismatch {
-                                    detail_en: "customers confirm in the portal",
-                                    detail_zh: "客户请在门户中确认",
-                                },
-                            ));
-                        }
-                    }
-                } else {
-                    match method {
-                        Some(ClosureMethod::Portal) => {
-                            return Err(invalid(
-                                "method",
-                                Reason::Mismatch {
-                                    detail_en: "portal confirmation is the customer's own click; staff record a signature or a callback",
-                                    detail_zh: "门户确认须由客户本人操作；服务人员请记录现场签字或回访确认",
-                                },
-                            ));
-                        }
-                        Some(m) => *m,
-                        None => return Err(invalid("method", Reason::Missing)),
-                    }
-                };
+                let method = aftersales_domain::lifecycle::closure_method(actor.user.role, *method)?;
                 t.confirm_closure(method, now)?;
             }
             Command::RefuseClosure { reason } => {

@@ -79,6 +79,29 @@ fn required_text(field: &'static str, text: &str) -> Result<String, DomainError>
     Ok(t.to_owned())
 }
 
+/// How a closure confirmation by `role` is recorded (DOMAIN §6): a customer confirms with
+/// their own click in the portal; staff record the customer's signature on site or a
+/// callback confirmation, and must say which.
+pub fn closure_method(role: crate::role::Role, requested: Option<ClosureMethod>) -> Result<ClosureMethod, DomainError> {
+    let customer = role == crate::role::Role::CustomerContact;
+    match (customer, requested) {
+        (true, None | Some(ClosureMethod::Portal)) => Ok(ClosureMethod::Portal),
+        (true, Some(_)) => Err(DomainError::field(
+            "method",
+            Reason::Mismatch { detail_en: "customers confirm in the portal", detail_zh: "客户请在门户中确认" },
+        )),
+        (false, Some(ClosureMethod::Portal)) => Err(DomainError::field(
+            "method",
+            Reason::Mismatch {
+                detail_en: "portal confirmation is the customer's own click; staff record a signature or a callback",
+                detail_zh: "门户确认须由客户本人操作；服务人员请记录现场签字或回访确认",
+            },
+        )),
+        (false, Some(m)) => Ok(m),
+        (false, None) => Err(DomainError::field("method", Reason::Missing)),
+    }
+}
+
 impl Ticket {
     /// Refuses `step` unless the ticket is in one of the states it starts from.
     pub fn check(&self, step: Step) -> Result<(), DomainError> {
@@ -296,6 +319,16 @@ mod tests {
         t.confirm_window().expect("confirm");
         t.accept(1, ts("2024-03-15T01:00:00Z")).expect("accept");
         assert_eq!(t.dispatch(1, 2, ts("2024-03-15T01:00:00Z")).expect_err("ungraded").code(), "not_graded");
+    }
+
+    #[test]
+    fn customers_confirm_in_the_portal_and_staff_record_how_the_customer_agreed() {
+        use crate::role::Role;
+        assert_eq!(closure_method(Role::CustomerContact, None), Ok(ClosureMethod::Portal));
+        assert!(closure_method(Role::CustomerContact, Some(ClosureMethod::Signature)).is_err());
+        assert_eq!(closure_method(Role::DeskAgent, Some(ClosureMethod::Callback)), Ok(ClosureMethod::Callback));
+        assert!(closure_method(Role::DeskAgent, Some(ClosureMethod::Portal)).is_err());
+        assert_eq!(closure_method(Role::DeskAgent, None), Err(DomainError::field("method", Reason::Missing)));
     }
 
     #[test]

@@ -426,3 +426,18 @@ db_test!(wiping_empties_every_table_and_defaults_can_be_seeded_again, |db| {
     let t = register(app, &org.desk, &org.registration(db.now())).await;
     assert_eq!((t.id, t.number.as_str()), (1, "20240315-001"), "ids and daily numbers start again");
 });
+
+db_test!(a_ticket_without_category_is_dispatched_to_the_named_engineers_group, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let mut r = org.registration(db.now());
+    r.category_id = None;
+    let t = register(app, &org.desk, &r).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P3", "单台设备")).await;
+    let err = refused(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    assert_eq!(fields(&err), ["group_id"]);
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: Some(org.eng_east.id()) })
+        .await;
+    assert_eq!((t.group_id, t.first_line_id), (Some(org.hardware_group), Some(org.eng_east.id())));
+});
