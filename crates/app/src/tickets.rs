@@ -338,14 +338,13 @@ impl App {
             r.customer_id = own;
             r.contact_id = actor.user.contact_id.or(r.contact_id);
         }
-        let tx = self.store.write().await?;
-        if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
-            return Ok(Outcome::Replayed { status, body });
-        }
+        // Directory lookups read reference data from the pool, outside the serialized write
+        // section; foreign keys still refuse a row that vanished meanwhile.
+        let conn = self.store.read();
         let mut problems: Vec<(Field, Reason)> = Vec::new();
         let customer = match r.customer_id {
             Some(id) => {
-                let c = directory::customer_by_id(&*tx, id).await?;
+                let c = directory::customer_by_id(conn, id).await?;
                 if c.is_none() {
                     problems.push(("customer_id", Reason::Unknown));
                 }
@@ -354,7 +353,7 @@ impl App {
             None => None,
         };
         if let Some(cid) = r.contact_id {
-            match directory::contact_by_id(&*tx, cid).await? {
+            match directory::contact_by_id(conn, cid).await? {
                 Some(k) if customer.as_ref().is_some_and(|c| c.id == k.customer_id) => {
                     r.contact_name = r.contact_name.filter(|n| !n.trim().is_empty()).or(Some(k.name));
                     r.contact_phone = r.contact_phone.filter(|p| !p.trim().is_empty()).or(Some(k.phone));
@@ -372,14 +371,14 @@ impl App {
         }
         let device = match (r.device_id, r.device_serial.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
             (Some(id), _) => {
-                let d = directory::device_by_id(&*tx, id).await?;
+                let d = directory::device_by_id(conn, id).await?;
                 if d.is_none() {
                     problems.push(("device_id", Reason::Unknown));
                 }
                 d
             }
             (None, Some(serial)) => {
-                let d = directory::device_by_serial(&*tx, serial).await?;
+                let d = directory::device_by_serial(conn, serial).await?;
                 if d.is_none() {
                     problems.push(("device_serial", Reason::Unknown));
                 }
@@ -396,7 +395,7 @@ impl App {
             ));
         }
         let category: Option<Category> = match r.category_id {
-            Some(id) => match catalog::category_by_id(&*tx, id).await? {
+            Some(id) => match catalog::category_by_id(conn, id).await? {
                 Some(c) if c.active => Some(c),
                 _ => {
                     problems.push(("category_id", Reason::Unknown));
@@ -406,7 +405,7 @@ impl App {
             None => None,
         };
         let complaint_about = match r.complaint_about.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(number) => match tickets::by_number(&*tx, number).await? {
+            Some(number) => match tickets::by_number(conn, number).await? {
                 Some(t) if customer.as_ref().is_some_and(|c| c.id == t.customer_id) => Some(t.id),
                 _ => {
                     problems.push(("complaint_about", Reason::Unknown));
@@ -432,6 +431,10 @@ impl App {
             Some(w) if r.contact_id != Some(w) => WindowConfirmation::Pending,
             _ => WindowConfirmation::NotNeeded,
         };
+        let tx = self.store.write().await?;
+        if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
+            return Ok(Outcome::Replayed { status, body });
+        }
         // DOMAIN §5 repeat report: same device, same fault code or category, within the window.
         let repeat_of = match &device {
             Some(d) => {
