@@ -300,13 +300,16 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 // A connection to a local file does not go stale: no test query on checkout.
-                opts.max_connections(8).min_connections(1).test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
-                    o.journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Full)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(10))
-                        .create_if_missing(true)
-                });
+                opts.max_connections(sqlite_readers())
+                    .min_connections(1)
+                    .test_before_acquire(false)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Full)
+                            .foreign_keys(true)
+                            .busy_timeout(Duration::from_secs(10))
+                            .create_if_missing(true)
+                    });
             }
             Backend::Postgres => {
                 opts.max_connections(16).min_connections(1);
@@ -378,6 +381,14 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// Read connections for SQLite: one more than the cores. Each connection has a worker
+/// thread of its own, and more of them than cores only adds hand-offs (measured on 2 cores:
+/// 3 connections gave a steadier intake throughput than 8).
+fn sqlite_readers() -> u32 {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    u32::try_from(cores + 1).unwrap_or(8).clamp(2, 8)
 }
 
 /// Conversions between stored columns and domain values.
