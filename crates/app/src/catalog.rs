@@ -36,17 +36,7 @@ pub struct GroupInput {
 }
 
 fn required(problems: &mut Vec<(&'static str, Reason)>, field: &'static str, v: Option<&str>, max: usize) -> String {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
-        None => {
-            problems.push((field, Reason::Missing));
-            String::new()
-        }
-        Some(s) if s.chars().count() > max => {
-            problems.push((field, Reason::TooLong { max }));
-            String::new()
-        }
-        Some(s) => s.to_owned(),
-    }
+    aftersales_domain::error::text(problems, field, v, max, true).unwrap_or_default()
 }
 
 impl App {

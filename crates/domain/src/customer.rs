@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Id;
 use crate::coded_enum;
-use crate::error::{DomainError, Field, Reason};
+use crate::error::{DomainError, Field, Reason, text};
 use crate::phone::Phone;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,27 +91,6 @@ pub fn default_levels() -> Vec<CustomerLevel> {
         .into_iter()
         .map(|(code, zh, en)| CustomerLevel { code: code.into(), name_zh: zh.into(), name_en: en.into() })
         .collect()
-}
-
-pub(crate) fn text(
-    problems: &mut Vec<(Field, Reason)>,
-    field: Field,
-    value: Option<&str>,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None if required => {
-            problems.push((field, Reason::Missing));
-            None
-        }
-        None => None,
-        Some(v) if v.chars().count() > max => {
-            problems.push((field, Reason::TooLong { max }));
-            None
-        }
-        Some(v) => Some(v.to_owned()),
-    }
 }
 
 pub(crate) fn finish<T>(problems: Vec<(Field, Reason)>, value: impl FnOnce() -> T) -> Result<T, DomainError> {

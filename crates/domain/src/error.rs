@@ -74,6 +74,31 @@ impl Reason {
     }
 }
 
+/// Checks one optional text input: trimmed, required or not, at most `max` characters.
+/// Pushes what is wrong onto `problems` (so a form's problems are all named at once) and
+/// returns the trimmed text when it is usable.
+pub fn text(
+    problems: &mut Vec<(Field, Reason)>,
+    field: Field,
+    value: Option<&str>,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => {
+            if required {
+                problems.push((field, Reason::Missing));
+            }
+            None
+        }
+        Some(v) if v.chars().count() > max => {
+            problems.push((field, Reason::TooLong { max }));
+            None
+        }
+        Some(v) => Some(v.to_owned()),
+    }
+}
+
 /// A broken rule of DOMAIN.md.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {

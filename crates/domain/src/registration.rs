@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Field, Reason};
+use crate::error::{DomainError, Field, Reason, text};
 use crate::phone::Phone;
 use crate::ticket::{Channel, Department, Kind};
 use crate::{Id, Timestamp};
@@ -115,28 +115,6 @@ pub fn is_vague(description: &str) -> bool {
     core.chars().count() < 4 || VAGUE.contains(&core.as_str())
 }
 
-fn text_field(
-    problems: &mut Vec<(Field, Reason)>,
-    field: Field,
-    value: Option<&str>,
-    required: bool,
-    max: usize,
-) -> Option<String> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => {
-            if required {
-                problems.push((field, Reason::Missing));
-            }
-            None
-        }
-        Some(v) if v.chars().count() > max => {
-            problems.push((field, Reason::TooLong { max }));
-            None
-        }
-        Some(v) => Some(v.to_owned()),
-    }
-}
-
 /// A registration that passed the intake checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
@@ -159,7 +137,7 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
     if r.customer_id.is_none() {
         problems.push(("customer_id", Reason::Missing));
     }
-    let contact_name = text_field(&mut problems, "contact_name", r.contact_name.as_deref(), false, 50);
+    let contact_name = text(&mut problems, "contact_name", r.contact_name.as_deref(), 50, false);
     let contact_phone = match r.contact_phone.as_deref().map(Phone::parse) {
         None => {
             problems.push(("contact_phone", Reason::Missing));
@@ -171,7 +149,7 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
         }
         Some(Ok(p)) => Some(p.as_str().to_owned()),
     };
-    let description = text_field(&mut problems, "description", r.description.as_deref(), true, MAX_DESCRIPTION);
+    let description = text(&mut problems, "description", r.description.as_deref(), MAX_DESCRIPTION, true);
     if let Some(d) = &description
         && is_vague(d)
     {
@@ -184,12 +162,12 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
             .push(("occurred_at", Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于当前时间" })),
         Some(_) => {}
     }
-    let impact_scope = text_field(&mut problems, "impact_scope", r.impact_scope.as_deref(), true, MAX_SHORT_TEXT);
-    let fault_code = text_field(&mut problems, "fault_code", r.fault_code.as_deref(), false, 32);
-    let device_model = text_field(&mut problems, "device_model", r.device_model.as_deref(), false, 60);
+    let impact_scope = text(&mut problems, "impact_scope", r.impact_scope.as_deref(), MAX_SHORT_TEXT, true);
+    let fault_code = text(&mut problems, "fault_code", r.fault_code.as_deref(), 32, false);
+    let device_model = text(&mut problems, "device_model", r.device_model.as_deref(), 60, false);
     let expected_resolution =
-        text_field(&mut problems, "expected_resolution", r.expected_resolution.as_deref(), false, MAX_SHORT_TEXT);
-    let complaint_about = text_field(&mut problems, "complaint_about", r.complaint_about.as_deref(), false, 32);
+        text(&mut problems, "expected_resolution", r.expected_resolution.as_deref(), MAX_SHORT_TEXT, false);
+    let complaint_about = text(&mut problems, "complaint_about", r.complaint_about.as_deref(), 32, false);
     if r.kind == Some(Kind::Complaint) && complaint_about.is_none() {
         problems.push(("complaint_about", Reason::Missing));
     }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Id;
-use crate::customer::{finish, text};
+use crate::customer::finish;
+use crate::error::text;
 use crate::error::{DomainError, Reason};
 use crate::role::Role;
 
