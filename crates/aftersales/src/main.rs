@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check business calendars: when a span of working time ends, how much lies between.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Benchmarks against a fresh server.
     Bench {
         #[command(subcommand)]
@@ -100,6 +105,29 @@ enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Print the instant a span of working time after FROM ends, e.g.
+    /// `aftersales calendar add --from 2025-09-30T16:00:00+08:00 --working 4h`.
+    Add {
+        #[arg(long, default_value = "cn")]
+        calendar: String,
+        /// RFC 3339 instant with offset.
+        #[arg(long)]
+        from: String,
+        /// `90m`, `4h`, `3d` (a day is one full working day of the calendar), `1h30m`.
+        #[arg(long)]
+        working: String,
+    },
+    /// Print the working time between two instants, in minutes.
+    Between {
+        #[arg(long, default_value = "cn")]
+        calendar: String,
+        from: String,
+        to: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Register tickets over HTTP with N concurrent clients and report throughput and latency.
     Intake(bench::IntakeArgs),
@@ -117,7 +145,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return bench::intake(args).await;
     }
     let config = Config::load(cli.config.as_deref())?;
-    init_logs(&config.log);
+    // A calendar answer is the command's whole output: keep the log to warnings.
+    init_logs(if matches!(cli.command, Some(Command::Calendar { .. })) { "warn" } else { &config.log });
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Migrate => {
@@ -185,8 +214,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Calendar { command } => {
+            let app = open(&config).await?;
+            let actor = aftersales_app::Actor::operator();
+            let en = |e: aftersales_app::AppError| anyhow::anyhow!(e.message(aftersales_domain::Lang::En));
+            let answer = match command {
+                CalendarCommand::Add { calendar, from, working } => {
+                    let from = instant("--from", &from)?;
+                    app.calendar_add(&actor, &calendar, from, &working).await.map_err(en)?
+                }
+                CalendarCommand::Between { calendar, from, to } => {
+                    let (from, to) = (instant("FROM", &from)?, instant("TO", &to)?);
+                    app.calendar_between(&actor, &calendar, from, to).await.map_err(en)?
+                }
+            };
+            for w in &answer.warnings {
+                eprintln!("warning: {}", w.message(aftersales_domain::Lang::En));
+            }
+            match answer.due {
+                Some(due) => println!("{due}"),
+                None => println!("{}", answer.working_minutes),
+            }
+            Ok(())
+        }
         Command::Bench { .. } => unreachable!("handled above"),
     }
+}
+
+/// Parses an RFC 3339 instant argument, naming it when malformed.
+fn instant(name: &str, text: &str) -> anyhow::Result<aftersales_domain::Timestamp> {
+    text.trim()
+        .parse()
+        .with_context(|| format!("{name} {text:?} is not an RFC 3339 instant such as 2025-09-30T16:00:00+08:00"))
 }
 
 fn init_logs(filter: &str) {

@@ -1,11 +1,15 @@
 //! First-start set-up: the default catalog of DOMAIN §2–§3 (groups, categories, customer
-//! levels, the 4-level grading scheme), written once into an empty database.
+//! levels, the 4-level grading scheme), the `cn` calendar with China's holidays and the seed
+//! service policy (§4), written once into an empty database.
 
+use aftersales_domain::calendar::{CalendarSpec, HolidaySet};
 use aftersales_domain::catalog::{Category, DEFAULT_CATEGORIES, DEFAULT_GROUPS, Group};
+use aftersales_domain::clock::ServicePolicy;
 use aftersales_domain::customer::default_levels;
 use aftersales_domain::grading::GradingScheme;
-use aftersales_storage::{catalog, directory};
+use aftersales_storage::{catalog, directory, policy};
 
+use crate::clocks::DEFAULT_CALENDAR;
 use crate::{App, Result};
 
 impl App {
@@ -41,6 +45,17 @@ impl App {
         }
         if catalog::grading_scheme(&*tx).await?.levels.is_empty() {
             catalog::replace_grading_scheme(&*tx, &GradingScheme::default_four_level()).await?;
+        }
+        // DOMAIN §4: the `cn` calendar with China's official holidays, and the seed policy.
+        if policy::holiday_sets(&*tx).await?.iter().all(|s| s.name != "cn") {
+            policy::put_holiday_set(&*tx, &HolidaySet::cn(), self.now()).await?;
+        }
+        if policy::calendars(&*tx).await?.iter().all(|c| c.name != DEFAULT_CALENDAR) {
+            policy::put_calendar(&*tx, &CalendarSpec::cn_default(), self.now()).await?;
+        }
+        if policy::current_policy(&*tx).await?.is_none() {
+            let scheme = catalog::grading_scheme(&*tx).await?;
+            policy::insert_policy(&*tx, &ServicePolicy::seed(&scheme), None, self.now()).await?;
         }
         tx.commit().await?;
         Ok(())

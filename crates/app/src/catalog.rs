@@ -7,7 +7,7 @@ use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Status;
 use aftersales_domain::{DomainError, Id};
 use aftersales_storage::tickets::TicketFilter;
-use aftersales_storage::{StorageError, catalog, tickets};
+use aftersales_storage::{StorageError, catalog, policy, tickets};
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, AppError, Result};
@@ -194,6 +194,14 @@ impl App {
             }
         }
         catalog::replace_grading_scheme(&*tx, scheme).await?;
+        // The scheme's respond/resolve columns are the policy's per-level rows: a new
+        // policy version carries them (tickets keep the version they were graded under).
+        if let Some(current) = policy::current_policy(&*tx).await? {
+            let next = current.with_scheme(scheme);
+            if next.rules != current.rules {
+                policy::insert_policy(&*tx, &next, Some(actor.id()), self.now()).await?;
+            }
+        }
         tx.commit().await?;
         Ok(scheme.clone())
     }

@@ -1679,6 +1679,7 @@ impl App {
                 level: Some(customer.level.clone()),
                 window_contact_id: customer.window_contact_id,
                 specialist_id: customer.specialist_id,
+                calendar: customer.calendar.clone(),
             };
             self.update_customer(&admin, customer.id, &input).await?;
             let input = UserInput {
@@ -1808,7 +1809,7 @@ impl App {
                     ..Registration::default()
                 };
                 let ticket = fresh(self.register(actor, &r, None).await?)?;
-                live[step.ticket] = Some(Live { ticket, request: None });
+                live[step.ticket] = Some(Live { ticket: ticket.ticket, request: None });
             }
             Op::Act(cmd) => {
                 let l = live[step.ticket].as_mut().ok_or_else(|| demo_error("ticket not registered".into()))?;
@@ -1823,7 +1824,7 @@ impl App {
                     other => other.clone(),
                 };
                 let out = fresh(self.act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
-                l.ticket = out.ticket;
+                l.ticket = out.ticket.ticket;
                 if let Some(q) = out.priority_change_request {
                     l.request = Some(q.id);
                 }
@@ -1836,7 +1837,7 @@ impl App {
                 let l = live[step.ticket].as_mut().ok_or_else(|| demo_error("ticket not registered".into()))?;
                 let request = l.request.take().ok_or_else(|| demo_error("no pending request".into()))?;
                 let out = self.decide_priority_change(actor, request, *approve, Some(note)).await?;
-                l.ticket = out.ticket;
+                l.ticket = out.ticket.ticket;
             }
         }
         Ok(())

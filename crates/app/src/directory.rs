@@ -24,6 +24,11 @@ async fn check_customer_refs<C: Conn>(
     c: &Customer,
     problems: &mut Vec<(&'static str, Reason)>,
 ) -> Result<()> {
+    if let Some(cal) = c.calendar.as_deref()
+        && !aftersales_storage::policy::calendars(conn).await?.iter().any(|k| k.name == cal)
+    {
+        problems.push(("calendar", Reason::Unknown));
+    }
     if !directory::levels(conn).await?.iter().any(|l| l.code == c.level) {
         problems.push(("level", Reason::Unknown));
     }

@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod catalog;
+pub mod clocks;
 pub mod demo;
 pub mod directory;
 pub mod tickets;
@@ -46,6 +47,7 @@ pub struct App {
     store: Store,
     settings: Settings,
     clock: Clock,
+    cache: Arc<clocks::Cache>,
 }
 
 impl std::fmt::Debug for App {
@@ -61,6 +63,26 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The operator at the command line: whoever can run the binary against the database
+    /// administers it (used by `aftersales calendar …`; never reachable over HTTP).
+    pub fn operator() -> Actor {
+        Actor {
+            user: User {
+                id: 0,
+                username: "operator".into(),
+                display_name: "operator".into(),
+                role: aftersales_domain::role::Role::Admin,
+                email: None,
+                phone: None,
+                region: None,
+                group_id: None,
+                customer_id: None,
+                contact_id: None,
+                active: true,
+            },
+        }
+    }
+
     pub fn id(&self) -> i64 {
         self.user.id
     }
@@ -168,6 +190,9 @@ fn what_zh(what: &str) -> &str {
         "group" => "处理组",
         "priority change request" => "降级申请",
         "level" => "问题级别",
+        "calendar" => "日历",
+        "holiday set" => "节假日数据",
+        "service policy" => "服务策略",
         _ => what,
     }
 }
@@ -209,7 +234,7 @@ impl<T> Outcome<T> {
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> App {
-        App { store, settings, clock: Arc::new(Timestamp::now) }
+        App { store, settings, clock: Arc::new(Timestamp::now), cache: Arc::default() }
     }
 
     /// Replaces the clock (tests).

@@ -2,9 +2,10 @@
 //! change decisions and the dispatch suggestion.
 
 use aftersales_domain::catalog::Category;
+use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
 use aftersales_domain::dispatch::{self, Candidate};
 use aftersales_domain::error::{Field, Reason};
-use aftersales_domain::event::{self, Event};
+use aftersales_domain::event::{self, Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, PriorityChangeRequest};
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::phone;
@@ -18,7 +19,7 @@ use aftersales_domain::ticket_no::TicketNo;
 use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};
-use aftersales_storage::{Conn, WriteTx, catalog, directory, tickets, users};
+use aftersales_storage::{Conn, WriteTx, catalog, directory, policy, tickets, users};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::own_customer;
@@ -98,6 +99,18 @@ pub enum Command {
         reason: CancelReason,
         note: Option<String>,
     },
+    /// 预约上门: the site visit agreed with the customer; the arrival clock is due then.
+    BookVisit {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+        at: Timestamp,
+        note: Option<String>,
+    },
+    /// 回访: the customer's satisfaction with the latest resolution. Stops the callback
+    /// clock; "dissatisfied" starts the 48 h re-handling clock.
+    RecordSurvey {
+        result: SurveyResult,
+        note: Option<String>,
+    },
 }
 
 impl Command {
@@ -122,6 +135,8 @@ impl Command {
             Command::RefuseClosure { .. } => Action::RefuseClosure,
             Command::Reopen { .. } => Action::ReopenTicket,
             Command::Cancel { .. } => Action::CancelTicket,
+            Command::BookVisit { .. } => Action::BookVisit,
+            Command::RecordSurvey { .. } => Action::RecordSurvey,
         }
     }
 
@@ -146,6 +161,8 @@ impl Command {
             Command::RefuseClosure { .. } => "refuse_closure",
             Command::Reopen { .. } => "reopen",
             Command::Cancel { .. } => "cancel",
+            Command::BookVisit { .. } => "book_visit",
+            Command::RecordSurvey { .. } => "record_survey",
         }
     }
 }
@@ -154,8 +171,29 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepOutcome {
-    pub ticket: Ticket,
+    pub ticket: TicketView,
     pub priority_change_request: Option<PriorityChangeRequest>,
+}
+
+/// A ticket as shown: its fields, and its clocks as of now (DOMAIN §4: "every deadline is
+/// shown on the ticket with its due time and the time left").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub clocks: Vec<ClockView>,
+    /// Where the clocks may be wrong, e.g. a year without holiday data.
+    pub clock_warnings: Vec<Warning>,
+}
+
+/// A view reads as the ticket it shows.
+impl std::ops::Deref for TicketView {
+    type Target = Ticket;
+
+    fn deref(&self) -> &Ticket {
+        &self.ticket
+    }
 }
 
 /// Editable registration details (`PATCH /api/v1/tickets/{id}`); absent fields stay.
@@ -200,6 +238,13 @@ pub struct ListQuery {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
     pub created_to: Option<Timestamp>,
+    /// `true`: only tickets with a running clock past its due instant.
+    pub overdue: Option<bool>,
+    /// `true`: overdue now, or a clock already stopped late (响应超时 and the like).
+    pub breached: Option<bool>,
+    /// Only tickets whose nearest running clock falls due within this many minutes from now
+    /// (not yet overdue).
+    pub due_within: Option<i64>,
     pub sort: Option<String>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
@@ -209,7 +254,7 @@ pub struct ListQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketPage {
-    pub items: Vec<Ticket>,
+    pub items: Vec<TicketView>,
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
@@ -221,6 +266,10 @@ pub struct TicketPage {
 pub struct DispatchSuggestion {
     pub group_id: Option<Id>,
     pub candidates: Vec<Candidate>,
+}
+
+async fn current_policy_version<C: Conn>(conn: &C) -> Result<Option<i64>> {
+    Ok(policy::current_policy(conn).await?.map(|p| p.version))
 }
 
 fn invalid(field: Field, reason: Reason) -> AppError {
@@ -288,12 +337,13 @@ fn parse_sort(sort: Option<&str>) -> Result<(SortKey, bool)> {
         "number" => SortKey::Number,
         "priority" => SortKey::Priority,
         "status" => SortKey::Status,
+        "due" => SortKey::Due,
         _ => {
             return Err(invalid(
                 "sort",
                 Reason::Malformed {
-                    expected_en: "one of registered_at, updated_at, number, priority, status (prefix - for descending)",
-                    expected_zh: "registered_at、updated_at、number、priority、status 之一（前加 - 为倒序）",
+                    expected_en: "one of registered_at, updated_at, number, priority, status, due (prefix - for descending)",
+                    expected_zh: "registered_at、updated_at、number、priority、status、due 之一（前加 - 为倒序）",
                 },
             ));
         }
@@ -324,7 +374,12 @@ fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
 
 impl App {
     /// 登记报修: registers a request after the intake checks of seed 000 template 1.
-    pub async fn register(&self, actor: &Actor, input: &Registration, idem: Option<&Idem>) -> Result<Outcome<Ticket>> {
+    pub async fn register(
+        &self,
+        actor: &Actor,
+        input: &Registration,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<TicketView>> {
         actor.require(Action::RegisterTicket)?;
         let now = self.now();
         let mut r = input.clone();
@@ -495,7 +550,14 @@ impl App {
             reopen_count: 0,
             cancel_reason: None,
             cancel_note: None,
+            customer_level: None,
+            calendar: None,
+            policy_version: None,
+            visit_at: None,
+            survey_result: None,
+            surveyed_at: None,
             updated_at: now,
+            clocks: Default::default(),
         };
         t.id = tickets::insert(&*tx, &t).await?;
         self.record(&tx, &t, actor, "register", Vec::new(), None).await?;
@@ -511,9 +573,57 @@ impl App {
             };
             self.record(&tx, &t, actor, "repeat_flagged", Vec::new(), Some(note)).await?;
         }
-        let t = present(actor, t);
+        let t = self.view_of(present(actor, t)).await?;
         self.commit_with(tx, actor, idem, &t).await?;
         Ok(Outcome::Fresh(t))
+    }
+
+    /// The ticket with its clocks as of now.
+    pub(crate) async fn view_of(&self, t: Ticket) -> Result<TicketView> {
+        let clocks = self.clock_views(&t).await?;
+        let clock_warnings = t.clocks.warnings.clone();
+        Ok(TicketView { ticket: t, clocks, clock_warnings })
+    }
+
+    /// Records one event: the clocks move with it, the ticket row is written (at version
+    /// `based_on` + 1) when its fields or clocks changed, and the event joins the history,
+    /// all in `tx`. `log` names a work log entry written with the event.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_event(
+        &self,
+        tx: &WriteTx,
+        t: &mut Ticket,
+        actor: &Actor,
+        action: &str,
+        mut changes: Vec<Change>,
+        note: Option<String>,
+        log: Option<LogKind>,
+        based_on: i64,
+    ) -> Result<()> {
+        let fields_changed = !changes.is_empty();
+        if let Some(kind) = log {
+            changes.push(Change {
+                field: "log_kind".into(),
+                before: serde_json::Value::Null,
+                after: kind.code().into(),
+            });
+        }
+        let e = Event {
+            id: 0,
+            ticket_id: t.id,
+            at: self.now(),
+            actor_id: actor.id(),
+            action: action.into(),
+            changes,
+            note,
+        };
+        let clocks_before = t.clocks.clone();
+        self.advance_clocks(&**tx, t, &e).await?;
+        if fields_changed || t.clocks != clocks_before {
+            self.save(tx, t, based_on).await?;
+        }
+        tickets::insert_event(&**tx, &e).await?;
+        Ok(())
     }
 
     async fn record(
@@ -538,16 +648,18 @@ impl App {
         Ok(())
     }
 
-    pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<Ticket> {
+    pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<TicketView> {
         actor.require(Action::ReadTicket)?;
-        Ok(present(actor, load_visible(self.store.read(), actor, id).await?))
+        self.view_of(present(actor, load_visible(self.store.read(), actor, id).await?)).await
     }
 
-    pub async fn ticket_by_number(&self, actor: &Actor, number: &str) -> Result<Ticket> {
+    pub async fn ticket_by_number(&self, actor: &Actor, number: &str) -> Result<TicketView> {
         actor.require(Action::ReadTicket)?;
         let t = tickets::by_number(self.store.read(), number).await?;
         match t {
-            Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => Ok(present(actor, t)),
+            Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => {
+                self.view_of(present(actor, t)).await
+            }
             _ => Err(AppError::not_found("ticket", number)),
         }
     }
@@ -563,7 +675,25 @@ impl App {
             (Some(own), _) => Some(own),
             (None, c) => c,
         };
+        let now = self.now();
+        let (mut due_from, mut due_to) = (None, None);
+        if q.overdue == Some(true) {
+            due_to = Some(now);
+        }
+        if let Some(minutes) = q.due_within {
+            if !(0..=60 * 24 * 366).contains(&minutes) {
+                return Err(invalid(
+                    "due_within",
+                    Reason::Malformed { expected_en: "0 to 527040 minutes", expected_zh: "0 至 527040 分钟" },
+                ));
+            }
+            due_from = Some(now);
+            due_to = Some(now + jiff::SignedDuration::from_mins(minutes));
+        }
         let filter = TicketFilter {
+            due_from,
+            due_to,
+            breached_at: (q.breached == Some(true)).then_some(now),
             statuses: parse_statuses(q.status.as_deref())?,
             priority: q.priority.clone().filter(|p| !p.trim().is_empty()),
             customer_id,
@@ -577,12 +707,11 @@ impl App {
             offset: page.offset(),
         };
         let (items, total) = tickets::list(self.store.read(), &filter).await?;
-        Ok(TicketPage {
-            items: items.into_iter().map(|t| present(actor, t)).collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        let mut views = Vec::with_capacity(items.len());
+        for t in items {
+            views.push(self.view_of(present(actor, t)).await?);
+        }
+        Ok(TicketPage { items: views, total, page: page.page, per_page: page.per_page })
     }
 
     pub async fn history(&self, actor: &Actor, id: Id) -> Result<Vec<Event>> {
@@ -615,15 +744,24 @@ impl App {
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Outcome::Replayed { status, body });
         }
-        let t = load_visible(&*tx, actor, id).await?;
+        let mut t = load_visible(&*tx, actor, id).await?;
         let mut entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: self.now() };
         entry.id = tickets::insert_log(&*tx, &entry).await?;
+        // A plan, an arrival on site, a report or a progress message stops or moves a clock.
+        let based_on = t.version;
+        self.apply_event(&tx, &mut t, actor, "log_added", Vec::new(), None, Some(kind), based_on).await?;
         self.commit_with(tx, actor, idem, &entry).await?;
         Ok(Outcome::Fresh(entry))
     }
 
     /// Edits registration details of an open ticket, based on version `based_on`.
-    pub async fn edit_ticket(&self, actor: &Actor, id: Id, based_on: Option<i64>, edit: &TicketEdit) -> Result<Ticket> {
+    pub async fn edit_ticket(
+        &self,
+        actor: &Actor,
+        id: Id,
+        based_on: Option<i64>,
+        edit: &TicketEdit,
+    ) -> Result<TicketView> {
         actor.require(Action::EditTicket)?;
         let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
         let tx = self.store.write().await?;
@@ -687,12 +825,11 @@ impl App {
         }
         let changes = event::diff(&before, &t);
         if changes.is_empty() {
-            return Ok(present(actor, t));
+            return self.view_of(present(actor, t)).await;
         }
-        self.save(&tx, &mut t, based_on).await?;
-        self.record(&tx, &t, actor, "edit", changes, None).await?;
+        self.apply_event(&tx, &mut t, actor, "edit", changes, None, None, based_on).await?;
         tx.commit().await?;
-        Ok(present(actor, t))
+        self.view_of(present(actor, t)).await
     }
 
     /// Bumps the version and writes the ticket if it is still at `based_on`.
@@ -742,7 +879,17 @@ impl App {
         let mut log: Option<(LogKind, String)> = None;
         let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         match cmd {
-            Command::Accept => t.accept(actor.id(), now)?,
+            Command::Accept => {
+                t.accept(actor.id(), now)?;
+                // DOMAIN §3/§4: the customer level and calendar the clocks run under, and
+                // the policy version in force, are fixed on the ticket from here.
+                let customer = directory::customer_by_id(&*tx, t.customer_id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("customer", t.customer_id))?;
+                t.calendar = Some(self.calendar_name_for(&customer).await?);
+                t.customer_level = Some(customer.level);
+                t.policy_version = current_policy_version(&*tx).await?;
+            }
             Command::ConfirmWindow => {
                 if actor.user.role == Role::CustomerContact {
                     let c = directory::customer_by_id(&*tx, t.customer_id).await?;
@@ -761,7 +908,10 @@ impl App {
                 let scheme = catalog::grading_scheme(&*tx).await?;
                 let lvl = scheme.level(level.trim()).ok_or_else(|| invalid("level", Reason::Unknown))?;
                 match t.grade(lvl, reason, actor.user.role)? {
-                    GradeOutcome::Applied => note = Some(reason.trim().to_owned()),
+                    GradeOutcome::Applied => {
+                        note = Some(reason.trim().to_owned());
+                        t.policy_version = current_policy_version(&*tx).await?;
+                    }
                     GradeOutcome::NeedsApproval => {
                         let pending =
                             tickets::change_requests(&*tx, Some(t.id), Some(ChangeRequestStatus::Pending)).await?;
@@ -809,6 +959,9 @@ impl App {
                 let scheme = catalog::grading_scheme(&*tx).await?;
                 let lvl = scheme.level(level.trim()).ok_or_else(|| invalid("level", Reason::Unknown))?;
                 t.rule_grading_dispute(lvl, reason)?;
+                if t.priority != before.priority {
+                    t.policy_version = current_policy_version(&*tx).await?;
+                }
                 note = Some(reason.trim().to_owned());
             }
             Command::Dispatch { group_id, engineer_id } => {
@@ -912,18 +1065,24 @@ impl App {
                 t.cancel(*reason, n.as_deref())?;
                 note = text(n);
             }
+            Command::BookVisit { at, note: n } => {
+                t.book_visit(*at, now)?;
+                note = text(n);
+            }
+            Command::RecordSurvey { result, note: n } => {
+                t.record_survey(*result, now)?;
+                note = text(n);
+            }
         }
         let changes = event::diff(&before, &t);
-        if !changes.is_empty() {
-            self.save(&tx, &mut t, based_on).await?;
-        }
         let action_name = if request.is_some() { "priority_change_requested" } else { cmd.name() };
-        self.record(&tx, &t, actor, action_name, changes, note).await?;
+        let log_kind = log.as_ref().map(|(k, _)| *k);
+        self.apply_event(&tx, &mut t, actor, action_name, changes, note, log_kind, based_on).await?;
         if let Some((kind, body)) = log {
             let entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: now };
             tickets::insert_log(&*tx, &entry).await?;
         }
-        let outcome = StepOutcome { ticket: present(actor, t), priority_change_request: request };
+        let outcome = StepOutcome { ticket: self.view_of(present(actor, t)).await?, priority_change_request: request };
         self.commit_with(tx, actor, idem, &outcome).await?;
         Ok(Outcome::Fresh(outcome))
     }
@@ -971,6 +1130,7 @@ impl App {
             let scheme = catalog::grading_scheme(&*tx).await?;
             let lvl = scheme.level(&q.to_level).ok_or_else(|| invalid("level", Reason::Unknown))?;
             t.apply_approved_downgrade(lvl, &q.reason)?;
+            t.policy_version = current_policy_version(&*tx).await?;
         }
         let now = self.now();
         q.status = if approve { ChangeRequestStatus::Approved } else { ChangeRequestStatus::Rejected };
@@ -979,14 +1139,11 @@ impl App {
         q.decision_note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
         tickets::decide_change_request(&*tx, &q).await?;
         let changes = event::diff(&before, &t);
-        if !changes.is_empty() {
-            let based_on = t.version;
-            self.save(&tx, &mut t, based_on).await?;
-        }
+        let based_on = t.version;
         let action = if approve { "priority_change_approved" } else { "priority_change_rejected" };
-        self.record(&tx, &t, actor, action, changes, q.decision_note.clone()).await?;
+        self.apply_event(&tx, &mut t, actor, action, changes, q.decision_note.clone(), None, based_on).await?;
         tx.commit().await?;
-        Ok(StepOutcome { ticket: present(actor, t), priority_change_request: Some(q) })
+        Ok(StepOutcome { ticket: self.view_of(present(actor, t)).await?, priority_change_request: Some(q) })
     }
 
     /// The dispatcher's suggestion for a ticket: its group and that group's engineers, best first.

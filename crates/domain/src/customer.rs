@@ -23,6 +23,9 @@ pub struct Customer {
     pub window_contact_id: Option<Id>,
     /// The project specialist (项目专员) in charge.
     pub specialist_id: Option<Id>,
+    /// The customer's own business calendar (e.g. a 24×7 production site); when unset, the
+    /// calendar of its region, else `cn`.
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +111,7 @@ pub struct CustomerInput {
     pub level: Option<String>,
     pub window_contact_id: Option<Id>,
     pub specialist_id: Option<Id>,
+    pub calendar: Option<String>,
 }
 
 impl CustomerInput {
@@ -118,6 +122,7 @@ impl CustomerInput {
         let short_name = text(&mut p, "short_name", self.short_name.as_deref(), 20, true);
         let region = text(&mut p, "region", self.region.as_deref(), 20, true);
         let level = text(&mut p, "level", self.level.as_deref(), 16, true);
+        let calendar = text(&mut p, "calendar", self.calendar.as_deref(), 32, false);
         finish(p, || Customer {
             id: 0,
             name: name.unwrap_or_default(),
@@ -126,6 +131,7 @@ impl CustomerInput {
             level: level.unwrap_or_default(),
             window_contact_id: self.window_contact_id,
             specialist_id: self.specialist_id,
+            calendar,
         })
     }
 }

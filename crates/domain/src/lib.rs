@@ -5,7 +5,9 @@
 //! named after the thing in DOMAIN.md it holds, so `grading` holds §3, `lifecycle` the
 //! ticket state machine, `registration` the intake checks of seed 000 template 1.
 
+pub mod calendar;
 pub mod catalog;
+pub mod clock;
 pub mod customer;
 pub mod dispatch;
 pub mod error;

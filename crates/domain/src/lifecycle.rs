@@ -7,6 +7,7 @@
 //! success it changes only the fields the step owns. `app` records the before → after
 //! difference as the ticket's event.
 
+use crate::clock::SurveyResult;
 use crate::coded_enum;
 use crate::error::{DomainError, Reason};
 use crate::ticket::{CancelReason, ClosureMethod, Status, Ticket, WindowConfirmation};
@@ -33,6 +34,8 @@ coded_enum! {
         RefuseClosure = ("refuse_closure", "拒绝结案", "refuse closure of"),
         Reopen = ("reopen", "重新打开", "reopen"),
         Cancel = ("cancel", "撤销", "cancel"),
+        BookVisit = ("book_visit", "预约上门", "book a visit for"),
+        RecordSurvey = ("record_survey", "回访调查", "record the survey of"),
     }
 }
 
@@ -64,6 +67,8 @@ impl Step {
             Step::ConfirmClosure | Step::RefuseClosure => &[Resolved],
             Step::Reopen => &[Closed],
             Step::Cancel => &[Registered, Accepted, Dispatched, Responded, InProgress, WaitingCustomer, WaitingParts],
+            Step::BookVisit => &[Dispatched, Responded, InProgress, WaitingCustomer, WaitingParts],
+            Step::RecordSurvey => &[Resolved, Closed],
         }
     }
 }
@@ -221,6 +226,39 @@ impl Ticket {
         self.status = Status::Resolved;
         self.resolution = Some(resolution);
         self.resolved_at = Some(now);
+        // A new resolution is surveyed afresh.
+        self.survey_result = None;
+        self.surveyed_at = None;
+        Ok(())
+    }
+
+    /// Books (or rebooks) the engineer's site visit at the time agreed with the customer;
+    /// the arrival clock is due then (DOMAIN §4).
+    pub fn book_visit(&mut self, at: Timestamp, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::BookVisit)?;
+        if at <= now {
+            return Err(DomainError::field(
+                "at",
+                Reason::Mismatch { detail_en: "must be in the future", detail_zh: "须晚于当前时间" },
+            ));
+        }
+        self.visit_at = Some(at);
+        Ok(())
+    }
+
+    /// Records the customer's satisfaction with the latest resolution (回访). The callback
+    /// clock stops; a dissatisfied answer starts the re-handling clock (DOMAIN §4).
+    pub fn record_survey(&mut self, result: SurveyResult, now: Timestamp) -> Result<(), DomainError> {
+        self.check(Step::RecordSurvey)?;
+        if self.survey_result.is_some() {
+            return Err(DomainError::conflict(
+                "already_surveyed",
+                "This resolution was already surveyed",
+                "本次解决已完成回访",
+            ));
+        }
+        self.survey_result = Some(result);
+        self.surveyed_at = Some(now);
         Ok(())
     }
 

@@ -32,6 +32,10 @@ coded_enum! {
         ReadUsers = ("read_users", "查看人员", "read users"),
         ManageUsers = ("manage_users", "人员管理", "manage users"),
         ManageCatalog = ("manage_catalog", "维护分类与分级", "manage groups, categories and the grading scheme"),
+        BookVisit = ("book_visit", "预约上门", "book a site visit"),
+        RecordSurvey = ("record_survey", "回访调查", "record a satisfaction survey"),
+        ReadServicePolicy = ("read_service_policy", "查看日历与服务策略", "read calendars and service policies"),
+        ManageServicePolicy = ("manage_service_policy", "维护日历与服务策略", "manage calendars and service policies"),
     }
 }
 
@@ -67,6 +71,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReopenTicket
                 | CancelTicket
                 | AddLogEntry
+                | RecordSurvey
+                | ReadServicePolicy
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
@@ -80,8 +86,10 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | GradeTicket
                 | DispatchTicket
                 | RequestSecondLine
+                | BookVisit
                 | CancelTicket
                 | AddLogEntry
+                | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
         ),
@@ -105,6 +113,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReopenTicket
                 | CancelTicket
                 | AddLogEntry
+                | BookVisit
+                | RecordSurvey
+                | ReadServicePolicy
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
@@ -116,20 +127,30 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | WorkTicket
                 | RequestSecondLine
                 | ResolveTicket
+                | BookVisit
                 | AddLogEntry
+                | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
         ),
-        ProjectSpecialist => {
-            matches!(action, ReadTicket | RequestSecondLine | AddLogEntry | ReadDirectory | ManageDirectory | ReadUsers)
-        }
+        ProjectSpecialist => matches!(
+            action,
+            ReadTicket
+                | RequestSecondLine
+                | AddLogEntry
+                | ReadServicePolicy
+                | ReadDirectory
+                | ManageDirectory
+                | ReadUsers
+        ),
         ProjectManager | GeneralManager => {
-            matches!(action, ReadTicket | AddLogEntry | ReadDirectory | ReadUsers)
+            matches!(action, ReadTicket | AddLogEntry | ReadServicePolicy | ReadDirectory | ReadUsers)
         }
-        TechnicalDirector => {
-            matches!(action, ReadTicket | RuleGradingDispute | AddLogEntry | ReadDirectory | ReadUsers)
-        }
-        DataSpecialist => matches!(action, ReadTicket | ReadDirectory | ReadUsers),
+        TechnicalDirector => matches!(
+            action,
+            ReadTicket | RuleGradingDispute | AddLogEntry | ReadServicePolicy | ReadDirectory | ReadUsers
+        ),
+        DataSpecialist => matches!(action, ReadTicket | ReadServicePolicy | ReadDirectory | ReadUsers),
         CustomerContact => matches!(
             action,
             ReadTicket
@@ -138,6 +159,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ObjectToGrading
                 | ConfirmClosure
                 | RefuseClosure
+                | RecordSurvey
                 | AddLogEntry
                 | ReadDirectory
         ),
@@ -151,7 +173,11 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
         Role::FirstLineEngineer | Role::SecondLineEngineer | Role::TechLead
             if matches!(
                 action,
-                Action::Respond | Action::WorkTicket | Action::ResolveTicket | Action::RequestSecondLine
+                Action::Respond
+                    | Action::WorkTicket
+                    | Action::ResolveTicket
+                    | Action::RequestSecondLine
+                    | Action::BookVisit
             ) =>
         {
             TicketScope::Assigned

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{ClockSet, SurveyResult};
 use crate::coded_enum;
 use crate::ticket_no::TicketNo;
 use crate::{Id, Timestamp};
@@ -180,8 +181,25 @@ pub struct Ticket {
     pub reopen_count: i32,
     pub cancel_reason: Option<CancelReason>,
     pub cancel_note: Option<String>,
+    /// The customer level the ticket runs under, copied at acceptance (DOMAIN §3).
+    pub customer_level: Option<String>,
+    /// The business calendar its working-time clocks count on, chosen at acceptance.
+    pub calendar: Option<String>,
+    /// The service policy version it was accepted or last graded under.
+    pub policy_version: Option<i64>,
+    /// The agreed time of the booked site visit (the arrival clock's due instant).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub visit_at: Option<Timestamp>,
+    /// The callback survey of the latest resolution.
+    pub survey_result: Option<SurveyResult>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub surveyed_at: Option<Timestamp>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    /// The clocks folded from the history (shown through views, not serialized here).
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub clocks: ClockSet,
 }
 
 #[cfg(test)]
@@ -239,7 +257,14 @@ pub(crate) mod tests_support {
             reopen_count: 0,
             cancel_reason: None,
             cancel_note: None,
+            customer_level: None,
+            calendar: None,
+            policy_version: None,
+            visit_at: None,
+            survey_result: None,
+            surveyed_at: None,
             updated_at: at,
+            clocks: ClockSet::default(),
         }
     }
 }

@@ -17,6 +17,10 @@ coded_enum! {
         OnSite = ("on_site", "现场处理", "On site"),
         CustomerMessage = ("customer_message", "客户留言", "Customer message"),
         Instruction = ("instruction", "批示", "Instruction"),
+        /// The daily progress message to the customer (seed 002/004: before 17:00).
+        Progress = ("progress", "进展通报", "Progress update"),
+        /// The service report sent after resolution (seed 000: within 24 h).
+        ServiceReport = ("service_report", "服务报告", "Service report"),
     }
 }
 

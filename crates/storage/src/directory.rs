@@ -37,7 +37,7 @@ pub async fn levels<C: ConnectionTrait>(conn: &C) -> Result<Vec<CustomerLevel>> 
         .collect()
 }
 
-const CUSTOMER_COLS: [Customers; 7] = [
+const CUSTOMER_COLS: [Customers; 8] = [
     Customers::Id,
     Customers::Name,
     Customers::ShortName,
@@ -45,6 +45,7 @@ const CUSTOMER_COLS: [Customers; 7] = [
     Customers::Level,
     Customers::WindowContactId,
     Customers::SpecialistId,
+    Customers::Calendar,
 ];
 
 fn customer(r: &QueryResult) -> Result<Customer> {
@@ -56,6 +57,7 @@ fn customer(r: &QueryResult) -> Result<Customer> {
         level: get(r, "level")?,
         window_contact_id: get(r, "window_contact_id")?,
         specialist_id: get(r, "specialist_id")?,
+        calendar: get(r, "calendar")?,
     })
 }
 
@@ -69,6 +71,7 @@ pub async fn insert_customer<C: ConnectionTrait>(conn: &C, c: &Customer, now: Ti
             Customers::Level,
             Customers::WindowContactId,
             Customers::SpecialistId,
+            Customers::Calendar,
             Customers::CreatedAt,
         ])
         .values_panic([
@@ -78,6 +81,7 @@ pub async fn insert_customer<C: ConnectionTrait>(conn: &C, c: &Customer, now: Ti
             c.level.clone().into(),
             c.window_contact_id.into(),
             c.specialist_id.into(),
+            c.calendar.clone().into(),
             ms(now).into(),
         ])
         .to_owned();
@@ -94,6 +98,7 @@ pub async fn update_customer<C: ConnectionTrait>(conn: &C, c: &Customer) -> Resu
             (Customers::Level, c.level.clone().into()),
             (Customers::WindowContactId, c.window_contact_id.into()),
             (Customers::SpecialistId, c.specialist_id.into()),
+            (Customers::Calendar, c.calendar.clone().into()),
         ])
         .and_where(Expr::col(Customers::Id).eq(c.id))
         .to_owned();

@@ -50,6 +50,7 @@ pub enum Customers {
     WindowContactId,
     SpecialistId,
     CreatedAt,
+    Calendar,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -165,6 +166,15 @@ pub enum Tickets {
     CancelReason,
     CancelNote,
     UpdatedAt,
+    CustomerLevel,
+    Calendar,
+    PolicyVersion,
+    VisitAt,
+    SurveyResult,
+    SurveyedAt,
+    Clocks,
+    NextDueAt,
+    ClockMisses,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -222,4 +232,29 @@ pub enum IdempotencyKeys {
     StatusCode,
     Response,
     CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Calendars {
+    Table,
+    Name,
+    Spec,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum HolidaySets {
+    Table,
+    Name,
+    Data,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ServicePolicies {
+    Table,
+    Version,
+    Policy,
+    CreatedAt,
+    CreatedBy,
 }

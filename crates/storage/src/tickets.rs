@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::event::{Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::repeat::Prior;
@@ -12,7 +13,7 @@ use aftersales_domain::ticket::{
 use aftersales_domain::ticket_no::TicketNo;
 use aftersales_domain::worklog::{LogEntry, LogKind};
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, NullOrdering, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_code, get_opt_ts, get_ts, ms, opt_ms};
@@ -40,7 +41,7 @@ pub async fn next_sequence<C: ConnectionTrait>(conn: &C, day: &str) -> Result<u3
 }
 
 /// Every stored ticket column except the id, in one order for insert and update.
-const COLUMNS: [Tickets; 48] = [
+const COLUMNS: [Tickets; 57] = [
     Tickets::Number,
     Tickets::Version,
     Tickets::CustomerId,
@@ -88,6 +89,15 @@ const COLUMNS: [Tickets; 48] = [
     Tickets::CancelReason,
     Tickets::CancelNote,
     Tickets::UpdatedAt,
+    Tickets::CustomerLevel,
+    Tickets::Calendar,
+    Tickets::PolicyVersion,
+    Tickets::VisitAt,
+    Tickets::SurveyResult,
+    Tickets::SurveyedAt,
+    Tickets::Clocks,
+    Tickets::NextDueAt,
+    Tickets::ClockMisses,
     Tickets::Id,
 ];
 
@@ -102,9 +112,10 @@ fn departments_from_text(s: &str) -> Result<Vec<Department>> {
         .collect()
 }
 
-/// Values for `COLUMNS[..47]` (everything but the id).
-fn values(t: &Ticket) -> Vec<Expr> {
-    vec![
+/// Values for `COLUMNS` without the id.
+fn values(t: &Ticket) -> Result<Vec<Expr>> {
+    let clocks = serde_json::to_string(&t.clocks).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    Ok(vec![
         t.number.as_str().into(),
         t.version.into(),
         t.customer_id.into(),
@@ -152,7 +163,16 @@ fn values(t: &Ticket) -> Vec<Expr> {
         t.cancel_reason.map(|r| r.code()).into(),
         t.cancel_note.clone().into(),
         ms(t.updated_at).into(),
-    ]
+        t.customer_level.clone().into(),
+        t.calendar.clone().into(),
+        t.policy_version.into(),
+        opt_ms(t.visit_at).into(),
+        t.survey_result.map(|r| r.code()).into(),
+        opt_ms(t.surveyed_at).into(),
+        clocks.into(),
+        opt_ms(t.clocks.next_due()).into(),
+        i64::from(t.clocks.misses()).into(),
+    ])
 }
 
 fn ticket(r: &QueryResult) -> Result<Ticket> {
@@ -206,6 +226,14 @@ fn ticket(r: &QueryResult) -> Result<Ticket> {
         cancel_reason: get_opt_code(r, "cancel_reason", CancelReason::from_code)?,
         cancel_note: get(r, "cancel_note")?,
         updated_at: get_ts(r, "updated_at")?,
+        customer_level: get(r, "customer_level")?,
+        calendar: get(r, "calendar")?,
+        policy_version: get(r, "policy_version")?,
+        visit_at: get_opt_ts(r, "visit_at")?,
+        survey_result: get_opt_code(r, "survey_result", SurveyResult::from_code)?,
+        surveyed_at: get_opt_ts(r, "surveyed_at")?,
+        clocks: serde_json::from_str(&get::<String>(r, "clocks")?)
+            .map_err(|e| StorageError::Corrupt(format!("clocks: {e}")))?,
     })
 }
 
@@ -213,7 +241,7 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<Id> {
     let stmt = Query::insert()
         .into_table(Tickets::Table)
         .columns(COLUMNS[..COLUMNS.len() - 1].iter().copied())
-        .values_panic(values(t))
+        .values_panic(values(t)?)
         .to_owned();
     insert_returning_id(conn, stmt).await
 }
@@ -221,7 +249,7 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<Id> {
 /// Writes `t` if the stored version is still `based_on`; the stored version becomes
 /// `t.version`. Returns false when someone else changed the ticket meanwhile.
 pub async fn update<C: ConnectionTrait>(conn: &C, t: &Ticket, based_on: i64) -> Result<bool> {
-    let pairs: Vec<(Tickets, Expr)> = COLUMNS.iter().copied().zip(values(t)).collect();
+    let pairs: Vec<(Tickets, Expr)> = COLUMNS.iter().copied().zip(values(t)?).collect();
     let stmt = Query::update()
         .table(Tickets::Table)
         .values(pairs)
@@ -230,6 +258,23 @@ pub async fn update<C: ConnectionTrait>(conn: &C, t: &Ticket, based_on: i64) -> 
         .to_owned();
     let res = conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     Ok(res.rows_affected() == 1)
+}
+
+/// Rewrites only the folded clocks of a ticket (a replay after its calendar changed); the
+/// ticket's version stays, as nothing a person edited changed.
+pub async fn update_clocks<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<()> {
+    let clocks = serde_json::to_string(&t.clocks).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let stmt = Query::update()
+        .table(Tickets::Table)
+        .values([
+            (Tickets::Clocks, clocks.into()),
+            (Tickets::NextDueAt, opt_ms(t.clocks.next_due()).into()),
+            (Tickets::ClockMisses, i64::from(t.clocks.misses()).into()),
+        ])
+        .and_where(Expr::col(Tickets::Id).eq(t.id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
 }
 
 fn select() -> SelectStatement {
@@ -254,6 +299,8 @@ pub enum SortKey {
     Number,
     Priority,
     Status,
+    /// The nearest due instant of a running clock; tickets without one come last.
+    Due,
 }
 
 impl SortKey {
@@ -264,6 +311,7 @@ impl SortKey {
             SortKey::Number => Tickets::Number,
             SortKey::Priority => Tickets::PriorityRank,
             SortKey::Status => Tickets::Status,
+            SortKey::Due => Tickets::NextDueAt,
         }
     }
 }
@@ -279,6 +327,12 @@ pub struct TicketFilter {
     pub group_id: Option<Id>,
     pub registered_from: Option<Timestamp>,
     pub registered_to: Option<Timestamp>,
+    /// A running clock is due at or after this instant…
+    pub due_from: Option<Timestamp>,
+    /// …and at or before this one (`due_to = now` lists overdue tickets).
+    pub due_to: Option<Timestamp>,
+    /// Breached as of this instant: a running clock overdue, or a clock stopped late.
+    pub breached_at: Option<Timestamp>,
     pub sort: SortKey,
     pub descending: bool,
     pub limit: u64,
@@ -295,6 +349,9 @@ impl Default for TicketFilter {
             group_id: None,
             registered_from: None,
             registered_to: None,
+            due_from: None,
+            due_to: None,
+            breached_at: None,
             sort: SortKey::RegisteredAt,
             descending: true,
             limit: 50,
@@ -325,6 +382,21 @@ fn apply_filter(stmt: &mut SelectStatement, f: &TicketFilter) {
     if let Some(to) = f.registered_to {
         stmt.and_where(Expr::col(Tickets::RegisteredAt).lt(ms(to)));
     }
+    if let Some(from) = f.due_from {
+        stmt.and_where(Expr::col(Tickets::NextDueAt).gte(ms(from)));
+    }
+    if let Some(to) = f.due_to {
+        stmt.and_where(Expr::col(Tickets::NextDueAt).lte(ms(to)));
+    }
+    if let Some(at) = f.breached_at {
+        // Each branch matches one partial index (ix_tickets_next_due, ix_tickets_missed).
+        stmt.cond_where(
+            Expr::col(Tickets::NextDueAt)
+                .is_not_null()
+                .and(Expr::col(Tickets::NextDueAt).lte(ms(at)))
+                .or(Expr::col(Tickets::ClockMisses).gt(0)),
+        );
+    }
 }
 
 /// A page of tickets and the total number matching.
@@ -339,7 +411,13 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &TicketFilter) -> Result<(Vec
     let mut stmt = select();
     apply_filter(&mut stmt, f);
     let order = if f.descending { Order::Desc } else { Order::Asc };
-    stmt.order_by(f.sort.column(), order.clone()).order_by(Tickets::Id, order).limit(f.limit).offset(f.offset);
+    if f.sort == SortKey::Due {
+        // Tickets with no running clock have nothing due: last, whichever the direction.
+        stmt.order_by_with_nulls(f.sort.column(), order.clone(), NullOrdering::Last);
+    } else {
+        stmt.order_by(f.sort.column(), order.clone());
+    }
+    stmt.order_by(Tickets::Id, order).limit(f.limit).offset(f.offset);
     let rows = conn.query_all(&stmt).await?;
     Ok((rows.iter().map(ticket).collect::<Result<_>>()?, u64::try_from(total).unwrap_or(0)))
 }

@@ -91,6 +91,7 @@ impl Org {
             level: Some("A".into()),
             specialist_id: Some(specialist.id()),
             window_contact_id: None,
+            calendar: None,
         };
         let mut customer_a =
             app.create_customer(&admin, &new_customer("上海浦江精密机械有限公司", "浦江精密", "华东")).await.unwrap();

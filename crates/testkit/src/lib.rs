@@ -107,6 +107,11 @@ impl TestDb {
         self.clock.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
     }
 
+    /// Sets the clock to `at` (which may be earlier than now).
+    pub fn set(&self, at: Timestamp) {
+        self.clock.store(at.as_millisecond(), Ordering::SeqCst);
+    }
+
     /// Removes the database (a failed test leaves it behind for inspection).
     pub async fn finish(self) {
         let store = self.app.store().clone();

@@ -79,6 +79,17 @@ impl Modify for Security {
         api::tickets::dispatch_suggestion,
         api::tickets::priority_requests,
         api::tickets::decide_priority_request,
+        api::policy::calendars,
+        api::policy::calendar,
+        api::policy::put_calendar,
+        api::policy::add,
+        api::policy::between,
+        api::policy::holiday_set,
+        api::policy::import_holidays,
+        api::policy::service_policy,
+        api::policy::policy_version,
+        api::policy::policy_versions,
+        api::policy::put_service_policy,
     )
 )]
 pub struct ApiDoc;

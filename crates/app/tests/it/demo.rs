@@ -37,7 +37,7 @@ async fn all_tickets(app: &App, actor: &Actor) -> Vec<Ticket> {
             ListQuery { sort: Some("number".into()), page: Some(page), per_page: Some(200), ..ListQuery::default() };
         let p = app.tickets(actor, &q).await.unwrap();
         let done = p.items.len() < 200;
-        out.extend(p.items);
+        out.extend(p.items.into_iter().map(|v| v.ticket));
         if done {
             break;
         }

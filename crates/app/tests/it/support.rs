@@ -10,13 +10,13 @@ pub fn fresh<T: serde::de::DeserializeOwned>(o: Outcome<T>) -> T {
 }
 
 pub async fn register(app: &App, actor: &Actor, r: &Registration) -> Ticket {
-    fresh(app.register(actor, r, None).await.unwrap())
+    fresh(app.register(actor, r, None).await.unwrap()).ticket
 }
 
 /// Takes a step based on the ticket's current version; panics with the error if refused.
 pub async fn step(app: &App, actor: &Actor, t: &Ticket, cmd: Command) -> Ticket {
     match app.act(actor, t.id, Some(t.version), &cmd, None).await {
-        Ok(o) => fresh::<StepOutcome>(o).ticket,
+        Ok(o) => fresh::<StepOutcome>(o).ticket.ticket,
         Err(e) => panic!("{cmd:?} refused: {e:?}"),
     }
 }

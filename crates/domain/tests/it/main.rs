@@ -2,4 +2,6 @@
 #![allow(clippy::unwrap_used)]
 #![recursion_limit = "256"]
 
+mod calendar;
+mod clock;
 mod lifecycle;

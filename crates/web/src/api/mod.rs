@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod directory;
 pub mod health;
+pub mod policy;
 pub mod tickets;
 pub mod users;
 
@@ -48,4 +49,13 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/dispatch-suggestion", get(tickets::dispatch_suggestion))
         .route("/priority-requests", get(tickets::priority_requests))
         .route("/priority-requests/{id}/decision", post(tickets::decide_priority_request))
+        .route("/calendars", get(policy::calendars))
+        .route("/calendars/{name}", get(policy::calendar).put(policy::put_calendar))
+        .route("/calendars/{name}/add", get(policy::add))
+        .route("/calendars/{name}/between", get(policy::between))
+        .route("/holiday-sets/{name}", get(policy::holiday_set))
+        .route("/holiday-sets/{name}/import", post(policy::import_holidays))
+        .route("/service-policy", get(policy::service_policy).put(policy::put_service_policy))
+        .route("/service-policy/versions", get(policy::policy_versions))
+        .route("/service-policy/versions/{id}", get(policy::policy_version))
 }

@@ -1,11 +1,12 @@
 //! Tickets: registration, reading, listing, editing, lifecycle steps, history and work log.
 
-use aftersales_app::tickets::{Command, DispatchSuggestion, ListQuery, StepOutcome, TicketEdit, TicketPage};
+use aftersales_app::tickets::{
+    Command, DispatchSuggestion, ListQuery, StepOutcome, TicketEdit, TicketPage, TicketView,
+};
 use aftersales_app::{Idem, Outcome};
 use aftersales_domain::event::Event;
 use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::registration::Registration;
-use aftersales_domain::ticket::Ticket;
 use aftersales_domain::worklog::{LogEntry, LogKind};
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
@@ -58,7 +59,7 @@ fn idem(headers: &HeaderMap, uri: &OriginalUri, body: &Bytes, status: StatusCode
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), request_body = Registration,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: the same key and body returns the first answer")),
     responses(
-        (status = 201, body = Ticket, description = "Registered; ETag is the version"),
+        (status = 201, body = TicketView, description = "Registered; ETag is the version"),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 422, body = ErrorResponse, description = "Missing, vague or invalid fields, or a reused Idempotency-Key"),
     ))]
@@ -72,7 +73,7 @@ pub async fn register(
     let input: Registration = parse_json(&headers, &body)?;
     let idem = idem(&headers, &uri, &body, StatusCode::CREATED)?;
     let o = s.app.register(&actor, &input, idem.as_ref()).await?;
-    Ok(outcome(o, StatusCode::CREATED, |t: &Ticket| Some(t.version)))
+    Ok(outcome(o, StatusCode::CREATED, |t: &TicketView| Some(t.ticket.version)))
 }
 
 /// Tickets, filtered and sorted by allow-listed fields only.
@@ -87,22 +88,22 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Ticket, description = "ETag is the version"), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = TicketView, description = "ETag is the version"), (status = 404, body = ErrorResponse)))]
 pub async fn get(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<Response, ApiError> {
     let t = s.app.ticket(&actor, id).await?;
-    Ok(with_etag(StatusCode::OK, t.version, t))
+    Ok(with_etag(StatusCode::OK, t.ticket.version, t))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/by-number/{number}", tag = "tickets", security(("bearer" = [])),
     params(("number" = String, Path, example = "20240315-001")),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorResponse)))]
 pub async fn by_number(
     State(s): State<AppState>,
     Auth(actor): Auth,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     let t = s.app.ticket_by_number(&actor, &number).await?;
-    Ok(with_etag(StatusCode::OK, t.version, t))
+    Ok(with_etag(StatusCode::OK, t.ticket.version, t))
 }
 
 /// Edits registration details. Needs `If-Match` with the ticket's ETag.
@@ -110,7 +111,7 @@ pub async fn by_number(
     params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag the change is based on")),
     request_body = TicketEdit,
     responses(
-        (status = 200, body = Ticket), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
+        (status = 200, body = TicketView), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
         (status = 412, body = ErrorResponse, description = "Stale: the body carries the current ticket"),
         (status = 422, body = ErrorResponse), (status = 428, body = ErrorResponse),
     ))]
@@ -122,7 +123,7 @@ pub async fn edit(
     Json(edit): Json<TicketEdit>,
 ) -> Result<Response, ApiError> {
     let t = s.app.edit_ticket(&actor, id, if_match.map(|m| m.0), &edit).await?;
-    Ok(with_etag(StatusCode::OK, t.version, t))
+    Ok(with_etag(StatusCode::OK, t.ticket.version, t))
 }
 
 /// Takes one lifecycle step (`{"action": "dispatch", …}`). Needs `If-Match`; honours
@@ -149,7 +150,7 @@ pub async fn transition(
     let cmd: Command = parse_json(&headers, &body)?;
     let idem = idem(&headers, &uri, &body, StatusCode::OK)?;
     let o = s.app.act(&actor, id, if_match.map(|m| m.0), &cmd, idem.as_ref()).await?;
-    Ok(outcome(o, StatusCode::OK, |o: &StepOutcome| Some(o.ticket.version)))
+    Ok(outcome(o, StatusCode::OK, |o: &StepOutcome| Some(o.ticket.ticket.version)))
 }
 
 /// The ticket's history: every change with who, when, and before → after.
@@ -255,5 +256,5 @@ pub async fn decide_priority_request(
     Json(d): Json<Decision>,
 ) -> Result<Response, ApiError> {
     let o = s.app.decide_priority_change(&actor, id, d.approve, d.note.as_deref()).await?;
-    Ok(with_etag(StatusCode::OK, o.ticket.version, o))
+    Ok(with_etag(StatusCode::OK, o.ticket.ticket.version, o))
 }

@@ -1,0 +1,419 @@
+//! Calendars, service policies and the clocks on tickets (DOMAIN §3, §4).
+//!
+//! Compiled calendars and policy versions are cached in the process: policy versions never
+//! change once stored, and the calendar cache is dropped on every local edit and reloaded
+//! at most a minute after another process edits (a separate worker, say).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use aftersales_domain::calendar::{Calendar, CalendarSpec, HolidaySet, parse_span};
+use aftersales_domain::clock::{ClockSet, ClockView, Context, ServicePolicy, Warning};
+use aftersales_domain::error::Reason;
+use aftersales_domain::event::Event;
+use aftersales_domain::permission::Action;
+use aftersales_domain::ticket::Ticket;
+use aftersales_domain::{DomainError, Timestamp};
+use aftersales_storage::{Conn, catalog, directory, policy, tickets};
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, App, AppError, Result};
+
+/// The calendar every deployment has; tickets fall back to it.
+pub const DEFAULT_CALENDAR: &str = "cn";
+
+const RELOAD_AFTER: Duration = Duration::from_secs(60);
+
+/// Compiled calendars by name, with when they were loaded.
+struct Loaded {
+    calendars: HashMap<String, Arc<Calendar>>,
+    holiday_sets: Vec<HolidaySet>,
+    at: Instant,
+}
+
+/// The process-wide cache of compiled calendars and policy versions.
+#[derive(Default)]
+pub struct Cache {
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    policies: RwLock<BTreeMap<i64, ServicePolicy>>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+/// A calendar as the API shows it: its definition and the holiday years it knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarInfo {
+    #[serde(flatten)]
+    pub spec: CalendarSpec,
+    /// Years with official holiday data, and where each came from.
+    pub holiday_years: BTreeMap<i16, String>,
+    /// Minutes of one full working day (the `d` in spans like `3d`).
+    pub day_minutes: i64,
+}
+
+/// The answer to "when is this due" / "how much working time lies between".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarAnswer {
+    pub calendar: String,
+    /// RFC 3339 with the calendar's offset, e.g. `2025-10-09T11:00:00+08:00`.
+    pub due: Option<String>,
+    pub working_minutes: i64,
+    pub warnings: Vec<Warning>,
+}
+
+/// A holiday import (`POST /api/v1/holiday-sets/{name}/import`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HolidayImport {
+    /// `csv` (the format of the shipped data file) or `ics` (iCalendar).
+    pub format: String,
+    pub data: String,
+    /// Where the data comes from (required for `ics`; CSV files state it per year).
+    pub source: Option<String>,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HolidayImportResult {
+    pub name: String,
+    pub years: BTreeMap<i16, String>,
+    pub days_imported: usize,
+    pub tickets_recomputed: u64,
+}
+
+fn invalid(field: &'static str, reason: Reason) -> AppError {
+    DomainError::field(field, reason).into()
+}
+
+impl App {
+    async fn loaded(&self) -> Result<Arc<Loaded>> {
+        if let Some(l) =
+            self.cache.loaded.read().map_err(|_| poisoned())?.as_ref().filter(|l| l.at.elapsed() < RELOAD_AFTER)
+        {
+            return Ok(l.clone());
+        }
+        let conn = self.store.read();
+        let specs = policy::calendars(conn).await?;
+        let holiday_sets = policy::holiday_sets(conn).await?;
+        let mut calendars = HashMap::new();
+        for spec in &specs {
+            let set = spec.holiday_set.as_deref().and_then(|n| holiday_sets.iter().find(|s| s.name == n));
+            match Calendar::compile(spec, set) {
+                Ok(c) => {
+                    calendars.insert(spec.name.clone(), Arc::new(c));
+                }
+                Err(e) => tracing::error!(calendar = %spec.name, error = %e, "stored calendar does not compile"),
+            }
+        }
+        let l = Arc::new(Loaded { calendars, holiday_sets, at: Instant::now() });
+        *self.cache.loaded.write().map_err(|_| poisoned())? = Some(l.clone());
+        Ok(l)
+    }
+
+    fn forget_calendars(&self) {
+        if let Ok(mut l) = self.cache.loaded.write() {
+            *l = None;
+        }
+    }
+
+    /// The compiled calendar `name`, or the default one.
+    pub(crate) async fn calendar(&self, name: Option<&str>) -> Result<Arc<Calendar>> {
+        let l = self.loaded().await?;
+        name.and_then(|n| l.calendars.get(n))
+            .or_else(|| l.calendars.get(DEFAULT_CALENDAR))
+            .cloned()
+            .ok_or_else(|| AppError::not_found("calendar", name.unwrap_or(DEFAULT_CALENDAR)))
+    }
+
+    /// The policy versions a ticket's clocks refer to.
+    pub(crate) async fn policies<C: Conn>(&self, conn: &C, versions: &[i64]) -> Result<BTreeMap<i64, ServicePolicy>> {
+        let mut out = BTreeMap::new();
+        let mut missing = Vec::new();
+        {
+            let cached = self.cache.policies.read().map_err(|_| poisoned())?;
+            for v in versions {
+                match cached.get(v) {
+                    Some(p) => {
+                        out.insert(*v, p.clone());
+                    }
+                    None => missing.push(*v),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let found = policy::policies(conn, &missing).await?;
+            let mut cached = self.cache.policies.write().map_err(|_| poisoned())?;
+            for p in found {
+                cached.insert(p.version, p.clone());
+                out.insert(p.version, p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The calendar a customer's tickets count on: its own, else its region's, else `cn`.
+    pub(crate) async fn calendar_name_for(&self, customer: &aftersales_domain::customer::Customer) -> Result<String> {
+        let l = self.loaded().await?;
+        if let Some(c) = customer.calendar.as_deref().filter(|c| l.calendars.contains_key(*c)) {
+            return Ok(c.to_owned());
+        }
+        let by_region = l.calendars.values().find(|c| c.spec().region.as_deref() == Some(customer.region.as_str()));
+        Ok(by_region.map(|c| c.spec().name.clone()).unwrap_or_else(|| DEFAULT_CALENDAR.to_owned()))
+    }
+
+    /// Applies one new event to the ticket's clocks (before the ticket is saved).
+    pub(crate) async fn advance_clocks<C: Conn>(&self, conn: &C, t: &mut Ticket, e: &Event) -> Result<()> {
+        let cal = self.calendar(t.calendar.as_deref()).await?;
+        let versions: Vec<i64> = t.clocks.policy_version.into_iter().chain(t.policy_version).collect();
+        let policies = self.policies(conn, &versions).await?;
+        let before = t.clocks.warnings.len();
+        t.clocks.apply_event(e, &Context { calendar: &cal, policies: &policies })?;
+        for w in &t.clocks.warnings[before..] {
+            tracing::warn!(ticket = %t.number, warning = %w.message(aftersales_domain::Lang::En), "clock warning");
+        }
+        Ok(())
+    }
+
+    /// Folds the whole history of a ticket into clocks (what [`App::advance_clocks`] built
+    /// step by step must equal this).
+    pub async fn replay_clocks<C: Conn>(&self, conn: &C, t: &Ticket) -> Result<ClockSet> {
+        let events = tickets::events(conn, t.id).await?;
+        let versions: Vec<i64> = events
+            .iter()
+            .flat_map(|e| e.changes.iter())
+            .filter(|c| c.field == "policy_version")
+            .filter_map(|c| c.after.as_i64())
+            .collect();
+        let policies = self.policies(conn, &versions).await?;
+        let cal = self.calendar(t.calendar.as_deref()).await?;
+        Ok(ClockSet::replay(&events, &Context { calendar: &cal, policies: &policies })?)
+    }
+
+    /// The clocks of a ticket as a person sees them now.
+    pub(crate) async fn clock_views(&self, t: &Ticket) -> Result<Vec<ClockView>> {
+        if t.clocks.tracks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cal = self.calendar(t.calendar.as_deref()).await?;
+        Ok(t.clocks.views(self.now(), &cal))
+    }
+
+    /// Replays the clocks of every ticket with live clocks on `calendar` (after the
+    /// calendar or its holidays changed), in batches of one transaction each.
+    async fn recompute_on(&self, calendar: &str) -> Result<u64> {
+        let mut after = 0;
+        let mut changed = 0;
+        loop {
+            let ids = policy::tickets_on_calendar(self.store.read(), calendar, after, 200).await?;
+            let Some(&last) = ids.last() else { break };
+            after = last;
+            let tx = self.store.write().await?;
+            for id in ids {
+                let Some(mut t) = tickets::by_id(&*tx, id).await? else { continue };
+                let clocks = self.replay_clocks(&*tx, &t).await?;
+                if clocks != t.clocks {
+                    t.clocks = clocks;
+                    tickets::update_clocks(&*tx, &t).await?;
+                    changed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+
+    // ----- calendars -----
+
+    pub async fn calendars(&self, actor: &Actor) -> Result<Vec<CalendarInfo>> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        let mut out: Vec<CalendarInfo> = l.calendars.values().map(|c| info(c, &l.holiday_sets)).collect();
+        out.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        Ok(out)
+    }
+
+    pub async fn calendar_info(&self, actor: &Actor, name: &str) -> Result<CalendarInfo> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        let c = l.calendars.get(name).ok_or_else(|| AppError::not_found("calendar", name))?;
+        Ok(info(c, &l.holiday_sets))
+    }
+
+    /// Creates or replaces a calendar; open tickets on it get their clocks recomputed.
+    pub async fn put_calendar(&self, actor: &Actor, spec: &CalendarSpec) -> Result<CalendarInfo> {
+        actor.require(Action::ManageServicePolicy)?;
+        spec.validate()?;
+        let tx = self.store.write().await?;
+        let sets = policy::holiday_sets(&*tx).await?;
+        let set = match spec.holiday_set.as_deref() {
+            Some(n) => Some(sets.iter().find(|s| s.name == n).ok_or_else(|| invalid("holiday_set", Reason::Unknown))?),
+            None => None,
+        };
+        let compiled = Calendar::compile(spec, set)?;
+        policy::put_calendar(&*tx, spec, self.now()).await?;
+        tx.commit().await?;
+        self.forget_calendars();
+        self.recompute_on(&spec.name).await?;
+        Ok(info(&compiled, &sets))
+    }
+
+    /// `aftersales calendar add`: the instant `span` of working time after `from`.
+    pub async fn calendar_add(&self, actor: &Actor, name: &str, from: Timestamp, span: &str) -> Result<CalendarAnswer> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        let cal = l.calendars.get(name).ok_or_else(|| AppError::not_found("calendar", name))?;
+        let span = parse_span(span, cal.day_length())?;
+        let due = cal.add(from, span).map_err(|e| e.for_field("from"))?;
+        let tz = jiff::tz::TimeZone::get(&cal.spec().time_zone).map_err(|_| invalid("time_zone", Reason::Unknown))?;
+        Ok(CalendarAnswer {
+            calendar: name.to_owned(),
+            due: Some(due.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
+            working_minutes: span.as_secs() / 60,
+            warnings: warnings(cal, from, due),
+        })
+    }
+
+    /// `aftersales calendar between`: working time from `from` to `to`.
+    pub async fn calendar_between(
+        &self,
+        actor: &Actor,
+        name: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<CalendarAnswer> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        let cal = l.calendars.get(name).ok_or_else(|| AppError::not_found("calendar", name))?;
+        let d = cal.between(from, to).map_err(|e| e.for_field("to"))?;
+        Ok(CalendarAnswer {
+            calendar: name.to_owned(),
+            due: None,
+            working_minutes: d.as_secs() / 60,
+            warnings: warnings(cal, from.min(to), from.max(to)),
+        })
+    }
+
+    pub async fn holiday_set(&self, actor: &Actor, name: &str) -> Result<HolidaySet> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        l.holiday_sets.iter().find(|s| s.name == name).cloned().ok_or_else(|| AppError::not_found("holiday set", name))
+    }
+
+    /// Imports a year (or years) of official holidays: the imported years replace what the
+    /// set held for them; every ticket counting on a calendar that observes the set gets
+    /// its clocks recomputed.
+    pub async fn import_holidays(
+        &self,
+        actor: &Actor,
+        name: &str,
+        import: &HolidayImport,
+    ) -> Result<HolidayImportResult> {
+        actor.require(Action::ManageServicePolicy)?;
+        let incoming = match import.format.as_str() {
+            "csv" => HolidaySet::parse_csv(name, &import.data)?,
+            "ics" => {
+                let source = import
+                    .source
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| invalid("source", Reason::Missing))?;
+                HolidaySet::parse_ics(name, &import.data, source)?
+            }
+            _ => {
+                return Err(invalid(
+                    "format",
+                    Reason::Malformed { expected_en: "csv or ics", expected_zh: "csv 或 ics" },
+                ));
+            }
+        };
+        if incoming.years.is_empty() {
+            return Err(invalid("data", Reason::Missing));
+        }
+        let days_imported = incoming.days.len();
+        let tx = self.store.write().await?;
+        let mut set = policy::holiday_sets(&*tx)
+            .await?
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| HolidaySet { name: name.to_owned(), years: BTreeMap::new(), days: BTreeMap::new() });
+        set.merge(incoming);
+        policy::put_holiday_set(&*tx, &set, self.now()).await?;
+        let observers: Vec<String> = policy::calendars(&*tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.holiday_set.as_deref() == Some(name))
+            .map(|c| c.name)
+            .collect();
+        tx.commit().await?;
+        self.forget_calendars();
+        let mut tickets_recomputed = 0;
+        for c in observers {
+            tickets_recomputed += self.recompute_on(&c).await?;
+        }
+        Ok(HolidayImportResult { name: name.to_owned(), years: set.years, days_imported, tickets_recomputed })
+    }
+
+    // ----- service policies -----
+
+    pub async fn service_policy(&self, actor: &Actor, version: Option<i64>) -> Result<ServicePolicy> {
+        actor.require(Action::ReadServicePolicy)?;
+        let conn = self.store.read();
+        match version {
+            None => policy::current_policy(conn).await?.ok_or_else(|| AppError::not_found("service policy", "current")),
+            Some(v) => {
+                self.policies(conn, &[v]).await?.remove(&v).ok_or_else(|| AppError::not_found("service policy", v))
+            }
+        }
+    }
+
+    pub async fn policy_versions(&self, actor: &Actor) -> Result<Vec<policy::PolicyVersion>> {
+        actor.require(Action::ReadServicePolicy)?;
+        Ok(policy::policy_versions(self.store.read()).await?)
+    }
+
+    /// Stores a new policy version. Tickets keep the version they were accepted or graded
+    /// under; the new one applies to what is accepted or graded from now on.
+    pub async fn put_service_policy(&self, actor: &Actor, p: &ServicePolicy) -> Result<ServicePolicy> {
+        actor.require(Action::ManageServicePolicy)?;
+        let tx = self.store.write().await?;
+        let scheme = catalog::grading_scheme(&*tx).await?;
+        let levels: Vec<String> = directory::levels(&*tx).await?.into_iter().map(|l| l.code).collect();
+        p.validate(&scheme, &levels)?;
+        let mut stored = p.clone();
+        stored.version = policy::insert_policy(&*tx, &stored, Some(actor.id()), self.now()).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+fn poisoned() -> AppError {
+    AppError::Storage(aftersales_storage::StorageError::Corrupt("calendar cache lock poisoned".into()))
+}
+
+fn info(c: &Calendar, sets: &[HolidaySet]) -> CalendarInfo {
+    let holiday_years = c
+        .spec()
+        .holiday_set
+        .as_deref()
+        .and_then(|n| sets.iter().find(|s| s.name == n))
+        .map(|s| s.years.clone())
+        .unwrap_or_default();
+    CalendarInfo { spec: c.spec().clone(), holiday_years, day_minutes: c.day_length().as_secs() / 60 }
+}
+
+fn warnings(cal: &Calendar, from: Timestamp, to: Timestamp) -> Vec<Warning> {
+    cal.uncovered_years(from, to)
+        .into_iter()
+        .map(|year| Warning::NoHolidayData { calendar: cal.spec().name.clone(), year })
+        .collect()
+}

@@ -1,0 +1,329 @@
+//! Clocks on tickets (DOMAIN §4), service policies and calendars, through the use cases.
+
+use aftersales_app::clocks::HolidayImport;
+use aftersales_app::tickets::{Command, ListQuery, TicketView};
+use aftersales_app::{Actor, App, AppError};
+use aftersales_domain::calendar::CalendarSpec;
+use aftersales_domain::clock::{ClockKind, ClockState, ClockView, SurveyResult, Warning};
+use aftersales_domain::customer::CustomerInput;
+use aftersales_domain::grading::Counting;
+use aftersales_domain::ticket::Ticket;
+use aftersales_domain::worklog::LogKind;
+use aftersales_domain::{DomainError, Timestamp};
+use aftersales_testkit::{Org, db_test};
+use jiff::SignedDuration;
+
+use crate::support::{fresh, grade, register, step};
+
+fn at(s: &str) -> Timestamp {
+    jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", s).unwrap().timestamp()
+}
+
+fn clock(v: &TicketView, kind: ClockKind) -> ClockView {
+    v.clocks.iter().rev().find(|c| c.clock == kind).cloned().unwrap_or_else(|| panic!("no {kind} clock"))
+}
+
+async fn view(app: &App, actor: &Actor, t: &Ticket) -> TicketView {
+    app.ticket(actor, t.id).await.unwrap()
+}
+
+async fn log(app: &App, actor: &Actor, t: &Ticket, kind: LogKind, body: &str) {
+    fresh(app.add_log(actor, t.id, kind, body, None).await.unwrap());
+}
+
+async fn numbers(app: &App, actor: &Actor, q: ListQuery) -> Vec<String> {
+    app.tickets(actor, &q).await.unwrap().items.into_iter().map(|v| v.ticket.number.to_string()).collect()
+}
+
+/// The stored clocks equal a replay of the ticket's whole history.
+async fn assert_replays(app: &App, actor: &Actor, t: &Ticket) {
+    let stored = view(app, actor, t).await.ticket.clocks;
+    let replayed = app.replay_clocks(app.store().read(), &stored_ticket(app, actor, t).await).await.unwrap();
+    assert_eq!(stored, replayed, "clocks built event by event equal a replay of the history");
+}
+
+async fn stored_ticket(app: &App, actor: &Actor, t: &Ticket) -> Ticket {
+    view(app, actor, t).await.ticket
+}
+
+db_test!(every_clock_of_a_ticket_runs_from_its_start_to_its_stop, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    assert!(view(app, &org.desk, &t).await.clocks.is_empty(), "no clock runs before acceptance");
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(clock(&v, ClockKind::Response).state, ClockState::AwaitingGrading);
+    assert_eq!(v.ticket.policy_version, Some(1));
+    assert_eq!(v.ticket.calendar.as_deref(), Some("cn"));
+    assert_eq!(v.ticket.customer_level.as_deref(), Some("A"));
+
+    // P2 (seed table): respond within 4 h, resolve within 48 h, counted from acceptance at 09:00.
+    let t = step(app, &org.desk, &t, grade("P2", "单台设备卡纸，影响财务报销")).await;
+    let v = view(app, &org.desk, &t).await;
+    let response = clock(&v, ClockKind::Response);
+    assert_eq!(
+        (response.state, response.due_at, response.remaining_minutes),
+        (ClockState::Running, Some(at("2024-03-15T13:00:00+08:00")), Some(240))
+    );
+    assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2024-03-17T09:00:00+08:00")));
+    assert_eq!(clock(&v, ClockKind::Progress).due_at, Some(at("2024-03-15T17:00:00+08:00")));
+
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(clock(&v, ClockKind::EngineerContact).due_at, Some(at("2024-03-15T10:00:00+08:00")));
+    assert_eq!(clock(&v, ClockKind::Plan).due_at, Some(at("2024-03-15T11:00:00+08:00")));
+
+    db.advance(SignedDuration::from_mins(20));
+    let t = step(app, &org.eng_south, &t, Command::Respond { note: Some("电话联系黄主任".into()) }).await;
+    let t = step(app, &org.eng_south, &t, Command::Start { plan: Some("上门检查第二纸盒搓纸轮".into()) }).await;
+    let v = view(app, &org.desk, &t).await;
+    let response = clock(&v, ClockKind::Response);
+    assert_eq!(
+        (response.state, response.elapsed_minutes, response.margin_minutes),
+        (ClockState::Met, Some(20), Some(220))
+    );
+    assert_eq!(clock(&v, ClockKind::EngineerContact).state, ClockState::Met);
+    assert_eq!(clock(&v, ClockKind::Plan).state, ClockState::Met, "the plan given with `start` stops the plan clock");
+
+    // The daily progress message is due before 17:00; at 18:00 it is overdue.
+    assert_eq!(
+        numbers(app, &org.desk, ListQuery { due_within: Some(8 * 60), ..ListQuery::default() }).await,
+        [t.number.to_string()]
+    );
+    db.advance(SignedDuration::from_mins(8 * 60 + 40));
+    let overdue = ListQuery { overdue: Some(true), ..ListQuery::default() };
+    assert_eq!(numbers(app, &org.desk, overdue.clone()).await, [t.number.to_string()]);
+    assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Progress).state, ClockState::Breached);
+    log(app, &org.desk, &t, LogKind::Progress, "已告知黄主任：配件周一到货后上门更换").await;
+    let v = view(app, &org.desk, &t).await;
+    let progress = clock(&v, ClockKind::Progress);
+    assert_eq!((progress.due_at, progress.missed_days), (Some(at("2024-03-18T17:00:00+08:00")), 1));
+    assert!(numbers(app, &org.desk, overdue).await.is_empty());
+    assert_eq!(
+        numbers(app, &org.desk, ListQuery { breached: Some(true), ..ListQuery::default() }).await,
+        [t.number.to_string()],
+        "a missed progress day keeps the ticket among the breached"
+    );
+
+    // A visit booked for Monday 10:00 is the arrival deadline; arriving at 09:30 meets it.
+    // (The progress message moved a clock, so the ticket's version moved too.)
+    let t = stored_ticket(app, &org.desk, &t).await;
+    let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-18T10:00:00+08:00"), note: None }).await;
+    assert_eq!(
+        clock(&view(app, &org.desk, &t).await, ClockKind::Arrival).due_at,
+        Some(at("2024-03-18T10:00:00+08:00"))
+    );
+    db.set(at("2024-03-18T09:30:00+08:00"));
+    log(app, &org.eng_south, &t, LogKind::OnSite, "到达现场，更换搓纸轮").await;
+    let arrival = clock(&view(app, &org.desk, &t).await, ClockKind::Arrival);
+    assert_eq!((arrival.state, arrival.margin_minutes), (ClockState::Met, Some(30)));
+
+    let t = stored_ticket(app, &org.desk, &t).await;
+    let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换第二纸盒搓纸轮".into() }).await;
+    let v = view(app, &org.desk, &t).await;
+    let resolution = clock(&v, ClockKind::Resolution);
+    assert_eq!(resolution.state, ClockState::Breached, "48 h from Friday 09:00 ended on Sunday");
+    assert_eq!(clock(&v, ClockKind::ServiceReport).due_at, Some(at("2024-03-19T09:30:00+08:00")));
+    assert_eq!(clock(&v, ClockKind::Callback).due_at, Some(at("2024-03-19T09:30:00+08:00")));
+    log(app, &org.eng_south, &t, LogKind::ServiceReport, "服务报告已发送客户邮箱").await;
+    assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::ServiceReport).state, ClockState::Met);
+
+    // A dissatisfied callback starts the 48 h re-handling clock.
+    db.advance(SignedDuration::from_hours(2));
+    let t = stored_ticket(app, &org.desk, &t).await;
+    let t = step(app, &org.desk, &t, Command::RecordSurvey { result: SurveyResult::Dissatisfied, note: None }).await;
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(clock(&v, ClockKind::Callback).state, ClockState::Met);
+    let rehandling = clock(&v, ClockKind::Rehandling);
+    assert_eq!((rehandling.state, rehandling.due_at), (ClockState::Running, Some(at("2024-03-20T11:30:00+08:00"))));
+    assert_replays(app, &org.desk, &t).await;
+});
+
+db_test!(paused_time_is_kept_and_a_regrade_counts_what_was_spent, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P3", "咨询为主，不影响使用")).await;
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    let t = step(app, &org.eng_south, &t, Command::Respond { note: None }).await;
+    let t = step(app, &org.eng_south, &t, Command::Start { plan: None }).await;
+    db.advance(SignedDuration::from_hours(2));
+    let t = step(app, &org.eng_south, &t, Command::WaitForCustomer { note: Some("等客户提供日志".into()) }).await;
+    let v = view(app, &org.desk, &t).await;
+    let paused = clock(&v, ClockKind::Resolution);
+    assert_eq!(
+        (paused.state, paused.due_at, paused.remaining_minutes),
+        (ClockState::Paused, None, Some(72 * 60 - 120))
+    );
+    db.advance(SignedDuration::from_hours(5));
+    assert_eq!(
+        clock(&view(app, &org.desk, &t).await, ClockKind::Resolution).remaining_minutes,
+        Some(72 * 60 - 120),
+        "nothing is spent while waiting for the customer"
+    );
+    let t = step(app, &org.eng_south, &t, Command::Resume { note: None }).await;
+    // 72 h from 09:00 Friday, plus the 5 h paused.
+    assert_eq!(
+        clock(&view(app, &org.desk, &t).await, ClockKind::Resolution).due_at,
+        Some(at("2024-03-18T14:00:00+08:00"))
+    );
+    // Regraded to P1 (24 h): the 2 h already spent count, the pause does not.
+    let t = step(app, &org.supervisor, &t, grade("P1", "客户产线停机")).await;
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2024-03-16T14:00:00+08:00")));
+    // Waiting for parts does not pause by default (the parts are the service side's to find).
+    let t = step(app, &org.eng_south, &t, Command::WaitForParts { note: None }).await;
+    assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Resolution).state, ClockState::Running);
+    assert_replays(app, &org.desk, &t).await;
+});
+
+db_test!(a_policy_change_applies_to_tickets_graded_after_it_and_counts_working_time, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let early = register(app, &org.desk, &org.registration(db.now())).await;
+    let early = step(app, &org.desk, &early, Command::Accept).await;
+    let early = step(app, &org.desk, &early, grade("P2", "影响财务报销")).await;
+
+    // P2 response becomes 4 working hours on the cn calendar.
+    assert!(matches!(
+        app.put_service_policy(&org.desk, &app.service_policy(&org.desk, None).await.unwrap()).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    let mut p = app.service_policy(&org.admin, None).await.unwrap();
+    let row = p.rules.iter_mut().find(|r| r.clock == ClockKind::Response && r.level.as_deref() == Some("P2")).unwrap();
+    row.counting = Counting::WorkingTime;
+    let stored = app.put_service_policy(&org.admin, &p).await.unwrap();
+    assert_eq!(stored.version, 2);
+    let mut bad = p.clone();
+    bad.rules[0].level = Some("P9".into());
+    match app.put_service_policy(&org.admin, &bad).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert!(f.iter().any(|(f, _)| *f == "rules.level")),
+        other => panic!("expected the unknown level to be named, got {other:?}"),
+    }
+
+    db.set(at("2024-03-15T16:00:00+08:00"));
+    let late = register(app, &org.desk, &org.registration(db.now())).await;
+    let late = step(app, &org.desk, &late, Command::Accept).await;
+    let late = step(app, &org.desk, &late, grade("P2", "影响财务报销")).await;
+    let (early, late) = (view(app, &org.desk, &early).await, view(app, &org.desk, &late).await);
+    assert_eq!((early.ticket.policy_version, late.ticket.policy_version), (Some(1), Some(2)));
+    assert_eq!(clock(&early, ClockKind::Response).due_at, Some(at("2024-03-15T13:00:00+08:00")));
+    // Friday 16:00–17:30 is 1.5 h; the other 2.5 h run from 08:30 on Monday.
+    let response = clock(&late, ClockKind::Response);
+    assert_eq!(
+        (response.due_at, response.counting, response.remaining_minutes),
+        (Some(at("2024-03-18T11:00:00+08:00")), Counting::WorkingTime, Some(240))
+    );
+    assert_eq!(app.policy_versions(&org.admin).await.unwrap().len(), 2);
+    assert_eq!(app.service_policy(&org.data, Some(1)).await.unwrap().version, 1);
+});
+
+db_test!(next_years_holidays_move_open_deadlines_and_clear_the_warning, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let mut p = app.service_policy(&org.admin, None).await.unwrap();
+    let row =
+        p.rules.iter_mut().find(|r| r.clock == ClockKind::Resolution && r.level.as_deref() == Some("P3")).unwrap();
+    row.counting = Counting::WorkingTime;
+    row.minutes = 3 * 450; // three working days of 7.5 h
+    app.put_service_policy(&org.admin, &p).await.unwrap();
+
+    db.set(at("2026-12-31T09:00:00+08:00"));
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P3", "咨询")).await;
+    let v = view(app, &org.desk, &t).await;
+    // Without 2027 data, New Year's Day counts as a working day: 7 h + 7.5 h + 7.5 h + 0.5 h.
+    assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2027-01-05T09:00:00+08:00")));
+    assert_eq!(v.clock_warnings, [Warning::NoHolidayData { calendar: "cn".into(), year: 2027 }]);
+
+    let import = HolidayImport {
+        format: "csv".into(),
+        data: "source,2027,国务院办公厅关于2027年部分节假日安排的通知（测试数据）\noff,2027-01-01,元旦\n".into(),
+        source: None,
+    };
+    assert!(matches!(
+        app.import_holidays(&org.desk, "cn", &import).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    let done = app.import_holidays(&org.admin, "cn", &import).await.unwrap();
+    assert_eq!(done.tickets_recomputed, 1);
+    assert!(done.years.contains_key(&2027) && done.years.contains_key(&2026), "other years are kept");
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2027-01-06T09:00:00+08:00")));
+    assert!(v.clock_warnings.is_empty());
+    let info = app.calendar_info(&org.desk, "cn").await.unwrap();
+    assert!(info.holiday_years.contains_key(&2027));
+
+    let bad = HolidayImport { format: "xls".into(), data: String::new(), source: None };
+    assert!(matches!(
+        app.import_holidays(&org.admin, "cn", &bad).await,
+        Err(AppError::Domain(DomainError::Invalid(_)))
+    ));
+    assert_replays(app, &org.desk, &t).await;
+});
+
+db_test!(a_customer_on_its_own_calendar_gets_deadlines_on_it, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let mut spec = CalendarSpec::around_the_clock("plant_24x7");
+    spec.time_zone = "Mars/Olympus".into();
+    match app.put_calendar(&org.admin, &spec).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert!(f.iter().any(|(f, _)| *f == "time_zone")),
+        other => panic!("expected the time zone to be named, got {other:?}"),
+    }
+    let spec = CalendarSpec::around_the_clock("plant_24x7");
+    assert!(matches!(app.put_calendar(&org.desk, &spec).await, Err(AppError::Domain(DomainError::Forbidden { .. }))));
+    app.put_calendar(&org.admin, &spec).await.unwrap();
+    let c = &org.customer_b;
+    let mut input = CustomerInput {
+        name: Some(c.name.clone()),
+        short_name: Some(c.short_name.clone()),
+        region: Some(c.region.clone()),
+        level: Some(c.level.clone()),
+        window_contact_id: c.window_contact_id,
+        specialist_id: c.specialist_id,
+        calendar: Some("nope".into()),
+    };
+    match app.update_customer(&org.admin, c.id, &input).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert!(f.iter().any(|(f, _)| *f == "calendar")),
+        other => panic!("expected the calendar to be named, got {other:?}"),
+    }
+    input.calendar = Some("plant_24x7".into());
+    app.update_customer(&org.admin, c.id, &input).await.unwrap();
+    let answer = app.calendar_add(&org.desk, "plant_24x7", at("2024-03-16T22:00:00+08:00"), "4h").await.unwrap();
+    assert_eq!(answer.due.as_deref(), Some("2024-03-17T02:00:00+08:00"), "on a 24×7 site Saturday night counts");
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    assert_eq!(stored_ticket(app, &org.desk, &t).await.calendar.as_deref(), Some("plant_24x7"));
+    assert!(matches!(
+        app.calendar_add(&org.desk, "nope", db.now(), "1h").await,
+        Err(AppError::NotFound { what: "calendar", .. })
+    ));
+});
+
+db_test!(the_deadline_list_uses_its_index, |db| {
+    let app = &db.app;
+    if app.store().backend() != aftersales_storage::Backend::Sqlite {
+        return; // PostgreSQL's planner picks by table statistics; the SQLite plan is fixed.
+    }
+    use sea_orm::ConnectionTrait;
+    let conn = app.store().read();
+    for (sql, index) in [
+        (
+            "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE next_due_at IS NOT NULL AND next_due_at <= 1 ORDER BY next_due_at",
+            "ix_tickets_next_due",
+        ),
+        (
+            "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE (next_due_at IS NOT NULL AND next_due_at <= 1) OR clock_misses > 0",
+            "ix_tickets_missed",
+        ),
+    ] {
+        let rows = conn.query_all_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql)).await.unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
+        assert!(plan.iter().any(|d| d.contains(index)), "{sql}: {plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN tickets")), "{sql} scans the table: {plan:?}");
+    }
+});
