@@ -61,3 +61,28 @@ async fn a_newcomer_gets_a_demo_organization_and_working_tokens() {
     server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `aftersales calendar add|between`: what an administrator types to check a policy.
+#[test]
+fn the_calendar_commands_answer_on_the_default_calendar() {
+    let dir = temp_dir("calendar");
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let out = run(&dir, &["calendar", "add", "--from", "2025-09-30T16:00:00+08:00", "--working", "4h"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text(&out), "2025-10-09T11:00:00+08:00", "National Day 2025: Oct 1–8 off");
+    let out = run(
+        &dir,
+        &["calendar", "between", "--calendar", "cn", "2025-09-30T16:00:00+08:00", "2025-10-09T11:00:00+08:00"],
+    );
+    assert_eq!(text(&out), "240");
+    let out = run(&dir, &["calendar", "add", "--from", "2026-02-13T17:00:00+08:00", "--working", "1h"]);
+    assert_eq!(text(&out), "2026-02-14T09:00:00+08:00", "Saturday Feb 14 2026 is a make-up working day");
+    let out = run(&dir, &["calendar", "add", "--from", "2026-12-31T16:00:00+08:00", "--working", "3d"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no holiday data for 2027"));
+    let out = run(&dir, &["calendar", "add", "--from", "tomorrow", "--working", "1h"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--from"));
+    let out =
+        run(&dir, &["calendar", "add", "--calendar", "mars", "--from", "2025-09-30T16:00:00+08:00", "--working", "1h"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("mars"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

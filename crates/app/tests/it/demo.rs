@@ -8,6 +8,7 @@ use aftersales_app::tickets::ListQuery;
 use aftersales_app::users::Page;
 use aftersales_app::{Actor, App, Settings};
 use aftersales_domain::Timestamp;
+use aftersales_domain::clock::{ClockKind, ClockState};
 use aftersales_domain::grading::ChangeRequestStatus;
 use aftersales_domain::role::Role;
 use aftersales_domain::ticket::{Kind, Status, Ticket, WindowConfirmation};
@@ -111,6 +112,31 @@ async fn demo_is_complete_realistic_and_reproducible() {
         let requests = app.priority_change_requests(&admin, None, Some(status)).await.unwrap();
         assert!(!requests.is_empty(), "no {status} downgrade request");
     }
+
+    // Clocks (DOMAIN §4) ran on every accepted ticket, and the demo desk mostly keeps them.
+    let mut met = std::collections::HashMap::<ClockKind, (u32, u32)>::new();
+    for t in tickets.iter().filter(|t| t.accepted_at.is_some()) {
+        let v = app.ticket(&admin, t.id).await.unwrap();
+        assert!(v.clocks.iter().any(|c| c.clock == ClockKind::Response), "{} has no response clock", t.number);
+        for c in &v.clocks {
+            let e = met.entry(c.clock).or_default();
+            match c.state {
+                ClockState::Met => e.0 += 1,
+                ClockState::Breached => e.1 += 1,
+                _ => {}
+            }
+        }
+    }
+    eprintln!("demo clocks (met, breached): {met:?}");
+    for kind in
+        [ClockKind::Response, ClockKind::Resolution, ClockKind::Progress, ClockKind::ServiceReport, ClockKind::Callback]
+    {
+        let (m, b) = met.get(&kind).copied().unwrap_or_default();
+        assert!(m > 0 && m >= 2 * b, "{kind}: {m} met, {b} breached");
+    }
+    assert!(met.get(&ClockKind::Rehandling).is_some_and(|e| e.0 + e.1 > 0), "a dissatisfied survey was re-handled");
+    let breached = app.tickets(&admin, &ListQuery { breached: Some(true), ..ListQuery::default() }).await.unwrap();
+    assert!(breached.total > 0 && (breached.total as usize) < tickets.len() * 3 / 5, "{} breached", breached.total);
 
     // A closed ticket tells its whole story.
     let closed = tickets.iter().find(|t| t.status == Status::Closed).unwrap();
