@@ -58,6 +58,7 @@ impl App {
             policy::insert_policy(&*tx, &ServicePolicy::seed(&scheme), None, self.now()).await?;
         }
         tx.commit().await?;
+        self.backfill_clocks().await?;
         Ok(())
     }
 }

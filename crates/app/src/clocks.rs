@@ -36,6 +36,8 @@ struct Loaded {
 #[derive(Default)]
 pub struct Cache {
     loaded: RwLock<Option<Arc<Loaded>>>,
+    /// Bumped by every local calendar edit: a load that started before it is not kept.
+    generation: std::sync::atomic::AtomicU64,
     policies: RwLock<BTreeMap<i64, ServicePolicy>>,
 }
 
@@ -101,6 +103,7 @@ impl App {
         {
             return Ok(l.clone());
         }
+        let generation = self.cache.generation.load(std::sync::atomic::Ordering::SeqCst);
         let conn = self.store.read();
         let specs = policy::calendars(conn).await?;
         let holiday_sets = policy::holiday_sets(conn).await?;
@@ -115,11 +118,30 @@ impl App {
             }
         }
         let l = Arc::new(Loaded { calendars, holiday_sets, at: Instant::now() });
-        *self.cache.loaded.write().map_err(|_| poisoned())? = Some(l.clone());
+        let mut slot = self.cache.loaded.write().map_err(|_| poisoned())?;
+        if self.cache.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            *slot = Some(l.clone());
+        }
         Ok(l)
     }
 
+    /// What is cached, however old (loads only when nothing is): used inside write
+    /// transactions, which must not wait for a read connection (PostgreSQL shares one pool).
+    async fn cached(&self) -> Result<Arc<Loaded>> {
+        if let Some(l) = self.cache.loaded.read().map_err(|_| poisoned())?.as_ref() {
+            return Ok(l.clone());
+        }
+        self.loaded().await
+    }
+
+    /// Refreshes the calendar cache when it is older than a minute; every use case calls it
+    /// before it opens a write transaction, so edits by another process show within a minute.
+    pub(crate) async fn warm(&self) -> Result<()> {
+        self.loaded().await.map(|_| ())
+    }
+
     fn forget_calendars(&self) {
+        self.cache.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut l) = self.cache.loaded.write() {
             *l = None;
         }
@@ -127,7 +149,7 @@ impl App {
 
     /// The compiled calendar `name`, or the default one.
     pub(crate) async fn calendar(&self, name: Option<&str>) -> Result<Arc<Calendar>> {
-        let l = self.loaded().await?;
+        let l = self.cached().await?;
         name.and_then(|n| l.calendars.get(n))
             .or_else(|| l.calendars.get(DEFAULT_CALENDAR))
             .cloned()
@@ -162,7 +184,7 @@ impl App {
 
     /// The calendar a customer's tickets count on: its own, else its region's, else `cn`.
     pub(crate) async fn calendar_name_for(&self, customer: &aftersales_domain::customer::Customer) -> Result<String> {
-        let l = self.loaded().await?;
+        let l = self.cached().await?;
         if let Some(c) = customer.calendar.as_deref().filter(|c| l.calendars.contains_key(*c)) {
             return Ok(c.to_owned());
         }
@@ -193,9 +215,22 @@ impl App {
             .filter(|c| c.field == "policy_version")
             .filter_map(|c| c.after.as_i64())
             .collect();
+        let versions: Vec<i64> = versions.into_iter().chain(t.policy_version).collect();
         let policies = self.policies(conn, &versions).await?;
         let cal = self.calendar(t.calendar.as_deref()).await?;
-        Ok(ClockSet::replay(&events, &Context { calendar: &cal, policies: &policies })?)
+        // Tickets accepted before clocks existed have no policy or customer level in their
+        // history; they start from the ones set on them when clocks arrived (`backfill_clocks`).
+        let mut initial = ClockSet::default();
+        if !events.iter().flat_map(|e| e.changes.iter()).any(|c| c.field == "policy_version") {
+            initial.policy_version = t.policy_version;
+            initial.customer_level = t.customer_level.clone();
+        }
+        let ctx = Context { calendar: &cal, policies: &policies };
+        let mut set = initial;
+        for e in &events {
+            set.apply_event(e, &ctx)?;
+        }
+        Ok(set)
     }
 
     /// The clocks of a ticket as a person sees them now.
@@ -216,19 +251,56 @@ impl App {
             let ids = policy::tickets_on_calendar(self.store.read(), calendar, after, 200).await?;
             let Some(&last) = ids.last() else { break };
             after = last;
+            self.warm().await?;
             let tx = self.store.write().await?;
             for id in ids {
                 let Some(mut t) = tickets::by_id(&*tx, id).await? else { continue };
                 let clocks = self.replay_clocks(&*tx, &t).await?;
                 if clocks != t.clocks {
                     t.clocks = clocks;
-                    tickets::update_clocks(&*tx, &t).await?;
-                    changed += 1;
+                    // A step that read the ticket before this commit is refused as stale
+                    // (its clocks were moved on the old calendar) and is retried by its client.
+                    if tickets::update_clocks(&*tx, &t).await? {
+                        changed += 1;
+                    }
                 }
             }
             tx.commit().await?;
         }
         Ok(changed)
+    }
+
+    /// Gives tickets accepted before clocks existed their calendar, customer level and the
+    /// policy in force, and folds their history into clocks (run at start, idempotent).
+    pub async fn backfill_clocks(&self) -> Result<u64> {
+        let mut after = 0;
+        let mut done = 0;
+        let Some(current) = policy::current_policy(self.store.read()).await? else { return Ok(0) };
+        loop {
+            let ids = policy::tickets_without_clocks(self.store.read(), after, 200).await?;
+            let Some(&last) = ids.last() else { break };
+            after = last;
+            self.warm().await?;
+            let tx = self.store.write().await?;
+            for id in ids {
+                let Some(mut t) = tickets::by_id(&*tx, id).await? else { continue };
+                let Some(customer) = directory::customer_by_id(&*tx, t.customer_id).await? else { continue };
+                t.calendar = Some(self.calendar_name_for(&customer).await?);
+                t.customer_level = Some(customer.level);
+                t.policy_version = Some(current.version);
+                t.clocks = self.replay_clocks(&*tx, &t).await?;
+                let based_on = t.version;
+                t.version += 1;
+                if tickets::update(&*tx, &t, based_on).await? {
+                    done += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        if done > 0 {
+            tracing::info!(tickets = done, "clocks computed for tickets accepted before clocks existed");
+        }
+        Ok(done)
     }
 
     // ----- calendars -----
@@ -318,6 +390,15 @@ impl App {
         import: &HolidayImport,
     ) -> Result<HolidayImportResult> {
         actor.require(Action::ManageServicePolicy)?;
+        if !aftersales_domain::calendar::is_valid_name(name) {
+            return Err(invalid(
+                "name",
+                Reason::Malformed {
+                    expected_en: "1 to 32 of a-z 0-9 _ -",
+                    expected_zh: "1 至 32 个小写字母、数字、_ 或 -",
+                },
+            ));
+        }
         let incoming = match import.format.as_str() {
             "csv" => HolidaySet::parse_csv(name, &import.data)?,
             "ics" => {
@@ -347,6 +428,8 @@ impl App {
             .find(|s| s.name == name)
             .unwrap_or_else(|| HolidaySet { name: name.to_owned(), years: BTreeMap::new(), days: BTreeMap::new() });
         set.merge(incoming);
+        // What is stored must read back, or no calendar could load again.
+        HolidaySet::parse_csv(name, &set.to_csv())?;
         policy::put_holiday_set(&*tx, &set, self.now()).await?;
         let observers: Vec<String> = policy::calendars(&*tx)
             .await?

@@ -221,6 +221,7 @@ pub struct TicketEdit {
 /// `status`, with a leading `-` for descending.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Comma-separated status codes, or `open` for every open state.
@@ -486,6 +487,7 @@ impl App {
             Some(w) if r.contact_id != Some(w) => WindowConfirmation::Pending,
             _ => WindowConfirmation::NotNeeded,
         };
+        self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Outcome::Replayed { status, body });
@@ -620,7 +622,7 @@ impl App {
         let clocks_before = t.clocks.clone();
         self.advance_clocks(&**tx, t, &e).await?;
         if fields_changed || t.clocks != clocks_before {
-            self.save(tx, t, based_on).await?;
+            self.save(tx, actor, t, based_on).await?;
         }
         tickets::insert_event(&**tx, &e).await?;
         Ok(())
@@ -650,6 +652,7 @@ impl App {
 
     pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<TicketView> {
         actor.require(Action::ReadTicket)?;
+        self.warm().await?;
         self.view_of(present(actor, load_visible(self.store.read(), actor, id).await?)).await
     }
 
@@ -666,6 +669,7 @@ impl App {
 
     pub async fn tickets(&self, actor: &Actor, q: &ListQuery) -> Result<TicketPage> {
         actor.require(Action::ReadTicket)?;
+        self.warm().await?;
         let page = Page::new(q.page, q.per_page)?;
         let (sort, descending) = parse_sort(q.sort.as_deref())?;
         let customer_id = match (own_customer(actor), q.customer_id) {
@@ -740,11 +744,20 @@ impl App {
             return Err(DomainError::Forbidden { role: actor.user.role, action: Action::AddLogEntry }.into());
         }
         let body = worklog::check_body(body)?;
+        self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Outcome::Replayed { status, body });
         }
         let mut t = load_visible(&*tx, actor, id).await?;
+        if actor.user.role.line().is_some() && worklog::needs_assignment(kind) && !t.is_assigned_to(actor.id()) {
+            return Err(DomainError::conflict(
+                "not_assigned",
+                "Only the engineer assigned to this ticket may record this",
+                "只有本工单的处理工程师可以记录此项",
+            )
+            .into());
+        }
         let mut entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: self.now() };
         entry.id = tickets::insert_log(&*tx, &entry).await?;
         // A plan, an arrival on site, a report or a progress message stops or moves a clock.
@@ -764,6 +777,7 @@ impl App {
     ) -> Result<TicketView> {
         actor.require(Action::EditTicket)?;
         let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
+        self.warm().await?;
         let tx = self.store.write().await?;
         let mut t = load_visible(&*tx, actor, id).await?;
         if t.version != based_on {
@@ -833,14 +847,14 @@ impl App {
     }
 
     /// Bumps the version and writes the ticket if it is still at `based_on`.
-    async fn save(&self, tx: &WriteTx, t: &mut Ticket, based_on: i64) -> Result<()> {
+    async fn save(&self, tx: &WriteTx, actor: &Actor, t: &mut Ticket, based_on: i64) -> Result<()> {
         t.version = based_on + 1;
         t.updated_at = self.now();
         if tickets::update(&**tx, t, based_on).await? {
             Ok(())
         } else {
             let current = tickets::by_id(&**tx, t.id).await?.ok_or_else(|| AppError::not_found("ticket", t.id))?;
-            Err(AppError::Stale { current: Box::new(current) })
+            Err(AppError::Stale { current: Box::new(present(actor, current)) })
         }
     }
 
@@ -856,6 +870,7 @@ impl App {
         let action = cmd.action();
         actor.require(action)?;
         let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
+        self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Outcome::Replayed { status, body });
@@ -1110,6 +1125,7 @@ impl App {
         note: Option<&str>,
     ) -> Result<StepOutcome> {
         actor.require(Action::DecidePriorityChange)?;
+        self.warm().await?;
         let tx = self.store.write().await?;
         let mut q = tickets::change_requests(&*tx, None, None)
             .await?

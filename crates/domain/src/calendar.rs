@@ -294,7 +294,21 @@ pub struct HolidaySet {
 
 /// A holiday file refused, naming the line.
 fn file_error(line: usize, en: &str, zh: &str) -> DomainError {
-    DomainError::conflict("malformed_holiday_file", format!("line {line}: {en}"), format!("第 {line} 行：{zh}"))
+    DomainError::field("data", Reason::AtLine { line, en: en.to_owned(), zh: zh.to_owned() })
+}
+
+/// One line of text as stored: control characters (a newline in an ICS summary, say)
+/// become spaces, so the CSV form always reads back.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
+/// The longest range one line or event may cover: a holiday schedule is about one year.
+const MAX_RANGE_DAYS: i64 = 366;
+
+/// Is `name` usable as a calendar or holiday-set name (`[a-z0-9_-]{1,32}`)?
+pub fn is_valid_name(name: &str) -> bool {
+    valid_name(name)
 }
 
 /// Splits one CSV line into fields; `"` quotes a field and `""` inside quotes is one `"`.
@@ -348,6 +362,7 @@ fn csv_fields(line: &str) -> Option<Vec<String>> {
 }
 
 fn csv_quote(field: &str) -> String {
+    let field = &one_line(field);
     if field.contains([',', '"', '\n', '\r']) || field.starts_with([' ', '\t']) || field.ends_with([' ', '\t']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
@@ -459,6 +474,16 @@ impl HolidaySet {
             if last < first {
                 return Err(file_error(n, "the range ends before it starts", "日期范围的结束早于开始"));
             }
+            if (last - first).get_days() as i64 >= MAX_RANGE_DAYS
+                || !(FIRST_YEAR..=LAST_YEAR).contains(&first.year())
+                || !(FIRST_YEAR..=LAST_YEAR).contains(&last.year())
+            {
+                return Err(file_error(
+                    n,
+                    "a range covers at most 366 days within 2000–2099",
+                    "一个日期范围最多 366 天，且在 2000–2099 年之内",
+                ));
+            }
             for day in each_day(first, last) {
                 if set.days.get(&day).is_some_and(|old| *old != rule) {
                     return Err(file_error(
@@ -520,7 +545,7 @@ impl HolidaySet {
                             .ok_or_else(|| file_error(n, "DURATION is PnD or PnW", "DURATION 应为 PnD 或 PnW"))?,
                     )
                 }
-                ("SUMMARY", Some(e)) => e.summary = unescape_ics(value),
+                ("SUMMARY", Some(e)) => e.summary = one_line(&unescape_ics(value)),
                 ("X-AFTERSALES-KIND", Some(e)) => {
                     e.kind = Some(match upper_value.as_str() {
                         "WORK" => true,
@@ -629,8 +654,18 @@ impl IcsEvent {
             (None, None) => first.tomorrow().map_err(|_| ics_date_error(line))?,
         };
         let last = end.yesterday().ok().filter(|last| *last >= first).unwrap_or(first);
+        if (last - first).get_days() as i64 >= MAX_RANGE_DAYS
+            || !(FIRST_YEAR..=LAST_YEAR).contains(&first.year())
+            || !(FIRST_YEAR..=LAST_YEAR).contains(&last.year())
+        {
+            return Err(file_error(
+                line,
+                "an event covers at most 366 days within 2000–2099",
+                "一个事件最多 366 天，且在 2000–2099 年之内",
+            ));
+        }
         for day in each_day(first, last) {
-            set.years.entry(day.year()).or_insert_with(|| source.to_owned());
+            set.years.entry(day.year()).or_insert_with(|| one_line(source));
             set.days.insert(day, rule.clone());
         }
         Ok(())

@@ -298,6 +298,11 @@ pub fn facts(event: &Event) -> Vec<Fact> {
     if let Some(c) = change("priority") {
         out.push(Fact::Level(str_of(&c.after)));
     }
+    // A survey goes before the status change it may cause (a dissatisfied answer reopens the
+    // ticket): the callback it completes is met, not discarded with the reopening.
+    if let Some(r) = change("survey_result").and_then(|c| c.after.as_str()).and_then(SurveyResult::from_code) {
+        out.push(Fact::Surveyed(r));
+    }
     if let Some(c) = change("status") {
         let from = c.before.as_str().and_then(Status::from_code);
         let to = c.after.as_str().and_then(Status::from_code);
@@ -310,9 +315,6 @@ pub fn facts(event: &Event) -> Vec<Fact> {
     }
     if let Some(kind) = change("log_kind").and_then(|c| c.after.as_str()).and_then(LogKind::from_code) {
         out.push(Fact::Logged(kind));
-    }
-    if let Some(r) = change("survey_result").and_then(|c| c.after.as_str()).and_then(SurveyResult::from_code) {
-        out.push(Fact::Surveyed(r));
     }
     out
 }
@@ -614,7 +616,16 @@ impl ClockSet {
                     (Status::Resolved | Status::Closed, Status::InProgress) => {
                         // Refused or reopened: the resolution clock runs on from what it spent;
                         // a report or callback not yet done waits for the next resolution.
-                        self.tracks.retain(|t| !(matches!(t.clock, ServiceReport | Callback) && t.is_live()));
+                        // Overdue ones stay on record as missed; the others are void.
+                        for t in self
+                            .tracks
+                            .iter_mut()
+                            .filter(|t| matches!(t.clock, ServiceReport | Callback) && t.is_live())
+                        {
+                            let overdue = t.due_at.is_some_and(|d| at > d);
+                            t.stop(at);
+                            t.cancelled = !overdue;
+                        }
                         if let Some(t) = self.track(Resolution) {
                             t.stopped_at = None;
                             t.open_segment(at);
@@ -633,6 +644,12 @@ impl ClockSet {
                 self.sync_pauses(at, ctx)?;
             }
             Fact::VisitBooked(agreed) => {
+                // Rebooking in time moves the deadline; rebooking after the agreed time has
+                // passed leaves the missed visit on record and starts a new one.
+                let missed = self.live(Arrival).is_some_and(|t| t.due_at.is_some_and(|d| at > d));
+                if missed {
+                    self.stop(Arrival, at);
+                }
                 if let Some(t) = self.live(Arrival) {
                     t.due_at = Some(*agreed);
                 } else {
@@ -760,7 +777,8 @@ impl ClockSet {
     pub fn next_due(&self) -> Option<Timestamp> {
         self.tracks
             .iter()
-            .filter(|t| t.is_live() && (t.is_running() || !t.clock.has_length()))
+            // A paused clock has a due instant only once it is already overdue: it stays listed.
+            .filter(|t| t.is_live())
             .filter_map(|t| t.due_at)
             .min()
     }

@@ -35,6 +35,12 @@ pub enum Reason {
         detail_zh: &'static str,
     },
     Duplicate,
+    /// A line of an imported file is wrong (the line number and what is wrong).
+    AtLine {
+        line: usize,
+        en: String,
+        zh: String,
+    },
 }
 
 impl Reason {
@@ -58,6 +64,8 @@ impl Reason {
             (Reason::Mismatch { detail_en, .. }, Lang::En) => (*detail_en).into(),
             (Reason::Duplicate, Lang::Zh) => "已存在".into(),
             (Reason::Duplicate, Lang::En) => "already exists".into(),
+            (Reason::AtLine { line, zh, .. }, Lang::Zh) => format!("第 {line} 行：{zh}"),
+            (Reason::AtLine { line, en, .. }, Lang::En) => format!("line {line}: {en}"),
         }
     }
 
@@ -70,6 +78,7 @@ impl Reason {
             Reason::Unknown => "unknown",
             Reason::Mismatch { .. } => "mismatch",
             Reason::Duplicate => "duplicate",
+            Reason::AtLine { .. } => "malformed_line",
         }
     }
 }

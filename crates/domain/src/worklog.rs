@@ -55,8 +55,35 @@ pub fn may_write(role: Role, kind: LogKind) -> bool {
                 | Role::ProjectSpecialist
                 | Role::Admin
         ),
-        _ => role.is_staff(),
+        // What the handling engineer records (and which stops clocks: plan, arrival, report).
+        LogKind::Contact
+        | LogKind::Diagnosis
+        | LogKind::Plan
+        | LogKind::RemoteFix
+        | LogKind::OnSite
+        | LogKind::ServiceReport => role.line().is_some() || matches!(role, Role::Supervisor | Role::Admin),
+        // The daily progress message to the customer (desk, from the specialist's content).
+        LogKind::Progress => {
+            role.line().is_some()
+                || matches!(
+                    role,
+                    Role::DeskAgent | Role::Dispatcher | Role::Supervisor | Role::ProjectSpecialist | Role::Admin
+                )
+        }
     }
+}
+
+/// Kinds an engineer may write only on tickets assigned to them.
+pub fn needs_assignment(kind: LogKind) -> bool {
+    matches!(
+        kind,
+        LogKind::Contact
+            | LogKind::Diagnosis
+            | LogKind::Plan
+            | LogKind::RemoteFix
+            | LogKind::OnSite
+            | LogKind::ServiceReport
+    )
 }
 
 /// Checks an entry's text.

@@ -173,3 +173,18 @@ pub async fn tickets_on_calendar<C: ConnectionTrait>(
         .to_owned();
     conn.query_all(&stmt).await?.iter().map(|r| get(r, "id")).collect()
 }
+
+/// Accepted tickets that have no calendar yet: accepted before clocks existed.
+pub async fn tickets_without_clocks<C: ConnectionTrait>(conn: &C, after: Id, limit: u64) -> Result<Vec<Id>> {
+    use crate::schema::Tickets;
+    let stmt = Query::select()
+        .column(Tickets::Id)
+        .from(Tickets::Table)
+        .and_where(Expr::col(Tickets::Calendar).is_null())
+        .and_where(Expr::col(Tickets::AcceptedAt).is_not_null())
+        .and_where(Expr::col(Tickets::Id).gt(after))
+        .order_by(Tickets::Id, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(|r| get(r, "id")).collect()
+}

@@ -260,9 +260,10 @@ pub async fn update<C: ConnectionTrait>(conn: &C, t: &Ticket, based_on: i64) -> 
     Ok(res.rows_affected() == 1)
 }
 
-/// Rewrites only the folded clocks of a ticket (a replay after its calendar changed); the
-/// ticket's version stays, as nothing a person edited changed.
-pub async fn update_clocks<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<()> {
+/// Rewrites the folded clocks of a ticket (a replay after its calendar changed) if it is
+/// still at version `t.version`, and moves the version on (the deadlines it shows changed).
+/// False when the ticket changed meanwhile.
+pub async fn update_clocks<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<bool> {
     let clocks = serde_json::to_string(&t.clocks).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     let stmt = Query::update()
         .table(Tickets::Table)
@@ -270,11 +271,12 @@ pub async fn update_clocks<C: ConnectionTrait>(conn: &C, t: &Ticket) -> Result<(
             (Tickets::Clocks, clocks.into()),
             (Tickets::NextDueAt, opt_ms(t.clocks.next_due()).into()),
             (Tickets::ClockMisses, i64::from(t.clocks.misses()).into()),
+            (Tickets::Version, (t.version + 1).into()),
         ])
         .and_where(Expr::col(Tickets::Id).eq(t.id))
+        .and_where(Expr::col(Tickets::Version).eq(t.version))
         .to_owned();
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
 }
 
 fn select() -> SelectStatement {

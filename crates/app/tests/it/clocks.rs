@@ -327,3 +327,73 @@ db_test!(the_deadline_list_uses_its_index, |db| {
         assert!(!plan.iter().any(|d| d.starts_with("SCAN tickets")), "{sql} scans the table: {plan:?}");
     }
 });
+
+db_test!(only_the_assigned_engineer_records_what_stops_a_clock, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
+    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T14:00:00+08:00"), note: None }).await;
+    match app.add_log(&org.eng_east, t.id, LogKind::OnSite, "到场", None).await {
+        Err(AppError::Domain(DomainError::Conflict { code, .. })) => assert_eq!(code, "not_assigned"),
+        other => panic!("another engineer marked the arrival: {other:?}"),
+    }
+    assert!(matches!(
+        app.add_log(&org.pm, t.id, LogKind::OnSite, "到场", None).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Arrival).state, ClockState::Running);
+    log(app, &org.eng_south, &t, LogKind::OnSite, "到达现场").await;
+    assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Arrival).state, ClockState::Met);
+});
+
+db_test!(tickets_accepted_before_clocks_existed_get_them_at_start, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
+    let expected = view(app, &org.desk, &t).await;
+    // As a database migrated from before clocks leaves such a ticket.
+    use sea_orm::ConnectionTrait;
+    let conn = app.store().read();
+    conn.execute_unprepared(
+        "UPDATE tickets SET calendar = NULL, customer_level = NULL, policy_version = NULL, clocks = '{}', next_due_at = NULL",
+    )
+    .await
+    .unwrap();
+    assert!(view(app, &org.desk, &t).await.clocks.is_empty());
+    assert_eq!(app.backfill_clocks().await.unwrap(), 1);
+    let v = view(app, &org.desk, &t).await;
+    assert_eq!(v.ticket.calendar.as_deref(), Some("cn"));
+    assert_eq!(v.clocks, expected.clocks);
+    assert_eq!(app.backfill_clocks().await.unwrap(), 0, "idempotent");
+    let listed =
+        app.tickets(&org.desk, &ListQuery { due_within: Some(24 * 60), ..ListQuery::default() }).await.unwrap();
+    assert_eq!(listed.total, 1, "the list columns were filled too");
+});
+
+db_test!(a_holiday_import_that_could_not_be_read_back_is_refused_and_nothing_changes, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let huge = HolidayImport {
+        format: "csv".into(),
+        data: "source,2027,x\noff,2027-01-01..2099-12-31,everything\n".into(),
+        source: None,
+    };
+    match app.import_holidays(&org.admin, "cn", &huge).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert_eq!(f[0].0, "data"),
+        other => panic!("expected the data to be refused, got {other:?}"),
+    }
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\nSUMMARY:New Year\\nHoliday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let odd = HolidayImport { format: "ics".into(), data: ics.into(), source: Some("line one\nline two".into()) };
+    app.import_holidays(&org.admin, "cn", &odd).await.unwrap();
+    // Every calendar still loads (a fresh process reads the stored CSV back).
+    let fresh = App::new(app.store().clone(), aftersales_app::Settings::default());
+    let info = fresh.calendar_info(&org.desk, "cn").await.unwrap();
+    assert!(info.holiday_years.contains_key(&2027));
+    let bad_name = app.import_holidays(&org.admin, &"x".repeat(40), &odd).await;
+    assert!(matches!(bad_name, Err(AppError::Domain(DomainError::Invalid(_)))));
+});

@@ -359,8 +359,8 @@ fn csv_error(text: &str) -> String {
 #[test]
 fn csv_errors_name_the_line() {
     let head = "# comment\nsource,2025,\"notice, 2025\"\n";
-    assert!(csv_error(&format!("{head}off,2025-13-01,x")).starts_with("line 3:"));
-    assert!(csv_error(&format!("{head}\nholiday,2025-10-01,x")).starts_with("line 4:"));
+    assert!(csv_error(&format!("{head}off,2025-13-01,x")).contains("line 3:"));
+    assert!(csv_error(&format!("{head}\nholiday,2025-10-01,x")).contains("line 4:"));
     assert!(csv_error(&format!("{head}off,2025-10-08..2025-10-01,x")).contains("line 3: the range ends before"));
     assert!(csv_error(&format!("{head}work,2025-09-28,x,someday")).contains("line 3: hours_of"));
     assert!(csv_error(&format!("{head}off,2025-10-01,\"x")).contains("line 3: unbalanced quotes"));
@@ -369,7 +369,7 @@ fn csv_errors_name_the_line() {
     assert!(csv_error(&format!("{head}off,2027-10-01,x")).contains("line 3: year 2027 has no source line"));
     assert!(csv_error("source,25,x").contains("line 1:"));
     let zh = HolidaySet::parse_csv("t", &format!("{head}off,2025-13-01,x")).unwrap_err().message(Lang::Zh);
-    assert!(zh.starts_with("第 3 行"), "{zh}");
+    assert!(zh.contains("第 3 行"), "{zh}");
 }
 
 #[test]
@@ -454,9 +454,9 @@ fn ics_errors_name_the_line() {
     let no_event = HolidaySet::parse_ics("cn", "BEGIN:VCALENDAR\nEND:VCALENDAR\n", "s").unwrap_err();
     assert!(no_event.message(Lang::En).contains("no VEVENT"));
     let bad = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nDTSTART;VALUE=DATE:20251301\nEND:VEVENT\nEND:VCALENDAR\n";
-    assert!(HolidaySet::parse_ics("cn", bad, "s").unwrap_err().message(Lang::En).starts_with("line 4:"));
+    assert!(HolidaySet::parse_ics("cn", bad, "s").unwrap_err().message(Lang::En).contains("line 4:"));
     let unterminated = "BEGIN:VEVENT\nDTSTART:20251001\n";
-    assert!(HolidaySet::parse_ics("cn", unterminated, "s").unwrap_err().message(Lang::En).starts_with("line 1:"));
+    assert!(HolidaySet::parse_ics("cn", unterminated, "s").unwrap_err().message(Lang::En).contains("line 1:"));
     let no_start = "BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n";
     assert!(HolidaySet::parse_ics("cn", no_start, "s").unwrap_err().message(Lang::En).contains("DTSTART"));
 }

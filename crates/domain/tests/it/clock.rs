@@ -770,8 +770,15 @@ fn a_refused_closure_resumes_resolution_from_what_it_had_spent() {
     assert_eq!(due(&set, ClockKind::Resolution), Some(at("2025-03-05T12:00+08:00")), "48 h + 3 h resolved");
     let v = view(&set, ClockKind::Resolution, "2025-03-04T18:00+08:00");
     assert_eq!((v.state, v.remaining_minutes, v.stopped_at), (ClockState::Running, Some(18 * 60), None));
-    // The report and callback not yet done wait for the next resolution; progress runs again.
-    assert!(!set.tracks.iter().any(|t| matches!(t.clock, ClockKind::ServiceReport | ClockKind::Callback)));
+    // The report and callback not yet done (and not yet due) are void; the next resolution
+    // starts them afresh; progress runs again.
+    assert!(
+        set.tracks
+            .iter()
+            .filter(|t| matches!(t.clock, ClockKind::ServiceReport | ClockKind::Callback))
+            .all(|t| t.cancelled && t.stopped_at.is_some()),
+        "{set:#?}"
+    );
     assert_eq!(due(&set, ClockKind::Progress), Some(at("2025-03-05T17:00+08:00")));
 
     // Resolved again: fresh report and callback from then.
@@ -793,7 +800,10 @@ fn reopening_a_closed_ticket_resumes_resolution_and_keeps_finished_clocks() {
     let reports: Vec<_> = set.tracks.iter().filter(|t| t.clock == ClockKind::ServiceReport).collect();
     assert_eq!(reports.len(), 1, "the report that was sent stays on record");
     assert_eq!(reports[0].stopped_at, Some(at("2025-03-04T16:00+08:00")));
-    assert!(!set.tracks.iter().any(|t| t.clock == ClockKind::Callback), "the pending callback waits");
+    assert!(
+        set.tracks.iter().filter(|t| t.clock == ClockKind::Callback).all(|t| t.stopped_at.is_some()),
+        "the pending callback waits for the next resolution"
+    );
 }
 
 #[test]
@@ -1063,4 +1073,78 @@ proptest! {
             prop_assert!(views.iter().any(|v| v.due_at == Some(next) && matches!(v.state, ClockState::Running | ClockState::Breached)));
         }
     }
+}
+
+// ---- Found in review --------------------------------------------------------------------------
+
+#[test]
+fn a_clock_paused_after_its_due_instant_stays_in_the_overdue_list() {
+    // P1 resolution due Tue 09:00; the ticket waits for the customer from 15:00.
+    let set = History::graded("2025-03-03T09:00+08:00", "P1")
+        .working("2025-03-03T09:00+08:00")
+        .to("2025-03-04T15:00+08:00", Status::WaitingCustomer)
+        .replay(&*WALL);
+    assert_eq!(view(&set, ClockKind::Resolution, "2025-03-04T16:00+08:00").state, ClockState::Breached);
+    assert!(
+        set.next_due().is_some_and(|d| d <= at("2025-03-04T09:00+08:00")),
+        "the list column agrees with the view: {:?}",
+        set.next_due()
+    );
+    // Paused in time: no due instant, so it leaves the deadline lists while it waits.
+    let early = History::graded("2025-03-03T09:00+08:00", "P1")
+        .working("2025-03-03T09:00+08:00")
+        .to("2025-03-03T10:00+08:00", Status::WaitingCustomer)
+        .replay(&*WALL);
+    assert_eq!(track(&early, ClockKind::Resolution).due_at, None);
+}
+
+#[test]
+fn rebooking_after_the_agreed_time_keeps_the_missed_visit() {
+    let set = History::graded("2025-03-03T09:00+08:00", "P2")
+        .to("2025-03-03T09:30+08:00", Status::Dispatched)
+        .visit("2025-03-03T10:00+08:00", "2025-03-04T14:00+08:00")
+        .visit("2025-03-04T15:00+08:00", "2025-03-04T17:00+08:00")
+        .log("2025-03-04T16:30+08:00", "on_site")
+        .replay(&*WALL);
+    let arrivals: Vec<_> =
+        set.views(at("2025-03-04T18:00+08:00"), &CN).into_iter().filter(|v| v.clock == ClockKind::Arrival).collect();
+    assert_eq!(arrivals.len(), 2);
+    assert_eq!((arrivals[0].state, arrivals[0].due_at), (ClockState::Breached, Some(at("2025-03-04T14:00+08:00"))));
+    assert_eq!(arrivals[1].state, ClockState::Met);
+}
+
+#[test]
+fn a_refusal_keeps_an_overdue_report_on_record() {
+    // Resolved Monday 10:00; the report (24 h) is not sent; the customer refuses on Wednesday.
+    let set = History::graded("2025-03-03T09:00+08:00", "P2")
+        .working("2025-03-03T09:00+08:00")
+        .to("2025-03-03T10:00+08:00", Status::Resolved)
+        .to("2025-03-05T10:00+08:00", Status::InProgress)
+        .replay(&*WALL);
+    let report =
+        set.views(at("2025-03-05T11:00+08:00"), &CN).into_iter().find(|v| v.clock == ClockKind::ServiceReport).unwrap();
+    assert_eq!(report.state, ClockState::Breached);
+    // Refused within the day: the report clock is void, not missed.
+    let quick = History::graded("2025-03-03T09:00+08:00", "P2")
+        .working("2025-03-03T09:00+08:00")
+        .to("2025-03-03T10:00+08:00", Status::Resolved)
+        .to("2025-03-03T12:00+08:00", Status::InProgress)
+        .replay(&*WALL);
+    let report = quick
+        .views(at("2025-03-03T13:00+08:00"), &CN)
+        .into_iter()
+        .find(|v| v.clock == ClockKind::ServiceReport)
+        .unwrap();
+    assert_eq!(report.state, ClockState::Cancelled);
+}
+
+#[test]
+fn an_imported_name_with_a_newline_still_reads_back() {
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\nSUMMARY:New Year\\nHoliday\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let set = aftersales_domain::calendar::HolidaySet::parse_ics("cn", ics, "notice\nwith a newline").unwrap();
+    let back = aftersales_domain::calendar::HolidaySet::parse_csv("cn", &set.to_csv()).unwrap();
+    assert_eq!(back.days.len(), 1);
+    let huge = "source,2027,x\noff,2027-01-01..2099-12-31,everything\n";
+    let err = aftersales_domain::calendar::HolidaySet::parse_csv("cn", huge).unwrap_err();
+    assert!(err.to_string().contains("366") || format!("{err:?}").contains("366"), "{err:?}");
 }

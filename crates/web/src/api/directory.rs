@@ -19,6 +19,7 @@ pub async fn levels(State(s): State<AppState>, Auth(actor): Auth) -> Result<axum
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Part of the name, the short name, or a contact's phone number.
@@ -96,6 +97,7 @@ pub async fn create_contact(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceQuery {
     pub customer_id: Option<i64>,

@@ -57,6 +57,7 @@ pub async fn put_calendar(
 
 /// `GET /api/v1/calendars/{name}/add?from=…&working=4h`
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AddQuery {
     /// RFC 3339 instant, e.g. `2025-09-30T16:00:00+08:00`.
@@ -81,6 +82,7 @@ pub async fn add(
 
 /// `GET /api/v1/calendars/{name}/between?from=…&to=…`
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BetweenQuery {
     #[param(value_type = String)]

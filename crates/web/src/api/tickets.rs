@@ -200,6 +200,7 @@ pub async fn add_log(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionQuery {
     /// Another group than the one the category maps to.
@@ -221,6 +222,7 @@ pub async fn dispatch_suggestion(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestQuery {
     pub ticket_id: Option<i64>,
