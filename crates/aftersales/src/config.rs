@@ -11,6 +11,9 @@
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
+//! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
+//! | `smtp` | — | none | `[smtp]` host, port, tls (`none`/`starttls`/`tls`), username, password, from |
+//! | `webhooks` | — | no exceptions | `[webhooks]` allowed_hosts (private addresses allowed), timeout_secs |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +34,11 @@ pub struct Config {
     pub repeat_window_days: i64,
     pub demo: bool,
     pub log: String,
+    /// Run the notice worker (jobs and deliveries) inside `serve`.
+    pub worker: bool,
+    /// The SMTP relay for e-mail notices; without it e-mail deliveries wait as dead letters.
+    pub smtp: Option<aftersales_notify::SmtpConfig>,
+    pub webhooks: aftersales_notify::WebhookPolicy,
 }
 
 impl Default for Config {
@@ -44,6 +52,9 @@ impl Default for Config {
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: true,
             log: "info".into(),
+            worker: true,
+            smtp: None,
+            webhooks: aftersales_notify::WebhookPolicy::default(),
         }
     }
 }
@@ -97,6 +108,15 @@ impl Config {
         Ok(aftersales_app::Settings {
             time_zone: jiff::tz::TimeZone::get(&self.time_zone)?,
             repeat_window_days: self.repeat_window_days,
+            email: self.smtp.is_some(),
         })
+    }
+}
+
+impl Config {
+    /// The channels notices are delivered on.
+    pub fn notifier(&self) -> anyhow::Result<aftersales_notify::Notifier> {
+        aftersales_notify::Notifier::new(self.smtp.clone(), self.webhooks.clone())
+            .map_err(|e| anyhow::anyhow!("invalid smtp/webhooks configuration: {e}"))
     }
 }

@@ -29,6 +29,12 @@ struct Cli {
 enum Command {
     /// Run the web server (the default): migrates, seeds defaults, creates the demo in an empty database.
     Serve,
+    /// Run the notice worker alone (due jobs and deliveries); any number may share a PostgreSQL database.
+    Worker {
+        /// A name for this worker's leases (default: host and process id).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Apply database migrations and seed the default catalog, then exit.
     Migrate,
     /// Reset the database to a freshly generated demo organization (deletes all data).
@@ -149,6 +155,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logs(if matches!(cli.command, Some(Command::Calendar { .. })) { "warn" } else { &config.log });
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
+        Command::Worker { name } => {
+            let app = open(&config).await?;
+            let name = name.unwrap_or_else(|| format!("worker-{}", std::process::id()));
+            println!("aftersales worker {name} running ({})", describe(&app));
+            let worker = aftersales_jobs::Worker::new(app, config.notifier()?, name);
+            worker.run(shutdown_signal()).await;
+            Ok(())
+        }
         Command::Migrate => {
             let app = open(&config).await?;
             println!("database migrated ({})", describe(&app));
@@ -343,6 +357,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         println!("  no users yet: create one with `aftersales user add --username admin --name 管理员 --role admin`");
     }
     print_credentials(config);
+    if config.worker {
+        let worker =
+            aftersales_jobs::Worker::new(app.clone(), config.notifier()?, format!("serve-{}", std::process::id()));
+        tokio::spawn(worker.run(shutdown_signal()));
+    }
     axum_serve(listener, app).await
 }
 

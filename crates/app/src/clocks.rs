@@ -262,6 +262,8 @@ impl App {
                     // (its clocks were moved on the old calendar) and is retried by its client.
                     if tickets::update_clocks(&*tx, &t).await? {
                         changed += 1;
+                        let cal = self.calendar(t.calendar.as_deref()).await?;
+                        self.reschedule(&tx, &t, &cal).await?;
                     }
                 }
             }
@@ -293,6 +295,8 @@ impl App {
                 t.version += 1;
                 if tickets::update(&*tx, &t, based_on).await? {
                     done += 1;
+                    let cal = self.calendar(t.calendar.as_deref()).await?;
+                    self.reschedule(&tx, &t, &cal).await?;
                 }
             }
             tx.commit().await?;

@@ -1539,9 +1539,13 @@ impl Planner<'_> {
             let at = resolved + self.minutes(60, 22 * 60) * MIN;
             if at <= self.now && self.rng.random_bool(0.9) {
                 let r: f64 = self.rng.random();
+                // A dissatisfied answer reopens the ticket (DOMAIN §5), so the demo gives it only
+                // after the closure, and then re-handles it: a call, a fix, a callback closure.
+                let closed =
+                    steps.iter().find(|s| matches!(s.op, Op::Act(Command::ConfirmClosure { .. }))).map(|s| s.at);
                 let result = if r < 0.85 {
                     SurveyResult::Satisfied
-                } else if r < 0.97 {
+                } else if r < 0.97 || closed.is_none_or(|c| at < c) {
                     SurveyResult::Basic
                 } else {
                     SurveyResult::Dissatisfied
@@ -1549,12 +1553,30 @@ impl Planner<'_> {
                 seq += 1;
                 let op = Op::Act(Command::RecordSurvey { result, note: None });
                 steps.push(Step { at, ticket: tk, seq, who: Who::Staff(desk), op });
-                let follow_up = at + self.minutes(60, 20 * 60) * MIN;
-                if result == SurveyResult::Dissatisfied && follow_up <= self.now {
+                if result == SurveyResult::Dissatisfied {
+                    let call = at + self.minutes(60, 20 * 60) * MIN;
+                    let fixed = call + self.minutes(120, 24 * 60) * MIN;
+                    let confirmed = fixed + self.minutes(60, 8 * 60) * MIN;
                     let body = "回访不满意：已致电客户了解原因，约定上门复查".to_owned();
-                    seq += 1;
-                    let op = Op::Log(LogKind::Contact, body);
-                    steps.push(Step { at: follow_up, ticket: tk, seq, who: Who::First, op });
+                    let follow_up = [
+                        (call, Who::First, Op::Log(LogKind::Contact, body)),
+                        (
+                            fixed,
+                            Who::First,
+                            Op::Act(Command::Resolve {
+                                resolution: "二次处理：复查并调整，客户现场确认无异常".into()
+                            }),
+                        ),
+                        (
+                            confirmed,
+                            Who::Staff(desk),
+                            Op::Act(Command::ConfirmClosure { method: Some(ClosureMethod::Callback) }),
+                        ),
+                    ];
+                    for (when, who, op) in follow_up {
+                        seq += 1;
+                        steps.push(Step { at: when, ticket: tk, seq, who, op });
+                    }
                 }
             }
         }
@@ -1618,12 +1640,19 @@ impl App {
         let mut live: Vec<Option<Live>> = (0..specs.len()).map(|_| None).collect();
         let mut broken = vec![false; specs.len()];
         let mut skipped = 0;
+        // The notice worker runs as time goes by, so reminders, timeouts and the daily table
+        // fall on the days they belong to.
+        let mut jobs_ran_at = 0;
         for step in &steps {
             if broken[step.ticket] {
                 skipped += 1;
                 continue;
             }
             clock.store(step.at, Ordering::Relaxed);
+            if step.at - jobs_ran_at >= 15 * MIN {
+                while app.run_due_jobs("demo", 1000).await? == 1000 {}
+                jobs_ran_at = step.at;
+            }
             if let Err(e) = app.run_step(&org, &specs, &mut live, step).await {
                 tracing::warn!(ticket = step.ticket, error = %e, "demo step refused; the ticket stops here");
                 broken[step.ticket] = true;
@@ -1632,6 +1661,7 @@ impl App {
         }
 
         clock.store(now_ms, Ordering::Relaxed);
+        while app.run_due_jobs("demo", 1000).await? == 1000 {}
         let mut logins = Vec::new();
         let mut names: Vec<&str> = LOGINS.to_vec();
         let contact_login = org.customers.first().map(|c| org.actors[c.user].user.username.clone());

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clocks;
 pub mod demo;
 pub mod directory;
+pub mod notices;
 pub mod tickets;
 pub mod users;
 
@@ -27,6 +28,9 @@ pub struct Settings {
     pub time_zone: jiff::tz::TimeZone,
     /// Repeat-report window in days (DOMAIN §5, default 30).
     pub repeat_window_days: i64,
+    /// Whether notices are e-mailed (an SMTP relay is configured); without one, no e-mail
+    /// deliveries are queued, so none pile up as dead letters.
+    pub email: bool,
 }
 
 impl Default for Settings {
@@ -34,6 +38,7 @@ impl Default for Settings {
         Settings {
             time_zone: jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
+            email: true,
         }
     }
 }

@@ -7,6 +7,7 @@ use aftersales_domain::dispatch::{self, Candidate};
 use aftersales_domain::error::{Field, Reason};
 use aftersales_domain::event::{self, Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, PriorityChangeRequest};
+use aftersales_domain::lifecycle::Step;
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::phone;
 use aftersales_domain::registration::{self, Registration};
@@ -574,6 +575,8 @@ impl App {
                 None => format!("重复报修：与 {earlier} 为同一设备同类故障，客户未指定项目专员"),
             };
             self.record(&tx, &t, actor, "repeat_flagged", Vec::new(), Some(note)).await?;
+            // DOMAIN §5: the project specialist is told at once.
+            self.raise(&*tx, &t, &aftersales_domain::notice::on_repeat(&t, &earlier), now).await?;
         }
         let t = self.view_of(present(actor, t)).await?;
         self.commit_with(tx, actor, idem, &t).await?;
@@ -601,7 +604,7 @@ impl App {
         note: Option<String>,
         log: Option<LogKind>,
         based_on: i64,
-    ) -> Result<()> {
+    ) -> Result<Id> {
         let fields_changed = !changes.is_empty();
         if let Some(kind) = log {
             changes.push(Change {
@@ -624,8 +627,12 @@ impl App {
         if fields_changed || t.clocks != clocks_before {
             self.save(tx, actor, t, based_on).await?;
         }
-        tickets::insert_event(&**tx, &e).await?;
-        Ok(())
+        let id = tickets::insert_event(&**tx, &e).await?;
+        // DOMAIN §5: the moments to watch follow the ticket (a response cancels its
+        // reminders, a regrade moves them), in the same transaction.
+        let cal = self.calendar(t.calendar.as_deref()).await?;
+        self.reschedule(tx, t, &cal).await?;
+        Ok(id)
     }
 
     async fn record(
@@ -1086,13 +1093,31 @@ impl App {
             }
             Command::RecordSurvey { result, note: n } => {
                 t.record_survey(*result, now)?;
+                // DOMAIN §5: a dissatisfied customer's ticket is reopened for re-handling.
+                if *result == SurveyResult::Dissatisfied {
+                    match t.status {
+                        Status::Closed => t.reopen("回访不满意，重新处理")?,
+                        Status::Resolved => t.refuse_closure("回访不满意，重新处理")?,
+                        _ => {}
+                    }
+                }
                 note = text(n);
             }
         }
         let changes = event::diff(&before, &t);
         let action_name = if request.is_some() { "priority_change_requested" } else { cmd.name() };
         let log_kind = log.as_ref().map(|(k, _)| *k);
-        self.apply_event(&tx, &mut t, actor, action_name, changes, note, log_kind, based_on).await?;
+        let event_id = self.apply_event(&tx, &mut t, actor, action_name, changes, note, log_kind, based_on).await?;
+        let step = match cmd {
+            Command::RequestSecondLine { .. } => Some(Step::RequestSecondLine),
+            Command::RefuseClosure { .. } => Some(Step::RefuseClosure),
+            Command::BookVisit { .. } => Some(Step::BookVisit),
+            Command::RecordSurvey { .. } => Some(Step::RecordSurvey),
+            _ => None,
+        };
+        if let Some(step) = step {
+            self.raise_for_step(&tx, step, &before, &t, event_id).await?;
+        }
         if let Some((kind, body)) = log {
             let entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: now };
             tickets::insert_log(&*tx, &entry).await?;

@@ -15,6 +15,7 @@ pub mod event;
 pub mod grading;
 pub mod lang;
 pub mod lifecycle;
+pub mod notice;
 pub mod permission;
 pub mod phone;
 pub mod registration;

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod maintenance;
 pub mod migration;
+pub mod notices;
 pub mod policy;
 pub mod schema;
 pub mod tickets;

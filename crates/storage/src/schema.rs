@@ -258,3 +258,81 @@ pub enum ServicePolicies {
     CreatedAt,
     CreatedBy,
 }
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Jobs {
+    Table,
+    Id,
+    Key,
+    Kind,
+    TicketId,
+    DueAt,
+    State,
+    Attempts,
+    LeaseUntil,
+    LockedBy,
+    LastError,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Notices {
+    Table,
+    Id,
+    Key,
+    TicketId,
+    Kind,
+    CreatedAt,
+    SubjectZh,
+    BodyZh,
+    SubjectEn,
+    BodyEn,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum NoticeRecipients {
+    Table,
+    Id,
+    NoticeId,
+    UserId,
+    Audience,
+    AcknowledgedAt,
+    Note,
+    NotedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Deliveries {
+    Table,
+    Id,
+    NoticeId,
+    UserId,
+    Channel,
+    Target,
+    State,
+    Attempts,
+    NextAttemptAt,
+    LeaseUntil,
+    LastError,
+    Receipt,
+    SentAt,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum NotifyTargets {
+    Table,
+    Name,
+    Kind,
+    Url,
+    Secret,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum NoticeRoutes {
+    Table,
+    Kind,
+    Route,
+}

@@ -156,3 +156,26 @@ pub async fn password_hash<C: ConnectionTrait>(conn: &C, user: Id) -> Result<Opt
         None => Err(StorageError::Corrupt(format!("user {user} vanished"))),
     }
 }
+
+/// Active users with `role` (notice recipients by role).
+pub async fn active_with_role<C: ConnectionTrait>(conn: &C, role: aftersales_domain::role::Role) -> Result<Vec<Id>> {
+    let stmt = Query::select()
+        .column(Users::Id)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Role).eq(role.code()))
+        .and_where(Expr::col(Users::Active).eq(true))
+        .order_by(Users::Id, sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(|r| get(r, "id")).collect()
+}
+
+/// Active portal accounts of a customer contact.
+pub async fn users_of_contact<C: ConnectionTrait>(conn: &C, contact: Id) -> Result<Vec<Id>> {
+    let stmt = Query::select()
+        .column(Users::Id)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::ContactId).eq(contact))
+        .and_where(Expr::col(Users::Active).eq(true))
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(|r| get(r, "id")).collect()
+}

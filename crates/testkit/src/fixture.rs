@@ -49,6 +49,7 @@ async fn user(app: &App, username: &str, name: &str, role: Role, region: Option<
         role: Some(role),
         region: region.map(Into::into),
         group_id: group,
+        email: Some(format!("{username}@example.com")),
         ..UserInput::default()
     };
     actor(app.create_user(None, &input).await.unwrap())

@@ -5,6 +5,9 @@
 //! unreachable the PostgreSQL half prints one SKIPPED line, or, with `CI=true`, fails.
 #![allow(clippy::unwrap_used)]
 
+pub mod http_sink;
+pub mod smtp_sink;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 

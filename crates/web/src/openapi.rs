@@ -90,6 +90,17 @@ impl Modify for Security {
         api::policy::policy_version,
         api::policy::policy_versions,
         api::policy::put_service_policy,
+        api::notices::list,
+        api::notices::get,
+        api::notices::acknowledge,
+        api::notices::notice_deliveries,
+        api::notices::deliveries,
+        api::notices::retry,
+        api::notices::daily,
+        api::notices::routes,
+        api::notices::put_route,
+        api::notices::targets,
+        api::notices::put_target,
     )
 )]
 pub struct ApiDoc;

@@ -4,12 +4,14 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use aftersales_app::demo::{self, DemoSummary};
+use aftersales_app::notices::NoticeQuery;
 use aftersales_app::tickets::ListQuery;
 use aftersales_app::users::Page;
 use aftersales_app::{Actor, App, Settings};
 use aftersales_domain::Timestamp;
 use aftersales_domain::clock::{ClockKind, ClockState};
 use aftersales_domain::grading::ChangeRequestStatus;
+use aftersales_domain::notice::NoticeKind;
 use aftersales_domain::role::Role;
 use aftersales_domain::ticket::{Kind, Status, Ticket, WindowConfirmation};
 use aftersales_storage::Store;
@@ -137,6 +139,23 @@ async fn demo_is_complete_realistic_and_reproducible() {
     assert!(met.get(&ClockKind::Rehandling).is_some_and(|e| e.0 + e.1 > 0), "a dissatisfied survey was re-handled");
     let breached = app.tickets(&admin, &ListQuery { breached: Some(true), ..ListQuery::default() }).await.unwrap();
     assert!(breached.total > 0 && (breached.total as usize) < tickets.len() * 3 / 5, "{} breached", breached.total);
+
+    // The notice worker ran as the demo's time went by: the desk's daily table has them all.
+    for kind in [
+        NoticeKind::PreBreach,
+        NoticeKind::ResponseTimeout,
+        NoticeKind::SecondLine,
+        NoticeKind::NotClosedSameDay,
+        NoticeKind::CustomerDidNotClose,
+        NoticeKind::ThreeDaysUnclosed,
+        NoticeKind::RepeatReport,
+        NoticeKind::Dissatisfied,
+    ] {
+        let q = NoticeQuery { kind: Some(kind.code().into()), per_page: Some(1), ..NoticeQuery::default() };
+        let n = app.notices(&admin, &q).await.unwrap().total;
+        eprintln!("demo notices {kind}: {n}");
+        assert!(n > 0, "no {kind} notice");
+    }
 
     // A closed ticket tells its whole story.
     let closed = tickets.iter().find(|t| t.status == Status::Closed).unwrap();

@@ -3,5 +3,6 @@
 
 mod clocks;
 mod demo;
+mod notices;
 mod support;
 mod tickets;

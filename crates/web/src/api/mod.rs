@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod directory;
 pub mod health;
+pub mod notices;
 pub mod policy;
 pub mod tickets;
 pub mod users;
@@ -58,4 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route("/service-policy", get(policy::service_policy).put(policy::put_service_policy))
         .route("/service-policy/versions", get(policy::policy_versions))
         .route("/service-policy/versions/{id}", get(policy::policy_version))
+        .route("/notices", get(notices::list))
+        .route("/notices/{id}", get(notices::get))
+        .route("/notices/{id}/acknowledge", post(notices::acknowledge))
+        .route("/notices/{id}/deliveries", get(notices::notice_deliveries))
+        .route("/deliveries", get(notices::deliveries))
+        .route("/deliveries/{id}/retry", post(notices::retry))
+        .route("/reports/daily-notices", get(notices::daily))
+        .route("/notice-routes", get(notices::routes).put(notices::put_route))
+        .route("/notify-targets", get(notices::targets))
+        .route("/notify-targets/{name}", axum::routing::put(notices::put_target))
 }

@@ -1,0 +1,570 @@
+//! Notices and escalation (DOMAIN §5): jobs kept equal to each ticket's watched moments,
+//! notices raised by steps and by due jobs, their recipients' inboxes and acknowledgements,
+//! the delivery outbox, and the daily "unclosed and notices" table (DOMAIN §7).
+
+use std::collections::BTreeMap;
+
+use aftersales_domain::calendar::Calendar;
+use aftersales_domain::error::Reason;
+use aftersales_domain::lifecycle::Step;
+use aftersales_domain::notice::{
+    self, Audience, ChannelKind, Delivery, DeliveryState, Notice, NoticeKind, NoticeSpec, Route,
+};
+use aftersales_domain::permission::Action;
+use aftersales_domain::role::Role;
+use aftersales_domain::ticket::Ticket;
+use aftersales_domain::worklog::LogKind;
+use aftersales_domain::{DomainError, Id, Timestamp};
+use aftersales_storage::notices::{self as store, NoticeFilter, TargetRow};
+use aftersales_storage::{Conn, WriteTx, directory, tickets, users};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::own_customer;
+use crate::users::Page;
+use crate::{Actor, App, AppError, Result};
+
+/// How long a claimed job or delivery stays with its worker before another may take it.
+pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+fn invalid(field: &'static str, reason: Reason) -> AppError {
+    DomainError::field(field, reason).into()
+}
+
+/// Notice list filters (`GET /api/v1/notices`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    /// A notice type code, e.g. `response_timeout`.
+    pub kind: Option<String>,
+    /// Notices of one day in the service time zone (`YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// Notices sent to this person (staff); contacts always see only their own.
+    pub user_id: Option<Id>,
+    /// Only my own notices.
+    pub mine: Option<bool>,
+    pub acknowledged: Option<bool>,
+    pub ticket_id: Option<Id>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// One page of notices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticePage {
+    pub items: Vec<Notice>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// An acknowledgement, with a status note (desk) or an instruction (批示, PM/GM).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    pub note: Option<String>,
+}
+
+/// One row of the daily "unclosed and notices" table (每日未结案暨通告总表, DOMAIN §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DailyRow {
+    pub ticket_id: Id,
+    pub number: String,
+    pub customer: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub accepted_at: Option<Timestamp>,
+    /// The description in 12 characters.
+    pub description: String,
+    pub status: String,
+    /// Notice types raised that day (codes).
+    pub notices: Vec<NoticeKind>,
+    pub first_line: Option<String>,
+    pub second_line: Option<String>,
+    /// The desk's status notes on that day's notices.
+    pub desk_note: Option<String>,
+    /// The PM's or GM's instructions on that day's notices.
+    pub manager_note: Option<String>,
+}
+
+/// A robot or webhook target as listed (the secret is never shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TargetInfo {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub url: String,
+    pub has_secret: bool,
+}
+
+/// A robot or webhook target as set (`PUT /api/v1/notify-targets/{name}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    pub kind: ChannelKind,
+    pub url: String,
+    pub secret: Option<String>,
+}
+
+/// A claimed delivery with what to send: the rendered message and where.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub delivery: Delivery,
+    pub notice: Notice,
+    /// The person's e-mail address, or the configured target.
+    pub target: Option<TargetRow>,
+}
+
+impl App {
+    /// Notice routes in force (stored ones over the defaults).
+    async fn routes<C: Conn>(&self, conn: &C) -> Result<Vec<Route>> {
+        let stored = store::routes(conn).await?;
+        Ok(notice::default_routes()
+            .into_iter()
+            .map(|d| stored.iter().find(|r| r.kind == d.kind).cloned().unwrap_or(d))
+            .collect())
+    }
+
+    /// Keeps the ticket's jobs equal to its watched moments (same transaction as the change).
+    pub(crate) async fn reschedule(&self, tx: &WriteTx, t: &Ticket, cal: &Calendar) -> Result<()> {
+        store::reconcile_jobs(&**tx, t.id, &notice::schedule(t, cal), self.now()).await?;
+        Ok(())
+    }
+
+    /// Records a notice once (by its key), resolves its recipients, queues its deliveries
+    /// and notes it on the ticket's history. Returns false when it existed already.
+    /// `at` is when its condition arose (a job's due instant, even when a worker that was
+    /// down runs it later), so the daily table files it under the right day.
+    pub(crate) async fn raise<C: Conn>(&self, conn: &C, t: &Ticket, spec: &NoticeSpec, at: Timestamp) -> Result<bool> {
+        let now = at;
+        let Some(id) = store::insert_notice(conn, t.id, spec, now).await? else { return Ok(false) };
+        let routes = self.routes(conn).await?;
+        let route = notice::route_of(&routes, spec.kind);
+        let customer = directory::customer_by_id(conn, t.customer_id).await?;
+        let mut people: Vec<(Id, Audience)> = Vec::new();
+        for &audience in route.audiences.iter().filter(|a| spec.only.is_empty() || spec.only.contains(a)) {
+            let ids: Vec<Id> = match audience {
+                Audience::Engineer => t.first_line_id.into_iter().collect(),
+                Audience::SecondLine => t.second_line_id.into_iter().collect(),
+                Audience::ProjectSpecialist => customer.as_ref().and_then(|c| c.specialist_id).into_iter().collect(),
+                Audience::Contact => match t.contact_id {
+                    Some(c) => users::users_of_contact(conn, c).await?,
+                    None => Vec::new(),
+                },
+                Audience::Supervisor => users::active_with_role(conn, Role::Supervisor).await?,
+                Audience::TechLead => users::active_with_role(conn, Role::TechLead).await?,
+                Audience::ProjectManager => users::active_with_role(conn, Role::ProjectManager).await?,
+                Audience::GeneralManager => users::active_with_role(conn, Role::GeneralManager).await?,
+                Audience::Desk => users::active_with_role(conn, Role::DeskAgent).await?,
+            };
+            for u in ids {
+                if !people.iter().any(|(p, _)| *p == u) {
+                    people.push((u, audience));
+                }
+            }
+        }
+        for (user, audience) in &people {
+            store::insert_recipient(conn, id, *user, *audience).await?;
+            if self.settings.email
+                && route.channels.contains(&ChannelKind::Email)
+                && let Some(email) = users::user_by_id(conn, *user).await?.and_then(|u| u.email)
+            {
+                store::insert_delivery(conn, id, Some(*user), ChannelKind::Email, &email, now).await?;
+            }
+        }
+        let targets = store::targets(conn).await?;
+        for name in &route.targets {
+            if let Some(target) = targets.iter().find(|x| &x.name == name) {
+                store::insert_delivery(conn, id, None, target.kind, &target.name, now).await?;
+            }
+        }
+        let e = aftersales_domain::event::Event {
+            id: 0,
+            ticket_id: t.id,
+            at: now,
+            actor_id: 0,
+            action: "notice".into(),
+            changes: vec![aftersales_domain::event::Change {
+                field: "notice_kind".into(),
+                before: serde_json::Value::Null,
+                after: spec.kind.code().into(),
+            }],
+            note: Some(spec.subject_zh.clone()),
+        };
+        tickets::insert_event(conn, &e).await?;
+        Ok(true)
+    }
+
+    /// The notices a step raises at once (second line, refusal, visit delay, dissatisfied).
+    pub(crate) async fn raise_for_step(
+        &self,
+        tx: &WriteTx,
+        step: Step,
+        before: &Ticket,
+        after: &Ticket,
+        event_id: Id,
+    ) -> Result<()> {
+        let cal = self.calendar(after.calendar.as_deref()).await?;
+        for spec in notice::on_step(step, before, after, event_id, &cal, self.now()) {
+            self.raise(&**tx, after, &spec, self.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the jobs due now, up to `limit`, in one transaction: each is claimed (on
+    /// PostgreSQL with `SKIP LOCKED`, so workers share the queue), its condition checked on
+    /// the ticket as it now is, its notice recorded once, and it is marked done. A worker
+    /// that dies mid-way rolls the whole batch back; the jobs are still due for the next.
+    pub async fn run_due_jobs(&self, worker: &str, limit: u64) -> Result<usize> {
+        let now = self.now();
+        let tx = self.store.write().await?;
+        let jobs = store::claim_jobs(&*tx, worker, now, now + LEASE, limit).await?;
+        let n = jobs.len();
+        for job in jobs {
+            if let Some(t) = tickets::by_id(&*tx, job.ticket_id).await? {
+                let cal = self.calendar(t.calendar.as_deref()).await?;
+                if let Some(spec) = notice::evaluate(&job.key, job.kind, &t, &cal) {
+                    self.raise(&*tx, &t, &spec, job.due_at.min(now)).await?;
+                }
+            }
+            store::finish_job(&*tx, job.id, worker, now).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Claims the deliveries due now (leased for [`LEASE`]) with what to send.
+    pub async fn claim_deliveries(&self, limit: u64) -> Result<Vec<Outgoing>> {
+        let now = self.now();
+        let tx = self.store.write().await?;
+        let claimed = store::claim_deliveries(&*tx, now, now + LEASE, limit).await?;
+        tx.commit().await?;
+        let conn = self.store.read();
+        let targets = store::targets(conn).await?;
+        let mut out = Vec::with_capacity(claimed.len());
+        for d in claimed {
+            let Some(notice) = store::notice_by_id(conn, d.notice_id).await? else { continue };
+            let target = if d.channel == ChannelKind::Email {
+                None
+            } else {
+                targets.iter().find(|t| t.name == d.target).cloned()
+            };
+            out.push(Outgoing { delivery: d, notice, target });
+        }
+        Ok(out)
+    }
+
+    /// Records how an attempt went: sent; failed and retried later; or dead (permanent
+    /// failure, or the last retry).
+    pub async fn finish_delivery(
+        &self,
+        d: &Delivery,
+        outcome: std::result::Result<String, (bool, String)>,
+    ) -> Result<()> {
+        let now = self.now();
+        let tx = self.store.write().await?;
+        match outcome {
+            Ok(receipt) => store::finish_delivery(&*tx, d.id, DeliveryState::Sent, &receipt, None, now).await?,
+            Err((retryable, error)) if retryable && d.attempts < notice::MAX_ATTEMPTS => {
+                let at = now + notice::backoff(d.attempts);
+                store::finish_delivery(&*tx, d.id, DeliveryState::Pending, &error, Some(at), now).await?
+            }
+            Err((_, error)) => store::finish_delivery(&*tx, d.id, DeliveryState::Dead, &error, None, now).await?,
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- people -----
+
+    /// Lists notices: staff see all (filtered), customer contacts only their own inbox.
+    pub async fn notices(&self, actor: &Actor, q: &NoticeQuery) -> Result<NoticePage> {
+        actor.require(Action::ReadTicket)?;
+        let page = Page::new(q.page, q.per_page)?;
+        let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) => Some(NoticeKind::from_code(k).ok_or_else(|| {
+                invalid(
+                    "kind",
+                    Reason::Malformed {
+                        expected_en: "a notice type such as response_timeout or three_days_unclosed",
+                        expected_zh: "通告类型编码，如 response_timeout、three_days_unclosed",
+                    },
+                )
+            })?),
+            None => None,
+        };
+        let (from, to) = match q.date.as_deref() {
+            Some(d) => {
+                let (a, b) = self.day_bounds(d)?;
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let recipient =
+            if own_customer(actor).is_some() || q.mine == Some(true) { Some(actor.id()) } else { q.user_id };
+        let f = NoticeFilter {
+            kind,
+            from,
+            to,
+            recipient,
+            acknowledged: q.acknowledged,
+            ticket: q.ticket_id,
+            limit: page.limit(),
+            offset: page.offset(),
+        };
+        let (items, total) = store::list_notices(self.store.read(), &f).await?;
+        Ok(NoticePage { items, total, page: page.page, per_page: page.per_page })
+    }
+
+    fn day_bounds(&self, date: &str) -> Result<(Timestamp, Timestamp)> {
+        let malformed =
+            || invalid("date", Reason::Malformed { expected_en: "YYYY-MM-DD", expected_zh: "YYYY-MM-DD 格式的日期" });
+        let d: jiff::civil::Date = date.trim().parse().map_err(|_| malformed())?;
+        let tz = self.settings.time_zone.clone();
+        let start = d.to_zoned(tz.clone()).map_err(|_| malformed())?.timestamp();
+        let end = d.tomorrow().map_err(|_| malformed())?.to_zoned(tz).map_err(|_| malformed())?.timestamp();
+        Ok((start, end))
+    }
+
+    /// One notice; a contact sees only notices addressed to them.
+    pub async fn notice(&self, actor: &Actor, id: Id) -> Result<Notice> {
+        actor.require(Action::ReadTicket)?;
+        let n = store::notice_by_id(self.store.read(), id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
+        if own_customer(actor).is_some() && !n.recipients.iter().any(|r| r.user_id == actor.id()) {
+            return Err(AppError::not_found("notice", id));
+        }
+        Ok(n)
+    }
+
+    /// A recipient acknowledges a notice, with a status note or an instruction (批示).
+    pub async fn acknowledge_notice(&self, actor: &Actor, id: Id, ack: &Acknowledgement) -> Result<Notice> {
+        actor.require(Action::ReadTicket)?;
+        let note = match ack.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) if n.chars().count() > 2000 => return Err(invalid("note", Reason::TooLong { max: 2000 })),
+            other => other.map(str::to_owned),
+        };
+        let tx = self.store.write().await?;
+        let n = store::notice_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
+        if !n.recipients.iter().any(|r| r.user_id == actor.id()) {
+            if own_customer(actor).is_some() {
+                return Err(AppError::not_found("notice", id));
+            }
+            return Err(DomainError::conflict(
+                "not_a_recipient",
+                "Only the people a notice was sent to can acknowledge it",
+                "只有通告的接收人可以确认该通告",
+            )
+            .into());
+        }
+        store::acknowledge(&*tx, id, actor.id(), note.as_deref(), self.now()).await?;
+        if let Some(body) = &note {
+            // The note joins the ticket's work log: as an instruction (批示) from those who
+            // give them, else as a customer-facing status note by the desk.
+            let kind = if aftersales_domain::worklog::may_write(actor.user.role, LogKind::Instruction)
+                && matches!(
+                    actor.user.role,
+                    Role::ProjectManager | Role::GeneralManager | Role::Supervisor | Role::TechnicalDirector
+                ) {
+                LogKind::Instruction
+            } else {
+                LogKind::Diagnosis
+            };
+            if actor.user.role.is_staff() {
+                let entry = aftersales_domain::worklog::LogEntry {
+                    id: 0,
+                    ticket_id: n.ticket_id,
+                    kind,
+                    body: format!("【{}】{body}", n.kind.label(aftersales_domain::Lang::Zh)),
+                    author_id: actor.id(),
+                    at: self.now(),
+                };
+                tickets::insert_log(&*tx, &entry).await?;
+            }
+        }
+        let n = store::notice_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The deliveries of a notice (staff), or of every notice in `state` (administrators).
+    pub async fn deliveries(
+        &self,
+        actor: &Actor,
+        notice: Option<Id>,
+        state: Option<DeliveryState>,
+    ) -> Result<Vec<Delivery>> {
+        if notice.is_none() {
+            actor.require(Action::ManageServicePolicy)?;
+        } else {
+            actor.require(Action::ReadServicePolicy)?;
+        }
+        Ok(store::deliveries(self.store.read(), notice, state, 500).await?)
+    }
+
+    /// An administrator puts a dead delivery back in the queue.
+    pub async fn retry_delivery(&self, actor: &Actor, id: Id) -> Result<()> {
+        actor.require(Action::ManageServicePolicy)?;
+        let tx = self.store.write().await?;
+        if !store::requeue_delivery(&*tx, id, self.now()).await? {
+            return Err(DomainError::conflict(
+                "not_dead",
+                "Only a delivery that gave up can be retried",
+                "只有发送失败的投递可以重试",
+            )
+            .into());
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn notice_routes(&self, actor: &Actor) -> Result<Vec<Route>> {
+        actor.require(Action::ReadServicePolicy)?;
+        self.routes(self.store.read()).await
+    }
+
+    pub async fn put_notice_route(&self, actor: &Actor, route: &Route) -> Result<Route> {
+        actor.require(Action::ManageServicePolicy)?;
+        let tx = self.store.write().await?;
+        let targets = store::targets(&*tx).await?;
+        if route.targets.iter().any(|n| !targets.iter().any(|t| &t.name == n)) {
+            return Err(invalid("targets", Reason::Unknown));
+        }
+        let mut r = route.clone();
+        if !r.channels.contains(&ChannelKind::InApp) {
+            r.channels.insert(0, ChannelKind::InApp);
+        }
+        store::put_route(&*tx, &r).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    pub async fn notify_targets(&self, actor: &Actor) -> Result<Vec<TargetInfo>> {
+        actor.require(Action::ManageServicePolicy)?;
+        Ok(store::targets(self.store.read())
+            .await?
+            .into_iter()
+            .map(|t| TargetInfo { name: t.name, kind: t.kind, url: t.url, has_secret: t.secret.is_some() })
+            .collect())
+    }
+
+    pub async fn put_notify_target(&self, actor: &Actor, name: &str, input: &TargetInput) -> Result<TargetInfo> {
+        actor.require(Action::ManageServicePolicy)?;
+        let mut problems = Vec::new();
+        if name.is_empty()
+            || name.len() > 32
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            problems.push((
+                "name",
+                Reason::Malformed {
+                    expected_en: "1 to 32 of a-z 0-9 _ -",
+                    expected_zh: "1 至 32 个字母、数字、_ 或 -",
+                },
+            ));
+        }
+        if matches!(input.kind, ChannelKind::InApp | ChannelKind::Email) {
+            problems.push((
+                "kind",
+                Reason::Mismatch {
+                    detail_en: "must be wecom, dingtalk, feishu or webhook",
+                    detail_zh: "须为企业微信、钉钉、飞书或 Webhook",
+                },
+            ));
+        }
+        let url = input.url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 {
+            problems.push(("url", Reason::Malformed { expected_en: "an http(s) URL", expected_zh: "http(s) 网址" }));
+        }
+        if input.kind == ChannelKind::Webhook && input.secret.as_deref().is_none_or(|s| s.trim().len() < 16) {
+            problems.push((
+                "secret",
+                Reason::Mismatch {
+                    detail_en: "a generic webhook needs a secret of at least 16 characters",
+                    detail_zh: "通用 Webhook 须设置至少 16 个字符的签名密钥",
+                },
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
+        }
+        let row = TargetRow {
+            name: name.to_owned(),
+            kind: input.kind,
+            url: url.to_owned(),
+            secret: input.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+        };
+        let tx = self.store.write().await?;
+        store::put_target(&*tx, &row, self.now()).await?;
+        tx.commit().await?;
+        Ok(TargetInfo { name: row.name, kind: row.kind, url: row.url, has_secret: row.secret.is_some() })
+    }
+
+    /// The daily "unclosed and notices" table (DOMAIN §7) of `date`: every ticket with a
+    /// notice that day, with the notes written on them.
+    pub async fn daily_notices(&self, actor: &Actor, date: &str) -> Result<Vec<DailyRow>> {
+        actor.require(Action::ReadTicket)?;
+        if own_customer(actor).is_some() {
+            return Err(DomainError::Forbidden { role: actor.user.role, action: Action::ReadServicePolicy }.into());
+        }
+        let (from, to) = self.day_bounds(date)?;
+        let conn = self.store.read();
+        let f = NoticeFilter { from: Some(from), to: Some(to), limit: 10_000, ..NoticeFilter::default() };
+        let (notices, _) = store::list_notices(conn, &f).await?;
+        let mut by_ticket: BTreeMap<Id, Vec<Notice>> = BTreeMap::new();
+        for n in notices {
+            by_ticket.entry(n.ticket_id).or_default().push(n);
+        }
+        let mut rows = Vec::new();
+        let name = |id: Option<Id>| async move {
+            match id {
+                Some(i) => users::user_by_id(conn, i).await.map(|u| u.map(|u| u.display_name)),
+                None => Ok(None),
+            }
+        };
+        for (ticket, mut ns) in by_ticket {
+            let Some(t) = tickets::by_id(conn, ticket).await? else { continue };
+            ns.sort_by_key(|n| n.created_at);
+            let customer =
+                directory::customer_by_id(conn, t.customer_id).await?.map(|c| c.short_name).unwrap_or_default();
+            let mut kinds: Vec<NoticeKind> = ns.iter().map(|n| n.kind).collect();
+            kinds.dedup();
+            let notes = |audiences: &[Audience]| {
+                let v: Vec<String> = ns
+                    .iter()
+                    .flat_map(|n| n.recipients.iter())
+                    .filter(|r| audiences.contains(&r.audience))
+                    .filter_map(|r| r.note.clone())
+                    .collect();
+                (!v.is_empty()).then(|| v.join("；"))
+            };
+            let mut desk_note = notes(&[Audience::Desk, Audience::ProjectSpecialist, Audience::Supervisor]);
+            let manager_note = notes(&[Audience::ProjectManager, Audience::GeneralManager]);
+            if desk_note.is_none() {
+                desk_note = tickets::logs(conn, t.id)
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|l| l.kind == LogKind::Progress && l.at >= from && l.at < to)
+                    .map(|l| l.body);
+            }
+            rows.push(DailyRow {
+                ticket_id: t.id,
+                number: t.number.to_string(),
+                customer,
+                accepted_at: t.accepted_at,
+                description: notice::gist(&t.description),
+                status: t.status.code().to_owned(),
+                notices: kinds,
+                first_line: name(t.first_line_id).await?,
+                second_line: name(t.second_line_id).await?,
+                desk_note,
+                manager_note,
+            });
+        }
+        Ok(rows)
+    }
+}

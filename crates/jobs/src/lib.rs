@@ -1,0 +1,141 @@
+//! The scheduler and the outbox (DESIGN: `jobs`): a worker claims the jobs that are due and
+//! runs them through the use cases (which record each notice once, by its key), then
+//! delivers the queued notices on their channels through `aftersales-notify`.
+//!
+//! It runs inside `aftersales serve` and as separate `aftersales worker` processes. On
+//! PostgreSQL any number of workers share the queues (`FOR UPDATE SKIP LOCKED` with a
+//! lease); on SQLite one worker in the serving process is the rule. The cost of a sweep
+//! grows with what is due, read through the `jobs`/`deliveries` partial indexes, never with
+//! the number of open tickets.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aftersales_app::App;
+use aftersales_app::notices::Outgoing;
+use aftersales_domain::notice::ChannelKind;
+use aftersales_notify::{Message, Notifier, SendError, Target};
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub jobs: usize,
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// A worker: the app, the channels, and a name for its leases.
+#[derive(Clone)]
+pub struct Worker {
+    app: App,
+    notifier: Notifier,
+    name: String,
+    /// Jobs and deliveries claimed per round.
+    pub batch: u64,
+    /// Pause between sweeps when nothing was due.
+    pub idle: Duration,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("name", &self.name).field("batch", &self.batch).finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    pub fn new(app: App, notifier: Notifier, name: impl Into<String>) -> Worker {
+        Worker { app, notifier, name: name.into(), batch: 500, idle: Duration::from_secs(1) }
+    }
+
+    /// Runs the due jobs (in batches) and then the due deliveries, once.
+    pub async fn sweep(&self) -> Result<Sweep, aftersales_app::AppError> {
+        let mut out = Sweep::default();
+        loop {
+            let n = self.app.run_due_jobs(&self.name, self.batch).await?;
+            out.jobs += n;
+            if (n as u64) < self.batch {
+                break;
+            }
+        }
+        loop {
+            let claimed = self.app.claim_deliveries(self.batch).await?;
+            let n = claimed.len();
+            for item in claimed {
+                let outcome = self.deliver(&item).await;
+                match &outcome {
+                    Ok(_) => out.sent += 1,
+                    Err((_, e)) => {
+                        out.failed += 1;
+                        tracing::warn!(notice = %item.notice.key, channel = %item.delivery.channel, error = %e, "delivery failed");
+                    }
+                }
+                self.app.finish_delivery(&item.delivery, outcome).await?;
+            }
+            if (n as u64) < self.batch {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn deliver(&self, item: &Outgoing) -> Result<String, (bool, String)> {
+        let d = &item.delivery;
+        let target = match d.channel {
+            ChannelKind::Email => Target::Email { to: d.target.clone(), name: None },
+            ChannelKind::InApp => return Ok("in-app".into()),
+            kind => {
+                let Some(t) = &item.target else {
+                    return Err((false, format!("target {} is no longer configured", d.target)));
+                };
+                match kind {
+                    ChannelKind::WeCom => Target::WeCom { url: t.url.clone() },
+                    ChannelKind::DingTalk => Target::DingTalk { url: t.url.clone(), secret: t.secret.clone() },
+                    ChannelKind::Feishu => Target::Feishu { url: t.url.clone(), secret: t.secret.clone() },
+                    _ => Target::Webhook { url: t.url.clone(), secret: t.secret.clone().unwrap_or_default() },
+                }
+            }
+        };
+        let n = &item.notice;
+        let msg = Message {
+            // One key per notice and recipient: the e-mail Message-ID and the webhook
+            // Idempotency-Key, so a receiver can tell a retried delivery from a new notice.
+            key: format!("{}/{}/{}", n.key, d.channel.code(), d.target),
+            subject: n.subject_zh.clone(),
+            body: format!("{}\n\n{}\n{}", n.body_zh, n.subject_en, n.body_en),
+            link: None,
+        };
+        match self.notifier.send(&target, &msg).await {
+            Ok(r) => Ok(r.detail),
+            Err(SendError::Retryable(e)) => Err((true, e)),
+            Err(SendError::Permanent(e)) => Err((false, e)),
+        }
+    }
+
+    /// Sweeps until `shutdown` completes; errors are logged and the next sweep tries again.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        tracing::info!(worker = %self.name, "worker started");
+        loop {
+            let busy = match self.sweep().await {
+                Ok(s) => {
+                    if s.jobs + s.sent + s.failed > 0 {
+                        tracing::info!(jobs = s.jobs, sent = s.sent, failed = s.failed, "sweep");
+                    }
+                    s.jobs > 0 || s.sent + s.failed > 0
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sweep failed");
+                    false
+                }
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(self.idle) => {}
+            }
+        }
+        tracing::info!(worker = %self.name, "worker stopped");
+    }
+}

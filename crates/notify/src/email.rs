@@ -1,0 +1,154 @@
+//! E-mail over SMTP (lettre, async on Tokio, rustls).
+//!
+//! The mail is one UTF-8 `text/plain` part; lettre encodes the Chinese subject and display
+//! names as RFC 2047 encoded words and the body as quoted-printable or base64, so it passes
+//! relays without 8BITMIME. `Message-ID` is [`crate::message_id`] of the notice key and the
+//! `X-Aftersales-Notice` header carries the key itself, so a repeated delivery can be
+//! recognised by the receiver and traced back by an operator.
+//!
+//! The SMTP relay is configured by the administrator, so the webhook egress guard does not
+//! apply to it (intranet relays are the normal case).
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message as Email};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::webhook::error_chain;
+use crate::{ConfigError, Message, Receipt, SendError, SmtpConfig, SmtpTls};
+
+/// Header carrying the notice key.
+pub const NOTICE_HEADER: &str = "X-Aftersales-Notice";
+
+/// A whole delivery (connect, TLS, EHLO, AUTH, MAIL, RCPT, DATA) may take this many times the
+/// configured timeout before it is abandoned. lettre only bounds connecting (TCP and TLS);
+/// without this outer limit a relay that accepts and then stays silent would hang the send.
+const WHOLE_SEND_STEPS: u32 = 4;
+
+pub(crate) struct Mailer {
+    builder: AsyncSmtpTransportBuilder,
+    /// Built on first use: lettre's pool spawns its housekeeping task on the current Tokio
+    /// runtime, and [`crate::Notifier::new`] may run before one exists.
+    transport: OnceLock<Transport>,
+    from: Mailbox,
+    domain: String,
+    relay: String,
+    whole_send: Duration,
+}
+
+impl Mailer {
+    pub(crate) fn new(cfg: SmtpConfig) -> Result<Mailer, ConfigError> {
+        let host = cfg.host.trim().to_owned();
+        if host.is_empty() {
+            return Err(ConfigError::EmptySmtpHost);
+        }
+        let step = crate::secs("smtp.timeout_secs", cfg.timeout_secs)?;
+        let from: Mailbox = cfg.from.parse().map_err(|_| ConfigError::InvalidFrom { value: cfg.from.clone() })?;
+        let domain = from.email.domain().to_owned();
+        let tls = match cfg.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls => Tls::Required(tls_parameters(&host)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&host)?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
+            .port(cfg.port)
+            .tls(tls)
+            .timeout(Some(step))
+            .pool_config(PoolConfig::new().max_size(4).idle_timeout(Duration::from_secs(60)));
+        match (cfg.username, cfg.password) {
+            (Some(user), Some(password)) => builder = builder.credentials(Credentials::new(user, password)),
+            (None, None) => {}
+            _ => return Err(ConfigError::IncompleteCredentials),
+        }
+        Ok(Mailer {
+            builder,
+            transport: OnceLock::new(),
+            from,
+            domain,
+            relay: format!("{host}:{} ({:?})", cfg.port, cfg.tls),
+            whole_send: step * WHOLE_SEND_STEPS,
+        })
+    }
+
+    pub(crate) fn relay(&self) -> &str {
+        &self.relay
+    }
+
+    pub(crate) async fn send(&self, to: &str, name: Option<&str>, msg: &Message) -> Result<Receipt, SendError> {
+        let email = self.build(to, name, msg)?;
+        let transport = self.transport.get_or_init(|| Transport(Some(self.builder.clone().build())));
+        let Some(transport) = transport.0.as_ref() else {
+            return Err(SendError::Retryable("SMTP transport is shutting down".to_owned()));
+        };
+        let sent = tokio::time::timeout(self.whole_send, transport.send(email)).await.map_err(|_| {
+            SendError::Retryable(format!("SMTP delivery via {} took longer than {:?}", self.relay, self.whole_send))
+        })?;
+        match sent {
+            Ok(response) => {
+                let text = response.message().collect::<Vec<_>>().join(" ");
+                Ok(Receipt { detail: format!("{} {}", response.code(), text) })
+            }
+            Err(err) => Err(classify(&err, &self.relay)),
+        }
+    }
+
+    fn build(&self, to: &str, name: Option<&str>, msg: &Message) -> Result<Email, SendError> {
+        let address: Address =
+            to.trim().parse().map_err(|e| SendError::Permanent(format!("invalid recipient address {to:?}: {e}")))?;
+        let recipient = Mailbox::new(name.map(crate::one_line).filter(|n| !n.is_empty()), address);
+        let mut text = msg.body.clone();
+        if let Some(link) = &msg.link {
+            text.push_str("\n\n");
+            text.push_str(link);
+        }
+        Email::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject(crate::one_line(&msg.subject))
+            .message_id(Some(crate::message_id(&msg.key, &self.domain)))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(NOTICE_HEADER), crate::one_line(&msg.key)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(text)
+            .map_err(|e| SendError::Permanent(format!("cannot build the e-mail: {e}")))
+    }
+}
+
+fn tls_parameters(host: &str) -> Result<TlsParameters, ConfigError> {
+    TlsParameters::new(host.to_owned()).map_err(|e| ConfigError::SmtpTls(error_chain(&e)))
+}
+
+/// SMTP 5xx replies and messages the client itself rejects are permanent; 4xx replies,
+/// timeouts, refused or broken connections and TLS failures are retryable (a TLS failure is
+/// usually a relay or configuration problem that an operator fixes, after which the queued
+/// notices should still go out).
+fn classify(err: &lettre::transport::smtp::Error, relay: &str) -> SendError {
+    let text = format!("SMTP via {relay}: {}", error_chain(err));
+    if err.is_permanent() || err.is_client() { SendError::Permanent(text) } else { SendError::Retryable(text) }
+}
+
+/// Owns the pooled transport. Dropping lettre's pool spawns a Tokio task (to close idle
+/// connections politely); outside a runtime that would panic, so there the pool is leaked
+/// instead, which only happens at process exit.
+struct Transport(Option<AsyncSmtpTransport<Tokio1Executor>>);
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        if let Some(transport) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_err()
+        {
+            std::mem::forget(transport);
+        }
+    }
+}
+
+impl fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailer").field("relay", &self.relay).field("from", &self.from).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,703 @@
+//! Jobs (durable timers), notices with their recipients, the delivery outbox, robot and
+//! webhook targets, and notice routes (DOMAIN §5).
+//!
+//! Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED])
+//! RETURNING …`: on PostgreSQL any number of workers share the queue without waiting on each
+//! other; on SQLite the single writer makes the same statement exclusive. A claimed row has
+//! a lease; a worker that dies leaves it to be claimed again when the lease ends.
+
+use aftersales_domain::notice::{
+    Audience, ChannelKind, Delivery, DeliveryState, JobKind, JobSpec, Notice, NoticeKind, NoticeRecipient, NoticeSpec,
+    Route,
+};
+use aftersales_domain::{Id, Timestamp};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
+
+use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
+use crate::schema::{Deliveries, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets};
+use crate::{Result, StorageError};
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Id,
+    pub key: String,
+    pub kind: JobKind,
+    pub ticket_id: Id,
+    pub due_at: Timestamp,
+    pub attempts: i32,
+}
+
+fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectStatement) {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+}
+
+/// Makes the ticket's pending jobs exactly `desired`: jobs no longer wanted are cancelled
+/// (a response stops the response reminders), new ones are added (a regrade's new due
+/// instant has a new key). A key already done is not run again.
+pub async fn reconcile_jobs<C: ConnectionTrait>(
+    conn: &C,
+    ticket: Id,
+    desired: &[JobSpec],
+    now: Timestamp,
+) -> Result<()> {
+    let stmt = Query::select()
+        .columns([Jobs::Id, Jobs::Key])
+        .from(Jobs::Table)
+        .and_where(Expr::col(Jobs::TicketId).eq(ticket))
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .to_owned();
+    let mut stale = Vec::new();
+    let mut present = Vec::new();
+    for r in conn.query_all(&stmt).await? {
+        let key: String = get(&r, "key")?;
+        if desired.iter().any(|d| d.key == key) {
+            present.push(key);
+        } else {
+            stale.push(get::<Id>(&r, "id")?);
+        }
+    }
+    if !stale.is_empty() {
+        let stmt = Query::update()
+            .table(Jobs::Table)
+            .values([(Jobs::State, "cancelled".into()), (Jobs::UpdatedAt, ms(now).into())])
+            .and_where(Expr::col(Jobs::Id).is_in(stale))
+            .to_owned();
+        conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    }
+    let missing: Vec<&JobSpec> = desired.iter().filter(|d| !present.contains(&d.key)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = Query::insert()
+        .into_table(Jobs::Table)
+        .columns([Jobs::Key, Jobs::Kind, Jobs::TicketId, Jobs::DueAt, Jobs::State, Jobs::CreatedAt, Jobs::UpdatedAt])
+        .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
+        .to_owned();
+    for d in missing {
+        stmt.values_panic([
+            d.key.clone().into(),
+            d.kind.code().into(),
+            ticket.into(),
+            ms(d.due_at).into(),
+            "pending".into(),
+            ms(now).into(),
+            ms(now).into(),
+        ]);
+    }
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// The pending jobs of one ticket, soonest first.
+pub async fn pending_jobs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Job>> {
+    let stmt = Query::select()
+        .columns([Jobs::Id, Jobs::Key, Jobs::Kind, Jobs::TicketId, Jobs::DueAt, Jobs::Attempts])
+        .from(Jobs::Table)
+        .and_where(Expr::col(Jobs::TicketId).eq(ticket))
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .order_by(Jobs::DueAt, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(job).collect()
+}
+
+fn job(r: &QueryResult) -> Result<Job> {
+    Ok(Job {
+        id: get(r, "id")?,
+        key: get(r, "key")?,
+        kind: get_code(r, "kind", JobKind::from_code)?,
+        ticket_id: get(r, "ticket_id")?,
+        due_at: get_ts(r, "due_at")?,
+        attempts: get(r, "attempts")?,
+    })
+}
+
+/// Claims up to `limit` jobs due by `now` (and running ones whose lease ended) for
+/// `worker`, leasing them until `lease_until`.
+pub async fn claim_jobs<C: ConnectionTrait>(
+    conn: &C,
+    worker: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u64,
+) -> Result<Vec<Job>> {
+    let mut due = Query::select()
+        .column(Jobs::Id)
+        .from(Jobs::Table)
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .and_where(Expr::col(Jobs::DueAt).lte(ms(now)))
+        .order_by(Jobs::DueAt, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    skip_locked(conn, &mut due);
+    let mut expired = Query::select()
+        .column(Jobs::Id)
+        .from(Jobs::Table)
+        .and_where(Expr::col(Jobs::State).eq("running"))
+        .and_where(Expr::col(Jobs::LeaseUntil).lt(ms(now)))
+        .limit(limit)
+        .to_owned();
+    skip_locked(conn, &mut expired);
+    let stmt = Query::update()
+        .table(Jobs::Table)
+        .values([
+            (Jobs::State, "running".into()),
+            (Jobs::LeaseUntil, ms(lease_until).into()),
+            (Jobs::LockedBy, worker.into()),
+            (Jobs::Attempts, Expr::col(Jobs::Attempts).add(1)),
+            (Jobs::UpdatedAt, ms(now).into()),
+        ])
+        .cond_where(Expr::col(Jobs::Id).in_subquery(due).or(Expr::col(Jobs::Id).in_subquery(expired)))
+        .returning(Query::returning().columns([
+            Jobs::Id,
+            Jobs::Key,
+            Jobs::Kind,
+            Jobs::TicketId,
+            Jobs::DueAt,
+            Jobs::Attempts,
+        ]))
+        .to_owned();
+    let mut jobs: Vec<Job> = conn.query_all(&stmt).await?.iter().map(job).collect::<Result<_>>()?;
+    jobs.sort_by_key(|j| (j.due_at, j.id));
+    Ok(jobs)
+}
+
+/// Marks a claimed job done, if `worker` still holds it.
+pub async fn finish_job<C: ConnectionTrait>(conn: &C, id: Id, worker: &str, now: Timestamp) -> Result<bool> {
+    let stmt = Query::update()
+        .table(Jobs::Table)
+        .values([
+            (Jobs::State, "done".into()),
+            (Jobs::LeaseUntil, None::<i64>.into()),
+            (Jobs::UpdatedAt, ms(now).into()),
+        ])
+        .and_where(Expr::col(Jobs::Id).eq(id))
+        .and_where(Expr::col(Jobs::State).eq("running"))
+        .and_where(Expr::col(Jobs::LockedBy).eq(worker))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+}
+
+/// Puts a failed job back for a later try.
+pub async fn retry_job<C: ConnectionTrait>(conn: &C, id: Id, at: Timestamp, error: &str, now: Timestamp) -> Result<()> {
+    let stmt = Query::update()
+        .table(Jobs::Table)
+        .values([
+            (Jobs::State, "pending".into()),
+            (Jobs::DueAt, ms(at).into()),
+            (Jobs::LeaseUntil, None::<i64>.into()),
+            (Jobs::LastError, error.into()),
+            (Jobs::UpdatedAt, ms(now).into()),
+        ])
+        .and_where(Expr::col(Jobs::Id).eq(id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Stores a notice unless one with its key exists; the id when it was stored now.
+pub async fn insert_notice<C: ConnectionTrait>(
+    conn: &C,
+    ticket: Id,
+    spec: &NoticeSpec,
+    now: Timestamp,
+) -> Result<Option<Id>> {
+    let stmt = Query::insert()
+        .into_table(Notices::Table)
+        .columns([
+            Notices::Key,
+            Notices::TicketId,
+            Notices::Kind,
+            Notices::CreatedAt,
+            Notices::SubjectZh,
+            Notices::BodyZh,
+            Notices::SubjectEn,
+            Notices::BodyEn,
+        ])
+        .values_panic([
+            spec.key.clone().into(),
+            ticket.into(),
+            spec.kind.code().into(),
+            ms(now).into(),
+            spec.subject_zh.clone().into(),
+            spec.body_zh.clone().into(),
+            spec.subject_en.clone().into(),
+            spec.body_en.clone().into(),
+        ])
+        .on_conflict(OnConflict::column(Notices::Key).do_nothing().to_owned())
+        .returning_col(Notices::Id)
+        .to_owned();
+    match conn.query_one(&stmt).await? {
+        Some(r) => Ok(Some(get(&r, "id")?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn insert_recipient<C: ConnectionTrait>(conn: &C, notice: Id, user: Id, audience: Audience) -> Result<()> {
+    let stmt = Query::insert()
+        .into_table(NoticeRecipients::Table)
+        .columns([NoticeRecipients::NoticeId, NoticeRecipients::UserId, NoticeRecipients::Audience])
+        .values_panic([notice.into(), user.into(), audience.code().into()])
+        .on_conflict(
+            OnConflict::columns([NoticeRecipients::NoticeId, NoticeRecipients::UserId]).do_nothing().to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+pub async fn insert_delivery<C: ConnectionTrait>(
+    conn: &C,
+    notice: Id,
+    user: Option<Id>,
+    channel: ChannelKind,
+    target: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let stmt = Query::insert()
+        .into_table(Deliveries::Table)
+        .columns([
+            Deliveries::NoticeId,
+            Deliveries::UserId,
+            Deliveries::Channel,
+            Deliveries::Target,
+            Deliveries::State,
+            Deliveries::NextAttemptAt,
+            Deliveries::CreatedAt,
+        ])
+        .values_panic([
+            notice.into(),
+            user.into(),
+            channel.code().into(),
+            target.into(),
+            "pending".into(),
+            ms(now).into(),
+            ms(now).into(),
+        ])
+        .on_conflict(
+            OnConflict::columns([Deliveries::NoticeId, Deliveries::Channel, Deliveries::Target])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// What a notice list asks for (all conditions combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct NoticeFilter {
+    pub kind: Option<NoticeKind>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Notices this person received.
+    pub recipient: Option<Id>,
+    /// With `recipient`: acknowledged by them or not; without: by everyone or not by all.
+    pub acknowledged: Option<bool>,
+    pub ticket: Option<Id>,
+    /// Only notices of these tickets' customer (customer contacts never list notices).
+    pub limit: u64,
+    pub offset: u64,
+}
+
+fn apply(stmt: &mut SelectStatement, f: &NoticeFilter) {
+    if let Some(k) = f.kind {
+        stmt.and_where(Expr::col((Notices::Table, Notices::Kind)).eq(k.code()));
+    }
+    if let Some(from) = f.from {
+        stmt.and_where(Expr::col((Notices::Table, Notices::CreatedAt)).gte(ms(from)));
+    }
+    if let Some(to) = f.to {
+        stmt.and_where(Expr::col((Notices::Table, Notices::CreatedAt)).lt(ms(to)));
+    }
+    if let Some(t) = f.ticket {
+        stmt.and_where(Expr::col((Notices::Table, Notices::TicketId)).eq(t));
+    }
+    let mut mine = Query::select()
+        .column((NoticeRecipients::Table, NoticeRecipients::NoticeId))
+        .from(NoticeRecipients::Table)
+        .to_owned();
+    let mut narrowed = false;
+    if let Some(u) = f.recipient {
+        mine.and_where(Expr::col((NoticeRecipients::Table, NoticeRecipients::UserId)).eq(u));
+        narrowed = true;
+    }
+    match f.acknowledged {
+        Some(true) if f.recipient.is_some() => {
+            mine.and_where(Expr::col((NoticeRecipients::Table, NoticeRecipients::AcknowledgedAt)).is_not_null());
+        }
+        Some(false) => {
+            mine.and_where(Expr::col((NoticeRecipients::Table, NoticeRecipients::AcknowledgedAt)).is_null());
+            narrowed = true;
+        }
+        Some(true) => {
+            // Acknowledged by everyone: no recipient still open.
+            let open = Query::select()
+                .column((NoticeRecipients::Table, NoticeRecipients::NoticeId))
+                .from(NoticeRecipients::Table)
+                .and_where(Expr::col((NoticeRecipients::Table, NoticeRecipients::AcknowledgedAt)).is_null())
+                .to_owned();
+            stmt.and_where(Expr::col((Notices::Table, Notices::Id)).not_in_subquery(open));
+        }
+        None => {}
+    }
+    if narrowed {
+        stmt.and_where(Expr::col((Notices::Table, Notices::Id)).in_subquery(mine));
+    }
+}
+
+fn notice(r: &QueryResult) -> Result<Notice> {
+    Ok(Notice {
+        id: get(r, "id")?,
+        key: get(r, "key")?,
+        ticket_id: get(r, "ticket_id")?,
+        kind: get_code(r, "kind", NoticeKind::from_code)?,
+        created_at: get_ts(r, "created_at")?,
+        subject_zh: get(r, "subject_zh")?,
+        body_zh: get(r, "body_zh")?,
+        subject_en: get(r, "subject_en")?,
+        body_en: get(r, "body_en")?,
+        recipients: Vec::new(),
+    })
+}
+
+/// A page of notices, newest first, with their recipients, and the total matching.
+pub async fn list_notices<C: ConnectionTrait>(conn: &C, f: &NoticeFilter) -> Result<(Vec<Notice>, u64)> {
+    let mut count = Query::select()
+        .expr_as(Func::count(Expr::col((Notices::Table, Notices::Id))), Alias::new("n"))
+        .from(Notices::Table)
+        .to_owned();
+    apply(&mut count, f);
+    let total: i64 = match conn.query_one(&count).await? {
+        Some(r) => get(&r, "n")?,
+        None => 0,
+    };
+    let mut stmt = Query::select()
+        .columns([
+            (Notices::Table, Notices::Id),
+            (Notices::Table, Notices::Key),
+            (Notices::Table, Notices::TicketId),
+            (Notices::Table, Notices::Kind),
+            (Notices::Table, Notices::CreatedAt),
+            (Notices::Table, Notices::SubjectZh),
+            (Notices::Table, Notices::BodyZh),
+            (Notices::Table, Notices::SubjectEn),
+            (Notices::Table, Notices::BodyEn),
+        ])
+        .from(Notices::Table)
+        .order_by((Notices::Table, Notices::CreatedAt), Order::Desc)
+        .order_by((Notices::Table, Notices::Id), Order::Desc)
+        .limit(Ord::max(f.limit, 1))
+        .offset(f.offset)
+        .to_owned();
+    apply(&mut stmt, f);
+    let mut notices: Vec<Notice> = conn.query_all(&stmt).await?.iter().map(notice).collect::<Result<_>>()?;
+    attach_recipients(conn, &mut notices).await?;
+    Ok((notices, u64::try_from(total).unwrap_or(0)))
+}
+
+pub async fn notice_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Notice>> {
+    let f = NoticeFilter { limit: 1, ..NoticeFilter::default() };
+    let mut stmt = Query::select()
+        .columns([
+            Notices::Id,
+            Notices::Key,
+            Notices::TicketId,
+            Notices::Kind,
+            Notices::CreatedAt,
+            Notices::SubjectZh,
+            Notices::BodyZh,
+            Notices::SubjectEn,
+            Notices::BodyEn,
+        ])
+        .from(Notices::Table)
+        .and_where(Expr::col(Notices::Id).eq(id))
+        .to_owned();
+    apply(&mut stmt, &f);
+    let Some(r) = conn.query_one(&stmt).await? else { return Ok(None) };
+    let mut n = vec![notice(&r)?];
+    attach_recipients(conn, &mut n).await?;
+    Ok(n.pop())
+}
+
+async fn attach_recipients<C: ConnectionTrait>(conn: &C, notices: &mut [Notice]) -> Result<()> {
+    if notices.is_empty() {
+        return Ok(());
+    }
+    let stmt = Query::select()
+        .columns([
+            NoticeRecipients::NoticeId,
+            NoticeRecipients::UserId,
+            NoticeRecipients::Audience,
+            NoticeRecipients::AcknowledgedAt,
+            NoticeRecipients::Note,
+            NoticeRecipients::NotedAt,
+        ])
+        .from(NoticeRecipients::Table)
+        .and_where(Expr::col(NoticeRecipients::NoticeId).is_in(notices.iter().map(|n| n.id)))
+        .order_by(NoticeRecipients::Id, Order::Asc)
+        .to_owned();
+    for r in conn.query_all(&stmt).await? {
+        let id: Id = get(&r, "notice_id")?;
+        let rec = NoticeRecipient {
+            user_id: get(&r, "user_id")?,
+            audience: get_code(&r, "audience", Audience::from_code)?,
+            acknowledged_at: get_opt_ts(&r, "acknowledged_at")?,
+            note: get(&r, "note")?,
+            noted_at: get_opt_ts(&r, "noted_at")?,
+        };
+        if let Some(n) = notices.iter_mut().find(|n| n.id == id) {
+            n.recipients.push(rec);
+        }
+    }
+    Ok(())
+}
+
+/// Acknowledges a notice for `user`, with an optional note; false when they were not a
+/// recipient.
+pub async fn acknowledge<C: ConnectionTrait>(
+    conn: &C,
+    notice: Id,
+    user: Id,
+    note: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let mut values = vec![(NoticeRecipients::AcknowledgedAt, Expr::val(ms(now)))];
+    if let Some(n) = note {
+        values.push((NoticeRecipients::Note, Expr::val(n)));
+        values.push((NoticeRecipients::NotedAt, Expr::val(ms(now))));
+    }
+    let stmt = Query::update()
+        .table(NoticeRecipients::Table)
+        .values(values)
+        .and_where(Expr::col(NoticeRecipients::NoticeId).eq(notice))
+        .and_where(Expr::col(NoticeRecipients::UserId).eq(user))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+}
+
+const DELIVERY_COLS: [Deliveries; 11] = [
+    Deliveries::Id,
+    Deliveries::NoticeId,
+    Deliveries::UserId,
+    Deliveries::Channel,
+    Deliveries::Target,
+    Deliveries::State,
+    Deliveries::Attempts,
+    Deliveries::NextAttemptAt,
+    Deliveries::LastError,
+    Deliveries::Receipt,
+    Deliveries::SentAt,
+];
+
+fn delivery(r: &QueryResult) -> Result<Delivery> {
+    Ok(Delivery {
+        id: get(r, "id")?,
+        notice_id: get(r, "notice_id")?,
+        user_id: get(r, "user_id")?,
+        channel: get_code(r, "channel", ChannelKind::from_code)?,
+        target: get(r, "target")?,
+        state: get_code(r, "state", DeliveryState::from_code)?,
+        attempts: get(r, "attempts")?,
+        next_attempt_at: get_ts(r, "next_attempt_at")?,
+        last_error: get(r, "last_error")?,
+        receipt: get(r, "receipt")?,
+        sent_at: get_opt_ts(r, "sent_at")?,
+    })
+}
+
+pub async fn deliveries<C: ConnectionTrait>(
+    conn: &C,
+    notice: Option<Id>,
+    state: Option<DeliveryState>,
+    limit: u64,
+) -> Result<Vec<Delivery>> {
+    let mut stmt = Query::select()
+        .columns(DELIVERY_COLS)
+        .from(Deliveries::Table)
+        .order_by(Deliveries::Id, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    if let Some(n) = notice {
+        stmt.and_where(Expr::col(Deliveries::NoticeId).eq(n));
+    }
+    if let Some(s) = state {
+        stmt.and_where(Expr::col(Deliveries::State).eq(s.code()));
+    }
+    conn.query_all(&stmt).await?.iter().map(delivery).collect()
+}
+
+/// Claims up to `limit` deliveries due by `now` (and sending ones whose lease ended).
+pub async fn claim_deliveries<C: ConnectionTrait>(
+    conn: &C,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u64,
+) -> Result<Vec<Delivery>> {
+    let mut due = Query::select()
+        .column(Deliveries::Id)
+        .from(Deliveries::Table)
+        .and_where(Expr::col(Deliveries::State).eq("pending"))
+        .and_where(Expr::col(Deliveries::NextAttemptAt).lte(ms(now)))
+        .order_by(Deliveries::NextAttemptAt, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    skip_locked(conn, &mut due);
+    let mut expired = Query::select()
+        .column(Deliveries::Id)
+        .from(Deliveries::Table)
+        .and_where(Expr::col(Deliveries::State).eq("sending"))
+        .and_where(Expr::col(Deliveries::LeaseUntil).lt(ms(now)))
+        .limit(limit)
+        .to_owned();
+    skip_locked(conn, &mut expired);
+    let stmt = Query::update()
+        .table(Deliveries::Table)
+        .values([
+            (Deliveries::State, "sending".into()),
+            (Deliveries::LeaseUntil, ms(lease_until).into()),
+            (Deliveries::Attempts, Expr::col(Deliveries::Attempts).add(1)),
+        ])
+        .cond_where(Expr::col(Deliveries::Id).in_subquery(due).or(Expr::col(Deliveries::Id).in_subquery(expired)))
+        .returning(Query::returning().columns(DELIVERY_COLS))
+        .to_owned();
+    let mut out: Vec<Delivery> = conn.query_all(&stmt).await?.iter().map(delivery).collect::<Result<_>>()?;
+    out.sort_by_key(|d| d.id);
+    Ok(out)
+}
+
+/// Records the outcome of an attempt: sent, retried at `retry_at`, or dead.
+pub async fn finish_delivery<C: ConnectionTrait>(
+    conn: &C,
+    id: Id,
+    state: DeliveryState,
+    detail: &str,
+    retry_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<()> {
+    let mut values =
+        vec![(Deliveries::State, Expr::val(state.code())), (Deliveries::LeaseUntil, Expr::val(None::<i64>))];
+    match state {
+        DeliveryState::Sent => {
+            values.push((Deliveries::Receipt, Expr::val(detail)));
+            values.push((Deliveries::SentAt, Expr::val(ms(now))));
+        }
+        _ => values.push((Deliveries::LastError, Expr::val(detail))),
+    }
+    if let Some(at) = retry_at {
+        values.push((Deliveries::NextAttemptAt, Expr::val(ms(at))));
+    }
+    let stmt = Query::update()
+        .table(Deliveries::Table)
+        .values(values)
+        .and_where(Expr::col(Deliveries::Id).eq(id))
+        .and_where(Expr::col(Deliveries::State).eq("sending"))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Puts a dead delivery back in the queue (an administrator's retry).
+pub async fn requeue_delivery<C: ConnectionTrait>(conn: &C, id: Id, now: Timestamp) -> Result<bool> {
+    let stmt = Query::update()
+        .table(Deliveries::Table)
+        .values([
+            (Deliveries::State, Expr::val("pending")),
+            (Deliveries::Attempts, Expr::val(0)),
+            (Deliveries::NextAttemptAt, Expr::val(ms(now))),
+        ])
+        .and_where(Expr::col(Deliveries::Id).eq(id))
+        .and_where(Expr::col(Deliveries::State).eq("dead"))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+}
+
+/// A robot or webhook an administrator configured (the secret is stored, never listed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRow {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub url: String,
+    pub secret: Option<String>,
+}
+
+pub async fn targets<C: ConnectionTrait>(conn: &C) -> Result<Vec<TargetRow>> {
+    let stmt = Query::select()
+        .columns([NotifyTargets::Name, NotifyTargets::Kind, NotifyTargets::Url, NotifyTargets::Secret])
+        .from(NotifyTargets::Table)
+        .order_by(NotifyTargets::Name, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TargetRow {
+                name: get(r, "name")?,
+                kind: get_code(r, "kind", ChannelKind::from_code)?,
+                url: get(r, "url")?,
+                secret: get(r, "secret")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn put_target<C: ConnectionTrait>(conn: &C, t: &TargetRow, now: Timestamp) -> Result<()> {
+    let stmt = Query::insert()
+        .into_table(NotifyTargets::Table)
+        .columns([
+            NotifyTargets::Name,
+            NotifyTargets::Kind,
+            NotifyTargets::Url,
+            NotifyTargets::Secret,
+            NotifyTargets::UpdatedAt,
+        ])
+        .values_panic([
+            t.name.clone().into(),
+            t.kind.code().into(),
+            t.url.clone().into(),
+            t.secret.clone().into(),
+            ms(now).into(),
+        ])
+        .on_conflict(
+            OnConflict::column(NotifyTargets::Name)
+                .update_columns([
+                    NotifyTargets::Kind,
+                    NotifyTargets::Url,
+                    NotifyTargets::Secret,
+                    NotifyTargets::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Routes an administrator changed (the rest are the defaults).
+pub async fn routes<C: ConnectionTrait>(conn: &C) -> Result<Vec<Route>> {
+    let stmt = Query::select().column(NoticeRoutes::Route).from(NoticeRoutes::Table).to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&get::<String>(r, "route")?).map_err(|e| StorageError::Corrupt(format!("route: {e}")))
+        })
+        .collect()
+}
+
+pub async fn put_route<C: ConnectionTrait>(conn: &C, route: &Route) -> Result<()> {
+    let json = serde_json::to_string(route).map_err(|e| StorageError::Corrupt(format!("route: {e}")))?;
+    let stmt = Query::insert()
+        .into_table(NoticeRoutes::Table)
+        .columns([NoticeRoutes::Kind, NoticeRoutes::Route])
+        .values_panic([route.kind.code().into(), json.into()])
+        .on_conflict(OnConflict::column(NoticeRoutes::Kind).update_column(NoticeRoutes::Route).to_owned())
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
