@@ -3,5 +3,6 @@
 
 mod api;
 mod calendars;
+mod notices;
 mod openapi;
 mod support;

@@ -1,0 +1,83 @@
+//! Notices over HTTP: the inbox, acknowledgement with a note, the daily table, targets.
+
+use aftersales_testkit::{Org, db_test};
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{Client, token};
+
+db_test!(a_specialist_reads_and_acknowledges_notices_over_http, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let (desk, specialist, admin, customer) = (
+        token(&db, &org.desk).await,
+        token(&db, &org.specialist).await,
+        token(&db, &org.admin).await,
+        token(&db, &org.portal_b).await,
+    );
+    let body = json!({
+        "customer_id": org.customer_b.id,
+        "contact_id": org.contact_b.id,
+        "device_serial": org.device_b.serial,
+        "fault_code": "J-7012",
+        "description": "复印时第二纸盒卡纸，报警 J-7012",
+        "occurred_at": "2024-03-15T08:30:00+08:00",
+        "impact_scope": "财务部一台复印机",
+    });
+    let r = c.post("/api/v1/tickets", &desk, &body, &[]).await;
+    let (id, mut etag) = (r.body["id"].as_i64().unwrap(), r.etag());
+    for step in [json!({"action": "accept"}), json!({"action": "grade", "level": "P3", "reason": "一般"})] {
+        let r = c.post(&format!("/api/v1/tickets/{id}/transitions"), &desk, &step, &[("if-match", &etag)]).await;
+        etag = r.etag();
+    }
+    // The same device and fault again: a repeat report tells the specialist at once.
+    let r = c.post("/api/v1/tickets", &desk, &body, &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let inbox = c.get("/api/v1/notices?mine=true&acknowledged=false", &specialist).await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    assert_eq!(inbox.body["total"], 1);
+    let notice = &inbox.body["items"][0];
+    assert_eq!(notice["kind"], "repeat_report");
+    let nid = notice["id"].as_i64().unwrap();
+    let r = c
+        .post(&format!("/api/v1/notices/{nid}/acknowledge"), &specialist, &json!({"note": "已安排王工处理"}), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["recipients"][0]["note"], "已安排王工处理");
+    let r = c.post(&format!("/api/v1/notices/{nid}/acknowledge"), &desk, &json!({}), &[]).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_a_recipient")));
+    let r = c.get(&format!("/api/v1/notices/{nid}"), &customer).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another person's notice does not exist for a customer");
+    let r = c.get("/api/v1/notices?kind=nonsense", &desk).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = c.get("/api/v1/reports/daily-notices?date=2024-03-15", &desk).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let row = &r.body[0];
+    assert_eq!(
+        (row["notices"][0].as_str(), row["desk_note"].as_str()),
+        (Some("repeat_report"), Some("已安排王工处理"))
+    );
+    assert_eq!(c.get("/api/v1/reports/daily-notices?date=2024-03-15", &customer).await.status, StatusCode::FORBIDDEN);
+
+    // Targets: administrators only; a generic webhook needs a real secret.
+    let target = json!({"kind": "webhook", "url": "https://hooks.example.com/in", "secret": "short"});
+    let r = c.send(Method::PUT, "/api/v1/notify-targets/ops", Some(&desk), Some(&target), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c.send(Method::PUT, "/api/v1/notify-targets/ops", Some(&admin), Some(&target), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["error"]["fields"]["secret"].is_string(), "{}", r.body);
+    let target = json!({"kind": "webhook", "url": "https://hooks.example.com/in", "secret": "0123456789abcdef0123"});
+    let r = c.send(Method::PUT, "/api/v1/notify-targets/ops", Some(&admin), Some(&target), &[]).await;
+    assert_eq!((r.status, r.body["has_secret"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.body);
+    let listed = c.get("/api/v1/notify-targets", &admin).await;
+    assert!(!listed.body.to_string().contains("0123456789abcdef"), "secrets are never listed");
+    let route =
+        json!({"kind": "response_timeout", "audiences": ["supervisor"], "channels": ["email"], "targets": ["nope"]});
+    let r = c.send(Method::PUT, "/api/v1/notice-routes", Some(&admin), Some(&route), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let route =
+        json!({"kind": "response_timeout", "audiences": ["supervisor"], "channels": ["email"], "targets": ["ops"]});
+    let r = c.send(Method::PUT, "/api/v1/notice-routes", Some(&admin), Some(&route), &[]).await;
+    assert_eq!((r.status, r.body["channels"][0].as_str()), (StatusCode::OK, Some("in_app")), "{}", r.body);
+});
