@@ -188,11 +188,7 @@ impl App {
             at: now,
             actor_id: 0,
             action: "notice".into(),
-            changes: vec![aftersales_domain::event::Change {
-                field: "notice_kind".into(),
-                before: serde_json::Value::Null,
-                after: spec.kind.code().into(),
-            }],
+            changes: vec![aftersales_domain::event::Change::added("notice_kind", spec.kind.code())],
             note: Some(spec.subject_zh.clone()),
         };
         tickets::insert_event(conn, &e).await?;

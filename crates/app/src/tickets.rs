@@ -607,21 +607,9 @@ impl App {
     ) -> Result<Id> {
         let fields_changed = !changes.is_empty();
         if let Some(kind) = log {
-            changes.push(Change {
-                field: "log_kind".into(),
-                before: serde_json::Value::Null,
-                after: kind.code().into(),
-            });
+            changes.push(Change::added("log_kind", kind.code()));
         }
-        let e = Event {
-            id: 0,
-            ticket_id: t.id,
-            at: self.now(),
-            actor_id: actor.id(),
-            action: action.into(),
-            changes,
-            note,
-        };
+        let e = self.event(t, actor, action, changes, note);
         let clocks_before = t.clocks.clone();
         self.advance_clocks(&**tx, t, &e).await?;
         if fields_changed || t.clocks != clocks_before {
@@ -635,6 +623,11 @@ impl App {
         Ok(id)
     }
 
+    /// A history entry by `actor` now.
+    fn event(&self, t: &Ticket, actor: &Actor, action: &str, changes: Vec<Change>, note: Option<String>) -> Event {
+        Event { id: 0, ticket_id: t.id, at: self.now(), actor_id: actor.id(), action: action.into(), changes, note }
+    }
+
     async fn record(
         &self,
         tx: &WriteTx,
@@ -644,16 +637,7 @@ impl App {
         changes: Vec<event::Change>,
         note: Option<String>,
     ) -> Result<()> {
-        let e = Event {
-            id: 0,
-            ticket_id: t.id,
-            at: self.now(),
-            actor_id: actor.id(),
-            action: action.into(),
-            changes,
-            note,
-        };
-        tickets::insert_event(&**tx, &e).await?;
+        tickets::insert_event(&**tx, &self.event(t, actor, action, changes, note)).await?;
         Ok(())
     }
 

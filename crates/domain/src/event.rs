@@ -15,6 +15,13 @@ pub struct Change {
     pub after: Value,
 }
 
+impl Change {
+    /// A field that had no value before (a marker such as the kind of a log entry or notice).
+    pub fn added(field: &str, after: impl Into<Value>) -> Change {
+        Change { field: field.into(), before: Value::Null, after: after.into() }
+    }
+}
+
 /// One entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,7 +13,7 @@ use aftersales_domain::{DomainError, Timestamp};
 use aftersales_testkit::{Org, db_test};
 use jiff::SignedDuration;
 
-use crate::support::{fresh, grade, register, step};
+use crate::support::{fresh, grade, graded, register, step, working};
 
 fn at(s: &str) -> Timestamp {
     jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", s).unwrap().timestamp()
@@ -143,12 +143,8 @@ db_test!(every_clock_of_a_ticket_runs_from_its_start_to_its_stop, |db| {
 db_test!(paused_time_is_kept_and_a_regrade_counts_what_was_spent, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P3", "咨询为主，不影响使用")).await;
-    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
-    let t = step(app, &org.eng_south, &t, Command::Respond { note: None }).await;
-    let t = step(app, &org.eng_south, &t, Command::Start { plan: None }).await;
+    let t = graded(app, &org, db.now(), "P3").await;
+    let t = working(app, &org, &t).await;
     db.advance(SignedDuration::from_hours(2));
     let t = step(app, &org.eng_south, &t, Command::WaitForCustomer { note: Some("等客户提供日志".into()) }).await;
     let v = view(app, &org.desk, &t).await;
@@ -231,9 +227,7 @@ db_test!(next_years_holidays_move_open_deadlines_and_clear_the_warning, |db| {
     app.put_service_policy(&org.admin, &p).await.unwrap();
 
     db.set(at("2026-12-31T09:00:00+08:00"));
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P3", "咨询")).await;
+    let t = graded(app, &org, db.now(), "P3").await;
     let v = view(app, &org.desk, &t).await;
     // Without 2027 data, New Year's Day counts as a working day: 7 h + 7.5 h + 7.5 h + 0.5 h.
     assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2027-01-05T09:00:00+08:00")));
@@ -331,9 +325,7 @@ db_test!(the_deadline_list_uses_its_index, |db| {
 db_test!(only_the_assigned_engineer_records_what_stops_a_clock, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
+    let t = graded(app, &org, db.now(), "P2").await;
     let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T14:00:00+08:00"), note: None }).await;
     match app.add_log(&org.eng_east, t.id, LogKind::OnSite, "到场", None).await {
@@ -352,9 +344,7 @@ db_test!(only_the_assigned_engineer_records_what_stops_a_clock, |db| {
 db_test!(tickets_accepted_before_clocks_existed_get_them_at_start, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
+    let t = graded(app, &org, db.now(), "P2").await;
     let expected = view(app, &org.desk, &t).await;
     // As a database migrated from before clocks leaves such a ticket.
     use sea_orm::ConnectionTrait;

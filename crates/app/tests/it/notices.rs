@@ -12,7 +12,7 @@ use aftersales_storage::notices::pending_jobs;
 use aftersales_testkit::{Org, db_test};
 use jiff::SignedDuration;
 
-use crate::support::{grade, register, step};
+use crate::support::{grade, graded, register, step, working};
 
 fn at(s: &str) -> Timestamp {
     jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", s).unwrap().timestamp()
@@ -104,12 +104,8 @@ db_test!(jobs_follow_the_ticket_and_due_ones_raise_their_notice_once, |db| {
 db_test!(steps_raise_their_notices_at_once, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P2", "影响报销")).await;
-    let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
-    let t = step(app, &org.eng_south, &t, Command::Respond { note: None }).await;
-    let t = step(app, &org.eng_south, &t, Command::Start { plan: None }).await;
+    let t = graded(app, &org, db.now(), "P2").await;
+    let t = working(app, &org, &t).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T15:00:00+08:00"), note: None }).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T16:30:00+08:00"), note: None }).await;
     let t = step(
@@ -147,9 +143,7 @@ db_test!(steps_raise_their_notices_at_once, |db| {
 db_test!(recipients_acknowledge_with_notes_and_the_daily_table_shows_them, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let t = register(app, &org.desk, &org.registration(db.now())).await;
-    let t = step(app, &org.desk, &t, Command::Accept).await;
-    let t = step(app, &org.desk, &t, grade("P3", "一般问题")).await;
+    let t = graded(app, &org, db.now(), "P3").await;
     // Still open at the end of the day, and three working days later.
     db.set(at("2024-03-20T10:00:00+08:00"));
     assert_eq!(

@@ -32,3 +32,22 @@ pub async fn refused(app: &App, actor: &Actor, t: &Ticket, cmd: Command) -> AppE
 pub fn grade(level: &str, reason: &str) -> Command {
     Command::Grade { level: level.into(), reason: reason.into() }
 }
+
+/// Customer B's standard request, registered, accepted and graded `level` by the desk.
+pub async fn graded(
+    app: &App,
+    org: &aftersales_testkit::Org,
+    now: aftersales_domain::Timestamp,
+    level: &str,
+) -> Ticket {
+    let t = register(app, &org.desk, &org.registration(now)).await;
+    let t = step(app, &org.desk, &t, Command::Accept).await;
+    step(app, &org.desk, &t, grade(level, "按影响范围分级")).await
+}
+
+/// Dispatched to the suggested engineer (customer B's: eng_south), who calls and starts.
+pub async fn working(app: &App, org: &aftersales_testkit::Org, t: &Ticket) -> Ticket {
+    let t = step(app, &org.dispatcher, t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    let t = step(app, &org.eng_south, &t, Command::Respond { note: None }).await;
+    step(app, &org.eng_south, &t, Command::Start { plan: None }).await
+}
