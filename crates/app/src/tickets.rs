@@ -754,6 +754,11 @@ impl App {
         // A plan, an arrival on site, a report or a progress message stops or moves a clock.
         let based_on = t.version;
         self.apply_event(&tx, &mut t, actor, "log_added", Vec::new(), None, Some(kind), based_on).await?;
+        if kind == LogKind::Progress {
+            // The customer hears it (DOMAIN §5: not closed the same day → progress and plan).
+            self.raise(&*tx, &t, &aftersales_domain::notice::on_progress(&t, entry.id, &entry.body), self.now())
+                .await?;
+        }
         self.commit_with(tx, actor, idem, &entry).await?;
         Ok(Outcome::Fresh(entry))
     }

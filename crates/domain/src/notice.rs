@@ -29,6 +29,9 @@ coded_enum! {
         RepeatReport = ("repeat_report", "重复报修", "Repeat report"),
         VisitDelay = ("visit_delay", "上门延误", "Visit delayed"),
         Dissatisfied = ("dissatisfied", "客户不满意", "Customer dissatisfied"),
+        /// The desk's progress message, delivered to the reporting contact (seeds 002/004:
+        /// the customer hears progress and the next plan before 17:00).
+        ProgressUpdate = ("progress_update", "进展通报", "Progress update"),
     }
 }
 
@@ -105,6 +108,7 @@ pub fn default_routes() -> Vec<Route> {
         route(RepeatReport, &[ProjectSpecialist]),
         route(VisitDelay, &[Contact, ProjectSpecialist]),
         route(Dissatisfied, &[Supervisor, ProjectSpecialist]),
+        route(ProgressUpdate, &[Contact]),
     ]
 }
 
@@ -457,4 +461,12 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// When attempt `attempts` (1-based, just failed) is retried.
 pub fn backoff(attempts: i32) -> SignedDuration {
     SignedDuration::from_mins(1i64 << (attempts.clamp(1, 7) - 1))
+}
+
+/// The progress message the desk wrote, as a notice to the reporting contact; `entry` makes
+/// the key unique per message.
+pub fn on_progress(t: &Ticket, entry: crate::Id, text: &str) -> NoticeSpec {
+    let zh = format!("您的报修 {}（{}）今日进展：{text}", t.number, gist(&t.description));
+    let en = format!("Your request {} ({}) today: {text}", t.number, gist(&t.description));
+    spec(t, format!("t{}:progress_update:l{entry}", t.id), NoticeKind::ProgressUpdate, &[], zh, en)
 }

@@ -132,6 +132,16 @@ db_test!(steps_raise_their_notices_at_once, |db| {
     assert!(ns[1].recipients.iter().any(|r| r.user_id == org.eng_second.id()));
     assert!(ns[3].recipients.iter().any(|r| r.user_id == org.supervisor.id()));
 
+    // The desk's progress message reaches the reporting contact's inbox.
+    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "工程师明早九点上门复查", None)
+        .await
+        .unwrap();
+    let mine = NoticeQuery { mine: Some(true), ..NoticeQuery::default() };
+    let theirs = app.notices(&org.portal_b, &mine).await.unwrap().items;
+    let progress =
+        theirs.iter().find(|n| n.kind == NoticeKind::ProgressUpdate).expect("progress in the customer's inbox");
+    assert!(progress.body_zh.contains("工程师明早九点上门复查"), "{}", progress.body_zh);
+
     // A repeat report tells the project specialist at once.
     let again = register(app, &org.desk, &org.registration(db.now())).await;
     assert!(again.repeat_of.is_some());
