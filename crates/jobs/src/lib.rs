@@ -101,7 +101,9 @@ impl Worker {
             // Idempotency-Key, so a receiver can tell a retried delivery from a new notice.
             key: format!("{}/{}/{}", n.key, d.channel.code(), d.target),
             subject: n.subject_zh.clone(),
-            body: format!("{}\n\n{}\n{}", n.body_zh, n.subject_en, n.body_en),
+            // The notice key closes every message, so a reader (or a robot log) can tell a
+            // retried delivery of one notice from another notice with the same words.
+            body: format!("{}\n\n{}\n{}\n\n通告编号 Notice: {}", n.body_zh, n.subject_en, n.body_en, n.key),
             link: None,
         };
         match self.notifier.send(&target, &msg).await {
