@@ -137,6 +137,8 @@ enum CalendarCommand {
 enum BenchCommand {
     /// Register tickets over HTTP with N concurrent clients and report throughput and latency.
     Intake(bench::IntakeArgs),
+    /// Time one notice sweep (1,000 due jobs) over a database of a million open tickets.
+    Sweep(bench::SweepArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -146,9 +148,12 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Bench { command: BenchCommand::Intake(args) }) = cli.command {
+    if let Some(Command::Bench { command }) = cli.command {
         init_logs("warn");
-        return bench::intake(args).await;
+        return match command {
+            BenchCommand::Intake(args) => bench::intake(args).await,
+            BenchCommand::Sweep(args) => bench::sweep(args).await,
+        };
     }
     let config = Config::load(cli.config.as_deref())?;
     // A calendar answer is the command's whole output: keep the log to warnings.

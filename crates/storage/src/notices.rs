@@ -6,18 +6,22 @@
 //! other; on SQLite the single writer makes the same statement exclusive. A claimed row has
 //! a lease; a worker that dies leaves it to be claimed again when the lease ends.
 
+use std::collections::HashMap;
+
+use aftersales_domain::event::Event;
 use aftersales_domain::notice::{
     Audience, ChannelKind, Delivery, DeliveryState, JobKind, JobSpec, Notice, NoticeKind, NoticeRecipient, NoticeSpec,
     Route,
 };
 use aftersales_domain::{Id, Timestamp};
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+    Alias, Expr, ExprTrait, Func, InsertStatement, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+    UnionType,
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
-use crate::schema::{Deliveries, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets};
+use crate::schema::{Deliveries, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets, TicketEvents};
 use crate::{Result, StorageError};
 
 /// A claimed job.
@@ -143,6 +147,16 @@ pub async fn claim_jobs<C: ConnectionTrait>(
         .limit(limit)
         .to_owned();
     skip_locked(conn, &mut expired);
+    // One `IN` over both sets (not `IN due OR IN expired`, which PostgreSQL can only answer
+    // by scanning every job): the ids come from the two partial indexes, the rows by key.
+    let claimable = Query::select()
+        .column(Jobs::Id)
+        .from_subquery(due, Alias::new("due"))
+        .union(
+            UnionType::All,
+            Query::select().column(Jobs::Id).from_subquery(expired, Alias::new("expired")).to_owned(),
+        )
+        .to_owned();
     let stmt = Query::update()
         .table(Jobs::Table)
         .values([
@@ -152,7 +166,7 @@ pub async fn claim_jobs<C: ConnectionTrait>(
             (Jobs::Attempts, Expr::col(Jobs::Attempts).add(1)),
             (Jobs::UpdatedAt, ms(now).into()),
         ])
-        .cond_where(Expr::col(Jobs::Id).in_subquery(due).or(Expr::col(Jobs::Id).in_subquery(expired)))
+        .and_where(Expr::col(Jobs::Id).in_subquery(claimable))
         .returning(Query::returning().columns([
             Jobs::Id,
             Jobs::Key,
@@ -183,6 +197,26 @@ pub async fn finish_job<C: ConnectionTrait>(conn: &C, id: Id, worker: &str, now:
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
 }
 
+/// Marks claimed jobs done, those `worker` still holds; returns how many.
+pub async fn finish_jobs<C: ConnectionTrait>(conn: &C, ids: &[Id], worker: &str, now: Timestamp) -> Result<u64> {
+    let mut done = 0;
+    for chunk in ids.chunks(BATCH) {
+        let stmt = Query::update()
+            .table(Jobs::Table)
+            .values([
+                (Jobs::State, "done".into()),
+                (Jobs::LeaseUntil, None::<i64>.into()),
+                (Jobs::UpdatedAt, ms(now).into()),
+            ])
+            .and_where(Expr::col(Jobs::Id).is_in(chunk.iter().copied()))
+            .and_where(Expr::col(Jobs::State).eq("running"))
+            .and_where(Expr::col(Jobs::LockedBy).eq(worker))
+            .to_owned();
+        done += conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected();
+    }
+    Ok(done)
+}
+
 /// Puts a failed job back for a later try.
 pub async fn retry_job<C: ConnectionTrait>(conn: &C, id: Id, at: Timestamp, error: &str, now: Timestamp) -> Result<()> {
     let stmt = Query::update()
@@ -200,6 +234,10 @@ pub async fn retry_job<C: ConnectionTrait>(conn: &C, id: Id, at: Timestamp, erro
     Ok(())
 }
 
+/// Rows per multi-row statement: well below the bind parameter limits of SQLite (32,766)
+/// and PostgreSQL (65,535) for the widest row written here.
+const BATCH: usize = 500;
+
 /// Stores a notice unless one with its key exists; the id when it was stored now.
 pub async fn insert_notice<C: ConnectionTrait>(
     conn: &C,
@@ -207,35 +245,50 @@ pub async fn insert_notice<C: ConnectionTrait>(
     spec: &NoticeSpec,
     now: Timestamp,
 ) -> Result<Option<Id>> {
-    let stmt = Query::insert()
-        .into_table(Notices::Table)
-        .columns([
-            Notices::Key,
-            Notices::TicketId,
-            Notices::Kind,
-            Notices::CreatedAt,
-            Notices::SubjectZh,
-            Notices::BodyZh,
-            Notices::SubjectEn,
-            Notices::BodyEn,
-        ])
-        .values_panic([
-            spec.key.clone().into(),
-            ticket.into(),
-            spec.kind.code().into(),
-            ms(now).into(),
-            spec.subject_zh.clone().into(),
-            spec.body_zh.clone().into(),
-            spec.subject_en.clone().into(),
-            spec.body_en.clone().into(),
-        ])
-        .on_conflict(OnConflict::column(Notices::Key).do_nothing().to_owned())
-        .returning_col(Notices::Id)
-        .to_owned();
-    match conn.query_one(&stmt).await? {
-        Some(r) => Ok(Some(get(&r, "id")?)),
-        None => Ok(None),
+    Ok(insert_notices(conn, &[(ticket, spec, now)]).await?.pop().flatten())
+}
+
+/// Stores notices (ticket, spec, created at) unless one with the key exists, in as few
+/// statements as the batch size allows; for each, in order, its id when it was stored now.
+/// The keys must be distinct.
+pub async fn insert_notices<C: ConnectionTrait>(
+    conn: &C,
+    notices: &[(Id, &NoticeSpec, Timestamp)],
+) -> Result<Vec<Option<Id>>> {
+    let mut stored: HashMap<String, Id> = HashMap::with_capacity(notices.len());
+    for chunk in notices.chunks(BATCH) {
+        let mut stmt = Query::insert()
+            .into_table(Notices::Table)
+            .columns([
+                Notices::Key,
+                Notices::TicketId,
+                Notices::Kind,
+                Notices::CreatedAt,
+                Notices::SubjectZh,
+                Notices::BodyZh,
+                Notices::SubjectEn,
+                Notices::BodyEn,
+            ])
+            .on_conflict(OnConflict::column(Notices::Key).do_nothing().to_owned())
+            .returning(Query::returning().columns([Notices::Id, Notices::Key]))
+            .to_owned();
+        for (ticket, spec, now) in chunk {
+            stmt.values_panic([
+                spec.key.clone().into(),
+                (*ticket).into(),
+                spec.kind.code().into(),
+                ms(*now).into(),
+                spec.subject_zh.clone().into(),
+                spec.body_zh.clone().into(),
+                spec.subject_en.clone().into(),
+                spec.body_en.clone().into(),
+            ]);
+        }
+        for r in conn.query_all(&stmt).await? {
+            stored.insert(get(&r, "key")?, get(&r, "id")?);
+        }
     }
+    Ok(notices.iter().map(|(_, spec, _)| stored.get(&spec.key).copied()).collect())
 }
 
 pub async fn insert_recipient<C: ConnectionTrait>(conn: &C, notice: Id, user: Id, audience: Audience) -> Result<()> {
@@ -251,6 +304,35 @@ pub async fn insert_recipient<C: ConnectionTrait>(conn: &C, notice: Id, user: Id
     Ok(())
 }
 
+/// Adds the recipients (notice, user, audience) of notices stored just now, each person
+/// once per notice. Unlike [`insert_recipient`] it does not look for one already there
+/// (there is none), which halves its cost on PostgreSQL; the unique index still refuses a
+/// second.
+pub async fn insert_recipients<C: ConnectionTrait>(conn: &C, rows: &[(Id, Id, Audience)]) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let mut stmt = Query::insert()
+            .into_table(NoticeRecipients::Table)
+            .columns([NoticeRecipients::NoticeId, NoticeRecipients::UserId, NoticeRecipients::Audience])
+            .to_owned();
+        for (notice, user, audience) in chunk {
+            stmt.values_panic([(*notice).into(), (*user).into(), audience.code().into()]);
+        }
+        execute(conn, &stmt).await?;
+    }
+    Ok(())
+}
+
+/// A delivery to queue: the notice, the person (none for a robot or webhook), the channel,
+/// the address or target name, and when it is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub notice: Id,
+    pub user: Option<Id>,
+    pub channel: ChannelKind,
+    pub target: String,
+    pub at: Timestamp,
+}
+
 pub async fn insert_delivery<C: ConnectionTrait>(
     conn: &C,
     notice: Id,
@@ -259,33 +341,78 @@ pub async fn insert_delivery<C: ConnectionTrait>(
     target: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let stmt = Query::insert()
-        .into_table(Deliveries::Table)
-        .columns([
-            Deliveries::NoticeId,
-            Deliveries::UserId,
-            Deliveries::Channel,
-            Deliveries::Target,
-            Deliveries::State,
-            Deliveries::NextAttemptAt,
-            Deliveries::CreatedAt,
-        ])
-        .values_panic([
-            notice.into(),
-            user.into(),
-            channel.code().into(),
-            target.into(),
-            "pending".into(),
-            ms(now).into(),
-            ms(now).into(),
-        ])
-        .on_conflict(
-            OnConflict::columns([Deliveries::NoticeId, Deliveries::Channel, Deliveries::Target])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    insert_deliveries(conn, &[NewDelivery { notice, user, channel, target: target.to_owned(), at: now }]).await
+}
+
+/// Queues deliveries; one already queued for the same notice, channel and target stays.
+pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery]) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let mut stmt = Query::insert()
+            .into_table(Deliveries::Table)
+            .columns([
+                Deliveries::NoticeId,
+                Deliveries::UserId,
+                Deliveries::Channel,
+                Deliveries::Target,
+                Deliveries::State,
+                Deliveries::NextAttemptAt,
+                Deliveries::CreatedAt,
+            ])
+            .on_conflict(
+                OnConflict::columns([Deliveries::NoticeId, Deliveries::Channel, Deliveries::Target])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        for d in chunk {
+            stmt.values_panic([
+                d.notice.into(),
+                d.user.into(),
+                d.channel.code().into(),
+                d.target.clone().into(),
+                "pending".into(),
+                ms(d.at).into(),
+                ms(d.at).into(),
+            ]);
+        }
+        execute(conn, &stmt).await?;
+    }
+    Ok(())
+}
+
+/// Adds history events (the notices of a sweep), stored as `tickets::insert_event` stores
+/// one, in as few statements as the batch size allows.
+pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> Result<()> {
+    for chunk in events.chunks(BATCH) {
+        let mut stmt = Query::insert()
+            .into_table(TicketEvents::Table)
+            .columns([
+                TicketEvents::TicketId,
+                TicketEvents::At,
+                TicketEvents::ActorId,
+                TicketEvents::Action,
+                TicketEvents::Changes,
+                TicketEvents::Note,
+            ])
+            .to_owned();
+        for e in chunk {
+            let changes = serde_json::to_string(&e.changes).map_err(|err| StorageError::Corrupt(err.to_string()))?;
+            stmt.values_panic([
+                e.ticket_id.into(),
+                ms(e.at).into(),
+                e.actor_id.into(),
+                e.action.clone().into(),
+                changes.into(),
+                e.note.clone().into(),
+            ]);
+        }
+        execute(conn, &stmt).await?;
+    }
+    Ok(())
+}
+
+async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result<()> {
+    conn.execute(stmt).await.map_err(StorageError::from_db)?;
     Ok(())
 }
 
