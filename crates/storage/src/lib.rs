@@ -504,8 +504,10 @@ mod tests {
                         return false; // dropped: rolls back
                     }
                     if i % 10 == 7 {
-                        // A failing statement: the writer gives up, its first insert rolls back too.
-                        assert!(tx.execute_unprepared("INSERT INTO t (v) VALUES (1000)").await.is_err());
+                        // A failing statement (its own value again: always a conflict, whoever
+                        // else has written yet): the writer gives up, its first insert rolls back too.
+                        let again = format!("INSERT INTO t (v) VALUES ({})", 1000 + i);
+                        assert!(tx.execute_unprepared(&again).await.is_err());
                         return false;
                     }
                     tx.commit().await.expect("commit");
