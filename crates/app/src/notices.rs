@@ -15,7 +15,7 @@ use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
 use aftersales_domain::ticket::Ticket;
 use aftersales_domain::worklog::LogKind;
-use aftersales_domain::{DomainError, Id, Timestamp};
+use aftersales_domain::{DomainError, Id, Lang, Timestamp};
 use aftersales_storage::notices::{self as store, NewDelivery, NoticeFilter, TargetRow};
 use aftersales_storage::{Conn, WriteTx, directory, tickets, users};
 use serde::{Deserialize, Serialize};
@@ -331,26 +331,23 @@ impl App {
         Ok(())
     }
 
-    /// Runs the jobs due now, up to `limit`, in one transaction: each is claimed (on
+    /// Runs the jobs due now, up to `limit`, in one transaction: each is taken (on
     /// PostgreSQL with `SKIP LOCKED`, so workers share the queue), its condition checked on
-    /// the ticket as it now is, its notice recorded once, and it is marked done. A worker
-    /// that dies mid-way rolls the whole batch back; the jobs are still due for the next.
-    /// The batch's notices are recorded together (`raise_all`), so a sweep costs
-    /// a few statements plus one ticket read per ticket with a job due.
+    /// the ticket as it now is, and its notice recorded once. The transaction is the lease:
+    /// a worker that dies mid-way rolls the whole batch back and the jobs are due again for
+    /// the next sweep. The batch's tickets are read in one query and its notices recorded
+    /// together (`raise_all`), so a sweep costs a few statements whatever its size.
     pub async fn run_due_jobs(&self, worker: &str, limit: u64) -> Result<usize> {
         let now = self.now();
         let tx = self.store.write().await?;
-        let jobs = store::claim_jobs(&*tx, worker, now, now + LEASE, limit).await?;
-        // Each ticket once, however many of its jobs are due.
-        let mut loaded: HashMap<Id, Option<Ticket>> = HashMap::with_capacity(jobs.len());
-        for job in &jobs {
-            if let std::collections::hash_map::Entry::Vacant(slot) = loaded.entry(job.ticket_id) {
-                slot.insert(tickets::by_id(&*tx, job.ticket_id).await?);
-            }
-        }
+        let jobs = store::take_jobs(&*tx, worker, now, limit).await?;
+        let mut ids: Vec<Id> = jobs.iter().map(|j| j.ticket_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let loaded: HashMap<Id, Ticket> = tickets::by_ids(&*tx, &ids).await?.into_iter().map(|t| (t.id, t)).collect();
         let mut due = Vec::new();
         for job in &jobs {
-            if let Some(Some(t)) = loaded.get(&job.ticket_id) {
+            if let Some(t) = loaded.get(&job.ticket_id) {
                 let cal = self.calendar(t.calendar.as_deref()).await?;
                 if let Some(spec) = notice::evaluate(&job.key, job.kind, t, &cal) {
                     due.push((t, spec, job.due_at.min(now)));
@@ -359,20 +356,35 @@ impl App {
         }
         let batch: Vec<(&Ticket, &NoticeSpec, Timestamp)> = due.iter().map(|(t, spec, at)| (*t, spec, *at)).collect();
         self.raise_all(&*tx, &batch).await?;
-        let ids: Vec<Id> = jobs.iter().map(|j| j.id).collect();
-        store::finish_jobs(&*tx, &ids, worker, now).await?;
         tx.commit().await?;
         Ok(jobs.len())
     }
 
-    /// Claims the deliveries due now (leased for [`LEASE`]) with what to send.
+    /// Claims the deliveries due now (leased for [`LEASE`]) with what to send. Claim just
+    /// before sending (the worker claims one at a time): a delivery whose lease runs out
+    /// while `sending` was in flight when its worker stopped, and is marked uncertain by the
+    /// next claim rather than sent again.
     pub async fn claim_deliveries(&self, limit: u64) -> Result<Vec<Outgoing>> {
         let now = self.now();
         let tx = self.store.write().await?;
+        let doubtful = store::mark_uncertain(&*tx, now, 500).await?;
         let claimed = store::claim_deliveries(&*tx, now, now + LEASE, limit).await?;
         tx.commit().await?;
+        for d in &doubtful {
+            tracing::warn!(
+                delivery = d.id,
+                notice = d.notice_id,
+                channel = %d.channel,
+                target = %d.target,
+                "a worker stopped while sending this delivery; it is in doubt and waits for an administrator"
+            );
+        }
         let conn = self.store.read();
-        let targets = store::targets(conn).await?;
+        let targets = if claimed.iter().any(|d| d.channel != ChannelKind::Email) {
+            store::targets(conn).await?
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::with_capacity(claimed.len());
         for d in claimed {
             let Some(notice) = store::notice_by_id(conn, d.notice_id).await? else { continue };
@@ -386,24 +398,28 @@ impl App {
         Ok(out)
     }
 
-    /// Records how an attempt went: sent; failed and retried later; or dead (permanent
-    /// failure, or the last retry).
+    /// Records how an attempt by `worker` went: sent; failed and retried later; or dead
+    /// (permanent failure, or the last retry). Each attempt is a line in the delivery's log.
     pub async fn finish_delivery(
         &self,
+        worker: &str,
         d: &Delivery,
         outcome: std::result::Result<String, (bool, String)>,
     ) -> Result<()> {
         let now = self.now();
         let tx = self.store.write().await?;
-        match outcome {
-            Ok(receipt) => store::finish_delivery(&*tx, d.id, DeliveryState::Sent, &receipt, None, now).await?,
+        let recorded = match outcome {
+            Ok(receipt) => store::finish_delivery(&*tx, d, DeliveryState::Sent, &receipt, None, worker, now).await?,
             Err((retryable, error)) if retryable && d.attempts < notice::MAX_ATTEMPTS => {
                 let at = now + notice::backoff(d.attempts);
-                store::finish_delivery(&*tx, d.id, DeliveryState::Pending, &error, Some(at), now).await?
+                store::finish_delivery(&*tx, d, DeliveryState::Pending, &error, Some(at), worker, now).await?
             }
-            Err((_, error)) => store::finish_delivery(&*tx, d.id, DeliveryState::Dead, &error, None, now).await?,
-        }
+            Err((_, error)) => store::finish_delivery(&*tx, d, DeliveryState::Dead, &error, None, worker, now).await?,
+        };
         tx.commit().await?;
+        if !recorded {
+            tracing::warn!(delivery = d.id, "the attempt ended after its lease; the delivery stays in doubt");
+        }
         Ok(())
     }
 
@@ -533,20 +549,51 @@ impl App {
         Ok(store::deliveries(self.store.read(), notice, state, 500).await?)
     }
 
-    /// An administrator puts a dead delivery back in the queue.
-    pub async fn retry_delivery(&self, actor: &Actor, id: Id) -> Result<()> {
+    /// One delivery with its log (administrators).
+    pub async fn delivery(&self, actor: &Actor, id: Id) -> Result<Delivery> {
+        actor.require(Action::ManageServicePolicy)?;
+        store::delivery_by_id(self.store.read(), id).await?.ok_or_else(|| AppError::not_found("delivery", id))
+    }
+
+    /// An administrator puts a dead or in-doubt delivery back in the queue.
+    pub async fn retry_delivery(&self, actor: &Actor, id: Id) -> Result<Delivery> {
         actor.require(Action::ManageServicePolicy)?;
         let tx = self.store.write().await?;
-        if !store::requeue_delivery(&*tx, id, self.now()).await? {
+        let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;
+        if !store::requeue_delivery(&*tx, id, &actor.user.username, self.now()).await? {
             return Err(DomainError::conflict(
-                "not_dead",
-                "Only a delivery that gave up can be retried",
-                "只有发送失败的投递可以重试",
+                "not_retryable",
+                format!("Only a dead or in-doubt delivery can be retried; this one is {}", d.state.label(Lang::En)),
+                format!("只有发送失败或待确认的投递可以重试；此投递为{}", d.state.label(Lang::Zh)),
             )
             .into());
         }
+        let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;
         tx.commit().await?;
-        Ok(())
+        Ok(d)
+    }
+
+    /// An administrator records that an in-doubt delivery did arrive (they checked the
+    /// mailbox or the robot's group), so it is not sent twice.
+    pub async fn confirm_delivery(&self, actor: &Actor, id: Id, note: &str) -> Result<Delivery> {
+        actor.require(Action::ManageServicePolicy)?;
+        let note = note.trim();
+        if note.chars().count() > 500 {
+            return Err(invalid("note", Reason::TooLong { max: 500 }));
+        }
+        let tx = self.store.write().await?;
+        let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;
+        if !store::confirm_delivery(&*tx, id, &actor.user.username, note, self.now()).await? {
+            return Err(DomainError::conflict(
+                "not_uncertain",
+                format!("Only an in-doubt delivery can be confirmed; this one is {}", d.state.label(Lang::En)),
+                format!("只有待确认的投递可以确认送达；此投递为{}", d.state.label(Lang::Zh)),
+            )
+            .into());
+        }
+        let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;
+        tx.commit().await?;
+        Ok(d)
     }
 
     pub async fn notice_routes(&self, actor: &Actor) -> Result<Vec<Route>> {

@@ -428,11 +428,47 @@ coded_enum! {
     /// Where one delivery stands.
     pub enum DeliveryState {
         Pending = ("pending", "待发送", "Pending"),
+        /// An attempt is under way (leased to one worker).
         Sending = ("sending", "发送中", "Sending"),
         Sent = ("sent", "已发送", "Sent"),
         /// Gave up after the retries, or refused for good; an administrator may retry it.
         Dead = ("dead", "发送失败", "Dead letter"),
+        /// The worker stopped during an attempt: the receiver may or may not have it. It is not
+        /// sent again on its own (that could repeat it); an administrator checks the receiver
+        /// and confirms it arrived or sends it again.
+        Uncertain = ("uncertain", "待确认", "In doubt"),
     }
+}
+
+coded_enum! {
+    /// How one attempt (or a person's decision) on a delivery ended.
+    pub enum AttemptOutcome {
+        Sent = ("sent", "已发送", "Sent"),
+        /// Failed for now; tried again later.
+        Failed = ("failed", "失败待重试", "Failed, will retry"),
+        Dead = ("dead", "发送失败", "Gave up"),
+        /// The worker stopped mid-attempt (found when its lease ran out).
+        Uncertain = ("uncertain", "结果不明", "Worker stopped mid-attempt"),
+        /// An administrator put it back in the queue.
+        Requeued = ("requeued", "已重新排队", "Requeued"),
+        /// An administrator confirmed an in-doubt delivery arrived.
+        Confirmed = ("confirmed", "已确认送达", "Confirmed arrived"),
+    }
+}
+
+/// One line of a delivery's log: an attempt and how it ended, or a person's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryAttempt {
+    /// The attempt number this line is about (1 = first).
+    pub attempt: i32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    pub outcome: AttemptOutcome,
+    /// The receiver's answer or the error.
+    pub detail: Option<String>,
+    /// The worker that made the attempt, or the administrator who decided.
+    pub by: String,
 }
 
 /// One delivery of a notice on one channel to one target.
@@ -453,6 +489,10 @@ pub struct Delivery {
     pub receipt: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub sent_at: Option<Timestamp>,
+    /// Every attempt and decision, oldest first (filled where a single delivery or a
+    /// notice's deliveries are shown).
+    #[serde(default)]
+    pub log: Vec<DeliveryAttempt>,
 }
 
 /// Retries before a delivery is dead: 1, 2, 4 … 64 minutes apart (about two hours in all).

@@ -30,7 +30,7 @@ pub struct Worker {
     app: App,
     notifier: Notifier,
     name: String,
-    /// Jobs and deliveries claimed per round.
+    /// Jobs taken per round (deliveries are claimed one at a time).
     pub batch: u64,
     /// Pause between sweeps when nothing was due.
     pub idle: Duration,
@@ -57,23 +57,21 @@ impl Worker {
                 break;
             }
         }
+        // One delivery claimed at a time, just before it is sent: `sending` then means an
+        // attempt is under way, so a delivery whose lease ran out is one a dead worker may
+        // have handed over already (marked uncertain, not sent twice), never one it had
+        // merely queued.
         loop {
-            let claimed = self.app.claim_deliveries(self.batch).await?;
-            let n = claimed.len();
-            for item in claimed {
-                let outcome = self.deliver(&item).await;
-                match &outcome {
-                    Ok(_) => out.sent += 1,
-                    Err((_, e)) => {
-                        out.failed += 1;
-                        tracing::warn!(notice = %item.notice.key, channel = %item.delivery.channel, error = %e, "delivery failed");
-                    }
+            let Some(item) = self.app.claim_deliveries(1).await?.pop() else { break };
+            let outcome = self.deliver(&item).await;
+            match &outcome {
+                Ok(_) => out.sent += 1,
+                Err((_, e)) => {
+                    out.failed += 1;
+                    tracing::warn!(notice = %item.notice.key, channel = %item.delivery.channel, error = %e, "delivery failed");
                 }
-                self.app.finish_delivery(&item.delivery, outcome).await?;
             }
-            if (n as u64) < self.batch {
-                break;
-            }
+            self.app.finish_delivery(&self.name, &item.delivery, outcome).await?;
         }
         Ok(out)
     }

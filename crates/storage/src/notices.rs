@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use aftersales_domain::event::Event;
 use aftersales_domain::notice::{
-    Audience, ChannelKind, Delivery, DeliveryState, JobKind, JobSpec, Notice, NoticeKind, NoticeRecipient, NoticeSpec,
-    Route,
+    AttemptOutcome, Audience, ChannelKind, Delivery, DeliveryAttempt, DeliveryState, JobKind, JobSpec, Notice,
+    NoticeKind, NoticeRecipient, NoticeSpec, Route,
 };
 use aftersales_domain::{Id, Timestamp};
 use sea_orm::sea_query::{
@@ -21,7 +21,9 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
-use crate::schema::{Deliveries, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets, TicketEvents};
+use crate::schema::{
+    Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets, TicketEvents,
+};
 use crate::{Result, StorageError};
 
 /// A claimed job.
@@ -121,15 +123,13 @@ fn job(r: &QueryResult) -> Result<Job> {
     })
 }
 
-/// Claims up to `limit` jobs due by `now` (and running ones whose lease ended) for
-/// `worker`, leasing them until `lease_until`.
-pub async fn claim_jobs<C: ConnectionTrait>(
-    conn: &C,
-    worker: &str,
-    now: Timestamp,
-    lease_until: Timestamp,
-    limit: u64,
-) -> Result<Vec<Job>> {
+/// Takes up to `limit` jobs due by `now` for `worker` and marks them done, in one
+/// statement. Call it only inside the transaction that records the jobs' effects: that
+/// transaction is the lease. On PostgreSQL the taken rows stay locked until it ends and
+/// other workers skip them (`SKIP LOCKED`); a worker that dies rolls back, and the jobs are
+/// due again at once, with no lease to wait out. Rows left `running` by an older version
+/// (which leased jobs across transactions) are taken once their lease ended.
+pub async fn take_jobs<C: ConnectionTrait>(conn: &C, worker: &str, now: Timestamp, limit: u64) -> Result<Vec<Job>> {
     let mut due = Query::select()
         .column(Jobs::Id)
         .from(Jobs::Table)
@@ -160,8 +160,8 @@ pub async fn claim_jobs<C: ConnectionTrait>(
     let stmt = Query::update()
         .table(Jobs::Table)
         .values([
-            (Jobs::State, "running".into()),
-            (Jobs::LeaseUntil, ms(lease_until).into()),
+            (Jobs::State, "done".into()),
+            (Jobs::LeaseUntil, None::<i64>.into()),
             (Jobs::LockedBy, worker.into()),
             (Jobs::Attempts, Expr::col(Jobs::Attempts).add(1)),
             (Jobs::UpdatedAt, ms(now).into()),
@@ -179,59 +179,6 @@ pub async fn claim_jobs<C: ConnectionTrait>(
     let mut jobs: Vec<Job> = conn.query_all(&stmt).await?.iter().map(job).collect::<Result<_>>()?;
     jobs.sort_by_key(|j| (j.due_at, j.id));
     Ok(jobs)
-}
-
-/// Marks a claimed job done, if `worker` still holds it.
-pub async fn finish_job<C: ConnectionTrait>(conn: &C, id: Id, worker: &str, now: Timestamp) -> Result<bool> {
-    let stmt = Query::update()
-        .table(Jobs::Table)
-        .values([
-            (Jobs::State, "done".into()),
-            (Jobs::LeaseUntil, None::<i64>.into()),
-            (Jobs::UpdatedAt, ms(now).into()),
-        ])
-        .and_where(Expr::col(Jobs::Id).eq(id))
-        .and_where(Expr::col(Jobs::State).eq("running"))
-        .and_where(Expr::col(Jobs::LockedBy).eq(worker))
-        .to_owned();
-    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
-}
-
-/// Marks claimed jobs done, those `worker` still holds; returns how many.
-pub async fn finish_jobs<C: ConnectionTrait>(conn: &C, ids: &[Id], worker: &str, now: Timestamp) -> Result<u64> {
-    let mut done = 0;
-    for chunk in ids.chunks(BATCH) {
-        let stmt = Query::update()
-            .table(Jobs::Table)
-            .values([
-                (Jobs::State, "done".into()),
-                (Jobs::LeaseUntil, None::<i64>.into()),
-                (Jobs::UpdatedAt, ms(now).into()),
-            ])
-            .and_where(Expr::col(Jobs::Id).is_in(chunk.iter().copied()))
-            .and_where(Expr::col(Jobs::State).eq("running"))
-            .and_where(Expr::col(Jobs::LockedBy).eq(worker))
-            .to_owned();
-        done += conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected();
-    }
-    Ok(done)
-}
-
-/// Puts a failed job back for a later try.
-pub async fn retry_job<C: ConnectionTrait>(conn: &C, id: Id, at: Timestamp, error: &str, now: Timestamp) -> Result<()> {
-    let stmt = Query::update()
-        .table(Jobs::Table)
-        .values([
-            (Jobs::State, "pending".into()),
-            (Jobs::DueAt, ms(at).into()),
-            (Jobs::LeaseUntil, None::<i64>.into()),
-            (Jobs::LastError, error.into()),
-            (Jobs::UpdatedAt, ms(now).into()),
-        ])
-        .and_where(Expr::col(Jobs::Id).eq(id))
-        .to_owned();
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
 }
 
 /// Rows per multi-row statement: well below the bind parameter limits of SQLite (32,766)
@@ -635,6 +582,7 @@ fn delivery(r: &QueryResult) -> Result<Delivery> {
         last_error: get(r, "last_error")?,
         receipt: get(r, "receipt")?,
         sent_at: get_opt_ts(r, "sent_at")?,
+        log: Vec::new(),
     })
 }
 
@@ -656,10 +604,13 @@ pub async fn deliveries<C: ConnectionTrait>(
     if let Some(s) = state {
         stmt.and_where(Expr::col(Deliveries::State).eq(s.code()));
     }
-    conn.query_all(&stmt).await?.iter().map(delivery).collect()
+    let mut out: Vec<Delivery> = conn.query_all(&stmt).await?.iter().map(delivery).collect::<Result<_>>()?;
+    attach_logs(conn, &mut out).await?;
+    Ok(out)
 }
 
-/// Claims up to `limit` deliveries due by `now` (and sending ones whose lease ended).
+/// Claims up to `limit` pending deliveries due by `now`, leased until `lease_until`: each
+/// claimed one is an attempt about to start (the worker claims just before sending).
 pub async fn claim_deliveries<C: ConnectionTrait>(
     conn: &C,
     now: Timestamp,
@@ -675,6 +626,25 @@ pub async fn claim_deliveries<C: ConnectionTrait>(
         .limit(limit)
         .to_owned();
     skip_locked(conn, &mut due);
+    let stmt = Query::update()
+        .table(Deliveries::Table)
+        .values([
+            (Deliveries::State, "sending".into()),
+            (Deliveries::LeaseUntil, ms(lease_until).into()),
+            (Deliveries::Attempts, Expr::col(Deliveries::Attempts).add(1)),
+        ])
+        .and_where(Expr::col(Deliveries::Id).in_subquery(due))
+        .returning(Query::returning().columns(DELIVERY_COLS))
+        .to_owned();
+    let mut out: Vec<Delivery> = conn.query_all(&stmt).await?.iter().map(delivery).collect::<Result<_>>()?;
+    out.sort_by_key(|d| d.id);
+    Ok(out)
+}
+
+/// Deliveries whose attempt outlived its lease (the worker died or hung mid-send) become
+/// `uncertain`, each with a line in its log; returns them. They are not sent again on their
+/// own: the receiver may already have the message.
+pub async fn mark_uncertain<C: ConnectionTrait>(conn: &C, now: Timestamp, limit: u64) -> Result<Vec<Delivery>> {
     let mut expired = Query::select()
         .column(Deliveries::Id)
         .from(Deliveries::Table)
@@ -685,52 +655,72 @@ pub async fn claim_deliveries<C: ConnectionTrait>(
     skip_locked(conn, &mut expired);
     let stmt = Query::update()
         .table(Deliveries::Table)
-        .values([
-            (Deliveries::State, "sending".into()),
-            (Deliveries::LeaseUntil, ms(lease_until).into()),
-            (Deliveries::Attempts, Expr::col(Deliveries::Attempts).add(1)),
-        ])
-        .cond_where(Expr::col(Deliveries::Id).in_subquery(due).or(Expr::col(Deliveries::Id).in_subquery(expired)))
+        .values([(Deliveries::State, "uncertain".into()), (Deliveries::LeaseUntil, None::<i64>.into())])
+        .and_where(Expr::col(Deliveries::Id).in_subquery(expired))
         .returning(Query::returning().columns(DELIVERY_COLS))
         .to_owned();
-    let mut out: Vec<Delivery> = conn.query_all(&stmt).await?.iter().map(delivery).collect::<Result<_>>()?;
-    out.sort_by_key(|d| d.id);
+    let out: Vec<Delivery> = conn.query_all(&stmt).await?.iter().map(delivery).collect::<Result<_>>()?;
+    let lines: Vec<(Id, i32, AttemptOutcome, Option<&str>)> = out
+        .iter()
+        .map(|d| {
+            (
+                d.id,
+                d.attempts,
+                AttemptOutcome::Uncertain,
+                Some("the attempt's lease ran out before its outcome was recorded"),
+            )
+        })
+        .collect();
+    insert_attempts(conn, &lines, "sweep", now).await?;
     Ok(out)
 }
 
-/// Records the outcome of an attempt: sent, retried at `retry_at`, or dead.
+/// Records the outcome of an attempt by `worker`: sent, retried at `retry_at`, or dead;
+/// with a line in the delivery's log. False when the delivery was no longer being sent
+/// (its lease ran out and it was marked uncertain meanwhile).
 pub async fn finish_delivery<C: ConnectionTrait>(
     conn: &C,
-    id: Id,
+    d: &Delivery,
     state: DeliveryState,
     detail: &str,
     retry_at: Option<Timestamp>,
+    worker: &str,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<bool> {
     let mut values =
         vec![(Deliveries::State, Expr::val(state.code())), (Deliveries::LeaseUntil, Expr::val(None::<i64>))];
-    match state {
+    let outcome = match state {
         DeliveryState::Sent => {
             values.push((Deliveries::Receipt, Expr::val(detail)));
             values.push((Deliveries::SentAt, Expr::val(ms(now))));
+            AttemptOutcome::Sent
         }
-        _ => values.push((Deliveries::LastError, Expr::val(detail))),
-    }
+        DeliveryState::Pending => {
+            values.push((Deliveries::LastError, Expr::val(detail)));
+            AttemptOutcome::Failed
+        }
+        _ => {
+            values.push((Deliveries::LastError, Expr::val(detail)));
+            AttemptOutcome::Dead
+        }
+    };
     if let Some(at) = retry_at {
         values.push((Deliveries::NextAttemptAt, Expr::val(ms(at))));
     }
     let stmt = Query::update()
         .table(Deliveries::Table)
         .values(values)
-        .and_where(Expr::col(Deliveries::Id).eq(id))
+        .and_where(Expr::col(Deliveries::Id).eq(d.id))
         .and_where(Expr::col(Deliveries::State).eq("sending"))
         .to_owned();
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
+    let updated = conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1;
+    // The attempt happened either way; its line says how it ended.
+    insert_attempts(conn, &[(d.id, d.attempts, outcome, Some(detail))], worker, now).await?;
+    Ok(updated)
 }
 
-/// Puts a dead delivery back in the queue (an administrator's retry).
-pub async fn requeue_delivery<C: ConnectionTrait>(conn: &C, id: Id, now: Timestamp) -> Result<bool> {
+/// Puts a dead or in-doubt delivery back in the queue (an administrator's retry).
+pub async fn requeue_delivery<C: ConnectionTrait>(conn: &C, id: Id, by: &str, now: Timestamp) -> Result<bool> {
     let stmt = Query::update()
         .table(Deliveries::Table)
         .values([
@@ -739,9 +729,118 @@ pub async fn requeue_delivery<C: ConnectionTrait>(conn: &C, id: Id, now: Timesta
             (Deliveries::NextAttemptAt, Expr::val(ms(now))),
         ])
         .and_where(Expr::col(Deliveries::Id).eq(id))
-        .and_where(Expr::col(Deliveries::State).eq("dead"))
+        .and_where(Expr::col(Deliveries::State).is_in(["dead", "uncertain"]))
+        .returning(Query::returning().column(Deliveries::Attempts))
         .to_owned();
-    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+    let found = !conn.query_all(&stmt).await?.is_empty();
+    if found {
+        insert_attempts(conn, &[(id, 0, AttemptOutcome::Requeued, None)], by, now).await?;
+    }
+    Ok(found)
+}
+
+/// Records that an in-doubt delivery did arrive (an administrator checked the receiver).
+pub async fn confirm_delivery<C: ConnectionTrait>(
+    conn: &C,
+    id: Id,
+    by: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let stmt = Query::update()
+        .table(Deliveries::Table)
+        .values([
+            (Deliveries::State, Expr::val("sent")),
+            (Deliveries::SentAt, Expr::val(ms(now))),
+            (Deliveries::Receipt, Expr::val(format!("confirmed by {by}: {note}"))),
+        ])
+        .and_where(Expr::col(Deliveries::Id).eq(id))
+        .and_where(Expr::col(Deliveries::State).eq("uncertain"))
+        .returning(Query::returning().column(Deliveries::Attempts))
+        .to_owned();
+    let Some(r) = conn.query_one(&stmt).await? else { return Ok(false) };
+    let attempt: i32 = get(&r, "attempts")?;
+    insert_attempts(conn, &[(id, attempt, AttemptOutcome::Confirmed, Some(note))], by, now).await?;
+    Ok(true)
+}
+
+async fn insert_attempts<C: ConnectionTrait>(
+    conn: &C,
+    lines: &[(Id, i32, AttemptOutcome, Option<&str>)],
+    by: &str,
+    now: Timestamp,
+) -> Result<()> {
+    for chunk in lines.chunks(BATCH) {
+        let mut stmt = Query::insert()
+            .into_table(DeliveryAttempts::Table)
+            .columns([
+                DeliveryAttempts::DeliveryId,
+                DeliveryAttempts::Attempt,
+                DeliveryAttempts::At,
+                DeliveryAttempts::Outcome,
+                DeliveryAttempts::Detail,
+                DeliveryAttempts::By,
+            ])
+            .to_owned();
+        for (id, attempt, outcome, detail) in chunk {
+            stmt.values_panic([
+                (*id).into(),
+                (*attempt).into(),
+                ms(now).into(),
+                outcome.code().into(),
+                detail.map(|d| d.chars().take(2000).collect::<String>()).into(),
+                by.chars().take(64).collect::<String>().into(),
+            ]);
+        }
+        execute(conn, &stmt).await?;
+    }
+    Ok(())
+}
+
+/// Fills the log of each delivery, oldest line first.
+pub async fn attach_logs<C: ConnectionTrait>(conn: &C, deliveries: &mut [Delivery]) -> Result<()> {
+    for chunk in deliveries.chunks_mut(BATCH) {
+        let stmt = Query::select()
+            .columns([
+                DeliveryAttempts::DeliveryId,
+                DeliveryAttempts::Attempt,
+                DeliveryAttempts::At,
+                DeliveryAttempts::Outcome,
+                DeliveryAttempts::Detail,
+                DeliveryAttempts::By,
+            ])
+            .from(DeliveryAttempts::Table)
+            .and_where(Expr::col(DeliveryAttempts::DeliveryId).is_in(chunk.iter().map(|d| d.id)))
+            .order_by(DeliveryAttempts::Id, Order::Asc)
+            .to_owned();
+        let mut by_delivery: HashMap<Id, Vec<DeliveryAttempt>> = HashMap::new();
+        for r in conn.query_all(&stmt).await? {
+            by_delivery.entry(get(&r, "delivery_id")?).or_default().push(DeliveryAttempt {
+                attempt: get(&r, "attempt")?,
+                at: get_ts(&r, "at")?,
+                outcome: get_code(&r, "outcome", AttemptOutcome::from_code)?,
+                detail: get(&r, "detail")?,
+                by: get(&r, "by")?,
+            });
+        }
+        for d in chunk {
+            d.log = by_delivery.remove(&d.id).unwrap_or_default();
+        }
+    }
+    Ok(())
+}
+
+pub async fn delivery_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Delivery>> {
+    let stmt = Query::select()
+        .columns(DELIVERY_COLS)
+        .from(Deliveries::Table)
+        .and_where(Expr::col(Deliveries::Id).eq(id))
+        .to_owned();
+    let Some(r) = conn.query_one(&stmt).await? else { return Ok(None) };
+    let mut d = [delivery(&r)?];
+    attach_logs(conn, &mut d).await?;
+    let [d] = d;
+    Ok(Some(d))
 }
 
 /// A robot or webhook an administrator configured (the secret is stored, never listed).

@@ -321,6 +321,18 @@ pub enum Deliveries {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+pub enum DeliveryAttempts {
+    Table,
+    Id,
+    DeliveryId,
+    Attempt,
+    At,
+    Outcome,
+    Detail,
+    By,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 pub enum NotifyTargets {
     Table,
     Name,

@@ -288,6 +288,18 @@ pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Ticket
     conn.query_one(&stmt).await?.as_ref().map(ticket).transpose()
 }
 
+/// The tickets with these ids (unknown ids are left out), in one statement per batch.
+pub async fn by_ids<C: ConnectionTrait>(conn: &C, ids: &[Id]) -> Result<Vec<Ticket>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let stmt = select().and_where(Expr::col(Tickets::Id).is_in(chunk.iter().copied())).to_owned();
+        for r in conn.query_all(&stmt).await? {
+            out.push(ticket(&r)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn by_number<C: ConnectionTrait>(conn: &C, number: &str) -> Result<Option<Ticket>> {
     let stmt = select().and_where(Expr::col(Tickets::Number).eq(number)).to_owned();
     conn.query_one(&stmt).await?.as_ref().map(ticket).transpose()

@@ -131,4 +131,54 @@ db_test!(failed_deliveries_are_retried_then_dead_and_an_administrator_can_retry,
     assert_eq!(worker.sweep().await.unwrap().sent, 1);
     assert!(app.retry_delivery(&org.admin, dead[0].id).await.is_err(), "only a dead letter can be retried");
     assert!(app.retry_delivery(&org.desk, dead[0].id).await.is_err());
+
+    // Each delivery's log tells the story, attempt by attempt, with who made it.
+    let mail = app.delivery(&org.admin, dead[0].id).await.unwrap();
+    let outcomes: Vec<(i32, &str, &str)> =
+        mail.log.iter().map(|l| (l.attempt, l.outcome.code(), l.by.as_str())).collect();
+    assert_eq!(outcomes, [(1, "dead", "w1"), (0, "requeued", "admin"), (1, "sent", "w1")]);
+    assert!(mail.log[0].detail.as_deref().unwrap().contains("550"), "{:?}", mail.log);
+    let robot_delivery = app.delivery(&org.admin, pending[0].id).await.unwrap();
+    let outcomes: Vec<(i32, &str)> = robot_delivery.log.iter().map(|l| (l.attempt, l.outcome.code())).collect();
+    assert_eq!(outcomes, [(1, "failed"), (2, "sent")]);
+    assert!(robot_delivery.log[0].detail.as_deref().unwrap().contains("500"), "{:?}", robot_delivery.log);
+});
+
+db_test!(a_delivery_in_doubt_is_not_resent_until_an_administrator_decides, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
+    let input = TargetInput { kind: ChannelKind::WeCom, url: robot.url("/send?key=k"), secret: None };
+    app.put_notify_target(&org.admin, "ops", &input).await.unwrap();
+    let route =
+        Route { kind: NoticeKind::RepeatReport, audiences: vec![], channels: vec![], targets: vec!["ops".into()] };
+    app.put_notice_route(&org.admin, &route).await.unwrap();
+    let r = org.registration(db.now());
+    for _ in 0..2 {
+        aftersales_app::Outcome::into_value(app.register(&org.desk, &r, None).await.unwrap())
+            .map(|_: aftersales_app::tickets::TicketView| ())
+            .unwrap();
+    }
+    // A worker claims the robot delivery and dies before it records the outcome.
+    let claimed = app.claim_deliveries(1).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let id = claimed[0].delivery.id;
+    let worker = Worker::new(app.clone(), notifier(&smtp), "w2");
+    assert_eq!(worker.sweep().await.unwrap().sent, 0, "still leased to the dead worker");
+    // After the lease the next sweep holds it in doubt instead of sending it again.
+    db.advance(aftersales_app::notices::LEASE + jiff::SignedDuration::from_secs(1));
+    assert_eq!(worker.sweep().await.unwrap().sent, 0);
+    assert!(robot.requests().is_empty());
+    let doubtful = app.deliveries(&org.admin, None, Some(DeliveryState::Uncertain)).await.unwrap();
+    assert_eq!(doubtful.iter().map(|d| d.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(doubtful[0].log.iter().map(|l| l.outcome.code()).collect::<Vec<_>>(), ["uncertain"]);
+    assert!(app.confirm_delivery(&org.desk, id, "").await.is_err(), "administrators only");
+    // The robot's group never got it: the administrator sends it again; it arrives once.
+    app.retry_delivery(&org.admin, id).await.unwrap();
+    assert_eq!(worker.sweep().await.unwrap().sent, 1);
+    assert_eq!(robot.requests().len(), 1);
+    assert_eq!(worker.sweep().await.unwrap().sent, 0);
+    let err = app.confirm_delivery(&org.admin, id, "").await.unwrap_err();
+    assert!(err.to_string().contains("in-doubt") || format!("{err:?}").contains("not_uncertain"), "{err:?}");
+    assert!(app.retry_delivery(&org.admin, 9_999_999).await.is_err());
 });

@@ -4,7 +4,6 @@
 use aftersales_app::notices::{Acknowledgement, DailyRow, NoticePage, NoticeQuery, TargetInfo, TargetInput};
 use aftersales_domain::notice::{Delivery, DeliveryState, Notice, Route};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -59,7 +58,8 @@ pub async fn notice_deliveries(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
-    /// `pending`, `sending`, `sent` or `dead` (dead letters).
+    /// `pending`, `sending`, `sent`, `dead` (dead letters) or `uncertain` (in doubt: the
+    /// worker stopped mid-attempt).
     pub state: Option<DeliveryState>,
 }
 
@@ -74,12 +74,49 @@ pub async fn deliveries(
     Ok(axum::Json(s.app.deliveries(&actor, None, q.state).await?))
 }
 
-/// Puts a dead delivery back in the queue.
+/// One delivery with its log of attempts (administrators).
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "notices", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Delivery), (status = 404, body = ErrorResponse)))]
+pub async fn delivery(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<Delivery>, ApiError> {
+    Ok(axum::Json(s.app.delivery(&actor, id).await?))
+}
+
+/// Puts a dead or in-doubt delivery back in the queue; answers the delivery as it now is.
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "notices", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 204), (status = 409, body = ErrorResponse)))]
-pub async fn retry(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<StatusCode, ApiError> {
-    s.app.retry_delivery(&actor, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    params(("id" = i64, Path)), responses((status = 200, body = Delivery), (status = 404, body = ErrorResponse),
+    (status = 409, body = ErrorResponse)))]
+pub async fn retry(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<Delivery>, ApiError> {
+    Ok(axum::Json(s.app.retry_delivery(&actor, id).await?))
+}
+
+/// What an administrator found when checking an in-doubt delivery at the receiver.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// Where it was seen, e.g. "in the group chat at 10:02".
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records that an in-doubt delivery did arrive, so it is not sent again.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/confirm", tag = "notices", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = Confirmation, responses((status = 200, body = Delivery),
+    (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+pub async fn confirm(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(c): Json<Confirmation>,
+) -> Result<axum::Json<Delivery>, ApiError> {
+    Ok(axum::Json(s.app.confirm_delivery(&actor, id, &c.note).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
