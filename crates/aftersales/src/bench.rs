@@ -321,7 +321,7 @@ async fn client_loop(client: reqwest::Client, load: &Load, next: &AtomicUsize, e
 }
 
 /// The `q`-th percentile (nearest rank) of sorted latencies.
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -329,7 +329,7 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -423,13 +423,13 @@ fn verdict(tally: &Tally, acked: &[Id], found: usize) -> anyhow::Result<()> {
 // A fresh in-process server
 
 /// Where the fresh server keeps its data, and how to remove it afterwards.
-enum Scratch {
+pub(crate) enum Scratch {
     Sqlite { dir: PathBuf, url: String },
     Postgres { admin: Store, url: String, schema: String },
 }
 
 impl Scratch {
-    async fn create(database_url: Option<&str>) -> anyhow::Result<Scratch> {
+    pub(crate) async fn create(database_url: Option<&str>) -> anyhow::Result<Scratch> {
         let suffix = StdRng::from_os_rng().random::<u32>();
         match database_url {
             None => {
@@ -455,13 +455,13 @@ impl Scratch {
         }
     }
 
-    fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         match self {
             Scratch::Sqlite { url, .. } | Scratch::Postgres { url, .. } => url,
         }
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Scratch::Sqlite { dir, .. } => {
                 format!("SQLite, WAL, synchronous=FULL, group commit (new file in {})", dir.display())
@@ -470,7 +470,7 @@ impl Scratch {
         }
     }
 
-    async fn remove(self, keep: bool) -> anyhow::Result<()> {
+    pub(crate) async fn remove(self, keep: bool) -> anyhow::Result<()> {
         match self {
             Scratch::Sqlite { dir, .. } if keep => eprintln!("kept {}", dir.display()),
             Scratch::Sqlite { dir, .. } => {

@@ -1,6 +1,7 @@
 //! `aftersales`: the after-sales service desk in one binary.
 
 mod bench;
+mod bench_pages;
 mod config;
 
 use std::path::PathBuf;
@@ -139,6 +140,8 @@ enum BenchCommand {
     Intake(bench::IntakeArgs),
     /// Time one notice sweep (1,000 due jobs) over a database of a million open tickets.
     Sweep(bench::SweepArgs),
+    /// Latency of the board and ticket pages on the demo database enlarged to 100,000 tickets.
+    Pages(bench_pages::PagesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -153,6 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return match command {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
+            BenchCommand::Pages(args) => bench_pages::pages(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;
@@ -372,7 +376,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
     let router = aftersales_web::router(app);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer address reaches handlers (sign-in throttling per address).
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

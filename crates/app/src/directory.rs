@@ -183,3 +183,73 @@ impl App {
         Ok(directory::devices(self.store.read(), customer, serial_prefix, page.limit(), page.offset()).await?)
     }
 }
+
+/// Names to show beside ids on a page: people's display names and customers' short names.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub users: std::collections::HashMap<Id, String>,
+    pub customers: std::collections::HashMap<Id, String>,
+}
+
+impl Names {
+    /// The person's display name; empty for none or unknown.
+    pub fn user(&self, id: impl MaybeId) -> &str {
+        id.maybe_id().and_then(|id| self.users.get(&id)).map_or("", String::as_str)
+    }
+
+    /// The customer's short name; empty for unknown or not visible.
+    pub fn customer(&self, id: impl MaybeId) -> &str {
+        id.maybe_id().and_then(|id| self.customers.get(&id)).map_or("", String::as_str)
+    }
+}
+
+/// An id or none, however deeply borrowed (templates pass their arguments by reference).
+pub trait MaybeId {
+    fn maybe_id(&self) -> Option<Id>;
+}
+
+impl MaybeId for Id {
+    fn maybe_id(&self) -> Option<Id> {
+        Some(*self)
+    }
+}
+
+impl MaybeId for Option<Id> {
+    fn maybe_id(&self) -> Option<Id> {
+        *self
+    }
+}
+
+impl<T: MaybeId + ?Sized> MaybeId for &T {
+    fn maybe_id(&self) -> Option<Id> {
+        (**self).maybe_id()
+    }
+}
+
+impl App {
+    /// The display names of these people (anyone who may read tickets may see who works on
+    /// them: the portal shows the engineer's name) and the short names of these customers
+    /// (only the contact's own customer for a contact).
+    pub async fn names(&self, actor: &Actor, user_ids: &[Id], customer_ids: &[Id]) -> Result<Names> {
+        actor.require(Action::ReadTicket)?;
+        let conn = self.store.read();
+        let mut names = Names::default();
+        let mut ids = user_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            if let Some(u) = users::user_by_id(conn, id).await? {
+                names.users.insert(id, u.display_name);
+            }
+        }
+        let mut ids = customer_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids.into_iter().filter(|id| visible(actor, *id)) {
+            if let Some(c) = directory::customer_by_id(conn, id).await? {
+                names.customers.insert(id, c.short_name);
+            }
+        }
+        Ok(names)
+    }
+}

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod demo;
 pub mod directory;
 pub mod notices;
+pub mod sessions;
 pub mod tickets;
 pub mod users;
 
@@ -113,6 +114,11 @@ pub enum AppError {
     NotFound { what: &'static str, id: String },
     #[error("authentication required")]
     Unauthenticated,
+    /// A sign-in was refused. One answer for a wrong password, an unknown or inactive
+    /// account and too many recent failures, so it reveals neither which accounts exist
+    /// nor which guess came close (rendered like [`AppError::Unauthenticated`]).
+    #[error("sign-in failed")]
+    SignInFailed,
     /// A change was sent without the version it was based on.
     #[error("the version the change is based on is required (If-Match)")]
     PreconditionRequired,
@@ -142,6 +148,10 @@ impl AppError {
             (AppError::NotFound { what, id }, Lang::En) => format!("No {what} {id} (or you may not see it)"),
             (AppError::Unauthenticated, Lang::Zh) => "请先登录或提供有效的 API 令牌".into(),
             (AppError::Unauthenticated, Lang::En) => "Sign in or send a valid API token".into(),
+            (AppError::SignInFailed, Lang::Zh) => "用户名或密码错误，或尝试次数过多，请稍后再试".into(),
+            (AppError::SignInFailed, Lang::En) => {
+                "Wrong username or password, or too many attempts; try again later".into()
+            }
             (AppError::PreconditionRequired, Lang::Zh) => {
                 "修改工单须带上所依据的版本（If-Match 头），以免覆盖他人的修改".into()
             }
@@ -174,6 +184,7 @@ impl AppError {
             AppError::Domain(e) => e.code(),
             AppError::NotFound { .. } => "not_found",
             AppError::Unauthenticated => "unauthenticated",
+            AppError::SignInFailed => "sign_in_failed",
             AppError::PreconditionRequired => "precondition_required",
             AppError::Stale { .. } => "stale_version",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
@@ -198,6 +209,7 @@ fn what_zh(what: &str) -> &str {
         "calendar" => "日历",
         "holiday set" => "节假日数据",
         "service policy" => "服务策略",
+        "token" => "令牌",
         _ => what,
     }
 }

@@ -114,30 +114,94 @@ pub enum Command {
     },
 }
 
+/// The permission a step needs (DOMAIN §1).
+pub fn step_permission(step: Step) -> Action {
+    match step {
+        Step::Accept => Action::AcceptTicket,
+        Step::ConfirmWindow => Action::ConfirmWindow,
+        Step::Grade => Action::GradeTicket,
+        Step::ReviewGrading => Action::ReviewGrading,
+        Step::ObjectToGrading => Action::ObjectToGrading,
+        Step::RuleGradingDispute => Action::RuleGradingDispute,
+        Step::Dispatch => Action::DispatchTicket,
+        Step::Respond => Action::Respond,
+        Step::Start | Step::WaitForCustomer | Step::WaitForParts | Step::Resume => Action::WorkTicket,
+        Step::RequestSecondLine => Action::RequestSecondLine,
+        Step::Resolve => Action::ResolveTicket,
+        Step::ConfirmClosure => Action::ConfirmClosure,
+        Step::RefuseClosure => Action::RefuseClosure,
+        Step::Reopen => Action::ReopenTicket,
+        Step::Cancel => Action::CancelTicket,
+        Step::BookVisit => Action::BookVisit,
+        Step::RecordSurvey => Action::RecordSurvey,
+    }
+}
+
+/// The steps `actor` may offer on `t` now: allowed from its state, permitted to the role,
+/// and, for an engineer's own work, on a ticket assigned to them. What a page shows as
+/// buttons; [`App::act`] still checks everything when one is taken.
+pub fn available_steps(actor: &Actor, t: &Ticket) -> Vec<Step> {
+    let engineer = matches!(actor.user.role, Role::FirstLineEngineer | Role::SecondLineEngineer);
+    Step::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.allowed_from().contains(&t.status))
+        .filter(|s| actor.user.active && aftersales_domain::permission::allows(actor.user.role, step_permission(*s)))
+        // Steps that only make sense in a sub-state of the ticket's status.
+        .filter(|s| match s {
+            Step::ConfirmWindow => t.window_confirmation == WindowConfirmation::Pending,
+            Step::Accept => t.window_confirmation != WindowConfirmation::Pending,
+            Step::ReviewGrading => t.grading_review == GradingReview::Pending,
+            Step::ObjectToGrading => t.priority.is_some() && t.grading_dispute != GradingDispute::Open,
+            Step::RuleGradingDispute => t.grading_dispute == GradingDispute::Open,
+            _ => true,
+        })
+        .filter(|s| {
+            !engineer
+                || t.is_assigned_to(actor.id())
+                || !matches!(
+                    s,
+                    Step::Respond
+                        | Step::Start
+                        | Step::WaitForCustomer
+                        | Step::WaitForParts
+                        | Step::Resume
+                        | Step::Resolve
+                        | Step::RequestSecondLine
+                        | Step::BookVisit
+                )
+        })
+        .collect()
+}
+
 impl Command {
-    /// The permission this step needs.
     pub fn action(&self) -> Action {
+        step_permission(self.step())
+    }
+
+    /// The step this command takes.
+    pub fn step(&self) -> Step {
         match self {
-            Command::Accept => Action::AcceptTicket,
-            Command::ConfirmWindow => Action::ConfirmWindow,
-            Command::Grade { .. } => Action::GradeTicket,
-            Command::ReviewGrading { .. } => Action::ReviewGrading,
-            Command::ObjectToGrading { .. } => Action::ObjectToGrading,
-            Command::RuleGradingDispute { .. } => Action::RuleGradingDispute,
-            Command::Dispatch { .. } => Action::DispatchTicket,
-            Command::Respond { .. } => Action::Respond,
-            Command::Start { .. }
-            | Command::WaitForCustomer { .. }
-            | Command::WaitForParts { .. }
-            | Command::Resume { .. } => Action::WorkTicket,
-            Command::RequestSecondLine { .. } => Action::RequestSecondLine,
-            Command::Resolve { .. } => Action::ResolveTicket,
-            Command::ConfirmClosure { .. } => Action::ConfirmClosure,
-            Command::RefuseClosure { .. } => Action::RefuseClosure,
-            Command::Reopen { .. } => Action::ReopenTicket,
-            Command::Cancel { .. } => Action::CancelTicket,
-            Command::BookVisit { .. } => Action::BookVisit,
-            Command::RecordSurvey { .. } => Action::RecordSurvey,
+            Command::Accept => Step::Accept,
+            Command::ConfirmWindow => Step::ConfirmWindow,
+            Command::Grade { .. } => Step::Grade,
+            Command::ReviewGrading { .. } => Step::ReviewGrading,
+            Command::ObjectToGrading { .. } => Step::ObjectToGrading,
+            Command::RuleGradingDispute { .. } => Step::RuleGradingDispute,
+            Command::Dispatch { .. } => Step::Dispatch,
+            Command::Respond { .. } => Step::Respond,
+            Command::Start { .. } => Step::Start,
+            Command::WaitForCustomer { .. } => Step::WaitForCustomer,
+            Command::WaitForParts { .. } => Step::WaitForParts,
+            Command::Resume { .. } => Step::Resume,
+            Command::RequestSecondLine { .. } => Step::RequestSecondLine,
+            Command::Resolve { .. } => Step::Resolve,
+            Command::ConfirmClosure { .. } => Step::ConfirmClosure,
+            Command::RefuseClosure { .. } => Step::RefuseClosure,
+            Command::Reopen { .. } => Step::Reopen,
+            Command::Cancel { .. } => Step::Cancel,
+            Command::BookVisit { .. } => Step::BookVisit,
+            Command::RecordSurvey { .. } => Step::RecordSurvey,
         }
     }
 

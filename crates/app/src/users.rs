@@ -125,7 +125,7 @@ impl App {
 }
 
 /// Bytes from the operating system's generator (tokens and salts must be unpredictable).
-fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
     rand::rngs::OsRng
         .try_fill_bytes(&mut buf)

@@ -21,6 +21,7 @@ pub mod phone;
 pub mod registration;
 pub mod repeat;
 pub mod role;
+pub mod session;
 pub mod ticket;
 pub mod ticket_no;
 pub mod user;

@@ -13,6 +13,7 @@ pub mod migration;
 pub mod notices;
 pub mod policy;
 pub mod schema;
+pub mod sessions;
 pub mod tickets;
 pub mod users;
 

@@ -18,6 +18,8 @@ pub enum Users {
     PasswordHash,
     Active,
     CreatedAt,
+    /// The remembered UI language ("zh" or "en"; null: not chosen, Chinese).
+    Lang,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -347,4 +349,29 @@ pub enum NoticeRoutes {
     Table,
     Kind,
     Route,
+}
+
+/// Browser sessions of the web console (issue 5).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Sessions {
+    Table,
+    Id,
+    TokenHash,
+    UserId,
+    CsrfToken,
+    CreatedAt,
+    LastSeenAt,
+    ExpiresAt,
+    UserAgent,
+    Address,
+}
+
+/// Failed sign-in attempts, counted for throttling (issue 5).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum LoginFailures {
+    Table,
+    Id,
+    Scope,
+    Subject,
+    At,
 }

@@ -6,11 +6,11 @@ use aftersales_domain::{Id, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use crate::conv::{get, get_code, ms};
+use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
 use crate::schema::{ApiTokens, Users};
 use crate::{Result, StorageError, insert_returning_id};
 
-const USER_COLS: [Users; 11] = [
+pub(crate) const USER_COLS: [Users; 11] = [
     Users::Id,
     Users::Username,
     Users::DisplayName,
@@ -24,7 +24,7 @@ const USER_COLS: [Users; 11] = [
     Users::Active,
 ];
 
-fn user(r: &QueryResult) -> Result<User> {
+pub(crate) fn user(r: &QueryResult) -> Result<User> {
     Ok(User {
         id: get(r, "id")?,
         username: get(r, "username")?,
@@ -130,6 +130,59 @@ pub async fn insert_token<C: ConnectionTrait>(
         .values_panic([user.into(), token_hash.into(), name.into(), ms(now).into()])
         .to_owned();
     insert_returning_id(conn, stmt).await
+}
+
+/// An API token as its owner sees it in a list: never its hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: Id,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The tokens of `user`, revoked ones included, oldest first.
+pub async fn list_tokens<C: ConnectionTrait>(conn: &C, user: Id) -> Result<Vec<TokenInfo>> {
+    let stmt = Query::select()
+        .columns([ApiTokens::Id, ApiTokens::Name, ApiTokens::CreatedAt, ApiTokens::RevokedAt])
+        .from(ApiTokens::Table)
+        .and_where(Expr::col(ApiTokens::UserId).eq(user))
+        .order_by(ApiTokens::Id, Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TokenInfo {
+                id: get(r, "id")?,
+                name: get(r, "name")?,
+                created_at: get_ts(r, "created_at")?,
+                revoked_at: get_opt_ts(r, "revoked_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes token `id` of `user` (a token already revoked keeps its first revocation time).
+/// Returns whether `user` has such a token: another user's token is left alone.
+pub async fn revoke_token<C: ConnectionTrait>(conn: &C, user: Id, id: Id, now: Timestamp) -> Result<bool> {
+    let stmt = Query::update()
+        .table(ApiTokens::Table)
+        .value(ApiTokens::RevokedAt, ms(now))
+        .and_where(Expr::col(ApiTokens::Id).eq(id))
+        .and_where(Expr::col(ApiTokens::UserId).eq(user))
+        .and_where(Expr::col(ApiTokens::RevokedAt).is_null())
+        .to_owned();
+    if conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() > 0 {
+        return Ok(true);
+    }
+    let stmt = Query::select()
+        .column(ApiTokens::Id)
+        .from(ApiTokens::Table)
+        .and_where(Expr::col(ApiTokens::Id).eq(id))
+        .and_where(Expr::col(ApiTokens::UserId).eq(user))
+        .to_owned();
+    Ok(conn.query_one(&stmt).await?.is_some())
 }
 
 /// The active user holding a token that is not revoked.

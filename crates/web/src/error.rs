@@ -68,7 +68,7 @@ struct ErrorBody<'a> {
 
 const LANGS: [Lang; 2] = [Lang::Zh, Lang::En];
 
-fn status_of(e: &AppError) -> StatusCode {
+pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Domain(DomainError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Domain(DomainError::Forbidden { .. }) => StatusCode::FORBIDDEN,
@@ -77,7 +77,7 @@ fn status_of(e: &AppError) -> StatusCode {
         }
         AppError::Domain(DomainError::IllegalTransition { .. } | DomainError::Conflict { .. }) => StatusCode::CONFLICT,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated | AppError::SignInFailed => StatusCode::UNAUTHORIZED,
         AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,10 +1,12 @@
-//! HTTP for the service desk: the JSON API under `/api/v1` with its OpenAPI document.
+//! HTTP for the service desk: the JSON API under `/api/v1` with its OpenAPI document, and
+//! the web console's pages (`pages`).
 //! Handlers are thin: parse, call one `app` function, render.
 
 pub mod api;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod pages;
 
 use std::time::Duration;
 
@@ -40,9 +42,11 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(api::health::healthz))
         .nest("/api/v1", api::routes())
+        .merge(pages::routes())
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)
         .layer(axum::middleware::from_fn(error::localize))
+        .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

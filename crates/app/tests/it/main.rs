@@ -4,5 +4,6 @@
 mod clocks;
 mod demo;
 mod notices;
+mod sessions;
 mod support;
 mod tickets;

@@ -5,4 +5,5 @@ mod api;
 mod calendars;
 mod notices;
 mod openapi;
+mod pages;
 mod support;

@@ -1,0 +1,35 @@
+// aftersales web console: the little script the pages use. Everything works without it;
+// with it, deadlines count down live and turn colour when they come due.
+"use strict";
+(function () {
+  var zh = (document.documentElement.lang || "zh-CN").indexOf("zh") === 0;
+  function span(minutes) {
+    var m = Math.abs(minutes), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), r = m % 60, out = "";
+    if (zh) {
+      if (d) out += d + "天";
+      if (d || h) out += h + "小时";
+      return out + r + "分";
+    }
+    if (d) out += d + "d ";
+    if (d || h) out += h + "h ";
+    return out + r + "m";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time.countdown[datetime]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(due)) return;
+      var left = Math.floor((due - now) / 60000);
+      el.textContent = left >= 0 ? (zh ? "剩余 " : "left ") + span(left) : (zh ? "已超时 " : "overdue by ") + span(left);
+      var row = el.closest("tr");
+      if (row && (row.classList.contains("ok") || row.classList.contains("soon") || row.classList.contains("late"))) {
+        row.classList.remove("ok", "soon", "late");
+        row.classList.add(left < 0 ? "late" : left <= 60 ? "soon" : "ok");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 30000);
+  });
+})();

@@ -1,0 +1,128 @@
+//! The steps people take on the ticket page (accept, grade, dispatch, contact, work, resolve,
+//! confirm or refuse closure, survey …) and work-log entries, as plain HTML forms. A form is
+//! turned into the same [`Command`] the API takes and goes through the same use case, with
+//! the version the page was showing (a stale page gets the current ticket and a message).
+
+use std::collections::HashMap;
+
+use aftersales_app::AppError;
+use aftersales_app::tickets::Command;
+use aftersales_domain::Id;
+use aftersales_domain::worklog::LogKind;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Map, Value};
+
+use super::tickets::ticket_page;
+use super::{PageError, Signed};
+use crate::AppState;
+
+/// Form fields that are numbers or yes/no in a [`Command`].
+const NUMBERS: &[&str] = &["group_id", "engineer_id"];
+const BOOLS: &[&str] = &["approve"];
+
+/// The step's JSON as the API would receive it, from the form's fields: empty fields are
+/// left out (optional), numbers and yes/no converted, a visit time read in the service
+/// time zone.
+fn command_json(form: &HashMap<String, String>, tz: &jiff::tz::TimeZone) -> Result<Value, (String, String)> {
+    let mut m = Map::new();
+    for (k, v) in form {
+        let v = v.trim();
+        if matches!(k.as_str(), "csrf" | "version") || v.is_empty() {
+            continue;
+        }
+        let value = if NUMBERS.contains(&k.as_str()) {
+            match v.parse::<i64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => return Err((k.clone(), v.to_owned())),
+            }
+        } else if BOOLS.contains(&k.as_str()) {
+            Value::Bool(v == "true")
+        } else if k == "at" {
+            // `<input type="datetime-local">`: a wall-clock time in the service time zone.
+            match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", v).ok().and_then(|d| d.to_zoned(tz.clone()).ok()) {
+                Some(z) => Value::String(z.timestamp().to_string()),
+                None => return Err((k.clone(), v.to_owned())),
+            }
+        } else {
+            Value::String(v.to_owned())
+        };
+        m.insert(k.clone(), value);
+    }
+    Ok(Value::Object(m))
+}
+
+pub async fn act(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, form.get("csrf").map_or("", String::as_str))?;
+    let l = &who.l;
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let json = match command_json(&form, &s.app.settings().time_zone) {
+        Ok(j) => j,
+        Err((field, value)) => {
+            let e = format!("{} {field} = {value}", l.t("格式不正确：", "Malformed:"));
+            return ticket_page(&s, &who, id, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, None).await;
+        }
+    };
+    let cmd: Command = match serde_json::from_value(json) {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = format!("{}{e}", l.t("请检查填写的内容：", "Please check the form: "));
+            return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
+        }
+    };
+    let step = cmd.step();
+    match s.app.act(&who.actor, id, version, &cmd, None).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}?done={}", step.code())).into_response()),
+        Err(e) => failed(&s, &who, id, e).await,
+    }
+}
+
+/// Re-renders the ticket page with what went wrong, in the status the API would answer.
+async fn failed(s: &AppState, who: &Signed, id: Id, e: AppError) -> Result<Response, PageError> {
+    let l = &who.l;
+    let status = crate::error::status_of(&e);
+    match e {
+        AppError::NotFound { .. } => Err(PageError::App(e, l.clone())),
+        AppError::Stale { .. } => {
+            let msg = l
+                .t(
+                    "工单已被他人更新，下面是最新内容，请确认后重新操作。",
+                    "Someone else updated this ticket meanwhile; here it is as it is now. Check it and try again.",
+                )
+                .to_owned();
+            ticket_page(s, who, id, None, Some(msg), status, None).await
+        }
+        e @ (AppError::Domain(_) | AppError::PreconditionRequired) => {
+            ticket_page(s, who, id, None, Some(e.message(l.lang)), status, None).await
+        }
+        e => Err(PageError::App(e, l.clone())),
+    }
+}
+
+pub async fn add_log(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, form.get("csrf").map_or("", String::as_str))?;
+    let kind = form.get("kind").and_then(|k| LogKind::from_code(k));
+    let Some(kind) = kind else {
+        let msg = who.l.t("请选择记录类型。", "Choose the kind of entry.").to_owned();
+        return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
+    };
+    let body = form.get("body").map_or("", String::as_str);
+    match s.app.add_log(&who.actor, id, kind, body, None).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}?done=log")).into_response()),
+        Err(e) => failed(&s, &who, id, e).await,
+    }
+}

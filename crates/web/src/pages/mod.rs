@@ -1,0 +1,254 @@
+//! The web console: server-rendered pages (askama) for the people of DOMAIN §1, in Simplified
+//! Chinese first and English on request. Every page is a thin handler: read the session,
+//! call `app` (which checks permissions exactly as for the API), render a template. All user
+//! text goes through askama's HTML escaping; no template marks user data `safe`.
+//!
+//! Security: the session cookie is HttpOnly, SameSite=Lax and Secure behind HTTPS; every
+//! state-changing form carries the session's CSRF token and is refused from another origin;
+//! every answer carries a Content-Security-Policy without inline script, `nosniff` and
+//! `frame-ancestors 'none'` (see [`security_headers`]).
+
+mod account;
+mod actions;
+mod assets;
+mod notices;
+mod register;
+mod tickets;
+mod view;
+
+use aftersales_app::sessions::Session;
+use aftersales_app::{Actor, AppError};
+use aftersales_domain::Lang;
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub use view::L;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "as_session";
+/// The language cookie, for people who are not signed in.
+pub const LANG_COOKIE: &str = "as_lang";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(tickets::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/lang", post(account::switch_language))
+        .route("/me", get(account::me))
+        .route("/me/password", post(account::change_password))
+        .route("/me/tokens", post(account::create_token))
+        .route("/me/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/board", get(tickets::board))
+        .route("/tickets/new", get(register::new_form).post(register::submit))
+        .route("/tickets/{id}", get(tickets::ticket))
+        .route("/tickets/{id}/act", post(actions::act))
+        .route("/tickets/{id}/log", post(actions::add_log))
+        .route("/inbox", get(notices::inbox))
+        .route("/inbox/{id}/acknowledge", post(notices::acknowledge))
+        .route("/assets/{file}", get(assets::asset))
+}
+
+/// The headers every answer carries (pages and API alike).
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// A cookie's value from the request.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether the request came over HTTPS (directly or through a proxy that says so), which
+/// makes the session cookie `Secure`.
+fn https(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value. `max_age` none: ends with the browser session; zero: deletes.
+pub(crate) fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if https(headers) {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+}
+
+/// The language for someone not signed in: their cookie, else the browser's preference.
+pub(crate) fn anonymous_lang(headers: &HeaderMap) -> Lang {
+    match cookie(headers, LANG_COOKIE) {
+        Some("en") => Lang::En,
+        Some("zh") => Lang::Zh,
+        _ => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::from_accept_language)
+            .unwrap_or_default(),
+    }
+}
+
+/// A form post must come from this site: browsers send `Origin` (or at least `Referer`) on
+/// a form post, and a cross-site one names another host. Together with SameSite=Lax and
+/// the per-session token this refuses cross-site form posts, including to the sign-in form.
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let from = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| *v != "null");
+    match from {
+        Some(url) => {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            rest.split('/').next() == Some(host)
+        }
+        None => false,
+    }
+}
+
+/// The signed-in person of a page request, with what the pages need of the session.
+pub struct Signed {
+    pub actor: Actor,
+    pub csrf: String,
+    pub token: String,
+    pub l: L,
+}
+
+impl Signed {
+    /// Refuses a form post without this session's token, or from another site.
+    pub fn check_form(&self, headers: &HeaderMap, token: &str) -> Result<(), PageError> {
+        if !same_origin(headers) || !constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            return Err(PageError::Csrf(self.l.clone()));
+        }
+        Ok(())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = anonymous_lang(&parts.headers);
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(PageError::SignIn { next });
+        };
+        match state.app.session(token).await {
+            Ok(Session { actor, csrf, lang: chosen, .. }) => {
+                let l = L::new(chosen.unwrap_or(lang), state.app.settings().time_zone.clone());
+                Ok(Signed { actor, csrf, token: token.to_owned(), l })
+            }
+            Err(AppError::Unauthenticated) => Err(PageError::SignIn { next }),
+            Err(e) => Err(PageError::App(e, L::new(lang, state.app.settings().time_zone.clone()))),
+        }
+    }
+}
+
+/// What a page answers instead of itself: a sign-in redirect, or an error page in the
+/// reader's language with the status the API would give.
+#[derive(Debug)]
+pub enum PageError {
+    SignIn { next: String },
+    App(AppError, L),
+    Csrf(L),
+    NotFound(L),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    l: &'a L,
+    title: &'a str,
+    message: String,
+    status: u16,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, l, title, message) = match &self {
+            PageError::SignIn { next } => {
+                let to = if next.starts_with('/') && !next.starts_with("//") { next.as_str() } else { "/" };
+                let q: String = form_urlencode(to);
+                return Redirect::to(&format!("/login?next={q}")).into_response();
+            }
+            PageError::App(e, l) => {
+                (crate::error::status_of(e), l, l.t("无法完成", "Could not be done"), e.message(l.lang))
+            }
+            PageError::Csrf(l) => (
+                StatusCode::FORBIDDEN,
+                l,
+                l.t("请求已过期", "Request expired"),
+                l.t(
+                    "表单已过期或来自其他网站，请返回刷新后重试。",
+                    "The form expired or came from another site; go back, reload and try again.",
+                )
+                .to_owned(),
+            ),
+            PageError::NotFound(l) => (
+                StatusCode::NOT_FOUND,
+                l,
+                l.t("未找到", "Not found"),
+                l.t("没有这个页面。", "There is no such page.").to_owned(),
+            ),
+        };
+        let page = ErrorPage { l, title, message, status: status.as_u16() };
+        (status, render(&page)).into_response()
+    }
+}
+
+/// Renders a template to an HTML answer (a template that fails to render is a bug: 500).
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// Percent-encodes for a query value.
+pub(crate) fn form_urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

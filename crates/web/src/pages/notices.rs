@@ -1,0 +1,89 @@
+//! The person's notices (通告): unread first, with acknowledgement and a status note or an
+//! instruction (批示), as in seed 004's daily table.
+
+use aftersales_app::notices::{Acknowledgement, NoticeQuery};
+use aftersales_domain::Id;
+use aftersales_domain::notice::Notice;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::tickets::Nav;
+use super::view::L;
+use super::{PageError, Signed, render};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InboxQuery {
+    /// `all` shows acknowledged ones too.
+    #[serde(default)]
+    show: String,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct Inbox<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    me: Id,
+    notices: Vec<Notice>,
+    all: bool,
+    total: u64,
+    page: u64,
+    pages: u64,
+}
+
+impl Inbox<'_> {
+    /// Whether the reader still has to acknowledge this notice.
+    fn open(&self, n: &Notice) -> bool {
+        n.recipients.iter().any(|r| r.user_id == self.me && r.acknowledged_at.is_none())
+    }
+
+    /// The notes people wrote on it (status notes, instructions), with when.
+    fn notes<'n>(&self, n: &'n Notice) -> Vec<&'n str> {
+        n.recipients.iter().filter_map(|r| r.note.as_deref()).collect()
+    }
+}
+
+pub async fn inbox(State(s): State<AppState>, who: Signed, Query(q): Query<InboxQuery>) -> Result<Response, PageError> {
+    let l = &who.l;
+    let all = q.show == "all";
+    let page = q.page.unwrap_or(1).max(1);
+    let nq = NoticeQuery {
+        mine: Some(true),
+        acknowledged: if all { None } else { Some(false) },
+        page: Some(page),
+        per_page: Some(50),
+        ..NoticeQuery::default()
+    };
+    let list = s.app.notices(&who.actor, &nq).await.map_err(|e| PageError::App(e, l.clone()))?;
+    let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
+    let nav = Some(Nav::of(&s, &who, "inbox").await);
+    Ok(render(&Inbox { l, nav, me: who.actor.id(), notices: list.items, all, total: list.total, page, pages }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AckForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(f): Form<AckForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &f.csrf)?;
+    let note = f.note.trim();
+    let ack = Acknowledgement { note: (!note.is_empty()).then(|| note.to_owned()) };
+    s.app.acknowledge_notice(&who.actor, id, &ack).await.map_err(|e| PageError::App(e, who.l.clone()))?;
+    Ok(Redirect::to("/inbox").into_response())
+}

@@ -1,0 +1,167 @@
+//! A new request: the customer contact's portal form (their own devices) and the desk's
+//! registration form (find the customer by name, short name or phone; the device by serial
+//! number). Both go through the same `register` use case as the API, so its intake checks
+//! (missing or vague fields, repeat reports, the window rule) answer here too.
+
+use aftersales_app::users::Page;
+use aftersales_app::{AppError, Outcome};
+use aftersales_domain::catalog::Category;
+use aftersales_domain::customer::{Customer, Device};
+use aftersales_domain::registration::Registration;
+use aftersales_domain::role::Role;
+use aftersales_domain::ticket::{Channel, Kind};
+use aftersales_domain::{Id, Timestamp};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::tickets::Nav;
+use super::view::L;
+use super::{PageError, Signed, render};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct NewForm {
+    #[serde(default)]
+    csrf: String,
+    /// The desk's customer search.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    device_id: String,
+    #[serde(default)]
+    device_serial: String,
+    #[serde(default)]
+    fault_code: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    occurred_at: String,
+    #[serde(default)]
+    impact_scope: String,
+    #[serde(default)]
+    expected_resolution: String,
+}
+
+#[derive(Template)]
+#[template(path = "new.html")]
+struct NewPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    f: NewForm,
+    contact: bool,
+    customers: Vec<Customer>,
+    devices: Vec<Device>,
+    categories: Vec<Category>,
+    error: Option<String>,
+}
+
+async fn page(
+    s: &AppState,
+    who: &Signed,
+    f: NewForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let err = |e| PageError::App(e, l.clone());
+    let contact = who.actor.user.role == Role::CustomerContact;
+    let customers = if contact || f.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        s.app
+            .search_customers(&who.actor, Some(f.q.trim()), Page::new(Some(1), Some(20)).map_err(err)?)
+            .await
+            .map_err(err)?
+            .0
+    };
+    let customer: Option<Id> = if contact {
+        who.actor.user.customer_id
+    } else {
+        f.customer_id.parse().ok().or_else(|| (customers.len() == 1).then(|| customers[0].id))
+    };
+    let devices = match customer {
+        Some(c) => {
+            s.app.devices(&who.actor, Some(c), None, Page::new(Some(1), Some(200)).map_err(err)?).await.map_err(err)?
+        }
+        None => Vec::new(),
+    };
+    let mut f = f;
+    if let Some(c) = customer {
+        f.customer_id = c.to_string();
+    }
+    let categories = s.app.categories(&who.actor).await.map_err(err)?.into_iter().filter(|c| c.active).collect();
+    let nav = Some(Nav::of(s, who, "new").await);
+    Ok((status, render(&NewPage { l, nav, f, contact, customers, devices, categories, error })).into_response())
+}
+
+pub async fn new_form(State(s): State<AppState>, who: Signed, Query(f): Query<NewForm>) -> Result<Response, PageError> {
+    page(&s, &who, f, None, StatusCode::OK).await
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+pub async fn submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Form(f): Form<NewForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &f.csrf)?;
+    let l = &who.l;
+    let contact = who.actor.user.role == Role::CustomerContact;
+    let tz = s.app.settings().time_zone.clone();
+    let occurred_at: Option<Timestamp> = match opt(&f.occurred_at) {
+        None => None,
+        Some(v) => match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", &v).ok().and_then(|d| d.to_zoned(tz).ok()) {
+            Some(z) => Some(z.timestamp()),
+            None => {
+                let e = l.t("故障发生时间格式不正确。", "The time the fault occurred is malformed.").to_owned();
+                return page(&s, &who, f, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        },
+    };
+    let r = Registration {
+        customer_id: if contact { None } else { f.customer_id.trim().parse().ok() },
+        contact_name: opt(&f.contact_name),
+        contact_phone: opt(&f.contact_phone),
+        channel: Some(if contact { Channel::Portal } else { Channel::from_code(&f.channel).unwrap_or(Channel::Phone) }),
+        kind: Some(Kind::from_code(&f.kind).unwrap_or(Kind::Fault)),
+        category_id: f.category_id.trim().parse().ok(),
+        device_id: f.device_id.trim().parse().ok(),
+        device_serial: opt(&f.device_serial),
+        fault_code: opt(&f.fault_code),
+        description: opt(&f.description),
+        occurred_at,
+        impact_scope: opt(&f.impact_scope),
+        expected_resolution: opt(&f.expected_resolution),
+        ..Registration::default()
+    };
+    match s.app.register(&who.actor, &r, None).await.and_then(Outcome::into_value) {
+        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?done=registered", t.id)).into_response()),
+        Err(e @ (AppError::Domain(_) | AppError::NotFound { .. })) => {
+            let status = crate::error::status_of(&e);
+            let msg = e.message(l.lang);
+            page(&s, &who, f, Some(msg), status).await
+        }
+        Err(e) => Err(PageError::App(e, l.clone())),
+    }
+}

@@ -1,0 +1,426 @@
+//! The board of open tickets (nearest deadline first) and the ticket page.
+
+use aftersales_app::directory::Names;
+use aftersales_app::tickets::{ListQuery, TicketView, available_steps};
+use aftersales_domain::clock::ClockView;
+use aftersales_domain::dispatch::Candidate;
+use aftersales_domain::event::Event;
+use aftersales_domain::lifecycle::Step;
+use aftersales_domain::notice::Notice;
+use aftersales_domain::permission::Action;
+use aftersales_domain::role::Role;
+use aftersales_domain::ticket::Status;
+use aftersales_domain::worklog::{self, LogEntry, LogKind};
+use aftersales_domain::{Id, Lang};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::view::{L, urgency};
+use super::{PageError, Signed, render};
+use crate::AppState;
+
+/// What the header needs to know about the reader.
+pub struct Nav {
+    pub name: String,
+    pub csrf: String,
+    pub staff: bool,
+    /// May register requests (the desk, dispatchers, supervisors, customer contacts).
+    pub register: bool,
+    pub unread: u64,
+    pub here: &'static str,
+}
+
+impl Nav {
+    pub async fn of(s: &AppState, who: &Signed, here: &'static str) -> Nav {
+        let q = aftersales_app::notices::NoticeQuery {
+            mine: Some(true),
+            acknowledged: Some(false),
+            per_page: Some(1),
+            ..Default::default()
+        };
+        // The unread count is a courtesy: a page still renders if it cannot be read.
+        let unread = s.app.notices(&who.actor, &q).await.map(|p| p.total).unwrap_or(0);
+        Nav {
+            name: who.actor.user.display_name.clone(),
+            csrf: who.csrf.clone(),
+            staff: who.actor.user.role != Role::CustomerContact,
+            register: aftersales_domain::permission::allows(who.actor.user.role, Action::RegisterTicket),
+            unread,
+            here,
+        }
+    }
+}
+
+pub async fn home(who: Result<Signed, PageError>) -> Response {
+    match who {
+        Ok(_) => Redirect::to("/board").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Board filters, as the form sends them (empty fields are "any").
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default)]
+    pub engineer_id: String,
+    #[serde(default)]
+    pub overdue: String,
+    pub page: Option<u64>,
+}
+
+/// One row of the board.
+pub struct Row {
+    pub t: TicketView,
+    pub next: Option<ClockView>,
+    pub urgency: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct Board<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    f: BoardQuery,
+    rows: Vec<Row>,
+    names: Names,
+    total: u64,
+    page: u64,
+    pages: u64,
+    statuses: Vec<(&'static str, &'static str)>,
+    priorities: Vec<String>,
+    groups: Vec<(Id, String)>,
+    engineers: Vec<(Id, String, u64)>,
+    query: String,
+}
+
+fn id_param(field: &str, v: &str, l: &L) -> Result<Option<Id>, PageError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    v.trim().parse().map(Some).map_err(|_| {
+        PageError::App(
+            aftersales_domain::DomainError::field(
+                match field {
+                    "group_id" => "group_id",
+                    _ => "engineer_id",
+                },
+                aftersales_domain::error::Reason::Malformed { expected_en: "a number", expected_zh: "数字" },
+            )
+            .into(),
+            l.clone(),
+        )
+    })
+}
+
+/// The nearest running deadline of a ticket (what the board sorts and colours by).
+fn nearest(t: &TicketView) -> Option<ClockView> {
+    t.clocks
+        .iter()
+        .filter(|c| c.due_at.is_some() && urgency(c) != "done" && urgency(c) != "idle")
+        .min_by_key(|c| c.due_at)
+        .cloned()
+}
+
+pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<BoardQuery>) -> Result<Response, PageError> {
+    let l = &who.l;
+    let app = &s.app;
+    let err = |e| PageError::App(e, l.clone());
+    // A ticket number in the search box opens that ticket.
+    let q = f.q.trim();
+    if !q.is_empty() {
+        return match app.ticket_by_number(&who.actor, q).await {
+            Ok(t) => Ok(Redirect::to(&format!("/tickets/{}", t.id)).into_response()),
+            Err(aftersales_app::AppError::NotFound { .. }) => {
+                Err(PageError::App(aftersales_app::AppError::NotFound { what: "ticket", id: q.to_owned() }, l.clone()))
+            }
+            Err(e) => Err(err(e)),
+        };
+    }
+    let group_id = id_param("group_id", &f.group_id, l)?;
+    let engineer_id = id_param("engineer_id", &f.engineer_id, l)?;
+    let page = f.page.unwrap_or(1).max(1);
+    let lq = ListQuery {
+        status: Some(if f.status.is_empty() { "open".into() } else { f.status.clone() }),
+        priority: (!f.priority.is_empty()).then(|| f.priority.clone()),
+        group_id,
+        engineer_id,
+        overdue: (f.overdue == "1").then_some(true),
+        sort: Some("due".into()),
+        page: Some(page),
+        per_page: Some(50),
+        ..ListQuery::default()
+    };
+    let list = app.tickets(&who.actor, &lq).await.map_err(err)?;
+    let mut user_ids = Vec::new();
+    let mut customer_ids = Vec::new();
+    for t in &list.items {
+        user_ids.extend(t.first_line_id);
+        user_ids.extend(t.second_line_id);
+        customer_ids.push(t.customer_id);
+    }
+    let staff = who.actor.user.role != Role::CustomerContact;
+    let (groups, priorities, engineers) = if staff {
+        let groups = app.groups(&who.actor).await.map_err(err)?;
+        let priorities = app
+            .grading_scheme(&who.actor)
+            .await
+            .map(|g| g.levels.iter().map(|lv| lv.code.clone()).collect())
+            .unwrap_or_default();
+        let engineers = engineer_load(&s, &who).await.unwrap_or_default();
+        (
+            groups.into_iter().map(|g| (g.id, if l.lang == Lang::En { g.name_en } else { g.name_zh })).collect(),
+            priorities,
+            engineers,
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    let names = app.names(&who.actor, &user_ids, &customer_ids).await.map_err(err)?;
+    let rows = list
+        .items
+        .into_iter()
+        .map(|t| {
+            let next = nearest(&t);
+            let urgency = next.as_ref().map_or("idle", urgency);
+            Row { t, next, urgency }
+        })
+        .collect();
+    let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
+    let query = format!(
+        "status={}&priority={}&group_id={}&engineer_id={}&overdue={}",
+        super::form_urlencode(&f.status),
+        super::form_urlencode(&f.priority),
+        super::form_urlencode(&f.group_id),
+        super::form_urlencode(&f.engineer_id),
+        super::form_urlencode(&f.overdue)
+    );
+    let statuses = Status::ALL.iter().map(|st| (st.code(), st.label(l.lang))).collect();
+    let nav = Some(Nav::of(&s, &who, "board").await);
+    let page = Board {
+        l,
+        nav,
+        f,
+        rows,
+        names,
+        total: list.total,
+        page,
+        pages,
+        statuses,
+        priorities,
+        groups,
+        engineers,
+        query,
+    };
+    Ok(render(&page))
+}
+
+/// Engineers with their open tickets (the dispatcher's load column), busiest last.
+async fn engineer_load(s: &AppState, who: &Signed) -> Result<Vec<(Id, String, u64)>, aftersales_app::AppError> {
+    who.actor.require(Action::ReadUsers)?;
+    let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer];
+    let people =
+        s.app.list_users(&who.actor, &roles, None, aftersales_app::users::Page::new(Some(1), Some(200))?).await?;
+    let mut out = Vec::with_capacity(people.len());
+    for u in people {
+        let q = ListQuery {
+            status: Some("open".into()),
+            engineer_id: Some(u.id),
+            per_page: Some(1),
+            ..ListQuery::default()
+        };
+        let n = s.app.tickets(&who.actor, &q).await?.total;
+        out.push((u.id, u.display_name, n));
+    }
+    out.sort_by_key(|(_, name, n)| (*n, name.clone()));
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    t: TicketView,
+    names: Names,
+    history: Vec<Event>,
+    log: Vec<LogEntry>,
+    notices: Vec<Notice>,
+    repeat_of: Option<(Id, String)>,
+    complaint_about: Option<(Id, String)>,
+    steps: Vec<Step>,
+    log_kinds: Vec<LogKind>,
+    levels: Vec<String>,
+    candidates: Vec<Candidate>,
+    suggested: Option<Id>,
+    /// The group the dispatch form offers engineers of, and the groups to choose from.
+    group: Option<Id>,
+    groups: Vec<(Id, String)>,
+    staff: bool,
+    error: Option<String>,
+    message: Option<String>,
+}
+
+impl TicketPage<'_> {
+    fn has(&self, code: &str) -> bool {
+        self.steps.iter().any(|s| s.code() == code)
+    }
+
+    fn is_suggested(&self, id: &Id) -> bool {
+        self.suggested == Some(*id)
+    }
+
+    fn is_group(&self, id: &Id) -> bool {
+        self.group == Some(*id)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    /// The step just taken (after the redirect that follows a form), or `log`.
+    #[serde(default)]
+    done: String,
+    /// The group whose engineers the dispatch form offers (default: the category's).
+    group: Option<Id>,
+}
+
+pub async fn ticket(
+    State(s): State<AppState>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
+    let l = &who.l;
+    let message = if q.done == "log" {
+        Some(l.t("工作记录已保存。", "Work log entry saved.").to_owned())
+    } else if q.done == "registered" {
+        // The sentence the desk reads to the customer (DOMAIN §1: tells the customer it is
+        // accepted), filled in below once the ticket is read.
+        Some(String::new())
+    } else {
+        Step::from_code(&q.done).map(|st| format!("{}{}", l.t("已完成：", "Done: "), st.label(l.lang)))
+    };
+    ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
+}
+
+/// The ticket page, with the outcome of the step just taken (a message or an error).
+pub async fn ticket_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    message: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+    group: Option<Id>,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let app = &s.app;
+    let err = |e| PageError::App(e, l.clone());
+    let t = app.ticket(&who.actor, id).await.map_err(err)?;
+    let history = app.history(&who.actor, id).await.map_err(err)?;
+    let log = app.work_log(&who.actor, id).await.map_err(err)?;
+    let staff = who.actor.user.role != Role::CustomerContact;
+    let notices = if staff {
+        let q = aftersales_app::notices::NoticeQuery { ticket_id: Some(id), per_page: Some(100), ..Default::default() };
+        app.notices(&who.actor, &q).await.map(|p| p.items).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let link = async |other: Option<Id>| match other {
+        Some(o) => app.ticket(&who.actor, o).await.ok().map(|x| (x.id, x.number.to_string())),
+        None => None,
+    };
+    let repeat_of = link(t.repeat_of).await;
+    let complaint_about = link(t.complaint_about).await;
+    let steps = available_steps(&who.actor, &t);
+    let log_kinds: Vec<LogKind> =
+        LogKind::ALL.iter().copied().filter(|k| worklog::may_write(who.actor.user.role, *k)).collect();
+    let levels = if steps.iter().any(|s| matches!(s, Step::Grade | Step::RuleGradingDispute)) {
+        app.grading_scheme(&who.actor)
+            .await
+            .map(|g| g.levels.into_iter().map(|lv| lv.code).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let (candidates, suggested, group) = if steps.iter().any(|s| matches!(s, Step::Dispatch | Step::RequestSecondLine))
+    {
+        match app.dispatch_suggestion(&who.actor, id, group).await {
+            Ok(d) => {
+                let first = d.candidates.first().map(|c| c.user_id);
+                (d.candidates, first, d.group_id)
+            }
+            Err(_) => (Vec::new(), None, None),
+        }
+    } else {
+        (Vec::new(), None, None)
+    };
+    let groups = if steps.contains(&Step::Dispatch) {
+        app.groups(&who.actor)
+            .await
+            .map(|gs| gs.into_iter().map(|g| (g.id, if l.lang == Lang::En { g.name_en } else { g.name_zh })).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut user_ids: Vec<Id> = history.iter().map(|e| e.actor_id).chain(log.iter().map(|e| e.author_id)).collect();
+    user_ids.extend(t.first_line_id);
+    user_ids.extend(t.second_line_id);
+    user_ids.push(t.registered_by);
+    let names = app.names(&who.actor, &user_ids, &[t.customer_id]).await.map_err(err)?;
+    let message = match message {
+        Some(m) if m.is_empty() => Some(registered_sentence(l, &t)),
+        m => m,
+    };
+    let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
+    let page = TicketPage {
+        l,
+        nav,
+        t,
+        names,
+        history,
+        log,
+        notices,
+        repeat_of,
+        complaint_about,
+        steps,
+        log_kinds,
+        levels,
+        candidates,
+        suggested,
+        group,
+        groups,
+        staff,
+        error,
+        message,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+/// What the desk reads to the customer after registering (or the portal shows): the ticket
+/// number and when an engineer will be in touch.
+fn registered_sentence(l: &L, t: &TicketView) -> String {
+    let response =
+        t.clocks.iter().find(|c| c.clock == aftersales_domain::clock::ClockKind::Response).and_then(|c| c.due_at);
+    match (l.lang, response) {
+        (Lang::Zh, Some(due)) => format!("您的报修已登记，工单号 {}。工程师将在 {} 前与您联系。", t.number, l.ts(due)),
+        (Lang::Zh, None) => format!("您的报修已登记，工单号 {}。受理后我们会尽快安排工程师与您联系。", t.number),
+        (Lang::En, Some(due)) => {
+            format!("Your request is registered as {}. An engineer will contact you by {}.", t.number, l.ts(due))
+        }
+        (Lang::En, None) => {
+            format!("Your request is registered as {}. Once it is accepted, an engineer will contact you.", t.number)
+        }
+    }
+}

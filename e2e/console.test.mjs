@@ -1,0 +1,227 @@
+// The web console in a real browser (issue 5): Debian's chromium driven by playwright-core
+// against the real server on a fresh SQLite database with the demo organization.
+//
+// One request from start to end: a customer contact submits it in the portal, the desk
+// accepts and grades it, the dispatcher assigns it, the engineer contacts the customer,
+// works and resolves it on a phone-sized screen, the contact confirms and rates it, and the
+// ticket shows closed with its whole timeline. The same run checks that a script in a
+// description stays text, the English switch (remembered per user) and the security
+// headers. Screenshots of each step go to e2e/artifacts/.
+//
+// Run: E2E_BIN=<path to the aftersales binary> npm test (in e2e/). (Not AFTERSALES_…: the
+// server rejects unknown AFTERSALES_* settings.)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, "artifacts");
+const bin = process.env.E2E_BIN;
+const PASSWORD = "demo1234";
+const XSS = `<script>alert("xss")</script><img src=x onerror=alert(2)>`;
+
+let server, base, dir, browser, adminToken;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function waitForHealth(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url + "/healthz");
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the server did not answer /healthz in time");
+}
+
+before(async () => {
+  assert.ok(bin, "set E2E_BIN to the aftersales binary");
+  mkdirSync(artifacts, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "aftersales-e2e-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, AFTERSALES_LISTEN: `127.0.0.1:${port}`, AFTERSALES_DATA_DIR: join(dir, "data") };
+  server = spawn(bin, ["serve"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
+  const exited = new Promise((_, reject) => server.on("exit", (code) => reject(new Error(`the server exited (${code})`))));
+  exited.catch(() => {});
+  await Promise.race([waitForHealth(base, 120_000), exited]);
+  const out = execFileSync(bin, ["token", "create", "--username", "admin"], { cwd: dir, env }).toString();
+  adminToken = out.split("\n").map((l) => l.trim()).find((l) => /^as_[0-9a-f]+$/.test(l));
+  assert.ok(adminToken, `no token in: ${out}`);
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function api(path) {
+  const r = await fetch(base + "/api/v1" + path, { headers: { Authorization: `Bearer ${adminToken}` } });
+  assert.equal(r.status, 200, `${path}: ${r.status}`);
+  return r.json();
+}
+
+/// A new browser context (its own cookies) signed in as `username`.
+async function signIn(username, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  const page = await context.newPage();
+  page.on("dialog", (d) => {
+    throw new Error(`a dialog opened (script ran): ${d.message()}`);
+  });
+  await page.goto(base + "/board");
+  assert.match(page.url(), /\/login\?next=/, "a page asks for sign-in first");
+  await page.fill("#username", username);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/board/), page.click("button.primary")]);
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+async function openTicket(page, number) {
+  await page.goto(base + "/board");
+  await page.fill('input[name="q"]', number);
+  await Promise.all([page.waitForURL(/\/tickets\/\d+/), page.press('input[name="q"]', "Enter")]);
+  assert.equal((await page.textContent("#ticket-number")).trim(), number);
+}
+
+async function step(page, formId, fill = async () => {}) {
+  await fill();
+  await Promise.all([page.waitForNavigation(), page.click(`${formId} button[type=submit]`)]);
+  const err = await page.$("#ticket-error, #error-message");
+  assert.equal(err, null, `${formId}: ${err ? await err.textContent() : ""}`);
+  assert.match(page.url(), /done=/);
+}
+
+test("a request goes from the portal to closed, through every role, in the browser", async () => {
+  // The customer contact submits a request in the portal.
+  const contact = await signIn("c01.wang");
+  await contact.page.click("#nav-new");
+  await contact.page.selectOption("#category_id", { index: 1 });
+  await contact.page.selectOption("#device_id", { index: 1 });
+  await contact.page.fill("#fault_code", "E-201");
+  await contact.page.fill("#description", `${XSS} 复印时第二纸盒卡纸，面板提示 E-201，每十张左右出现一次`);
+  await contact.page.fill("#occurred_at", "2026-11-20T09:30");
+  await contact.page.fill("#impact_scope", "财务部一台复印机无法使用");
+  await Promise.all([contact.page.waitForURL(/done=registered/), contact.page.click("#new-form button.primary")]);
+  const sentence = await contact.page.textContent("#ticket-message");
+  const number = (await contact.page.textContent("#ticket-number")).trim();
+  assert.match(number, /^\d{8}-\d{3,}$/);
+  assert.ok(sentence.includes(number), sentence);
+  await shot(contact.page, "01-portal-submitted");
+
+  // The desk accepts and grades it.
+  const desk = await signIn("desk1");
+  await openTicket(desk.page, number);
+  if (await desk.page.$("#form-confirm_window")) await step(desk.page, "#form-confirm_window");
+  await step(desk.page, "#form-accept");
+  await step(desk.page, "#form-grade", async () => {
+    await desk.page.selectOption("#grade-level", "P2");
+    await desk.page.fill("#grade-reason", "单台设备故障，影响部门日常工作");
+  });
+  assert.equal((await desk.page.textContent(".prio")).trim(), "P2");
+  await shot(desk.page, "02-desk-graded");
+  // On the board the script in the description is text too.
+  await desk.page.goto(base + `/board?status=accepted&priority=P2`);
+  const cells = await desk.page.$$eval("td.desc", (ds) => ds.map((d) => d.textContent));
+  assert.ok(cells.some((c) => c.includes(XSS)), "the board shows the description as text");
+  assert.equal(await desk.page.$("td.desc img, td.desc script"), null);
+  await shot(desk.page, "06-board-xss-as-text");
+
+  // The dispatcher assigns the suggested engineer, seeing each one's open load.
+  const dispatch = await signIn("dispatch1");
+  await openTicket(dispatch.page, number);
+  const options = await dispatch.page.$$eval("#dispatch-engineer option", (os) => os.map((o) => o.textContent));
+  assert.ok(options.length > 0 && options.some((o) => /推荐/.test(o)), options.join(" | "));
+  await step(dispatch.page, "#form-dispatch");
+  await shot(dispatch.page, "03-dispatched");
+
+  // The engineer, on a phone, contacts the customer, works and resolves.
+  const found = await api(`/tickets?status=dispatched&per_page=200`);
+  const ticket = found.items.find((t) => t.number === number);
+  assert.ok(ticket, "the ticket is dispatched");
+  const engineer = await api(`/users/${ticket.first_line_id}`);
+  const phone = await signIn(engineer.username, { width: 360, height: 740 });
+  await openTicket(phone.page, number);
+  const width = await phone.page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(width <= 360, `the ticket page fits a 360 px screen (scroll width ${width})`);
+  await step(phone.page, "#form-respond");
+  await step(phone.page, "#form-start", () => phone.page.fill("#start-plan", "更换二号纸盒搓纸轮"));
+  await step(phone.page, "#form-log", async () => {
+    await phone.page.selectOption("#log-kind", "on_site");
+    await phone.page.fill("#log-body", "已到现场，搓纸轮磨损，已更换并测试 50 张无卡纸");
+  });
+  await step(phone.page, "#form-resolve", () => phone.page.fill("#resolution", "更换二号纸盒搓纸轮，测试正常"));
+  await shot(phone.page, "04-engineer-resolved-phone");
+
+  // The contact confirms closure and rates the service.
+  await openTicket(contact.page, number);
+  await step(contact.page, "#form-confirm_closure");
+  await step(contact.page, "#form-record_survey", () => contact.page.selectOption("#survey-result", "satisfied"));
+  assert.equal((await contact.page.textContent("#ticket-status")).trim(), "已结案");
+  const timeline = await contact.page.$$eval("#timeline > li strong", (ls) => ls.map((l) => l.textContent.trim()));
+  for (const action of ["accept", "grade", "dispatch", "respond", "start", "resolve", "confirm_closure", "record_survey"]) {
+    assert.ok(timeline.includes(action), `timeline has ${action}: ${timeline.join(", ")}`);
+  }
+  await shot(contact.page, "05-closed-timeline");
+
+  // The script in the description is shown as text, on the ticket and on the board.
+  assert.ok((await contact.page.textContent("#ticket-description")).includes(XSS));
+  assert.equal(await contact.page.$("#ticket-description script, #ticket-description img"), null);
+
+  for (const s of [contact, desk, dispatch, phone]) await s.context.close();
+});
+
+test("English is one click away and remembered per user", async () => {
+  const s = await signIn("supervisor1");
+  assert.match(await s.page.textContent("header nav"), /工单看板/);
+  await Promise.all([s.page.waitForURL(/\/board/), s.page.click("#lang-switch")]);
+  assert.match(await s.page.textContent("header nav"), /Board/);
+  assert.equal(await s.page.getAttribute("html", "lang"), "en");
+  await shot(s.page, "07-board-english");
+  await s.context.close();
+  // A new browser (no language cookie): the account remembers English.
+  const again = await signIn("supervisor1");
+  assert.match(await again.page.textContent("header nav"), /Board/);
+  await again.context.close();
+});
+
+test("pages carry the security headers and refuse a cross-site form", async () => {
+  const r = await fetch(base + "/login");
+  assert.match(r.headers.get("content-security-policy"), /script-src 'self'/);
+  assert.match(r.headers.get("content-security-policy"), /frame-ancestors 'none'/);
+  assert.equal(r.headers.get("x-content-type-options"), "nosniff");
+  const cross = await fetch(base + "/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" },
+    body: "username=admin&password=demo1234",
+    redirect: "manual",
+  });
+  assert.equal(cross.status, 403);
+  assert.equal(cross.headers.get("set-cookie"), null);
+});
