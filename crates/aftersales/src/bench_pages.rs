@@ -81,6 +81,8 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
         bail!("{inserted} tickets copied instead of {copies}");
     }
     tx.commit().await?;
+    // As the worker does hourly in service: fresh planner statistics.
+    store.optimize().await?;
     if store.backend() == aftersales_storage::Backend::Postgres {
         conn.execute_unprepared("VACUUM ANALYZE tickets, ticket_events, work_log, notices, notice_recipients").await?;
     }

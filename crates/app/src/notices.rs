@@ -27,6 +27,15 @@ use crate::{Actor, App, AppError, Result};
 /// How long a claimed job or delivery stays with its worker before another may take it.
 pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
 
+/// A notice as `actor` may read it: a customer contact sees only their own line of the
+/// recipients (not who else was told, nor the staff's status notes and instructions).
+fn for_reader(actor: &Actor, mut n: Notice) -> Notice {
+    if own_customer(actor).is_some() {
+        n.recipients.retain(|r| r.user_id == actor.id());
+    }
+    n
+}
+
 fn invalid(field: &'static str, reason: Reason) -> AppError {
     DomainError::field(field, reason).into()
 }
@@ -461,6 +470,7 @@ impl App {
             offset: page.offset(),
         };
         let (items, total) = store::list_notices(self.store.read(), &f).await?;
+        let items = items.into_iter().map(|n| for_reader(actor, n)).collect();
         Ok(NoticePage { items, total, page: page.page, per_page: page.per_page })
     }
 
@@ -481,7 +491,7 @@ impl App {
         if own_customer(actor).is_some() && !n.recipients.iter().any(|r| r.user_id == actor.id()) {
             return Err(AppError::not_found("notice", id));
         }
-        Ok(n)
+        Ok(for_reader(actor, n))
     }
 
     /// A recipient acknowledges a notice, with a status note or an instruction (批示).
@@ -531,7 +541,7 @@ impl App {
         }
         let n = store::notice_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
         tx.commit().await?;
-        Ok(n)
+        Ok(for_reader(actor, n))
     }
 
     /// The deliveries of a notice (staff), or of every notice in `state` (administrators).

@@ -510,10 +510,18 @@ impl App {
         if let (Some(d), Some(c)) = (&device, &customer)
             && d.customer_id != c.id
         {
-            problems.push((
-                if r.device_id.is_some() { "device_id" } else { "device_serial" },
-                Reason::Mismatch { detail_en: "belongs to another customer", detail_zh: "不属于该客户单位" },
-            ));
+            let field = if r.device_id.is_some() { "device_id" } else { "device_serial" };
+            // A customer contact is not told that the device exists elsewhere.
+            problems.push(if is_contact {
+                (field, Reason::Unknown)
+            } else {
+                (
+                    field,
+                    Reason::Mismatch {
+                        detail_en: "belongs to another customer", detail_zh: "不属于该客户单位"
+                    },
+                )
+            });
         }
         let category: Option<Category> = match r.category_id {
             Some(id) => match catalog::category_by_id(conn, id).await? {
@@ -723,6 +731,12 @@ impl App {
     }
 
     pub async fn tickets(&self, actor: &Actor, q: &ListQuery) -> Result<TicketPage> {
+        self.tickets_counted(actor, q, None).await
+    }
+
+    /// [`App::tickets`] counting at most `count_limit` matches: when `total` equals it, there
+    /// may be more (a page shows "10000+" instead of counting every open ticket).
+    pub async fn tickets_counted(&self, actor: &Actor, q: &ListQuery, count_limit: Option<u64>) -> Result<TicketPage> {
         actor.require(Action::ReadTicket)?;
         self.warm().await?;
         let page = Page::new(q.page, q.per_page)?;
@@ -764,6 +778,7 @@ impl App {
             descending,
             limit: page.limit(),
             offset: page.offset(),
+            count_limit,
         };
         let (items, total) = tickets::list(self.store.read(), &filter).await?;
         let mut views = Vec::with_capacity(items.len());
@@ -776,7 +791,18 @@ impl App {
     pub async fn history(&self, actor: &Actor, id: Id) -> Result<Vec<Event>> {
         actor.require(Action::ReadTicket)?;
         let t = load_visible(self.store.read(), actor, id).await?;
-        Ok(tickets::events(self.store.read(), t.id).await?)
+        let mut events = tickets::events(self.store.read(), t.id).await?;
+        // The history shows phone numbers only to those who see them on the ticket.
+        if !permission::sees_contact_phones(actor.user.role) {
+            for c in events.iter_mut().flat_map(|e| e.changes.iter_mut()).filter(|c| c.field == "contact_phone") {
+                for v in [&mut c.before, &mut c.after] {
+                    if let Some(p) = v.as_str() {
+                        *v = serde_json::Value::String(phone::mask(p));
+                    }
+                }
+            }
+        }
+        Ok(events)
     }
 
     pub async fn work_log(&self, actor: &Actor, id: Id) -> Result<Vec<LogEntry>> {

@@ -16,6 +16,9 @@ use aftersales_app::notices::Outgoing;
 use aftersales_domain::notice::ChannelKind;
 use aftersales_notify::{Message, Notifier, SendError, Target};
 
+/// How often a running worker does its housekeeping ([`Worker::upkeep`]).
+const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sweep {
@@ -111,11 +114,31 @@ impl Worker {
         }
     }
 
+    /// Hourly housekeeping: ended sessions and old sign-in failures are deleted, and the
+    /// database's planner statistics refreshed (SQLite). Failures are logged, not fatal.
+    async fn upkeep(&self) {
+        match self.app.prune_sessions().await {
+            Ok((sessions, failures)) if sessions + failures > 0 => {
+                tracing::info!(sessions, failures, "ended sessions and old sign-in failures deleted");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
+        }
+        if let Err(e) = self.app.store().optimize().await {
+            tracing::warn!(error = %e, "refreshing planner statistics failed");
+        }
+    }
+
     /// Sweeps until `shutdown` completes; errors are logged and the next sweep tries again.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         tracing::info!(worker = %self.name, "worker started");
+        let mut last_upkeep: Option<std::time::Instant> = None;
         loop {
+            if last_upkeep.is_none_or(|t| t.elapsed() >= UPKEEP_EVERY) {
+                last_upkeep = Some(std::time::Instant::now());
+                self.upkeep().await;
+            }
             let busy = match self.sweep().await {
                 Ok(s) => {
                     if s.jobs + s.sent + s.failed > 0 {

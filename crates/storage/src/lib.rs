@@ -346,6 +346,27 @@ impl Store {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<()> {
         migration::Migrator::up(&self.db, None).await?;
+        self.optimize().await
+    }
+
+    /// Keeps the query planner's statistics current. SQLite has none until `ANALYZE` runs,
+    /// and without them it answers "open tickets by nearest deadline" through the status
+    /// index and a sort of every open ticket instead of walking the due-time index (150 ms
+    /// instead of 5 on 100,000 open tickets). `PRAGMA optimize` analyzes only the tables
+    /// whose statistics are missing or stale, so it is cheap to run at start and from time to
+    /// time (the worker does, hourly). PostgreSQL's autovacuum keeps its own statistics.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            // A database never analyzed (new, or from before this) gets a full ANALYZE once;
+            // afterwards `optimize` re-analyzes what changed enough.
+            let stmt = sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+            );
+            let analyzed = self.db.query_one_raw(stmt).await?.is_some();
+            let sql = if analyzed { "PRAGMA optimize=0x10002" } else { "ANALYZE" };
+            self.db.execute_unprepared(sql).await?;
+        }
         Ok(())
     }
 

@@ -308,7 +308,7 @@ db_test!(the_deadline_list_uses_its_index, |db| {
     for (sql, index) in [
         (
             "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE next_due_at IS NOT NULL AND next_due_at <= 1 ORDER BY next_due_at",
-            "ix_tickets_next_due",
+            "ix_tickets_due",
         ),
         (
             "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE (next_due_at IS NOT NULL AND next_due_at <= 1) OR clock_misses > 0",

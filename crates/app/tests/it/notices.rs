@@ -141,6 +141,14 @@ db_test!(steps_raise_their_notices_at_once, |db| {
     let progress =
         theirs.iter().find(|n| n.kind == NoticeKind::ProgressUpdate).expect("progress in the customer's inbox");
     assert!(progress.body_zh.contains("工程师明早九点上门复查"), "{}", progress.body_zh);
+    // The visit-delay notice also went to the specialist, whose status note stays internal:
+    // the contact sees only their own line of the recipients.
+    let specialist_ack = aftersales_app::notices::Acknowledgement { note: Some("已协调工程师改期".into()) };
+    app.acknowledge_notice(&org.specialist, delay.id, &specialist_ack).await.unwrap();
+    let theirs = app.notices(&org.portal_b, &mine).await.unwrap().items;
+    let seen = theirs.iter().find(|n| n.id == delay.id).expect("the delay in the customer's inbox");
+    assert_eq!(seen.recipients.iter().map(|r| r.user_id).collect::<Vec<_>>(), [org.portal_b.id()]);
+    assert!(app.notice(&org.portal_b, delay.id).await.unwrap().recipients.iter().all(|r| r.note.is_none()));
 
     // A repeat report tells the project specialist at once.
     let again = register(app, &org.desk, &org.registration(db.now())).await;

@@ -36,11 +36,10 @@ pub struct NextQuery {
 
 /// Only a path on this site is a place to go after signing in (no open redirect).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_owned()
-    } else {
-        "/".into()
-    }
+    // A path on this site only: no scheme-relative `//host`, no backslash, and no control or
+    // space characters (a browser drops a tab in `/\t/evil.example`, leaving `//evil.example`).
+    let plain = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if plain && next.starts_with('/') && !next.starts_with("//") { next.to_owned() } else { "/".into() }
 }
 
 fn lang_of(s: &AppState, headers: &HeaderMap) -> L {
@@ -76,12 +75,12 @@ pub async fn login(
     let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     match s.app.sign_in(f.username.trim(), &f.password, &address, agent).await {
         Ok(signed) => {
-            let max_age = (signed.expires_at - s.app.now()).get_seconds().max(0);
+            // The cookie lives as long as the session can (7 days); the server ends it sooner
+            // when idle for 12 hours.
+            let max_age = aftersales_domain::session::MAX_AGE.as_secs();
             let mut res = Redirect::to(&safe_next(&f.next)).into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&headers, SESSION_COOKIE, &signed.token, Some(max_age.min(7 * 24 * 3600))),
-            );
+            res.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, &signed.token, Some(max_age)));
             Ok(res)
         }
         Err(e @ AppError::SignInFailed) => {

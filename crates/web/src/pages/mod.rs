@@ -71,6 +71,11 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Pages show personal data (and a new API token once): never kept in a shared cache or
+    // the browser's history cache. Assets keep their own caching.
+    if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 
@@ -163,7 +168,13 @@ impl FromRequestParts<AppState> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lang = anonymous_lang(&parts.headers);
-        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        // After signing in, back to the page asked for; a form post cannot be repeated by a
+        // redirect, so that goes to the start page.
+        let next = if parts.method == axum::http::Method::GET {
+            parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into())
+        } else {
+            "/".into()
+        };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
@@ -206,7 +217,11 @@ impl IntoResponse for PageError {
                 return Redirect::to(&format!("/login?next={q}")).into_response();
             }
             PageError::App(e, l) => {
-                (crate::error::status_of(e), l, l.t("无法完成", "Could not be done"), e.message(l.lang))
+                let status = crate::error::status_of(e);
+                if status.is_server_error() {
+                    tracing::error!(error = %e, "page failed");
+                }
+                (status, l, l.t("无法完成", "Could not be done"), e.message(l.lang))
             }
             PageError::Csrf(l) => (
                 StatusCode::FORBIDDEN,

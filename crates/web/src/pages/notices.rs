@@ -43,7 +43,11 @@ impl Inbox<'_> {
         n.recipients.iter().any(|r| r.user_id == self.me && r.acknowledged_at.is_none())
     }
 
-    /// The notes people wrote on it (status notes, instructions), with when.
+    fn staff(&self) -> bool {
+        self.nav.as_ref().is_some_and(|n| n.staff)
+    }
+
+    /// The notes people wrote on it (status notes, instructions; a contact sees only their own).
     fn notes<'n>(&self, n: &'n Notice) -> Vec<&'n str> {
         n.recipients.iter().filter_map(|r| r.note.as_deref()).collect()
     }

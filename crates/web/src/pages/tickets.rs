@@ -22,6 +22,10 @@ use super::view::{L, urgency};
 use super::{PageError, Signed, render};
 use crate::AppState;
 
+/// The board counts matching tickets up to this many and then says "10000+": counting every
+/// one of 100,000 open tickets would cost more than the page.
+const COUNT_LIMIT: u64 = 10_000;
+
 /// What the header needs to know about the reader.
 pub struct Nav {
     pub name: String,
@@ -95,12 +99,14 @@ struct Board<'a> {
     rows: Vec<Row>,
     names: Names,
     total: u64,
+    /// The count stopped at [`COUNT_LIMIT`]: there are at least that many.
+    more: bool,
     page: u64,
     pages: u64,
     statuses: Vec<(&'static str, &'static str)>,
     priorities: Vec<String>,
     groups: Vec<(Id, String)>,
-    engineers: Vec<(Id, String, u64)>,
+    engineers: Vec<(Id, String)>,
     query: String,
 }
 
@@ -161,7 +167,7 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         per_page: Some(50),
         ..ListQuery::default()
     };
-    let list = app.tickets(&who.actor, &lq).await.map_err(err)?;
+    let list = app.tickets_counted(&who.actor, &lq, Some(COUNT_LIMIT)).await.map_err(err)?;
     let mut user_ids = Vec::new();
     let mut customer_ids = Vec::new();
     for t in &list.items {
@@ -177,7 +183,7 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
             .await
             .map(|g| g.levels.iter().map(|lv| lv.code.clone()).collect())
             .unwrap_or_default();
-        let engineers = engineer_load(&s, &who).await.unwrap_or_default();
+        let engineers = engineers(&s, &who).await.unwrap_or_default();
         (
             groups.into_iter().map(|g| (g.id, if l.lang == Lang::En { g.name_en } else { g.name_zh })).collect(),
             priorities,
@@ -197,6 +203,7 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         })
         .collect();
     let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
+    let more = list.total >= COUNT_LIMIT;
     let query = format!(
         "status={}&priority={}&group_id={}&engineer_id={}&overdue={}",
         super::form_urlencode(&f.status),
@@ -214,6 +221,7 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         rows,
         names,
         total: list.total,
+        more,
         page,
         pages,
         statuses,
@@ -225,25 +233,14 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
     Ok(render(&page))
 }
 
-/// Engineers with their open tickets (the dispatcher's load column), busiest last.
-async fn engineer_load(s: &AppState, who: &Signed) -> Result<Vec<(Id, String, u64)>, aftersales_app::AppError> {
+/// The engineers to filter the board by (their open load is shown where it matters, in the
+/// dispatch form of a ticket, computed for the group in one query).
+async fn engineers(s: &AppState, who: &Signed) -> Result<Vec<(Id, String)>, aftersales_app::AppError> {
     who.actor.require(Action::ReadUsers)?;
     let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer];
     let people =
         s.app.list_users(&who.actor, &roles, None, aftersales_app::users::Page::new(Some(1), Some(200))?).await?;
-    let mut out = Vec::with_capacity(people.len());
-    for u in people {
-        let q = ListQuery {
-            status: Some("open".into()),
-            engineer_id: Some(u.id),
-            per_page: Some(1),
-            ..ListQuery::default()
-        };
-        let n = s.app.tickets(&who.actor, &q).await?.total;
-        out.push((u.id, u.display_name, n));
-    }
-    out.sort_by_key(|(_, name, n)| (*n, name.clone()));
-    Ok(out)
+    Ok(people.into_iter().filter(|u| u.active).map(|u| (u.id, u.display_name)).collect())
 }
 
 #[derive(Template)]

@@ -126,9 +126,11 @@ db_test!(signing_in_gives_a_safe_cookie_and_pages_ask_for_it, |db| {
     assert!(secure.contains("; Secure"), "{secure}");
     assert_ne!(cookie.split(';').next(), secure.split(';').next(), "every sign-in opens a new session");
     // An open redirect through `next` is not possible.
-    let evil = format!("{right}&next=//evil.example/");
-    let p = request(&db, Method::POST, "/login", None, Some(&evil), &[("origin", ORIGIN)]).await;
-    assert_eq!(p.location(), "/");
+    for next in ["//evil.example/", "/%09/evil.example", "https://evil.example/", "/%5Cevil.example"] {
+        let evil = format!("{right}&next={next}");
+        let p = request(&db, Method::POST, "/login", None, Some(&evil), &[("origin", ORIGIN)]).await;
+        assert_eq!(p.location(), "/", "next={next}");
+    }
 
     // Signing out ends the session: the same cookie now leads to the sign-in page.
     let session = cookie.trim_start_matches("as_session=").split(';').next().unwrap().to_owned();
