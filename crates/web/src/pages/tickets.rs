@@ -273,6 +273,11 @@ impl TicketPage<'_> {
         self.steps.iter().any(|s| s.code() == code)
     }
 
+    /// The session's CSRF token, for the step forms.
+    fn csrf(&self) -> &str {
+        self.nav.as_ref().map_or("", |n| n.csrf.as_str())
+    }
+
     fn is_suggested(&self, id: &Id) -> bool {
         self.suggested == Some(*id)
     }
