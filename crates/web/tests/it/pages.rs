@@ -212,4 +212,23 @@ db_test!(forms_need_the_session_token_and_the_current_version, |db| {
         post(&db, &format!("/tickets/{}/log", t.id), &desk, &format!("csrf={csrf}&kind=customer_message&body={body}"))
             .await;
     assert_eq!(log.status, StatusCode::SEE_OTHER, "{}", log.html);
+    // Cancelling as a duplicate needs the original ticket named; then the ticket is cancelled.
+    let page = get(&db, &format!("/tickets/{}", t.id), &desk).await;
+    assert!(page.html.contains(r#"id="form-cancel""#), "the desk is offered Cancel");
+    let current = db.app.ticket(&org.desk, t.id).await.unwrap();
+    let dup =
+        post(&db, &path, &desk, &format!("csrf={csrf}&version={}&action=cancel&reason=duplicate", current.version))
+            .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.html.contains("请注明与哪张工单重复"), "{}", dup.html);
+    let note = form_encode("与 20240315-001 重复");
+    let ok = post(
+        &db,
+        &path,
+        &desk,
+        &format!("csrf={csrf}&version={}&action=cancel&reason=duplicate&note={note}", current.version),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Cancelled);
 });
