@@ -24,7 +24,8 @@ use crate::directory::own_customer;
 use crate::users::Page;
 use crate::{Actor, App, AppError, Result};
 
-/// How long a claimed job or delivery stays with its worker before another may take it.
+/// How long a claimed delivery stays with its worker; after it, an attempt still `sending`
+/// is in doubt (jobs need no lease: the sweep's transaction holds them).
 pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
 
 /// A notice as `actor` may read it: a customer contact sees only their own line of the

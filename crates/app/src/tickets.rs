@@ -114,69 +114,24 @@ pub enum Command {
     },
 }
 
-/// The permission a step needs (DOMAIN §1).
-pub fn step_permission(step: Step) -> Action {
-    match step {
-        Step::Accept => Action::AcceptTicket,
-        Step::ConfirmWindow => Action::ConfirmWindow,
-        Step::Grade => Action::GradeTicket,
-        Step::ReviewGrading => Action::ReviewGrading,
-        Step::ObjectToGrading => Action::ObjectToGrading,
-        Step::RuleGradingDispute => Action::RuleGradingDispute,
-        Step::Dispatch => Action::DispatchTicket,
-        Step::Respond => Action::Respond,
-        Step::Start | Step::WaitForCustomer | Step::WaitForParts | Step::Resume => Action::WorkTicket,
-        Step::RequestSecondLine => Action::RequestSecondLine,
-        Step::Resolve => Action::ResolveTicket,
-        Step::ConfirmClosure => Action::ConfirmClosure,
-        Step::RefuseClosure => Action::RefuseClosure,
-        Step::Reopen => Action::ReopenTicket,
-        Step::Cancel => Action::CancelTicket,
-        Step::BookVisit => Action::BookVisit,
-        Step::RecordSurvey => Action::RecordSurvey,
-    }
-}
-
-/// The steps `actor` may offer on `t` now: allowed from its state, permitted to the role,
-/// and, for an engineer's own work, on a ticket assigned to them. What a page shows as
-/// buttons; [`App::act`] still checks everything when one is taken.
+/// The steps `actor` may offer on `t` now: those the ticket offers in its state
+/// ([`Ticket::offers`]), permitted to the role, and, for an engineer's own work, on a ticket
+/// assigned to them. What a page shows as buttons; [`App::act`] still checks everything
+/// when one is taken.
 pub fn available_steps(actor: &Actor, t: &Ticket) -> Vec<Step> {
     let engineer = matches!(actor.user.role, Role::FirstLineEngineer | Role::SecondLineEngineer);
     Step::ALL
         .iter()
         .copied()
-        .filter(|s| s.allowed_from().contains(&t.status))
-        .filter(|s| actor.user.active && aftersales_domain::permission::allows(actor.user.role, step_permission(*s)))
-        // Steps that only make sense in a sub-state of the ticket's status.
-        .filter(|s| match s {
-            Step::ConfirmWindow => t.window_confirmation == WindowConfirmation::Pending,
-            Step::Accept => t.window_confirmation != WindowConfirmation::Pending,
-            Step::ReviewGrading => t.grading_review == GradingReview::Pending,
-            Step::ObjectToGrading => t.priority.is_some() && t.grading_dispute != GradingDispute::Open,
-            Step::RuleGradingDispute => t.grading_dispute == GradingDispute::Open,
-            _ => true,
-        })
-        .filter(|s| {
-            !engineer
-                || t.is_assigned_to(actor.id())
-                || !matches!(
-                    s,
-                    Step::Respond
-                        | Step::Start
-                        | Step::WaitForCustomer
-                        | Step::WaitForParts
-                        | Step::Resume
-                        | Step::Resolve
-                        | Step::RequestSecondLine
-                        | Step::BookVisit
-                )
-        })
+        .filter(|s| t.offers(*s))
+        .filter(|s| actor.user.active && permission::allows(actor.user.role, s.permission()))
+        .filter(|s| !engineer || !s.is_engineers_work() || t.is_assigned_to(actor.id()))
         .collect()
 }
 
 impl Command {
     pub fn action(&self) -> Action {
-        step_permission(self.step())
+        self.step().permission()
     }
 
     /// The step this command takes.

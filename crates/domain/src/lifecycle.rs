@@ -10,7 +10,8 @@
 use crate::clock::SurveyResult;
 use crate::coded_enum;
 use crate::error::{DomainError, Reason};
-use crate::ticket::{CancelReason, ClosureMethod, Status, Ticket, WindowConfirmation};
+use crate::permission::Action;
+use crate::ticket::{CancelReason, ClosureMethod, GradingDispute, GradingReview, Status, Ticket, WindowConfirmation};
 use crate::{Id, Timestamp};
 
 coded_enum! {
@@ -50,6 +51,44 @@ const GRADABLE: &[Status] = &[
 ];
 
 impl Step {
+    /// The permission this step needs (DOMAIN §1).
+    pub fn permission(self) -> Action {
+        match self {
+            Step::Accept => Action::AcceptTicket,
+            Step::ConfirmWindow => Action::ConfirmWindow,
+            Step::Grade => Action::GradeTicket,
+            Step::ReviewGrading => Action::ReviewGrading,
+            Step::ObjectToGrading => Action::ObjectToGrading,
+            Step::RuleGradingDispute => Action::RuleGradingDispute,
+            Step::Dispatch => Action::DispatchTicket,
+            Step::Respond => Action::Respond,
+            Step::Start | Step::WaitForCustomer | Step::WaitForParts | Step::Resume => Action::WorkTicket,
+            Step::RequestSecondLine => Action::RequestSecondLine,
+            Step::Resolve => Action::ResolveTicket,
+            Step::ConfirmClosure => Action::ConfirmClosure,
+            Step::RefuseClosure => Action::RefuseClosure,
+            Step::Reopen => Action::ReopenTicket,
+            Step::Cancel => Action::CancelTicket,
+            Step::BookVisit => Action::BookVisit,
+            Step::RecordSurvey => Action::RecordSurvey,
+        }
+    }
+
+    /// The steps of the assigned engineer's own work on a ticket.
+    pub fn is_engineers_work(self) -> bool {
+        matches!(
+            self,
+            Step::Respond
+                | Step::Start
+                | Step::WaitForCustomer
+                | Step::WaitForParts
+                | Step::Resume
+                | Step::Resolve
+                | Step::RequestSecondLine
+                | Step::BookVisit
+        )
+    }
+
     /// The states this step may start from.
     pub fn allowed_from(self) -> &'static [Status] {
         use Status::*;
@@ -115,6 +154,21 @@ impl Ticket {
         } else {
             Err(DomainError::IllegalTransition { status: self.status, step })
         }
+    }
+
+    /// Whether `step` makes sense on the ticket now: its state allows it, and so does the
+    /// sub-state some steps depend on (a window confirmation pending, a grading awaiting
+    /// review, an open objection). What a page offers; taking the step still checks.
+    pub fn offers(&self, step: Step) -> bool {
+        step.allowed_from().contains(&self.status)
+            && match step {
+                Step::ConfirmWindow => self.window_confirmation == WindowConfirmation::Pending,
+                Step::Accept => self.window_confirmation != WindowConfirmation::Pending,
+                Step::ReviewGrading => self.grading_review == GradingReview::Pending,
+                Step::ObjectToGrading => self.priority.is_some() && self.grading_dispute != GradingDispute::Open,
+                Step::RuleGradingDispute => self.grading_dispute == GradingDispute::Open,
+                _ => true,
+            }
     }
 
     /// Is `user` the first- or second-line engineer of this ticket?

@@ -374,7 +374,6 @@ pub struct NoticeFilter {
     /// With `recipient`: acknowledged by them or not; without: by everyone or not by all.
     pub acknowledged: Option<bool>,
     pub ticket: Option<Id>,
-    /// Only notices of these tickets' customer (customer contacts never list notices).
     pub limit: u64,
     pub offset: u64,
 }

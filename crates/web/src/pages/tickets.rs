@@ -2,7 +2,7 @@
 
 use aftersales_app::directory::Names;
 use aftersales_app::tickets::{ListQuery, TicketView, available_steps};
-use aftersales_domain::clock::ClockView;
+use aftersales_domain::clock::{ClockState, ClockView};
 use aftersales_domain::dispatch::Candidate;
 use aftersales_domain::event::Event;
 use aftersales_domain::lifecycle::Step;
@@ -110,30 +110,22 @@ struct Board<'a> {
     query: String,
 }
 
-fn id_param(field: &str, v: &str, l: &L) -> Result<Option<Id>, PageError> {
+fn id_param(field: &'static str, v: &str, l: &L) -> Result<Option<Id>, PageError> {
     if v.trim().is_empty() {
         return Ok(None);
     }
     v.trim().parse().map(Some).map_err(|_| {
-        PageError::App(
-            aftersales_domain::DomainError::field(
-                match field {
-                    "group_id" => "group_id",
-                    _ => "engineer_id",
-                },
-                aftersales_domain::error::Reason::Malformed { expected_en: "a number", expected_zh: "数字" },
-            )
-            .into(),
-            l.clone(),
-        )
+        let reason = aftersales_domain::error::Reason::Malformed { expected_en: "a number", expected_zh: "数字" };
+        PageError::App(aftersales_domain::DomainError::field(field, reason).into(), l.clone())
     })
 }
 
-/// The nearest running deadline of a ticket (what the board sorts and colours by).
+/// The nearest deadline still counting (running, or running and already missed) of a
+/// ticket: what the board sorts and colours by.
 fn nearest(t: &TicketView) -> Option<ClockView> {
     t.clocks
         .iter()
-        .filter(|c| c.due_at.is_some() && urgency(c) != "done" && urgency(c) != "idle")
+        .filter(|c| c.due_at.is_some() && matches!(c.state, ClockState::Running | ClockState::Breached))
         .min_by_key(|c| c.due_at)
         .cloned()
 }
