@@ -184,10 +184,13 @@ test("a request goes from the portal to closed, through every role, in the brows
   await step(contact.page, "#form-confirm_closure");
   await step(contact.page, "#form-record_survey", () => contact.page.selectOption("#survey-result", "satisfied"));
   assert.equal((await contact.page.textContent("#ticket-status")).trim(), "已结案");
-  const timeline = await contact.page.$$eval("#timeline > li strong", (ls) => ls.map((l) => l.textContent.trim()));
+  const timeline = await contact.page.$$eval("#timeline > li", (ls) => ls.map((l) => l.dataset.action));
   for (const action of ["accept", "grade", "dispatch", "respond", "start", "resolve", "confirm_closure", "record_survey"]) {
     assert.ok(timeline.includes(action), `timeline has ${action}: ${timeline.join(", ")}`);
   }
+  // …in the reader's words, not codes.
+  const words = await contact.page.$$eval("#timeline > li strong", (ls) => ls.map((l) => l.textContent.trim()));
+  assert.ok(words.includes("受理") && !words.includes("accept"), words.join(", "));
   await shot(contact.page, "05-closed-timeline");
 
   // The script in the description is shown as text, on the ticket and on the board.
@@ -195,6 +198,42 @@ test("a request goes from the portal to closed, through every role, in the brows
   assert.equal(await contact.page.$("#ticket-description script, #ticket-description img"), null);
 
   for (const s of [contact, desk, dispatch, phone]) await s.context.close();
+});
+
+test("the desk checks a phone registration before submitting it", async () => {
+  const customers = await api("/customers?per_page=50");
+  const customer = customers.items.find((c) => c.window_contact_id);
+  assert.ok(customer, "a demo customer with a window");
+  const contacts = await api(`/customers/${customer.id}/contacts`);
+  const caller = contacts.find((k) => k.id !== customer.window_contact_id && !k.left);
+  const desk = await signIn("desk1", { width: 390, height: 844 });
+  await desk.page.click("#nav-new");
+  await desk.page.fill("#customer-search", customer.short_name);
+  await Promise.all([desk.page.waitForURL(/\/tickets\/new\?/), desk.page.press("#customer-search", "Enter")]);
+  const pick = await desk.page.$(`#customer-results a[href$="customer_id=${customer.id}"]`);
+  if (pick) await Promise.all([desk.page.waitForNavigation(), pick.click()]);
+  await desk.page.selectOption("#customer_id", String(customer.id));
+  if (caller) await desk.page.selectOption("#contact_id", String(caller.id));
+  else await desk.page.fill("#contact_name", "临时来电人");
+  if (!caller) await desk.page.fill("#contact_phone", "13800001111");
+  await desk.page.selectOption("#device_id", { index: 1 });
+  await desk.page.fill("#description", "设备故障");
+  await desk.page.fill("#occurred_at", "2026-11-20T09:30");
+  await desk.page.fill("#impact_scope", "一台设备");
+  // A vague description is flagged before anything is stored.
+  await Promise.all([desk.page.waitForNavigation(), desk.page.click("#check-button")]);
+  assert.match(await desk.page.textContent("#new-error"), /故障描述.*笼统/);
+  await desk.page.fill("#description", "开机后面板报警 C-2557，无法复印，重启无效");
+  await Promise.all([desk.page.waitForNavigation(), desk.page.click("#check-button")]);
+  assert.equal(await desk.page.$("#new-error"), null);
+  const window = await desk.page.textContent("#check-window");
+  assert.match(window, caller ? /不是客户窗口/ : /不是客户窗口|未指定窗口/);
+  await shot(desk.page, "08-desk-check-before-submit");
+  const width = await desk.page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(width <= 390, `the form fits a phone (scroll width ${width})`);
+  await Promise.all([desk.page.waitForURL(/done=registered/), desk.page.click("#submit-button")]);
+  assert.match(await desk.page.textContent("#ticket-message"), /工单号/);
+  await desk.context.close();
 });
 
 test("English is one click away and remembered per user", async () => {

@@ -12,6 +12,7 @@
 //! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
+//! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
 //! | `smtp` | — | none | `[smtp]` host, port, tls (`none`/`starttls`/`tls`), username, password, from |
 //! | `webhooks` | — | no exceptions | `[webhooks]` allowed_hosts (private addresses allowed), timeout_secs |
 
@@ -39,6 +40,8 @@ pub struct Config {
     /// The SMTP relay for e-mail notices; without it e-mail deliveries wait as dead letters.
     pub smtp: Option<aftersales_notify::SmtpConfig>,
     pub webhooks: aftersales_notify::WebhookPolicy,
+    /// Reverse proxies (IP addresses) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             worker: true,
             smtp: None,
             webhooks: aftersales_notify::WebhookPolicy::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -82,7 +86,15 @@ impl Config {
         if !(1..=3650).contains(&self.repeat_window_days) {
             bail!("repeat_window_days must be between 1 and 3650, not {}", self.repeat_window_days);
         }
+        self.trusted_proxies()?;
         Ok(())
+    }
+
+    fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| p.trim().parse().with_context(|| format!("trusted_proxies: {p:?} is not an IP address")))
+            .collect()
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -109,6 +121,7 @@ impl Config {
             time_zone: jiff::tz::TimeZone::get(&self.time_zone)?,
             repeat_window_days: self.repeat_window_days,
             email: self.smtp.is_some(),
+            trusted_proxies: self.trusted_proxies()?,
         })
     }
 }

@@ -504,3 +504,124 @@ fn warnings(cal: &Calendar, from: Timestamp, to: Timestamp) -> Vec<Warning> {
         .map(|year| Warning::NoHolidayData { calendar: cal.spec().name.clone(), year })
         .collect()
 }
+
+/// The most days one hand edit of a holiday set may cover (a holiday schedule is about a year).
+const MAX_EDIT_DAYS: i32 = 366;
+
+impl App {
+    /// The names of the stored holiday sets (for choosing the one a calendar observes).
+    pub async fn holiday_set_names(&self, actor: &Actor) -> Result<Vec<String>> {
+        actor.require(Action::ReadServicePolicy)?;
+        let l = self.loaded().await?;
+        Ok(l.holiday_sets.iter().map(|s| s.name.clone()).collect())
+    }
+
+    /// An administrator's hand edit of a holiday set (the calendar page): the days
+    /// `first..=last` get `rule` (a day off or a make-up working day), or lose the rule they
+    /// had when `rule` is `None`. A year the set has no data for yet needs `source` (where
+    /// the schedule comes from). Every ticket counting on a calendar that observes the set
+    /// gets its clocks recomputed, as after an import.
+    pub async fn edit_holidays(
+        &self,
+        actor: &Actor,
+        name: &str,
+        first: jiff::civil::Date,
+        last: jiff::civil::Date,
+        rule: Option<&aftersales_domain::calendar::DayRule>,
+        source: Option<&str>,
+    ) -> Result<HolidayImportResult> {
+        use aftersales_domain::calendar::{DayRule, FIRST_YEAR, LAST_YEAR};
+        actor.require(Action::ManageServicePolicy)?;
+        let mut p: Vec<(&'static str, Reason)> = Vec::new();
+        if last < first {
+            p.push((
+                "last",
+                Reason::Malformed {
+                    expected_en: "a date on or after the first", expected_zh: "不早于开始日期的日期"
+                },
+            ));
+        } else if (last - first).get_days() >= MAX_EDIT_DAYS {
+            p.push(("last", Reason::Malformed { expected_en: "at most 366 days", expected_zh: "最多 366 天" }));
+        }
+        for (field, d) in [("first", first), ("last", last)] {
+            if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+                p.push((
+                    field,
+                    Reason::Malformed {
+                        expected_en: "a date in 2000–2099", expected_zh: "2000–2099 年之间的日期"
+                    },
+                ));
+            }
+        }
+        let rule = match rule {
+            Some(DayRule::Off { name: n }) | Some(DayRule::Work { name: n, .. }) => {
+                let label = one_line(n);
+                if label.is_empty() {
+                    p.push(("name", Reason::Missing));
+                } else if label.chars().count() > 50 {
+                    p.push(("name", Reason::TooLong { max: 50 }));
+                }
+                rule.map(|r| match r {
+                    DayRule::Off { .. } => DayRule::Off { name: label.clone() },
+                    DayRule::Work { hours_of, .. } => DayRule::Work { name: label.clone(), hours_of: *hours_of },
+                })
+            }
+            None => None,
+        };
+        let source = source.map(one_line).filter(|s| !s.is_empty());
+        if source.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            p.push(("source", Reason::TooLong { max: 200 }));
+        }
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p).into());
+        }
+        let tx = self.store.write().await?;
+        let mut set = policy::holiday_sets(&*tx)
+            .await?
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| AppError::not_found("holiday set", name))?;
+        let days: Vec<jiff::civil::Date> =
+            std::iter::successors(Some(first), |d| d.tomorrow().ok().filter(|n| *n <= last)).collect();
+        if let Some(rule) = &rule {
+            for year in days.iter().map(|d| d.year()) {
+                if let std::collections::btree_map::Entry::Vacant(e) = set.years.entry(year) {
+                    e.insert(source.clone().ok_or_else(|| invalid("source", Reason::Missing))?);
+                }
+            }
+            for d in &days {
+                set.days.insert(*d, rule.clone());
+            }
+        } else {
+            for d in &days {
+                set.days.remove(d);
+            }
+        }
+        // What is stored must read back, or no calendar could load again.
+        HolidaySet::parse_csv(name, &set.to_csv())?;
+        policy::put_holiday_set(&*tx, &set, self.now()).await?;
+        let observers: Vec<String> = policy::calendars(&*tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.holiday_set.as_deref() == Some(name))
+            .map(|c| c.name)
+            .collect();
+        tx.commit().await?;
+        self.forget_calendars();
+        let mut tickets_recomputed = 0;
+        for c in observers {
+            tickets_recomputed += self.recompute_on(&c).await?;
+        }
+        Ok(HolidayImportResult {
+            name: name.to_owned(),
+            years: set.years,
+            days_imported: days.len(),
+            tickets_recomputed,
+        })
+    }
+}
+
+/// One line of text: control characters become spaces (the holiday CSV is line based).
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}

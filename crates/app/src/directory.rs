@@ -5,7 +5,7 @@ use aftersales_domain::error::Reason;
 use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
 use aftersales_domain::{DomainError, Id};
-use aftersales_storage::{Conn, StorageError, directory, users};
+use aftersales_storage::{Conn, StorageError, directory, sessions, users};
 
 use crate::users::Page;
 use crate::{Actor, App, AppError, Result};
@@ -44,6 +44,10 @@ async fn check_customer_refs<C: Conn>(
     }
     if let Some(w) = c.window_contact_id {
         match directory::contact_by_id(conn, w).await? {
+            Some(k) if k.customer_id == c.id && k.left => problems.push((
+                "window_contact_id",
+                Reason::Mismatch { detail_en: "has left the customer", detail_zh: "已离开该客户单位" },
+            )),
             Some(k) if k.customer_id == c.id => {}
             Some(_) => problems.push((
                 "window_contact_id",
@@ -129,6 +133,60 @@ impl App {
         Ok(k)
     }
 
+    /// Corrects a contact's name, phone, e-mail or department (it stays with its customer).
+    pub async fn update_contact(&self, actor: &Actor, id: Id, input: &ContactInput) -> Result<Contact> {
+        actor.require(Action::ManageDirectory)?;
+        let tx = self.store.write().await?;
+        let before = directory::contact_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("contact", id))?;
+        let mut k = input.check(before.customer_id)?;
+        k.id = id;
+        k.is_window = before.is_window;
+        k.left = before.left;
+        directory::update_contact(&*tx, &k).await?;
+        tx.commit().await?;
+        Ok(k)
+    }
+
+    /// Records that a contact has left the customer (离职 / 调岗), or is back. One who left
+    /// stays on record for the history of their requests, cannot be the window (a window
+    /// who leaves must be replaced first), and their portal accounts are deactivated with
+    /// their sessions ended; coming back does not reactivate an account by itself.
+    pub async fn set_contact_left(&self, actor: &Actor, id: Id, left: bool) -> Result<Contact> {
+        actor.require(Action::ManageDirectory)?;
+        let tx = self.store.write().await?;
+        let mut k = directory::contact_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("contact", id))?;
+        if left && k.is_window {
+            return Err(DomainError::conflict(
+                "window_leaving",
+                "This contact is the customer's window: choose another window (or none) first",
+                "该联系人是客户窗口，请先更换或取消客户窗口",
+            )
+            .into());
+        }
+        directory::set_contact_left(&*tx, id, left.then(|| self.now())).await?;
+        if left {
+            for user in users::users_of_contact(&*tx, id).await? {
+                if let Some(mut u) = users::user_by_id(&*tx, user).await? {
+                    u.active = false;
+                    users::update_user(&*tx, &u).await?;
+                    sessions::delete_sessions_of_user_except(&*tx, user, None).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        k.left = left;
+        Ok(k)
+    }
+
+    /// One contact (a customer contact sees only their own organization's).
+    pub async fn contact(&self, actor: &Actor, id: Id) -> Result<Contact> {
+        actor.require(Action::ReadDirectory)?;
+        match directory::contact_by_id(self.store.read(), id).await? {
+            Some(k) if visible(actor, k.customer_id) => Ok(k),
+            _ => Err(AppError::not_found("contact", id)),
+        }
+    }
+
     pub async fn contacts(&self, actor: &Actor, customer: Id) -> Result<Vec<Contact>> {
         let c = self.get_customer(actor, customer).await?;
         Ok(directory::contacts_of(self.store.read(), &c).await?)
@@ -146,6 +204,37 @@ impl App {
             Err(StorageError::Duplicate(_)) => return Err(DomainError::field("serial", Reason::Duplicate).into()),
             Err(e) => return Err(e.into()),
         };
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Corrects a device's model, serial number, location, dates or consumable model. A
+    /// device stays with its customer (its tickets are that customer's).
+    pub async fn update_device(&self, actor: &Actor, id: Id, input: &DeviceInput) -> Result<Device> {
+        actor.require(Action::ManageDirectory)?;
+        let tx = self.store.write().await?;
+        let before = directory::device_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("device", id))?;
+        let input = DeviceInput { customer_id: input.customer_id.or(Some(before.customer_id)), ..input.clone() };
+        let mut d = input.check()?;
+        if d.customer_id != before.customer_id {
+            return Err(DomainError::field(
+                "customer_id",
+                Reason::Mismatch {
+                    detail_en: "cannot change: a device stays with its customer",
+                    detail_zh: "不能更改：设备归属的客户单位不能变更",
+                },
+            )
+            .into());
+        }
+        d.id = id;
+        if directory::device_by_serial(&*tx, &d.serial).await?.is_some_and(|other| other.id != id) {
+            return Err(DomainError::field("serial", Reason::Duplicate).into());
+        }
+        match directory::update_device(&*tx, &d).await {
+            Ok(()) => {}
+            Err(StorageError::Duplicate(_)) => return Err(DomainError::field("serial", Reason::Duplicate).into()),
+            Err(e) => return Err(e.into()),
+        }
         tx.commit().await?;
         Ok(d)
     }

@@ -32,6 +32,9 @@ pub struct Settings {
     /// Whether notices are e-mailed (an SMTP relay is configured); without one, no e-mail
     /// deliveries are queued, so none pile up as dead letters.
     pub email: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request comes
+    /// from the proxy's address, so sign-in throttling per address needs the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             time_zone: jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             email: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -198,14 +198,8 @@ impl App {
         let mut problems = Vec::new();
         if old.is_empty() {
             problems.push(("old_password", Reason::Missing));
-        } else {
-            let hash = users::password_hash(self.store.read(), user.id).await?;
-            if !check_password(old, hash).await? {
-                problems.push((
-                    "old_password",
-                    Reason::Mismatch { detail_en: "is not your current password", detail_zh: "与当前密码不符" },
-                ));
-            }
+        } else if let Some(problem) = self.current_password_problem(&user, old).await? {
+            problems.push(problem);
         }
         problems.extend(rules::new_password_problems(old, new));
         if !problems.is_empty() {
@@ -221,6 +215,58 @@ impl App {
         sessions::delete_sessions_of_user_except(&*tx, user.id, keep.as_deref()).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Checks the person's current password before something sensitive (a new password, a
+    /// new API token). Wrong guesses count against the same per-account limit as signing in
+    /// (5 in 15 minutes), so a stolen session cannot be used to guess it; a right answer
+    /// clears the account's failures as a sign-in does.
+    async fn current_password_problem(
+        &self,
+        user: &aftersales_domain::user::User,
+        password: &str,
+    ) -> Result<Option<(aftersales_domain::error::Field, Reason)>> {
+        let account = FailureScope::Account.subject(&user.username);
+        match self.count_attempt(&[(FailureScope::Account, account.as_str())], self.now()).await {
+            Err(AppError::SignInFailed) => {
+                return Err(DomainError::field(
+                    "old_password",
+                    Reason::Mismatch {
+                        detail_en: "was tried too often; wait 15 minutes",
+                        detail_zh: "尝试次数过多，请 15 分钟后再试",
+                    },
+                )
+                .into());
+            }
+            other => other?,
+        };
+        let hash = users::password_hash(self.store.read(), user.id).await?;
+        if !check_password(password, hash).await? {
+            return Ok(Some((
+                "old_password",
+                Reason::Mismatch { detail_en: "is not your current password", detail_zh: "与当前密码不符" },
+            )));
+        }
+        let tx = self.store.write().await?;
+        sessions::clear_failures(&*tx, FailureScope::Account, &account).await?;
+        tx.commit().await?;
+        Ok(None)
+    }
+
+    /// Creates an API token for oneself after confirming the current password (the page's
+    /// way: a token outlives the session, so a borrowed browser must not mint one).
+    pub async fn create_own_token_confirmed(&self, actor: &Actor, password: &str, name: &str) -> Result<String> {
+        let user = users::user_by_id(self.store.read(), actor.id())
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| AppError::not_found("user", actor.id()))?;
+        if password.is_empty() {
+            return Err(DomainError::field("old_password", Reason::Missing).into());
+        }
+        if let Some(problem) = self.current_password_problem(&user, password).await? {
+            return Err(DomainError::Invalid(vec![problem]).into());
+        }
+        self.create_token(Some(actor), actor.id(), name).await
     }
 
     /// Remembers the actor's UI language (the pages use it from the next request on).

@@ -207,6 +207,43 @@ pub struct TicketView {
     pub clock_warnings: Vec<Warning>,
 }
 
+/// A registration after its lookups and checks, before it is stored.
+struct Prepared {
+    r: Registration,
+    customer: aftersales_domain::customer::Customer,
+    device: Option<aftersales_domain::customer::Device>,
+    category: Option<Category>,
+    complaint_about: Option<Id>,
+    checked: registration::Checked,
+    window_confirmation: WindowConfirmation,
+}
+
+/// What registering would do (see [`App::check_registration`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrationCheck {
+    /// The device the form names, with its model, location and warranty.
+    pub device: Option<aftersales_domain::customer::Device>,
+    pub warranty: Option<aftersales_domain::customer::Warranty>,
+    /// `pending` when the caller is not the customer's designated window (seed 004).
+    pub window_confirmation: WindowConfirmation,
+    /// The name of the customer's window contact, if it has one.
+    pub window_contact: Option<String>,
+    /// The earlier ticket this would repeat (DOMAIN §5).
+    pub repeat_of: Option<RepeatHint>,
+}
+
+/// The earlier ticket a new report repeats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RepeatHint {
+    pub id: Id,
+    pub number: String,
+    pub status: Status,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub registered_at: Timestamp,
+}
+
 /// A view reads as the ticket it shows.
 impl std::ops::Deref for TicketView {
     type Target = Ticket;
@@ -251,6 +288,8 @@ pub struct ListQuery {
     /// First- or second-line engineer.
     pub engineer_id: Option<Id>,
     pub group_id: Option<Id>,
+    /// The customer's region (地域), e.g. `华东`.
+    pub region: Option<String>,
     /// Registered at or after (RFC 3339).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
@@ -394,15 +433,10 @@ fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
 }
 
 impl App {
-    /// 登记报修: registers a request after the intake checks of seed 000 template 1.
-    pub async fn register(
-        &self,
-        actor: &Actor,
-        input: &Registration,
-        idem: Option<&Idem>,
-    ) -> Result<Outcome<TicketView>> {
-        actor.require(Action::RegisterTicket)?;
-        let now = self.now();
+    /// Looks up and checks a registration without storing it: the customer, contact, device,
+    /// category and complained-about ticket it names, the form's rules (registration::check),
+    /// and whether the window must confirm it (seed 004). Every problem is reported at once.
+    async fn prepare(&self, actor: &Actor, input: &Registration, now: Timestamp) -> Result<Prepared> {
         let mut r = input.clone();
         let is_contact = actor.user.role == Role::CustomerContact;
         if is_contact {
@@ -515,21 +549,69 @@ impl App {
             Some(w) if r.contact_id != Some(w) => WindowConfirmation::Pending,
             _ => WindowConfirmation::NotNeeded,
         };
+        Ok(Prepared { r, customer, device, category, complaint_about, checked, window_confirmation })
+    }
+
+    /// The earlier ticket a registration would repeat (DOMAIN §5: same device, same fault code
+    /// or category, within the repeat window).
+    async fn repeat_of<C: Conn>(&self, conn: &C, p: &Prepared, now: Timestamp) -> Result<Option<Id>> {
+        let Some(d) = &p.device else { return Ok(None) };
+        let window = self.settings.repeat_window_days;
+        let since = now - jiff::SignedDuration::from_hours(24 * window);
+        let priors = tickets::priors_for_device(conn, d.id, since).await?;
+        Ok(repeat::find(p.checked.fault_code.as_deref(), p.r.category_id, now, window, &priors).map(|p| p.id))
+    }
+
+    /// What registering would do, without storing anything (the desk's check before submit):
+    /// the form's problems as the usual field errors, else the device found, whether the
+    /// caller is the customer's window, and the earlier ticket this would repeat.
+    pub async fn check_registration(&self, actor: &Actor, input: &Registration) -> Result<RegistrationCheck> {
+        actor.require(Action::RegisterTicket)?;
+        let now = self.now();
+        let p = self.prepare(actor, input, now).await?;
+        let conn = self.store.read();
+        let repeat_of = match self.repeat_of(conn, &p, now).await? {
+            Some(id) => tickets::by_id(conn, id).await?.map(|t| RepeatHint {
+                id: t.id,
+                number: t.number.to_string(),
+                status: t.status,
+                registered_at: t.registered_at,
+            }),
+            None => None,
+        };
+        let window_contact = match p.customer.window_contact_id {
+            Some(w) => directory::contact_by_id(conn, w).await?.map(|c| c.name),
+            None => None,
+        };
+        let today = now.to_zoned(self.settings.time_zone.clone()).date();
+        Ok(RegistrationCheck {
+            warranty: p.device.as_ref().map(|d| d.warranty_on(today)),
+            device: p.device,
+            window_confirmation: p.window_confirmation,
+            window_contact,
+            repeat_of,
+        })
+    }
+
+    /// 登记报修: registers a request after the intake checks of seed 000 template 1.
+    pub async fn register(
+        &self,
+        actor: &Actor,
+        input: &Registration,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<TicketView>> {
+        actor.require(Action::RegisterTicket)?;
+        let now = self.now();
+        let is_contact = actor.user.role == Role::CustomerContact;
+        let p = self.prepare(actor, input, now).await?;
         self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Outcome::Replayed { status, body });
         }
         // DOMAIN §5 repeat report: same device, same fault code or category, within the window.
-        let repeat_of = match &device {
-            Some(d) => {
-                let window = self.settings.repeat_window_days;
-                let since = now - jiff::SignedDuration::from_hours(24 * window);
-                let priors = tickets::priors_for_device(&*tx, d.id, since).await?;
-                repeat::find(checked.fault_code.as_deref(), r.category_id, now, window, &priors).map(|p| p.id)
-            }
-            None => None,
-        };
+        let repeat_of = self.repeat_of(&*tx, &p, now).await?;
+        let Prepared { r, customer, device, category, complaint_about, checked, window_confirmation } = p;
         let day = now.to_zoned(self.settings.time_zone.clone()).date();
         let seq = tickets::next_sequence(&*tx, &format!("{:04}{:02}{:02}", day.year(), day.month(), day.day())).await?;
         let mut t = Ticket {
@@ -727,6 +809,7 @@ impl App {
             customer_id,
             engineer_id: q.engineer_id,
             group_id: q.group_id,
+            region: q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
             registered_from: q.created_from,
             registered_to: q.created_to,
             sort,

@@ -1,10 +1,13 @@
 //! Users, API tokens and authentication.
 
+use aftersales_domain::error::{Field, Reason};
 use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
-use aftersales_domain::user::{User, UserInput};
+use aftersales_domain::session as rules;
+use aftersales_domain::user::{User, UserInput, UserUpdate, check_own_change};
 use aftersales_domain::{DomainError, Id};
-use aftersales_storage::{StorageError, directory, users};
+pub use aftersales_storage::users::UserFilter;
+use aftersales_storage::{Conn, StorageError, directory, sessions, users};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::TryRngCore;
@@ -60,29 +63,85 @@ impl App {
     /// Creates a user with an already hashed password (the demo reuses one hash).
     pub async fn create_user_hashed(&self, user: &mut User, password_hash: Option<String>) -> Result<()> {
         let tx = self.store.write().await?;
-        if let Some(c) = user.customer_id {
-            directory::customer_by_id(&*tx, c).await?.ok_or_else(|| unknown("customer_id"))?;
-        }
-        if let Some(contact) = user.contact_id {
-            let found = directory::contact_by_id(&*tx, contact).await?;
-            if found.is_none_or(|k| Some(k.customer_id) != user.customer_id) {
-                return Err(unknown("contact_id"));
-            }
-        }
-        if let Some(g) = user.group_id
-            && !aftersales_storage::catalog::groups(&*tx).await?.iter().any(|x| x.id == g)
-        {
-            return Err(unknown("group_id"));
+        let mut problems = Vec::new();
+        check_user_refs(&*tx, user, None, &mut problems).await?;
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
         }
         user.id = match users::insert_user(&*tx, user, password_hash, self.now()).await {
             Ok(id) => id,
             Err(StorageError::Duplicate(_)) => {
-                return Err(DomainError::field("username", aftersales_domain::error::Reason::Duplicate).into());
+                return Err(DomainError::field("username", Reason::Duplicate).into());
             }
             Err(e) => return Err(e.into()),
         };
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Changes a user (administrators): names, role, contact details, region, group, the
+    /// customer and contact of a portal account, and whether the account is active. Checked
+    /// like a new user; the username stays. Deactivating ends the user's sessions at once,
+    /// and neither a session nor an API token of an inactive user authenticates. Nobody
+    /// may deactivate themself or give up their own administrator role.
+    pub async fn update_user(&self, actor: &Actor, id: Id, change: &UserUpdate) -> Result<User> {
+        actor.require(Action::ManageUsers)?;
+        let tx = self.store.write().await?;
+        let before = users::user_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("user", id))?;
+        let after = change.apply(&before)?;
+        if actor.id() == id {
+            check_own_change(&before, &after)?;
+        }
+        let mut problems = Vec::new();
+        check_user_refs(&*tx, &after, Some(&before), &mut problems).await?;
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
+        }
+        users::update_user(&*tx, &after).await?;
+        if !after.active {
+            sessions::delete_sessions_of_user_except(&*tx, id, None).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Sets a new password for someone who forgot theirs (administrators), and ends all
+    /// their sessions. One's own password is changed on one's account page, which asks
+    /// for the current one (so an unattended administrator session cannot take over the
+    /// account).
+    pub async fn reset_password(&self, actor: &Actor, user: Id, new_password: &str) -> Result<()> {
+        actor.require(Action::ManageUsers)?;
+        users::user_by_id(self.store.read(), user).await?.ok_or_else(|| AppError::not_found("user", user))?;
+        if actor.id() == user {
+            return Err(DomainError::conflict(
+                "own_password",
+                "Change your own password on your account page; it asks for the current one",
+                "请在「我的账号」页面修改自己的密码（需输入当前密码）",
+            )
+            .into());
+        }
+        let problems = rules::new_password_problems("", new_password);
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
+        }
+        let new = new_password.to_owned();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+            .await
+            .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("password hashing failed: {e}"))))??;
+        let tx = self.store.write().await?;
+        if !sessions::set_password_hash(&*tx, user, &hash).await? {
+            return Err(AppError::not_found("user", user));
+        }
+        sessions::delete_sessions_of_user_except(&*tx, user, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The administrator's user list: by part of the name or username, role, group and
+    /// whether active; and how many match in all.
+    pub async fn search_users(&self, actor: &Actor, filter: &UserFilter, page: Page) -> Result<(Vec<User>, u64)> {
+        actor.require(Action::ManageUsers)?;
+        Ok(users::search_users(self.store.read(), filter, page.limit(), page.offset()).await?)
     }
 
     /// Issues a new API token for `user` and returns it; only its hash is kept.
@@ -133,8 +192,39 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(buf)
 }
 
-fn unknown(field: &'static str) -> AppError {
-    DomainError::field(field, aftersales_domain::error::Reason::Unknown).into()
+/// Checks that the group, customer and contact a user names exist and fit together (a
+/// contact of that customer, still with it). `before`: the user as stored, when changing one
+/// (a contact who left since is not questioned again).
+async fn check_user_refs<C: Conn>(
+    conn: &C,
+    user: &User,
+    before: Option<&User>,
+    problems: &mut Vec<(Field, Reason)>,
+) -> Result<()> {
+    if let Some(c) = user.customer_id
+        && directory::customer_by_id(conn, c).await?.is_none()
+    {
+        problems.push(("customer_id", Reason::Unknown));
+    }
+    if let Some(contact) = user.contact_id {
+        match directory::contact_by_id(conn, contact).await? {
+            Some(k) if Some(k.customer_id) == user.customer_id => {
+                if k.left && before.is_none_or(|b| b.contact_id != Some(contact)) {
+                    problems.push((
+                        "contact_id",
+                        Reason::Mismatch { detail_en: "has left the customer", detail_zh: "已离开该客户单位" },
+                    ));
+                }
+            }
+            _ => problems.push(("contact_id", Reason::Unknown)),
+        }
+    }
+    if let Some(g) = user.group_id
+        && !aftersales_storage::catalog::groups(conn).await?.iter().any(|x| x.id == g)
+    {
+        problems.push(("group_id", Reason::Unknown));
+    }
+    Ok(())
 }
 
 /// A page request: 1-based page number and page size (at most 200).

@@ -39,6 +39,10 @@ pub struct Contact {
     pub department: Option<String>,
     /// Whether this contact is the customer's designated window.
     pub is_window: bool,
+    /// Whether the contact has left the customer (离职 / 调岗): kept for the history of
+    /// their requests, but no longer the window and without a portal account.
+    #[serde(default)]
+    pub left: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +176,7 @@ impl ContactInput {
             email,
             department,
             is_window: false,
+            left: false,
         })
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ticket::Ticket;
-use crate::{Id, Timestamp};
+use crate::{Id, Lang, Timestamp};
 
 /// One field's change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,92 @@ pub struct Event {
     pub note: Option<String>,
 }
 
+/// What an event's action is called in the history (Chinese from the seeds, English); an
+/// unknown code (from a newer version) shows as itself.
+pub fn action_label(action: &str, lang: Lang) -> String {
+    if let Some(step) = crate::lifecycle::Step::from_code(action) {
+        return step.label(lang).to_owned();
+    }
+    let (zh, en) = match action {
+        "register" => ("登记报修", "Registered"),
+        "edit" => ("修改登记信息", "Registration edited"),
+        "log_added" => ("记录处理过程", "Work log entry"),
+        "repeat_flagged" => ("标记为重复报修", "Flagged as a repeat report"),
+        "priority_change_requested" => ("申请降级", "Downgrade requested"),
+        "priority_change_approved" => ("批准降级", "Downgrade approved"),
+        "priority_change_rejected" => ("驳回降级", "Downgrade rejected"),
+        "notice" => ("发出通告", "Notice sent"),
+        other => return other.to_owned(),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+    .to_owned()
+}
+
+/// What a ticket field is called in the history; an unknown one shows as itself.
+pub fn field_label(field: &str, lang: Lang) -> String {
+    let (zh, en) = match field {
+        "number" => ("工单号", "Ticket number"),
+        "customer_id" => ("客户单位", "Customer"),
+        "contact_id" => ("联系人", "Contact"),
+        "contact_name" => ("报修人", "Caller"),
+        "contact_phone" => ("联系电话", "Phone"),
+        "channel" => ("报修渠道", "Channel"),
+        "kind" => ("类型", "Type"),
+        "category_id" => ("故障类别", "Category"),
+        "device_id" | "device_serial" => ("设备序列号", "Device serial"),
+        "device_model" => ("设备型号", "Device model"),
+        "fault_code" => ("报警代码", "Fault code"),
+        "description" => ("故障现象", "Description"),
+        "occurred_at" => ("故障发生时间", "Occurred at"),
+        "impact_scope" => ("影响范围", "Impact"),
+        "expected_resolution" => ("期望的解决方式", "Expected resolution"),
+        "expected_by" => ("期望解决时间", "Expected by"),
+        "cooperating_departments" => ("协作部门", "Cooperating departments"),
+        "status" => ("状态", "Status"),
+        "window_confirmation" => ("客户窗口确认", "Window confirmation"),
+        "priority" => ("优先级", "Priority"),
+        "priority_rank" => ("优先级序号", "Priority rank"),
+        "grading_reason" => ("分级理由", "Grading reason"),
+        "grading_review" => ("分级审核", "Grading review"),
+        "grading_dispute" => ("分级争议", "Grading dispute"),
+        "group_id" => ("处理组", "Group"),
+        "first_line_id" => ("一线工程师", "First-line engineer"),
+        "second_line_id" => ("二线工程师", "Second-line engineer"),
+        "repeat_of" => ("重复报修的原工单", "Repeat of"),
+        "complaint_about" => ("被投诉的工单", "Complaint about"),
+        "specialist_attention" => ("需项目专员关注", "Specialist attention"),
+        "registered_at" => ("登记时间", "Registered at"),
+        "registered_by" => ("登记人", "Registered by"),
+        "accepted_at" => ("受理时间", "Accepted at"),
+        "accepted_by" => ("受理人", "Accepted by"),
+        "dispatched_at" => ("派单时间", "Dispatched at"),
+        "responded_at" => ("响应时间", "Responded at"),
+        "resolved_at" => ("解决时间", "Resolved at"),
+        "resolution" => ("解决方案", "Resolution"),
+        "closed_at" => ("结案时间", "Closed at"),
+        "closure_method" => ("结案方式", "Closure method"),
+        "customer_refusals" => ("客户拒绝结案次数", "Closure refusals"),
+        "reopen_count" => ("重新打开次数", "Reopened"),
+        "cancel_reason" => ("撤销原因", "Cancel reason"),
+        "cancel_note" => ("撤销说明", "Cancel note"),
+        "customer_level" => ("客户等级", "Customer level"),
+        "calendar" => ("工作日历", "Calendar"),
+        "policy_version" => ("服务策略版本", "Service policy version"),
+        "visit_at" => ("预约上门时间", "Visit at"),
+        "survey_result" => ("回访结果", "Survey result"),
+        "surveyed_at" => ("回访时间", "Surveyed at"),
+        other => return other.to_owned(),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+    .to_owned()
+}
+
 /// Fields that change with every write and say nothing on their own.
 const BOOKKEEPING: &[&str] = &["version", "updated_at"];
 
@@ -71,5 +157,18 @@ mod tests {
         after.version += 1;
         let fields: Vec<_> = diff(&before, &after).into_iter().map(|c| c.field).collect();
         assert_eq!(fields, vec!["accepted_at", "accepted_by", "status"]);
+    }
+
+    #[test]
+    fn every_ticket_field_and_action_has_a_name_in_both_languages() {
+        let Ok(Value::Object(fields)) = serde_json::to_value(ticket()) else { panic!("a ticket is an object") };
+        for field in fields.keys().filter(|f| !BOOKKEEPING.contains(&f.as_str()) && *f != "id" && *f != "clocks") {
+            assert_ne!(field_label(field, Lang::Zh), *field, "no Chinese name for {field}");
+            assert_ne!(field_label(field, Lang::En), *field, "no English name for {field}");
+        }
+        for action in ["register", "edit", "accept", "resolve", "priority_change_approved", "repeat_flagged"] {
+            assert_ne!(action_label(action, Lang::Zh), action);
+        }
+        assert_eq!(action_label("something_new", Lang::Zh), "something_new");
     }
 }

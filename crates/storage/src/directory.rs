@@ -169,6 +169,7 @@ fn contact(r: &QueryResult, window: Option<Id>) -> Result<Contact> {
         email: get(r, "email")?,
         department: get(r, "department")?,
         is_window: window == Some(id),
+        left: get::<Option<i64>>(r, "left_at")?.is_some(),
     })
 }
 
@@ -199,6 +200,7 @@ pub async fn insert_contact<C: ConnectionTrait>(conn: &C, c: &Contact, now: Time
 pub async fn contact_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Contact>> {
     let stmt = Query::select()
         .columns(CONTACT_COLS.map(|c| (Contacts::Table, c)))
+        .column((Contacts::Table, Contacts::LeftAt))
         .column((Customers::Table, Customers::WindowContactId))
         .from(Contacts::Table)
         .inner_join(
@@ -219,11 +221,43 @@ pub async fn contact_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Optio
 pub async fn contacts_of<C: ConnectionTrait>(conn: &C, customer: &Customer) -> Result<Vec<Contact>> {
     let stmt = Query::select()
         .columns(CONTACT_COLS)
+        .column(Contacts::LeftAt)
         .from(Contacts::Table)
         .and_where(Expr::col(Contacts::CustomerId).eq(customer.id))
         .order_by(Contacts::Id, Order::Asc)
         .to_owned();
     conn.query_all(&stmt).await?.iter().map(|r| contact(r, customer.window_contact_id)).collect()
+}
+
+/// Replaces a contact's name, phone, e-mail and department.
+pub async fn update_contact<C: ConnectionTrait>(conn: &C, c: &Contact) -> Result<()> {
+    let stmt = Query::update()
+        .table(Contacts::Table)
+        .values([
+            (Contacts::Name, c.name.clone().into()),
+            (Contacts::Phone, c.phone.clone().into()),
+            (Contacts::Email, c.email.clone().into()),
+            (Contacts::Department, c.department.clone().into()),
+        ])
+        .and_where(Expr::col(Contacts::Id).eq(c.id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Records that a contact left the customer at `at`, or (`None`) that they are back. A
+/// contact who already left keeps the first time.
+pub async fn set_contact_left<C: ConnectionTrait>(conn: &C, id: Id, at: Option<Timestamp>) -> Result<()> {
+    let mut stmt = Query::update()
+        .table(Contacts::Table)
+        .value(Contacts::LeftAt, at.map(ms))
+        .and_where(Expr::col(Contacts::Id).eq(id))
+        .to_owned();
+    if at.is_some() {
+        stmt.and_where(Expr::col(Contacts::LeftAt).is_null());
+    }
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
 }
 
 const DEVICE_COLS: [Devices; 8] = [
@@ -275,6 +309,24 @@ pub async fn insert_device<C: ConnectionTrait>(conn: &C, d: &Device, now: Timest
         ])
         .to_owned();
     insert_returning_id(conn, stmt).await
+}
+
+/// Replaces a device's fields (not its customer).
+pub async fn update_device<C: ConnectionTrait>(conn: &C, d: &Device) -> Result<()> {
+    let stmt = Query::update()
+        .table(Devices::Table)
+        .values([
+            (Devices::Model, d.model.clone().into()),
+            (Devices::Serial, d.serial.clone().into()),
+            (Devices::Location, d.location.clone().into()),
+            (Devices::PurchaseDate, d.purchase_date.map(|x| x.to_string()).into()),
+            (Devices::WarrantyEnd, d.warranty_end.map(|x| x.to_string()).into()),
+            (Devices::ConsumableModel, d.consumable_model.clone().into()),
+        ])
+        .and_where(Expr::col(Devices::Id).eq(d.id))
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
 }
 
 pub async fn device_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Device>> {

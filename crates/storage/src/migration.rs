@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004DeliveryLog),
             Box::new(M0005Sessions),
             Box::new(M0006DueIndex),
+            Box::new(M0007ContactLeft),
         ]
     }
 }
@@ -654,5 +655,23 @@ impl MigrationTrait for M0006DueIndex {
             .await?;
         db.execute_unprepared("DROP INDEX ix_tickets_next_due").await?;
         Ok(())
+    }
+}
+
+/// A contact who has left the customer (离职 / 调岗) stays on record for the history of their
+/// requests; `left_at` says since when (null: still there).
+struct M0007ContactLeft;
+
+impl MigrationName for M0007ContactLeft {
+    fn name(&self) -> &str {
+        "m0007_contact_left"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007ContactLeft {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table(Contacts::Table).add_column(big_integer_null(Contacts::LeftAt)).to_owned())
+            .await
     }
 }

@@ -65,6 +65,8 @@ pub enum Contacts {
     Email,
     Department,
     CreatedAt,
+    /// When the contact left the customer (null: still there); added by m0007.
+    LeftAt,
 }
 
 #[derive(DeriveIden, Clone, Copy)]

@@ -17,7 +17,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query,
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_code, get_opt_ts, get_ts, ms, opt_ms};
-use crate::schema::{PriorityChangeRequests, TicketEvents, TicketSequences, Tickets, WorkLog};
+use crate::schema::{Customers, PriorityChangeRequests, TicketEvents, TicketSequences, Tickets, WorkLog};
 use crate::{Result, StorageError, insert_returning_id};
 
 /// Takes the next number of `day` (`YYYYMMDD`). The upsert locks the day's row until the
@@ -339,6 +339,8 @@ pub struct TicketFilter {
     /// First- or second-line engineer.
     pub engineer_id: Option<Id>,
     pub group_id: Option<Id>,
+    /// The customer's region (地域).
+    pub region: Option<String>,
     pub registered_from: Option<Timestamp>,
     pub registered_to: Option<Timestamp>,
     /// A running clock is due at or after this instant…
@@ -364,6 +366,7 @@ impl Default for TicketFilter {
             customer_id: None,
             engineer_id: None,
             group_id: None,
+            region: None,
             registered_from: None,
             registered_to: None,
             due_from: None,
@@ -393,6 +396,14 @@ fn apply_filter(stmt: &mut SelectStatement, f: &TicketFilter) {
     }
     if let Some(g) = f.group_id {
         stmt.and_where(Expr::col(Tickets::GroupId).eq(g));
+    }
+    if let Some(r) = &f.region {
+        let customers = Query::select()
+            .column(Customers::Id)
+            .from(Customers::Table)
+            .and_where(Expr::col(Customers::Region).eq(r.as_str()))
+            .to_owned();
+        stmt.and_where(Expr::col(Tickets::CustomerId).in_subquery(customers));
     }
     if let Some(from) = f.registered_from {
         stmt.and_where(Expr::col(Tickets::RegisteredAt).gte(ms(from)));

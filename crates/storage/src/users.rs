@@ -3,7 +3,7 @@
 use aftersales_domain::role::Role;
 use aftersales_domain::user::User;
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
@@ -115,6 +115,72 @@ pub async fn users<C: ConnectionTrait>(
     }
     stmt.order_by(Users::Id, Order::Asc).limit(limit).offset(offset);
     conn.query_all(&stmt).await?.iter().map(user).collect()
+}
+
+/// Replaces a user's changeable fields (everything but the username and the password).
+/// Returns whether the user exists.
+pub async fn update_user<C: ConnectionTrait>(conn: &C, u: &User) -> Result<bool> {
+    let stmt = Query::update()
+        .table(Users::Table)
+        .values([
+            (Users::DisplayName, u.display_name.clone().into()),
+            (Users::Role, u.role.code().into()),
+            (Users::Email, u.email.clone().into()),
+            (Users::Phone, u.phone.clone().into()),
+            (Users::Region, u.region.clone().into()),
+            (Users::GroupId, u.group_id.into()),
+            (Users::CustomerId, u.customer_id.into()),
+            (Users::ContactId, u.contact_id.into()),
+            (Users::Active, u.active.into()),
+        ])
+        .and_where(Expr::col(Users::Id).eq(u.id))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() > 0)
+}
+
+/// What the administrator's user list is filtered by; empty fields are "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Part of the username or the display name.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub group: Option<Id>,
+    pub active: Option<bool>,
+}
+
+/// Users matching `f`, ordered by id, and how many match in all.
+pub async fn search_users<C: ConnectionTrait>(
+    conn: &C,
+    f: &UserFilter,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<User>, u64)> {
+    let mut base: SelectStatement = Query::select().from(Users::Table).to_owned();
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.replace(['%', '_'], "");
+        base.cond_where(
+            Expr::col(Users::Username)
+                .like(format!("%{}%", q.to_lowercase()))
+                .or(Expr::col(Users::DisplayName).like(format!("%{q}%"))),
+        );
+    }
+    if let Some(r) = f.role {
+        base.and_where(Expr::col(Users::Role).eq(r.code()));
+    }
+    if let Some(g) = f.group {
+        base.and_where(Expr::col(Users::GroupId).eq(g));
+    }
+    if let Some(a) = f.active {
+        base.and_where(Expr::col(Users::Active).eq(a));
+    }
+    let count = base.clone().expr_as(Func::count(Expr::col(Users::Id)), "n").to_owned();
+    let total: i64 = match conn.query_one(&count).await? {
+        Some(r) => get(&r, "n")?,
+        None => 0,
+    };
+    let stmt = base.columns(USER_COLS).order_by(Users::Id, Order::Asc).limit(limit).offset(offset).to_owned();
+    let rows = conn.query_all(&stmt).await?.iter().map(user).collect::<Result<Vec<_>>>()?;
+    Ok((rows, u64::try_from(total).unwrap_or(0)))
 }
 
 pub async fn insert_token<C: ConnectionTrait>(

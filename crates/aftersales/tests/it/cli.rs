@@ -18,6 +18,13 @@ fn unknown_configuration_keys_are_rejected_with_their_name() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("repeat_window"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = crate::server::command(&dir, &["migrate"]).env("AFTERSALES_LISTEN", "localhost").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen"));
+    let out = crate::server::command(&dir, &["migrate"])
+        .env("AFTERSALES_TRUSTED_PROXIES", "[10.0.0.2, proxy.internal]")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("trusted_proxies") && err.contains("proxy.internal"), "{err}");
     let out = run(&dir, &["migrate"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = run(&dir, &["user", "add", "--username", "x", "--name", "X", "--role", "boss"]);

@@ -5,7 +5,7 @@ use aftersales_app::sessions::SignedIn;
 use aftersales_app::users::hash_password;
 use aftersales_app::{Actor, App, AppError};
 use aftersales_domain::role::Role;
-use aftersales_domain::user::UserInput;
+use aftersales_domain::user::{UserInput, UserUpdate};
 use aftersales_domain::{DomainError, Lang};
 use aftersales_testkit::db_test;
 use jiff::SignedDuration;
@@ -208,6 +208,29 @@ db_test!(changing_the_password_ends_the_other_sessions, |db| {
     assert!(matches!(app.session(&laptop.token).await, Err(AppError::Unauthenticated)));
 });
 
+db_test!(guessing_the_current_password_is_throttled_like_signing_in, |db| {
+    let app = &db.app;
+    person(app, "desk1").await;
+    let stolen = sign_in(app, "desk1", PASSWORD, "10.0.0.1").await.unwrap();
+    let me = &stolen.actor;
+    // A right answer takes its attempt back: it never adds up.
+    for _ in 0..6 {
+        let e = app.change_password(me, None, PASSWORD, PASSWORD).await.unwrap_err();
+        assert_eq!(refused_fields(e), [("new_password", "mismatch")]);
+    }
+    for guess in ["guess-1", "guess-2", "guess-3", "guess-4", "guess-5"] {
+        let e = app.change_password(me, None, guess, "brand-new-pass").await.unwrap_err();
+        assert_eq!(refused_fields(e), [("old_password", "mismatch")]);
+    }
+    // The sixth try is refused even with the right password, and says why.
+    let e = app.change_password(me, None, PASSWORD, "brand-new-pass").await.unwrap_err();
+    assert!(e.message(Lang::Zh).contains("尝试次数过多"), "{}", e.message(Lang::Zh));
+    assert!(sign_in(app, "desk1", PASSWORD, "10.0.0.9").await.is_err(), "the account is throttled for sign-in too");
+    assert!(app.session(&stolen.token).await.is_ok(), "nothing changed");
+    db.advance(SignedDuration::from_mins(16));
+    app.change_password(me, None, PASSWORD, "brand-new-pass").await.unwrap();
+});
+
 db_test!(a_revoked_token_stops_working_and_only_its_owner_may_revoke_it, |db| {
     let app = &db.app;
     let desk = person(app, "desk1").await;
@@ -232,4 +255,56 @@ db_test!(a_revoked_token_stops_working_and_only_its_owner_may_revoke_it, |db| {
     db.advance(SignedDuration::from_mins(5));
     app.revoke_token(&desk, mine[0].id).await.unwrap();
     assert_eq!(app.my_tokens(&desk).await.unwrap()[0].revoked_at, revoked_at, "revoking twice keeps the first time");
+});
+
+db_test!(an_administrator_resets_a_password_or_deactivates_an_account_and_its_sessions_end, |db| {
+    let app = &db.app;
+    let admin = input("admin", Some(PASSWORD));
+    let admin = Actor { user: app.create_user(None, &UserInput { role: Some(Role::Admin), ..admin }).await.unwrap() };
+    let desk = person(app, "desk1").await;
+    let other = person(app, "desk2").await;
+    let signed = sign_in(app, "desk1", PASSWORD, "10.0.0.1").await.unwrap();
+    let token = app.create_token(Some(&desk), desk.id(), "集成").await.unwrap();
+
+    // Administrators only; a new password's rules; never one's own (that asks for the old one).
+    assert_eq!(app.reset_password(&other, desk.id(), "new-pass-123").await.unwrap_err().code(), "forbidden");
+    let e = app.reset_password(&admin, desk.id(), "short").await.unwrap_err();
+    assert_eq!(refused_fields(e), [("new_password", "malformed")]);
+    assert_eq!(app.reset_password(&admin, admin.id(), "new-pass-123").await.unwrap_err().code(), "own_password");
+    assert_eq!(app.reset_password(&admin, 99999, "new-pass-123").await.unwrap_err().code(), "not_found");
+    assert!(app.session(&signed.token).await.is_ok(), "nothing changed on refusal");
+    app.reset_password(&admin, desk.id(), "new-pass-123").await.unwrap();
+    assert!(matches!(app.session(&signed.token).await, Err(AppError::Unauthenticated)));
+    assert!(sign_in(app, "desk1", PASSWORD, "10.0.0.1").await.is_err());
+    let signed = sign_in(app, "desk1", "new-pass-123", "10.0.0.1").await.unwrap();
+    assert_eq!(app.authenticate(&token).await.unwrap(), desk, "API tokens stay");
+
+    // Changes are checked like a new user's, references included; nothing changes on refusal.
+    let bad = UserUpdate {
+        role: Some(Role::CustomerContact),
+        customer_id: Some(Some(99999)),
+        group_id: Some(Some(99999)),
+        ..UserUpdate::default()
+    };
+    let e = app.update_user(&admin, desk.id(), &bad).await.unwrap_err();
+    assert_eq!(refused_fields(e), [("customer_id", "unknown"), ("group_id", "unknown")]);
+    let contact = UserUpdate { role: Some(Role::CustomerContact), ..UserUpdate::default() };
+    let e = app.update_user(&admin, desk.id(), &contact).await.unwrap_err();
+    assert_eq!(refused_fields(e), [("customer_id", "missing")]);
+    assert_eq!(app.get_user(&admin, desk.id()).await.unwrap(), desk.user);
+
+    // Deactivated: the session ends, the token and the password no longer let them in.
+    let off = UserUpdate { active: Some(false), ..UserUpdate::default() };
+    assert_eq!(app.update_user(&other, desk.id(), &off).await.unwrap_err().code(), "forbidden");
+    assert_eq!(app.update_user(&admin, admin.id(), &off).await.unwrap_err().code(), "self_lockout");
+    let demote = UserUpdate { role: Some(Role::DeskAgent), ..UserUpdate::default() };
+    assert_eq!(app.update_user(&admin, admin.id(), &demote).await.unwrap_err().code(), "self_lockout");
+    assert!(!app.update_user(&admin, desk.id(), &off).await.unwrap().active);
+    assert!(matches!(app.session(&signed.token).await, Err(AppError::Unauthenticated)));
+    assert!(matches!(app.authenticate(&token).await, Err(AppError::Unauthenticated)));
+    assert!(sign_in(app, "desk1", "new-pass-123", "10.0.0.1").await.is_err());
+    // Reactivated: the token works again.
+    let on = UserUpdate { active: Some(true), ..UserUpdate::default() };
+    app.update_user(&admin, desk.id(), &on).await.unwrap();
+    assert_eq!(app.authenticate(&token).await.unwrap(), desk);
 });

@@ -96,6 +96,51 @@ pub async fn create_contact(
     Ok((StatusCode::CREATED, axum::Json(s.app.create_contact(&actor, id, &input).await?)))
 }
 
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "directory", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Contact), (status = 404, body = ErrorResponse)))]
+pub async fn get_contact(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<Contact>, ApiError> {
+    Ok(axum::Json(s.app.contact(&actor, id).await?))
+}
+
+/// Corrects a contact's name, phone, e-mail and department (it stays with its customer).
+#[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "directory", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = ContactInput,
+    responses((status = 200, body = Contact), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn update_contact(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(input): Json<ContactInput>,
+) -> Result<axum::Json<Contact>, ApiError> {
+    Ok(axum::Json(s.app.update_contact(&actor, id, &input).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactStatus {
+    /// Whether the contact has left the customer (离职 / 调岗).
+    pub left: bool,
+}
+
+/// Records that a contact has left the customer, or is back. One who left keeps their
+/// history, cannot be the window (409 `window_leaving` until another window is chosen), and
+/// their portal accounts are deactivated.
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/status", tag = "directory", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ContactStatus,
+    responses((status = 200, body = Contact), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+pub async fn set_contact_status(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(status): Json<ContactStatus>,
+) -> Result<axum::Json<Contact>, ApiError> {
+    Ok(axum::Json(s.app.set_contact_left(&actor, id, status.left).await?))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +181,19 @@ pub async fn get_device(
     IdPath(id): IdPath,
 ) -> Result<axum::Json<Device>, ApiError> {
     Ok(axum::Json(s.app.get_device(&actor, id).await?))
+}
+
+/// Corrects a device's fields. `customer_id` may be omitted; a device stays with its customer.
+#[utoipa::path(put, path = "/api/v1/devices/{id}", tag = "directory", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = DeviceInput,
+    responses((status = 200, body = Device), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn update_device(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(input): Json<DeviceInput>,
+) -> Result<axum::Json<Device>, ApiError> {
+    Ok(axum::Json(s.app.update_device(&actor, id, &input).await?))
 }
 
 /// Finds a device by its serial number (seed 000: when the customer does not know the model).

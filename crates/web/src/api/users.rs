@@ -2,7 +2,7 @@
 
 use aftersales_app::users::Page;
 use aftersales_domain::role::Role;
-use aftersales_domain::user::{User, UserInput};
+use aftersales_domain::user::{User, UserInput, UserUpdate};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -92,4 +92,45 @@ pub async fn create(
     Json(input): Json<UserInput>,
 ) -> Result<(StatusCode, axum::Json<User>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(s.app.create_user(Some(&actor), &input).await?)))
+}
+
+/// Changes a user (administrators): what the body names changes, `null` clears. `"active":
+/// false` deactivates the account: its sessions end and its API tokens stop working. Nobody
+/// may deactivate themself or give up their own administrator role (409 `self_lockout`).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = UserUpdate,
+    responses((status = 200, body = User), (status = 403, body = crate::openapi::ErrorResponse),
+        (status = 404, body = crate::openapi::ErrorResponse), (status = 409, body = crate::openapi::ErrorResponse),
+        (status = 422, body = crate::openapi::ErrorResponse)))]
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(change): Json<UserUpdate>,
+) -> Result<axum::Json<User>, ApiError> {
+    Ok(axum::Json(s.app.update_user(&actor, id, &change).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// 8 to 128 characters.
+    pub new_password: String,
+}
+
+/// Sets a new password for a user who forgot theirs (administrators) and ends all their
+/// sessions. One's own password is changed on one's account page (409 `own_password`).
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PasswordReset,
+    responses((status = 204, description = "Password replaced; the user's sessions ended"),
+        (status = 403, body = crate::openapi::ErrorResponse), (status = 404, body = crate::openapi::ErrorResponse),
+        (status = 409, body = crate::openapi::ErrorResponse), (status = 422, body = crate::openapi::ErrorResponse)))]
+pub async fn reset_password(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(req): Json<PasswordReset>,
+) -> Result<StatusCode, ApiError> {
+    s.app.reset_password(&actor, id, &req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -71,7 +71,8 @@ pub async fn login(
     if !same_origin(&headers) {
         return Err(PageError::Csrf(l));
     }
-    let address = peer.map(|Extension(ConnectInfo(a))| a.ip().to_string()).unwrap_or_default();
+    let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    let address = super::client_address(&headers, peer, &s.app.settings().trusted_proxies);
     let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     match s.app.sign_in(f.username.trim(), &f.password, &address, agent).await {
         Ok(signed) => {
@@ -242,6 +243,8 @@ pub struct TokenForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    password: String,
 }
 
 pub async fn create_token(
@@ -251,7 +254,7 @@ pub async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
-    match s.app.create_token(Some(&who.actor), who.actor.id(), f.name.trim()).await {
+    match s.app.create_own_token_confirmed(&who.actor, &f.password, f.name.trim()).await {
         Ok(token) => me_page(&s, &who, Some(token), None, None, StatusCode::OK).await,
         Err(e @ AppError::Domain(_)) => {
             let status = crate::error::status_of(&e);

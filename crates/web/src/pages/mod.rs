@@ -10,11 +10,15 @@
 
 mod account;
 mod actions;
+mod admin;
+mod approvals;
 mod assets;
 mod notices;
 mod register;
 mod tickets;
 mod view;
+
+use std::net::IpAddr;
 
 use aftersales_app::sessions::Session;
 use aftersales_app::{Actor, AppError};
@@ -54,7 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/log", post(actions::add_log))
         .route("/inbox", get(notices::inbox))
         .route("/inbox/{id}/acknowledge", post(notices::acknowledge))
+        .route("/approvals", get(approvals::approvals))
+        .route("/approvals/{id}", post(approvals::decide))
         .route("/assets/{file}", get(assets::asset))
+        .merge(admin::routes())
 }
 
 /// The headers every answer carries (pages and API alike).
@@ -120,6 +127,31 @@ pub(crate) fn anonymous_lang(headers: &HeaderMap) -> Lang {
             .map(Lang::from_accept_language)
             .unwrap_or_default(),
     }
+}
+
+/// The client's address for sign-in throttling: the peer, unless the peer is a trusted
+/// reverse proxy; then the nearest address in `X-Forwarded-For` that is not one (the ones
+/// further left were written by the client and prove nothing).
+pub(crate) fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpAddr]) -> String {
+    let Some(mut addr) = peer else { return String::new() };
+    if trusted.contains(&addr) {
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if trusted.contains(&ip) => addr = ip,
+                Ok(ip) => return ip.to_string(),
+                // A malformed entry: stop at the last address we could believe.
+                Err(_) => break,
+            }
+        }
+    }
+    addr.to_string()
 }
 
 /// A form post must come from this site: browsers send `Origin` (or at least `Referer`) on
@@ -266,4 +298,30 @@ pub(crate) fn form_urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn xff(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_client_address_believes_only_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let peer = Some(proxy);
+        // Not trusted: the header is the client's own words.
+        assert_eq!(client_address(&xff("203.0.113.7"), peer, &[]), "10.0.0.2");
+        // Trusted: the nearest untrusted hop, not a forged one further left.
+        assert_eq!(client_address(&xff("1.1.1.1, 203.0.113.7"), peer, &[proxy]), "203.0.113.7");
+        let inner: IpAddr = "10.0.0.3".parse().unwrap();
+        assert_eq!(client_address(&xff("203.0.113.7, 10.0.0.3"), peer, &[proxy, inner]), "203.0.113.7");
+        assert_eq!(client_address(&xff("garbage"), peer, &[proxy]), "10.0.0.2");
+        assert_eq!(client_address(&HeaderMap::new(), None, &[proxy]), "");
+    }
 }

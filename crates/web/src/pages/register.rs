@@ -3,10 +3,12 @@
 //! number). Both go through the same `register` use case as the API, so its intake checks
 //! (missing or vague fields, repeat reports, the window rule) answer here too.
 
+use aftersales_app::tickets::RegistrationCheck;
 use aftersales_app::users::Page;
 use aftersales_app::{AppError, Outcome};
 use aftersales_domain::catalog::Category;
-use aftersales_domain::customer::{Customer, Device};
+use aftersales_domain::customer::{Contact, Customer, Device};
+use aftersales_domain::permission::Action;
 use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;
 use aftersales_domain::ticket::{Channel, Kind};
@@ -33,6 +35,8 @@ pub struct NewForm {
     #[serde(default)]
     customer_id: String,
     #[serde(default)]
+    contact_id: String,
+    #[serde(default)]
     contact_name: String,
     #[serde(default)]
     contact_phone: String,
@@ -56,6 +60,11 @@ pub struct NewForm {
     impact_scope: String,
     #[serde(default)]
     expected_resolution: String,
+    #[serde(default)]
+    complaint_about: String,
+    /// `check`: only check the form (预检) and show what registering would do.
+    #[serde(default)]
+    intent: String,
 }
 
 #[derive(Template)]
@@ -68,7 +77,24 @@ struct NewPage<'a> {
     customers: Vec<Customer>,
     devices: Vec<Device>,
     categories: Vec<Category>,
+    /// The chosen customer's contacts (the desk picks the caller; the window is marked).
+    contacts: Vec<Contact>,
+    kinds: &'static [Kind],
+    channels: [Channel; 3],
     error: Option<String>,
+    /// The outcome of "check before registering".
+    check: Option<RegistrationCheck>,
+}
+
+impl NewPage<'_> {
+    fn is(&self, field: &str, id: &Id) -> bool {
+        field.trim() == id.to_string()
+    }
+
+    /// The customer search, for the links that choose one of its results.
+    fn q_param(&self) -> String {
+        super::form_urlencode(self.f.q.trim())
+    }
 }
 
 async fn page(
@@ -76,10 +102,13 @@ async fn page(
     who: &Signed,
     f: NewForm,
     error: Option<String>,
+    check: Option<RegistrationCheck>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
     let err = |e| PageError::App(e, l.clone());
+    // Only those who may register see the form (the use case refuses the rest anyway).
+    who.actor.require(Action::RegisterTicket).map_err(err)?;
     let contact = who.actor.user.role == Role::CustomerContact;
     let customers = if contact || f.q.trim().is_empty() {
         Vec::new()
@@ -105,13 +134,34 @@ async fn page(
     if let Some(c) = customer {
         f.customer_id = c.to_string();
     }
+    let contacts = match customer {
+        Some(c) if !contact => {
+            s.app.contacts(&who.actor, c).await.map_err(err)?.into_iter().filter(|k| !k.left).collect()
+        }
+        _ => Vec::new(),
+    };
     let categories = s.app.categories(&who.actor).await.map_err(err)?.into_iter().filter(|c| c.active).collect();
     let nav = Some(Nav::of(s, who, "new").await);
-    Ok((status, render(&NewPage { l, nav, f, contact, customers, devices, categories, error })).into_response())
+    let channels = [Channel::Phone, Channel::Email, Channel::Chat];
+    let page = NewPage {
+        l,
+        nav,
+        f,
+        contact,
+        customers,
+        devices,
+        categories,
+        contacts,
+        kinds: Kind::ALL,
+        channels,
+        error,
+        check,
+    };
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn new_form(State(s): State<AppState>, who: Signed, Query(f): Query<NewForm>) -> Result<Response, PageError> {
-    page(&s, &who, f, None, StatusCode::OK).await
+    page(&s, &who, f, None, None, StatusCode::OK).await
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -135,12 +185,13 @@ pub async fn submit(
             Some(z) => Some(z.timestamp()),
             None => {
                 let e = l.t("故障发生时间格式不正确。", "The time the fault occurred is malformed.").to_owned();
-                return page(&s, &who, f, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
+                return page(&s, &who, f, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
         },
     };
     let r = Registration {
         customer_id: if contact { None } else { f.customer_id.trim().parse().ok() },
+        contact_id: if contact { None } else { f.contact_id.trim().parse().ok() },
         contact_name: opt(&f.contact_name),
         contact_phone: opt(&f.contact_phone),
         channel: Some(if contact { Channel::Portal } else { Channel::from_code(&f.channel).unwrap_or(Channel::Phone) }),
@@ -153,15 +204,27 @@ pub async fn submit(
         occurred_at,
         impact_scope: opt(&f.impact_scope),
         expected_resolution: opt(&f.expected_resolution),
+        complaint_about: opt(&f.complaint_about),
         ..Registration::default()
     };
+    let problem = |e: AppError| async {
+        match e {
+            e @ (AppError::Domain(_) | AppError::NotFound { .. }) => {
+                let status = crate::error::status_of(&e);
+                let msg = e.message(l.lang);
+                page(&s, &who, f.clone(), Some(msg), None, status).await
+            }
+            e => Err(PageError::App(e, l.clone())),
+        }
+    };
+    if f.intent == "check" {
+        return match s.app.check_registration(&who.actor, &r).await {
+            Ok(c) => page(&s, &who, f.clone(), None, Some(c), StatusCode::OK).await,
+            Err(e) => problem(e).await,
+        };
+    }
     match s.app.register(&who.actor, &r, None).await.and_then(Outcome::into_value) {
         Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?done=registered", t.id)).into_response()),
-        Err(e @ (AppError::Domain(_) | AppError::NotFound { .. })) => {
-            let status = crate::error::status_of(&e);
-            let msg = e.message(l.lang);
-            page(&s, &who, f, Some(msg), status).await
-        }
-        Err(e) => Err(PageError::App(e, l.clone())),
+        Err(e) => problem(e).await,
     }
 }

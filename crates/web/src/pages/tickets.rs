@@ -4,12 +4,13 @@ use aftersales_app::directory::Names;
 use aftersales_app::tickets::{ListQuery, TicketView, available_steps};
 use aftersales_domain::clock::{ClockState, ClockView};
 use aftersales_domain::dispatch::Candidate;
-use aftersales_domain::event::Event;
+use aftersales_domain::event::{Change, Event};
+use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::lifecycle::Step;
 use aftersales_domain::notice::Notice;
 use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
-use aftersales_domain::ticket::Status;
+use aftersales_domain::ticket::{Channel, GradingDispute, GradingReview, Kind, Status, WindowConfirmation};
 use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{Id, Lang};
 use askama::Template;
@@ -35,6 +36,10 @@ pub struct Nav {
     pub register: bool,
     pub unread: u64,
     pub here: &'static str,
+    /// May open the administration pages (any of the manage permissions).
+    pub admin: bool,
+    /// May approve or reject priority downgrades (the supervisor).
+    pub approvals: bool,
 }
 
 impl Nav {
@@ -54,6 +59,8 @@ impl Nav {
             register: aftersales_domain::permission::allows(who.actor.user.role, Action::RegisterTicket),
             unread,
             here,
+            admin: super::admin::may_administer(who.actor.user.role),
+            approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
         }
     }
 }
@@ -76,8 +83,12 @@ pub struct BoardQuery {
     pub priority: String,
     #[serde(default)]
     pub group_id: String,
+    /// An engineer's id, `all`, or empty: everyone's, except that engineers see their own.
     #[serde(default)]
     pub engineer_id: String,
+    /// The customer's region (地域).
+    #[serde(default)]
+    pub region: String,
     #[serde(default)]
     pub overdue: String,
     pub page: Option<u64>,
@@ -107,6 +118,10 @@ struct Board<'a> {
     priorities: Vec<String>,
     groups: Vec<(Id, String)>,
     engineers: Vec<(Id, String)>,
+    /// The regions people serve, offered as suggestions for the region filter.
+    regions: Vec<String>,
+    /// The board shows the reader's own tickets (an engineer's default).
+    mine: bool,
     query: String,
 }
 
@@ -146,13 +161,21 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         };
     }
     let group_id = id_param("group_id", &f.group_id, l)?;
-    let engineer_id = id_param("engineer_id", &f.engineer_id, l)?;
+    // An engineer's board starts with their own tickets, most urgent first (DOMAIN §1);
+    // "all" shows everyone's.
+    let mut f = f;
+    if f.engineer_id.is_empty() && who.actor.user.role.line().is_some() {
+        f.engineer_id = who.actor.id().to_string();
+    }
+    let engineer_id = if f.engineer_id == "all" { None } else { id_param("engineer_id", &f.engineer_id, l)? };
+    let mine = engineer_id == Some(who.actor.id());
     let page = f.page.unwrap_or(1).max(1);
     let lq = ListQuery {
         status: Some(if f.status.is_empty() { "open".into() } else { f.status.clone() }),
         priority: (!f.priority.is_empty()).then(|| f.priority.clone()),
         group_id,
         engineer_id,
+        region: (!f.region.trim().is_empty()).then(|| f.region.trim().to_owned()),
         overdue: (f.overdue == "1").then_some(true),
         sort: Some("due".into()),
         page: Some(page),
@@ -168,6 +191,7 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         customer_ids.push(t.customer_id);
     }
     let staff = who.actor.user.role != Role::CustomerContact;
+    let mut regions = Vec::new();
     let (groups, priorities, engineers) = if staff {
         let groups = app.groups(&who.actor).await.map_err(err)?;
         let priorities = app
@@ -176,6 +200,13 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
             .map(|g| g.levels.iter().map(|lv| lv.code.clone()).collect())
             .unwrap_or_default();
         let engineers = engineers(&s, &who).await.unwrap_or_default();
+        regions = engineers
+            .iter()
+            .filter_map(|(_, _, r)| r.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let engineers = engineers.into_iter().map(|(id, name, _)| (id, name)).collect();
         (
             groups.into_iter().map(|g| (g.id, if l.lang == Lang::En { g.name_en } else { g.name_zh })).collect(),
             priorities,
@@ -197,11 +228,12 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
     let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
     let more = list.total >= COUNT_LIMIT;
     let query = format!(
-        "status={}&priority={}&group_id={}&engineer_id={}&overdue={}",
+        "status={}&priority={}&group_id={}&engineer_id={}&region={}&overdue={}",
         super::form_urlencode(&f.status),
         super::form_urlencode(&f.priority),
         super::form_urlencode(&f.group_id),
         super::form_urlencode(&f.engineer_id),
+        super::form_urlencode(&f.region),
         super::form_urlencode(&f.overdue)
     );
     let statuses = Status::ALL.iter().map(|st| (st.code(), st.label(l.lang))).collect();
@@ -220,19 +252,21 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         priorities,
         groups,
         engineers,
+        regions,
+        mine,
         query,
     };
     Ok(render(&page))
 }
 
-/// The engineers to filter the board by (their open load is shown where it matters, in the
-/// dispatch form of a ticket, computed for the group in one query).
-async fn engineers(s: &AppState, who: &Signed) -> Result<Vec<(Id, String)>, aftersales_app::AppError> {
+/// The engineers to filter the board by, with their region (their open load is shown where it
+/// matters, in the dispatch form of a ticket, computed for the group in one query).
+async fn engineers(s: &AppState, who: &Signed) -> Result<Vec<(Id, String, Option<String>)>, aftersales_app::AppError> {
     who.actor.require(Action::ReadUsers)?;
     let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer];
     let people =
         s.app.list_users(&who.actor, &roles, None, aftersales_app::users::Page::new(Some(1), Some(200))?).await?;
-    Ok(people.into_iter().filter(|u| u.active).map(|u| (u.id, u.display_name)).collect())
+    Ok(people.into_iter().filter(|u| u.active).map(|u| (u.id, u.display_name, u.region)).collect())
 }
 
 #[derive(Template)]
@@ -247,6 +281,7 @@ struct TicketPage<'a> {
     notices: Vec<Notice>,
     repeat_of: Option<(Id, String)>,
     complaint_about: Option<(Id, String)>,
+    downgrade: Option<PriorityChangeRequest>,
     steps: Vec<Step>,
     log_kinds: Vec<LogKind>,
     levels: Vec<String>,
@@ -277,7 +312,54 @@ impl TicketPage<'_> {
     fn is_group(&self, id: &Id) -> bool {
         self.group == Some(*id)
     }
+
+    /// An event's action in the reader's words.
+    fn action_name(&self, e: &Event) -> String {
+        aftersales_domain::event::action_label(&e.action, self.l.lang)
+    }
+
+    fn field_name(&self, c: &Change) -> String {
+        aftersales_domain::event::field_label(&c.field, self.l.lang)
+    }
+
+    /// A changed value as a person reads it: names for people, labels for codes, times in
+    /// the service time zone, "—" for none.
+    fn value(&self, field: &str, v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        let lang = self.l.lang;
+        match v {
+            Value::Null => "—".to_owned(),
+            Value::Bool(b) => self.l.t(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_owned(),
+            Value::Number(n) if USER_FIELDS.contains(&field) => {
+                let name = self.names.user(n.as_i64());
+                if name.is_empty() { format!("#{n}") } else { name.to_owned() }
+            }
+            Value::String(code) => {
+                let label = match field {
+                    "status" => Status::from_code(code).map(|x| x.label(lang)),
+                    "window_confirmation" => WindowConfirmation::from_code(code).map(|x| x.label(lang)),
+                    "grading_review" => GradingReview::from_code(code).map(|x| x.label(lang)),
+                    "grading_dispute" => GradingDispute::from_code(code).map(|x| x.label(lang)),
+                    "channel" => Channel::from_code(code).map(|x| x.label(lang)),
+                    "kind" => Kind::from_code(code).map(|x| x.label(lang)),
+                    _ => None,
+                };
+                match label {
+                    Some(l) => l.to_owned(),
+                    None if field.ends_with("_at") || field == "expected_by" => code
+                        .parse::<aftersales_domain::Timestamp>()
+                        .map(|t| self.l.ts(t))
+                        .unwrap_or_else(|_| code.clone()),
+                    None => code.clone(),
+                }
+            }
+            other => other.to_string(),
+        }
+    }
 }
+
+/// Ticket fields that hold a person's id.
+const USER_FIELDS: [&str; 4] = ["first_line_id", "second_line_id", "accepted_by", "registered_by"];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
@@ -335,6 +417,15 @@ pub async fn ticket_page(
         Some(o) => app.ticket(&who.actor, o).await.ok().map(|x| (x.id, x.number.to_string())),
         None => None,
     };
+    // A downgrade waiting for a supervisor (DOMAIN §3) is part of the ticket's state.
+    let downgrade = if staff {
+        app.priority_change_requests(&who.actor, Some(id), Some(ChangeRequestStatus::Pending))
+            .await
+            .ok()
+            .and_then(|v| v.into_iter().next())
+    } else {
+        None
+    };
     let repeat_of = link(t.repeat_of).await;
     let complaint_about = link(t.complaint_about).await;
     let steps = available_steps(&who.actor, &t);
@@ -369,6 +460,16 @@ pub async fn ticket_page(
         Vec::new()
     };
     let mut user_ids: Vec<Id> = history.iter().map(|e| e.actor_id).chain(log.iter().map(|e| e.author_id)).collect();
+    // People named in changes (an engineer replaced by a reassignment, say).
+    for c in history.iter().flat_map(|e| &e.changes).filter(|c| USER_FIELDS.contains(&c.field.as_str())) {
+        user_ids.extend(c.before.as_i64());
+        user_ids.extend(c.after.as_i64());
+    }
+    // People named in changes (an engineer replaced by a reassignment, say).
+    for c in history.iter().flat_map(|e| &e.changes).filter(|c| USER_FIELDS.contains(&c.field.as_str())) {
+        user_ids.extend(c.before.as_i64());
+        user_ids.extend(c.after.as_i64());
+    }
     user_ids.extend(t.first_line_id);
     user_ids.extend(t.second_line_id);
     user_ids.push(t.registered_by);
@@ -388,6 +489,7 @@ pub async fn ticket_page(
         notices,
         repeat_of,
         complaint_about,
+        downgrade,
         steps,
         log_kinds,
         levels,

@@ -1,6 +1,9 @@
 //! HTTP tests: the API as clients see it (status, headers, JSON), on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
+mod access;
+mod admin_catalog;
+mod admin_directory;
 mod api;
 mod calendars;
 mod notices;

@@ -12,31 +12,32 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-const PASSWORD: &str = "pages-test-pass";
-const HOST: &str = "desk.example";
-const ORIGIN: &str = "http://desk.example";
-const XSS: &str = r#"<script>alert("xss")</script><img src=x onerror=alert(2)> 复印机第二纸盒卡纸，面板提示 E-201"#;
+pub(crate) const PASSWORD: &str = "pages-test-pass";
+pub(crate) const HOST: &str = "desk.example";
+pub(crate) const ORIGIN: &str = "http://desk.example";
+pub(crate) const XSS: &str =
+    r#"<script>alert("xss")</script><img src=x onerror=alert(2)> 复印机第二纸盒卡纸，面板提示 E-201"#;
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         self.headers.get("location").map_or("", |v| v.to_str().unwrap())
     }
 
     /// The session token of the forms on this page.
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         let at = self.html.find(r#"name="csrf" value=""#).expect("a form with a CSRF token");
         let rest = &self.html[at + r#"name="csrf" value=""#.len()..];
         rest[..rest.find('"').unwrap()].to_owned()
     }
 }
 
-async fn request(
+pub(crate) async fn request(
     db: &aftersales_testkit::TestDb,
     method: Method,
     path: &str,
@@ -64,16 +65,16 @@ async fn request(
     Page { status, headers, html }
 }
 
-async fn get(db: &aftersales_testkit::TestDb, path: &str, cookie: &str) -> Page {
+pub(crate) async fn get(db: &aftersales_testkit::TestDb, path: &str, cookie: &str) -> Page {
     request(db, Method::GET, path, Some(cookie), None, &[]).await
 }
 
-async fn post(db: &aftersales_testkit::TestDb, path: &str, cookie: &str, form: &str) -> Page {
+pub(crate) async fn post(db: &aftersales_testkit::TestDb, path: &str, cookie: &str, form: &str) -> Page {
     request(db, Method::POST, path, Some(cookie), Some(form), &[("origin", ORIGIN)]).await
 }
 
 /// Gives the person a password and signs them in through the form; the session cookie.
-async fn sign_in(db: &aftersales_testkit::TestDb, who: &Actor) -> String {
+pub(crate) async fn sign_in(db: &aftersales_testkit::TestDb, who: &Actor) -> String {
     set_password_hash(db.app.store().read(), who.id(), &hash_password(PASSWORD).unwrap()).await.unwrap();
     let form = format!("username={}&password={PASSWORD}&next=/board", who.user.username);
     let p = request(db, Method::POST, "/login", None, Some(&form), &[("origin", ORIGIN)]).await;
@@ -82,7 +83,7 @@ async fn sign_in(db: &aftersales_testkit::TestDb, who: &Actor) -> String {
     cookie.trim_start_matches("as_session=").split(';').next().unwrap().to_owned()
 }
 
-fn form_encode(s: &str) -> String {
+pub(crate) fn form_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
@@ -231,4 +232,164 @@ db_test!(forms_need_the_session_token_and_the_current_version, |db| {
     .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
     assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Cancelled);
+});
+
+/// The desk's registration form on customer A (which has a window): what "check first"
+/// finds before anything is stored.
+fn desk_form(csrf: &str, org: &Org, contact: i64, intent: &str) -> String {
+    let description = form_encode("第二纸盒卡纸，面板提示 E-201，每打印十张左右出现一次");
+    let impact = form_encode("财务部一台复印机");
+    format!(
+        "csrf={csrf}&customer_id={}&contact_id={contact}&channel=phone&kind=fault&category_id={}&device_id={}\
+         &fault_code=E-201&description={description}&occurred_at=2024-03-15T08:30&impact_scope={impact}&intent={intent}",
+        org.customer_a.id, org.paper_jam.id, org.device_a.id
+    )
+}
+
+db_test!(the_desk_checks_a_registration_before_submitting_it, |db| {
+    let org = Org::create(&db.app).await;
+    let desk = sign_in(&db, &org.desk).await;
+    let search = get(&db, &format!("/tickets/new?q={}", form_encode("浦江")), &desk).await;
+    assert_eq!(search.status, StatusCode::OK);
+    // The contact picker lists A's contacts and marks the window.
+    assert!(search.html.contains("王经理") && search.html.contains("客户窗口"), "{}", search.html);
+    let csrf = search.csrf();
+    let count = async || db.app.tickets(&org.admin, &Default::default()).await.unwrap().total;
+
+    // Someone other than the window calls: the check says the window must confirm.
+    let checked = post(&db, "/tickets/new", &desk, &desk_form(&csrf, &org, org.other_a.id, "check")).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.html);
+    let window = checked.html.split(r#"id="check-window""#).nth(1).unwrap();
+    assert!(window.starts_with(r#">来电人不是客户窗口（王经理）"#), "{window}");
+    let device = checked.html.split(r#"id="check-device""#).nth(1).unwrap();
+    assert!(device.contains("A1B2-000123") && device.contains("3楼财务部"), "{device}");
+    assert!(!checked.html.contains("check-repeat"), "nothing to repeat yet");
+    assert_eq!(count().await, 0, "checking stores nothing");
+    // The form keeps what was typed.
+    assert!(checked.html.contains("每打印十张左右出现一次"));
+
+    // A vague description is flagged by the check, naming the field.
+    let vague = desk_form(&csrf, &org, org.window_a.id, "check")
+        .replace(&form_encode("第二纸盒卡纸，面板提示 E-201，每打印十张左右出现一次"), &form_encode("设备故障"));
+    let flagged = post(&db, "/tickets/new", &desk, &vague).await;
+    assert_eq!(flagged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = flagged.html.split(r#"id="new-error">"#).nth(1).unwrap().split('<').next().unwrap();
+    assert!(error.contains("故障描述") && error.contains("笼统"), "{error}");
+
+    // Registered from the window: no confirmation needed.
+    let done = post(&db, "/tickets/new", &desk, &desk_form(&csrf, &org, org.window_a.id, "")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let first = db.app.tickets(&org.admin, &Default::default()).await.unwrap().items.remove(0);
+    assert_eq!(first.window_confirmation.code(), "not_needed");
+    assert_eq!(first.contact_name, "王经理", "the picked contact's name and phone fill the ticket");
+
+    // The same device and fault again: the check warns and links the earlier ticket.
+    let again = post(&db, "/tickets/new", &desk, &desk_form(&csrf, &org, org.other_a.id, "check")).await;
+    let repeat = again.html.split(r#"id="check-repeat""#).nth(1).expect("a repeat warning");
+    assert!(repeat.contains(&format!(r#"href="/tickets/{}""#, first.id)) && repeat.contains(first.number.as_str()));
+    assert_eq!(count().await, 1);
+    let second = post(&db, "/tickets/new", &desk, &desk_form(&csrf, &org, org.other_a.id, "")).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    let page = get(&db, second.location(), &desk).await;
+    // The history speaks the reader's language, not field codes.
+    assert!(page.html.contains("登记报修") && page.html.contains("标记为重复报修"), "{}", page.html);
+    assert!(!page.html.contains("<strong>repeat_flagged</strong>"));
+    let t = db.app.tickets(&org.admin, &Default::default()).await.unwrap().items;
+    let second = t.iter().find(|x| x.id != first.id).unwrap();
+    assert_eq!((second.window_confirmation.code(), second.repeat_of), ("pending", Some(first.id)));
+});
+
+db_test!(the_supervisor_decides_downgrades_on_the_approvals_page, |db| {
+    use aftersales_app::tickets::Command;
+    let org = Org::create(&db.app).await;
+    let app = &db.app;
+    use aftersales_app::Outcome;
+    let t = app.register(&org.desk, &org.registration(db.now()), None).await.and_then(Outcome::into_value).unwrap();
+    let step = async |who: &aftersales_app::Actor, version: i64, cmd: Command| {
+        app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap()
+    };
+    let grade = |level: &str, reason: &str| Command::Grade { level: level.into(), reason: reason.into() };
+    let v = step(&org.desk, t.version, Command::Accept).await.ticket.version;
+    let v = step(&org.desk, v, grade("P1", "财务结账日")).await.ticket.version;
+    let o = step(&org.dispatcher, v, grade("P3", "已有备用机<b>")).await;
+    let request = o.priority_change_request.unwrap();
+
+    let dispatcher = sign_in(&db, &org.dispatcher).await;
+    let seen = get(&db, "/approvals", &dispatcher).await;
+    assert!(seen.html.contains("已有备用机&#60;b&#62;"), "the reason is shown, escaped");
+    assert!(!seen.html.contains("批准降级"), "no decision buttons for the dispatcher");
+    let csrf = seen.csrf();
+    let refused =
+        post(&db, &format!("/approvals/{}", request.id), &dispatcher, &format!("csrf={csrf}&decision=approve")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let supervisor = sign_in(&db, &org.supervisor).await;
+    let ticket_page = get(&db, &format!("/tickets/{}", t.id), &supervisor).await;
+    assert!(ticket_page.html.contains(r#"id="ticket-downgrade""#), "the ticket shows the waiting downgrade");
+    let queue = get(&db, "/approvals", &supervisor).await;
+    assert!(queue.html.contains(&format!(r#"id="request-{}""#, request.id)) && queue.html.contains("批准降级"));
+    let csrf = queue.csrf();
+    let path = format!("/approvals/{}", request.id);
+    let no_reason = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=reject")).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.html.contains("驳回时请写明理由"));
+    assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().priority.as_deref(), Some("P1"), "nothing changed");
+    let ok = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=approve&note={}", form_encode("同意"))).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/approvals?done=approved"));
+    assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().priority.as_deref(), Some("P3"));
+    let after = get(&db, ok.location(), &supervisor).await;
+    assert!(after.html.contains("approvals-empty") && after.html.contains("已批准"), "{}", after.html);
+    // Deciding again: the request is already decided.
+    let twice = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=reject&note=x")).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.html);
+});
+
+db_test!(a_new_api_token_needs_the_current_password, |db| {
+    let org = Org::create(&db.app).await;
+    let desk = sign_in(&db, &org.desk).await;
+    let csrf = get(&db, "/me", &desk).await.csrf();
+    let without = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP")).await;
+    assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!without.html.contains(r#"id="new-token""#));
+    let wrong = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password=not-it")).await;
+    assert!(wrong.html.contains("与当前密码不符"), "{}", wrong.html);
+    assert!(db.app.my_tokens(&org.desk).await.unwrap().is_empty(), "no token was made");
+    let ok = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password={PASSWORD}")).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let token = ok.html.split(r#"id="new-token">"#).nth(1).unwrap().split('<').next().unwrap();
+    assert!(db.app.authenticate(token).await.is_ok());
+});
+
+db_test!(an_engineer_starts_with_their_own_tickets_and_the_board_filters_by_region, |db| {
+    use aftersales_app::Outcome;
+    use aftersales_app::tickets::Command;
+    let org = Org::create(&db.app).await;
+    let app = &db.app;
+    // B's ticket (华南) dispatched to eng.east; A's ticket (华东) left undispatched.
+    let b = app.register(&org.desk, &org.registration(db.now()), None).await.and_then(Outcome::into_value).unwrap();
+    let step = async |who: &Actor, id: i64, version: i64, cmd: Command| {
+        app.act(who, id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap().ticket.version
+    };
+    let v = step(&org.desk, b.id, b.version, Command::Accept).await;
+    let v = step(&org.desk, b.id, v, Command::Grade { level: "P3".into(), reason: "一般".into() }).await;
+    let dispatch = Command::Dispatch { engineer_id: Some(org.eng_east.id()), group_id: None };
+    step(&org.dispatcher, b.id, v, dispatch).await;
+    let mut r = org.registration(db.now());
+    r.customer_id = Some(org.customer_a.id);
+    r.contact_id = Some(org.window_a.id);
+    r.device_serial = Some(org.device_a.serial.clone());
+    let a = app.register(&org.desk, &r, None).await.and_then(Outcome::into_value).unwrap();
+
+    let eng = sign_in(&db, &org.eng_east).await;
+    let mine = get(&db, "/board", &eng).await;
+    assert!(mine.html.contains("我的工单"), "{}", mine.html);
+    assert!(mine.html.contains(b.number.as_str()) && !mine.html.contains(a.number.as_str()));
+    let all = get(&db, "/board?engineer_id=all", &eng).await;
+    assert!(all.html.contains(b.number.as_str()) && all.html.contains(a.number.as_str()));
+
+    let dispatcher = sign_in(&db, &org.dispatcher).await;
+    let east = get(&db, &format!("/board?region={}", form_encode("华东")), &dispatcher).await;
+    assert!(east.html.contains(a.number.as_str()) && !east.html.contains(b.number.as_str()), "{}", east.html);
+    let bad = get(&db, "/board?engineer_id=abc", &dispatcher).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });

@@ -1,0 +1,1445 @@
+//! The administrator's pages for people and the customer directory (DOMAIN §1 administrator,
+//! §2 customers, contacts, devices):
+//!
+//! * `/admin/users`: the list (search, role, group, active), a new account, and one
+//!   account's page (details, deactivation, password reset);
+//! * `/admin/customers`: the list (name, short name, a contact's phone), a new customer,
+//!   and one customer's page with its contacts and devices; `/admin/contacts/{id}` and
+//!   `/admin/devices/{id}` correct one of them.
+//!
+//! Every handler asks the permission of its use case before anything else, then calls the
+//! same `app` use case as the API (which checks it again); forms carry the session's CSRF
+//! token and answer with a redirect to the page showing what was saved (Post/Redirect/Get),
+//! or the form again with what was entered and the problem named beside its field.
+
+use std::collections::HashMap;
+
+use aftersales_app::users::{Page, UserFilter};
+use aftersales_app::{Actor, AppError};
+use aftersales_domain::customer::{
+    Contact, ContactInput, Customer, CustomerInput, CustomerLevel, Device, DeviceInput, Warranty,
+};
+use aftersales_domain::error::Reason;
+use aftersales_domain::permission::{Action, sees_contact_phones};
+use aftersales_domain::role::Role;
+use aftersales_domain::user::{User, UserInput, UserUpdate};
+use aftersales_domain::{DomainError, Id, Lang, phone};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::pages::tickets::Nav;
+use crate::pages::view::L;
+use crate::pages::{PageError, Signed, form_urlencode, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(users).post(create_user))
+        .route("/admin/users/new", get(new_user))
+        .route("/admin/users/{id}", get(user).post(save_user))
+        .route("/admin/users/{id}/active", post(set_active))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/customers", get(customers).post(create_customer))
+        .route("/admin/customers/new", get(new_customer))
+        .route("/admin/customers/{id}", get(customer).post(save_customer))
+        .route("/admin/customers/{id}/contacts", post(add_contact))
+        .route("/admin/customers/{id}/devices", post(add_device))
+        .route("/admin/contacts/{id}", get(contact).post(save_contact))
+        .route("/admin/contacts/{id}/status", post(contact_status))
+        .route("/admin/devices/{id}", get(device).post(save_device))
+}
+
+const PER_PAGE: u64 = 50;
+
+// ---------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------
+
+fn app_err(l: &L) -> impl Fn(AppError) -> PageError + '_ {
+    move |e| PageError::App(e, l.clone())
+}
+
+/// Refuses, with the app's own answer (403), someone who may not do `action`.
+fn require(who: &Signed, action: Action) -> Result<(), PageError> {
+    who.actor.require(action).map_err(|e| PageError::App(e, who.l.clone()))
+}
+
+/// One `<option>` of a select.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn opt(value: impl ToString, label: impl Into<String>, chosen: &str) -> Opt {
+    let value = value.to_string();
+    let selected = value == chosen;
+    Opt { value, label: label.into(), selected }
+}
+
+/// Trimmed text; `None` when empty.
+fn text(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// An id from a select; a value that is no id names the field as unknown.
+fn id_of(s: &str, field: &'static str, problems: &mut Vec<(&'static str, Reason)>) -> Option<Id> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            problems.push((field, Reason::Unknown));
+            None
+        }
+    }
+}
+
+/// A civil date from a date input (`YYYY-MM-DD`).
+fn date_of(s: &str, field: &'static str, problems: &mut Vec<(&'static str, Reason)>) -> Option<jiff::civil::Date> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.parse() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            problems.push((
+                field,
+                Reason::Malformed { expected_en: "a date such as 2024-03-15", expected_zh: "日期，如 2024-03-15" },
+            ));
+            None
+        }
+    }
+}
+
+fn invalid(problems: Vec<(&'static str, Reason)>) -> Result<(), AppError> {
+    if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
+}
+
+/// Which form a field is on (a `name` is a customer's or a person's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    User,
+    Customer,
+    Contact,
+    Device,
+}
+
+/// What the people of the service desk call each field on these forms.
+fn label(field: &str, kind: Kind, lang: Lang) -> &str {
+    let (zh, en) = match field {
+        "name" if kind == Kind::Customer => ("客户名称", "Name"),
+        "name" if kind == Kind::Contact => ("姓名", "Name"),
+        "customer_id" if kind == Kind::Device => ("所属客户单位", "Customer"),
+        "username" => ("用户名", "Username"),
+        "display_name" => ("姓名", "Name"),
+        "role" => ("角色", "Role"),
+        "email" => ("邮箱", "E-mail"),
+        "phone" => ("电话", "Phone"),
+        "region" => ("地域", "Region"),
+        "group_id" => ("处理组", "Group"),
+        "customer_id" => ("客户单位", "Customer"),
+        "contact_id" => ("联系人", "Contact"),
+        "password" => ("初始密码", "Initial password"),
+        "new_password" => ("新密码", "New password"),
+        "active" => ("账号状态", "Account status"),
+        "name" => ("名称", "Name"),
+        "short_name" => ("简称", "Short name"),
+        "level" => ("客户级别", "Customer level"),
+        "specialist_id" => ("项目专员", "Project specialist"),
+        "window_contact_id" => ("客户窗口", "Customer window"),
+        "calendar" => ("工作日历", "Calendar"),
+        "department" => ("部门", "Department"),
+        "model" => ("型号", "Model"),
+        "serial" => ("序列号", "Serial number"),
+        "location" => ("设备位置", "Location"),
+        "purchase_date" => ("购买日期", "Purchase date"),
+        "warranty_end" => ("保修截止", "Warranty end"),
+        "consumable_model" => ("耗材型号", "Consumable model"),
+        _ => return field_fallback(field, lang),
+    };
+    if lang == Lang::En { en } else { zh }
+}
+
+fn field_fallback(field: &str, lang: Lang) -> &str {
+    aftersales_domain::error::field_label(field, lang)
+}
+
+/// What went wrong with a form: one sentence for the top, and a message beside each field.
+#[derive(Debug, Default)]
+pub struct Problems {
+    summary: Option<String>,
+    fields: HashMap<&'static str, String>,
+}
+
+impl Problems {
+    /// The message beside `field`, if it was refused.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+}
+
+/// A form problem to show again with the form, with its status (422, or 409 for a rule such
+/// as "not yourself"); `Err` for what is no form problem (refusal, not found, failure).
+fn problems(e: AppError, kind: Kind, lang: Lang) -> Result<(StatusCode, Problems), AppError> {
+    match e {
+        AppError::Domain(DomainError::Invalid(list)) => {
+            let mut p = Problems::default();
+            let mut parts = Vec::new();
+            for (field, reason) in &list {
+                let msg = reason.message(lang);
+                parts.push(match lang {
+                    Lang::Zh => format!("{}（{msg}）", label(field, kind, lang)),
+                    Lang::En => format!("{} {msg}", label(field, kind, lang)),
+                });
+                p.fields.entry(field).or_insert(msg);
+            }
+            p.summary = Some(match lang {
+                Lang::Zh => format!("提交的内容有误：{}", parts.join("；")),
+                Lang::En => format!("Please correct: {}", parts.join("; ")),
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p))
+        }
+        e @ AppError::Domain(DomainError::Conflict { .. }) => {
+            let status = crate::error::status_of(&e);
+            Ok((status, Problems { summary: Some(e.message(lang)), fields: HashMap::new() }))
+        }
+        e => Err(e),
+    }
+}
+
+/// The pager's links: page numbers around the current one, keeping the filters.
+#[derive(Debug)]
+pub struct Pager {
+    page: u64,
+    pages: u64,
+    total: u64,
+    /// The query string of the filters, without `page`, ending in `&` when not empty.
+    base: String,
+}
+
+impl Pager {
+    fn new(page: u64, total: u64, filters: &[(&str, &str)]) -> Pager {
+        let pages = total.div_ceil(PER_PAGE).max(1);
+        let base: String =
+            filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}&", form_urlencode(v))).collect();
+        Pager { page, pages, total, base }
+    }
+
+    pub fn prev(&self) -> Option<String> {
+        (self.page > 1).then(|| format!("?{}page={}", self.base, self.page - 1))
+    }
+
+    pub fn next(&self) -> Option<String> {
+        (self.page < self.pages).then(|| format!("?{}page={}", self.base, self.page + 1))
+    }
+}
+
+fn page_of(p: Option<u64>) -> Page {
+    Page { page: p.unwrap_or(1).max(1), per_page: PER_PAGE }
+}
+
+/// The message after a redirect (`?saved=…`).
+fn saved_message(l: &L, saved: &str) -> Option<String> {
+    let m = match saved {
+        "created" => l.t("已创建。", "Created."),
+        "saved" => l.t("已保存。", "Saved."),
+        "deactivated" => l.t(
+            "账号已停用，其登录会话已结束，API 令牌不再可用。",
+            "Account deactivated: its sessions ended and its API tokens no longer work.",
+        ),
+        "reactivated" => l.t("账号已重新启用。", "Account reactivated."),
+        "password" => {
+            l.t("密码已重置，该用户的登录会话已全部结束。", "Password reset; all of the user's sessions ended.")
+        }
+        "contact" => l.t("联系人已保存。", "Contact saved."),
+        "contact_added" => l.t("联系人已添加。", "Contact added."),
+        "left" => l.t("已标记为离开，其门户账号已停用。", "Marked as left; their portal accounts are deactivated."),
+        "back" => l.t("已恢复为在职联系人。", "The contact is with the customer again."),
+        "device" => l.t("设备已保存。", "Device saved."),
+        "device_added" => l.t("设备已添加。", "Device added."),
+        _ => return None,
+    };
+    Some(m.to_owned())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    saved: String,
+    /// Devices page of a customer.
+    dpage: Option<u64>,
+}
+
+fn role_label(r: Role, lang: Lang) -> &'static str {
+    r.label(lang)
+}
+
+fn level_name(levels: &[CustomerLevel], code: &str, lang: Lang) -> String {
+    levels
+        .iter()
+        .find(|v| v.code == code)
+        .map(|v| format!("{} · {}", v.code, if lang == Lang::En { &v.name_en } else { &v.name_zh }))
+        .unwrap_or_else(|| code.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    group: String,
+    /// `active`, `inactive` or empty (all).
+    #[serde(default)]
+    status: String,
+    page: Option<u64>,
+}
+
+/// One row of the user list, ready to show.
+#[derive(Debug)]
+pub struct UserRow {
+    u: User,
+    role: &'static str,
+    group: String,
+    customer: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    q: String,
+    roles: Vec<Opt>,
+    groups: Vec<Opt>,
+    statuses: Vec<Opt>,
+    rows: Vec<UserRow>,
+    pager: Pager,
+}
+
+async fn group_names(s: &AppState, who: &Signed) -> Result<HashMap<Id, String>, PageError> {
+    let l = &who.l;
+    let groups = s.app.groups(&who.actor).await.map_err(app_err(l))?;
+    Ok(groups.into_iter().map(|g| (g.id, if l.is_en() { g.name_en } else { g.name_zh })).collect())
+}
+
+async fn users(State(s): State<AppState>, who: Signed, Query(q): Query<UserListQuery>) -> Result<Response, PageError> {
+    require(&who, Action::ManageUsers)?;
+    let l = &who.l;
+    let filter = UserFilter {
+        q: text(&q.q),
+        role: Role::from_code(q.role.trim()),
+        group: q.group.trim().parse().ok(),
+        active: match q.status.as_str() {
+            "active" => Some(true),
+            "inactive" => Some(false),
+            _ => None,
+        },
+    };
+    let page = page_of(q.page);
+    let (list, total) = s.app.search_users(&who.actor, &filter, page).await.map_err(app_err(l))?;
+    let groups = group_names(&s, &who).await?;
+    let mut customers: HashMap<Id, String> = HashMap::new();
+    for c in list.iter().filter_map(|u| u.customer_id) {
+        if let std::collections::hash_map::Entry::Vacant(v) = customers.entry(c)
+            && let Ok(found) = s.app.get_customer(&who.actor, c).await
+        {
+            v.insert(found.short_name);
+        }
+    }
+    let rows = list
+        .into_iter()
+        .map(|u| UserRow {
+            role: role_label(u.role, l.lang),
+            group: u.group_id.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
+            customer: u.customer_id.and_then(|c| customers.get(&c).cloned()).unwrap_or_default(),
+            u,
+        })
+        .collect();
+    let mut roles = vec![opt("", l.t("全部角色", "All roles"), &q.role)];
+    roles.extend(Role::ALL.iter().map(|r| opt(r.code(), r.label(l.lang), &q.role)));
+    let mut group_opts = vec![opt("", l.t("全部处理组", "All groups"), &q.group)];
+    let mut sorted: Vec<_> = groups.iter().collect();
+    sorted.sort();
+    group_opts.extend(sorted.into_iter().map(|(id, name)| opt(id, name.clone(), &q.group)));
+    let statuses = vec![
+        opt("", l.t("全部状态", "Any status"), &q.status),
+        opt("active", l.t("在用", "Active"), &q.status),
+        opt("inactive", l.t("已停用", "Deactivated"), &q.status),
+    ];
+    let pager = Pager::new(
+        page.page,
+        total,
+        &[("q", q.q.trim()), ("role", &q.role), ("group", &q.group), ("status", &q.status)],
+    );
+    let nav = Some(Nav::of(&s, &who, "admin").await);
+    Ok(render(&UsersPage { l, nav, q: q.q, roles, groups: group_opts, statuses, rows, pager }))
+}
+
+/// The user form as posted (new account and account details alike).
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    group_id: String,
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    contact_id: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl UserForm {
+    fn of(u: &User) -> UserForm {
+        UserForm {
+            csrf: String::new(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role.code().to_owned(),
+            email: u.email.clone().unwrap_or_default(),
+            phone: u.phone.clone().unwrap_or_default(),
+            region: u.region.clone().unwrap_or_default(),
+            group_id: u.group_id.map(|g| g.to_string()).unwrap_or_default(),
+            customer_id: u.customer_id.map(|g| g.to_string()).unwrap_or_default(),
+            contact_id: u.contact_id.map(|g| g.to_string()).unwrap_or_default(),
+            password: String::new(),
+        }
+    }
+
+    /// The role, customer, contact and group, as the app takes them.
+    fn refs(&self, p: &mut Vec<(&'static str, Reason)>) -> (Option<Role>, Option<Id>, Option<Id>, Option<Id>) {
+        let role = match self.role.trim() {
+            "" => None,
+            code => {
+                let r = Role::from_code(code);
+                if r.is_none() {
+                    p.push(("role", Reason::Unknown));
+                }
+                r
+            }
+        };
+        (
+            role,
+            id_of(&self.group_id, "group_id", p),
+            id_of(&self.customer_id, "customer_id", p),
+            id_of(&self.contact_id, "contact_id", p),
+        )
+    }
+
+    fn input(&self) -> Result<UserInput, AppError> {
+        let mut p = Vec::new();
+        let (role, group_id, customer_id, contact_id) = self.refs(&mut p);
+        invalid(p)?;
+        Ok(UserInput {
+            username: text(&self.username),
+            display_name: text(&self.display_name),
+            role,
+            email: text(&self.email),
+            phone: text(&self.phone),
+            region: text(&self.region),
+            group_id,
+            customer_id,
+            contact_id,
+            password: (!self.password.is_empty()).then(|| self.password.clone()),
+        })
+    }
+
+    /// Everything the details form shows is replaced (an emptied field is cleared).
+    fn update(&self) -> Result<UserUpdate, AppError> {
+        let mut p = Vec::new();
+        let (role, group_id, customer_id, contact_id) = self.refs(&mut p);
+        if role.is_none() && p.is_empty() {
+            p.push(("role", Reason::Missing));
+        }
+        invalid(p)?;
+        Ok(UserUpdate {
+            display_name: Some(self.display_name.clone()),
+            role,
+            email: Some(text(&self.email)),
+            phone: Some(text(&self.phone)),
+            region: Some(text(&self.region)),
+            group_id: Some(group_id),
+            customer_id: Some(customer_id),
+            contact_id: Some(contact_id),
+            active: None,
+        })
+    }
+}
+
+/// The choices of the user form: roles, groups, and the customers and contacts a customer
+/// contact's account may belong to (found by the customer search `cq`, or the one chosen).
+struct UserChoices {
+    roles: Vec<Opt>,
+    groups: Vec<Opt>,
+    customers: Vec<Opt>,
+    contacts: Vec<Opt>,
+}
+
+async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Result<UserChoices, PageError> {
+    let l = &who.l;
+    let mut roles = vec![opt("", l.t("请选择角色", "Choose a role"), &f.role)];
+    roles.extend(Role::ALL.iter().map(|r| opt(r.code(), r.label(l.lang), &f.role)));
+    let names = group_names(s, who).await?;
+    let mut sorted: Vec<_> = names.into_iter().collect();
+    sorted.sort();
+    let mut groups = vec![opt("", l.t("（无）", "(none)"), &f.group_id)];
+    groups.extend(sorted.into_iter().map(|(id, name)| opt(id, name, &f.group_id)));
+
+    let mut found: Vec<Customer> = Vec::new();
+    if let Some(q) = text(cq) {
+        let page = Page { page: 1, per_page: 20 };
+        found = s.app.search_customers(&who.actor, Some(&q), page).await.map_err(app_err(l))?.0;
+    }
+    let chosen: Option<Id> = f.customer_id.trim().parse().ok();
+    if let Some(c) = chosen
+        && !found.iter().any(|x| x.id == c)
+        && let Ok(x) = s.app.get_customer(&who.actor, c).await
+    {
+        found.insert(0, x);
+    }
+    let mut customers = vec![opt("", l.t("（不是客户联系人）", "(not a customer contact)"), &f.customer_id)];
+    customers.extend(found.iter().map(|c| opt(c.id, format!("{}（{}）", c.name, c.short_name), &f.customer_id)));
+    let mut contacts = vec![opt("", l.t("（未关联联系人）", "(no contact record)"), &f.contact_id)];
+    let of = chosen.or_else(|| (found.len() == 1).then(|| found[0].id));
+    if let Some(c) = of
+        && let Ok(list) = s.app.contacts(&who.actor, c).await
+    {
+        let current: Option<Id> = f.contact_id.trim().parse().ok();
+        contacts.extend(list.into_iter().filter(|k| !k.left || Some(k.id) == current).map(|k| {
+            let mut name = k.name.clone();
+            if let Some(d) = &k.department {
+                name.push_str(&format!(" · {d}"));
+            }
+            if k.left {
+                name.push_str(l.t("（已离开）", " (left)"));
+            }
+            opt(k.id, name, &f.contact_id)
+        }));
+    }
+    Ok(UserChoices { roles, groups, customers, contacts })
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_new.html")]
+struct NewUserPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    f: UserForm,
+    cq: String,
+    c: UserChoices,
+    errs: Problems,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserQuery {
+    /// Customer search (for a customer contact's account).
+    #[serde(default)]
+    cq: String,
+    /// Prefills from a customer, or from one of its contacts (the contact list's link).
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    contact_id: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn new_user_page(
+    s: &AppState,
+    who: &Signed,
+    f: UserForm,
+    cq: String,
+    errs: Problems,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let c = user_choices(s, who, &f, &cq).await?;
+    let nav = Some(Nav::of(s, who, "admin").await);
+    Ok((status, render(&NewUserPage { l: &who.l, nav, f, cq, c, errs })).into_response())
+}
+
+async fn new_user(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(q): Query<NewUserQuery>,
+) -> Result<Response, PageError> {
+    require(&who, Action::ManageUsers)?;
+    let mut f = UserForm { role: q.role.clone(), customer_id: q.customer_id.clone(), ..UserForm::default() };
+    if let Ok(k) = q.contact_id.trim().parse::<Id>() {
+        let k = s.app.contact(&who.actor, k).await.map_err(app_err(&who.l))?;
+        f = UserForm {
+            display_name: k.name.clone(),
+            role: Role::CustomerContact.code().to_owned(),
+            email: k.email.clone().unwrap_or_default(),
+            phone: k.phone.clone(),
+            customer_id: k.customer_id.to_string(),
+            contact_id: k.id.to_string(),
+            ..UserForm::default()
+        };
+    } else if !f.customer_id.is_empty() && f.role.is_empty() {
+        f.role = Role::CustomerContact.code().to_owned();
+    }
+    new_user_page(&s, &who, f, q.cq, Problems::default(), StatusCode::OK).await
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageUsers)?;
+    let l = &who.l;
+    let result = match form.input() {
+        Ok(input) => s.app.create_user(Some(&who.actor), &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}?saved=created", u.id)).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
+            let mut f = form;
+            f.password.clear();
+            new_user_page(&s, &who, f, String::new(), errs, status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    u: User,
+    role: &'static str,
+    me: bool,
+    f: UserForm,
+    cq: String,
+    c: UserChoices,
+    message: Option<String>,
+    errs: Problems,
+    /// Problems of the status and password forms (shown beside them).
+    status_errs: Problems,
+    password_errs: Problems,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserQuery {
+    #[serde(default)]
+    saved: String,
+    #[serde(default)]
+    cq: String,
+}
+
+enum Failed {
+    None,
+    Details(Box<UserForm>, Problems),
+    Status(Problems),
+    Password(Problems),
+}
+
+async fn user_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    cq: String,
+    message: Option<String>,
+    failed: Failed,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let u = s.app.get_user(&who.actor, id).await.map_err(app_err(l))?;
+    let (f, errs, status_errs, password_errs) = match failed {
+        Failed::None => (UserForm::of(&u), Problems::default(), Problems::default(), Problems::default()),
+        Failed::Details(f, e) => (*f, e, Problems::default(), Problems::default()),
+        Failed::Status(e) => (UserForm::of(&u), Problems::default(), e, Problems::default()),
+        Failed::Password(e) => (UserForm::of(&u), Problems::default(), Problems::default(), e),
+    };
+    let c = user_choices(s, who, &f, &cq).await?;
+    let nav = Some(Nav::of(s, who, "admin").await);
+    let page = UserPage {
+        l,
+        nav,
+        role: role_label(u.role, l.lang),
+        me: u.id == who.actor.id(),
+        u,
+        f,
+        cq,
+        c,
+        message,
+        errs,
+        status_errs,
+        password_errs,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn user(
+    State(s): State<AppState>,
+    who: Signed,
+    Path(id): Path<Id>,
+    Query(q): Query<UserQuery>,
+) -> Result<Response, PageError> {
+    require(&who, Action::ManageUsers)?;
+    let message = saved_message(&who.l, &q.saved);
+    user_page(&s, &who, id, q.cq, message, Failed::None, StatusCode::OK).await
+}
+
+async fn save_user(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageUsers)?;
+    let l = &who.l;
+    let result = match form.update() {
+        Ok(change) => s.app.update_user(&who.actor, id, &change).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=saved")).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
+            user_page(&s, &who, id, String::new(), None, Failed::Details(Box::new(form), errs), status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    csrf: String,
+    /// `1` reactivates, `0` deactivates.
+    #[serde(default)]
+    active: String,
+}
+
+async fn set_active(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<ActiveForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageUsers)?;
+    let l = &who.l;
+    let active = form.active == "1";
+    let change = UserUpdate { active: Some(active), ..UserUpdate::default() };
+    match s.app.update_user(&who.actor, id, &change).await {
+        Ok(_) => {
+            let saved = if active { "reactivated" } else { "deactivated" };
+            Ok(Redirect::to(&format!("/admin/users/{id}?saved={saved}")).into_response())
+        }
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
+            user_page(&s, &who, id, String::new(), None, Failed::Status(errs), status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    repeat_password: String,
+}
+
+async fn reset_password(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageUsers)?;
+    let l = &who.l;
+    let result = if form.new_password != form.repeat_password {
+        Err(AppError::from(DomainError::field(
+            "new_password",
+            Reason::Mismatch { detail_en: "the two entries differ", detail_zh: "两次输入不一致" },
+        )))
+    } else {
+        s.app.reset_password(&who.actor, id, &form.new_password).await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=password")).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
+            user_page(&s, &who, id, String::new(), None, Failed::Password(errs), status).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Customers
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CustomerListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct CustomerRow {
+    c: Customer,
+    level: String,
+    specialist: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/customers.html")]
+struct CustomersPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    q: String,
+    rows: Vec<CustomerRow>,
+    pager: Pager,
+}
+
+/// Display names of the project specialists (and anyone else already named as one).
+async fn specialists(s: &AppState, who: &Signed) -> Result<Vec<User>, PageError> {
+    let page = Page { page: 1, per_page: Page::MAX_PER_PAGE };
+    s.app.list_users(&who.actor, &[Role::ProjectSpecialist], None, page).await.map_err(app_err(&who.l))
+}
+
+async fn customers(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(q): Query<CustomerListQuery>,
+) -> Result<Response, PageError> {
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    let page = page_of(q.page);
+    let (list, total) = s.app.search_customers(&who.actor, text(&q.q).as_deref(), page).await.map_err(app_err(l))?;
+    let levels = s.app.customer_levels(&who.actor).await.map_err(app_err(l))?;
+    let people = specialists(&s, &who).await?;
+    let rows = list
+        .into_iter()
+        .map(|c| CustomerRow {
+            level: level_name(&levels, &c.level, l.lang),
+            specialist: c
+                .specialist_id
+                .and_then(|id| people.iter().find(|u| u.id == id))
+                .map(|u| u.display_name.clone())
+                .unwrap_or_default(),
+            c,
+        })
+        .collect();
+    let pager = Pager::new(page.page, total, &[("q", q.q.trim())]);
+    let nav = Some(Nav::of(&s, &who, "admin").await);
+    Ok(render(&CustomersPage { l, nav, q: q.q, rows, pager }))
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct CustomerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    short_name: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    specialist_id: String,
+    #[serde(default)]
+    window_contact_id: String,
+    #[serde(default)]
+    calendar: String,
+}
+
+impl CustomerForm {
+    fn of(c: &Customer) -> CustomerForm {
+        CustomerForm {
+            csrf: String::new(),
+            name: c.name.clone(),
+            short_name: c.short_name.clone(),
+            region: c.region.clone(),
+            level: c.level.clone(),
+            specialist_id: c.specialist_id.map(|v| v.to_string()).unwrap_or_default(),
+            window_contact_id: c.window_contact_id.map(|v| v.to_string()).unwrap_or_default(),
+            calendar: c.calendar.clone().unwrap_or_default(),
+        }
+    }
+
+    fn input(&self) -> Result<CustomerInput, AppError> {
+        let mut p = Vec::new();
+        let specialist_id = id_of(&self.specialist_id, "specialist_id", &mut p);
+        let window_contact_id = id_of(&self.window_contact_id, "window_contact_id", &mut p);
+        invalid(p)?;
+        Ok(CustomerInput {
+            name: text(&self.name),
+            short_name: text(&self.short_name),
+            region: text(&self.region),
+            level: text(&self.level),
+            window_contact_id,
+            specialist_id,
+            calendar: text(&self.calendar),
+        })
+    }
+}
+
+/// The choices of the customer form.
+struct CustomerChoices {
+    levels: Vec<Opt>,
+    specialists: Vec<Opt>,
+    calendars: Vec<Opt>,
+    windows: Vec<Opt>,
+}
+
+async fn customer_choices(
+    s: &AppState,
+    who: &Signed,
+    f: &CustomerForm,
+    contacts: &[Contact],
+) -> Result<CustomerChoices, PageError> {
+    let l = &who.l;
+    let mut levels = vec![opt("", l.t("请选择客户级别", "Choose a level"), &f.level)];
+    for v in s.app.customer_levels(&who.actor).await.map_err(app_err(l))? {
+        let name = format!("{} · {}", v.code, if l.is_en() { &v.name_en } else { &v.name_zh });
+        levels.push(opt(&v.code, name, &f.level));
+    }
+    let mut people = vec![opt("", l.t("（未指定）", "(none)"), &f.specialist_id)];
+    for u in specialists(s, who).await? {
+        let mut name = u.display_name.clone();
+        if !u.active {
+            name.push_str(l.t("（已停用）", " (deactivated)"));
+        }
+        people.push(opt(u.id, name, &f.specialist_id));
+    }
+    let mut calendars = vec![opt("", l.t("（按地域默认）", "(the region's default)"), &f.calendar)];
+    // The calendars are reference data; a reader who may not list them still keeps the value.
+    let names: Vec<String> = match s.app.calendars(&who.actor).await {
+        Ok(list) => list.into_iter().map(|c| c.spec.name).collect(),
+        Err(_) => Vec::new(),
+    };
+    for n in &names {
+        calendars.push(opt(n, n.clone(), &f.calendar));
+    }
+    if !f.calendar.is_empty() && !names.contains(&f.calendar) {
+        calendars.push(opt(&f.calendar, f.calendar.clone(), &f.calendar));
+    }
+    let mut windows = vec![opt("", l.t("（无客户窗口）", "(no window)"), &f.window_contact_id)];
+    for k in contacts.iter().filter(|k| !k.left || k.is_window) {
+        windows.push(opt(k.id, format!("{} · {}", k.name, shown_phone(&who.actor, &k.phone)), &f.window_contact_id));
+    }
+    Ok(CustomerChoices { levels, specialists: people, calendars, windows })
+}
+
+#[derive(Template)]
+#[template(path = "admin/customer_new.html")]
+struct NewCustomerPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    f: CustomerForm,
+    c: CustomerChoices,
+    errs: Problems,
+}
+
+async fn new_customer_page(
+    s: &AppState,
+    who: &Signed,
+    f: CustomerForm,
+    errs: Problems,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let c = customer_choices(s, who, &f, &[]).await?;
+    let nav = Some(Nav::of(s, who, "admin").await);
+    Ok((status, render(&NewCustomerPage { l: &who.l, nav, f, c, errs })).into_response())
+}
+
+async fn new_customer(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
+    require(&who, Action::ManageDirectory)?;
+    new_customer_page(&s, &who, CustomerForm::default(), Problems::default(), StatusCode::OK).await
+}
+
+async fn create_customer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Form(form): Form<CustomerForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    let result = match form.input() {
+        Ok(input) => s.app.create_customer(&who.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => Ok(Redirect::to(&format!("/admin/customers/{}?saved=created", c.id)).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Customer, l.lang).map_err(app_err(l))?;
+            new_customer_page(&s, &who, form, errs, status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ContactForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    department: String,
+}
+
+impl ContactForm {
+    fn of(k: &Contact) -> ContactForm {
+        ContactForm {
+            csrf: String::new(),
+            name: k.name.clone(),
+            phone: k.phone.clone(),
+            email: k.email.clone().unwrap_or_default(),
+            department: k.department.clone().unwrap_or_default(),
+        }
+    }
+
+    fn input(&self) -> ContactInput {
+        ContactInput {
+            name: text(&self.name),
+            phone: text(&self.phone),
+            email: text(&self.email),
+            department: text(&self.department),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct DeviceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    serial: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    purchase_date: String,
+    #[serde(default)]
+    warranty_end: String,
+    #[serde(default)]
+    consumable_model: String,
+}
+
+impl DeviceForm {
+    fn of(d: &Device) -> DeviceForm {
+        DeviceForm {
+            csrf: String::new(),
+            model: d.model.clone(),
+            serial: d.serial.clone(),
+            location: d.location.clone().unwrap_or_default(),
+            purchase_date: d.purchase_date.map(|x| x.to_string()).unwrap_or_default(),
+            warranty_end: d.warranty_end.map(|x| x.to_string()).unwrap_or_default(),
+            consumable_model: d.consumable_model.clone().unwrap_or_default(),
+        }
+    }
+
+    fn input(&self, customer: Id) -> Result<DeviceInput, AppError> {
+        let mut p = Vec::new();
+        let purchase_date = date_of(&self.purchase_date, "purchase_date", &mut p);
+        let warranty_end = date_of(&self.warranty_end, "warranty_end", &mut p);
+        invalid(p)?;
+        Ok(DeviceInput {
+            customer_id: Some(customer),
+            model: text(&self.model),
+            serial: text(&self.serial),
+            location: text(&self.location),
+            purchase_date,
+            warranty_end,
+            consumable_model: text(&self.consumable_model),
+        })
+    }
+}
+
+/// A contact as the customer page lists it.
+#[derive(Debug)]
+pub struct ContactRow {
+    k: Contact,
+    phone: String,
+}
+
+/// A device as the customer page lists it, with its warranty today.
+#[derive(Debug)]
+pub struct DeviceRow {
+    d: Device,
+    warranty: Warranty,
+}
+
+/// A phone as the reader's role may see it (DOMAIN §8: masked for roles that do not call).
+fn shown_phone(actor: &Actor, number: &str) -> String {
+    if sees_contact_phones(actor.user.role) { number.to_owned() } else { phone::mask(number) }
+}
+
+fn device_row(s: &AppState, d: Device) -> DeviceRow {
+    let today = s.app.now().to_zoned(s.app.settings().time_zone.clone()).date();
+    DeviceRow { warranty: d.warranty_on(today), d }
+}
+
+#[derive(Template)]
+#[template(path = "admin/customer.html")]
+struct CustomerPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    cust: Customer,
+    level: String,
+    specialist: String,
+    window: String,
+    message: Option<String>,
+    f: CustomerForm,
+    c: CustomerChoices,
+    errs: Problems,
+    contacts: Vec<ContactRow>,
+    kf: ContactForm,
+    kerrs: Problems,
+    devices: Vec<DeviceRow>,
+    df: DeviceForm,
+    derrs: Problems,
+    dpage: u64,
+    dmore: bool,
+}
+
+/// Which of the customer page's forms failed, with what was entered.
+enum CustomerFailed {
+    None,
+    Customer(CustomerForm, Problems),
+    Contact(ContactForm, Problems),
+    Device(DeviceForm, Problems),
+}
+
+async fn customer_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    dpage: u64,
+    message: Option<String>,
+    failed: CustomerFailed,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let cust = s.app.get_customer(&who.actor, id).await.map_err(app_err(l))?;
+    let contacts = s.app.contacts(&who.actor, id).await.map_err(app_err(l))?;
+    let page = Page { page: dpage.max(1), per_page: PER_PAGE };
+    let devices = s.app.devices(&who.actor, Some(id), None, page).await.map_err(app_err(l))?;
+    let dmore = devices.len() as u64 == PER_PAGE;
+    let (f, errs, kf, kerrs, df, derrs) = match failed {
+        CustomerFailed::None => (
+            CustomerForm::of(&cust),
+            Problems::default(),
+            ContactForm::default(),
+            Problems::default(),
+            DeviceForm::default(),
+            Problems::default(),
+        ),
+        CustomerFailed::Customer(f, e) => {
+            (f, e, ContactForm::default(), Problems::default(), DeviceForm::default(), Problems::default())
+        }
+        CustomerFailed::Contact(k, e) => {
+            (CustomerForm::of(&cust), Problems::default(), k, e, DeviceForm::default(), Problems::default())
+        }
+        CustomerFailed::Device(d, e) => {
+            (CustomerForm::of(&cust), Problems::default(), ContactForm::default(), Problems::default(), d, e)
+        }
+    };
+    let c = customer_choices(s, who, &f, &contacts).await?;
+    let levels = s.app.customer_levels(&who.actor).await.map_err(app_err(l))?;
+    let level = level_name(&levels, &cust.level, l.lang);
+    let specialist = match cust.specialist_id {
+        Some(u) => s.app.get_user(&who.actor, u).await.map(|u| u.display_name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let window = contacts.iter().find(|k| k.is_window).map(|k| k.name.clone()).unwrap_or_default();
+    let contacts = contacts.into_iter().map(|k| ContactRow { phone: shown_phone(&who.actor, &k.phone), k }).collect();
+    let devices = devices.into_iter().map(|d| device_row(s, d)).collect();
+    let nav = Some(Nav::of(s, who, "admin").await);
+    let page = CustomerPage {
+        l,
+        nav,
+        cust,
+        level,
+        specialist,
+        window,
+        message,
+        f,
+        c,
+        errs,
+        contacts,
+        kf,
+        kerrs,
+        devices,
+        df,
+        derrs,
+        dpage: page.page,
+        dmore,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn customer(
+    State(s): State<AppState>,
+    who: Signed,
+    Path(id): Path<Id>,
+    Query(q): Query<Saved>,
+) -> Result<Response, PageError> {
+    require(&who, Action::ManageDirectory)?;
+    let message = saved_message(&who.l, &q.saved);
+    customer_page(&s, &who, id, q.dpage.unwrap_or(1), message, CustomerFailed::None, StatusCode::OK).await
+}
+
+async fn save_customer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<CustomerForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    let result = match form.input() {
+        Ok(input) => s.app.update_customer(&who.actor, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/customers/{id}?saved=saved")).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Customer, l.lang).map_err(app_err(l))?;
+            customer_page(&s, &who, id, 1, None, CustomerFailed::Customer(form, errs), status).await
+        }
+    }
+}
+
+async fn add_contact(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    match s.app.create_contact(&who.actor, id, &form.input()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/customers/{id}?saved=contact_added#contacts")).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Contact, l.lang).map_err(app_err(l))?;
+            customer_page(&s, &who, id, 1, None, CustomerFailed::Contact(form, errs), status).await
+        }
+    }
+}
+
+async fn add_device(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<DeviceForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    // The customer first: an unknown one is "not found", not a form problem.
+    s.app.get_customer(&who.actor, id).await.map_err(app_err(l))?;
+    let result = match form.input(id) {
+        Ok(input) => s.app.create_device(&who.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/customers/{id}?saved=device_added#devices")).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Device, l.lang).map_err(app_err(l))?;
+            customer_page(&s, &who, id, 1, None, CustomerFailed::Device(form, errs), status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/contact.html")]
+struct ContactPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    k: Contact,
+    cust: Customer,
+    kf: ContactForm,
+    kerrs: Problems,
+    status_errs: Problems,
+}
+
+async fn contact_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    f: Option<ContactForm>,
+    errs: Problems,
+    status_errs: Problems,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let k = s.app.contact(&who.actor, id).await.map_err(app_err(l))?;
+    let cust = s.app.get_customer(&who.actor, k.customer_id).await.map_err(app_err(l))?;
+    let kf = f.unwrap_or_else(|| ContactForm::of(&k));
+    let nav = Some(Nav::of(s, who, "admin").await);
+    Ok((status, render(&ContactPage { l, nav, k, cust, kf, kerrs: errs, status_errs })).into_response())
+}
+
+async fn contact(State(s): State<AppState>, who: Signed, Path(id): Path<Id>) -> Result<Response, PageError> {
+    require(&who, Action::ManageDirectory)?;
+    contact_page(&s, &who, id, None, Problems::default(), Problems::default(), StatusCode::OK).await
+}
+
+async fn save_contact(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    match s.app.update_contact(&who.actor, id, &form.input()).await {
+        Ok(k) => {
+            Ok(Redirect::to(&format!("/admin/customers/{}?saved=contact#contacts", k.customer_id)).into_response())
+        }
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Contact, l.lang).map_err(app_err(l))?;
+            contact_page(&s, &who, id, Some(form), errs, Problems::default(), status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactStatusForm {
+    #[serde(default)]
+    csrf: String,
+    /// `1`: has left; `0`: is back.
+    #[serde(default)]
+    left: String,
+}
+
+async fn contact_status(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<ContactStatusForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    let left = form.left == "1";
+    match s.app.set_contact_left(&who.actor, id, left).await {
+        Ok(k) => {
+            let saved = if left { "left" } else { "back" };
+            Ok(Redirect::to(&format!("/admin/customers/{}?saved={saved}#contacts", k.customer_id)).into_response())
+        }
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Contact, l.lang).map_err(app_err(l))?;
+            contact_page(&s, &who, id, None, Problems::default(), errs, status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/device.html")]
+struct DevicePage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    d: DeviceRow,
+    cust: Customer,
+    df: DeviceForm,
+    derrs: Problems,
+}
+
+async fn device_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    f: Option<DeviceForm>,
+    errs: Problems,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let d = s.app.get_device(&who.actor, id).await.map_err(app_err(l))?;
+    let cust = s.app.get_customer(&who.actor, d.customer_id).await.map_err(app_err(l))?;
+    let df = f.unwrap_or_else(|| DeviceForm::of(&d));
+    let nav = Some(Nav::of(s, who, "admin").await);
+    Ok((status, render(&DevicePage { l, nav, d: device_row(s, d), cust, df, derrs: errs })).into_response())
+}
+
+async fn device(State(s): State<AppState>, who: Signed, Path(id): Path<Id>) -> Result<Response, PageError> {
+    require(&who, Action::ManageDirectory)?;
+    device_page(&s, &who, id, None, Problems::default(), StatusCode::OK).await
+}
+
+async fn save_device(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Path(id): Path<Id>,
+    Form(form): Form<DeviceForm>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &form.csrf)?;
+    require(&who, Action::ManageDirectory)?;
+    let l = &who.l;
+    let d = s.app.get_device(&who.actor, id).await.map_err(app_err(l))?;
+    let result = match form.input(d.customer_id) {
+        Ok(input) => s.app.update_device(&who.actor, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(d) => Ok(Redirect::to(&format!("/admin/customers/{}?saved=device#devices", d.customer_id)).into_response()),
+        Err(e) => {
+            let (status, errs) = problems(e, Kind::Device, l.lang).map_err(app_err(l))?;
+            device_page(&s, &who, id, Some(form), errs, status).await
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! The access walk (issue: "a test walks every page and API route as every role and as a
+//! contact of another customer"): the classic helpdesk holes are one missing check on one
+//! route (Zammad CVE-2020-10100, UVdesk #906, FreeScout's ticket-number search), so this
+//! walks all of them.
+//!
+//! - Every API route of the OpenAPI document must be listed in [`api_routes`] with the
+//!   permission it needs: a new route that is not listed fails the test.
+//! - As every staff role: a route whose permission the role lacks answers 403 (and shows
+//!   none of the data); one it has is not refused.
+//! - As a contact of customer B, every route aimed at customer A's ticket, customer,
+//!   device, notice, downgrade request answers without a trace of A (no name, number,
+//!   description, serial, phone), and no write succeeds; A's ticket is unchanged afterwards.
+//! - Anonymous: every API route answers 401, every page asks to sign in.
+
+use aftersales_app::tickets::Command;
+use aftersales_app::{Actor, Outcome};
+use aftersales_domain::permission::{Action, allows};
+use aftersales_domain::registration::Registration;
+use aftersales_domain::role::Role;
+use aftersales_domain::user::UserInput;
+use aftersales_testkit::{Org, actor, db_test};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::pages::{self, sign_in};
+use crate::support::{Client, token};
+
+/// Text that belongs to customer A only; none of it may reach B's contact.
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// The first of A's texts in `body`, other than what the request itself named (a "not
+    /// found: A1B2-000123" only repeats the caller's own words).
+    fn leaked(&self, body: &str, asked: &str) -> Option<&str> {
+        self.0.iter().find(|s| body.contains(s.as_str()) && !asked.contains(s.as_str())).map(String::as_str)
+    }
+}
+
+/// The ids the walk aims at: all of them customer A's.
+struct Target {
+    ticket: i64,
+    number: String,
+    customer: i64,
+    device: i64,
+    contact: i64,
+    serial: String,
+    notice: i64,
+    request: i64,
+    user: i64,
+    group: i64,
+    category: i64,
+}
+
+/// One API route: its method, its path with the target's ids filled in, the permission the
+/// app requires (None: any signed-in person, scoped by the app), and a body that passes the
+/// JSON extractor but changes nothing for someone allowed (a stale version, an empty field).
+struct ApiRoute {
+    method: Method,
+    template: &'static str,
+    path: String,
+    action: Option<Action>,
+    body: Option<Value>,
+    /// A rule beyond the permission (the kinds of work-log entry a role may write).
+    also: fn(Role) -> bool,
+}
+
+/// What the permission-checked writes send: the current value where the API replaces a
+/// whole document (the allowed roles write back what is there).
+struct Documents {
+    scheme: Value,
+    policy: Value,
+    route: Value,
+    calendar: Value,
+}
+
+fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
+    use Action::*;
+    let r = |method: Method, template: &'static str, action: Option<Action>, body: Option<Value>| {
+        let path = template
+            .replace(
+                "{id}",
+                &match template {
+                    p if p.starts_with("/api/v1/tickets/") => t.ticket.to_string(),
+                    p if p.starts_with("/api/v1/customers/") => t.customer.to_string(),
+                    p if p.starts_with("/api/v1/devices/") => t.device.to_string(),
+                    p if p.starts_with("/api/v1/contacts/") => t.contact.to_string(),
+                    p if p.starts_with("/api/v1/notices/") => t.notice.to_string(),
+                    p if p.starts_with("/api/v1/priority-requests/") => t.request.to_string(),
+                    p if p.starts_with("/api/v1/users/") => t.user.to_string(),
+                    p if p.starts_with("/api/v1/groups/") => t.group.to_string(),
+                    p if p.starts_with("/api/v1/categories/") => t.category.to_string(),
+                    _ => "1".to_owned(),
+                },
+            )
+            .replace("{number}", &t.number)
+            .replace("{serial}", &t.serial)
+            .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
+            .replace("{version}", "1");
+        ApiRoute { method, template, path, action, body, also: |_| true }
+    };
+    let g = Method::GET;
+    let p = Method::POST;
+    vec![
+        r(g.clone(), "/api/v1/me", None, None),
+        r(p.clone(), "/api/v1/me/tokens", None, Some(json!({"name": ""}))),
+        r(g.clone(), "/api/v1/users", Some(ReadUsers), None),
+        r(p.clone(), "/api/v1/users", Some(ManageUsers), Some(json!({}))),
+        r(g.clone(), "/api/v1/users/{id}", Some(ReadUsers), None),
+        r(Method::PATCH, "/api/v1/users/{id}", Some(ManageUsers), Some(json!({}))),
+        r(p.clone(), "/api/v1/users/{id}/password", Some(ManageUsers), Some(json!({"new_password": ""}))),
+        r(g.clone(), "/api/v1/contacts/{id}", Some(ReadDirectory), None),
+        r(Method::PUT, "/api/v1/contacts/{id}", Some(ManageDirectory), Some(json!({}))),
+        r(Method::PUT, "/api/v1/contacts/{id}/status", Some(ManageDirectory), Some(json!({"left": false}))),
+        r(Method::PUT, "/api/v1/devices/{id}", Some(ManageDirectory), Some(json!({}))),
+        r(g.clone(), "/api/v1/customer-levels", Some(ReadDirectory), None),
+        r(g.clone(), "/api/v1/customers", Some(ReadDirectory), None),
+        r(p.clone(), "/api/v1/customers", Some(ManageDirectory), Some(json!({}))),
+        r(g.clone(), "/api/v1/customers/{id}", Some(ReadDirectory), None),
+        r(Method::PUT, "/api/v1/customers/{id}", Some(ManageDirectory), Some(json!({}))),
+        r(g.clone(), "/api/v1/customers/{id}/contacts", Some(ReadDirectory), None),
+        r(p.clone(), "/api/v1/customers/{id}/contacts", Some(ManageDirectory), Some(json!({}))),
+        r(g.clone(), "/api/v1/devices", Some(ReadDirectory), None),
+        r(p.clone(), "/api/v1/devices", Some(ManageDirectory), Some(json!({}))),
+        r(g.clone(), "/api/v1/devices/{id}", Some(ReadDirectory), None),
+        r(g.clone(), "/api/v1/devices/by-serial/{serial}", Some(ReadDirectory), None),
+        r(g.clone(), "/api/v1/groups", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/groups", Some(ManageCatalog), Some(json!({}))),
+        r(Method::PATCH, "/api/v1/groups/{id}", Some(ManageCatalog), Some(json!({}))),
+        r(g.clone(), "/api/v1/categories", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/categories", Some(ManageCatalog), Some(json!({}))),
+        r(Method::PATCH, "/api/v1/categories/{id}", Some(ManageCatalog), Some(json!({}))),
+        r(g.clone(), "/api/v1/grading-scheme", Some(ReadTicket), None),
+        r(Method::PUT, "/api/v1/grading-scheme", Some(ManageCatalog), Some(d.scheme.clone())),
+        r(g.clone(), "/api/v1/tickets", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/tickets", Some(RegisterTicket), Some(json!({}))),
+        r(g.clone(), "/api/v1/tickets/by-number/{number}", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/tickets/{id}", Some(ReadTicket), None),
+        r(Method::PATCH, "/api/v1/tickets/{id}", Some(EditTicket), Some(json!({}))),
+        r(
+            p.clone(),
+            "/api/v1/tickets/{id}/transitions",
+            Some(CancelTicket),
+            Some(json!({"action": "cancel", "reason": "invalid", "note": "x"})),
+        ),
+        r(g.clone(), "/api/v1/tickets/{id}/events", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/tickets/{id}/worklog", Some(ReadTicket), None),
+        ApiRoute {
+            also: |role| aftersales_domain::worklog::may_write(role, aftersales_domain::worklog::LogKind::Progress),
+            ..r(
+                p.clone(),
+                "/api/v1/tickets/{id}/worklog",
+                Some(AddLogEntry),
+                Some(json!({"kind": "progress", "body": ""})),
+            )
+        },
+        r(g.clone(), "/api/v1/tickets/{id}/dispatch-suggestion", Some(DispatchTicket), None),
+        r(g.clone(), "/api/v1/priority-requests", Some(ReadTicket), None),
+        r(
+            p.clone(),
+            "/api/v1/priority-requests/{id}/decision",
+            Some(DecidePriorityChange),
+            Some(json!({"approve": false, "note": "x"})),
+        ),
+        r(g.clone(), "/api/v1/calendars", Some(ReadServicePolicy), None),
+        r(g.clone(), "/api/v1/calendars/{name}", Some(ReadServicePolicy), None),
+        r(Method::PUT, "/api/v1/calendars/{name}", Some(ManageServicePolicy), Some(d.calendar.clone())),
+        r(
+            g.clone(),
+            "/api/v1/calendars/{name}/add?from=2024-03-15T09:00:00%2B08:00&span=PT1H",
+            Some(ReadServicePolicy),
+            None,
+        ),
+        r(
+            g.clone(),
+            "/api/v1/calendars/{name}/between?from=2024-03-15T09:00:00%2B08:00&to=2024-03-15T10:00:00%2B08:00",
+            Some(ReadServicePolicy),
+            None,
+        ),
+        r(g.clone(), "/api/v1/holiday-sets/{name}", Some(ReadServicePolicy), None),
+        r(
+            p.clone(),
+            "/api/v1/holiday-sets/{name}/import",
+            Some(ManageServicePolicy),
+            Some(json!({"format": "csv", "data": ""})),
+        ),
+        r(g.clone(), "/api/v1/service-policy", Some(ReadServicePolicy), None),
+        r(Method::PUT, "/api/v1/service-policy", Some(ManageServicePolicy), Some(d.policy.clone())),
+        r(g.clone(), "/api/v1/service-policy/versions", Some(ReadServicePolicy), None),
+        r(g.clone(), "/api/v1/service-policy/versions/{version}", Some(ReadServicePolicy), None),
+        r(g.clone(), "/api/v1/notices", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/notices/{id}", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/notices/{id}/acknowledge", Some(ReadTicket), Some(json!({}))),
+        r(g.clone(), "/api/v1/notices/{id}/deliveries", Some(ReadServicePolicy), None),
+        r(g.clone(), "/api/v1/deliveries", Some(ManageServicePolicy), None),
+        r(g.clone(), "/api/v1/deliveries/{id}", Some(ManageServicePolicy), None),
+        r(p.clone(), "/api/v1/deliveries/{id}/retry", Some(ManageServicePolicy), None),
+        r(p.clone(), "/api/v1/deliveries/{id}/confirm", Some(ManageServicePolicy), Some(json!({"note": ""}))),
+        r(g.clone(), "/api/v1/reports/daily-notices?date=2024-03-15", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/notice-routes", Some(ReadServicePolicy), None),
+        r(Method::PUT, "/api/v1/notice-routes", Some(ManageServicePolicy), Some(d.route.clone())),
+        r(g.clone(), "/api/v1/notify-targets", Some(ManageServicePolicy), None),
+        r(
+            Method::PUT,
+            "/api/v1/notify-targets/{name}",
+            Some(ManageServicePolicy),
+            Some(json!({"kind": "webhook", "url": "https://hooks.example.com/in", "secret": "short"})),
+        ),
+    ]
+}
+
+async fn more_staff(db: &aftersales_testkit::TestDb, org: &Org) -> Vec<Actor> {
+    let mut all = vec![
+        org.admin.clone(),
+        org.desk.clone(),
+        org.dispatcher.clone(),
+        org.supervisor.clone(),
+        org.director.clone(),
+        org.eng_east.clone(),
+        org.eng_second.clone(),
+        org.specialist.clone(),
+        org.pm.clone(),
+        org.data.clone(),
+    ];
+    for (name, role) in [("lead1", Role::TechLead), ("gm1", Role::GeneralManager)] {
+        let input = UserInput {
+            username: Some(name.into()),
+            display_name: Some(name.into()),
+            role: Some(role),
+            ..UserInput::default()
+        };
+        all.push(actor(db.app.create_user(None, &input).await.unwrap()));
+    }
+    all
+}
+
+/// Customer A's ticket (twice: the repeat notifies A's project specialist), graded, with a
+/// downgrade waiting and an internal work-log line.
+async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target, Secrets) {
+    let app = &db.app;
+    let reg = Registration {
+        customer_id: Some(org.customer_a.id),
+        contact_id: Some(org.window_a.id),
+        device_serial: Some(org.device_a.serial.clone()),
+        category_id: Some(org.paper_jam.id),
+        fault_code: Some("E-201".into()),
+        description: Some("MARK-A 华东客户的机密故障描述".into()),
+        occurred_at: Some(db.now()),
+        impact_scope: Some("MARK-A 影响范围".into()),
+        ..Registration::default()
+    };
+    let t = app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
+    let step = async |who: &Actor, version: i64, cmd: Command| {
+        app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap().ticket.version
+    };
+    let v = step(&org.desk, t.version, Command::Accept).await;
+    let v = step(&org.desk, v, Command::Grade { level: "P2".into(), reason: "MARK-A 分级理由".into() }).await;
+    let downgrade = Command::Grade { level: "P4".into(), reason: "MARK-A 降级".into() };
+    let o = app.act(&org.dispatcher, t.id, Some(v), &downgrade, None).await.and_then(Outcome::into_value).unwrap();
+    let request = o.priority_change_request.unwrap().id;
+    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "MARK-A 内部记录", None).await.unwrap();
+    // The repeat report tells A's project specialist: a notice about A.
+    app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
+    let notices = app
+        .notices(&org.specialist, &aftersales_app::notices::NoticeQuery { mine: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let notice = notices.items.first().expect("a repeat-report notice for A's specialist").id;
+    let secrets = Secrets(vec![
+        "MARK-A".into(),
+        org.customer_a.name.clone(),
+        t.number.to_string(),
+        org.device_a.serial.clone(),
+        org.window_a.phone.clone(),
+    ]);
+    let target = Target {
+        ticket: t.id,
+        number: t.number.to_string(),
+        customer: org.customer_a.id,
+        device: org.device_a.id,
+        contact: org.window_a.id,
+        serial: org.device_a.serial.clone(),
+        notice,
+        request,
+        user: org.desk.id(),
+        group: org.hardware_group,
+        category: org.paper_jam.id,
+    };
+    (target, secrets)
+}
+
+db_test!(every_api_route_as_every_role_and_as_another_customer, |db| {
+    let org = Org::create(&db.app).await;
+    let (target, secrets) = customer_a_world(&db, &org).await;
+    let c = Client::new(&db);
+    let admin = token(&db, &org.admin).await;
+    let documents = Documents {
+        scheme: c.get("/api/v1/grading-scheme", &admin).await.body,
+        policy: c.get("/api/v1/service-policy", &admin).await.body,
+        route: c.get("/api/v1/notice-routes", &admin).await.body[0].clone(),
+        calendar: c.get("/api/v1/calendars", &admin).await.body[0].clone(),
+    };
+    let routes = api_routes(&target, &documents);
+
+    // Every route of the API is in the walk.
+    let doc = c.get("/api/v1/openapi.json", &admin).await.body;
+    let mut missing = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let listed = routes.iter().any(|r| {
+                r.template.split('?').next() == Some(path.as_str()) && r.method.as_str().eq_ignore_ascii_case(method)
+            });
+            if !listed && path != "/healthz" {
+                missing.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes not in the access walk: {missing:?}");
+
+    // Anonymous: nothing.
+    for r in &routes {
+        let res = c.send(r.method.clone(), &r.path, None, r.body.as_ref(), &[]).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "anonymous {} {}", r.method, r.path);
+    }
+
+    let stale = [("if-match", "\"0\"")];
+    let mut report = Vec::new();
+    // Every staff role against the permission table.
+    for who in more_staff(&db, &org).await {
+        let tok = token(&db, &who).await;
+        let role = who.user.role;
+        for r in &routes {
+            let res = c.send(r.method.clone(), &r.path, Some(&tok), r.body.as_ref(), &stale).await;
+            let may = r.action.is_none_or(|a| allows(role, a)) && (r.also)(role);
+            let refused = res.status == StatusCode::FORBIDDEN;
+            if may == refused || res.status == StatusCode::UNAUTHORIZED || res.status.is_server_error() {
+                report.push(format!("{role:?} {} {} → {} ({})", r.method, r.path, res.status, res.body));
+            }
+            if refused {
+                assert_eq!(secrets.leaked(&res.body.to_string(), &r.path), None, "{role:?} {} {}", r.method, r.path);
+            }
+        }
+    }
+
+    // Customer B's contact, aimed at customer A: never a trace of A, never a change.
+    let before = db.app.ticket(&org.admin, target.ticket).await.unwrap().version;
+    let events_before = db.app.history(&org.admin, target.ticket).await.unwrap().len();
+    let b = token(&db, &org.portal_b).await;
+    for r in &routes {
+        let res = c.send(r.method.clone(), &r.path, Some(&b), r.body.as_ref(), &stale).await;
+        let body = res.body.to_string();
+        if let Some(s) = secrets.leaked(&body, &r.path) {
+            report.push(format!("contact of B saw {s:?} on {} {} ({})", r.method, r.path, res.status));
+        }
+        if r.method != Method::GET && res.status.is_success() && r.template != "/api/v1/me/tokens" {
+            report.push(format!("contact of B wrote {} {} → {}", r.method, r.path, res.status));
+        }
+        if res.status.is_server_error() {
+            report.push(format!("contact of B: {} {} → {}", r.method, r.path, res.status));
+        }
+    }
+    assert_eq!(db.app.ticket(&org.admin, target.ticket).await.unwrap().version, before);
+    assert_eq!(db.app.history(&org.admin, target.ticket).await.unwrap().len(), events_before);
+    assert!(report.is_empty(), "access walk:\n{}", report.join("\n"));
+});
+
+/// The console's routes, read from the source of the page routers so that a new page is
+/// walked without anyone remembering to list it: `(method, path template)`.
+fn page_routes() -> Vec<(Method, String)> {
+    let sources = [
+        include_str!("../../src/pages/mod.rs"),
+        include_str!("../../src/pages/admin/mod.rs"),
+        include_str!("../../src/pages/admin/directory.rs"),
+        include_str!("../../src/pages/admin/catalog.rs"),
+    ];
+    let mut out = Vec::new();
+    for src in sources {
+        for chunk in src.split(".route(\"").skip(1) {
+            let (path, rest) = chunk.split_once('"').unwrap();
+            let handler = rest.lines().next().unwrap_or("");
+            let (get, post) = (handler.contains("get("), handler.contains("post("));
+            // A method router built elsewhere: walk both.
+            if get || !post {
+                out.push((Method::GET, path.to_owned()));
+            }
+            if post || !get {
+                out.push((Method::POST, path.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// The permissions that open a page (any of them); every signed-in person reads the rest.
+fn page_permission(template: &str) -> Vec<Action> {
+    use Action::*;
+    let under = |prefixes: &[&str]| prefixes.iter().any(|p| template == *p || template.starts_with(&format!("{p}/")));
+    if template == "/admin" {
+        vec![ManageUsers, ManageDirectory, ManageCatalog, ManageServicePolicy]
+    } else if under(&["/admin/users"]) {
+        vec![ManageUsers]
+    } else if under(&["/admin/customers", "/admin/contacts", "/admin/devices"]) {
+        vec![ManageDirectory]
+    } else if under(&["/admin/groups", "/admin/categories", "/admin/grading"]) {
+        vec![ManageCatalog]
+    } else if under(&["/admin/calendars", "/admin/policy"]) {
+        vec![ManageServicePolicy]
+    } else if template == "/tickets/new" {
+        vec![RegisterTicket]
+    } else {
+        vec![ReadTicket]
+    }
+}
+
+/// A page path aimed at customer A's things.
+fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> String {
+    let id = match template {
+        p if p.starts_with("/tickets/") => t.ticket,
+        p if p.starts_with("/inbox/") => t.notice,
+        p if p.starts_with("/approvals/") => t.request,
+        p if p.starts_with("/me/tokens/") => foreign_token,
+        p if p.starts_with("/admin/users/") => t.user,
+        p if p.starts_with("/admin/customers/") => t.customer,
+        p if p.starts_with("/admin/contacts/") => t.contact,
+        p if p.starts_with("/admin/devices/") => t.device,
+        p if p.starts_with("/admin/groups/") => t.group,
+        p if p.starts_with("/admin/categories/") => t.category,
+        _ => 1,
+    };
+    template
+        .replace("{id}", &id.to_string())
+        .replace("{name}", calendar)
+        .replace("{version}", "1")
+        .replace("{file}", "app.css")
+}
+
+db_test!(every_page_as_every_role_and_as_another_customer, |db| {
+    let org = Org::create(&db.app).await;
+    let (target, secrets) = customer_a_world(&db, &org).await;
+    let calendar = db.app.calendars(&org.admin).await.unwrap()[0].spec.name.clone();
+    // An API token of A's window contact: B's contact must not be able to revoke it.
+    let a_token = token(&db, &org.portal_window_a).await;
+    let a_token_id = db.app.my_tokens(&org.portal_window_a).await.unwrap()[0].id;
+    let routes = page_routes();
+    assert!(routes.len() > 30, "the page routers were read: {routes:?}");
+    let skip = ["/login", "/logout"];
+    let mut report = Vec::new();
+
+    // Anonymous: every page asks to sign in (the assets and the sign-in page excepted).
+    for (method, template) in &routes {
+        if skip.contains(&template.as_str()) || template.starts_with("/assets/") || template == "/lang" {
+            continue;
+        }
+        let path = page_path(template, &target, &calendar, a_token_id);
+        let p = pages::request(&db, method.clone(), &path, None, Some(""), &[("origin", pages::ORIGIN)]).await;
+        let to_login = p.status == StatusCode::SEE_OTHER && p.location().starts_with("/login");
+        if !to_login {
+            report.push(format!("anonymous {method} {path} → {}", p.status));
+        }
+    }
+
+    // Every staff role: pages open or are refused as the role's permissions say.
+    for who in more_staff(&db, &org).await {
+        let cookie = sign_in(&db, &who).await;
+        for (method, template) in routes.iter().filter(|(m, _)| *m == Method::GET) {
+            if template.starts_with("/assets/") {
+                continue;
+            }
+            let path = page_path(template, &target, &calendar, a_token_id);
+            let p = pages::get(&db, &path, &cookie).await;
+            let role = who.user.role;
+            let may = page_permission(template).iter().any(|a| allows(role, *a));
+            let expected = match (may, template.as_str()) {
+                (true, "/") => StatusCode::SEE_OTHER,
+                (true, _) => StatusCode::OK,
+                (false, _) => StatusCode::FORBIDDEN,
+            };
+            if p.status != expected {
+                report.push(format!("{role:?} {method} {path} → {} (expected {expected})", p.status));
+            }
+            if p.status == StatusCode::FORBIDDEN && !p.html.contains("无权") {
+                report.push(format!("{role:?} {method} {path}: the refusal does not say why"));
+            }
+        }
+    }
+
+    // Customer B's contact, aimed at A: no trace of A anywhere, no write succeeds.
+    let before = db.app.ticket(&org.admin, target.ticket).await.unwrap().version;
+    let events_before = db.app.history(&org.admin, target.ticket).await.unwrap().len();
+    let customer_before = db.app.get_customer(&org.admin, target.customer).await.unwrap();
+    let b = sign_in(&db, &org.portal_b).await;
+    let csrf = pages::get(&db, "/me", &b).await.csrf();
+    for (method, template) in &routes {
+        if skip.contains(&template.as_str()) {
+            continue;
+        }
+        let path = page_path(template, &target, &calendar, a_token_id);
+        let p = if *method == Method::GET {
+            pages::get(&db, &path, &b).await
+        } else {
+            pages::post(&db, &path, &b, &format!("csrf={csrf}")).await
+        };
+        if let Some(s) = secrets.leaked(&p.html, &path) {
+            report.push(format!("contact of B saw {s:?} on {method} {path} ({})", p.status));
+        }
+        if p.status.is_server_error() {
+            report.push(format!("contact of B: {method} {path} → {}", p.status));
+        }
+        let own = ["/lang", "/me/password", "/me/tokens", "/tickets/new"].contains(&template.as_str());
+        if *method == Method::POST && !own && !p.status.is_client_error() {
+            report.push(format!("contact of B posted {path} → {} {}", p.status, p.location()));
+        }
+    }
+    assert_eq!(db.app.ticket(&org.admin, target.ticket).await.unwrap().version, before);
+    assert_eq!(db.app.history(&org.admin, target.ticket).await.unwrap().len(), events_before);
+    assert_eq!(db.app.get_customer(&org.admin, target.customer).await.unwrap(), customer_before);
+    assert!(db.app.authenticate(&a_token).await.is_ok(), "A's token survives B's attempts");
+    assert!(report.is_empty(), "page walk:\n{}", report.join("\n"));
+});
