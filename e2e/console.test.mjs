@@ -236,6 +236,53 @@ test("the desk checks a phone registration before submitting it", async () => {
   await desk.context.close();
 });
 
+test("the administrator keeps the customer directory and the rules in the browser", async () => {
+  const admin = await signIn("admin");
+  await admin.page.click('header nav a[href="/admin"]');
+  const sections = await admin.page.$$eval("ul.sections a", (as) => as.map((a) => a.getAttribute("href")));
+  for (const href of ["/admin/users", "/admin/customers", "/admin/groups", "/admin/categories", "/admin/grading", "/admin/calendars", "/admin/policy"]) {
+    assert.ok(sections.includes(href), `the index links ${href}: ${sections.join(", ")}`);
+  }
+  await shot(admin.page, "09-admin-index");
+  // A new customer with a contact as its window and a device.
+  await admin.page.goto(base + "/admin/customers");
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#new-customer")]);
+  await admin.page.fill("#name", `苏州工业园区测试有限公司 ${XSS}`);
+  await admin.page.fill("#short_name", "园区测试");
+  await admin.page.fill("#region", "华东");
+  await admin.page.selectOption("#level", "B");
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#customer-form button[type=submit]")]);
+  assert.ok((await admin.page.textContent("#customer-name")).includes(XSS), "the name is shown as text");
+  assert.equal(await admin.page.$("#customer-name script, #customer-name img"), null);
+  await admin.page.fill("#contact-name", "周主任");
+  await admin.page.fill("#contact-phone", "13912345678");
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#contact-form button[type=submit]")]);
+  assert.match(await admin.page.textContent("#contact-list"), /周主任/);
+  await admin.page.fill("#device-model", "bizhub C300i");
+  await admin.page.fill("#device-serial", "E2E-000001");
+  await admin.page.fill("#device-warranty_end", "2027-06-30");
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#device-form button[type=submit]")]);
+  assert.match(await admin.page.textContent("#device-list"), /E2E-000001/);
+  const option = await admin.page.$eval("#window_contact_id", (s) => [...s.options].find((o) => o.textContent.includes("周主任"))?.value);
+  await admin.page.selectOption("#window_contact_id", option);
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#customer-form button[type=submit]")]);
+  assert.match(await admin.page.textContent("#window"), /周主任/);
+  await shot(admin.page, "10-admin-customer");
+  // The rules pages read well on a phone too.
+  const phone = await signIn("admin", { width: 360, height: 740 });
+  for (const path of ["/admin/users", "/admin/grading", "/admin/policy", "/admin/calendars/cn"]) {
+    await phone.page.goto(base + path);
+    const width = await phone.page.evaluate(() => document.scrollingElement.scrollWidth);
+    assert.ok(width <= 360, `${path} fits a 360 px screen (scroll width ${width})`);
+  }
+  await shot(phone.page, "11-admin-calendar-phone");
+  // Someone without the permission is refused by the server, not only by the menu.
+  const desk = await signIn("desk1");
+  const r = await desk.page.goto(base + "/admin/users");
+  assert.equal(r.status(), 403);
+  for (const s of [admin, phone, desk]) await s.context.close();
+});
+
 test("English is one click away and remembered per user", async () => {
   const s = await signIn("supervisor1");
   assert.match(await s.page.textContent("header nav"), /工单看板/);
