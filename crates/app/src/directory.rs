@@ -2,9 +2,9 @@
 
 use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, CustomerLevel, Device, DeviceInput};
 use aftersales_domain::error::Reason;
-use aftersales_domain::permission::Action;
+use aftersales_domain::permission::{Action, sees_contact_phones};
 use aftersales_domain::role::Role;
-use aftersales_domain::{DomainError, Id};
+use aftersales_domain::{DomainError, Id, phone};
 use aftersales_storage::{Conn, StorageError, directory, sessions, users};
 
 use crate::users::Page;
@@ -17,6 +17,15 @@ pub(crate) fn own_customer(actor: &Actor) -> Option<Id> {
 
 fn visible(actor: &Actor, customer: Id) -> bool {
     own_customer(actor).is_none_or(|own| own == customer)
+}
+
+/// A contact as `actor` may see it: the phone masked for roles that do not call customers
+/// (DOMAIN §8, as on tickets).
+fn as_seen_by(actor: &Actor, mut k: Contact) -> Contact {
+    if !sees_contact_phones(actor.user.role) {
+        k.phone = phone::mask(&k.phone);
+    }
+    k
 }
 
 async fn check_customer_refs<C: Conn>(
@@ -117,6 +126,15 @@ impl App {
         }
     }
 
+    /// The regions customers are in (for filters), sorted.
+    pub async fn customer_regions(&self, actor: &Actor) -> Result<Vec<String>> {
+        actor.require(Action::ReadDirectory)?;
+        if own_customer(actor).is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(directory::customer_regions(self.store.read()).await?)
+    }
+
     /// Customers by name, short name or a contact's phone (the registration form's search).
     pub async fn search_customers(&self, actor: &Actor, q: Option<&str>, page: Page) -> Result<(Vec<Customer>, u64)> {
         actor.require(Action::ReadDirectory)?;
@@ -130,7 +148,7 @@ impl App {
         directory::customer_by_id(&*tx, customer).await?.ok_or_else(|| AppError::not_found("customer", customer))?;
         k.id = directory::insert_contact(&*tx, &k, self.now()).await?;
         tx.commit().await?;
-        Ok(k)
+        Ok(as_seen_by(actor, k))
     }
 
     /// Corrects a contact's name, phone, e-mail or department (it stays with its customer).
@@ -144,7 +162,7 @@ impl App {
         k.left = before.left;
         directory::update_contact(&*tx, &k).await?;
         tx.commit().await?;
-        Ok(k)
+        Ok(as_seen_by(actor, k))
     }
 
     /// Records that a contact has left the customer (离职 / 调岗), or is back. One who left
@@ -175,21 +193,24 @@ impl App {
         }
         tx.commit().await?;
         k.left = left;
-        Ok(k)
+        Ok(as_seen_by(actor, k))
     }
 
-    /// One contact (a customer contact sees only their own organization's).
+    /// One contact (a customer contact sees only their own organization's; the phone is
+    /// masked for roles that do not call customers).
     pub async fn contact(&self, actor: &Actor, id: Id) -> Result<Contact> {
         actor.require(Action::ReadDirectory)?;
         match directory::contact_by_id(self.store.read(), id).await? {
-            Some(k) if visible(actor, k.customer_id) => Ok(k),
+            Some(k) if visible(actor, k.customer_id) => Ok(as_seen_by(actor, k)),
             _ => Err(AppError::not_found("contact", id)),
         }
     }
 
+    /// A customer's contacts, phones masked as for [`App::contact`].
     pub async fn contacts(&self, actor: &Actor, customer: Id) -> Result<Vec<Contact>> {
         let c = self.get_customer(actor, customer).await?;
-        Ok(directory::contacts_of(self.store.read(), &c).await?)
+        let list = directory::contacts_of(self.store.read(), &c).await?;
+        Ok(list.into_iter().map(|k| as_seen_by(actor, k)).collect())
     }
 
     pub async fn create_device(&self, actor: &Actor, input: &DeviceInput) -> Result<Device> {

@@ -464,6 +464,13 @@ impl App {
         };
         if let Some(cid) = r.contact_id {
             match directory::contact_by_id(conn, cid).await? {
+                Some(k) if k.left && customer.as_ref().is_some_and(|c| c.id == k.customer_id) => problems.push((
+                    "contact_id",
+                    Reason::Mismatch {
+                        detail_en: "has left the customer; take the caller's name and phone instead",
+                        detail_zh: "已离职或调岗，请改为填写来电人姓名和电话",
+                    },
+                )),
                 Some(k) if customer.as_ref().is_some_and(|c| c.id == k.customer_id) => {
                     r.contact_name = r.contact_name.filter(|n| !n.trim().is_empty()).or(Some(k.name));
                     r.contact_phone = r.contact_phone.filter(|p| !p.trim().is_empty()).or(Some(k.phone));
@@ -1258,6 +1265,28 @@ impl App {
         Ok(tickets::change_requests(self.store.read(), ticket, status).await?)
     }
 
+    /// The latest decided downgrade requests, newest first (the supervisor's record).
+    pub async fn recent_priority_decisions(&self, actor: &Actor, limit: u64) -> Result<Vec<PriorityChangeRequest>> {
+        actor.require(Action::ReadTicket)?;
+        if own_customer(actor).is_some() {
+            return Err(DomainError::Forbidden { role: actor.user.role, action: Action::DecidePriorityChange }.into());
+        }
+        Ok(tickets::decided_change_requests(self.store.read(), limit.min(500)).await?)
+    }
+
+    /// Several tickets at once, as the reader may see them (unknown or invisible ones are
+    /// left out): for lists that name tickets, without a query per row.
+    pub async fn tickets_by_ids(&self, actor: &Actor, ids: &[Id]) -> Result<Vec<Ticket>> {
+        actor.require(Action::ReadTicket)?;
+        let own = own_customer(actor);
+        Ok(tickets::by_ids(self.store.read(), ids)
+            .await?
+            .into_iter()
+            .filter(|t| own.is_none_or(|c| c == t.customer_id))
+            .map(|t| present(actor, t))
+            .collect())
+    }
+
     /// A supervisor approves (the lower level applies) or rejects a downgrade request.
     pub async fn decide_priority_change(
         &self,
@@ -1269,10 +1298,8 @@ impl App {
         actor.require(Action::DecidePriorityChange)?;
         self.warm().await?;
         let tx = self.store.write().await?;
-        let mut q = tickets::change_requests(&*tx, None, None)
+        let mut q = tickets::change_request_by_id(&*tx, request_id)
             .await?
-            .into_iter()
-            .find(|q| q.id == request_id)
             .ok_or_else(|| AppError::not_found("priority change request", request_id))?;
         if q.status != ChangeRequestStatus::Pending {
             return Err(DomainError::conflict(
@@ -1281,6 +1308,11 @@ impl App {
                 format!("该申请已{}", q.status.label(aftersales_domain::Lang::Zh).trim_start_matches('已')),
             )
             .into());
+        }
+        // A rejection tells the requester why (the ticket keeps its level against their
+        // judgement); an approval may stand without a note.
+        if !approve && note.is_none_or(|n| n.trim().is_empty()) {
+            return Err(invalid("note", Reason::Missing));
         }
         let mut t = load_visible(&*tx, actor, q.ticket_id).await?;
         let before = t.clone();

@@ -4,7 +4,7 @@ use aftersales_domain::error::{Field, Reason};
 use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
 use aftersales_domain::session as rules;
-use aftersales_domain::user::{User, UserInput, UserUpdate, check_own_change};
+use aftersales_domain::user::{User, UserInput, UserUpdate, check_contact_not_left, check_own_change};
 use aftersales_domain::{DomainError, Id};
 pub use aftersales_storage::users::UserFilter;
 use aftersales_storage::{Conn, StorageError, directory, sessions, users};
@@ -175,6 +175,13 @@ impl App {
         Ok(users::users(self.store.read(), roles, group, None, page.limit(), page.offset()).await?)
     }
 
+    /// The accounts of a customer's people (portal accounts name their contact), inactive
+    /// ones included, oldest first.
+    pub async fn customer_accounts(&self, actor: &Actor, customer: Id) -> Result<Vec<User>> {
+        actor.require(Action::ReadUsers)?;
+        Ok(users::users(self.store.read(), &[], None, Some(customer), i64::MAX as u64, 0).await?)
+    }
+
     pub async fn get_user(&self, actor: &Actor, id: Id) -> Result<User> {
         if actor.id() != id {
             actor.require(Action::ReadUsers)?;
@@ -193,8 +200,10 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 }
 
 /// Checks that the group, customer and contact a user names exist and fit together (a
-/// contact of that customer, still with it). `before`: the user as stored, when changing one
-/// (a contact who left since is not questioned again).
+/// contact of that customer, still with it). `before`: the user as stored, when changing one.
+/// Naming a contact who left is a refused field; an account whose contact left since cannot
+/// be reactivated or kept active (409 `contact_left`), though it may still be changed while
+/// inactive (its history stays).
 async fn check_user_refs<C: Conn>(
     conn: &C,
     user: &User,
@@ -206,6 +215,7 @@ async fn check_user_refs<C: Conn>(
     {
         problems.push(("customer_id", Reason::Unknown));
     }
+    let mut left_since = false;
     if let Some(contact) = user.contact_id {
         match directory::contact_by_id(conn, contact).await? {
             Some(k) if Some(k.customer_id) == user.customer_id => {
@@ -214,6 +224,8 @@ async fn check_user_refs<C: Conn>(
                         "contact_id",
                         Reason::Mismatch { detail_en: "has left the customer", detail_zh: "已离开该客户单位" },
                     ));
+                } else {
+                    left_since = k.left;
                 }
             }
             _ => problems.push(("contact_id", Reason::Unknown)),
@@ -224,10 +236,14 @@ async fn check_user_refs<C: Conn>(
     {
         problems.push(("group_id", Reason::Unknown));
     }
+    if problems.is_empty() {
+        check_contact_not_left(user, left_since)?;
+    }
     Ok(())
 }
 
-/// A page request: 1-based page number and page size (at most 200).
+/// A page request: 1-based page number and page size (at most 200). Made by [`Page::new`],
+/// which refuses numbers the database cannot take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub page: u64,
@@ -242,36 +258,58 @@ impl Default for Page {
 
 impl Page {
     pub const MAX_PER_PAGE: u64 = 200;
+    /// The highest page number asked for: far beyond any list, and small enough that the
+    /// offset stays a valid SQL integer (`BIGINT`).
+    pub const MAX_PAGE: u64 = 1_000_000;
 
-    /// Validates page numbers given by a client.
+    /// Validates page numbers given by a client (a page or an API caller).
     pub fn new(page: Option<u64>, per_page: Option<u64>) -> Result<Page> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
-        if page == 0 {
+        if page == 0 || page > Self::MAX_PAGE {
             return Err(DomainError::field(
                 "page",
-                aftersales_domain::error::Reason::Malformed {
-                    expected_en: "1 or more",
-                    expected_zh: "不小于 1 的整数",
-                },
+                Reason::Malformed { expected_en: "1 to 1000000", expected_zh: "1 至 1000000 的整数" },
             )
             .into());
         }
         if per_page == 0 || per_page > Self::MAX_PER_PAGE {
             return Err(DomainError::field(
                 "per_page",
-                aftersales_domain::error::Reason::Malformed { expected_en: "1 to 200", expected_zh: "1 至 200" },
+                Reason::Malformed { expected_en: "1 to 200", expected_zh: "1 至 200" },
             )
             .into());
         }
         Ok(Page { page, per_page })
     }
 
+    /// Rows per page (never more than a SQL `BIGINT` holds, even for a page built by hand).
     pub fn limit(self) -> u64 {
-        self.per_page
+        self.per_page.min(i64::MAX as u64)
     }
 
+    /// Rows to skip (never more than a SQL `BIGINT` holds: a page built by hand beyond the
+    /// end reads nothing instead of failing).
     pub fn offset(self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        (self.page.max(1) - 1).saturating_mul(self.per_page).min(i64::MAX as u64)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_stay_within_what_the_database_takes() {
+        assert_eq!(Page::new(None, None).unwrap(), Page::default());
+        assert_eq!(Page::new(Some(3), Some(20)).unwrap().offset(), 40);
+        assert_eq!(Page::new(Some(Page::MAX_PAGE), Some(200)).unwrap().offset(), 199_999_800);
+        for (page, per_page) in [(0, 50), (Page::MAX_PAGE + 1, 50), (u64::MAX, 50), (1, 0), (1, 201)] {
+            let e = Page::new(Some(page), Some(per_page)).unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{page} × {per_page}");
+        }
+        let by_hand = Page { page: u64::MAX, per_page: u64::MAX };
+        assert!(i64::try_from(by_hand.offset()).is_ok() && i64::try_from(by_hand.limit()).is_ok());
     }
 }

@@ -192,6 +192,21 @@ pub fn check_own_change(before: &User, after: &User) -> Result<(), DomainError> 
     Ok(())
 }
 
+/// A portal account whose contact has left the customer cannot be active (DOMAIN §2: one who
+/// left loses the portal): neither reactivated nor kept active by another change. Someone
+/// who is back is marked so on the contact first.
+pub fn check_contact_not_left(user: &User, contact_left: bool) -> Result<(), DomainError> {
+    if user.active && contact_left {
+        return Err(DomainError::conflict(
+            "contact_left",
+            "The contact of this account has left the customer, so the account cannot be active; \
+             if they are back, mark the contact as back with the customer first",
+            "该账号对应的联系人已离开客户单位，账号不能启用；如其已回到客户单位，请先在联系人页面恢复为在职",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +256,14 @@ mod tests {
         assert_eq!(check_own_change(&admin, &demoted).map_err(|e| e.code()), Err("self_lockout"));
         let renamed = User { display_name: "新名字".into(), ..admin.clone() };
         assert_eq!(check_own_change(&admin, &renamed), Ok(()));
+    }
+
+    #[test]
+    fn an_account_of_a_contact_who_left_stays_inactive() {
+        let portal = engineer();
+        assert_eq!(check_contact_not_left(&portal, true).map_err(|e| e.code()), Err("contact_left"));
+        assert_eq!(check_contact_not_left(&portal, false), Ok(()));
+        let off = User { active: false, ..portal };
+        assert_eq!(check_contact_not_left(&off, true), Ok(()));
     }
 }

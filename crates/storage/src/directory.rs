@@ -2,12 +2,36 @@
 
 use aftersales_domain::customer::{Contact, Customer, CustomerLevel, Device};
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_opt_date, ms};
 use crate::schema::{Contacts, CustomerLevels, Customers, Devices};
 use crate::{Result, StorageError, insert_returning_id};
+
+/// `text` taken literally in a `LIKE` pattern written with [`like`]: its wildcards (`%`,
+/// `_`) and the escape character itself are escaped with `\`.
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A `LIKE` pattern with `ESCAPE '\'` (the same on SQLite and PostgreSQL).
+pub(crate) fn like(pattern: String) -> LikeExpr {
+    LikeExpr::new(pattern).escape('\\')
+}
+
+/// Whether `column` contains `q` ignoring case: both sides lowered, since `LIKE` ignores
+/// case on SQLite (ASCII) but not on PostgreSQL.
+pub(crate) fn contains_ignoring_case(column: Expr, q: &str) -> Expr {
+    Expr::from(Func::lower(column)).like(like(format!("%{}%", like_literal(&q.to_lowercase()))))
+}
 
 pub async fn upsert_level<C: ConnectionTrait>(conn: &C, level: &CustomerLevel) -> Result<()> {
     let stmt = Query::insert()
@@ -115,6 +139,18 @@ pub async fn customer_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Opti
     conn.query_one(&stmt).await?.as_ref().map(customer).transpose()
 }
 
+/// The regions customers are in (地域), sorted, each once.
+pub async fn customer_regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
+    let stmt = Query::select()
+        .distinct()
+        .column(Customers::Region)
+        .from(Customers::Table)
+        .order_by(Customers::Region, Order::Asc)
+        .limit(500)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(|r| get(r, "region")).collect()
+}
+
 /// Customers matching `q` in name, short name or a contact's phone; all when `q` is empty.
 pub async fn search_customers<C: ConnectionTrait>(
     conn: &C,
@@ -128,16 +164,14 @@ pub async fn search_customers<C: ConnectionTrait>(
         base.and_where(Expr::col((Customers::Table, Customers::Id)).eq(id));
     }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        let like = format!("%{}%", q.replace(['%', '_'], ""));
         let by_phone = Query::select()
             .column(Contacts::CustomerId)
             .from(Contacts::Table)
-            .and_where(Expr::col(Contacts::Phone).like(like.clone()))
+            .and_where(Expr::col(Contacts::Phone).like(like(format!("%{}%", like_literal(q)))))
             .to_owned();
         base.cond_where(
-            Expr::col((Customers::Table, Customers::Name))
-                .like(like.clone())
-                .or(Expr::col((Customers::Table, Customers::ShortName)).like(like))
+            contains_ignoring_case(Expr::col((Customers::Table, Customers::Name)), q)
+                .or(contains_ignoring_case(Expr::col((Customers::Table, Customers::ShortName)), q))
                 .or(Expr::col((Customers::Table, Customers::Id)).in_subquery(by_phone)),
         );
     }
@@ -357,7 +391,8 @@ pub async fn devices<C: ConnectionTrait>(
         stmt.and_where(Expr::col(Devices::CustomerId).eq(c));
     }
     if let Some(p) = serial_prefix.map(str::trim).filter(|p| !p.is_empty()) {
-        stmt.and_where(Expr::col(Devices::Serial).like(format!("{}%", p.to_uppercase().replace(['%', '_'], ""))));
+        // Serial numbers are stored in upper case.
+        stmt.and_where(Expr::col(Devices::Serial).like(like(format!("{}%", like_literal(&p.to_uppercase())))));
     }
     stmt.order_by(Devices::Id, Order::Asc).limit(limit).offset(offset);
     conn.query_all(&stmt).await?.iter().map(device).collect()

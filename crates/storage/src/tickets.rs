@@ -720,6 +720,29 @@ pub async fn decide_change_request<C: ConnectionTrait>(conn: &C, q: &PriorityCha
     Ok(())
 }
 
+/// One downgrade request.
+pub async fn change_request_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<PriorityChangeRequest>> {
+    let stmt = Query::select()
+        .columns(REQUEST_COLS)
+        .from(PriorityChangeRequests::Table)
+        .and_where(Expr::col(PriorityChangeRequests::Id).eq(id))
+        .to_owned();
+    conn.query_one(&stmt).await?.as_ref().map(request).transpose()
+}
+
+/// The most recently decided downgrade requests, newest first.
+pub async fn decided_change_requests<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<PriorityChangeRequest>> {
+    let stmt = Query::select()
+        .columns(REQUEST_COLS)
+        .from(PriorityChangeRequests::Table)
+        .and_where(Expr::col(PriorityChangeRequests::Status).ne(ChangeRequestStatus::Pending.code()))
+        .order_by(PriorityChangeRequests::DecidedAt, Order::Desc)
+        .order_by(PriorityChangeRequests::Id, Order::Desc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(request).collect()
+}
+
 pub async fn change_requests<C: ConnectionTrait>(
     conn: &C,
     ticket: Option<Id>,

@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
+use crate::directory::contains_ignoring_case;
 use crate::schema::{ApiTokens, Users};
 use crate::{Result, StorageError, insert_returning_id};
 
@@ -157,11 +158,9 @@ pub async fn search_users<C: ConnectionTrait>(
 ) -> Result<(Vec<User>, u64)> {
     let mut base: SelectStatement = Query::select().from(Users::Table).to_owned();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let q = q.replace(['%', '_'], "");
         base.cond_where(
-            Expr::col(Users::Username)
-                .like(format!("%{}%", q.to_lowercase()))
-                .or(Expr::col(Users::DisplayName).like(format!("%{q}%"))),
+            contains_ignoring_case(Expr::col(Users::Username), q)
+                .or(contains_ignoring_case(Expr::col(Users::DisplayName), q)),
         );
     }
     if let Some(r) = f.role {

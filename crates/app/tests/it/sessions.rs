@@ -308,3 +308,35 @@ db_test!(an_administrator_resets_a_password_or_deactivates_an_account_and_its_se
     app.update_user(&admin, desk.id(), &on).await.unwrap();
     assert_eq!(app.authenticate(&token).await.unwrap(), desk);
 });
+
+db_test!(an_account_whose_contact_left_cannot_be_reactivated_or_kept_active, |db| {
+    let app = &db.app;
+    let org = aftersales_testkit::Org::create(app).await;
+    let portal = org.portal_other_a.id();
+    app.reset_password(&org.admin, portal, PASSWORD).await.unwrap();
+    app.set_contact_left(&org.admin, org.other_a.id, true).await.unwrap();
+    assert!(!app.get_user(&org.admin, portal).await.unwrap().active, "leaving deactivates the account");
+    // Reactivating it is refused with a sentence in both languages; nothing changes.
+    let on = UserUpdate { active: Some(true), ..UserUpdate::default() };
+    let (code, zh, en) = seen(&app.update_user(&org.admin, portal, &on).await.unwrap_err());
+    assert_eq!(code, "contact_left");
+    assert!(zh.contains("联系人已离开客户单位") && en.contains("has left the customer"), "{zh} / {en}");
+    assert!(!app.get_user(&org.admin, portal).await.unwrap().active);
+    assert!(sign_in(app, "pj.li", PASSWORD, "10.0.0.1").await.is_err());
+    // While inactive it may still be corrected.
+    let renamed = UserUpdate { display_name: Some("李工（已离职）".into()), ..UserUpdate::default() };
+    assert!(!app.update_user(&org.admin, portal, &renamed).await.unwrap().active);
+    // An account left active from before (the contact left without it being deactivated)
+    // cannot be kept active by another change either.
+    app.set_contact_left(&org.admin, org.other_a.id, false).await.unwrap();
+    app.update_user(&org.admin, portal, &on).await.unwrap();
+    let still_on = aftersales_storage::directory::set_contact_left(app.store().read(), org.other_a.id, Some(db.now()));
+    still_on.await.unwrap();
+    assert_eq!(app.update_user(&org.admin, portal, &renamed).await.unwrap_err().code(), "contact_left");
+    let off = UserUpdate { active: Some(false), ..renamed.clone() };
+    assert!(!app.update_user(&org.admin, portal, &off).await.unwrap().active, "deactivating is always allowed");
+    // Back with the customer: the account can be reactivated and signs in.
+    app.set_contact_left(&org.admin, org.other_a.id, false).await.unwrap();
+    assert!(app.update_user(&org.admin, portal, &on).await.unwrap().active);
+    assert!(sign_in(app, "pj.li", PASSWORD, "10.0.0.1").await.is_ok());
+});

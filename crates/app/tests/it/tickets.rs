@@ -189,10 +189,11 @@ db_test!(lowering_a_priority_waits_for_a_supervisor, |db| {
     // A rejected downgrade leaves the level alone.
     let t = decided.ticket;
     let o: StepOutcome = fresh(app.act(&org.desk, t.id, Some(t.version), &grade("P4", "仅咨询"), None).await.unwrap());
-    let rejected = app
-        .decide_priority_change(&org.supervisor, o.priority_change_request.unwrap().id, false, Some("影响生产"))
-        .await
-        .unwrap();
+    let pending = o.priority_change_request.unwrap().id;
+    // A rejection needs a reason for the one who asked.
+    let e = app.decide_priority_change(&org.supervisor, pending, false, Some("  ")).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "{e:?}");
+    let rejected = app.decide_priority_change(&org.supervisor, pending, false, Some("影响生产")).await.unwrap();
     assert_eq!(rejected.ticket.priority.as_deref(), Some("P3"));
     let actions: Vec<String> = app.history(&org.desk, t.id).await.unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.ends_with(&["priority_change_requested".into(), "priority_change_rejected".into()]), "{actions:?}");
@@ -442,4 +443,20 @@ db_test!(a_ticket_without_category_is_dispatched_to_the_named_engineers_group, |
     let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: Some(org.eng_east.id()) })
         .await;
     assert_eq!((t.group_id, t.first_line_id), (Some(org.hardware_group), Some(org.eng_east.id())));
+});
+
+db_test!(a_contact_who_left_cannot_be_named_as_the_caller, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    app.set_contact_left(&org.admin, org.other_a.id, true).await.unwrap();
+    let mut r = org.registration(db.now());
+    r.customer_id = Some(org.customer_a.id);
+    r.contact_id = Some(org.other_a.id);
+    r.contact_name = Some("李工".into());
+    r.contact_phone = Some("13900000002".into());
+    r.device_serial = Some(org.device_a.serial.clone());
+    assert_eq!(fields(&app.register(&org.desk, &r, None).await.unwrap_err()), ["contact_id"]);
+    // The check before submitting says the same, and nothing is stored either way.
+    assert_eq!(fields(&app.check_registration(&org.desk, &r).await.unwrap_err()), ["contact_id"]);
+    assert_eq!(app.tickets(&org.admin, &Default::default()).await.unwrap().total, 0);
 });

@@ -168,6 +168,8 @@ struct MePage<'a> {
     new_token: Option<String>,
     message: Option<String>,
     error: Option<String>,
+    /// The token name typed before an error, kept in the form.
+    token_name: String,
 }
 
 async fn me_page(
@@ -177,6 +179,7 @@ async fn me_page(
     message: Option<String>,
     error: Option<String>,
     status: StatusCode,
+    token_name: &str,
 ) -> Result<Response, PageError> {
     let l = &who.l;
     let tokens = s.app.my_tokens(&who.actor).await.map_err(|e| PageError::App(e, l.clone()))?;
@@ -190,12 +193,13 @@ async fn me_page(
         new_token,
         message,
         error,
+        token_name: token_name.to_owned(),
     };
     Ok((status, render(&page)).into_response())
 }
 
 pub async fn me(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
-    me_page(&s, &who, None, None, None, StatusCode::OK).await
+    me_page(&s, &who, None, None, None, StatusCode::OK, "").await
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,18 +224,18 @@ pub async fn change_password(
     let l = &who.l;
     if f.new_password != f.repeat_password {
         let e = l.t("两次输入的新密码不一致。", "The two new passwords differ.").to_owned();
-        return me_page(&s, &who, None, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return me_page(&s, &who, None, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, "").await;
     }
     match s.app.change_password(&who.actor, Some(&who.token), &f.old_password, &f.new_password).await {
         Ok(()) => {
             let m = l
                 .t("密码已修改，其他设备上的登录已退出。", "Password changed; your other sessions were signed out.")
                 .to_owned();
-            me_page(&s, &who, None, Some(m), None, StatusCode::OK).await
+            me_page(&s, &who, None, Some(m), None, StatusCode::OK, "").await
         }
         Err(e) if matches!(e, AppError::Domain(_)) => {
             let status = crate::error::status_of(&e);
-            me_page(&s, &who, None, None, Some(e.message(l.lang)), status).await
+            me_page(&s, &who, None, None, Some(e.message(l.lang)), status, "").await
         }
         Err(e) => Err(PageError::App(e, l.clone())),
     }
@@ -255,11 +259,11 @@ pub async fn create_token(
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
     match s.app.create_own_token_confirmed(&who.actor, &f.password, f.name.trim()).await {
-        Ok(token) => me_page(&s, &who, Some(token), None, None, StatusCode::OK).await,
+        Ok(token) => me_page(&s, &who, Some(token), None, None, StatusCode::OK, "").await,
         Err(e @ AppError::Domain(_)) => {
             let status = crate::error::status_of(&e);
             let msg = e.message(who.l.lang);
-            me_page(&s, &who, None, None, Some(msg), status).await
+            me_page(&s, &who, None, None, Some(msg), status, f.name.trim()).await
         }
         Err(e) => Err(PageError::App(e, who.l.clone())),
     }
@@ -275,5 +279,5 @@ pub async fn revoke_token(
     who.check_form(&headers, &f.csrf)?;
     s.app.revoke_token(&who.actor, id).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     let m = who.l.t("令牌已吊销。", "Token revoked.").to_owned();
-    me_page(&s, &who, None, Some(m), None, StatusCode::OK).await
+    me_page(&s, &who, None, Some(m), None, StatusCode::OK, "").await
 }

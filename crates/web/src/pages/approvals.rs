@@ -2,11 +2,13 @@
 //! supervisor's approval): each pending request with its ticket, the levels, the reason and who
 //! asked, approved or rejected with a note; the decided ones below for the record.
 
+use std::collections::HashMap;
+
 use aftersales_app::directory::Names;
-use aftersales_app::tickets::TicketView;
 use aftersales_domain::Id;
 use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::permission::Action;
+use aftersales_domain::ticket::Ticket;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -20,7 +22,7 @@ use super::{PageError, Signed, render};
 use crate::AppState;
 
 /// How many decided requests the page shows under the pending ones.
-const DECIDED_SHOWN: usize = 50;
+const DECIDED_SHOWN: u64 = 50;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ApprovalsQuery {
@@ -28,10 +30,10 @@ pub struct ApprovalsQuery {
     done: String,
 }
 
-/// A request with what the supervisor needs to decide it.
+/// A request with the ticket it is about (none if the reader cannot see it).
 struct Row {
     request: PriorityChangeRequest,
-    ticket: Option<TicketView>,
+    ticket: Option<Ticket>,
 }
 
 #[derive(Template)]
@@ -45,6 +47,14 @@ struct Approvals<'a> {
     may_decide: bool,
     message: Option<String>,
     error: Option<String>,
+    /// The note typed into a request's form that came back with an error.
+    kept: Option<(Id, String)>,
+}
+
+impl Approvals<'_> {
+    fn kept_note(&self, id: &Id) -> &str {
+        self.kept.as_ref().filter(|(k, _)| k == id).map_or("", |(_, n)| n.as_str())
+    }
 }
 
 pub async fn approvals(
@@ -57,7 +67,7 @@ pub async fn approvals(
         "rejected" => Some(who.l.t("已驳回，工单等级不变。", "Rejected: the ticket keeps its level.").to_owned()),
         _ => None,
     };
-    page(&s, &who, message, None, StatusCode::OK).await
+    page(&s, &who, message, None, StatusCode::OK, None).await
 }
 
 async fn page(
@@ -66,36 +76,29 @@ async fn page(
     message: Option<String>,
     error: Option<String>,
     status: StatusCode,
+    kept: Option<(Id, String)>,
 ) -> Result<Response, PageError> {
     let l = &who.l;
     let err = |e| PageError::App(e, l.clone());
-    let all = s.app.priority_change_requests(&who.actor, None, None).await.map_err(err)?;
-    let (pending, mut decided): (Vec<_>, Vec<_>) =
-        all.into_iter().partition(|r| r.status == ChangeRequestStatus::Pending);
-    decided.sort_by_key(|r| std::cmp::Reverse(r.decided_at));
-    decided.truncate(DECIDED_SHOWN);
-    let mut users: Vec<Id> = Vec::new();
-    let mut customers: Vec<Id> = Vec::new();
-    let mut rows = async |list: Vec<PriorityChangeRequest>| {
-        let mut out = Vec::with_capacity(list.len());
-        for request in list {
-            // A ticket the reader may not see stays a bare request (never happens for staff).
-            let ticket = s.app.ticket(&who.actor, request.ticket_id).await.ok();
-            users.push(request.requested_by);
-            users.extend(request.decided_by);
-            if let Some(t) = &ticket {
-                customers.push(t.customer_id);
-            }
-            out.push(Row { request, ticket });
-        }
-        out
-    };
-    let pending = rows(pending).await;
-    let decided = rows(decided).await;
+    // Pending requests are bounded by the open tickets; the decided ones by the limit.
+    let pending =
+        s.app.priority_change_requests(&who.actor, None, Some(ChangeRequestStatus::Pending)).await.map_err(err)?;
+    let decided = s.app.recent_priority_decisions(&who.actor, DECIDED_SHOWN).await.map_err(err)?;
+    let ids: Vec<Id> = pending.iter().chain(&decided).map(|r| r.ticket_id).collect();
+    let tickets: HashMap<Id, Ticket> =
+        s.app.tickets_by_ids(&who.actor, &ids).await.map_err(err)?.into_iter().map(|t| (t.id, t)).collect();
+    let users: Vec<Id> =
+        pending.iter().chain(&decided).flat_map(|r| std::iter::once(r.requested_by).chain(r.decided_by)).collect();
+    let customers: Vec<Id> = tickets.values().map(|t| t.customer_id).collect();
     let names = s.app.names(&who.actor, &users, &customers).await.map_err(err)?;
+    let rows = |list: Vec<PriorityChangeRequest>| -> Vec<Row> {
+        list.into_iter().map(|request| Row { ticket: tickets.get(&request.ticket_id).cloned(), request }).collect()
+    };
+    let pending = rows(pending);
+    let decided = rows(decided);
     let may_decide = aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange);
     let nav = Some(Nav::of(s, who, "approvals").await);
-    let mut res = render(&Approvals { l, nav, pending, decided, names, may_decide, message, error });
+    let mut res = render(&Approvals { l, nav, pending, decided, names, may_decide, message, error, kept });
     *res.status_mut() = status;
     Ok(res)
 }
@@ -120,19 +123,15 @@ pub async fn decide(
     who.check_form(&headers, &f.csrf)?;
     let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
     let l = &who.l;
+    let kept = Some((id, f.note.clone()));
     let approve = match f.decision.as_str() {
         "approve" => true,
         "reject" => false,
         _ => {
             let e = l.t("请选择批准或驳回。", "Choose approve or reject.").to_owned();
-            return page(&s, &who, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return page(&s, &who, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, kept).await;
         }
     };
-    // Rejecting tells the requester why; the reason is required there.
-    if !approve && f.note.trim().is_empty() {
-        let e = l.t("驳回时请写明理由。", "Give a reason when rejecting.").to_owned();
-        return page(&s, &who, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
     match s.app.decide_priority_change(&who.actor, id, approve, Some(&f.note)).await {
         Ok(_) => {
             Ok(Redirect::to(if approve { "/approvals?done=approved" } else { "/approvals?done=rejected" })
@@ -143,7 +142,7 @@ pub async fn decide(
             if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
                 return Err(PageError::App(e, l.clone()));
             }
-            page(&s, &who, None, Some(e.message(l.lang)), status).await
+            page(&s, &who, None, Some(e.message(l.lang)), status, kept).await
         }
     }
 }

@@ -133,8 +133,10 @@ pub(crate) fn anonymous_lang(headers: &HeaderMap) -> Lang {
 /// reverse proxy; then the nearest address in `X-Forwarded-For` that is not one (the ones
 /// further left were written by the client and prove nothing).
 pub(crate) fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[IpAddr]) -> String {
-    let Some(mut addr) = peer else { return String::new() };
-    if trusted.contains(&addr) {
+    // A dual-stack listener sees an IPv4 proxy as `::ffff:10.0.0.2`.
+    let trusted_ip = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip.to_canonical());
+    let Some(mut addr) = peer.map(|p| p.to_canonical()) else { return String::new() };
+    if trusted_ip(addr) {
         let hops = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -143,11 +145,13 @@ pub(crate) fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trusted:
             .map(str::trim)
             .collect::<Vec<_>>();
         for hop in hops.iter().rev() {
-            match hop.parse::<IpAddr>() {
-                Ok(ip) if trusted.contains(&ip) => addr = ip,
-                Ok(ip) => return ip.to_string(),
+            // Some proxies write `ip:port` (`[v6]:port`).
+            let ip = hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()));
+            match ip.map(|ip| ip.to_canonical()) {
+                Some(ip) if trusted_ip(ip) => addr = ip,
+                Some(ip) => return ip.to_string(),
                 // A malformed entry: stop at the last address we could believe.
-                Err(_) => break,
+                None => break,
             }
         }
     }
@@ -323,5 +327,9 @@ mod tests {
         assert_eq!(client_address(&xff("203.0.113.7, 10.0.0.3"), peer, &[proxy, inner]), "203.0.113.7");
         assert_eq!(client_address(&xff("garbage"), peer, &[proxy]), "10.0.0.2");
         assert_eq!(client_address(&HeaderMap::new(), None, &[proxy]), "");
+        // The proxy as an IPv4-mapped IPv6 peer, hops with ports.
+        let mapped: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_eq!(client_address(&xff("203.0.113.7:51234"), Some(mapped), &[proxy]), "203.0.113.7");
+        assert_eq!(client_address(&xff("[2001:db8::1]:443"), Some(mapped), &[proxy]), "2001:db8::1");
     }
 }

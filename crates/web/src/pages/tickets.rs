@@ -1,5 +1,7 @@
 //! The board of open tickets (nearest deadline first) and the ticket page.
 
+use std::collections::HashMap;
+
 use aftersales_app::directory::Names;
 use aftersales_app::tickets::{ListQuery, TicketView, available_steps};
 use aftersales_domain::clock::{ClockState, ClockView};
@@ -118,7 +120,7 @@ struct Board<'a> {
     priorities: Vec<String>,
     groups: Vec<(Id, String)>,
     engineers: Vec<(Id, String)>,
-    /// The regions people serve, offered as suggestions for the region filter.
+    /// The regions customers are in, offered as suggestions for the region filter.
     regions: Vec<String>,
     /// The board shows the reader's own tickets (an engineer's default).
     mine: bool,
@@ -200,13 +202,8 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
             .map(|g| g.levels.iter().map(|lv| lv.code.clone()).collect())
             .unwrap_or_default();
         let engineers = engineers(&s, &who).await.unwrap_or_default();
-        regions = engineers
-            .iter()
-            .filter_map(|(_, _, r)| r.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let engineers = engineers.into_iter().map(|(id, name, _)| (id, name)).collect();
+        // The filter matches the customer's region; suggest the regions customers are in.
+        regions = app.customer_regions(&who.actor).await.unwrap_or_default();
         (
             groups.into_iter().map(|g| (g.id, if l.lang == Lang::En { g.name_en } else { g.name_zh })).collect(),
             priorities,
@@ -259,14 +256,14 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
     Ok(render(&page))
 }
 
-/// The engineers to filter the board by, with their region (their open load is shown where it
-/// matters, in the dispatch form of a ticket, computed for the group in one query).
-async fn engineers(s: &AppState, who: &Signed) -> Result<Vec<(Id, String, Option<String>)>, aftersales_app::AppError> {
+/// The engineers to filter the board by (their open load is shown where it matters, in the
+/// dispatch form of a ticket, computed for the group in one query).
+async fn engineers(s: &AppState, who: &Signed) -> Result<Vec<(Id, String)>, aftersales_app::AppError> {
     who.actor.require(Action::ReadUsers)?;
     let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer];
     let people =
         s.app.list_users(&who.actor, &roles, None, aftersales_app::users::Page::new(Some(1), Some(200))?).await?;
-    Ok(people.into_iter().filter(|u| u.active).map(|u| (u.id, u.display_name, u.region)).collect())
+    Ok(people.into_iter().filter(|u| u.active).map(|u| (u.id, u.display_name)).collect())
 }
 
 #[derive(Template)]
@@ -282,6 +279,8 @@ struct TicketPage<'a> {
     repeat_of: Option<(Id, String)>,
     complaint_about: Option<(Id, String)>,
     downgrade: Option<PriorityChangeRequest>,
+    /// Names of the groups and categories the history mentions, by (field, id).
+    catalog_names: HashMap<(&'static str, Id), String>,
     steps: Vec<Step>,
     log_kinds: Vec<LogKind>,
     levels: Vec<String>,
@@ -333,6 +332,10 @@ impl TicketPage<'_> {
             Value::Number(n) if USER_FIELDS.contains(&field) => {
                 let name = self.names.user(n.as_i64());
                 if name.is_empty() { format!("#{n}") } else { name.to_owned() }
+            }
+            Value::Number(n) if field == "group_id" || field == "category_id" => {
+                let key = if field == "group_id" { "group_id" } else { "category_id" };
+                n.as_i64().and_then(|id| self.catalog_names.get(&(key, id))).cloned().unwrap_or_else(|| format!("#{n}"))
             }
             Value::String(code) => {
                 let label = match field {
@@ -465,10 +468,18 @@ pub async fn ticket_page(
         user_ids.extend(c.before.as_i64());
         user_ids.extend(c.after.as_i64());
     }
-    // People named in changes (an engineer replaced by a reassignment, say).
-    for c in history.iter().flat_map(|e| &e.changes).filter(|c| USER_FIELDS.contains(&c.field.as_str())) {
-        user_ids.extend(c.before.as_i64());
-        user_ids.extend(c.after.as_i64());
+    // Groups and categories named in changes, by name.
+    let changed = |field: &str| history.iter().flat_map(|e| &e.changes).any(|c| c.field == field);
+    let mut catalog_names = HashMap::new();
+    if changed("group_id") {
+        for g in app.groups(&who.actor).await.map_err(err)? {
+            catalog_names.insert(("group_id", g.id), if l.lang == Lang::En { g.name_en } else { g.name_zh });
+        }
+    }
+    if changed("category_id") {
+        for c in app.categories(&who.actor).await.map_err(err)? {
+            catalog_names.insert(("category_id", c.id), if l.lang == Lang::En { c.name_en } else { c.name_zh });
+        }
     }
     user_ids.extend(t.first_line_id);
     user_ids.extend(t.second_line_id);
@@ -490,6 +501,7 @@ pub async fn ticket_page(
         repeat_of,
         complaint_about,
         downgrade,
+        catalog_names,
         steps,
         log_kinds,
         levels,

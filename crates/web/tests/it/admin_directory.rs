@@ -720,3 +720,236 @@ db_test!(the_api_shares_the_use_cases, |db| {
         (StatusCode::OK, Some(true), Some(false))
     );
 });
+
+db_test!(an_account_whose_contact_left_is_not_reactivated, |db| {
+    let org = Org::create(&db.app).await;
+    let api = Client::new(&db);
+    let admin = token(&db, &org.admin).await;
+    let account = format!("/api/v1/users/{}", org.portal_other_a.id());
+    let r = api
+        .send(
+            Method::PUT,
+            &format!("/api/v1/contacts/{}/status", org.other_a.id),
+            Some(&admin),
+            Some(&json!({"left": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Reactivating the account (or keeping it active) is refused, in both languages.
+    let on = json!({"active": true});
+    let r = api.send(Method::PATCH, &account, Some(&admin), Some(&on), &[]).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("contact_left")),
+        "{}",
+        r.body
+    );
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("联系人已离开客户单位"), "{}", r.body);
+    let en = api.send(Method::PATCH, &account, Some(&admin), Some(&on), &[("accept-language", "en")]).await;
+    assert!(en.body["error"]["message"].as_str().unwrap().contains("has left the customer"), "{}", en.body);
+    assert!(!db.app.get_user(&org.admin, org.portal_other_a.id()).await.unwrap().active);
+    db.app.reset_password(&org.admin, org.portal_other_a.id(), "portal-pass-9").await.unwrap();
+    assert!(signs_in(&db, "pj.li", "portal-pass-9").await.is_none(), "the person cannot sign in");
+    // The inactive account may still be corrected.
+    let r =
+        api.send(Method::PATCH, &account, Some(&admin), Some(&json!({"display_name": "李工（已离职）"})), &[]).await;
+    assert_eq!((r.status, r.body["active"].as_bool()), (StatusCode::OK, Some(false)), "{}", r.body);
+    // The page says why, offers no reactivation, and refuses a forged one.
+    let page_session = sign_in(&db, &org.admin).await;
+    let path = format!("/admin/users/{}", org.portal_other_a.id());
+    let page = get(&db, &path, &page_session).await;
+    assert!(page.html.contains(r#"id="contact-left""#) && !page.html.contains("重新启用</button>"), "{}", page.html);
+    let csrf = page.csrf();
+    let p = post(&db, &format!("{path}/active"), &page_session, &form(&[("csrf", &csrf), ("active", "1")])).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.html.contains("联系人已离开客户单位"), "{}", p.html);
+    // Back with the customer: then the account can be reactivated.
+    let back = json!({"left": false});
+    let status = format!("/api/v1/contacts/{}/status", org.other_a.id);
+    assert_eq!(api.send(Method::PUT, &status, Some(&admin), Some(&back), &[]).await.status, StatusCode::OK);
+    let r = api.send(Method::PATCH, &account, Some(&admin), Some(&on), &[]).await;
+    assert_eq!((r.status, r.body["active"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.body);
+    assert!(signs_in(&db, "pj.li", "portal-pass-9").await.is_some());
+});
+
+db_test!(contact_phones_are_masked_for_roles_that_do_not_call_customers, |db| {
+    let org = Org::create(&db.app).await;
+    let api = Client::new(&db);
+    let one = format!("/api/v1/contacts/{}", org.window_a.id);
+    let list = format!("/api/v1/customers/{}/contacts", org.customer_a.id);
+    for who in [&org.data, &org.pm, &org.director] {
+        let t = token(&db, who).await;
+        let r = api.get(&one, &t).await;
+        assert_eq!((r.status, r.body["phone"].as_str()), (StatusCode::OK, Some("139****0001")), "{}", r.body);
+        let r = api.get(&list, &t).await;
+        let phones: Vec<&str> = r.body.as_array().unwrap().iter().map(|k| k["phone"].as_str().unwrap()).collect();
+        assert_eq!(phones, ["139****0001", "139****0002"], "{}", r.body);
+    }
+    for who in [&org.admin, &org.desk, &org.eng_east] {
+        let t = token(&db, who).await;
+        assert_eq!(api.get(&one, &t).await.body["phone"].as_str(), Some("13900000001"));
+        let r = api.get(&list, &t).await;
+        assert_eq!(r.body[1]["phone"].as_str(), Some("13900000002"), "{}", r.body);
+    }
+});
+
+db_test!(page_numbers_beyond_any_list_are_refused_not_failed, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let huge = "18446744073709551615";
+    for path in [
+        format!("/admin/users?page={huge}"),
+        format!("/admin/customers?page={huge}"),
+        format!("/admin/customers/{}?dpage={huge}", org.customer_a.id),
+        format!("/board?page={huge}"),
+    ] {
+        let p = get(&db, &path, &admin).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", p.html);
+    }
+    assert_eq!(get(&db, "/admin/users?page=2", &admin).await.status, StatusCode::OK);
+    assert_eq!(get(&db, "/admin/users?page=1000000", &admin).await.status, StatusCode::OK);
+    let api = Client::new(&db);
+    let t = token(&db, &org.admin).await;
+    for path in [format!("/api/v1/tickets?page={huge}"), format!("/api/v1/customers?page={huge}")] {
+        let r = api.get(&path, &t).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
+        assert!(r.body["error"]["fields"]["page"].is_string(), "{}", r.body);
+    }
+});
+
+db_test!(searches_take_wildcards_literally_and_ignore_case, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    for (username, name) in [("eng_1", "Zhang San"), ("engx1", "Li Si"), ("eng.2", "100% Wang")] {
+        let input = aftersales_domain::user::UserInput {
+            username: Some(username.into()),
+            display_name: Some(name.into()),
+            role: Some(Role::FirstLineEngineer),
+            ..Default::default()
+        };
+        db.app.create_user(Some(&org.admin), &input).await.unwrap();
+    }
+    let found = |html: &str| -> Vec<String> {
+        ["eng_1", "engx1", "eng.2"].iter().filter(|u| html.contains(&format!(">{u}<"))).map(|u| u.to_string()).collect()
+    };
+    for (q, expect) in [
+        ("eng_1", vec!["eng_1"]),
+        ("ENG_1", vec!["eng_1"]),
+        ("zhang", vec!["eng_1"]),
+        ("100%", vec!["eng.2"]),
+        ("%", vec!["eng.2"]),
+        ("_", vec!["eng_1"]),
+    ] {
+        let p = get(&db, &format!("/admin/users?q={}", form_encode(q)), &admin).await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert_eq!(found(&p.html), expect, "q={q}");
+    }
+    // Customers the same way: by name or short name, wildcards literal, any case.
+    let input = aftersales_domain::customer::CustomerInput {
+        name: Some("ACME_Print Ltd".into()),
+        short_name: Some("Acme_P".into()),
+        region: Some("华东".into()),
+        level: Some("A".into()),
+        ..Default::default()
+    };
+    let acme = db.app.create_customer(&org.admin, &input).await.unwrap();
+    let link = format!("/admin/customers/{}\"", acme.id);
+    for (q, hit) in [("acme_p", true), ("ACME_PRINT", true), ("acmexprint", false), ("acme%ltd", false)] {
+        let p = get(&db, &format!("/admin/customers?q={}", form_encode(q)), &admin).await;
+        assert_eq!(p.html.contains(&link), hit, "q={q}: {}", p.html);
+    }
+    let (list, _) = db.app.search_customers(&org.admin, Some("_"), Paging::default()).await.unwrap();
+    assert_eq!(list.iter().map(|c| c.id).collect::<Vec<_>>(), [acme.id], "`_` is no wildcard");
+});
+
+db_test!(the_account_status_form_takes_only_0_or_1, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let path = format!("/admin/users/{}", org.desk.id());
+    let csrf = get(&db, &path, &admin).await.csrf();
+    for body in [
+        form(&[("csrf", &csrf)]),
+        form(&[("csrf", &csrf), ("active", "")]),
+        form(&[("csrf", &csrf), ("active", "yes")]),
+    ] {
+        let p = post(&db, &format!("{path}/active"), &admin, &body).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", p.html);
+        assert!(p.html.contains(r#"id="status-error""#), "{}", p.html);
+        assert!(db.app.get_user(&org.admin, org.desk.id()).await.unwrap().active, "nothing changed");
+    }
+    // A contact's status the same way.
+    let k = format!("/admin/contacts/{}/status", org.other_a.id);
+    let p = post(&db, &k, &admin, &form(&[("csrf", &csrf)])).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(!db.app.contact(&org.admin, org.other_a.id).await.unwrap().left);
+});
+
+db_test!(the_customer_search_stays_when_the_account_form_comes_back, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let cq = "浦江";
+    let new = get(&db, &format!("/admin/users/new?role=customer_contact&cq={}", form_encode(cq)), &admin).await;
+    assert!(new.html.contains(&format!(r#"<option value="{}">"#, org.customer_a.id)), "{}", new.html);
+    let csrf = new.csrf();
+    let body = form(&[
+        ("csrf", &csrf),
+        ("cq", cq),
+        ("username", ""),
+        ("display_name", "新联系人"),
+        ("role", "customer_contact"),
+        ("customer_id", ""),
+        ("password", "portal-pass-3"),
+    ]);
+    let p = post(&db, "/admin/users", &admin, &body).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains(r#"name="cq" value="浦江""#), "the search is kept: {}", p.html);
+    assert!(p.html.contains(&format!(r#"<option value="{}">"#, org.customer_a.id)), "and what it found: {}", p.html);
+    // On an account's page too.
+    let path = format!("/admin/users/{}", org.desk.id());
+    let edit = form(&[("csrf", &csrf), ("cq", cq), ("display_name", ""), ("role", "desk_agent")]);
+    let p = post(&db, &path, &admin, &edit).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains(&format!(r#"<option value="{}">"#, org.customer_a.id)), "{}", p.html);
+});
+
+db_test!(a_path_that_is_no_id_is_the_not_found_page, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    for path in
+        ["/admin/users/abc", "/admin/customers/1x", "/admin/contacts/abc", "/admin/devices/99999999999999999999"]
+    {
+        let p = get(&db, path, &admin).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}: {}", p.html);
+        assert!(p.html.contains("没有这个页面") && p.html.contains("<html"), "{path}: {}", p.html);
+    }
+    let csrf = get(&db, "/admin/users", &admin).await.csrf();
+    let p = post(&db, "/admin/users/abc/active", &admin, &form(&[("csrf", &csrf), ("active", "0")])).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.html);
+    let p = request(&db, Method::GET, "/admin/users/abc", None, None, &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "signed out: asked to sign in first");
+});
+
+db_test!(the_customer_page_offers_a_portal_account_only_to_contacts_without_one, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let input = aftersales_domain::customer::ContactInput {
+        name: Some("陈科长".into()),
+        phone: Some("13912345678".into()),
+        ..Default::default()
+    };
+    let chen = db.app.create_contact(&org.admin, org.customer_a.id, &input).await.unwrap();
+    let path = format!("/admin/customers/{}", org.customer_a.id);
+    let page = get(&db, &path, &admin).await;
+    let open = |k: i64| format!("/admin/users/new?contact_id={k}");
+    assert!(!page.html.contains(&open(org.window_a.id)) && !page.html.contains(&open(org.other_a.id)), "{}", page.html);
+    assert!(
+        page.html.contains(&format!("/admin/users/{}\"", org.portal_window_a.id())) && page.html.contains("已开通")
+    );
+    assert!(page.html.contains(&open(chen.id)), "{}", page.html);
+    // A desk agent keeps the directory but opens no accounts.
+    let desk = sign_in(&db, &org.desk).await;
+    let page = get(&db, &path, &desk).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.html.contains("/admin/users/"), "{}", page.html);
+});

@@ -332,7 +332,13 @@ db_test!(the_supervisor_decides_downgrades_on_the_approvals_page, |db| {
     let path = format!("/approvals/{}", request.id);
     let no_reason = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=reject")).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(no_reason.html.contains("驳回时请写明理由"));
+    let error = no_reason.html.split(r#"id="approvals-error">"#).nth(1).unwrap().split('<').next().unwrap();
+    assert!(error.contains("必填"), "{error}");
+    // What was typed comes back with the error.
+    let typed =
+        post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=maybe&note={}", form_encode("再议"))).await;
+    assert_eq!(typed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(typed.html.contains(">再议</textarea>"), "{}", typed.html);
     assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().priority.as_deref(), Some("P1"), "nothing changed");
     let ok = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=approve&note={}", form_encode("同意"))).await;
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/approvals?done=approved"));
@@ -353,6 +359,7 @@ db_test!(a_new_api_token_needs_the_current_password, |db| {
     assert!(!without.html.contains(r#"id="new-token""#));
     let wrong = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password=not-it")).await;
     assert!(wrong.html.contains("与当前密码不符"), "{}", wrong.html);
+    assert!(wrong.html.contains(r#"name="name" value="ERP""#), "the name typed is kept");
     assert!(db.app.my_tokens(&org.desk).await.unwrap().is_empty(), "no token was made");
     let ok = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password={PASSWORD}")).await;
     assert_eq!(ok.status, StatusCode::OK);
@@ -381,6 +388,11 @@ db_test!(an_engineer_starts_with_their_own_tickets_and_the_board_filters_by_regi
     let a = app.register(&org.desk, &r, None).await.and_then(Outcome::into_value).unwrap();
 
     let eng = sign_in(&db, &org.eng_east).await;
+    // The history names people and groups, not ids and codes.
+    let page = get(&db, &format!("/tickets/{}", b.id), &eng).await;
+    let history = page.html.split(r#"id="timeline""#).nth(1).unwrap();
+    assert!(history.contains("一线工程师：— → 周工"), "{history}");
+    assert!(!history.contains("first_line_id") && !history.contains("group_id"), "{history}");
     let mine = get(&db, "/board", &eng).await;
     assert!(mine.html.contains("我的工单"), "{}", mine.html);
     assert!(mine.html.contains(b.number.as_str()) && !mine.html.contains(a.number.as_str()));
@@ -390,6 +402,8 @@ db_test!(an_engineer_starts_with_their_own_tickets_and_the_board_filters_by_regi
     let dispatcher = sign_in(&db, &org.dispatcher).await;
     let east = get(&db, &format!("/board?region={}", form_encode("华东")), &dispatcher).await;
     assert!(east.html.contains(a.number.as_str()) && !east.html.contains(b.number.as_str()), "{}", east.html);
+    // The suggestions are the customers' regions.
+    assert!(east.html.contains(r#"<option value="华东">"#) && east.html.contains(r#"<option value="华南">"#));
     let bad = get(&db, "/board?engineer_id=abc", &dispatcher).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });

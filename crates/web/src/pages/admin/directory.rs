@@ -14,24 +14,28 @@
 
 use std::collections::HashMap;
 
+use aftersales_app::AppError;
 use aftersales_app::users::{Page, UserFilter};
-use aftersales_app::{Actor, AppError};
 use aftersales_domain::customer::{
     Contact, ContactInput, Customer, CustomerInput, CustomerLevel, Device, DeviceInput, Warranty,
 };
 use aftersales_domain::error::Reason;
-use aftersales_domain::permission::{Action, sees_contact_phones};
+use aftersales_domain::permission::{Action, allows};
 use aftersales_domain::role::Role;
 use aftersales_domain::user::{User, UserInput, UserUpdate};
-use aftersales_domain::{DomainError, Id, Lang, phone};
+use aftersales_domain::{DomainError, Id, Lang};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::form::{
+    Choice, PageId, Problems, app_err, choice, choices, date_field, done_message, id_field, invalid, parse_flag,
+    require, text,
+};
 use crate::AppState;
 use crate::pages::tickets::Nav;
 use crate::pages::view::L;
@@ -60,72 +64,6 @@ const PER_PAGE: u64 = 50;
 // Shared pieces
 // ---------------------------------------------------------------------------------------
 
-fn app_err(l: &L) -> impl Fn(AppError) -> PageError + '_ {
-    move |e| PageError::App(e, l.clone())
-}
-
-/// Refuses, with the app's own answer (403), someone who may not do `action`.
-fn require(who: &Signed, action: Action) -> Result<(), PageError> {
-    who.actor.require(action).map_err(|e| PageError::App(e, who.l.clone()))
-}
-
-/// One `<option>` of a select.
-#[derive(Debug, Clone)]
-pub struct Opt {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-fn opt(value: impl ToString, label: impl Into<String>, chosen: &str) -> Opt {
-    let value = value.to_string();
-    let selected = value == chosen;
-    Opt { value, label: label.into(), selected }
-}
-
-/// Trimmed text; `None` when empty.
-fn text(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-/// An id from a select; a value that is no id names the field as unknown.
-fn id_of(s: &str, field: &'static str, problems: &mut Vec<(&'static str, Reason)>) -> Option<Id> {
-    let t = s.trim();
-    if t.is_empty() {
-        return None;
-    }
-    match t.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            problems.push((field, Reason::Unknown));
-            None
-        }
-    }
-}
-
-/// A civil date from a date input (`YYYY-MM-DD`).
-fn date_of(s: &str, field: &'static str, problems: &mut Vec<(&'static str, Reason)>) -> Option<jiff::civil::Date> {
-    let t = s.trim();
-    if t.is_empty() {
-        return None;
-    }
-    match t.parse() {
-        Ok(d) => Some(d),
-        Err(_) => {
-            problems.push((
-                field,
-                Reason::Malformed { expected_en: "a date such as 2024-03-15", expected_zh: "日期，如 2024-03-15" },
-            ));
-            None
-        }
-    }
-}
-
-fn invalid(problems: Vec<(&'static str, Reason)>) -> Result<(), AppError> {
-    if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
-}
-
 /// Which form a field is on (a `name` is a customer's or a person's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -153,6 +91,7 @@ fn label(field: &str, kind: Kind, lang: Lang) -> &str {
         "password" => ("初始密码", "Initial password"),
         "new_password" => ("新密码", "New password"),
         "active" => ("账号状态", "Account status"),
+        "left" => ("在职状态", "With the customer"),
         "name" => ("名称", "Name"),
         "short_name" => ("简称", "Short name"),
         "level" => ("客户级别", "Customer level"),
@@ -175,47 +114,10 @@ fn field_fallback(field: &str, lang: Lang) -> &str {
     aftersales_domain::error::field_label(field, lang)
 }
 
-/// What went wrong with a form: one sentence for the top, and a message beside each field.
-#[derive(Debug, Default)]
-pub struct Problems {
-    summary: Option<String>,
-    fields: HashMap<&'static str, String>,
-}
-
-impl Problems {
-    /// The message beside `field`, if it was refused.
-    pub fn of(&self, field: &str) -> Option<&str> {
-        self.fields.get(field).map(String::as_str)
-    }
-}
-
 /// A form problem to show again with the form, with its status (422, or 409 for a rule such
 /// as "not yourself"); `Err` for what is no form problem (refusal, not found, failure).
 fn problems(e: AppError, kind: Kind, lang: Lang) -> Result<(StatusCode, Problems), AppError> {
-    match e {
-        AppError::Domain(DomainError::Invalid(list)) => {
-            let mut p = Problems::default();
-            let mut parts = Vec::new();
-            for (field, reason) in &list {
-                let msg = reason.message(lang);
-                parts.push(match lang {
-                    Lang::Zh => format!("{}（{msg}）", label(field, kind, lang)),
-                    Lang::En => format!("{} {msg}", label(field, kind, lang)),
-                });
-                p.fields.entry(field).or_insert(msg);
-            }
-            p.summary = Some(match lang {
-                Lang::Zh => format!("提交的内容有误：{}", parts.join("；")),
-                Lang::En => format!("Please correct: {}", parts.join("; ")),
-            });
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, p))
-        }
-        e @ AppError::Domain(DomainError::Conflict { .. }) => {
-            let status = crate::error::status_of(&e);
-            Ok((status, Problems { summary: Some(e.message(lang)), fields: HashMap::new() }))
-        }
-        e => Err(e),
-    }
+    Problems::of_error(e, lang, |field| label(field, kind, lang).to_owned())
 }
 
 /// The pager's links: page numbers around the current one, keeping the filters.
@@ -245,15 +147,15 @@ impl Pager {
     }
 }
 
-fn page_of(p: Option<u64>) -> Page {
-    Page { page: p.unwrap_or(1).max(1), per_page: PER_PAGE }
+/// A list's page from the address (`?page=`): 0 is read as the first; a number beyond any
+/// list is refused (422) like the API's.
+fn page_of(p: Option<u64>, l: &L) -> Result<Page, PageError> {
+    Page::new(Some(p.unwrap_or(1).max(1)), Some(PER_PAGE)).map_err(app_err(l))
 }
 
 /// The message after a redirect (`?saved=…`).
 fn saved_message(l: &L, saved: &str) -> Option<String> {
     let m = match saved {
-        "created" => l.t("已创建。", "Created."),
-        "saved" => l.t("已保存。", "Saved."),
         "deactivated" => l.t(
             "账号已停用，其登录会话已结束，API 令牌不再可用。",
             "Account deactivated: its sessions ended and its API tokens no longer work.",
@@ -268,7 +170,7 @@ fn saved_message(l: &L, saved: &str) -> Option<String> {
         "back" => l.t("已恢复为在职联系人。", "The contact is with the customer again."),
         "device" => l.t("设备已保存。", "Device saved."),
         "device_added" => l.t("设备已添加。", "Device added."),
-        _ => return None,
+        other => return done_message(l, other),
     };
     Some(m.to_owned())
 }
@@ -283,6 +185,11 @@ pub struct Saved {
 
 fn role_label(r: Role, lang: Lang) -> &'static str {
     r.label(lang)
+}
+
+/// Every role as `(code, label)`.
+fn role_options(lang: Lang) -> impl Iterator<Item = (String, String)> {
+    Role::ALL.iter().map(move |r| (r.code().to_owned(), r.label(lang).to_owned()))
 }
 
 fn level_name(levels: &[CustomerLevel], code: &str, lang: Lang) -> String {
@@ -326,9 +233,9 @@ struct UsersPage<'a> {
     l: &'a L,
     nav: Option<Nav>,
     q: String,
-    roles: Vec<Opt>,
-    groups: Vec<Opt>,
-    statuses: Vec<Opt>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+    statuses: Vec<Choice>,
     rows: Vec<UserRow>,
     pager: Pager,
 }
@@ -352,7 +259,7 @@ async fn users(State(s): State<AppState>, who: Signed, Query(q): Query<UserListQ
             _ => None,
         },
     };
-    let page = page_of(q.page);
+    let page = page_of(q.page, l)?;
     let (list, total) = s.app.search_users(&who.actor, &filter, page).await.map_err(app_err(l))?;
     let groups = group_names(&s, &who).await?;
     let mut customers: HashMap<Id, String> = HashMap::new();
@@ -372,16 +279,16 @@ async fn users(State(s): State<AppState>, who: Signed, Query(q): Query<UserListQ
             u,
         })
         .collect();
-    let mut roles = vec![opt("", l.t("全部角色", "All roles"), &q.role)];
-    roles.extend(Role::ALL.iter().map(|r| opt(r.code(), r.label(l.lang), &q.role)));
-    let mut group_opts = vec![opt("", l.t("全部处理组", "All groups"), &q.group)];
+    let mut roles = vec![choice("", l.t("全部角色", "All roles"), &q.role)];
+    roles.extend(choices(role_options(l.lang), &q.role));
+    let mut group_opts = vec![choice("", l.t("全部处理组", "All groups"), &q.group)];
     let mut sorted: Vec<_> = groups.iter().collect();
     sorted.sort();
-    group_opts.extend(sorted.into_iter().map(|(id, name)| opt(id, name.clone(), &q.group)));
+    group_opts.extend(sorted.into_iter().map(|(id, name)| choice(id, name.clone(), &q.group)));
     let statuses = vec![
-        opt("", l.t("全部状态", "Any status"), &q.status),
-        opt("active", l.t("在用", "Active"), &q.status),
-        opt("inactive", l.t("已停用", "Deactivated"), &q.status),
+        choice("", l.t("全部状态", "Any status"), &q.status),
+        choice("active", l.t("在用", "Active"), &q.status),
+        choice("inactive", l.t("已停用", "Deactivated"), &q.status),
     ];
     let pager = Pager::new(
         page.page,
@@ -417,6 +324,9 @@ pub struct UserForm {
     contact_id: String,
     #[serde(default)]
     password: String,
+    /// The customer search the form was shown with (kept when the form comes back).
+    #[serde(default)]
+    cq: String,
 }
 
 impl UserForm {
@@ -433,6 +343,7 @@ impl UserForm {
             customer_id: u.customer_id.map(|g| g.to_string()).unwrap_or_default(),
             contact_id: u.contact_id.map(|g| g.to_string()).unwrap_or_default(),
             password: String::new(),
+            cq: String::new(),
         }
     }
 
@@ -450,9 +361,9 @@ impl UserForm {
         };
         (
             role,
-            id_of(&self.group_id, "group_id", p),
-            id_of(&self.customer_id, "customer_id", p),
-            id_of(&self.contact_id, "contact_id", p),
+            id_field(&self.group_id, "group_id", p),
+            id_field(&self.customer_id, "customer_id", p),
+            id_field(&self.contact_id, "contact_id", p),
         )
     }
 
@@ -499,25 +410,25 @@ impl UserForm {
 /// The choices of the user form: roles, groups, and the customers and contacts a customer
 /// contact's account may belong to (found by the customer search `cq`, or the one chosen).
 struct UserChoices {
-    roles: Vec<Opt>,
-    groups: Vec<Opt>,
-    customers: Vec<Opt>,
-    contacts: Vec<Opt>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+    customers: Vec<Choice>,
+    contacts: Vec<Choice>,
 }
 
 async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Result<UserChoices, PageError> {
     let l = &who.l;
-    let mut roles = vec![opt("", l.t("请选择角色", "Choose a role"), &f.role)];
-    roles.extend(Role::ALL.iter().map(|r| opt(r.code(), r.label(l.lang), &f.role)));
+    let mut roles = vec![choice("", l.t("请选择角色", "Choose a role"), &f.role)];
+    roles.extend(choices(role_options(l.lang), &f.role));
     let names = group_names(s, who).await?;
     let mut sorted: Vec<_> = names.into_iter().collect();
     sorted.sort();
-    let mut groups = vec![opt("", l.t("（无）", "(none)"), &f.group_id)];
-    groups.extend(sorted.into_iter().map(|(id, name)| opt(id, name, &f.group_id)));
+    let mut groups = vec![choice("", l.t("（无）", "(none)"), &f.group_id)];
+    groups.extend(sorted.into_iter().map(|(id, name)| choice(id, name, &f.group_id)));
 
     let mut found: Vec<Customer> = Vec::new();
     if let Some(q) = text(cq) {
-        let page = Page { page: 1, per_page: 20 };
+        let page = Page::new(Some(1), Some(20)).map_err(app_err(l))?;
         found = s.app.search_customers(&who.actor, Some(&q), page).await.map_err(app_err(l))?.0;
     }
     let chosen: Option<Id> = f.customer_id.trim().parse().ok();
@@ -527,9 +438,9 @@ async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Res
     {
         found.insert(0, x);
     }
-    let mut customers = vec![opt("", l.t("（不是客户联系人）", "(not a customer contact)"), &f.customer_id)];
-    customers.extend(found.iter().map(|c| opt(c.id, format!("{}（{}）", c.name, c.short_name), &f.customer_id)));
-    let mut contacts = vec![opt("", l.t("（未关联联系人）", "(no contact record)"), &f.contact_id)];
+    let mut customers = vec![choice("", l.t("（不是客户联系人）", "(not a customer contact)"), &f.customer_id)];
+    customers.extend(found.iter().map(|c| choice(c.id, format!("{}（{}）", c.name, c.short_name), &f.customer_id)));
+    let mut contacts = vec![choice("", l.t("（未关联联系人）", "(no contact record)"), &f.contact_id)];
     let of = chosen.or_else(|| (found.len() == 1).then(|| found[0].id));
     if let Some(c) = of
         && let Ok(list) = s.app.contacts(&who.actor, c).await
@@ -543,7 +454,7 @@ async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Res
             if k.left {
                 name.push_str(l.t("（已离开）", " (left)"));
             }
-            opt(k.id, name, &f.contact_id)
+            choice(k.id, name, &f.contact_id)
         }));
     }
     Ok(UserChoices { roles, groups, customers, contacts })
@@ -630,7 +541,8 @@ async fn create_user(
             let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
             let mut f = form;
             f.password.clear();
-            new_user_page(&s, &who, f, String::new(), errs, status).await
+            let cq = std::mem::take(&mut f.cq);
+            new_user_page(&s, &who, f, cq, errs, status).await
         }
     }
 }
@@ -643,6 +555,8 @@ struct UserPage<'a> {
     u: User,
     role: &'static str,
     me: bool,
+    /// The portal account's contact has left the customer (it cannot be reactivated).
+    contact_left: bool,
     f: UserForm,
     cq: String,
     c: UserChoices,
@@ -686,12 +600,17 @@ async fn user_page(
         Failed::Password(e) => (UserForm::of(&u), Problems::default(), Problems::default(), e),
     };
     let c = user_choices(s, who, &f, &cq).await?;
+    let contact_left = match u.contact_id {
+        Some(k) => s.app.contact(&who.actor, k).await.is_ok_and(|k| k.left),
+        None => false,
+    };
     let nav = Some(Nav::of(s, who, "admin").await);
     let page = UserPage {
         l,
         nav,
         role: role_label(u.role, l.lang),
         me: u.id == who.actor.id(),
+        contact_left,
         u,
         f,
         cq,
@@ -707,7 +626,7 @@ async fn user_page(
 async fn user(
     State(s): State<AppState>,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Query(q): Query<UserQuery>,
 ) -> Result<Response, PageError> {
     require(&who, Action::ManageUsers)?;
@@ -719,7 +638,7 @@ async fn save_user(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<UserForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -733,7 +652,9 @@ async fn save_user(
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=saved")).into_response()),
         Err(e) => {
             let (status, errs) = problems(e, Kind::User, l.lang).map_err(app_err(l))?;
-            user_page(&s, &who, id, String::new(), None, Failed::Details(Box::new(form), errs), status).await
+            let mut form = form;
+            let cq = std::mem::take(&mut form.cq);
+            user_page(&s, &who, id, cq, None, Failed::Details(Box::new(form), errs), status).await
         }
     }
 }
@@ -751,17 +672,22 @@ async fn set_active(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<ActiveForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
     require(&who, Action::ManageUsers)?;
     let l = &who.l;
-    let active = form.active == "1";
-    let change = UserUpdate { active: Some(active), ..UserUpdate::default() };
-    match s.app.update_user(&who.actor, id, &change).await {
-        Ok(_) => {
-            let saved = if active { "reactivated" } else { "deactivated" };
+    let result = match parse_flag("active", &form.active) {
+        Ok(active) => {
+            let change = UserUpdate { active: Some(active), ..UserUpdate::default() };
+            s.app.update_user(&who.actor, id, &change).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(u) => {
+            let saved = if u.active { "reactivated" } else { "deactivated" };
             Ok(Redirect::to(&format!("/admin/users/{id}?saved={saved}")).into_response())
         }
         Err(e) => {
@@ -785,7 +711,7 @@ async fn reset_password(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -838,7 +764,7 @@ struct CustomersPage<'a> {
 
 /// Display names of the project specialists (and anyone else already named as one).
 async fn specialists(s: &AppState, who: &Signed) -> Result<Vec<User>, PageError> {
-    let page = Page { page: 1, per_page: Page::MAX_PER_PAGE };
+    let page = Page::new(Some(1), Some(Page::MAX_PER_PAGE)).map_err(app_err(&who.l))?;
     s.app.list_users(&who.actor, &[Role::ProjectSpecialist], None, page).await.map_err(app_err(&who.l))
 }
 
@@ -849,7 +775,7 @@ async fn customers(
 ) -> Result<Response, PageError> {
     require(&who, Action::ManageDirectory)?;
     let l = &who.l;
-    let page = page_of(q.page);
+    let page = page_of(q.page, l)?;
     let (list, total) = s.app.search_customers(&who.actor, text(&q.q).as_deref(), page).await.map_err(app_err(l))?;
     let levels = s.app.customer_levels(&who.actor).await.map_err(app_err(l))?;
     let people = specialists(&s, &who).await?;
@@ -906,8 +832,8 @@ impl CustomerForm {
 
     fn input(&self) -> Result<CustomerInput, AppError> {
         let mut p = Vec::new();
-        let specialist_id = id_of(&self.specialist_id, "specialist_id", &mut p);
-        let window_contact_id = id_of(&self.window_contact_id, "window_contact_id", &mut p);
+        let specialist_id = id_field(&self.specialist_id, "specialist_id", &mut p);
+        let window_contact_id = id_field(&self.window_contact_id, "window_contact_id", &mut p);
         invalid(p)?;
         Ok(CustomerInput {
             name: text(&self.name),
@@ -923,10 +849,10 @@ impl CustomerForm {
 
 /// The choices of the customer form.
 struct CustomerChoices {
-    levels: Vec<Opt>,
-    specialists: Vec<Opt>,
-    calendars: Vec<Opt>,
-    windows: Vec<Opt>,
+    levels: Vec<Choice>,
+    specialists: Vec<Choice>,
+    calendars: Vec<Choice>,
+    windows: Vec<Choice>,
 }
 
 async fn customer_choices(
@@ -936,34 +862,34 @@ async fn customer_choices(
     contacts: &[Contact],
 ) -> Result<CustomerChoices, PageError> {
     let l = &who.l;
-    let mut levels = vec![opt("", l.t("请选择客户级别", "Choose a level"), &f.level)];
+    let mut levels = vec![choice("", l.t("请选择客户级别", "Choose a level"), &f.level)];
     for v in s.app.customer_levels(&who.actor).await.map_err(app_err(l))? {
         let name = format!("{} · {}", v.code, if l.is_en() { &v.name_en } else { &v.name_zh });
-        levels.push(opt(&v.code, name, &f.level));
+        levels.push(choice(&v.code, name, &f.level));
     }
-    let mut people = vec![opt("", l.t("（未指定）", "(none)"), &f.specialist_id)];
+    let mut people = vec![choice("", l.t("（未指定）", "(none)"), &f.specialist_id)];
     for u in specialists(s, who).await? {
         let mut name = u.display_name.clone();
         if !u.active {
             name.push_str(l.t("（已停用）", " (deactivated)"));
         }
-        people.push(opt(u.id, name, &f.specialist_id));
+        people.push(choice(u.id, name, &f.specialist_id));
     }
-    let mut calendars = vec![opt("", l.t("（按地域默认）", "(the region's default)"), &f.calendar)];
+    let mut calendars = vec![choice("", l.t("（按地域默认）", "(the region's default)"), &f.calendar)];
     // The calendars are reference data; a reader who may not list them still keeps the value.
     let names: Vec<String> = match s.app.calendars(&who.actor).await {
         Ok(list) => list.into_iter().map(|c| c.spec.name).collect(),
         Err(_) => Vec::new(),
     };
     for n in &names {
-        calendars.push(opt(n, n.clone(), &f.calendar));
+        calendars.push(choice(n, n.clone(), &f.calendar));
     }
     if !f.calendar.is_empty() && !names.contains(&f.calendar) {
-        calendars.push(opt(&f.calendar, f.calendar.clone(), &f.calendar));
+        calendars.push(choice(&f.calendar, f.calendar.clone(), &f.calendar));
     }
-    let mut windows = vec![opt("", l.t("（无客户窗口）", "(no window)"), &f.window_contact_id)];
+    let mut windows = vec![choice("", l.t("（无客户窗口）", "(no window)"), &f.window_contact_id)];
     for k in contacts.iter().filter(|k| !k.left || k.is_window) {
-        windows.push(opt(k.id, format!("{} · {}", k.name, shown_phone(&who.actor, &k.phone)), &f.window_contact_id));
+        windows.push(choice(k.id, format!("{} · {}", k.name, k.phone), &f.window_contact_id));
     }
     Ok(CustomerChoices { levels, specialists: people, calendars, windows })
 }
@@ -1085,8 +1011,8 @@ impl DeviceForm {
 
     fn input(&self, customer: Id) -> Result<DeviceInput, AppError> {
         let mut p = Vec::new();
-        let purchase_date = date_of(&self.purchase_date, "purchase_date", &mut p);
-        let warranty_end = date_of(&self.warranty_end, "warranty_end", &mut p);
+        let purchase_date = date_field(&self.purchase_date, "purchase_date", &mut p);
+        let warranty_end = date_field(&self.warranty_end, "warranty_end", &mut p);
         invalid(p)?;
         Ok(DeviceInput {
             customer_id: Some(customer),
@@ -1100,11 +1026,14 @@ impl DeviceForm {
     }
 }
 
-/// A contact as the customer page lists it.
+/// A contact as the customer page lists it (the phone as the reader may see it), with its
+/// portal account if it has one, for a reader who manages accounts.
 #[derive(Debug)]
 pub struct ContactRow {
     k: Contact,
-    phone: String,
+    account: Option<User>,
+    /// Whether the reader may open a portal account for the contact (no account yet).
+    may_open: bool,
 }
 
 /// A device as the customer page lists it, with its warranty today.
@@ -1112,11 +1041,6 @@ pub struct ContactRow {
 pub struct DeviceRow {
     d: Device,
     warranty: Warranty,
-}
-
-/// A phone as the reader's role may see it (DOMAIN §8: masked for roles that do not call).
-fn shown_phone(actor: &Actor, number: &str) -> String {
-    if sees_contact_phones(actor.user.role) { number.to_owned() } else { phone::mask(number) }
 }
 
 fn device_row(s: &AppState, d: Device) -> DeviceRow {
@@ -1167,7 +1091,7 @@ async fn customer_page(
     let l = &who.l;
     let cust = s.app.get_customer(&who.actor, id).await.map_err(app_err(l))?;
     let contacts = s.app.contacts(&who.actor, id).await.map_err(app_err(l))?;
-    let page = Page { page: dpage.max(1), per_page: PER_PAGE };
+    let page = page_of(Some(dpage), l)?;
     let devices = s.app.devices(&who.actor, Some(id), None, page).await.map_err(app_err(l))?;
     let dmore = devices.len() as u64 == PER_PAGE;
     let (f, errs, kf, kerrs, df, derrs) = match failed {
@@ -1197,7 +1121,24 @@ async fn customer_page(
         None => String::new(),
     };
     let window = contacts.iter().find(|k| k.is_window).map(|k| k.name.clone()).unwrap_or_default();
-    let contacts = contacts.into_iter().map(|k| ContactRow { phone: shown_phone(&who.actor, &k.phone), k }).collect();
+    // Portal accounts only for a reader who manages them (the links lead to those pages).
+    let accounts = if allows(who.actor.user.role, Action::ManageUsers) {
+        Some(s.app.customer_accounts(&who.actor, id).await.map_err(app_err(l))?)
+    } else {
+        None
+    };
+    let contacts = contacts
+        .into_iter()
+        .map(|k| {
+            let account = accounts.as_ref().and_then(|list| {
+                // An active account first: that is the one the contact signs in with.
+                let mine = || list.iter().filter(|u| u.contact_id == Some(k.id));
+                mine().find(|u| u.active).or_else(|| mine().next()).cloned()
+            });
+            let may_open = accounts.is_some() && account.is_none() && !k.left;
+            ContactRow { k, account, may_open }
+        })
+        .collect();
     let devices = devices.into_iter().map(|d| device_row(s, d)).collect();
     let nav = Some(Nav::of(s, who, "admin").await);
     let page = CustomerPage {
@@ -1226,7 +1167,7 @@ async fn customer_page(
 async fn customer(
     State(s): State<AppState>,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Query(q): Query<Saved>,
 ) -> Result<Response, PageError> {
     require(&who, Action::ManageDirectory)?;
@@ -1238,7 +1179,7 @@ async fn save_customer(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<CustomerForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -1261,7 +1202,7 @@ async fn add_contact(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -1280,7 +1221,7 @@ async fn add_device(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<DeviceForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -1330,7 +1271,7 @@ async fn contact_page(
     Ok((status, render(&ContactPage { l, nav, k, cust, kf, kerrs: errs, status_errs })).into_response())
 }
 
-async fn contact(State(s): State<AppState>, who: Signed, Path(id): Path<Id>) -> Result<Response, PageError> {
+async fn contact(State(s): State<AppState>, who: Signed, PageId(id): PageId) -> Result<Response, PageError> {
     require(&who, Action::ManageDirectory)?;
     contact_page(&s, &who, id, None, Problems::default(), Problems::default(), StatusCode::OK).await
 }
@@ -1339,7 +1280,7 @@ async fn save_contact(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
@@ -1369,16 +1310,19 @@ async fn contact_status(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<ContactStatusForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;
     require(&who, Action::ManageDirectory)?;
     let l = &who.l;
-    let left = form.left == "1";
-    match s.app.set_contact_left(&who.actor, id, left).await {
+    let result = match parse_flag("left", &form.left) {
+        Ok(left) => s.app.set_contact_left(&who.actor, id, left).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
         Ok(k) => {
-            let saved = if left { "left" } else { "back" };
+            let saved = if k.left { "left" } else { "back" };
             Ok(Redirect::to(&format!("/admin/customers/{}?saved={saved}#contacts", k.customer_id)).into_response())
         }
         Err(e) => {
@@ -1415,7 +1359,7 @@ async fn device_page(
     Ok((status, render(&DevicePage { l, nav, d: device_row(s, d), cust, df, derrs: errs })).into_response())
 }
 
-async fn device(State(s): State<AppState>, who: Signed, Path(id): Path<Id>) -> Result<Response, PageError> {
+async fn device(State(s): State<AppState>, who: Signed, PageId(id): PageId) -> Result<Response, PageError> {
     require(&who, Action::ManageDirectory)?;
     device_page(&s, &who, id, None, Problems::default(), StatusCode::OK).await
 }
@@ -1424,7 +1368,7 @@ async fn save_device(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<Id>,
+    PageId(id): PageId,
     Form(form): Form<DeviceForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &form.csrf)?;

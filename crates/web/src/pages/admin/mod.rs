@@ -5,6 +5,7 @@
 
 mod catalog;
 mod directory;
+mod form;
 
 use aftersales_domain::permission::{Action, allows};
 use aftersales_domain::role::Role;
