@@ -171,10 +171,34 @@ impl App {
     /// Replaces the grading scheme (e.g. seed 002's three levels). A level still used by an
     /// open ticket cannot be removed: regrade those tickets first.
     pub async fn replace_grading_scheme(&self, actor: &Actor, scheme: &GradingScheme) -> Result<GradingScheme> {
+        Ok(self.save_grading_scheme(actor, scheme, None).await?.scheme)
+    }
+
+    /// [`App::replace_grading_scheme`] for an edit based on the scheme whose
+    /// [`GradingScheme::revision`] is `based_on` (an edit form posts the revision it showed):
+    /// when the scheme changed meanwhile nothing is stored and the edit is refused
+    /// (`stale_grading_scheme`, 409). `None` checks nothing. Says which service policy
+    /// version the scheme's times went into, if a new one was needed.
+    pub async fn save_grading_scheme(
+        &self,
+        actor: &Actor,
+        scheme: &GradingScheme,
+        based_on: Option<i64>,
+    ) -> Result<GradingSaved> {
         actor.require(Action::ManageCatalog)?;
         scheme.validate()?;
         let tx = self.store.write().await?;
+        // The scheme's columns feed a new policy version: one writer at a time.
+        policy::lock_policy(&*tx).await?;
         let current = catalog::grading_scheme(&*tx).await?;
+        if based_on.is_some_and(|b| b != current.revision()) {
+            return Err(DomainError::conflict(
+                "stale_grading_scheme",
+                "The grading scheme was changed by someone else; review the current one and try again",
+                "分级标准已被他人修改，请查看当前内容后重试",
+            )
+            .into());
+        }
         let open: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
         for removed in current.levels.iter().filter(|l| scheme.level(&l.code).is_none()) {
             let f = TicketFilter {
@@ -196,15 +220,25 @@ impl App {
         catalog::replace_grading_scheme(&*tx, scheme).await?;
         // The scheme's respond/resolve columns are the policy's per-level rows: a new
         // policy version carries them (tickets keep the version they were graded under).
+        let mut policy_version = None;
         if let Some(current) = policy::current_policy(&*tx).await? {
             let next = current.with_scheme(scheme);
             if next.rules != current.rules {
-                policy::insert_policy(&*tx, &next, Some(actor.id()), self.now()).await?;
+                policy_version = Some(policy::insert_policy(&*tx, &next, Some(actor.id()), self.now()).await?);
             }
         }
         tx.commit().await?;
-        Ok(scheme.clone())
+        Ok(GradingSaved { scheme: scheme.clone(), policy_version })
     }
+}
+
+/// What saving the grading scheme stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradingSaved {
+    pub scheme: GradingScheme,
+    /// The service policy version inserted with the scheme's respond and resolve times;
+    /// `None` when they did not change the policy (no new version).
+    pub policy_version: Option<i64>,
 }
 
 fn duplicate_as(e: StorageError, field: &'static str) -> AppError {

@@ -342,6 +342,30 @@ impl App {
         Ok(info(&compiled, &sets))
     }
 
+    /// Creates a calendar; one of the same name is refused (`name` already exists) instead of
+    /// being replaced, in the same transaction that stores the new one.
+    pub async fn create_calendar(&self, actor: &Actor, spec: &CalendarSpec) -> Result<CalendarInfo> {
+        actor.require(Action::ManageServicePolicy)?;
+        spec.validate()?;
+        let tx = self.store.write().await?;
+        if policy::calendars(&*tx).await?.iter().any(|c| c.name == spec.name) {
+            return Err(invalid("name", Reason::Duplicate));
+        }
+        let sets = policy::holiday_sets(&*tx).await?;
+        let set = match spec.holiday_set.as_deref() {
+            Some(n) => Some(sets.iter().find(|s| s.name == n).ok_or_else(|| invalid("holiday_set", Reason::Unknown))?),
+            None => None,
+        };
+        let compiled = Calendar::compile(spec, set)?;
+        policy::insert_calendar(&*tx, spec, self.now()).await.map_err(|e| match e {
+            aftersales_storage::StorageError::Duplicate(_) => invalid("name", Reason::Duplicate),
+            e => e.into(),
+        })?;
+        tx.commit().await?;
+        self.forget_calendars();
+        Ok(info(&compiled, &sets))
+    }
+
     /// `aftersales calendar add`: the instant `span` of working time after `from`.
     pub async fn calendar_add(&self, actor: &Actor, name: &str, from: Timestamp, span: &str) -> Result<CalendarAnswer> {
         actor.require(Action::ReadServicePolicy)?;
@@ -471,8 +495,28 @@ impl App {
     /// Stores a new policy version. Tickets keep the version they were accepted or graded
     /// under; the new one applies to what is accepted or graded from now on.
     pub async fn put_service_policy(&self, actor: &Actor, p: &ServicePolicy) -> Result<ServicePolicy> {
+        self.save_service_policy(actor, p, None).await
+    }
+
+    /// [`App::put_service_policy`] for an edit based on version `based_on` (an edit form
+    /// posts the version it showed): when a newer version was stored meanwhile, nothing is
+    /// stored and the edit is refused naming the current version (`stale_policy`, 409), so a
+    /// stale form never silently replaces someone else's version. `None` checks nothing.
+    pub async fn save_service_policy(
+        &self,
+        actor: &Actor,
+        p: &ServicePolicy,
+        based_on: Option<i64>,
+    ) -> Result<ServicePolicy> {
         actor.require(Action::ManageServicePolicy)?;
         let tx = self.store.write().await?;
+        policy::lock_policy(&*tx).await?;
+        if let Some(based_on) = based_on {
+            let current = policy::current_policy(&*tx).await?.map_or(0, |c| c.version);
+            if current != based_on {
+                return Err(stale_policy(current));
+            }
+        }
         let scheme = catalog::grading_scheme(&*tx).await?;
         let levels: Vec<String> = directory::levels(&*tx).await?.into_iter().map(|l| l.code).collect();
         p.validate(&scheme, &levels)?;
@@ -481,6 +525,16 @@ impl App {
         tx.commit().await?;
         Ok(stored)
     }
+}
+
+/// The service policy changed since the version an edit was based on.
+pub(crate) fn stale_policy(current: i64) -> AppError {
+    DomainError::conflict(
+        "stale_policy",
+        format!("The service policy was changed by someone else (now version {current}); review it and try again"),
+        format!("服务策略已被他人修改（当前为第 {current} 版），请查看后重试"),
+    )
+    .into()
 }
 
 fn poisoned() -> AppError {
@@ -505,9 +559,6 @@ fn warnings(cal: &Calendar, from: Timestamp, to: Timestamp) -> Vec<Warning> {
         .collect()
 }
 
-/// The most days one hand edit of a holiday set may cover (a holiday schedule is about a year).
-const MAX_EDIT_DAYS: i32 = 366;
-
 impl App {
     /// The names of the stored holiday sets (for choosing the one a calendar observes).
     pub async fn holiday_set_names(&self, actor: &Actor) -> Result<Vec<String>> {
@@ -530,73 +581,14 @@ impl App {
         rule: Option<&aftersales_domain::calendar::DayRule>,
         source: Option<&str>,
     ) -> Result<HolidayImportResult> {
-        use aftersales_domain::calendar::{DayRule, FIRST_YEAR, LAST_YEAR};
         actor.require(Action::ManageServicePolicy)?;
-        let mut p: Vec<(&'static str, Reason)> = Vec::new();
-        if last < first {
-            p.push((
-                "last",
-                Reason::Malformed {
-                    expected_en: "a date on or after the first", expected_zh: "不早于开始日期的日期"
-                },
-            ));
-        } else if (last - first).get_days() >= MAX_EDIT_DAYS {
-            p.push(("last", Reason::Malformed { expected_en: "at most 366 days", expected_zh: "最多 366 天" }));
-        }
-        for (field, d) in [("first", first), ("last", last)] {
-            if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
-                p.push((
-                    field,
-                    Reason::Malformed {
-                        expected_en: "a date in 2000–2099", expected_zh: "2000–2099 年之间的日期"
-                    },
-                ));
-            }
-        }
-        let rule = match rule {
-            Some(DayRule::Off { name: n }) | Some(DayRule::Work { name: n, .. }) => {
-                let label = one_line(n);
-                if label.is_empty() {
-                    p.push(("name", Reason::Missing));
-                } else if label.chars().count() > 50 {
-                    p.push(("name", Reason::TooLong { max: 50 }));
-                }
-                rule.map(|r| match r {
-                    DayRule::Off { .. } => DayRule::Off { name: label.clone() },
-                    DayRule::Work { hours_of, .. } => DayRule::Work { name: label.clone(), hours_of: *hours_of },
-                })
-            }
-            None => None,
-        };
-        let source = source.map(one_line).filter(|s| !s.is_empty());
-        if source.as_ref().is_some_and(|s| s.chars().count() > 200) {
-            p.push(("source", Reason::TooLong { max: 200 }));
-        }
-        if !p.is_empty() {
-            return Err(DomainError::Invalid(p).into());
-        }
         let tx = self.store.write().await?;
         let mut set = policy::holiday_sets(&*tx)
             .await?
             .into_iter()
             .find(|s| s.name == name)
             .ok_or_else(|| AppError::not_found("holiday set", name))?;
-        let days: Vec<jiff::civil::Date> =
-            std::iter::successors(Some(first), |d| d.tomorrow().ok().filter(|n| *n <= last)).collect();
-        if let Some(rule) = &rule {
-            for year in days.iter().map(|d| d.year()) {
-                if let std::collections::btree_map::Entry::Vacant(e) = set.years.entry(year) {
-                    e.insert(source.clone().ok_or_else(|| invalid("source", Reason::Missing))?);
-                }
-            }
-            for d in &days {
-                set.days.insert(*d, rule.clone());
-            }
-        } else {
-            for d in &days {
-                set.days.remove(d);
-            }
-        }
+        let days = set.edit(first, last, rule, source)?;
         // What is stored must read back, or no calendar could load again.
         HolidaySet::parse_csv(name, &set.to_csv())?;
         policy::put_holiday_set(&*tx, &set, self.now()).await?;
@@ -612,16 +604,6 @@ impl App {
         for c in observers {
             tickets_recomputed += self.recompute_on(&c).await?;
         }
-        Ok(HolidayImportResult {
-            name: name.to_owned(),
-            years: set.years,
-            days_imported: days.len(),
-            tickets_recomputed,
-        })
+        Ok(HolidayImportResult { name: name.to_owned(), years: set.years, days_imported: days, tickets_recomputed })
     }
-}
-
-/// One line of text: control characters become spaces (the holiday CSV is line based).
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
 }

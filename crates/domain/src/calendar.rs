@@ -68,6 +68,65 @@ impl Interval {
     }
 }
 
+impl Interval {
+    /// Reads one day's working hours as a person writes them: intervals `HH:MM-HH:MM`
+    /// separated by commas (or `，`, `、`, `;`, spaces), the dash also written `–`, `—`, `~`,
+    /// `至` or `到`; an end of `24:00` is the end of the day. Empty, `休息` or `off` is a day
+    /// off. Times are read by [`parse_clock`] (two digits each); whether the intervals are in
+    /// order and do not overlap is [`CalendarSpec::validate`]'s to say.
+    pub fn parse_day(text: &str) -> Result<Vec<Interval>, Reason> {
+        let refuse = || {
+            malformed(
+                "working hours such as 08:30-12:00, 13:30-17:30 (a day off: empty)",
+                "工作时段，如 08:30-12:00, 13:30-17:30（休息日留空）",
+            )
+        };
+        let text = text.trim();
+        if text.is_empty() || text == "休息" || text.eq_ignore_ascii_case("off") {
+            return Ok(Vec::new());
+        }
+        let mut norm = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '–' | '—' | '~' | '～' | '至' | '到' => norm.push('-'),
+                ',' | '，' | ';' | '；' | '、' => norm.push(' '),
+                c => norm.push(c),
+            }
+        }
+        // `08:30 - 12:00` is one interval: the dash takes no spaces around it.
+        let mut tight = String::with_capacity(norm.len());
+        for part in norm.split('-') {
+            if !tight.is_empty() {
+                tight.push('-');
+            }
+            tight.push_str(part.trim());
+        }
+        tight
+            .split_whitespace()
+            .map(|token| {
+                let (start, end) = token.split_once('-').ok_or_else(refuse)?;
+                Ok(Interval {
+                    start: parse_clock(start, false).ok_or_else(refuse)?,
+                    end: parse_clock(end, true).ok_or_else(refuse)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One day's working hours as [`Interval::parse_day`] reads them: `08:30-12:00, 13:30-17:30`
+    /// (empty for a day off).
+    pub fn day_text(day: &[Interval]) -> String {
+        day.iter().map(Interval::to_string).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// `08:30-12:00`; `00:00-24:00` for the whole day.
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", clock_text(self.start, false), clock_text(self.end, true))
+    }
+}
+
 const fn time(hour: i8, minute: i8) -> Time {
     jiff::civil::time(hour, minute, 0, 0)
 }
@@ -79,8 +138,9 @@ fn time_ms(t: Time) -> i64 {
         + i64::from(t.subsec_nanosecond()) / 1_000_000
 }
 
-/// `"HH:MM"` (or `"HH:MM:SS"` when there are seconds).
-fn format_clock(t: Time, end: bool) -> String {
+/// A time of day as written in JSON and on the forms: `"HH:MM"` (or `"HH:MM:SS"` when there
+/// are seconds); with `end`, midnight is written `"24:00"` (the end of the day).
+pub fn clock_text(t: Time, end: bool) -> String {
     let (h, m, s) = (t.hour(), t.minute(), t.second());
     if end && t == Time::midnight() {
         "24:00".into()
@@ -91,9 +151,13 @@ fn format_clock(t: Time, end: bool) -> String {
     }
 }
 
-fn parse_clock(text: &str, end: bool) -> Option<Time> {
+/// Reads a time of day `HH:MM` or `HH:MM:SS` (two digits each, nothing else); with `end`,
+/// `24:00` is accepted and means the end of the day (returned as midnight).
+pub fn parse_clock(text: &str, end: bool) -> Option<Time> {
     let parts: Vec<&str> = text.split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    // The hour may have one digit (`8:30`, as people write it); minutes and seconds two.
+    let digits = |p: &str, lens: &[usize]| lens.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if !(2..=3).contains(&parts.len()) || !digits(parts[0], &[1, 2]) || !parts[1..].iter().all(|p| digits(p, &[2])) {
         return None;
     }
     let num = |p: &str| p.parse::<i8>().ok();
@@ -112,7 +176,7 @@ macro_rules! clock_serde {
             use serde::{Deserialize, Deserializer, Serializer};
 
             pub fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&super::format_clock(*t, $end))
+                s.serialize_str(&super::clock_text(*t, $end))
             }
 
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
@@ -143,19 +207,22 @@ mod weekday_name {
     }
 }
 
-const WEEKDAY_NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+/// Weekdays as the CSV and JSON formats (and the forms) spell them, Monday first.
+pub const WEEKDAY_NAMES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
-fn weekday_index(w: Weekday) -> usize {
-    // Monday is 0 and Sunday 6, so the index is always in 0..7.
+/// Monday is 0 and Sunday 6 (the index into [`CalendarSpec::week`] and [`WEEKDAY_NAMES`]).
+pub fn weekday_index(w: Weekday) -> usize {
+    // to_monday_zero_offset is in 0..7.
     usize::from(w.to_monday_zero_offset().unsigned_abs())
 }
 
-fn weekday_to_name(w: Weekday) -> &'static str {
+/// `monday` … `sunday`.
+pub fn weekday_to_name(w: Weekday) -> &'static str {
     WEEKDAY_NAMES[weekday_index(w)]
 }
 
 /// `monday` or `mon`, any case.
-fn weekday_from_name(text: &str) -> Option<Weekday> {
+pub fn weekday_from_name(text: &str) -> Option<Weekday> {
     let lower = text.trim().to_ascii_lowercase();
     let i = WEEKDAY_NAMES.iter().position(|n| *n == lower || (lower.len() == 3 && n.starts_with(lower.as_str())))?;
     Weekday::from_monday_zero_offset(i8::try_from(i).ok()?).ok()
@@ -303,8 +370,13 @@ fn one_line(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
 }
 
-/// The longest range one line or event may cover: a holiday schedule is about one year.
+/// The longest range one line, event or hand edit may cover: a holiday schedule is about
+/// one year.
 const MAX_RANGE_DAYS: i64 = 366;
+/// The longest name of a day off or make-up working day entered by hand.
+const MAX_DAY_NAME: usize = 50;
+/// The longest source (where a year's schedule comes from) entered by hand.
+const MAX_SOURCE: usize = 200;
 
 /// Is `name` usable as a calendar or holiday-set name (`[a-z0-9_-]{1,32}`)?
 pub fn is_valid_name(name: &str) -> bool {
@@ -586,6 +658,71 @@ impl HolidaySet {
         self.days.retain(|day, _| !other.years.contains_key(&day.year()));
         self.years.extend(other.years);
         self.days.extend(other.days);
+    }
+
+    /// An administrator's hand edit (the calendar page): the days `first..=last` get `rule`
+    /// (a day off or a make-up working day, its name one line of at most 50 characters), or
+    /// lose the rule they had when `rule` is `None`. A range covers at most 366 days within
+    /// 2000–2099, like a line of an imported file. A year the set has no data for yet needs
+    /// `source` (where the schedule comes from; one line of at most 200 characters). Names
+    /// every refused field at once and changes nothing then; returns how many days the edit
+    /// covered.
+    pub fn edit(
+        &mut self,
+        first: Date,
+        last: Date,
+        rule: Option<&DayRule>,
+        source: Option<&str>,
+    ) -> Result<usize, DomainError> {
+        let mut p: Vec<(Field, Reason)> = Vec::new();
+        if last < first {
+            p.push(("last", malformed("a date on or after the first", "不早于开始日期的日期")));
+        } else if (last - first).get_days() as i64 >= MAX_RANGE_DAYS {
+            p.push(("last", malformed("at most 366 days", "最多 366 天")));
+        }
+        for (field, d) in [("first", first), ("last", last)] {
+            if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+                p.push((field, malformed("a date in 2000–2099", "2000–2099 年之间的日期")));
+            }
+        }
+        let rule = rule.map(|r| {
+            let (DayRule::Off { name } | DayRule::Work { name, .. }) = r;
+            let label = one_line(name);
+            if label.is_empty() {
+                p.push(("name", Reason::Missing));
+            } else if label.chars().count() > MAX_DAY_NAME {
+                p.push(("name", Reason::TooLong { max: MAX_DAY_NAME }));
+            }
+            match r {
+                DayRule::Off { .. } => DayRule::Off { name: label },
+                DayRule::Work { hours_of, .. } => DayRule::Work { name: label, hours_of: *hours_of },
+            }
+        });
+        let source = source.map(one_line).filter(|s| !s.is_empty());
+        if source.as_ref().is_some_and(|s| s.chars().count() > MAX_SOURCE) {
+            p.push(("source", Reason::TooLong { max: MAX_SOURCE }));
+        }
+        if !p.is_empty() {
+            return Err(DomainError::Invalid(p));
+        }
+        let days: Vec<Date> = each_day(first, last).collect();
+        let Some(rule) = rule else {
+            for d in &days {
+                self.days.remove(d);
+            }
+            return Ok(days.len());
+        };
+        let new_years: BTreeSet<i16> = days.iter().map(|d| d.year()).filter(|y| !self.years.contains_key(y)).collect();
+        if !new_years.is_empty() {
+            let source = source.ok_or_else(|| DomainError::field("source", Reason::Missing))?;
+            for y in new_years {
+                self.years.insert(y, source.clone());
+            }
+        }
+        for d in &days {
+            self.days.insert(*d, rule.clone());
+        }
+        Ok(days.len())
     }
 
     /// Writes the CSV import format; [`HolidaySet::parse_csv`] reads it back unchanged.
@@ -1043,10 +1180,63 @@ fn civil_ms(tz: &TimeZone, day: Date, ms: i64) -> Result<i64, jiff::Error> {
     Ok(tz.to_timestamp(DateTime::from_parts(day, t))?.as_millisecond())
 }
 
+/// The units of a span, longest spelling first: `d` (a day: [`Calendar::day_length`] for
+/// working time), `h`, `m`, also `天`, `小时`, `分钟`, `分` and `min`.
+const SPAN_UNITS: [(&str, u8); 8] =
+    [("天", 1), ("d", 1), ("小时", 2), ("h", 2), ("分钟", 3), ("分", 3), ("min", 3), ("m", 3)];
+
+/// Why [`span_ms`] refused a text.
+enum SpanRefusal {
+    Empty,
+    Malformed,
+}
+
+/// The one reader of spans: a count then a unit, units in the order days, hours, minutes,
+/// each at most once, spaces between parts allowed; no fractions, signs or unit-less
+/// numbers. `day_ms` is a day's length; without it days are refused. The result is more
+/// than zero and at most [`MAX_SPAN_DAYS`] days (of `day_ms`, else of 24 h).
+fn span_ms(text: &str, day_ms: Option<i64>) -> Result<i64, SpanRefusal> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(SpanRefusal::Empty);
+    }
+    let mut total: i64 = 0;
+    let mut last_unit = 0u8; // 1 = d, 2 = h, 3 = m: units must come in that order.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return Err(SpanRefusal::Malformed);
+        }
+        let count: i64 = rest[..digits].parse().map_err(|_| SpanRefusal::Malformed)?;
+        rest = rest[digits..].trim_start();
+        let (spelling, rank) = SPAN_UNITS
+            .iter()
+            .copied()
+            .find(|(u, _)| rest.get(..u.len()).is_some_and(|p| p.eq_ignore_ascii_case(u)))
+            .ok_or(SpanRefusal::Malformed)?;
+        let unit_ms = match rank {
+            1 => day_ms.ok_or(SpanRefusal::Malformed)?,
+            2 => 3_600_000,
+            _ => 60_000,
+        };
+        if rank <= last_unit {
+            return Err(SpanRefusal::Malformed);
+        }
+        last_unit = rank;
+        rest = rest[spelling.len()..].trim_start();
+        total = count.checked_mul(unit_ms).and_then(|v| total.checked_add(v)).ok_or(SpanRefusal::Malformed)?;
+    }
+    if total == 0 || total > MAX_SPAN_DAYS * day_ms.unwrap_or(DAY_MS) {
+        return Err(SpanRefusal::Malformed);
+    }
+    Ok(total)
+}
+
 /// Parses a span of working time: `90m`, `4h`, `3d`, `1h30m`, `2d4h` (units in this order,
-/// each at most once; spaces between parts allowed), `d` being `day` long (see
-/// [`Calendar::day_length`]). Refuses empty, zero, unit-less and negative spans and spans over
-/// 3650 days, naming the field `working`.
+/// each at most once; spaces between parts allowed; also `天`, `小时`, `分钟`), `d` being
+/// `day` long (see [`Calendar::day_length`]). Refuses empty, zero, unit-less and negative
+/// spans and spans over 3650 days, naming the field `working`.
 pub fn parse_span(text: &str, day: SignedDuration) -> Result<SignedDuration, DomainError> {
     let refuse = || {
         DomainError::field(
@@ -1057,36 +1247,167 @@ pub fn parse_span(text: &str, day: SignedDuration) -> Result<SignedDuration, Dom
             ),
         )
     };
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(DomainError::field("working", Reason::Missing));
-    }
     let day_ms = i64::try_from(day.as_millis()).ok().filter(|ms| *ms > 0).ok_or_else(refuse)?;
-    let mut total: i64 = 0;
-    let mut last_unit = 0u8; // 1 = d, 2 = h, 3 = m: units must come in that order.
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return Err(refuse());
+    match span_ms(text, Some(day_ms)) {
+        Ok(ms) => Ok(SignedDuration::from_millis(ms)),
+        Err(SpanRefusal::Empty) => Err(DomainError::field("working", Reason::Missing)),
+        Err(SpanRefusal::Malformed) => Err(refuse()),
+    }
+}
+
+/// Parses a length in whole minutes, as the grading scheme and the service policy forms
+/// write it: `2h`, `90m`, `1h30m`, `2小时30分钟` (hours and minutes only: whether a day is
+/// 24 hours or a working day depends on the clock, so 5 days is written `120h`). The same
+/// reader as [`parse_span`], with its limits: more than zero, at most 3650 × 24 hours.
+pub fn parse_minutes(text: &str) -> Result<i64, Reason> {
+    match span_ms(text, None) {
+        Ok(ms) => Ok(ms / 60_000),
+        Err(SpanRefusal::Empty) => Err(Reason::Missing),
+        Err(SpanRefusal::Malformed) => Err(malformed(
+            "a length such as 2h, 90m or 1h30m (h hours, m minutes; 5 days is 120h)",
+            "时长，如 2h、90m、1h30m（h 小时，m 分钟；5 天写 120h）",
+        )),
+    }
+}
+
+/// A length in minutes as the forms write it and [`parse_minutes`] reads it back: `2h`,
+/// `1h30m`, `45m` (`0m` for zero, which [`parse_minutes`] refuses).
+pub fn span_text(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn field_of(e: &DomainError) -> Vec<Field> {
+        match e {
+            DomainError::Invalid(f) => f.iter().map(|(f, _)| *f).collect(),
+            _ => Vec::new(),
         }
-        let count: i64 = rest[..digits].parse().map_err(|_| refuse())?;
-        rest = rest[digits..].trim_start();
-        let (unit, rank, ms) = match rest.chars().next().map(|c| c.to_ascii_lowercase()) {
-            Some('d') => ('d', 1, day_ms),
-            Some('h') => ('h', 2, 3_600_000),
-            Some('m') => ('m', 3, 60_000),
-            _ => return Err(refuse()),
+    }
+
+    #[test]
+    fn minutes_are_read_by_the_span_reader_and_written_back() {
+        for (text, minutes) in [
+            ("2h", 120),
+            ("90m", 90),
+            ("1h30m", 90),
+            (" 1h 30m ", 90),
+            ("0h45m", 45),
+            ("2小时30分钟", 150),
+            ("2 小时", 120),
+            ("30分", 30),
+            ("90min", 90),
+            ("120H", 7200),
+        ] {
+            assert_eq!(parse_minutes(text), Ok(minutes), "{text:?}");
+        }
+        for minutes in [1, 45, 60, 90, 7200, 527_040] {
+            assert_eq!(parse_minutes(&span_text(minutes)), Ok(minutes), "{minutes}");
+        }
+        assert_eq!(parse_minutes(" "), Err(Reason::Missing));
+        for bad in ["1.5h", "1e3", "0m", "0h0m", "90", "3d", "3天", "-1h", "1m1h", "1h1h", "2时", "h", "87601h"] {
+            assert!(matches!(parse_minutes(bad), Err(Reason::Malformed { .. })), "{bad:?}");
+        }
+        assert_eq!(parse_minutes("87600h"), Ok(3650 * 24 * 60), "the cap is the span reader's: 3650 days");
+    }
+
+    #[test]
+    fn the_api_span_reads_what_it_read_before_and_chinese_units() {
+        let day = SignedDuration::from_mins(7 * 60 + 30);
+        assert_eq!(parse_span("2d4h", day), Ok(SignedDuration::from_mins(2 * 450 + 240)));
+        assert_eq!(parse_span("5D", day), Ok(SignedDuration::from_mins(5 * 450)));
+        assert_eq!(parse_span("1天2小时3分钟", day), Ok(SignedDuration::from_mins(450 + 123)));
+        assert_eq!(field_of(&parse_span("1.5h", day).expect_err("a fraction")), ["working"]);
+        assert_eq!(field_of(&parse_span("", day).expect_err("empty")), ["working"]);
+    }
+
+    #[test]
+    fn a_day_of_working_hours_reads_and_writes_back() {
+        let office = vec![Interval::hm(8, 30, 12, 0), Interval::hm(13, 30, 17, 30)];
+        for text in [
+            "08:30-12:00, 13:30-17:30",
+            "08:30-12:00 13:30-17:30",
+            "08:30 – 12:00，13:30 至 17:30",
+            "08:30~12:00、13:30到17:30",
+            "8:30-12:00, 13:30-17:30",
+        ] {
+            assert_eq!(Interval::parse_day(text), Ok(office.clone()), "{text:?}");
+        }
+        assert_eq!(Interval::day_text(&office), "08:30-12:00, 13:30-17:30");
+        assert_eq!(Interval::parse_day(&Interval::day_text(&office)), Ok(office));
+        let whole = vec![Interval::hm(0, 0, 24, 0)];
+        assert_eq!(Interval::day_text(&whole), "00:00-24:00");
+        assert_eq!(Interval::parse_day("00:00-24:00"), Ok(whole));
+        for off in ["", "  ", "休息", "OFF"] {
+            assert_eq!(Interval::parse_day(off), Ok(Vec::new()), "{off:?}");
+        }
+        for bad in ["8:+5-12:00", "8:3-12:00", "08:30", "08:30-", "8点到12点", "08:30-12:00-13:00", "24:00-24:00"] {
+            assert!(matches!(Interval::parse_day(bad), Err(Reason::Malformed { .. })), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn clock_times_and_weekdays_are_read_strictly() {
+        assert_eq!(parse_clock("17:00", false), Some(Time::constant(17, 0, 0, 0)));
+        assert_eq!(parse_clock("24:00", true), Some(Time::midnight()));
+        assert_eq!(parse_clock("8:30", false), Some(Time::constant(8, 30, 0, 0)), "as people write it");
+        for bad in ["24:00", "8:+5", "+8:05", "8:5", "17", "17:00:0", "008:30", ":30"] {
+            assert_eq!(parse_clock(bad, false), None, "{bad:?}");
+        }
+        assert_eq!(clock_text(Time::constant(8, 5, 0, 0), false), "08:05");
+        assert_eq!(clock_text(Time::midnight(), true), "24:00");
+        assert_eq!(weekday_from_name("friday"), Some(Weekday::Friday));
+        assert_eq!(weekday_from_name("someday"), None);
+        assert_eq!(weekday_to_name(Weekday::Sunday), WEEKDAY_NAMES[6]);
+    }
+
+    fn set() -> HolidaySet {
+        let mut set = HolidaySet { name: "cn".into(), ..HolidaySet::default() };
+        set.years.insert(2025, "国办发明电〔2024〕12号".into());
+        set
+    }
+
+    #[test]
+    fn a_hand_edit_of_holidays_follows_the_rules_of_the_file() {
+        let off = DayRule::Off { name: " 厂区\n停电 ".into() };
+        let mut s = set();
+        assert_eq!(s.edit(date(2025, 10, 9), date(2025, 10, 10), Some(&off), None), Ok(2));
+        assert_eq!(s.days.get(&date(2025, 10, 10)), Some(&DayRule::Off { name: "厂区 停电".into() }));
+        assert_eq!(s.edit(date(2025, 10, 10), date(2025, 10, 10), None, None), Ok(1));
+        assert_eq!(s.days.len(), 1);
+
+        let before = set();
+        let refused = |first, last, rule: Option<&DayRule>, source: Option<&str>| {
+            let mut s = before.clone();
+            let e = s.edit(first, last, rule, source).expect_err("refused");
+            assert_eq!(s, before, "nothing changed");
+            field_of(&e)
         };
-        if rank <= last_unit {
-            return Err(refuse());
-        }
-        last_unit = rank;
-        rest = rest[unit.len_utf8()..].trim_start();
-        total = count.checked_mul(ms).and_then(|v| total.checked_add(v)).ok_or_else(refuse)?;
+        assert_eq!(refused(date(2025, 10, 9), date(2025, 10, 8), Some(&off), None), ["last"]);
+        assert_eq!(refused(date(2024, 1, 1), date(2025, 1, 1), Some(&off), Some("x")), ["last"]);
+        assert_eq!(refused(date(1999, 12, 31), date(2000, 1, 1), None, None), ["first"]);
+        assert_eq!(refused(date(2099, 12, 31), date(2100, 1, 1), None, None), ["last"]);
+        let unnamed = DayRule::Work { name: " ".into(), hours_of: Weekday::Friday };
+        assert_eq!(
+            refused(date(2025, 10, 11), date(2025, 10, 11), Some(&unnamed), Some(&"x".repeat(201))),
+            ["name", "source"]
+        );
+        let long = DayRule::Off { name: "节".repeat(51) };
+        assert_eq!(refused(date(2025, 10, 11), date(2025, 10, 11), Some(&long), None), ["name"]);
+        // A year without data needs its source; with it, the year is covered from then on.
+        assert_eq!(refused(date(2025, 12, 31), date(2026, 1, 1), Some(&off), None), ["source"]);
+        let mut s = set();
+        assert_eq!(s.edit(date(2025, 12, 31), date(2026, 1, 1), Some(&off), Some(" 测试通知 ")), Ok(2));
+        assert_eq!(s.years.get(&2026).map(String::as_str), Some("测试通知"));
+        assert_eq!(s.years.get(&2025).map(String::as_str), Some("国办发明电〔2024〕12号"), "kept");
+        // 366 days is the most one edit covers.
+        assert_eq!(s.edit(date(2025, 1, 1), date(2026, 1, 1), None, None), Ok(366));
     }
-    if total == 0 || total > MAX_SPAN_DAYS * day_ms {
-        return Err(refuse());
-    }
-    Ok(SignedDuration::from_millis(total))
 }

@@ -109,6 +109,12 @@ pub struct ServicePolicy {
 
 const HOUR: i64 = 60;
 
+/// The most rules a policy has (a form beyond this is refused, never cut short).
+pub const MAX_RULES: usize = 200;
+
+/// The longest length a rule gives a clock: 366 days.
+const MAX_RULE_MINUTES: i64 = 60 * 24 * 366;
+
 impl ServicePolicy {
     /// The seed tables: response and resolution per level from the grading scheme (DOMAIN
     /// §3); engineer contact 1 h, plan 2 h, service report 24 h, callback 24 h (seed 002),
@@ -178,10 +184,33 @@ impl ServicePolicy {
     /// Checks a policy an administrator submits against the grading scheme and the
     /// customer levels; names every problem.
     pub fn validate(&self, scheme: &GradingScheme, customer_levels: &[String]) -> Result<(), DomainError> {
-        let mut problems: Vec<(Field, Reason)> = Vec::new();
-        for r in &self.rules {
+        let mut fields: Vec<(Field, Reason)> = Vec::new();
+        for (_, field, reason) in self.problems(scheme, customer_levels) {
+            if !fields.iter().any(|(f, r)| *f == field && *r == reason) {
+                fields.push((field, reason));
+            }
+        }
+        if fields.is_empty() { Ok(()) } else { Err(DomainError::Invalid(fields)) }
+    }
+
+    /// Every problem [`ServicePolicy::validate`] refuses, each with the index in `rules` of
+    /// the rule it is about (`None`: the policy as a whole), so a form can name the row. Of
+    /// rules for the same clock, level and customer level, the later ones are the repeats.
+    pub fn problems(&self, scheme: &GradingScheme, customer_levels: &[String]) -> Vec<(Option<usize>, Field, Reason)> {
+        let mut problems: Vec<(Option<usize>, Field, Reason)> = Vec::new();
+        if self.rules.len() > MAX_RULES {
+            problems.push((
+                None,
+                "rules",
+                Reason::Malformed { expected_en: "at most 200 rows", expected_zh: "最多 200 行" },
+            ));
+            // Nothing more is checked of a table that long.
+            return problems;
+        }
+        for (i, r) in self.rules.iter().enumerate() {
             if !r.clock.has_length() {
                 problems.push((
+                    Some(i),
                     "rules.clock",
                     Reason::Mismatch {
                         detail_en: "arrival is due at the agreed time and progress at the daily cutoff; they take no length",
@@ -189,20 +218,22 @@ impl ServicePolicy {
                     },
                 ));
             }
-            if !(1..=60 * 24 * 366).contains(&r.minutes) {
+            if !(1..=MAX_RULE_MINUTES).contains(&r.minutes) {
                 problems.push((
+                    Some(i),
                     "rules.minutes",
                     Reason::Malformed { expected_en: "1 to 527040 minutes", expected_zh: "1 至 527040 分钟" },
                 ));
             }
             if r.level.as_deref().is_some_and(|l| scheme.level(l).is_none()) {
-                problems.push(("rules.level", Reason::Unknown));
+                problems.push((Some(i), "rules.level", Reason::Unknown));
             }
             if r.customer_level.as_deref().is_some_and(|c| !customer_levels.iter().any(|k| k == c)) {
-                problems.push(("rules.customer_level", Reason::Unknown));
+                problems.push((Some(i), "rules.customer_level", Reason::Unknown));
             }
             if r.pause_on.iter().any(|s| !matches!(s, Status::WaitingCustomer | Status::WaitingParts)) {
                 problems.push((
+                    Some(i),
                     "rules.pause_on",
                     Reason::Malformed {
                         expected_en: "waiting_customer or waiting_parts",
@@ -211,26 +242,28 @@ impl ServicePolicy {
                 ));
             }
         }
-        let mut keys: Vec<_> = self.rules.iter().map(|r| (r.clock, &r.level, &r.customer_level)).collect();
-        keys.sort();
-        if keys.windows(2).any(|w| w[0] == w[1]) {
-            problems.push(("rules", Reason::Duplicate));
-        }
-        for l in &scheme.levels {
-            for clock in [ClockKind::Response, ClockKind::Resolution] {
-                if self.rule(clock, Some(&l.code), None).is_none() {
-                    problems.push((
-                        "rules",
-                        Reason::Mismatch {
-                            detail_en: "every level needs a response and a resolution rule",
-                            detail_zh: "每个级别都须有响应和解决时限",
-                        },
-                    ));
-                }
+        for (i, r) in self.rules.iter().enumerate() {
+            let key = (r.clock, &r.level, &r.customer_level);
+            if self.rules[..i].iter().any(|o| (o.clock, &o.level, &o.customer_level) == key) {
+                problems.push((Some(i), "rules", Reason::Duplicate));
             }
         }
-        problems.dedup();
-        if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems)) }
+        let uncovered = scheme.levels.iter().any(|l| {
+            [ClockKind::Response, ClockKind::Resolution]
+                .into_iter()
+                .any(|c| self.rule(c, Some(&l.code), None).is_none())
+        });
+        if uncovered {
+            problems.push((
+                None,
+                "rules",
+                Reason::Mismatch {
+                    detail_en: "every level needs a response and a resolution rule",
+                    detail_zh: "每个级别都须有响应和解决时限",
+                },
+            ));
+        }
+        problems
     }
 }
 
@@ -942,5 +975,52 @@ fn view(t: &Track, now: Timestamp, cal: &Calendar) -> ClockView {
         elapsed_minutes: elapsed.map(minutes),
         margin_minutes: margin.map(minutes),
         missed_days: t.misses,
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    fn levels() -> Vec<String> {
+        vec!["A".into(), "B".into()]
+    }
+
+    #[test]
+    fn problems_name_the_rule_they_are_about() {
+        let scheme = GradingScheme::default_four_level();
+        let mut p = ServicePolicy::seed(&scheme);
+        let mut repeat = p.rules[2].clone();
+        repeat.minutes = 30;
+        p.rules.push(repeat);
+        p.rules[4].level = Some("P9".into());
+        p.rules[5].minutes = 0;
+        p.rules[6].customer_level = Some("Z".into());
+        let problems: Vec<_> = p.problems(&scheme, &levels()).into_iter().map(|(i, f, _)| (i, f)).collect();
+        assert_eq!(
+            problems,
+            vec![
+                (Some(4), "rules.level"),
+                (Some(5), "rules.minutes"),
+                (Some(6), "rules.customer_level"),
+                (Some(p.rules.len() - 1), "rules"),
+                (None, "rules"),
+            ]
+        );
+        let fields: Vec<_> =
+            p.validate(&scheme, &levels()).expect_err("invalid").fields(Lang::En).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["rules.level", "rules.minutes", "rules.customer_level", "rules", "rules"]);
+    }
+
+    #[test]
+    fn a_policy_longer_than_the_limit_is_refused() {
+        let scheme = GradingScheme::default_four_level();
+        let mut p = ServicePolicy::seed(&scheme);
+        let filler = p.rules.last().cloned().expect("seed rules");
+        while p.rules.len() <= MAX_RULES {
+            p.rules.push(filler.clone());
+        }
+        let err = p.validate(&scheme, &levels()).expect_err("too long");
+        assert_eq!(err.fields(Lang::Zh), vec![("rules", format!("格式不正确，应为最多 {MAX_RULES} 行"))]);
     }
 }

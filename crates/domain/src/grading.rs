@@ -73,6 +73,9 @@ fn level(
 
 const HOUR: i64 = 60;
 
+/// The most levels a scheme has (a form beyond this is refused, never cut short).
+pub const MAX_LEVELS: usize = 50;
+
 impl GradingScheme {
     /// DOMAIN §3 default table (seed 000, template 2).
     pub fn default_four_level() -> GradingScheme {
@@ -147,14 +150,36 @@ impl GradingScheme {
 
     /// Checks a scheme an administrator submits; names every problem.
     pub fn validate(&self) -> Result<(), DomainError> {
-        let mut problems: Vec<(Field, Reason)> = Vec::new();
+        let mut fields: Vec<(Field, Reason)> = Vec::new();
+        for (_, field, reason) in self.problems() {
+            if !fields.iter().any(|(f, r)| *f == field && *r == reason) {
+                fields.push((field, reason));
+            }
+        }
+        if fields.is_empty() { Ok(()) } else { Err(DomainError::Invalid(fields)) }
+    }
+
+    /// Every problem [`GradingScheme::validate`] refuses, each with the index in `levels` of
+    /// the level it is about (`None`: the table as a whole), so a form can name the row.
+    pub fn problems(&self) -> Vec<(Option<usize>, Field, Reason)> {
+        let mut problems: Vec<(Option<usize>, Field, Reason)> = Vec::new();
         if self.levels.is_empty() {
-            problems.push(("levels", Reason::Missing));
+            problems.push((None, "levels", Reason::Missing));
+        }
+        if self.levels.len() > MAX_LEVELS {
+            // Nothing more is checked of a table that long.
+            problems.push((
+                None,
+                "levels",
+                Reason::Malformed { expected_en: "at most 50 rows", expected_zh: "最多 50 行" },
+            ));
+            return problems;
         }
         let mut ranks: Vec<i32> = self.levels.iter().map(|l| l.rank).collect();
         ranks.sort_unstable();
-        if ranks.iter().enumerate().any(|(i, &r)| r != i as i32 + 1) {
+        if ranks.iter().enumerate().any(|(i, &r)| i64::from(r) != i as i64 + 1) {
             problems.push((
+                None,
                 "levels",
                 Reason::Malformed {
                     expected_en: "ranks 1, 2, … n without gaps or repeats",
@@ -162,30 +187,70 @@ impl GradingScheme {
                 },
             ));
         }
-        let mut codes: Vec<&str> = self.levels.iter().map(|l| l.code.trim()).collect();
-        if codes.iter().any(|c| c.is_empty() || c.chars().count() > 16) {
-            problems.push((
-                "levels.code",
-                Reason::Malformed { expected_en: "1 to 16 characters", expected_zh: "1 至 16 个字符" },
-            ));
+        for (i, l) in self.levels.iter().enumerate() {
+            let code = l.code.trim();
+            if code.is_empty() || code.chars().count() > 16 {
+                problems.push((
+                    Some(i),
+                    "levels.code",
+                    Reason::Malformed { expected_en: "1 to 16 characters", expected_zh: "1 至 16 个字符" },
+                ));
+            }
         }
-        codes.sort_unstable();
-        if codes.windows(2).any(|w| w[0] == w[1]) {
-            problems.push(("levels.code", Reason::Duplicate));
+        for (i, l) in self.levels.iter().enumerate() {
+            // The first level with a code keeps it; a later one repeats it.
+            if !l.code.trim().is_empty() && self.levels[..i].iter().any(|o| o.code.trim() == l.code.trim()) {
+                problems.push((Some(i), "levels.code", Reason::Duplicate));
+            }
         }
-        if self.levels.iter().any(|l| l.name_zh.trim().is_empty() || l.name_en.trim().is_empty()) {
-            problems.push(("levels.name", Reason::Missing));
+        for (i, l) in self.levels.iter().enumerate() {
+            if l.name_zh.trim().is_empty() || l.name_en.trim().is_empty() {
+                problems.push((Some(i), "levels.name", Reason::Missing));
+            }
         }
-        if self.levels.iter().any(|l| l.respond_minutes <= 0 || l.resolve_minutes < l.respond_minutes) {
-            problems.push((
-                "levels.minutes",
-                Reason::Malformed {
-                    expected_en: "positive minutes, resolve no shorter than respond",
-                    expected_zh: "正的分钟数，解决时限不短于响应时限",
-                },
-            ));
+        for (i, l) in self.levels.iter().enumerate() {
+            if l.respond_minutes <= 0 || l.resolve_minutes < l.respond_minutes {
+                problems.push((
+                    Some(i),
+                    "levels.minutes",
+                    Reason::Malformed {
+                        expected_en: "positive minutes, resolve no shorter than respond",
+                        expected_zh: "正的分钟数，解决时限不短于响应时限",
+                    },
+                ));
+            }
         }
-        if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems)) }
+        problems
+    }
+
+    /// A fingerprint of the whole scheme, what an edit form posts as the scheme it was based
+    /// on (the scheme has no numbered versions): any change to any level changes it, the
+    /// order levels are listed in does not.
+    pub fn revision(&self) -> i64 {
+        let mut levels: Vec<&Level> = self.levels.iter().collect();
+        levels.sort_by(|a, b| (a.rank, &a.code).cmp(&(b.rank, &b.code)));
+        // FNV-1a over the fields, each ended by a separator no text field holds.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes.iter().chain(&[0x1f]) {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for l in levels {
+            eat(l.code.as_bytes());
+            eat(&l.rank.to_le_bytes());
+            eat(l.name_zh.as_bytes());
+            eat(l.name_en.as_bytes());
+            eat(l.scope.as_bytes());
+            eat(l.urgency.as_bytes());
+            eat(&l.respond_minutes.to_le_bytes());
+            eat(&l.resolve_minutes.to_le_bytes());
+            eat(l.counting.code().as_bytes());
+            eat(l.default_owner.as_bytes());
+        }
+        // Positive, so it reads as a plain number in a form.
+        (hash >> 1) as i64
     }
 
     pub fn level(&self, code: &str) -> Option<&Level> {
@@ -363,6 +428,50 @@ mod tests {
         let err = s.validate().expect_err("invalid");
         let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, vec!["levels", "levels.code"]);
+    }
+
+    #[test]
+    fn problems_name_the_level_they_are_about() {
+        let mut s = GradingScheme::default_four_level();
+        s.levels[1].resolve_minutes = 60;
+        s.levels[3].code = "P1".into();
+        s.levels[2].name_en = " ".into();
+        let problems: Vec<_> = s.problems().into_iter().map(|(i, f, _)| (i, f)).collect();
+        assert_eq!(
+            problems,
+            vec![(Some(3), "levels.code"), (Some(2), "levels.name"), (Some(1), "levels.minutes")],
+            "the first P1 keeps its code; the repeat is named"
+        );
+        let fields: Vec<_> =
+            s.validate().expect_err("invalid").fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["levels.code", "levels.name", "levels.minutes"], "the API's fields are unchanged");
+    }
+
+    #[test]
+    fn a_scheme_longer_than_the_limit_is_refused() {
+        let mut s = GradingScheme::default_four_level();
+        let template = s.levels[3].clone();
+        for rank in 5..=i32::try_from(MAX_LEVELS).expect("small") {
+            s.levels.push(Level { code: format!("P{rank}"), rank, ..template.clone() });
+        }
+        s.validate().expect("exactly the limit");
+        s.levels.push(Level { code: "PX".into(), rank: s.levels.len() as i32 + 1, ..template });
+        let err = s.validate().expect_err("too long");
+        assert_eq!(err.fields(crate::Lang::Zh), vec![("levels", format!("格式不正确，应为最多 {MAX_LEVELS} 行"))]);
+    }
+
+    #[test]
+    fn the_revision_follows_the_content_not_the_order() {
+        let a = GradingScheme::default_four_level();
+        let mut b = a.clone();
+        b.levels.reverse();
+        assert_eq!(a.revision(), b.revision());
+        b.levels[0].scope.push('!');
+        assert_ne!(a.revision(), b.revision());
+        let mut c = a.clone();
+        c.levels[0].respond_minutes += 1;
+        assert_ne!(a.revision(), c.revision());
+        assert!(a.revision() >= 0);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use aftersales_domain::calendar::{CalendarSpec, HolidaySet};
 use aftersales_domain::clock::ServicePolicy;
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 use crate::conv::{get, ms};
 use crate::schema::{Calendars, HolidaySets, ServicePolicies};
@@ -34,6 +34,19 @@ pub async fn put_calendar<C: ConnectionTrait>(conn: &C, spec: &CalendarSpec, now
         .on_conflict(
             OnConflict::column(Calendars::Name).update_columns([Calendars::Spec, Calendars::UpdatedAt]).to_owned(),
         )
+        .to_owned();
+    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Creates a calendar; one of the same name already stored is [`StorageError::Duplicate`]
+/// (the caller validated it).
+pub async fn insert_calendar<C: ConnectionTrait>(conn: &C, spec: &CalendarSpec, now: Timestamp) -> Result<()> {
+    let json = serde_json::to_string(spec).map_err(|e| corrupt("calendar", e))?;
+    let stmt = Query::insert()
+        .into_table(Calendars::Table)
+        .columns([Calendars::Name, Calendars::Spec, Calendars::UpdatedAt])
+        .values_panic([spec.name.clone().into(), json.into(), ms(now).into()])
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     Ok(())
@@ -127,6 +140,21 @@ pub async fn policy_versions<C: ConnectionTrait>(conn: &C) -> Result<Vec<PolicyV
             })
         })
         .collect()
+}
+
+/// Serializes the writers of service policy versions and of the grading scheme (whose
+/// columns feed a new version) until the transaction ends, so that checking the version an
+/// edit was based on and storing the next one cannot interleave with another edit. SQLite
+/// needs nothing: its writers already take turns.
+pub async fn lock_policy<C: ConnectionTrait>(conn: &C) -> Result<()> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended('service_policies', 0))",
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Stores a new version; versions are never changed once written.

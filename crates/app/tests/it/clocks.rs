@@ -387,3 +387,101 @@ db_test!(a_holiday_import_that_could_not_be_read_back_is_refused_and_nothing_cha
     let bad_name = app.import_holidays(&org.admin, &"x".repeat(40), &odd).await;
     assert!(matches!(bad_name, Err(AppError::Domain(DomainError::Invalid(_)))));
 });
+
+db_test!(an_edit_based_on_an_old_policy_version_is_refused_with_the_current_one, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let v1 = app.service_policy(&org.admin, None).await.unwrap();
+    let mut mine = v1.clone();
+    mine.rules[0].minutes += 30;
+    let mut theirs = v1.clone();
+    theirs.progress_cutoff = jiff::civil::time(15, 0, 0, 0);
+    assert_eq!(app.save_service_policy(&org.admin, &theirs, Some(1)).await.unwrap().version, 2);
+    match app.save_service_policy(&org.admin, &mine, Some(1)).await {
+        Err(AppError::Domain(e @ DomainError::Conflict { code: "stale_policy", .. })) => {
+            assert!(e.message(aftersales_domain::Lang::Zh).contains("当前为第 2 版"), "{e:?}");
+        }
+        other => panic!("expected the stale edit to be refused, got {other:?}"),
+    }
+    assert_eq!(app.service_policy(&org.admin, None).await.unwrap().progress_cutoff, theirs.progress_cutoff);
+    assert_eq!(app.policy_versions(&org.admin).await.unwrap().len(), 2, "nothing stored");
+    // Based on the current version, or on none (the JSON API), it is stored.
+    assert_eq!(app.save_service_policy(&org.admin, &mine, Some(2)).await.unwrap().version, 3);
+    assert_eq!(app.save_service_policy(&org.admin, &mine, None).await.unwrap().version, 4);
+});
+
+db_test!(saving_the_grading_scheme_says_which_policy_version_it_stored, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let before = app.grading_scheme(&org.admin).await.unwrap();
+    // Names only: the policy needs no new version.
+    let mut renamed = before.clone();
+    renamed.levels[3].name_zh = "低".into();
+    let saved = app.save_grading_scheme(&org.admin, &renamed, Some(before.revision())).await.unwrap();
+    assert_eq!((saved.scheme, saved.policy_version), (renamed.clone(), None));
+    // A form still based on the scheme before the rename is stale.
+    let mut faster = before.clone();
+    faster.levels[0].respond_minutes = 90;
+    match app.save_grading_scheme(&org.admin, &faster, Some(before.revision())).await {
+        Err(AppError::Domain(DomainError::Conflict { code: "stale_grading_scheme", .. })) => {}
+        other => panic!("expected the stale edit to be refused, got {other:?}"),
+    }
+    assert_eq!(app.grading_scheme(&org.admin).await.unwrap(), renamed, "nothing stored");
+    // New times: the version inserted with them is the one answered.
+    app.put_service_policy(&org.admin, &app.service_policy(&org.admin, None).await.unwrap()).await.unwrap();
+    let mut faster = renamed.clone();
+    faster.levels[0].respond_minutes = 90;
+    let saved = app.save_grading_scheme(&org.admin, &faster, Some(renamed.revision())).await.unwrap();
+    assert_eq!(saved.policy_version, Some(3));
+    let p = app.service_policy(&org.admin, None).await.unwrap();
+    assert_eq!((p.version, p.rule(ClockKind::Response, Some("P1"), None).unwrap().minutes), (3, 90));
+});
+
+db_test!(a_new_calendar_never_replaces_a_stored_one, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let cn = app.calendar_info(&org.admin, "cn").await.unwrap();
+    let spec = CalendarSpec::around_the_clock("cn");
+    assert!(matches!(
+        app.create_calendar(&org.desk, &spec).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    match app.create_calendar(&org.admin, &spec).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => {
+            assert_eq!(f, vec![("name", aftersales_domain::error::Reason::Duplicate)])
+        }
+        other => panic!("expected the name to be refused, got {other:?}"),
+    }
+    assert_eq!(app.calendar_info(&org.admin, "cn").await.unwrap(), cn, "unchanged");
+    let mut plant = CalendarSpec::around_the_clock("plant");
+    plant.holiday_set = Some("nope".into());
+    match app.create_calendar(&org.admin, &plant).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert_eq!(f[0].0, "holiday_set"),
+        other => panic!("expected the holiday set to be refused, got {other:?}"),
+    }
+    plant.holiday_set = None;
+    let created = app.create_calendar(&org.admin, &plant).await.unwrap();
+    assert_eq!(created.spec, plant);
+    assert!(app.create_calendar(&org.admin, &plant).await.is_err(), "only once");
+    assert_eq!(app.calendars(&org.admin).await.unwrap().len(), 2);
+});
+
+db_test!(a_hand_edit_of_holidays_is_checked_by_the_domain_and_stores_nothing_when_refused, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let before = app.holiday_set(&org.admin, "cn").await.unwrap();
+    let off = aftersales_domain::calendar::DayRule::Off { name: "检修".into() };
+    let d = jiff::civil::date;
+    match app.edit_holidays(&org.admin, "cn", d(2024, 1, 1), d(2025, 1, 1), Some(&off), Some("x")).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert_eq!(f[0].0, "last"),
+        other => panic!("expected the range to be refused, got {other:?}"),
+    }
+    match app.edit_holidays(&org.admin, "cn", d(2098, 1, 1), d(2098, 1, 2), Some(&off), None).await {
+        Err(AppError::Domain(DomainError::Invalid(f))) => assert_eq!(f[0].0, "source"),
+        other => panic!("expected the source to be asked for, got {other:?}"),
+    }
+    assert_eq!(app.holiday_set(&org.admin, "cn").await.unwrap(), before);
+    let done = app.edit_holidays(&org.admin, "cn", d(2098, 1, 1), d(2098, 1, 2), Some(&off), Some("测试")).await;
+    assert_eq!(done.unwrap().days_imported, 2);
+    assert!(app.holiday_set(&org.admin, "cn").await.unwrap().years.contains_key(&2098));
+});

@@ -1,8 +1,8 @@
 //! The administrator's pages for groups, categories, the grading scheme, calendars with their
 //! holidays, and the service policy, through the router as a browser uses them.
 
-use aftersales_domain::clock::ServicePolicy;
-use aftersales_domain::grading::Level;
+use aftersales_domain::clock::{ClockKind, ClockRule, MAX_RULES, ServicePolicy};
+use aftersales_domain::grading::{Counting, Level};
 use aftersales_testkit::{Org, db_test};
 use axum::http::{Method, StatusCode};
 
@@ -84,10 +84,10 @@ db_test!(admin_creates_and_edits_groups_and_categories, |db| {
     // A repeated code and a missing name are named; what was typed is kept.
     let dup = post(&db, "/admin/groups", &admin, &format!("csrf={csrf}&code=field&name_zh=&name_en=Again")).await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", dup.html);
-    assert!(dup.html.contains("中文名称：必填项"), "{}", dup.html);
+    assert!(dup.html.contains("中文名称（必填项"), "{}", dup.html);
     assert!(dup.html.contains(r#"value="Again""#), "the form keeps the input");
     let dup = post(&db, "/admin/groups", &admin, &format!("csrf={csrf}&code=field&name_zh=x&name_en=y")).await;
-    assert!(dup.html.contains("编码：已存在"), "{}", dup.html);
+    assert!(dup.html.contains("编码（已存在"), "{}", dup.html);
     assert_eq!(db.app.groups(&org.admin).await.unwrap().len(), 5);
 
     // Renaming; a name with markup is shown as text.
@@ -98,7 +98,7 @@ db_test!(admin_creates_and_edits_groups_and_categories, |db| {
     // Too long (the limit is 50): named, and the entered text comes back escaped.
     let long = post(&db, &path, &admin, &format!("csrf={csrf}&name_zh={}&name_en=Field", form_encode(XSS))).await;
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(long.html.contains("中文名称：过长，最多 50 个字符"), "{}", long.html);
+    assert!(long.html.contains("中文名称（过长，最多 50 个字符"), "{}", long.html);
     assert!(long.html.contains("&#60;script&#62;alert(&#34;xss&#34;)&#60;/script&#62;"), "{}", long.html);
     assert!(!long.html.contains("<script>alert") && !long.html.contains("<img src=x"));
     let markup = r#"<script>alert("x")</script>现场组"#;
@@ -116,7 +116,7 @@ db_test!(admin_creates_and_edits_groups_and_categories, |db| {
     let empty =
         post(&db, &format!("/admin/groups/{}", field.id), &admin, &format!("csrf={csrf}&name_zh=&name_en=Field")).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.html.contains("中文名称：必填项"), "{}", empty.html);
+    assert!(empty.html.contains("中文名称（必填项"), "{}", empty.html);
 
     // Unknown or malformed ids: the not-found page.
     assert_eq!(get(&db, "/admin/groups/999999", &admin).await.status, StatusCode::NOT_FOUND);
@@ -161,7 +161,7 @@ db_test!(admin_creates_and_edits_groups_and_categories, |db| {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
-    assert!(bad.html.contains("处理组：不存在"), "{}", bad.html);
+    assert!(bad.html.contains("处理组（不存在"), "{}", bad.html);
 
     // Editing: another group, no longer offered (the unticked box).
     let edit = get(&db, &format!("/admin/categories/{}", fuser.id), &admin).await;
@@ -221,12 +221,12 @@ db_test!(the_grading_scheme_is_edited_as_a_table_and_bad_rows_are_named, |db| {
     let typo = grading_form(&csrf, &before.levels).replace("l2.respond=480m", "l2.respond=abc");
     let bad = post(&db, "/admin/grading/edit", &admin, &typo).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
-    assert!(bad.html.contains("第 3 行（P3）") && bad.html.contains("响应时限：格式不正确"), "{}", bad.html);
+    assert!(bad.html.contains("第 3 行（P3）") && bad.html.contains("响应时限（格式不正确"), "{}", bad.html);
     let mut dup = before.levels.clone();
     dup[3].code = "P1".into();
     let bad = post(&db, "/admin/grading/edit", &admin, &grading_form(&csrf, &dup)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.html.contains("第 4 行（P1）") && bad.html.contains("级别代码：已存在"), "{}", bad.html);
+    assert!(bad.html.contains("第 4 行（P1）") && bad.html.contains("级别代码（已存在"), "{}", bad.html);
     assert_eq!(db.app.grading_scheme(&org.admin).await.unwrap(), before, "nothing stored");
 
     // A good edit: P1 responds within 1.5 h and a fifth level is added.
@@ -321,11 +321,11 @@ db_test!(calendar_hours_and_holidays_move_the_clock, |db| {
     bad[4].1 = "8点到12点".into(); // d1, Tuesday
     let refused = post(&db, "/admin/calendars/cn", &admin, &form(&bad)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
-    assert!(refused.html.contains("星期二：格式不正确") && refused.html.contains("8点到12点"), "{}", refused.html);
+    assert!(refused.html.contains("星期二（格式不正确") && refused.html.contains("8点到12点"), "{}", refused.html);
     let mut bad = hours.clone();
     bad[1].1 = "Mars/Olympus".into();
     let refused = post(&db, "/admin/calendars/cn", &admin, &form(&bad)).await;
-    assert!(refused.html.contains("时区：不存在"), "{}", refused.html);
+    assert!(refused.html.contains("时区（不存在"), "{}", refused.html);
     let spec = db.app.calendar_info(&org.admin, "cn").await.unwrap().spec;
     assert_eq!(spec.week[1].len(), 2);
     assert_eq!(spec.time_zone, "Asia/Shanghai");
@@ -341,7 +341,7 @@ db_test!(calendar_hours_and_holidays_move_the_clock, |db| {
     let body = form(&[pair("csrf", &csrf), pair("kind", "off"), pair("first", "2031-01-01"), pair("name", "元旦")]);
     let refused = post(&db, "/admin/calendars/cn/holidays", &admin, &body).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.html.contains("数据来源：必填项"), "{}", refused.html);
+    assert!(refused.html.contains("数据来源（必填项"), "{}", refused.html);
     let ok =
         post(&db, "/admin/calendars/cn/holidays", &admin, &format!("{body}&source={}", form_encode("测试通知"))).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
@@ -372,7 +372,7 @@ db_test!(calendar_hours_and_holidays_move_the_clock, |db| {
     assert!(page.html.contains("00:00–24:00") && page.html.contains("华南"), "{}", page.html);
     let again = post(&db, "/admin/calendars", &admin, &body).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(again.html.contains("名称：已存在"), "{}", again.html);
+    assert!(again.html.contains("名称（已存在"), "{}", again.html);
     assert_eq!(get(&db, "/admin/calendars/mars", &admin).await.status, StatusCode::NOT_FOUND);
     let p = post(&db, "/admin/calendars/mars", &admin, &form(&hours)).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
@@ -397,16 +397,21 @@ db_test!(a_policy_edit_stores_a_new_version, |db| {
     body[at].1 = "soon".into();
     let bad = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
-    assert!(bad.html.contains("第 3 行：时长：格式不正确"), "{}", bad.html);
+    assert!(bad.html.contains("第 3 行：时长（格式不正确"), "{}", bad.html);
     let body = format!("{}&r0.remove=1", form(&policy_form(&csrf, &v1, "16:30")));
     let bad = post(&db, "/admin/policy/edit", &admin, &body).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
     assert!(bad.html.contains("每个级别都须有响应和解决时限"), "{}", bad.html);
     let mut body = policy_form(&csrf, &v1, "16:30");
-    body.extend([pair("r99.clock", "response"), pair("r99.level", "P1"), pair("r99.length", "1h")]);
+    body.extend([
+        pair("r99.clock", "response"),
+        pair("r99.level", "P1"),
+        pair("r99.length", "1h"),
+        pair("r99.counting", "wall_clock"),
+    ]);
     let bad = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
-    assert!(bad.html.contains("与其他行的时钟、问题级别和客户级别相同"), "{}", bad.html);
+    assert!(bad.html.contains("第 14 行：与前面某行的时钟、问题级别和客户级别相同"), "{}", bad.html);
     assert_eq!(db.app.service_policy(&org.admin, None).await.unwrap().version, 1);
 
     // A new version: progress before 16:30, and strategic customers (A) get P1 answered in 1 h.
@@ -553,4 +558,260 @@ db_test!(a_desk_agent_gets_403_and_nothing_changes, |db| {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(db.app.groups(&org.admin).await.unwrap(), groups);
     assert_eq!(db.app.holiday_set(&org.admin, "cn").await.unwrap(), holidays);
+});
+
+/// The value of the hidden `based_on` field of the form on `html`.
+fn based_on(html: &str) -> String {
+    let at = html.find(r#"name="based_on" value=""#).expect("a form based on a version");
+    let rest = &html[at + r#"name="based_on" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+db_test!(a_policy_longer_than_the_limit_is_refused_not_cut_short, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let csrf = get(&db, "/admin/policy/edit", &admin).await.csrf();
+    let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
+    let scheme = db.app.grading_scheme(&org.admin).await.unwrap();
+    let customers: Vec<String> =
+        db.app.customer_levels(&org.admin).await.unwrap().into_iter().map(|c| c.code).collect();
+    // Every distinct clock × level × customer level first (each of the first 100 rows is a
+    // good rule), then repeats up to one row past the limit.
+    let levels = std::iter::once(None).chain(scheme.levels.iter().map(|v| Some(v.code.clone())));
+    let mut rules: Vec<ClockRule> = Vec::new();
+    for level in levels {
+        for customer in std::iter::once(None).chain(customers.iter().cloned().map(Some)) {
+            for clock in ClockKind::ALL.iter().copied().filter(|c| c.has_length()) {
+                rules.push(ClockRule {
+                    clock,
+                    level: level.clone(),
+                    customer_level: customer.clone(),
+                    minutes: 240,
+                    counting: Counting::WallClock,
+                    pause_on: Vec::new(),
+                });
+            }
+        }
+    }
+    assert!(rules.len() > 100, "enough distinct rules: {}", rules.len());
+    while rules.len() <= MAX_RULES {
+        rules.push(rules[rules.len() % 7].clone());
+    }
+    let long = ServicePolicy { rules, ..v1.clone() };
+    let bad = post(&db, "/admin/policy/edit", &admin, &form(&policy_form(&csrf, &long, "17:00"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains(&format!("规则（格式不正确，应为最多 {MAX_RULES} 行")), "{}", bad.html);
+    assert!(bad.html.contains(&format!(r#"name="r{MAX_RULES}.length""#)), "every row is shown again");
+    assert_eq!(db.app.service_policy(&org.admin, None).await.unwrap(), v1, "nothing stored");
+});
+
+db_test!(a_stale_policy_form_gets_409_with_the_current_version_and_keeps_the_rows, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let edit = get(&db, "/admin/policy/edit", &admin).await;
+    let csrf = edit.csrf();
+    assert_eq!(based_on(&edit.html), "1", "{}", edit.html);
+    let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
+    // Meanwhile another administrator stores version 2.
+    let mut other = v1.clone();
+    other.progress_cutoff = jiff::civil::time(15, 0, 0, 0);
+    assert_eq!(db.app.put_service_policy(&org.admin, &other).await.unwrap().version, 2);
+
+    let mut body = policy_form(&csrf, &v1, "16:45");
+    let at = body.iter().position(|(k, _)| k == "r0.length").unwrap();
+    body[at].1 = "7h".into();
+    body.push(pair("based_on", "1"));
+    let stale = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(stale.html.contains("已被他人修改（当前为第 2 版），请查看后重试"), "{}", stale.html);
+    assert!(
+        stale.html.contains(r#"name="r0.length" value="7h""#) && stale.html.contains(r#"value="16:45""#),
+        "the entered rows are kept: {}",
+        stale.html
+    );
+    let current = db.app.service_policy(&org.admin, None).await.unwrap();
+    assert_eq!((current.version, current.progress_cutoff), (2, other.progress_cutoff), "version 2 stands");
+    // The form shown again is based on version 2: saving it now is a deliberate choice.
+    assert_eq!(based_on(&stale.html), "2");
+    let body: Vec<_> = body.into_iter().map(|(k, v)| if k == "based_on" { (k, "2".into()) } else { (k, v) }).collect();
+    let ok = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
+    assert_eq!(
+        (ok.status, ok.location()),
+        (StatusCode::SEE_OTHER, "/admin/policy?done=saved&version=3"),
+        "{}",
+        ok.html
+    );
+    // A refused form keeps the version it was based on.
+    let mut body = policy_form(&csrf, &v1, "16:45");
+    let at = body.iter().position(|(k, _)| k == "r0.length").unwrap();
+    body[at].1 = "soon".into();
+    body.push(pair("based_on", "2"));
+    let bad = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert_eq!(based_on(&bad.html), "2");
+});
+
+db_test!(a_stale_grading_form_gets_409_and_keeps_the_rows, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let edit = get(&db, "/admin/grading/edit", &admin).await;
+    let csrf = edit.csrf();
+    let shown = based_on(&edit.html);
+    let before = db.app.grading_scheme(&org.admin).await.unwrap();
+    assert_eq!(shown, before.revision().to_string());
+    // Meanwhile another administrator renames P4.
+    let mut other = before.clone();
+    other.levels[3].name_zh = "低".into();
+    db.app.replace_grading_scheme(&org.admin, &other).await.unwrap();
+
+    let mut mine = before.levels.clone();
+    mine[0].default_owner = "值班经理".into();
+    let body = format!("{}&based_on={shown}", grading_form(&csrf, &mine));
+    let stale = post(&db, "/admin/grading/edit", &admin, &body).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(stale.html.contains("分级标准已被他人修改"), "{}", stale.html);
+    assert!(stale.html.contains(r#"value="值班经理""#), "the entered rows are kept: {}", stale.html);
+    assert_eq!(db.app.grading_scheme(&org.admin).await.unwrap(), other, "the other edit stands");
+    assert_eq!(based_on(&stale.html), other.revision().to_string(), "now based on the current scheme");
+    let again = format!("{}&based_on={}", grading_form(&csrf, &mine), other.revision());
+    let ok = post(&db, "/admin/grading/edit", &admin, &again).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    assert_eq!(db.app.grading_scheme(&org.admin).await.unwrap().levels[0].default_owner, "值班经理");
+});
+
+db_test!(a_grading_edit_shows_the_policy_version_it_stored, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let edit = get(&db, "/admin/grading/edit", &admin).await;
+    let csrf = edit.csrf();
+    // A policy edit after the form was shown does not make the grading form stale, and the
+    // version the grading edit stores is the one shown.
+    let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
+    db.app.put_service_policy(&org.admin, &v1).await.unwrap();
+    let mut levels = db.app.grading_scheme(&org.admin).await.unwrap().levels;
+    levels[1].respond_minutes = 150;
+    let body = format!("{}&based_on={}", grading_form(&csrf, &levels), based_on(&edit.html));
+    let ok = post(&db, "/admin/grading/edit", &admin, &body).await;
+    assert_eq!(
+        (ok.status, ok.location()),
+        (StatusCode::SEE_OTHER, "/admin/grading?done=saved&version=3"),
+        "{}",
+        ok.html
+    );
+    let p = db.app.service_policy(&org.admin, None).await.unwrap();
+    assert_eq!(p.version, 3);
+    assert_eq!(p.rule(ClockKind::Response, Some("P2"), None).unwrap().minutes, 150);
+});
+
+db_test!(unknown_choices_and_malformed_times_are_named_not_replaced_by_defaults, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let csrf = get(&db, "/admin/policy/edit", &admin).await.csrf();
+    let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
+    let scheme = db.app.grading_scheme(&org.admin).await.unwrap();
+
+    // A policy row with an unknown clock or counting is named, not read as response/wall clock.
+    for (column, value, named) in [
+        ("r1.clock", "lunch", "第 2 行：时钟（不存在"),
+        ("r1.counting", "lunar", "第 2 行：计时方式（不存在"),
+        ("r1.length", "1.5h", "第 2 行：时长（格式不正确"),
+        ("r1.length", "1e3", "第 2 行：时长（格式不正确"),
+        ("r1.length", "0m", "第 2 行：时长（格式不正确"),
+        ("r1.length", "90", "第 2 行：时长（格式不正确"),
+        ("r1.length", "3d", "第 2 行：时长（格式不正确"),
+    ] {
+        let mut body = policy_form(&csrf, &v1, "17:00");
+        let at = body.iter().position(|(k, _)| k == column).unwrap();
+        body[at].1 = value.into();
+        let bad = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{column}={value}: {}", bad.html);
+        assert!(bad.html.contains(named), "{column}={value}: {}", bad.html);
+    }
+    // A cutoff that is not HH:MM.
+    let bad = post(&db, "/admin/policy/edit", &admin, &form(&policy_form(&csrf, &v1, "8:+5"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("每日进展通报截止时间（格式不正确"), "{}", bad.html);
+    assert_eq!(db.app.service_policy(&org.admin, None).await.unwrap(), v1, "nothing stored");
+    // Chinese units are read by the one span reader.
+    let mut body = policy_form(&csrf, &v1, "17:00");
+    let at = body.iter().position(|(k, _)| k == "r0.length").unwrap();
+    body[at].1 = "1小时30分钟".into();
+    let ok = post(&db, "/admin/policy/edit", &admin, &form(&body)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let v2 = db.app.service_policy(&org.admin, None).await.unwrap();
+    assert_eq!(v2.rules[0].minutes, 90);
+
+    // A grading row with an unknown counting.
+    let bad = grading_form(&csrf, &scheme.levels).replace("l2.counting=wall_clock", "l2.counting=lunar");
+    let bad = post(&db, "/admin/grading/edit", &admin, &bad).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("第 3 行（P3）：计时方式（不存在"), "{}", bad.html);
+    assert_eq!(db.app.grading_scheme(&org.admin).await.unwrap(), scheme);
+
+    // A make-up working day with an unknown weekday, and one with an unknown kind.
+    let day = |kind: &str, hours_of: &str| {
+        form(&[
+            pair("csrf", &csrf),
+            pair("kind", kind),
+            pair("first", "2025-10-11"),
+            pair("name", "调休上班"),
+            pair("hours_of", hours_of),
+        ])
+    };
+    let holidays = db.app.holiday_set(&org.admin, "cn").await.unwrap();
+    let bad = post(&db, "/admin/calendars/cn/holidays", &admin, &day("work", "someday")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("按哪天的工作时间（不存在"), "{}", bad.html);
+    let bad = post(&db, "/admin/calendars/cn/holidays", &admin, &day("holiday", "monday")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("类型（不存在"), "{}", bad.html);
+    assert_eq!(db.app.holiday_set(&org.admin, "cn").await.unwrap(), holidays, "nothing stored");
+    let ok = post(&db, "/admin/calendars/cn/holidays", &admin, &day("work", "friday")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let set = db.app.holiday_set(&org.admin, "cn").await.unwrap();
+    assert_eq!(
+        set.days.get(&jiff::civil::date(2025, 10, 11)),
+        Some(&aftersales_domain::calendar::DayRule::Work {
+            name: "调休上班".into(),
+            hours_of: jiff::civil::Weekday::Friday
+        })
+    );
+
+    // Working hours with a sign in a time are malformed, not read as 08:05.
+    let mut hours = vec![pair("csrf", &csrf), pair("time_zone", "Asia/Shanghai"), pair("holiday_set", "cn")];
+    for d in 0..7 {
+        hours.push(pair(format!("d{d}"), if d < 5 { "8:+5-12:00" } else { "" }));
+    }
+    let calendar = db.app.calendar_info(&org.admin, "cn").await.unwrap();
+    let bad = post(&db, "/admin/calendars/cn", &admin, &form(&hours)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("星期一（格式不正确") && bad.html.contains("8:+5-12:00"), "{}", bad.html);
+    assert_eq!(db.app.calendar_info(&org.admin, "cn").await.unwrap(), calendar);
+});
+
+db_test!(a_new_calendar_never_replaces_one_and_an_unknown_template_is_named, |db| {
+    let org = Org::create(&db.app).await;
+    let admin = sign_in(&db, &org.admin).await;
+    let csrf = get(&db, "/admin/calendars", &admin).await.csrf();
+    let body = |name: &str, template: &str| {
+        form(&[pair("csrf", &csrf), pair("name", name), pair("template", template), pair("region", "华东")])
+    };
+    // Copying a calendar that is not there: named on the form, which keeps what was typed.
+    let bad = post(&db, "/admin/calendars", &admin, &body("east", "copy:nope")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("模板（不存在") && bad.html.contains(r#"value="east""#), "{}", bad.html);
+    let bad = post(&db, "/admin/calendars", &admin, &body("east", "weekly")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(bad.html.contains("模板（不存在"), "{}", bad.html);
+    assert_eq!(db.app.calendars(&org.admin).await.unwrap().len(), 1);
+    // An existing name is refused by the app, and the stored calendar is unchanged.
+    let cn = db.app.calendar_info(&org.admin, "cn").await.unwrap();
+    let again = post(&db, "/admin/calendars", &admin, &body("cn", "around")).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.html);
+    assert!(again.html.contains("名称（已存在"), "{}", again.html);
+    assert_eq!(db.app.calendar_info(&org.admin, "cn").await.unwrap(), cn);
+    let ok = post(&db, "/admin/calendars", &admin, &body("east", "copy:cn")).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/admin/calendars/east?done=created"));
+    let east = db.app.calendar_info(&org.admin, "east").await.unwrap();
+    assert_eq!((east.spec.week, east.spec.region.as_deref()), (cn.spec.week, Some("华东")));
 });

@@ -13,10 +13,14 @@ use std::collections::BTreeSet;
 use aftersales_app::AppError;
 use aftersales_app::catalog::{CategoryInput, GroupInput};
 use aftersales_app::clocks::{CalendarInfo, HolidayImport};
-use aftersales_domain::calendar::{CalendarSpec, DayRule, HolidaySet, Interval};
+use aftersales_domain::calendar::{
+    CalendarSpec, DayRule, HolidaySet, Interval, WEEKDAY_NAMES, clock_text, parse_clock, parse_minutes, span_text,
+    weekday_from_name, weekday_index,
+};
 use aftersales_domain::catalog::{Category, CategoryFamily, Group};
 use aftersales_domain::clock::{ClockKind, ClockRule, ServicePolicy};
 use aftersales_domain::customer::CustomerLevel;
+use aftersales_domain::error::Reason;
 use aftersales_domain::grading::{Counting, GradingScheme, Level};
 use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Status;
@@ -27,12 +31,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Router, routing::MethodRouter};
-use jiff::civil::{Date, Time, Weekday};
+use jiff::civil::{Date, Time};
 use serde::Deserialize;
 
 use super::super::tickets::Nav;
 use super::super::view::L;
 use super::super::{PageError, Signed, form_urlencode, render};
+use super::form::{
+    self, Choice, PageId, Problems, app_err, choices, done_message, parse_date, parse_id, require, text,
+};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -59,29 +66,9 @@ fn policy_edit() -> MethodRouter<AppState> {
 
 // ----- shared -----
 
-/// The most rows a table form takes (levels, policy rules).
-const MAX_ROWS: usize = 100;
-
-/// One option of a select.
-pub struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-fn choices(options: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Choice> {
-    options.into_iter().map(|(value, label)| Choice { selected: value == selected, value, label }).collect()
-}
-
-/// The app's refusal as a page (403, 404, 409 … in the reader's language).
-fn fail(l: &L) -> impl Fn(AppError) -> PageError + '_ {
-    move |e| PageError::App(e, l.clone())
-}
-
-/// Whether a refusal is shown on the form it answers (the input was wrong or conflicts with
-/// what is stored) rather than as an error page (no permission, nothing there, a failure).
-fn shown_on_form(e: &AppError) -> bool {
-    matches!(e, AppError::Domain(d) if !matches!(d, DomainError::Forbidden { .. }))
+/// Whether the app refused an edit based on a version that is no longer the current one.
+fn is_stale(e: &AppError) -> bool {
+    matches!(e, AppError::Domain(DomainError::Conflict { code: "stale_policy" | "stale_grading_scheme", .. }))
 }
 
 /// What an input field is called on these forms.
@@ -121,39 +108,26 @@ fn field_label(field: &str, l: &L) -> String {
         "length" => ("时长", "Length"),
         "hours_of" => ("按哪天的工作时间", "Worked with the hours of"),
         "last" => ("结束日期", "Last day"),
+        "clock" => ("时钟", "Clock"),
+        "counting" => ("计时方式", "Counting"),
+        "kind" => ("类型", "Kind"),
         _ => return field.to_owned(),
     };
     l.t(zh, en).to_owned()
 }
 
-/// One refused field in words: `编码：已存在` / `Code already exists`.
-fn field_problem(field: &str, reason: &aftersales_domain::error::Reason, l: &L) -> String {
-    if l.is_en() {
-        format!("{} {}", field_label(field, l), reason.message(l.lang))
-    } else {
-        format!("{}：{}", field_label(field, l), reason.message(l.lang))
-    }
+/// One refused field in words, as every administration form says it: `编码（已存在）` /
+/// `Code already exists`.
+fn field_problem(field: &str, reason: &Reason, l: &L) -> String {
+    form::field_problem(&field_label(field, l), reason, l.lang)
 }
 
-/// The sentence shown on a refused form; a refused input names every field.
-fn explain(e: &AppError, l: &L) -> String {
-    match e {
-        AppError::Domain(DomainError::Invalid(fields)) => {
-            let parts: Vec<String> = fields.iter().map(|(f, r)| field_problem(f, r, l)).collect();
-            format!("{}{}", l.t("提交的内容有误：", "Please correct: "), parts.join(l.t("；", "; ")))
-        }
-        e => e.message(l.lang),
-    }
-}
-
-/// The refused fields of a domain error whose name starts with `prefix`, in words.
-fn problems_of(e: &DomainError, prefix: &str, l: &L) -> Vec<String> {
-    match e {
-        DomainError::Invalid(fields) => {
-            fields.iter().filter(|(f, _)| f.starts_with(prefix)).map(|(f, r)| field_problem(f, r, l)).collect()
-        }
-        _ => Vec::new(),
-    }
+/// The app's refusal `e` shown on the form it answers: the sentence naming every refused
+/// field, and the status; the error page for what is no form problem (no permission,
+/// nothing there, a failure).
+fn on_form(e: AppError, l: &L) -> Result<(String, StatusCode), PageError> {
+    let (status, p) = Problems::of_error(e, l.lang, |f| field_label(f, l)).map_err(app_err(l))?;
+    Ok((p.summary.unwrap_or_default(), status))
 }
 
 fn row_name(l: &L, n: usize, what: &str) -> String {
@@ -168,75 +142,45 @@ fn row_name(l: &L, n: usize, what: &str) -> String {
 /// A form of the pairs it posted (table forms have a field per row and column).
 struct Pairs(Vec<(String, String)>);
 
+/// One row of a table form: its columns as posted (`l3.code` is column `code` of row 3).
+#[derive(Default)]
+struct PostedRow<'a>(Vec<(&'a str, &'a str)>);
+
+impl PostedRow<'_> {
+    fn get(&self, column: &str) -> String {
+        self.0.iter().find(|(c, _)| *c == column).map_or("", |(_, v)| v).to_owned()
+    }
+
+    fn values<'b>(&'b self, column: &'b str) -> impl Iterator<Item = &'b str> + 'b {
+        self.0.iter().filter(move |(c, _)| *c == column).map(|(_, v)| *v)
+    }
+}
+
 impl Pairs {
     fn get(&self, key: &str) -> &str {
         self.0.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
     }
 
-    fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    /// How many rows with `prefix` (`l0.code`, `l1.code` …) the form has.
-    fn rows(&self, prefix: &str) -> usize {
-        self.0
-            .iter()
-            .filter_map(|(k, _)| k.strip_prefix(prefix)?.split_once('.')?.0.parse::<usize>().ok())
-            .map(|i| i + 1)
-            .max()
-            .unwrap_or(0)
-            .min(MAX_ROWS)
-    }
-}
-
-/// A length of time as the forms write it: `2h`, `1h30m`, `45m`.
-fn span_text(minutes: i64) -> String {
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h{m}m"),
-    }
-}
-
-/// Reads `2h`, `90m`, `1h30m`, `1.5h`, `2小时30分钟`, or a bare number of hours, as minutes.
-fn parse_span(text: &str) -> Option<i64> {
-    let t: String = text
-        .trim()
-        .to_lowercase()
-        .replace("小时", "h")
-        .replace("分钟", "m")
-        .replace('时', "h")
-        .replace('分', "m")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if t.is_empty() {
-        return None;
-    }
-    if let Ok(h) = t.parse::<f64>() {
-        return whole_minutes(h * 60.0);
-    }
-    let (mut total, mut rest, mut last) = (0i64, t.as_str(), 0u8);
-    while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number: f64 = rest[..n].parse().ok()?;
-        let (rank, factor) = match rest[n..].chars().next()? {
-            'h' => (1, 60.0),
-            'm' => (2, 1.0),
-            _ => return None,
-        };
-        if rank <= last {
-            return None;
+    /// The rows with `prefix` (`l0.code`, `l1.code` …), in the order of their numbers; every
+    /// posted row is kept (numbers need not be consecutive), so none is silently dropped.
+    fn rows(&self, prefix: &str) -> Vec<PostedRow<'_>> {
+        let mut rows: std::collections::BTreeMap<usize, PostedRow<'_>> = std::collections::BTreeMap::new();
+        for (k, v) in &self.0 {
+            let Some((n, column)) = k.strip_prefix(prefix).and_then(|rest| rest.split_once('.')) else { continue };
+            let Ok(n) = n.parse::<usize>() else { continue };
+            rows.entry(n).or_default().0.push((column, v.as_str()));
         }
-        last = rank;
-        total = total.checked_add(whole_minutes(number * factor)?)?;
-        rest = &rest[n + 1..];
+        rows.into_values().collect()
     }
-    Some(total)
-}
 
-fn whole_minutes(m: f64) -> Option<i64> {
-    (m.is_finite() && m >= 0.0 && m.fract() == 0.0 && m < 1e9).then_some(m as i64)
+    /// The version (or revision) the form was based on; `None` when the form did not say.
+    /// Anything else than a number matches no version.
+    fn based_on(&self) -> Option<i64> {
+        match self.get("based_on").trim() {
+            "" => None,
+            t => Some(t.parse().unwrap_or(i64::MIN)),
+        }
+    }
 }
 
 /// A length for reading: `2 小时`, `1 小时 30 分钟`, `120 小时（5 天）`.
@@ -268,15 +212,6 @@ pub struct Done {
     done: String,
     #[serde(default)]
     version: String,
-}
-
-fn saved(l: &L, done: &str) -> Option<String> {
-    let m = match done {
-        "created" => l.t("已创建。", "Created."),
-        "saved" => l.t("已保存。", "Saved."),
-        _ => return None,
-    };
-    Some(m.to_owned())
 }
 
 // ----- groups -----
@@ -318,13 +253,13 @@ async fn groups_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let categories = s.app.categories(&who.actor).await.map_err(fail(l))?;
+    require(who, Action::ManageCatalog)?;
+    let categories = s.app.categories(&who.actor).await.map_err(app_err(l))?;
     let groups = s
         .app
         .groups(&who.actor)
         .await
-        .map_err(fail(l))?
+        .map_err(app_err(l))?
         .into_iter()
         .map(|g| GroupRow { categories: categories.iter().filter(|c| c.group_id == Some(g.id)).count(), g })
         .collect();
@@ -333,7 +268,7 @@ async fn groups_page(
 }
 
 async fn groups(State(s): State<AppState>, who: Signed, Query(q): Query<Done>) -> Result<Response, PageError> {
-    let message = saved(&who.l, &q.done);
+    let message = done_message(&who.l, &q.done);
     groups_page(&s, &who, GroupForm::default(), message, None, StatusCode::OK).await
 }
 
@@ -354,11 +289,10 @@ async fn create_group(
     who.check_form(&headers, &f.csrf)?;
     match s.app.create_group(&who.actor, &group_input(&f, true)).await {
         Ok(_) => Ok(Redirect::to("/admin/groups?done=created").into_response()),
-        Err(e) if shown_on_form(&e) => {
-            let error = Some(explain(&e, &who.l));
-            groups_page(&s, &who, f, None, error, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, &who.l)?;
+            groups_page(&s, &who, f, None, Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, who.l.clone())),
     }
 }
 
@@ -377,19 +311,24 @@ struct GroupPage<'a> {
 async fn group_page(
     s: &AppState,
     who: &Signed,
-    id: &str,
+    id: Id,
     f: Option<GroupForm>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(l.clone())) };
-    let Some(g) = s.app.groups(&who.actor).await.map_err(fail(l))?.into_iter().find(|g| g.id == id) else {
+    require(who, Action::ManageCatalog)?;
+    let Some(g) = s.app.groups(&who.actor).await.map_err(app_err(l))?.into_iter().find(|g| g.id == id) else {
         return Err(PageError::NotFound(l.clone()));
     };
-    let categories: Vec<Category> =
-        s.app.categories(&who.actor).await.map_err(fail(l))?.into_iter().filter(|c| c.group_id == Some(id)).collect();
+    let categories: Vec<Category> = s
+        .app
+        .categories(&who.actor)
+        .await
+        .map_err(app_err(l))?
+        .into_iter()
+        .filter(|c| c.group_id == Some(id))
+        .collect();
     let f = f.unwrap_or_else(|| GroupForm {
         code: g.code.clone(),
         name_zh: g.name_zh.clone(),
@@ -400,26 +339,24 @@ async fn group_page(
     Ok((status, render(&GroupPage { l, nav, id, code: g.code, f, categories, error })).into_response())
 }
 
-async fn group(State(s): State<AppState>, who: Signed, Path(id): Path<String>) -> Result<Response, PageError> {
-    group_page(&s, &who, &id, None, None, StatusCode::OK).await
+async fn group(State(s): State<AppState>, who: Signed, PageId(id): PageId) -> Result<Response, PageError> {
+    group_page(&s, &who, id, None, None, StatusCode::OK).await
 }
 
 async fn update_group(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     Form(f): Form<GroupForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
-    let Ok(gid) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
-    match s.app.update_group(&who.actor, gid, &group_input(&f, false)).await {
+    match s.app.update_group(&who.actor, id, &group_input(&f, false)).await {
         Ok(_) => Ok(Redirect::to("/admin/groups?done=saved").into_response()),
-        Err(e) if shown_on_form(&e) => {
-            let error = Some(explain(&e, &who.l));
-            group_page(&s, &who, &id, Some(f), error, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, &who.l)?;
+            group_page(&s, &who, id, Some(f), Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, who.l.clone())),
     }
 }
 
@@ -479,13 +416,13 @@ async fn categories_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let groups = s.app.groups(&who.actor).await.map_err(fail(l))?;
+    require(who, Action::ManageCatalog)?;
+    let groups = s.app.groups(&who.actor).await.map_err(app_err(l))?;
     let mut categories: Vec<CategoryRow> = s
         .app
         .categories(&who.actor)
         .await
-        .map_err(fail(l))?
+        .map_err(app_err(l))?
         .into_iter()
         .map(|c| {
             let group = groups
@@ -504,17 +441,9 @@ async fn categories_page(
 }
 
 async fn categories(State(s): State<AppState>, who: Signed, Query(q): Query<Done>) -> Result<Response, PageError> {
-    let message = saved(&who.l, &q.done);
+    let message = done_message(&who.l, &q.done);
     let f = CategoryForm { active: Some("on".into()), ..CategoryForm::default() };
     categories_page(&s, &who, f, message, None, StatusCode::OK).await
-}
-
-/// The group a form chose: empty is none; anything else that is not a number names no group.
-fn chosen_group(text: &str) -> Result<Option<Id>, DomainError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => t.parse().map(Some).map_err(|_| DomainError::field("group_id", aftersales_domain::error::Reason::Unknown)),
-    }
 }
 
 async fn create_category(
@@ -524,7 +453,7 @@ async fn create_category(
     Form(f): Form<CategoryForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
-    let result = match chosen_group(&f.group_id) {
+    let result = match parse_id("group_id", &f.group_id) {
         Err(e) => Err(e.into()),
         Ok(group_id) => {
             let input = CategoryInput {
@@ -540,11 +469,10 @@ async fn create_category(
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/categories?done=created").into_response()),
-        Err(e) if shown_on_form(&e) => {
-            let error = Some(explain(&e, &who.l));
-            categories_page(&s, &who, f, None, error, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, &who.l)?;
+            categories_page(&s, &who, f, None, Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, who.l.clone())),
     }
 }
 
@@ -562,15 +490,14 @@ struct CategoryPage<'a> {
 async fn category_page(
     s: &AppState,
     who: &Signed,
-    id: &str,
+    id: Id,
     f: Option<CategoryForm>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(l.clone())) };
-    let Some(c) = s.app.categories(&who.actor).await.map_err(fail(l))?.into_iter().find(|c| c.id == id) else {
+    require(who, Action::ManageCatalog)?;
+    let Some(c) = s.app.categories(&who.actor).await.map_err(app_err(l))?.into_iter().find(|c| c.id == id) else {
         return Err(PageError::NotFound(l.clone()));
     };
     let f = f.unwrap_or_else(|| CategoryForm {
@@ -580,7 +507,7 @@ async fn category_page(
         active: c.active.then(|| "on".into()),
         ..CategoryForm::default()
     });
-    let groups = s.app.groups(&who.actor).await.map_err(fail(l))?;
+    let groups = s.app.groups(&who.actor).await.map_err(app_err(l))?;
     // A category's group can be changed but not taken away (dispatch needs one once set).
     let none = c.group_id.is_none().then(|| l.t("（未指定）", "(none)"));
     let groups = group_choices(l, &groups, &f.group_id, none);
@@ -588,20 +515,19 @@ async fn category_page(
     Ok((status, render(&CategoryPage { l, nav, c, groups, f, error })).into_response())
 }
 
-async fn category(State(s): State<AppState>, who: Signed, Path(id): Path<String>) -> Result<Response, PageError> {
-    category_page(&s, &who, &id, None, None, StatusCode::OK).await
+async fn category(State(s): State<AppState>, who: Signed, PageId(id): PageId) -> Result<Response, PageError> {
+    category_page(&s, &who, id, None, None, StatusCode::OK).await
 }
 
 async fn update_category(
     State(s): State<AppState>,
     headers: HeaderMap,
     who: Signed,
-    Path(id): Path<String>,
+    PageId(id): PageId,
     Form(f): Form<CategoryForm>,
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
-    let Ok(cid) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
-    let result = match chosen_group(&f.group_id) {
+    let result = match parse_id("group_id", &f.group_id) {
         Err(e) => Err(e.into()),
         Ok(group_id) => {
             let input = CategoryInput {
@@ -611,16 +537,15 @@ async fn update_category(
                 active: Some(f.active.is_some()),
                 ..CategoryInput::default()
             };
-            s.app.update_category(&who.actor, cid, &input).await
+            s.app.update_category(&who.actor, id, &input).await
         }
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/categories?done=saved").into_response()),
-        Err(e) if shown_on_form(&e) => {
-            let error = Some(explain(&e, &who.l));
-            category_page(&s, &who, &id, Some(f), error, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, &who.l)?;
+            category_page(&s, &who, id, Some(f), Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, who.l.clone())),
     }
 }
 
@@ -648,14 +573,10 @@ struct GradingPage<'a> {
     message: Option<String>,
 }
 
-async fn current_policy_version(s: &AppState, who: &Signed) -> Option<i64> {
-    s.app.policy_versions(&who.actor).await.ok()?.first().map(|v| v.version)
-}
-
 async fn grading(State(s): State<AppState>, who: Signed, Query(q): Query<Done>) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(fail(l))?;
+    require(&who, Action::ManageCatalog)?;
+    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
     scheme.levels.sort_by_key(|v| v.rank);
     let levels = scheme
         .levels
@@ -736,8 +657,9 @@ impl LevelRow {
         .all(|v| v.trim().is_empty())
     }
 
-    fn level(&self) -> Result<Level, Vec<(&'static str, aftersales_domain::error::Reason)>> {
-        use aftersales_domain::error::Reason;
+    /// The level the row describes, or what of it could not be read (each named). The rules
+    /// a level must follow are the domain's ([`GradingScheme::problems`]).
+    fn level(&self) -> Result<Level, Vec<(&'static str, Reason)>> {
         let mut p = Vec::new();
         let rank = self.rank.trim().parse::<i32>().map_err(|_| {
             p.push((
@@ -747,20 +669,11 @@ impl LevelRow {
                 },
             ))
         });
-        let span = Reason::Malformed {
-            expected_en: "a time such as 2h, 90m or 1h30m",
-            expected_zh: "时长，如 2h、90m、1h30m（h 小时，m 分钟）",
-        };
-        let respond = parse_span(&self.respond);
-        if respond.is_none() {
-            p.push(("respond", span.clone()));
-        }
-        let resolve = parse_span(&self.resolve);
-        if resolve.is_none() {
-            p.push(("resolve", span));
-        }
-        match (rank, respond, resolve) {
-            (Ok(rank), Some(respond_minutes), Some(resolve_minutes)) if p.is_empty() => Ok(Level {
+        let respond = parse_minutes(&self.respond).map_err(|why| p.push(("respond", why)));
+        let resolve = parse_minutes(&self.resolve).map_err(|why| p.push(("resolve", why)));
+        let counting = chosen("counting", &self.counting, Counting::from_code).map_err(|why| p.push(why));
+        match (rank, respond, resolve, counting) {
+            (Ok(rank), Ok(respond_minutes), Ok(resolve_minutes), Ok(counting)) => Ok(Level {
                 code: self.code.trim().to_owned(),
                 rank,
                 name_zh: self.name_zh.trim().to_owned(),
@@ -769,7 +682,7 @@ impl LevelRow {
                 urgency: self.urgency.trim().to_owned(),
                 respond_minutes,
                 resolve_minutes,
-                counting: Counting::from_code(&self.counting).unwrap_or(Counting::WallClock),
+                counting,
                 default_owner: self.owner.trim().to_owned(),
             }),
             _ => Err(p),
@@ -777,10 +690,20 @@ impl LevelRow {
     }
 }
 
+/// The value a select posted, read by `from_code`: missing or unknown is named, never
+/// replaced by a default.
+fn chosen<T>(field: &'static str, code: &str, from_code: fn(&str) -> Option<T>) -> Result<T, (&'static str, Reason)> {
+    match code.trim() {
+        "" => Err((field, Reason::Missing)),
+        c => from_code(c).ok_or((field, Reason::Unknown)),
+    }
+}
+
 fn level_rows(p: &Pairs) -> Vec<LevelRow> {
-    (0..p.rows("l"))
-        .map(|i| {
-            let v = |c: &str| p.get(&format!("l{i}.{c}")).to_owned();
+    p.rows("l")
+        .into_iter()
+        .map(|row| {
+            let v = |c: &str| row.get(c);
             LevelRow {
                 code: v("code"),
                 rank: v("rank"),
@@ -805,20 +728,30 @@ struct GradingEdit<'a> {
     l: &'a L,
     nav: Option<Nav>,
     csrf: String,
+    /// The revision of the scheme the form shows ([`GradingScheme::revision`]).
+    based_on: i64,
     rows: Vec<LevelRow>,
     error: Option<String>,
     /// Each refused row, named, for the summary at the top.
     row_errors: Vec<String>,
 }
 
+/// The scheme's form; `based_on` is the revision the rows were based on (`None`: the current
+/// scheme's).
 async fn grading_edit(
     s: &AppState,
     who: &Signed,
+    based_on: Option<i64>,
     mut rows: Vec<LevelRow>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
+    require(who, Action::ManageCatalog)?;
+    let based_on = match based_on {
+        Some(b) => b,
+        None => s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?.revision(),
+    };
     for r in &mut rows {
         r.countings = choices(counting_options(l), &r.counting);
     }
@@ -831,14 +764,14 @@ async fn grading_edit(
         })
         .collect();
     let nav = Some(Nav::of(s, who, "admin").await);
-    let page = GradingEdit { l, nav, csrf: who.csrf.clone(), rows, error, row_errors };
+    let page = GradingEdit { l, nav, csrf: who.csrf.clone(), based_on, rows, error, row_errors };
     Ok((status, render(&page)).into_response())
 }
 
 async fn grading_form(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageCatalog).map_err(fail(l))?;
-    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(fail(l))?;
+    require(&who, Action::ManageCatalog)?;
+    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
     scheme.levels.sort_by_key(|v| v.rank);
     let mut rows: Vec<LevelRow> = scheme.levels.iter().map(LevelRow::of).collect();
     rows.push(LevelRow {
@@ -846,7 +779,7 @@ async fn grading_form(State(s): State<AppState>, who: Signed) -> Result<Response
         counting: Counting::WallClock.code().to_owned(),
         ..LevelRow::default()
     });
-    grading_edit(&s, &who, rows, None, StatusCode::OK).await
+    grading_edit(&s, &who, Some(scheme.revision()), rows, None, StatusCode::OK).await
 }
 
 async fn save_grading(
@@ -858,7 +791,10 @@ async fn save_grading(
     let p = Pairs(pairs);
     who.check_form(&headers, p.get("csrf"))?;
     let l = &who.l;
+    require(&who, Action::ManageCatalog)?;
+    let based_on = p.based_on();
     let mut rows = level_rows(&p);
+    // Each level with the form row it came from.
     let mut levels: Vec<(usize, Level)> = Vec::new();
     for (i, r) in rows.iter_mut().enumerate() {
         if r.remove || r.is_blank() {
@@ -872,65 +808,39 @@ async fn save_grading(
     if rows.iter().any(|r| !r.problems.is_empty()) {
         let error =
             Some(l.t("提交的内容有误，请按各行的提示修改。", "Please correct the rows named below.").to_owned());
-        return grading_edit(&s, &who, rows, error, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return grading_edit(&s, &who, based_on, rows, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let scheme = GradingScheme { levels: levels.iter().map(|(_, v)| v.clone()).collect() };
-    let before = current_policy_version(&s, &who).await;
-    match s.app.replace_grading_scheme(&who.actor, &scheme).await {
-        Ok(_) => {
-            let after = current_policy_version(&s, &who).await;
-            let to = match after.filter(|a| Some(*a) != before) {
+    match s.app.save_grading_scheme(&who.actor, &scheme, based_on).await {
+        Ok(saved) => {
+            let to = match saved.policy_version {
                 Some(v) => format!("/admin/grading?done=saved&version={v}"),
                 None => "/admin/grading?done=saved".to_owned(),
             };
             Ok(Redirect::to(&to).into_response())
         }
-        Err(e) if shown_on_form(&e) => {
-            // Name the rows: each row checked alone by the same rules, and repeated codes.
-            for (i, v) in &levels {
-                let alone = GradingScheme { levels: vec![Level { rank: 1, ..v.clone() }] };
-                if let Err(why) = alone.validate() {
-                    rows[*i].problems.extend(problems_of(&why, "levels.", l));
-                }
-                if levels.iter().any(|(j, w)| j != i && w.code == v.code && !v.code.is_empty()) {
-                    rows[*i].problems.push(field_problem(
-                        "levels.code",
-                        &aftersales_domain::error::Reason::Duplicate,
-                        l,
-                    ));
+        Err(e) => {
+            // The domain names the rows it refused; they are shown on the rows they came from.
+            for (k, field, why) in scheme.problems() {
+                if let Some(&(i, _)) = k.and_then(|k| levels.get(k)) {
+                    rows[i].problems.push(field_problem(field, &why, l));
                 }
             }
-            let error = Some(explain(&e, l));
-            grading_edit(&s, &who, rows, error, crate::error::status_of(&e)).await
+            // Stale: the rows stay as entered, now based on the current scheme, so that saving
+            // them again (after a look at it) is a deliberate choice.
+            let based_on = if is_stale(&e) { None } else { based_on };
+            let (error, status) = on_form(e, l)?;
+            grading_edit(&s, &who, based_on, rows, Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
     }
 }
 
 // ----- calendars -----
 
-const WEEKDAY_CODES: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-
 fn weekday_label(l: &L, i: usize) -> &'static str {
     const ZH: [&str; 7] = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
     const EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     if l.is_en() { EN[i % 7] } else { ZH[i % 7] }
-}
-
-fn weekday_index(w: Weekday) -> usize {
-    usize::from(w.to_monday_zero_offset().unsigned_abs())
-}
-
-fn clock_text(t: Time, end: bool) -> String {
-    if end && t == Time::midnight() { "24:00".into() } else { format!("{:02}:{:02}", t.hour(), t.minute()) }
-}
-
-/// A day's working hours for the form: `08:30-12:00, 13:30-17:30` (empty: a day off).
-fn hours_value(day: &[Interval]) -> String {
-    day.iter()
-        .map(|iv| format!("{}-{}", clock_text(iv.start, false), clock_text(iv.end, true)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A day's working hours for reading.
@@ -962,49 +872,6 @@ fn week_summary(l: &L, week: &[Vec<Interval>]) -> String {
         i = j + 1;
     }
     parts.join(l.t("；", "; "))
-}
-
-fn parse_clock(text: &str, end: bool) -> Option<Time> {
-    let (h, m) = text.split_once(':')?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m) = (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?);
-    if end && h == 24 && m == 0 {
-        return Some(Time::midnight());
-    }
-    Time::new(h, m, 0, 0).ok()
-}
-
-/// Reads `08:30-12:00, 13:30-17:30` (also `8:30 至 12:00`, `08:30–12:00 13:30–17:30`); empty,
-/// `休息` or `off` is a day off.
-fn parse_hours(text: &str) -> Option<Vec<Interval>> {
-    let t = text.trim();
-    if t.is_empty() || t == "休息" || t.eq_ignore_ascii_case("off") {
-        return Some(Vec::new());
-    }
-    let norm: String = t
-        .chars()
-        .map(|c| match c {
-            '–' | '—' | '~' | '～' | '至' | '到' | '-' => " - ".to_owned(),
-            ',' | '，' | ';' | '；' | '、' => " ".to_owned(),
-            '：' => ":".to_owned(),
-            c => c.to_string(),
-        })
-        .collect();
-    let tokens: Vec<&str> = norm.split_whitespace().collect();
-    if tokens.is_empty() || !tokens.len().is_multiple_of(3) {
-        return None;
-    }
-    tokens
-        .chunks(3)
-        .map(|c| {
-            if c[1] != "-" {
-                return None;
-            }
-            Some(Interval { start: parse_clock(c[0], false)?, end: parse_clock(c[2], true)? })
-        })
-        .collect()
 }
 
 struct CalendarRow {
@@ -1054,8 +921,8 @@ async fn calendars_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
-    let list = s.app.calendars(&who.actor).await.map_err(fail(l))?;
+    require(who, Action::ManageServicePolicy)?;
+    let list = s.app.calendars(&who.actor).await.map_err(app_err(l))?;
     let none = l.t("（无）", "(none)");
     let calendars: Vec<CalendarRow> = list
         .iter()
@@ -1097,24 +964,25 @@ async fn create_calendar(
     who: Signed,
     Form(f): Form<NewCalendarForm>,
 ) -> Result<Response, PageError> {
-    use aftersales_domain::error::Reason;
     who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
+    require(&who, Action::ManageServicePolicy)?;
     let name = f.name.trim().to_owned();
-    let exists = s.app.calendar_info(&who.actor, &name).await.is_ok();
-    let spec = match f.template.strip_prefix("copy:") {
-        _ if exists => Err(DomainError::field("name", Reason::Duplicate).into()),
-        Some(from) => s.app.calendar_info(&who.actor, from).await.map(|c| c.spec),
+    let template = match f.template.strip_prefix("copy:") {
+        Some(from) => match s.app.calendar_info(&who.actor, from).await {
+            Ok(c) => Ok(c.spec),
+            // A calendar to copy that is not there (removed meanwhile, or a forged form).
+            Err(AppError::NotFound { .. }) => Err(DomainError::field("template", Reason::Unknown).into()),
+            Err(e) => Err(e),
+        },
         None if f.template == "around" => Ok(CalendarSpec::around_the_clock(&name)),
-        None => Err(DomainError::field("template", Reason::Missing).into()),
+        None if f.template.trim().is_empty() => Err(DomainError::field("template", Reason::Missing).into()),
+        None => Err(DomainError::field("template", Reason::Unknown).into()),
     };
-    let region = f.region.trim();
-    let result = match spec {
+    let result = match template {
         Ok(spec) => {
-            let spec =
-                CalendarSpec { name: name.clone(), region: (!region.is_empty()).then(|| region.to_owned()), ..spec };
-            s.app.put_calendar(&who.actor, &spec).await
+            let spec = CalendarSpec { name: name.clone(), region: text(&f.region), ..spec };
+            s.app.create_calendar(&who.actor, &spec).await
         }
         Err(e) => Err(e),
     };
@@ -1122,11 +990,10 @@ async fn create_calendar(
         Ok(c) => {
             Ok(Redirect::to(&format!("/admin/calendars/{}?done=created", form_urlencode(&c.spec.name))).into_response())
         }
-        Err(e) if shown_on_form(&e) => {
-            let error = Some(explain(&e, l));
-            calendars_page(&s, &who, f, error, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, l)?;
+            calendars_page(&s, &who, f, Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
     }
 }
 
@@ -1345,7 +1212,7 @@ async fn run_check(s: &AppState, who: &Signed, info: &CalendarInfo, q: &Calendar
     let Some(from) = from else {
         check.error = Some(field_problem(
             "from",
-            &aftersales_domain::error::Reason::Malformed {
+            &Reason::Malformed {
                 expected_en: "a date and time such as 2025-09-30T16:00",
                 expected_zh: "日期和时间，如 2025-09-30T16:00",
             },
@@ -1362,8 +1229,7 @@ async fn run_check(s: &AppState, who: &Signed, info: &CalendarInfo, q: &Calendar
             check.minutes = day_text(l, a.working_minutes);
             check.warnings = a.warnings.iter().map(|w| w.message(l.lang)).collect();
         }
-        Err(e) if shown_on_form(&e) => check.error = Some(explain(&e, l)),
-        Err(e) => return Err(PageError::App(e, l.clone())),
+        Err(e) => check.error = Some(on_form(e, l)?.0),
     }
     Ok(check)
 }
@@ -1377,8 +1243,8 @@ async fn calendar_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
-    let info = s.app.calendar_info(&who.actor, name).await.map_err(fail(l))?;
+    require(who, Action::ManageServicePolicy)?;
+    let info = s.app.calendar_info(&who.actor, name).await.map_err(app_err(l))?;
     let tz = calendar_tz(s, &info);
     let this_year = s.app.now().to_zoned(tz).year();
     let year = q.year.trim().parse::<i16>().ok().filter(|y| (2000..=2099).contains(y)).unwrap_or(this_year);
@@ -1398,7 +1264,7 @@ async fn calendar_page(
             .app
             .calendars(&who.actor)
             .await
-            .map_err(fail(l))?
+            .map_err(app_err(l))?
             .into_iter()
             .filter(|c| c.spec.holiday_set.as_ref() == Some(set) && c.spec.name != info.spec.name)
             .map(|c| c.spec.name)
@@ -1406,7 +1272,7 @@ async fn calendar_page(
         None => Vec::new(),
     };
     let hours = f.hours.unwrap_or_else(|| {
-        let d = |i: usize| info.spec.week.get(i).map(|d| hours_value(d)).unwrap_or_default();
+        let d = |i: usize| info.spec.week.get(i).map(|d| Interval::day_text(d)).unwrap_or_default();
         HoursForm {
             d0: d(0),
             d1: d(1),
@@ -1429,7 +1295,7 @@ async fn calendar_page(
             value: hours.days()[i].clone(),
         })
         .collect();
-    let set_names = s.app.holiday_set_names(&who.actor).await.map_err(fail(l))?;
+    let set_names = s.app.holiday_set_names(&who.actor).await.map_err(app_err(l))?;
     let sets = choices(
         std::iter::once((String::new(), l.t("（不采用节假日表）", "(no holiday set)").to_owned()))
             .chain(set_names.into_iter().map(|n| (n.clone(), n))),
@@ -1444,7 +1310,7 @@ async fn calendar_page(
         kind,
     );
     let hours_of = if f.holiday.hours_of.is_empty() { "monday" } else { f.holiday.hours_of.as_str() };
-    let weekdays = choices((0..7).map(|i| (WEEKDAY_CODES[i].to_owned(), weekday_label(l, i).to_owned())), hours_of);
+    let weekdays = choices((0..7).map(|i| (WEEKDAY_NAMES[i].to_owned(), weekday_label(l, i).to_owned())), hours_of);
     let format = if f.import.format.is_empty() { "csv" } else { f.import.format.as_str() };
     let formats = choices(
         [
@@ -1540,27 +1406,18 @@ async fn save_hours(
     let mut week = Vec::new();
     let mut bad = Vec::new();
     for (i, text) in f.days().into_iter().enumerate() {
-        match parse_hours(text) {
-            Some(day) => week.push(day),
-            None => bad.push(format!(
-                "{}{}{}",
-                weekday_label(l, i),
-                l.t("：", ": "),
-                l.t(
-                    "格式不正确，应为如 08:30-12:00, 13:30-17:30；休息日留空",
-                    "malformed: expected e.g. 08:30-12:00, 13:30-17:30; leave a day off empty"
-                )
-            )),
+        match Interval::parse_day(text) {
+            Ok(day) => week.push(day),
+            Err(why) => bad.push(form::field_problem(weekday_label(l, i), &why, l.lang)),
         }
     }
     let result = if bad.is_empty() {
-        let opt = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
         let spec = CalendarSpec {
             name: name.clone(),
             time_zone: f.time_zone.trim().to_owned(),
             week,
-            holiday_set: opt(&f.holiday_set),
-            region: opt(&f.region),
+            holiday_set: text(&f.holiday_set),
+            region: text(&f.region),
         };
         // Only an existing calendar is edited here (a new one is created from the list).
         match s.app.calendar_info(&who.actor, &name).await {
@@ -1576,8 +1433,7 @@ async fn save_hours(
             format!("{}{}", l.t("提交的内容有误：", "Please correct: "), bad.join(l.t("；", "; "))),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(e) if shown_on_form(&e) => (explain(&e, l), crate::error::status_of(&e)),
-        Err(e) => return Err(PageError::App(e, l.clone())),
+        Err(e) => on_form(e, l)?,
     };
     let forms = CalendarForms { hours: Some(f), hours_error: Some(error.0), ..CalendarForms::default() };
     calendar_page(&s, &who, &name, &CalendarQuery::default(), forms, error.1).await
@@ -1585,30 +1441,17 @@ async fn save_hours(
 
 /// The holiday set a calendar observes, or the refusal to edit holidays of one that has none.
 async fn observed_set(s: &AppState, who: &Signed, name: &str) -> Result<Result<String, AppError>, PageError> {
-    let info = s.app.calendar_info(&who.actor, name).await.map_err(fail(&who.l))?;
+    let info = s.app.calendar_info(&who.actor, name).await.map_err(app_err(&who.l))?;
     Ok(info.spec.holiday_set.ok_or_else(|| {
         DomainError::field(
             "holiday_set",
-            aftersales_domain::error::Reason::Mismatch {
+            Reason::Mismatch {
                 detail_en: "this calendar observes no holiday set: choose one under working hours first",
                 detail_zh: "此日历未采用节假日表，请先在工作时间中选择节假日表",
             },
         )
         .into()
     }))
-}
-
-fn parse_date(field: &'static str, text: &str) -> Result<Date, AppError> {
-    text.trim().parse::<Date>().map_err(|_| {
-        DomainError::field(
-            field,
-            aftersales_domain::error::Reason::Malformed {
-                expected_en: "a date YYYY-MM-DD",
-                expected_zh: "日期 YYYY-MM-DD",
-            },
-        )
-        .into()
-    })
 }
 
 async fn add_holidays(
@@ -1620,20 +1463,22 @@ async fn add_holidays(
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
+    require(&who, Action::ManageServicePolicy)?;
     let set = observed_set(&s, &who, &name).await?;
     let result = async {
         let set = set?;
         let first = parse_date("first", &f.first)?;
         let last = if f.last.trim().is_empty() { first } else { parse_date("last", &f.last)? };
         let label = f.name.trim().to_owned();
-        let rule = match f.kind.as_str() {
+        let rule = match f.kind.trim() {
             "work" => {
-                let i = WEEKDAY_CODES.iter().position(|c| *c == f.hours_of).unwrap_or(0);
-                let hours_of = Weekday::from_monday_zero_offset(i as i8).unwrap_or(Weekday::Monday);
+                let hours_of = chosen("hours_of", &f.hours_of, weekday_from_name)
+                    .map_err(|(field, why)| DomainError::field(field, why))?;
                 DayRule::Work { name: label, hours_of }
             }
-            _ => DayRule::Off { name: label },
+            "off" => DayRule::Off { name: label },
+            "" => return Err(DomainError::field("kind", Reason::Missing).into()),
+            _ => return Err(DomainError::field("kind", Reason::Unknown).into()),
         };
         let source = Some(f.source.as_str()).filter(|t| !t.trim().is_empty());
         s.app.edit_holidays(&who.actor, &set, first, last, Some(&rule), source).await.map(|r| (first, r))
@@ -1644,13 +1489,13 @@ async fn add_holidays(
             let q = format!("year={}&done=holiday&tickets={}", first.year(), r.tickets_recomputed);
             Ok(Redirect::to(&calendar_url(&name, &q)).into_response())
         }
-        Err(e) if shown_on_form(&e) => {
-            let forms = CalendarForms { holiday_error: Some(explain(&e, l)), holiday: f, ..CalendarForms::default() };
+        Err(e) => {
+            let (error, status) = on_form(e, l)?;
+            let forms = CalendarForms { holiday_error: Some(error), holiday: f, ..CalendarForms::default() };
             let year = forms.holiday.first.get(..4).unwrap_or_default().to_owned();
             let q = CalendarQuery { year, ..CalendarQuery::default() };
-            calendar_page(&s, &who, &name, &q, forms, crate::error::status_of(&e)).await
+            calendar_page(&s, &who, &name, &q, forms, status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
     }
 }
 
@@ -1673,7 +1518,7 @@ async fn remove_holidays(
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
+    require(&who, Action::ManageServicePolicy)?;
     let set = observed_set(&s, &who, &name).await?;
     let result = async {
         let set = set?;
@@ -1687,11 +1532,11 @@ async fn remove_holidays(
             let q = format!("year={}&done=removed&tickets={}", first.year(), r.tickets_recomputed);
             Ok(Redirect::to(&calendar_url(&name, &q)).into_response())
         }
-        Err(e) if shown_on_form(&e) => {
-            let forms = CalendarForms { holiday_error: Some(explain(&e, l)), ..CalendarForms::default() };
-            calendar_page(&s, &who, &name, &CalendarQuery::default(), forms, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, l)?;
+            let forms = CalendarForms { holiday_error: Some(error), ..CalendarForms::default() };
+            calendar_page(&s, &who, &name, &CalendarQuery::default(), forms, status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
     }
 }
 
@@ -1704,11 +1549,11 @@ async fn import_holidays(
 ) -> Result<Response, PageError> {
     who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
+    require(&who, Action::ManageServicePolicy)?;
     let set = observed_set(&s, &who, &name).await?;
     let result = async {
         let set = set?;
-        let source = Some(f.source.trim().to_owned()).filter(|t| !t.is_empty());
+        let source = text(&f.source);
         let import = HolidayImport { format: f.format.clone(), data: f.data.clone(), source };
         s.app.import_holidays(&who.actor, &set, &import).await
     }
@@ -1719,11 +1564,11 @@ async fn import_holidays(
             let q = format!("{year}done=imported&days={}&tickets={}", r.days_imported, r.tickets_recomputed);
             Ok(Redirect::to(&calendar_url(&name, &q)).into_response())
         }
-        Err(e) if shown_on_form(&e) => {
-            let forms = CalendarForms { import_error: Some(explain(&e, l)), import: f, ..CalendarForms::default() };
-            calendar_page(&s, &who, &name, &CalendarQuery::default(), forms, crate::error::status_of(&e)).await
+        Err(e) => {
+            let (error, status) = on_form(e, l)?;
+            let forms = CalendarForms { import_error: Some(error), import: f, ..CalendarForms::default() };
+            calendar_page(&s, &who, &name, &CalendarQuery::default(), forms, status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
     }
 }
 
@@ -1864,11 +1709,11 @@ async fn policy_page(
     message: Option<String>,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
-    let p = s.app.service_policy(&who.actor, version).await.map_err(fail(l))?;
-    let scheme = s.app.grading_scheme(&who.actor).await.map_err(fail(l))?;
+    require(who, Action::ManageServicePolicy)?;
+    let p = s.app.service_policy(&who.actor, version).await.map_err(app_err(l))?;
+    let scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
     let customer_levels = s.app.customer_levels(&who.actor).await.unwrap_or_default();
-    let stored = s.app.policy_versions(&who.actor).await.map_err(fail(l))?;
+    let stored = s.app.policy_versions(&who.actor).await.map_err(app_err(l))?;
     let newest = stored.first().map(|v| v.version);
     let by: Vec<Id> = stored.iter().filter_map(|v| v.created_by).collect();
     let names = s.app.names(&who.actor, &by, &[]).await.map(|n| n.users).unwrap_or_default();
@@ -1930,8 +1775,7 @@ async fn policy(State(s): State<AppState>, who: Signed, Query(q): Query<Done>) -
     policy_page(&s, &who, None, message).await
 }
 
-async fn policy_version(State(s): State<AppState>, who: Signed, Path(v): Path<String>) -> Result<Response, PageError> {
-    let Ok(v) = v.parse::<i64>() else { return Err(PageError::NotFound(who.l.clone())) };
+async fn policy_version(State(s): State<AppState>, who: Signed, PageId(v): PageId) -> Result<Response, PageError> {
     policy_page(&s, &who, Some(v), None).await
 }
 
@@ -1971,41 +1815,41 @@ impl RuleRow {
         RuleRow { counting: Counting::WallClock.code().to_owned(), ..RuleRow::default() }
     }
 
-    fn rule(&self) -> Result<ClockRule, aftersales_domain::error::Reason> {
-        let minutes = parse_span(&self.length).ok_or(aftersales_domain::error::Reason::Malformed {
-            expected_en: "a time such as 2h, 90m or 1h30m",
-            expected_zh: "时长，如 2h、90m、1h30m（h 小时，m 分钟）",
-        })?;
-        let opt = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+    /// The rule the row describes, or what of it could not be read (each named). The rules a
+    /// policy must follow are the domain's ([`ServicePolicy::problems`]).
+    fn rule(&self) -> Result<ClockRule, Vec<(&'static str, Reason)>> {
+        let mut p = Vec::new();
+        let clock = chosen("clock", &self.clock, ClockKind::from_code).map_err(|why| p.push(why));
+        let minutes = parse_minutes(&self.length).map_err(|why| p.push(("length", why)));
+        let counting = chosen("counting", &self.counting, Counting::from_code).map_err(|why| p.push(why));
+        let (Ok(clock), Ok(minutes), Ok(counting)) = (clock, minutes, counting) else { return Err(p) };
         let pause_on =
             PAUSES.iter().zip([self.pause_customer, self.pause_parts]).filter(|(_, on)| *on).map(|(s, _)| *s).collect();
         Ok(ClockRule {
-            clock: ClockKind::from_code(&self.clock).unwrap_or(ClockKind::Response),
-            level: opt(&self.level),
-            customer_level: opt(&self.customer_level),
+            clock,
+            level: text(&self.level),
+            customer_level: text(&self.customer_level),
             minutes,
-            counting: Counting::from_code(&self.counting).unwrap_or(Counting::WallClock),
+            counting,
             pause_on,
         })
     }
 }
 
 fn rule_rows(p: &Pairs) -> Vec<RuleRow> {
-    (0..p.rows("r"))
-        .map(|i| {
-            let key = |c: &str| format!("r{i}.{c}");
-            let v = |c: &str| p.get(&key(c)).to_owned();
-            let pause = key("pause");
-            let pauses: Vec<&str> = p.values(&pause).collect();
+    p.rows("r")
+        .into_iter()
+        .map(|row| {
+            let pauses: Vec<&str> = row.values("pause").collect();
             RuleRow {
-                clock: v("clock"),
-                level: v("level"),
-                customer_level: v("customer_level"),
-                length: v("length"),
-                counting: v("counting"),
+                clock: row.get("clock"),
+                level: row.get("level"),
+                customer_level: row.get("customer_level"),
+                length: row.get("length"),
+                counting: row.get("counting"),
                 pause_customer: pauses.contains(&Status::WaitingCustomer.code()),
                 pause_parts: pauses.contains(&Status::WaitingParts.code()),
-                remove: !v("remove").is_empty(),
+                remove: !row.get("remove").is_empty(),
                 ..RuleRow::default()
             }
         })
@@ -2018,6 +1862,7 @@ struct PolicyEdit<'a> {
     l: &'a L,
     nav: Option<Nav>,
     csrf: String,
+    /// The version the rows are based on (posted back as `based_on`).
     version: i64,
     cutoff: String,
     rows: Vec<RuleRow>,
@@ -2027,20 +1872,26 @@ struct PolicyEdit<'a> {
     row_errors: Vec<String>,
 }
 
+/// The policy's form; `based_on` is the version the rows were based on (`None`: the current
+/// version).
 async fn policy_edit_page(
     s: &AppState,
     who: &Signed,
+    based_on: Option<i64>,
     cutoff: String,
     mut rows: Vec<RuleRow>,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
-    let current = s.app.service_policy(&who.actor, None).await.map_err(fail(l))?;
-    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(fail(l))?;
+    require(who, Action::ManageServicePolicy)?;
+    let version = match based_on {
+        Some(v) => v,
+        None => s.app.service_policy(&who.actor, None).await.map_err(app_err(l))?.version,
+    };
+    let mut scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
     scheme.levels.sort_by_key(|v| v.rank);
-    let customer_levels = s.app.customer_levels(&who.actor).await.map_err(fail(l))?;
+    let customer_levels = s.app.customer_levels(&who.actor).await.map_err(app_err(l))?;
     let clock_options: Vec<(String, String)> =
         length_clocks().map(|c| (c.code().to_owned(), c.label(l.lang).to_owned())).collect();
     let level_options: Vec<(String, String)> =
@@ -2075,7 +1926,7 @@ async fn policy_edit_page(
         l,
         nav: Some(Nav::of(s, who, "admin").await),
         csrf: who.csrf.clone(),
-        version: current.version,
+        version,
         cutoff,
         rows,
         pause_customer: Status::WaitingCustomer.label(l.lang),
@@ -2088,11 +1939,12 @@ async fn policy_edit_page(
 
 async fn policy_form(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
     let l = &who.l;
-    who.actor.require(Action::ManageServicePolicy).map_err(fail(l))?;
-    let current = s.app.service_policy(&who.actor, None).await.map_err(fail(l))?;
+    require(&who, Action::ManageServicePolicy)?;
+    let current = s.app.service_policy(&who.actor, None).await.map_err(app_err(l))?;
     let mut rows: Vec<RuleRow> = current.rules.iter().map(RuleRow::of).collect();
     rows.extend((0..3).map(|_| RuleRow::blank()));
-    policy_edit_page(&s, &who, clock_text(current.progress_cutoff, false), rows, None, StatusCode::OK).await
+    let cutoff = clock_text(current.progress_cutoff, false);
+    policy_edit_page(&s, &who, Some(current.version), cutoff, rows, None, StatusCode::OK).await
 }
 
 async fn save_policy(
@@ -2101,12 +1953,14 @@ async fn save_policy(
     who: Signed,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    use aftersales_domain::error::Reason;
     let p = Pairs(pairs);
     who.check_form(&headers, p.get("csrf"))?;
     let l = &who.l;
+    require(&who, Action::ManageServicePolicy)?;
+    let based_on = p.based_on();
     let cutoff_text = p.get("progress_cutoff").trim().to_owned();
     let mut rows = rule_rows(&p);
+    // Each rule with the form row it came from.
     let mut rules: Vec<(usize, ClockRule)> = Vec::new();
     for (i, r) in rows.iter_mut().enumerate() {
         if r.remove || r.length.trim().is_empty() {
@@ -2114,7 +1968,7 @@ async fn save_policy(
         }
         match r.rule() {
             Ok(rule) => rules.push((i, rule)),
-            Err(why) => r.problems.push(field_problem("length", &why, l)),
+            Err(problems) => r.problems.extend(problems.iter().map(|(f, why)| field_problem(f, why, l))),
         }
     }
     let cutoff = parse_clock(&cutoff_text, false);
@@ -2125,37 +1979,43 @@ async fn save_policy(
                 Reason::Malformed { expected_en: "a time of day such as 17:00", expected_zh: "时刻，如 17:00" };
             error = format!("{error} {}", field_problem("progress_cutoff", &why, l));
         }
-        return policy_edit_page(&s, &who, cutoff_text, rows, Some(error), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return policy_edit_page(&s, &who, based_on, cutoff_text, rows, Some(error), status).await;
     }
     let policy = ServicePolicy {
         version: 0,
         rules: rules.iter().map(|(_, r)| r.clone()).collect(),
         progress_cutoff: cutoff.unwrap_or(Time::midnight()),
     };
-    match s.app.put_service_policy(&who.actor, &policy).await {
+    match s.app.save_service_policy(&who.actor, &policy, based_on).await {
         Ok(stored) => Ok(Redirect::to(&format!("/admin/policy?done=saved&version={}", stored.version)).into_response()),
-        Err(e) if shown_on_form(&e) => {
-            // Name the rows: each rule checked alone by the same rules, and repeated rows.
-            let scheme = s.app.grading_scheme(&who.actor).await.map_err(fail(l))?;
-            let levels: Vec<String> =
-                s.app.customer_levels(&who.actor).await.map_err(fail(l))?.into_iter().map(|c| c.code).collect();
-            for (i, r) in &rules {
-                let alone = ServicePolicy { rules: vec![r.clone()], ..policy.clone() };
-                if let Err(why) = alone.validate(&scheme, &levels) {
-                    rows[*i].problems.extend(problems_of(&why, "rules.", l));
-                }
-                let key = (r.clock, &r.level, &r.customer_level);
-                if rules.iter().any(|(j, o)| j != i && (o.clock, &o.level, &o.customer_level) == key) {
-                    let why = Reason::Mismatch {
-                        detail_en: "another row has the same clock, level and customer level",
-                        detail_zh: "与其他行的时钟、问题级别和客户级别相同",
-                    };
-                    rows[*i].problems.push(field_problem("rules", &why, l));
+        Err(e) => {
+            if matches!(e, AppError::Domain(DomainError::Invalid(_))) {
+                // The domain names the rows it refused; they are shown on the rows they came from.
+                let scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
+                let levels: Vec<String> =
+                    s.app.customer_levels(&who.actor).await.map_err(app_err(l))?.into_iter().map(|c| c.code).collect();
+                for (k, field, why) in policy.problems(&scheme, &levels) {
+                    if let Some(&(i, _)) = k.and_then(|k| rules.get(k)) {
+                        rows[i].problems.push(rule_problem(field, &why, l));
+                    }
                 }
             }
-            let error = Some(explain(&e, l));
-            policy_edit_page(&s, &who, cutoff_text, rows, error, crate::error::status_of(&e)).await
+            // Stale: the rows stay as entered, now based on the current version, so that
+            // saving them again (after a look at it) is a deliberate choice.
+            let based_on = if is_stale(&e) { None } else { based_on };
+            let (error, status) = on_form(e, l)?;
+            policy_edit_page(&s, &who, based_on, cutoff_text, rows, Some(error), status).await
         }
-        Err(e) => Err(PageError::App(e, l.clone())),
+    }
+}
+
+/// A refusal of one rule, on its row.
+fn rule_problem(field: &str, why: &Reason, l: &L) -> String {
+    match (field, why) {
+        ("rules", Reason::Duplicate) => l
+            .t("与前面某行的时钟、问题级别和客户级别相同", "Same clock, level and customer level as an earlier row")
+            .to_owned(),
+        _ => field_problem(field, why, l),
     }
 }
