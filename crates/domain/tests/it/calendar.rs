@@ -476,7 +476,10 @@ fn spec_json_spells_times_and_end_of_day() {
     assert_eq!(minimal.time_zone, "Asia/Shanghai");
     assert_eq!(minimal.week[0][0], Interval::hm(22, 0, 24, 0));
     assert!(serde_json::from_str::<Interval>(r#"{"start":"24:00","end":"24:00"}"#).is_err());
-    assert!(serde_json::from_str::<Interval>(r#"{"start":"8:30","end":"12:00"}"#).is_err());
+    // A one-digit hour is read as people write it, and written back with two.
+    let early: Interval = serde_json::from_str(r#"{"start":"8:30","end":"12:00"}"#).unwrap();
+    assert_eq!(serde_json::to_value(early).unwrap(), serde_json::json!({"start": "08:30", "end": "12:00"}));
+    assert!(serde_json::from_str::<Interval>(r#"{"start":"8:3","end":"12:00"}"#).is_err());
 
     let set = HolidaySet::cn();
     let back: HolidaySet = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
