@@ -240,7 +240,7 @@ test("the administrator keeps the customer directory and the rules in the browse
   const admin = await signIn("admin");
   await admin.page.click('header nav a[href="/admin"]');
   const sections = await admin.page.$$eval("ul.sections a", (as) => as.map((a) => a.getAttribute("href")));
-  for (const href of ["/admin/users", "/admin/customers", "/admin/groups", "/admin/categories", "/admin/grading", "/admin/calendars", "/admin/policy"]) {
+  for (const href of ["/admin/users", "/admin/customers", "/admin/groups", "/admin/categories", "/admin/grading", "/admin/calendars", "/admin/policy", "/admin/notices", "/admin/deliveries"]) {
     assert.ok(sections.includes(href), `the index links ${href}: ${sections.join(", ")}`);
   }
   await shot(admin.page, "09-admin-index");
@@ -270,7 +270,7 @@ test("the administrator keeps the customer directory and the rules in the browse
   await shot(admin.page, "10-admin-customer");
   // The rules pages read well on a phone too.
   const phone = await signIn("admin", { width: 360, height: 740 });
-  for (const path of ["/admin/users", "/admin/grading", "/admin/policy", "/admin/calendars/cn"]) {
+  for (const path of ["/admin/users", "/admin/grading", "/admin/policy", "/admin/calendars/cn", "/admin/notices", "/admin/deliveries"]) {
     await phone.page.goto(base + path);
     const width = await phone.page.evaluate(() => document.scrollingElement.scrollWidth);
     assert.ok(width <= 360, `${path} fits a 360 px screen (scroll width ${width})`);

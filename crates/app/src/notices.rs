@@ -121,6 +121,19 @@ pub struct TargetInput {
     pub secret: Option<String>,
 }
 
+/// What a delivery is about, as the administrators' delivery pages show it: the notice's
+/// kind and subject and its ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryContext {
+    pub notice_id: Id,
+    pub kind: NoticeKind,
+    pub ticket_id: Id,
+    /// The ticket's number (`YYYYMMDD-NNN`); empty when the ticket is gone.
+    pub ticket_number: String,
+    pub subject_zh: String,
+    pub subject_en: String,
+}
+
 /// A claimed delivery with what to send: the rendered message and where.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -605,6 +618,47 @@ impl App {
         let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;
         tx.commit().await?;
         Ok(d)
+    }
+
+    /// The notices these deliveries belong to, by notice id (administrators; read only).
+    pub async fn delivery_contexts(&self, actor: &Actor, notice_ids: &[Id]) -> Result<HashMap<Id, DeliveryContext>> {
+        actor.require(Action::ManageServicePolicy)?;
+        let conn = self.store.read();
+        let mut ids = notice_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut notices = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(n) = store::notice_by_id(conn, id).await? {
+                notices.push(n);
+            }
+        }
+        let mut ticket_ids: Vec<Id> = notices.iter().map(|n| n.ticket_id).collect();
+        ticket_ids.sort_unstable();
+        ticket_ids.dedup();
+        let numbers: HashMap<Id, String> =
+            tickets::by_ids(conn, &ticket_ids).await?.into_iter().map(|t| (t.id, t.number.to_string())).collect();
+        Ok(notices
+            .into_iter()
+            .map(|n| {
+                let c = DeliveryContext {
+                    notice_id: n.id,
+                    kind: n.kind,
+                    ticket_id: n.ticket_id,
+                    ticket_number: numbers.get(&n.ticket_id).cloned().unwrap_or_default(),
+                    subject_zh: n.subject_zh,
+                    subject_en: n.subject_en,
+                };
+                (n.id, c)
+            })
+            .collect())
+    }
+
+    /// The stored secret of one robot or webhook target (administrators; read only), so that
+    /// an edit which does not type the secret again can keep it. Never shown to anyone.
+    pub async fn notify_target_secret(&self, actor: &Actor, name: &str) -> Result<Option<String>> {
+        actor.require(Action::ManageServicePolicy)?;
+        Ok(store::targets(self.store.read()).await?.into_iter().find(|t| t.name == name).and_then(|t| t.secret))
     }
 
     pub async fn notice_routes(&self, actor: &Actor) -> Result<Vec<Route>> {

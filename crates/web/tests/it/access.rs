@@ -371,6 +371,7 @@ fn page_routes() -> Vec<(Method, String)> {
         include_str!("../../src/pages/admin/mod.rs"),
         include_str!("../../src/pages/admin/directory.rs"),
         include_str!("../../src/pages/admin/catalog.rs"),
+        include_str!("../../src/pages/admin/notices.rs"),
     ];
     let mut out = Vec::new();
     for src in sources {
@@ -402,7 +403,7 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![ManageDirectory]
     } else if under(&["/admin/groups", "/admin/categories", "/admin/grading"]) {
         vec![ManageCatalog]
-    } else if under(&["/admin/calendars", "/admin/policy"]) {
+    } else if under(&["/admin/calendars", "/admin/policy", "/admin/notices", "/admin/deliveries"]) {
         vec![ManageServicePolicy]
     } else if template == "/tickets/new" {
         vec![RegisterTicket]

@@ -4,6 +4,7 @@
 mod access;
 mod admin_catalog;
 mod admin_directory;
+mod admin_notices;
 mod api;
 mod calendars;
 mod notices;

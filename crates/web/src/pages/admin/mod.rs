@@ -6,6 +6,7 @@
 mod catalog;
 mod directory;
 mod form;
+mod notices;
 
 use aftersales_domain::permission::{Action, allows};
 use aftersales_domain::role::Role;
@@ -30,7 +31,11 @@ pub fn may_administer(role: Role) -> bool {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(directory::routes()).merge(catalog::routes())
+    Router::new()
+        .route("/admin", get(index))
+        .merge(directory::routes())
+        .merge(catalog::routes())
+        .merge(notices::routes())
 }
 
 /// One entry of the administration index.
@@ -116,6 +121,22 @@ async fn index(State(s): State<AppState>, who: Signed) -> Result<Response, PageE
         "Service policy",
         "各等级的响应、到场与解决时限。",
         "Response, arrival and resolution times per level.",
+    );
+    add(
+        Action::ManageServicePolicy,
+        "/admin/notices",
+        "通告设置",
+        "Notice settings",
+        "各类通告通知哪些人、经哪些渠道；群机器人（企业微信、钉钉、飞书）与 Webhook。",
+        "Who is told of each notice and on which channels; group robots (WeCom, DingTalk, Feishu) and webhooks.",
+    );
+    add(
+        Action::ManageServicePolicy,
+        "/admin/deliveries",
+        "投递记录",
+        "Deliveries",
+        "待确认与投递失败的通告投递：确认已送达或重新发送。",
+        "Notice deliveries in doubt or dead: confirm they arrived or send them again.",
     );
     let nav = Some(Nav::of(&s, &who, "admin").await);
     Ok(render(&Index { l, nav, sections }))
