@@ -242,6 +242,27 @@ impl App {
         Ok(t.clocks.views(self.now(), &cal))
     }
 
+    /// Stores an edited holiday set (it must read back, or no calendar could load again),
+    /// commits, and recomputes the open tickets of every calendar that observes it; returns
+    /// how many were recomputed.
+    async fn store_holiday_set(&self, tx: aftersales_storage::WriteTx, set: &HolidaySet) -> Result<u64> {
+        HolidaySet::parse_csv(&set.name, &set.to_csv())?;
+        policy::put_holiday_set(&*tx, set, self.now()).await?;
+        let observers: Vec<String> = policy::calendars(&*tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.holiday_set.as_deref() == Some(set.name.as_str()))
+            .map(|c| c.name)
+            .collect();
+        tx.commit().await?;
+        self.forget_calendars();
+        let mut tickets_recomputed = 0;
+        for c in observers {
+            tickets_recomputed += self.recompute_on(&c).await?;
+        }
+        Ok(tickets_recomputed)
+    }
+
     /// Replays the clocks of every ticket with live clocks on `calendar` (after the
     /// calendar or its holidays changed), in batches of one transaction each.
     async fn recompute_on(&self, calendar: &str) -> Result<u64> {
@@ -456,21 +477,7 @@ impl App {
             .find(|s| s.name == name)
             .unwrap_or_else(|| HolidaySet { name: name.to_owned(), years: BTreeMap::new(), days: BTreeMap::new() });
         set.merge(incoming);
-        // What is stored must read back, or no calendar could load again.
-        HolidaySet::parse_csv(name, &set.to_csv())?;
-        policy::put_holiday_set(&*tx, &set, self.now()).await?;
-        let observers: Vec<String> = policy::calendars(&*tx)
-            .await?
-            .into_iter()
-            .filter(|c| c.holiday_set.as_deref() == Some(name))
-            .map(|c| c.name)
-            .collect();
-        tx.commit().await?;
-        self.forget_calendars();
-        let mut tickets_recomputed = 0;
-        for c in observers {
-            tickets_recomputed += self.recompute_on(&c).await?;
-        }
+        let tickets_recomputed = self.store_holiday_set(tx, &set).await?;
         Ok(HolidayImportResult { name: name.to_owned(), years: set.years, days_imported, tickets_recomputed })
     }
 
@@ -589,21 +596,7 @@ impl App {
             .find(|s| s.name == name)
             .ok_or_else(|| AppError::not_found("holiday set", name))?;
         let days = set.edit(first, last, rule, source)?;
-        // What is stored must read back, or no calendar could load again.
-        HolidaySet::parse_csv(name, &set.to_csv())?;
-        policy::put_holiday_set(&*tx, &set, self.now()).await?;
-        let observers: Vec<String> = policy::calendars(&*tx)
-            .await?
-            .into_iter()
-            .filter(|c| c.holiday_set.as_deref() == Some(name))
-            .map(|c| c.name)
-            .collect();
-        tx.commit().await?;
-        self.forget_calendars();
-        let mut tickets_recomputed = 0;
-        for c in observers {
-            tickets_recomputed += self.recompute_on(&c).await?;
-        }
+        let tickets_recomputed = self.store_holiday_set(tx, &set).await?;
         Ok(HolidayImportResult { name: name.to_owned(), years: set.years, days_imported: days, tickets_recomputed })
     }
 }
