@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::tickets::Nav;
-use super::view::L;
+use super::view::{L, Pager};
 use super::{PageError, Signed, render};
 use crate::AppState;
 
@@ -33,8 +33,7 @@ struct Inbox<'a> {
     notices: Vec<Notice>,
     all: bool,
     total: u64,
-    page: u64,
-    pages: u64,
+    pager: Pager,
 }
 
 impl Inbox<'_> {
@@ -65,9 +64,9 @@ pub async fn inbox(State(s): State<AppState>, who: Signed, Query(q): Query<Inbox
         ..NoticeQuery::default()
     };
     let list = s.app.notices(&who.actor, &nq).await.map_err(|e| PageError::App(e, l.clone()))?;
-    let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
+    let pager = Pager::new("/inbox", page, list.total, list.per_page, &[("show", if all { "all" } else { "" })]);
     let nav = Some(Nav::of(&s, &who, "inbox").await);
-    Ok(render(&Inbox { l, nav, me: who.actor.id(), notices: list.items, all, total: list.total, page, pages }))
+    Ok(render(&Inbox { l, nav, me: who.actor.id(), notices: list.items, all, total: list.total, pager }))
 }
 
 #[derive(Debug, Deserialize)]

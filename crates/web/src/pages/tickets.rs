@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::view::{L, urgency};
+use super::view::{L, Pager, urgency};
 use super::{PageError, Signed, render};
 use crate::AppState;
 
@@ -114,8 +114,7 @@ struct Board<'a> {
     total: u64,
     /// The count stopped at [`COUNT_LIMIT`]: there are at least that many.
     more: bool,
-    page: u64,
-    pages: u64,
+    pager: Pager,
     statuses: Vec<(&'static str, &'static str)>,
     priorities: Vec<String>,
     groups: Vec<(Id, String)>,
@@ -124,7 +123,6 @@ struct Board<'a> {
     regions: Vec<String>,
     /// The board shows the reader's own tickets (an engineer's default).
     mine: bool,
-    query: String,
 }
 
 fn id_param(field: &'static str, v: &str, l: &L) -> Result<Option<Id>, PageError> {
@@ -222,17 +220,16 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
             Row { t, next, urgency }
         })
         .collect();
-    let pages = list.total.div_ceil(list.per_page.max(1)).max(1);
     let more = list.total >= COUNT_LIMIT;
-    let query = format!(
-        "status={}&priority={}&group_id={}&engineer_id={}&region={}&overdue={}",
-        super::form_urlencode(&f.status),
-        super::form_urlencode(&f.priority),
-        super::form_urlencode(&f.group_id),
-        super::form_urlencode(&f.engineer_id),
-        super::form_urlencode(&f.region),
-        super::form_urlencode(&f.overdue)
-    );
+    let filters = [
+        ("status", f.status.as_str()),
+        ("priority", &f.priority),
+        ("group_id", &f.group_id),
+        ("engineer_id", &f.engineer_id),
+        ("region", &f.region),
+        ("overdue", &f.overdue),
+    ];
+    let pager = Pager::new("/board", page, list.total, list.per_page, &filters).counted_to_limit(more);
     let statuses = Status::ALL.iter().map(|st| (st.code(), st.label(l.lang))).collect();
     let nav = Some(Nav::of(&s, &who, "board").await);
     let page = Board {
@@ -243,15 +240,13 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         names,
         total: list.total,
         more,
-        page,
-        pages,
+        pager,
         statuses,
         priorities,
         groups,
         engineers,
         regions,
         mine,
-        query,
     };
     Ok(render(&page))
 }

@@ -96,6 +96,47 @@ pub fn urgency(c: &ClockView) -> &'static str {
     }
 }
 
+/// A list's pager (templates/pager.html): the page shown, how many there are, and the links
+/// to the neighbours, which keep the list's filters.
+#[derive(Debug)]
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    /// Items in the list (all pages).
+    pub total: u64,
+    /// The count stopped at a limit: there are at least `pages`.
+    pub more: bool,
+    /// The list's path and filters, ending in `?` or `&`, to which `page=N` is appended.
+    href: String,
+}
+
+impl Pager {
+    /// Empty filters are left out of the links.
+    pub fn new(path: &str, page: u64, total: u64, per_page: u64, filters: &[(&str, &str)]) -> Pager {
+        let query: String = filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}&", super::form_urlencode(v)))
+            .collect();
+        let pages = total.div_ceil(per_page.max(1)).max(1);
+        Pager { page, pages, total, more: false, href: format!("{path}?{query}") }
+    }
+
+    /// Marks the total as a lower bound ("10000+").
+    pub fn counted_to_limit(mut self, more: bool) -> Pager {
+        self.more = more;
+        self
+    }
+
+    pub fn prev(&self) -> Option<String> {
+        (self.page > 1).then(|| format!("{}page={}", self.href, self.page - 1))
+    }
+
+    pub fn next(&self) -> Option<String> {
+        (self.page < self.pages).then(|| format!("{}page={}", self.href, self.page + 1))
+    }
+}
+
 /// An instant or none, however deeply borrowed (templates pass their arguments by reference).
 pub trait Instant {
     fn instant(&self) -> Option<Timestamp>;
@@ -116,5 +157,20 @@ impl Instant for Option<Timestamp> {
 impl<T: Instant + ?Sized> Instant for &T {
     fn instant(&self) -> Option<Timestamp> {
         (**self).instant()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pager;
+
+    #[test]
+    fn a_pager_keeps_the_filters_that_are_set() {
+        let p = Pager::new("/board", 2, 120, 50, &[("status", "open"), ("region", "华东"), ("overdue", "")]);
+        assert_eq!((p.pages, p.total), (3, 120));
+        assert_eq!(p.prev().as_deref(), Some("/board?status=open&region=%E5%8D%8E%E4%B8%9C&page=1"));
+        assert_eq!(p.next().as_deref(), Some("/board?status=open&region=%E5%8D%8E%E4%B8%9C&page=3"));
+        let last = Pager::new("/inbox", 1, 0, 50, &[]);
+        assert_eq!((last.pages, last.prev(), last.next()), (1, None, None));
     }
 }

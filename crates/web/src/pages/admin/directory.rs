@@ -38,8 +38,8 @@ use super::form::{
 };
 use crate::AppState;
 use crate::pages::tickets::Nav;
-use crate::pages::view::L;
-use crate::pages::{PageError, Signed, form_urlencode, render};
+use crate::pages::view::{L, Pager};
+use crate::pages::{PageError, Signed, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -118,33 +118,6 @@ fn field_fallback(field: &str, lang: Lang) -> &str {
 /// as "not yourself"); `Err` for what is no form problem (refusal, not found, failure).
 fn problems(e: AppError, kind: Kind, lang: Lang) -> Result<(StatusCode, Problems), AppError> {
     Problems::of_error(e, lang, |field| label(field, kind, lang).to_owned())
-}
-
-/// The pager's links: page numbers around the current one, keeping the filters.
-#[derive(Debug)]
-pub struct Pager {
-    page: u64,
-    pages: u64,
-    total: u64,
-    /// The query string of the filters, without `page`, ending in `&` when not empty.
-    base: String,
-}
-
-impl Pager {
-    fn new(page: u64, total: u64, filters: &[(&str, &str)]) -> Pager {
-        let pages = total.div_ceil(PER_PAGE).max(1);
-        let base: String =
-            filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}&", form_urlencode(v))).collect();
-        Pager { page, pages, total, base }
-    }
-
-    pub fn prev(&self) -> Option<String> {
-        (self.page > 1).then(|| format!("?{}page={}", self.base, self.page - 1))
-    }
-
-    pub fn next(&self) -> Option<String> {
-        (self.page < self.pages).then(|| format!("?{}page={}", self.base, self.page + 1))
-    }
 }
 
 /// A list's page from the address (`?page=`): 0 is read as the first; a number beyond any
@@ -291,8 +264,10 @@ async fn users(State(s): State<AppState>, who: Signed, Query(q): Query<UserListQ
         choice("inactive", l.t("已停用", "Deactivated"), &q.status),
     ];
     let pager = Pager::new(
+        "/admin/users",
         page.page,
         total,
+        PER_PAGE,
         &[("q", q.q.trim()), ("role", &q.role), ("group", &q.group), ("status", &q.status)],
     );
     let nav = Some(Nav::of(&s, &who, "admin").await);
@@ -791,7 +766,7 @@ async fn customers(
             c,
         })
         .collect();
-    let pager = Pager::new(page.page, total, &[("q", q.q.trim())]);
+    let pager = Pager::new("/admin/customers", page.page, total, PER_PAGE, &[("q", q.q.trim())]);
     let nav = Some(Nav::of(&s, &who, "admin").await);
     Ok(render(&CustomersPage { l, nav, q: q.q, rows, pager }))
 }
