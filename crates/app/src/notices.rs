@@ -111,6 +111,15 @@ pub struct TargetInfo {
     pub has_secret: bool,
 }
 
+/// What saving a target does with its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretEdit {
+    /// Keep the stored one (or none).
+    Keep,
+    Set(String),
+    Remove,
+}
+
 /// A robot or webhook target as set (`PUT /api/v1/notify-targets/{name}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -654,13 +663,6 @@ impl App {
             .collect())
     }
 
-    /// The stored secret of one robot or webhook target (administrators; read only), so that
-    /// an edit which does not type the secret again can keep it. Never shown to anyone.
-    pub async fn notify_target_secret(&self, actor: &Actor, name: &str) -> Result<Option<String>> {
-        actor.require(Action::ManageServicePolicy)?;
-        Ok(store::targets(self.store.read()).await?.into_iter().find(|t| t.name == name).and_then(|t| t.secret))
-    }
-
     pub async fn notice_routes(&self, actor: &Actor) -> Result<Vec<Route>> {
         actor.require(Action::ReadServicePolicy)?;
         self.routes(self.store.read()).await
@@ -692,7 +694,27 @@ impl App {
     }
 
     pub async fn put_notify_target(&self, actor: &Actor, name: &str, input: &TargetInput) -> Result<TargetInfo> {
+        let secret = input.secret.clone().map_or(SecretEdit::Remove, SecretEdit::Set);
+        self.save_notify_target(actor, name, input.kind, &input.url, secret).await
+    }
+
+    /// Sets a robot or webhook target; its secret is kept, replaced or removed as `secret`
+    /// says (a page never shows the stored secret, so an edit can only keep it).
+    pub async fn save_notify_target(
+        &self,
+        actor: &Actor,
+        name: &str,
+        kind: ChannelKind,
+        url: &str,
+        secret: SecretEdit,
+    ) -> Result<TargetInfo> {
         actor.require(Action::ManageServicePolicy)?;
+        let tx = self.store.write().await?;
+        let secret = match secret {
+            SecretEdit::Keep => store::targets(&*tx).await?.into_iter().find(|t| t.name == name).and_then(|t| t.secret),
+            SecretEdit::Set(s) => Some(s),
+            SecretEdit::Remove => None,
+        };
         let mut problems = Vec::new();
         if name.is_empty()
             || name.len() > 32
@@ -706,7 +728,7 @@ impl App {
                 },
             ));
         }
-        if matches!(input.kind, ChannelKind::InApp | ChannelKind::Email) {
+        if matches!(kind, ChannelKind::InApp | ChannelKind::Email) {
             problems.push((
                 "kind",
                 Reason::Mismatch {
@@ -715,11 +737,11 @@ impl App {
                 },
             ));
         }
-        let url = input.url.trim();
+        let url = url.trim();
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 {
             problems.push(("url", Reason::Malformed { expected_en: "an http(s) URL", expected_zh: "http(s) 网址" }));
         }
-        if input.kind == ChannelKind::Webhook && input.secret.as_deref().is_none_or(|s| s.trim().len() < 16) {
+        if kind == ChannelKind::Webhook && secret.as_deref().is_none_or(|s| s.trim().len() < 16) {
             problems.push((
                 "secret",
                 Reason::Mismatch {
@@ -733,11 +755,10 @@ impl App {
         }
         let row = TargetRow {
             name: name.to_owned(),
-            kind: input.kind,
+            kind,
             url: url.to_owned(),
-            secret: input.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            secret: secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
         };
-        let tx = self.store.write().await?;
         store::put_target(&*tx, &row, self.now()).await?;
         tx.commit().await?;
         Ok(TargetInfo { name: row.name, kind: row.kind, url: row.url, has_secret: row.secret.is_some() })

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use aftersales_app::AppError;
-use aftersales_app::notices::{DeliveryContext, TargetInfo, TargetInput};
+use aftersales_app::notices::{DeliveryContext, SecretEdit, TargetInfo};
 use aftersales_domain::error::Reason;
 use aftersales_domain::notice::{Audience, ChannelKind, Delivery, DeliveryState, NoticeKind, Route};
 use aftersales_domain::permission::Action;
@@ -406,12 +406,11 @@ async fn save_target(
             // A secret is never shown, so an edit that leaves it empty keeps the stored one
             // (unless it is to be removed).
             let secret = match (f.secret.trim(), f.clear_secret.is_some()) {
-                ("", true) => None,
-                ("", false) => s.app.notify_target_secret(&who.actor, &name).await.map_err(app_err(l))?,
-                (typed, _) => Some(typed.to_owned()),
+                ("", true) => SecretEdit::Remove,
+                ("", false) => SecretEdit::Keep,
+                (typed, _) => SecretEdit::Set(typed.to_owned()),
             };
-            let input = TargetInput { kind, url: f.url.trim().to_owned(), secret };
-            s.app.put_notify_target(&who.actor, &name, &input).await
+            s.app.save_notify_target(&who.actor, &name, kind, &f.url, secret).await
         }
     };
     match result {
