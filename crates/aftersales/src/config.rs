@@ -15,6 +15,7 @@
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
 //! | `smtp` | — | none | `[smtp]` host, port, tls (`none`/`starttls`/`tls`), username, password, from |
 //! | `webhooks` | — | no exceptions | `[webhooks]` allowed_hosts (private addresses allowed), timeout_secs |
+//! | `public_url` | `AFTERSALES_PUBLIC_URL` | `http://` + `listen` | where people reach the service: links in customer e-mail start with it |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ pub struct Config {
     pub webhooks: aftersales_notify::WebhookPolicy,
     /// Reverse proxies (IP addresses) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<String>,
+    /// The address people reach the service at (`https://desk.example.com`); links in
+    /// customer e-mail start with it. Default: `http://` and `listen`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -59,6 +63,7 @@ impl Default for Config {
             smtp: None,
             webhooks: aftersales_notify::WebhookPolicy::default(),
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -87,6 +92,11 @@ impl Config {
             bail!("repeat_window_days must be between 1 and 3650, not {}", self.repeat_window_days);
         }
         self.trusted_proxies()?;
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("public_url {u:?} must start with http:// or https://, e.g. https://desk.example.com");
+        }
         Ok(())
     }
 
@@ -122,6 +132,7 @@ impl Config {
             repeat_window_days: self.repeat_window_days,
             email: self.smtp.is_some(),
             trusted_proxies: self.trusted_proxies()?,
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
         })
     }
 }

@@ -1769,6 +1769,8 @@ impl App {
                     phone: Some(mobile(rng)),
                     email: Some(format!("{pinyin}{}@{domain}", k + 1)),
                     department: Some(departments[k % departments.len()].into()),
+                    // Some foreign-invested customers' second contact reads English.
+                    lang: (k == 1 && n % 5 == 4).then_some(aftersales_domain::Lang::En),
                 };
                 let contact = self.create_contact(&admin, customer.id, &input).await?;
                 contacts.push((contact.id, contact.name));
@@ -1916,8 +1918,13 @@ impl App {
                     complaint_about,
                     ..Registration::default()
                 };
-                let ticket = fresh(self.register(actor, &r, None).await?)?;
-                live[step.ticket] = Some(Live { ticket: ticket.ticket, request: None });
+                let ticket = if actor.is_customer() {
+                    let c = fresh(self.customer_register(actor, &r, None).await?)?;
+                    self.ticket(&Actor::operator(), c.id).await?.ticket
+                } else {
+                    fresh(self.register(actor, &r, None).await?)?.ticket
+                };
+                live[step.ticket] = Some(Live { ticket, request: None });
             }
             Op::Act(cmd) => {
                 let l = live[step.ticket].as_mut().ok_or_else(|| demo_error("ticket not registered".into()))?;
@@ -1931,17 +1938,22 @@ impl App {
                     },
                     other => other.clone(),
                 };
-                let out = fresh(self.act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
-                l.ticket = out.ticket.ticket;
-                if let Some(q) = out.priority_change_request {
-                    l.request = Some(q.id);
+                if actor.is_customer() {
+                    fresh(self.customer_act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
+                    l.ticket = self.ticket(&Actor::operator(), l.ticket.id).await?.ticket;
+                } else {
+                    let out = fresh(self.act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
+                    l.ticket = out.ticket.ticket;
+                    if let Some(q) = out.priority_change_request {
+                        l.request = Some(q.id);
+                    }
                 }
             }
             Op::Log(kind, body) => {
                 let l = live[step.ticket].as_mut().ok_or_else(|| demo_error("ticket not registered".into()))?;
-                fresh(self.add_log(actor, l.ticket.id, *kind, body, None).await?)?;
+                fresh(self.add_log(actor, l.ticket.id, *kind, body, None, None).await?)?;
                 // An entry that moves a clock (progress, report, arrival) moves the version.
-                l.ticket = self.ticket(actor, l.ticket.id).await?.ticket;
+                l.ticket = self.ticket(&Actor::operator(), l.ticket.id).await?.ticket;
             }
             Op::Decide { approve, note } => {
                 let l = live[step.ticket].as_mut().ok_or_else(|| demo_error("ticket not registered".into()))?;

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod demo;
 pub mod directory;
 pub mod notices;
+pub mod portal;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
@@ -35,6 +36,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request comes
     /// from the proxy's address, so sign-in throttling per address needs the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address people reach the service at (`https://desk.example.com`): the links in
+    /// customer e-mail start with it.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -44,6 +48,7 @@ impl Default for Settings {
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             email: true,
             trusted_proxies: Vec::new(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -97,6 +102,23 @@ impl Actor {
         self.user.id
     }
 
+    /// A customer contact: reads only the customer projection of their own organization
+    /// (DOMAIN §8).
+    pub fn is_customer(&self) -> bool {
+        self.user.role == aftersales_domain::role::Role::CustomerContact
+    }
+
+    /// [`Actor::require`] for the staff's views: a customer contact reads the customer
+    /// projection instead (`app::portal`), so a staff view asked for them is refused rather
+    /// than shown.
+    pub fn require_staff(&self, action: Action) -> Result<(), AppError> {
+        self.require(action)?;
+        if self.is_customer() {
+            return Err(AppError::Domain(DomainError::Forbidden { role: self.user.role, action }));
+        }
+        Ok(())
+    }
+
     /// Refuses unless the role may perform `action` (DOMAIN §1).
     pub fn require(&self, action: Action) -> Result<(), AppError> {
         if self.user.active && permission::allows(self.user.role, action) {
@@ -127,8 +149,8 @@ pub enum AppError {
     #[error("the version the change is based on is required (If-Match)")]
     PreconditionRequired,
     /// The ticket changed since the version the change was based on.
-    #[error("ticket changed meanwhile (now version {})", .current.version)]
-    Stale { current: Box<Ticket> },
+    #[error("ticket changed meanwhile (now version {})", .current.version())]
+    Stale { current: Box<Current> },
     /// The same Idempotency-Key was used before with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
@@ -163,10 +185,10 @@ impl AppError {
                 "Send the version your change is based on (If-Match header) so no one's change is overwritten".into()
             }
             (AppError::Stale { current }, Lang::Zh) => {
-                format!("工单已被他人修改（当前版本 {}），请刷新后重试", current.version)
+                format!("工单已被他人修改（当前版本 {}），请刷新后重试", current.version())
             }
             (AppError::Stale { current }, Lang::En) => {
-                format!("The ticket was changed by someone else (now version {}); reload and retry", current.version)
+                format!("The ticket was changed by someone else (now version {}); reload and retry", current.version())
             }
             (AppError::IdempotencyMismatch, Lang::Zh) => "该 Idempotency-Key 已用于另一个不同的请求".into(),
             (AppError::IdempotencyMismatch, Lang::En) => {
@@ -219,6 +241,24 @@ fn what_zh(what: &str) -> &str {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// A ticket as it now is, in the reader's projection (with a stale change: what changed).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Current {
+    Staff(Ticket),
+    Customer(aftersales_domain::customer_view::CustomerTicket),
+}
+
+impl Current {
+    pub fn version(&self) -> i64 {
+        match self {
+            Current::Staff(t) => t.version,
+            Current::Customer(t) => t.version,
+        }
+    }
+}
 
 /// A retried request's identity (`Idempotency-Key` and a fingerprint of its content).
 #[derive(Debug, Clone)]

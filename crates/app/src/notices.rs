@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aftersales_domain::calendar::Calendar;
+use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::error::Reason;
 use aftersales_domain::event::Event;
 use aftersales_domain::lifecycle::Step;
@@ -35,6 +36,11 @@ fn for_reader(actor: &Actor, mut n: Notice) -> Notice {
         n.recipients.retain(|r| r.user_id == actor.id());
     }
     n
+}
+
+/// The notice kinds a customer contact may read.
+fn customer_kinds() -> Vec<NoticeKind> {
+    NoticeKind::ALL.iter().copied().filter(|k| k.is_customer_facing()).collect()
 }
 
 fn invalid(field: &'static str, reason: Reason) -> AppError {
@@ -150,6 +156,8 @@ pub struct Outgoing {
     pub notice: Notice,
     /// The person's e-mail address, or the configured target.
     pub target: Option<TargetRow>,
+    /// The signed link a customer's mail carries (confirm closure, or rate the service).
+    pub link: Option<String>,
 }
 
 /// What notice recipients and deliveries are resolved from, read at most once per batch of
@@ -263,7 +271,7 @@ impl App {
         let stored = store::routes(conn).await?;
         Ok(notice::default_routes()
             .into_iter()
-            .map(|d| stored.iter().find(|r| r.kind == d.kind).cloned().unwrap_or(d))
+            .map(|d| stored.iter().find(|r| r.kind == d.kind).cloned().unwrap_or(d).sanitized())
             .collect())
     }
 
@@ -288,24 +296,40 @@ impl App {
     /// targets, role members, specialists and addresses once. Returns, for each, whether it
     /// was recorded now.
     async fn raise_all<C: Conn>(&self, conn: &C, batch: &[(&Ticket, &NoticeSpec, Timestamp)]) -> Result<Vec<bool>> {
+        let mut lookups = Lookups::default();
+        // A notice whose route is off is not raised; a customer notice takes the
+        // administrator's wording when there is one.
+        let mut worded: Vec<Option<NoticeSpec>> = Vec::with_capacity(batch.len());
+        for (_, spec, _) in batch {
+            let route = lookups.route(self, conn, spec.kind).await?;
+            worded.push(match (&route.wording, route.enabled) {
+                (_, false) => None,
+                (Some(w), true) => Some((*spec).clone().reworded(w)),
+                (None, true) => Some((*spec).clone()),
+            });
+        }
         // A key twice in the batch: the first records it, as it would one after the other.
         let mut keys = HashSet::new();
-        let first: Vec<usize> = (0..batch.len()).filter(|&i| keys.insert(batch[i].1.key.as_str())).collect();
+        let first: Vec<usize> =
+            (0..batch.len()).filter(|&i| worded[i].is_some() && keys.insert(batch[i].1.key.as_str())).collect();
         let rows: Vec<(Id, &NoticeSpec, Timestamp)> =
-            first.iter().map(|&i| (batch[i].0.id, batch[i].1, batch[i].2)).collect();
+            first.iter().filter_map(|&i| Some((batch[i].0.id, worded[i].as_ref()?, batch[i].2))).collect();
         let ids = store::insert_notices(conn, &rows).await?;
         let mut raised = vec![false; batch.len()];
-        let mut lookups = Lookups::default();
         let (mut recipients, mut deliveries, mut events) = (Vec::new(), Vec::new(), Vec::new());
         for (&i, id) in first.iter().zip(ids) {
             let Some(id) = id else { continue };
             raised[i] = true;
-            let (t, spec, now) = batch[i];
+            let (t, _, now) = batch[i];
+            let Some(spec) = worded[i].as_ref() else { continue };
             let route = lookups.route(self, conn, spec.kind).await?;
+            let email = self.settings.email && route.channels.contains(&ChannelKind::Email);
+            let customer = spec.kind.is_customer_facing();
             for (user, audience) in lookups.people(conn, t, spec, &route).await? {
                 recipients.push((id, user, audience));
-                if self.settings.email
-                    && route.channels.contains(&ChannelKind::Email)
+                // A customer is e-mailed at the contact's address below, once.
+                if email
+                    && !customer
                     && let Some(email) = lookups.email(conn, user).await?
                 {
                     deliveries.push(NewDelivery {
@@ -314,6 +338,36 @@ impl App {
                         channel: ChannelKind::Email,
                         target: email,
                         at: now,
+                        contact: None,
+                        lang: None,
+                    });
+                }
+            }
+            // DOMAIN §8: the reporting contact is told whether or not they have an account,
+            // at the contact's address (else their account's), in their language.
+            if email
+                && customer
+                && route.audiences.contains(&Audience::Contact)
+                && let Some(contact) = t.contact_id
+                && let Some(k) = directory::contact_by_id(conn, contact).await?
+                && !k.left
+            {
+                let address = match k.email.clone() {
+                    Some(e) => Some(e),
+                    None => match lookups.contact_users(conn, contact).await?.first() {
+                        Some(u) => lookups.email(conn, *u).await?,
+                        None => None,
+                    },
+                };
+                if let Some(address) = address {
+                    deliveries.push(NewDelivery {
+                        notice: id,
+                        user: lookups.contact_users(conn, contact).await?.first().copied(),
+                        channel: ChannelKind::Email,
+                        target: address,
+                        at: now,
+                        contact: Some(contact),
+                        lang: Some(k.lang),
                     });
                 }
             }
@@ -327,6 +381,8 @@ impl App {
                             channel: target.kind,
                             target: target.name.clone(),
                             at: now,
+                            contact: None,
+                            lang: None,
                         });
                     }
                 }
@@ -357,7 +413,11 @@ impl App {
         event_id: Id,
     ) -> Result<()> {
         let cal = self.calendar(after.calendar.as_deref()).await?;
-        for spec in notice::on_step(step, before, after, event_id, &cal, self.now()) {
+        let engineer = match after.first_line_id {
+            Some(e) => users::user_by_id(&**tx, e).await?.map(|u| u.display_name),
+            None => None,
+        };
+        for spec in notice::on_step(step, before, after, event_id, &cal, self.now(), engineer.as_deref()) {
             self.raise(&**tx, after, &spec, self.now()).await?;
         }
         Ok(())
@@ -401,6 +461,19 @@ impl App {
         let tx = self.store.write().await?;
         let doubtful = store::mark_uncertain(&*tx, now, 500).await?;
         let claimed = store::claim_deliveries(&*tx, now, now + LEASE, limit).await?;
+        // A customer's "please confirm" and survey mails carry a signed link (DOMAIN §8),
+        // issued with the attempt that sends it.
+        let mut links = HashMap::new();
+        for d in claimed.iter().filter(|d| d.channel == ChannelKind::Email) {
+            let Some(contact) = d.contact_id else { continue };
+            let Some(n) = store::notice_by_id(&*tx, d.notice_id).await? else { continue };
+            let purpose = match n.kind {
+                NoticeKind::Resolved => LinkPurpose::Closure,
+                NoticeKind::SurveyRequest => LinkPurpose::Survey,
+                _ => continue,
+            };
+            links.insert(d.id, self.issue_link(&*tx, n.ticket_id, contact, purpose, d.id).await?);
+        }
         tx.commit().await?;
         for d in &doubtful {
             tracing::warn!(
@@ -425,7 +498,8 @@ impl App {
             } else {
                 targets.iter().find(|t| t.name == d.target).cloned()
             };
-            out.push(Outgoing { delivery: d, notice, target });
+            let link = links.remove(&d.id);
+            out.push(Outgoing { delivery: d, notice, target, link });
         }
         Ok(out)
     }
@@ -482,8 +556,11 @@ impl App {
         };
         let recipient =
             if own_customer(actor).is_some() || q.mine == Some(true) { Some(actor.id()) } else { q.user_id };
+        // A contact reads only the notices addressed to the customer, never an escalation.
+        let kinds = if own_customer(actor).is_some() { customer_kinds() } else { Vec::new() };
         let f = NoticeFilter {
             kind,
+            kinds,
             from,
             to,
             recipient,
@@ -511,7 +588,9 @@ impl App {
     pub async fn notice(&self, actor: &Actor, id: Id) -> Result<Notice> {
         actor.require(Action::ReadTicket)?;
         let n = store::notice_by_id(self.store.read(), id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
-        if own_customer(actor).is_some() && !n.recipients.iter().any(|r| r.user_id == actor.id()) {
+        if own_customer(actor).is_some()
+            && (!n.kind.is_customer_facing() || !n.recipients.iter().any(|r| r.user_id == actor.id()))
+        {
             return Err(AppError::not_found("notice", id));
         }
         Ok(for_reader(actor, n))
@@ -522,6 +601,17 @@ impl App {
         actor.require(Action::ReadTicket)?;
         let note = match ack.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) if n.chars().count() > 2000 => return Err(invalid("note", Reason::TooLong { max: 2000 })),
+            // A customer marks a notice read; what they have to say is a message on the
+            // ticket, where the engineer sees it.
+            Some(_) if actor.is_customer() => {
+                return Err(invalid(
+                    "note",
+                    Reason::Mismatch {
+                        detail_en: "is for staff; write to us as a message on the request instead",
+                        detail_zh: "仅供内部人员填写，如需留言请在报修单上留言",
+                    },
+                ));
+            }
             other => other.map(str::to_owned),
         };
         let tx = self.store.write().await?;
@@ -540,7 +630,7 @@ impl App {
         store::acknowledge(&*tx, id, actor.id(), note.as_deref(), self.now()).await?;
         if let Some(body) = &note {
             // The note joins the ticket's work log: as an instruction (批示) from those who
-            // give them, else as a customer-facing status note by the desk.
+            // give them, else as a status note (状态说明); both internal (DOMAIN §8).
             let kind = if aftersales_domain::worklog::may_write(actor.user.role, LogKind::Instruction)
                 && matches!(
                     actor.user.role,
@@ -548,7 +638,7 @@ impl App {
                 ) {
                 LogKind::Instruction
             } else {
-                LogKind::Diagnosis
+                LogKind::StatusNote
             };
             if actor.user.role.is_staff() {
                 let entry = aftersales_domain::worklog::LogEntry {
@@ -558,6 +648,7 @@ impl App {
                     body: format!("【{}】{body}", n.kind.label(aftersales_domain::Lang::Zh)),
                     author_id: actor.id(),
                     at: self.now(),
+                    visibility: kind.default_visibility(),
                 };
                 tickets::insert_log(&*tx, &entry).await?;
             }
@@ -670,6 +761,10 @@ impl App {
 
     pub async fn put_notice_route(&self, actor: &Actor, route: &Route) -> Result<Route> {
         actor.require(Action::ManageServicePolicy)?;
+        let problems = route.problems();
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
+        }
         let tx = self.store.write().await?;
         let targets = store::targets(&*tx).await?;
         if route.targets.iter().any(|n| !targets.iter().any(|t| &t.name == n)) {
@@ -773,7 +868,10 @@ impl App {
         }
         let (from, to) = self.day_bounds(date)?;
         let conn = self.store.read();
-        let f = NoticeFilter { from: Some(from), to: Some(to), limit: 10_000, ..NoticeFilter::default() };
+        // The table is of escalations (seed 004); what the customer was told is not one.
+        let internal = NoticeKind::ALL.iter().copied().filter(|k| !k.is_customer_facing()).collect();
+        let f =
+            NoticeFilter { from: Some(from), to: Some(to), kinds: internal, limit: 10_000, ..NoticeFilter::default() };
         let (notices, _) = store::list_notices(conn, &f).await?;
         let mut by_ticket: BTreeMap<Id, Vec<Notice>> = BTreeMap::new();
         for n in notices {

@@ -1,8 +1,10 @@
 //! Ticket use cases: register, read, list, edit, every lifecycle step, work log, priority
 //! change decisions and the dispatch suggestion.
 
+use aftersales_domain::audience::Visibility;
 use aftersales_domain::catalog::Category;
 use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
+use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::dispatch::{self, Candidate};
 use aftersales_domain::error::{Field, Reason};
 use aftersales_domain::event::{self, Change, Event};
@@ -20,7 +22,7 @@ use aftersales_domain::ticket_no::TicketNo;
 use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};
-use aftersales_storage::{Conn, WriteTx, catalog, directory, policy, tickets, users};
+use aftersales_storage::{Conn, WriteTx, catalog, directory, links, policy, tickets, users};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::own_customer;
@@ -205,6 +207,15 @@ pub struct TicketView {
     pub clocks: Vec<ClockView>,
     /// Where the clocks may be wrong, e.g. a year without holiday data.
     pub clock_warnings: Vec<Warning>,
+}
+
+/// A write taken up to its commit, so the caller records the answer in its reader's
+/// projection (the staff's view, or the customer's) under the idempotency key and commits.
+pub(crate) enum Opened<T> {
+    /// Done before under the same idempotency key: the recorded answer.
+    Replayed { status: u16, body: String },
+    /// Done now, in `WriteTx`, not yet committed.
+    Fresh(WriteTx, T),
 }
 
 /// A registration after its lookups and checks, before it is stored.
@@ -600,13 +611,34 @@ impl App {
         })
     }
 
-    /// 登记报修: registers a request after the intake checks of seed 000 template 1.
+    /// 登记报修: registers a request after the intake checks of seed 000 template 1, and
+    /// answers with the staff's view (a customer contact registers with
+    /// `App::customer_register`).
     pub async fn register(
         &self,
         actor: &Actor,
         input: &Registration,
         idem: Option<&Idem>,
     ) -> Result<Outcome<TicketView>> {
+        actor.require_staff(Action::RegisterTicket)?;
+        match self.register_core(actor, input, idem).await? {
+            Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
+            Opened::Fresh(tx, t) => {
+                let t = self.view_of(present(actor, t)).await?;
+                self.commit_with(tx, actor, idem, &t).await?;
+                Ok(Outcome::Fresh(t))
+            }
+        }
+    }
+
+    /// Registration up to its commit: the ticket written in the open transaction, or the
+    /// answer recorded under the same idempotency key.
+    pub(crate) async fn register_core(
+        &self,
+        actor: &Actor,
+        input: &Registration,
+        idem: Option<&Idem>,
+    ) -> Result<Opened<Ticket>> {
         actor.require(Action::RegisterTicket)?;
         let now = self.now();
         let is_contact = actor.user.role == Role::CustomerContact;
@@ -614,7 +646,7 @@ impl App {
         self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
-            return Ok(Outcome::Replayed { status, body });
+            return Ok(Opened::Replayed { status, body });
         }
         // DOMAIN §5 repeat report: same device, same fault code or category, within the window.
         let repeat_of = self.repeat_of(&*tx, &p, now).await?;
@@ -694,9 +726,21 @@ impl App {
             // DOMAIN §5: the project specialist is told at once.
             self.raise(&*tx, &t, &aftersales_domain::notice::on_repeat(&t, &earlier), now).await?;
         }
-        let t = self.view_of(present(actor, t)).await?;
-        self.commit_with(tx, actor, idem, &t).await?;
-        Ok(Outcome::Fresh(t))
+        Ok(Opened::Fresh(tx, t))
+    }
+
+    /// The answer to a change that went stale: the ticket as it now is, in the reader's
+    /// projection (a contact never gets the staff's fields in an error either).
+    pub(crate) async fn stale(&self, actor: &Actor, t: Ticket) -> AppError {
+        let current = if actor.is_customer() {
+            match self.project(actor, &t).await {
+                Ok(c) => crate::Current::Customer(c),
+                Err(e) => return e,
+            }
+        } else {
+            crate::Current::Staff(present(actor, t))
+        };
+        AppError::Stale { current: Box::new(current) }
     }
 
     /// The ticket with its clocks as of now.
@@ -757,14 +801,15 @@ impl App {
         Ok(())
     }
 
+    /// The staff's view of a ticket (a customer contact reads `App::customer_ticket`).
     pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<TicketView> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
         self.warm().await?;
         self.view_of(present(actor, load_visible(self.store.read(), actor, id).await?)).await
     }
 
     pub async fn ticket_by_number(&self, actor: &Actor, number: &str) -> Result<TicketView> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
         let t = tickets::by_number(self.store.read(), number).await?;
         match t {
             Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => {
@@ -781,14 +826,27 @@ impl App {
     /// [`App::tickets`] counting at most `count_limit` matches: when `total` equals it, there
     /// may be more (a page shows "10000+" instead of counting every open ticket).
     pub async fn tickets_counted(&self, actor: &Actor, q: &ListQuery, count_limit: Option<u64>) -> Result<TicketPage> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
+        let (items, total, page) = self.list_tickets(actor, q, count_limit).await?;
+        let mut views = Vec::with_capacity(items.len());
+        for t in items {
+            views.push(self.view_of(present(actor, t)).await?);
+        }
+        Ok(TicketPage { items: views, total, page: page.page, per_page: page.per_page })
+    }
+
+    /// The tickets a list asks for, within the reader's scope (a contact's own organization).
+    pub(crate) async fn list_tickets(
+        &self,
+        actor: &Actor,
+        q: &ListQuery,
+        count_limit: Option<u64>,
+    ) -> Result<(Vec<Ticket>, u64, Page)> {
         self.warm().await?;
         let page = Page::new(q.page, q.per_page)?;
         let (sort, descending) = parse_sort(q.sort.as_deref())?;
         let customer_id = match (own_customer(actor), q.customer_id) {
-            (Some(own), Some(c)) if own != c => {
-                return Ok(TicketPage { items: Vec::new(), total: 0, page: page.page, per_page: page.per_page });
-            }
+            (Some(own), Some(c)) if own != c => return Ok((Vec::new(), 0, page)),
             (Some(own), _) => Some(own),
             (None, c) => c,
         };
@@ -826,15 +884,13 @@ impl App {
             count_limit,
         };
         let (items, total) = tickets::list(self.store.read(), &filter).await?;
-        let mut views = Vec::with_capacity(items.len());
-        for t in items {
-            views.push(self.view_of(present(actor, t)).await?);
-        }
-        Ok(TicketPage { items: views, total, page: page.page, per_page: page.per_page })
+        Ok((items, total, page))
     }
 
+    /// Every change with who, when and before → after (staff; a contact reads the
+    /// milestones of `App::customer_timeline`).
     pub async fn history(&self, actor: &Actor, id: Id) -> Result<Vec<Event>> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
         let t = load_visible(self.store.read(), actor, id).await?;
         let mut events = tickets::events(self.store.read(), t.id).await?;
         // The history shows phone numbers only to those who see them on the ticket.
@@ -850,25 +906,30 @@ impl App {
         Ok(events)
     }
 
+    /// The whole work log, internal entries included (staff; a contact reads
+    /// `App::customer_work_log`).
     pub async fn work_log(&self, actor: &Actor, id: Id) -> Result<Vec<LogEntry>> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
         let t = load_visible(self.store.read(), actor, id).await?;
         Ok(tickets::logs(self.store.read(), t.id).await?)
     }
 
-    /// Adds a work log entry. Appending does not change the ticket, so it needs no version.
+    /// Adds a work log entry for its audience (`visibility`: the writer's choice where the
+    /// kind allows one, DOMAIN §8). Appending does not change the ticket, so it needs no version.
     pub async fn add_log(
         &self,
         actor: &Actor,
         id: Id,
         kind: LogKind,
         body: &str,
+        visibility: Option<Visibility>,
         idem: Option<&Idem>,
     ) -> Result<Outcome<LogEntry>> {
         actor.require(Action::AddLogEntry)?;
         if !worklog::may_write(actor.user.role, kind) {
             return Err(DomainError::Forbidden { role: actor.user.role, action: Action::AddLogEntry }.into());
         }
+        let visibility = kind.visibility(visibility)?;
         let body = worklog::check_body(body)?;
         self.warm().await?;
         let tx = self.store.write().await?;
@@ -884,7 +945,8 @@ impl App {
             )
             .into());
         }
-        let mut entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: self.now() };
+        let mut entry =
+            LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: self.now(), visibility };
         entry.id = tickets::insert_log(&*tx, &entry).await?;
         // A plan, an arrival on site, a report or a progress message stops or moves a clock.
         let based_on = t.version;
@@ -912,7 +974,7 @@ impl App {
         let tx = self.store.write().await?;
         let mut t = load_visible(&*tx, actor, id).await?;
         if t.version != based_on {
-            return Err(AppError::Stale { current: Box::new(present(actor, t)) });
+            return Err(self.stale(actor, t).await);
         }
         if !t.status.is_open() {
             return Err(DomainError::conflict(
@@ -985,11 +1047,12 @@ impl App {
             Ok(())
         } else {
             let current = tickets::by_id(&**tx, t.id).await?.ok_or_else(|| AppError::not_found("ticket", t.id))?;
-            Err(AppError::Stale { current: Box::new(present(actor, current)) })
+            Err(self.stale(actor, current).await)
         }
     }
 
-    /// Takes one lifecycle step on a ticket, based on version `based_on` (If-Match).
+    /// Takes one lifecycle step on a ticket, based on version `based_on` (If-Match), and
+    /// answers with the staff's view (a customer contact acts with `App::customer_act`).
     pub async fn act(
         &self,
         actor: &Actor,
@@ -998,15 +1061,52 @@ impl App {
         cmd: &Command,
         idem: Option<&Idem>,
     ) -> Result<Outcome<StepOutcome>> {
-        let action = cmd.action();
-        actor.require(action)?;
+        actor.require_staff(cmd.action())?;
+        match self.act_core(actor, id, based_on, cmd, idem).await? {
+            Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
+            Opened::Fresh(tx, (t, request)) => {
+                let outcome =
+                    StepOutcome { ticket: self.view_of(present(actor, t)).await?, priority_change_request: request };
+                self.commit_with(tx, actor, idem, &outcome).await?;
+                Ok(Outcome::Fresh(outcome))
+            }
+        }
+    }
+
+    /// A step up to its commit: the ticket as the step left it in the open transaction (and
+    /// the downgrade request it created), or the answer recorded under the same key.
+    pub(crate) async fn act_core(
+        &self,
+        actor: &Actor,
+        id: Id,
+        based_on: Option<i64>,
+        cmd: &Command,
+        idem: Option<&Idem>,
+    ) -> Result<Opened<(Ticket, Option<PriorityChangeRequest>)>> {
+        actor.require(cmd.action())?;
         let based_on = based_on.ok_or(AppError::PreconditionRequired)?;
         self.warm().await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
-            return Ok(Outcome::Replayed { status, body });
+            return Ok(Opened::Replayed { status, body });
         }
-        let mut t = load_visible(&*tx, actor, id).await?;
+        let t = load_visible(&*tx, actor, id).await?;
+        let (tx, done) = self.step_in(tx, actor, t, based_on, cmd).await?;
+        Ok(Opened::Fresh(tx, done))
+    }
+
+    /// One step on `t` (as read in `tx`) by `actor`, based on version `based_on`: the rules,
+    /// the event, the clocks, the notices and the log entry, all in `tx`, not committed.
+    pub(crate) async fn step_in(
+        &self,
+        tx: WriteTx,
+        actor: &Actor,
+        mut t: Ticket,
+        based_on: i64,
+        cmd: &Command,
+    ) -> Result<(WriteTx, (Ticket, Option<PriorityChangeRequest>))> {
+        let action = cmd.action();
+        actor.require(action)?;
         if permission::scope(actor.user.role, action) == TicketScope::Assigned && !t.is_assigned_to(actor.id()) {
             return Err(DomainError::conflict(
                 "not_assigned",
@@ -1016,7 +1116,7 @@ impl App {
             .into());
         }
         if t.version != based_on {
-            return Err(AppError::Stale { current: Box::new(present(actor, t)) });
+            return Err(self.stale(actor, t).await);
         }
         let now = self.now();
         let before = t.clone();
@@ -1232,23 +1332,23 @@ impl App {
         let action_name = if request.is_some() { "priority_change_requested" } else { cmd.name() };
         let log_kind = log.as_ref().map(|(k, _)| *k);
         let event_id = self.apply_event(&tx, &mut t, actor, action_name, changes, note, log_kind, based_on).await?;
-        let step = match cmd {
-            Command::RequestSecondLine { .. } => Some(Step::RequestSecondLine),
-            Command::RefuseClosure { .. } => Some(Step::RefuseClosure),
-            Command::BookVisit { .. } => Some(Step::BookVisit),
-            Command::RecordSurvey { .. } => Some(Step::RecordSurvey),
-            _ => None,
-        };
-        if let Some(step) = step {
-            self.raise_for_step(&tx, step, &before, &t, event_id).await?;
+        self.raise_for_step(&tx, cmd.step(), &before, &t, event_id).await?;
+        // A link in an earlier mail must not act on the ticket once it moved on (DOMAIN §8:
+        // links are revocable): closing, refusing or reopening withdraws the closure links,
+        // a survey answered withdraws the survey links.
+        if t.status != before.status && before.status == Status::Resolved {
+            links::revoke(&*tx, Some(t.id), None, Some(LinkPurpose::Closure), now).await?;
+        }
+        let surveyed = t.survey_result.is_some() && before.survey_result.is_none();
+        if surveyed || (t.status != before.status && before.status == Status::Closed) {
+            links::revoke(&*tx, Some(t.id), None, Some(LinkPurpose::Survey), now).await?;
         }
         if let Some((kind, body)) = log {
-            let entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: now };
+            let visibility = kind.default_visibility();
+            let entry = LogEntry { id: 0, ticket_id: t.id, kind, body, author_id: actor.id(), at: now, visibility };
             tickets::insert_log(&*tx, &entry).await?;
         }
-        let outcome = StepOutcome { ticket: self.view_of(present(actor, t)).await?, priority_change_request: request };
-        self.commit_with(tx, actor, idem, &outcome).await?;
-        Ok(Outcome::Fresh(outcome))
+        Ok((tx, (t, request)))
     }
 
     /// Downgrade requests, optionally of one ticket or one status (supervisors' queue).
@@ -1277,7 +1377,7 @@ impl App {
     /// Several tickets at once, as the reader may see them (unknown or invisible ones are
     /// left out): for lists that name tickets, without a query per row.
     pub async fn tickets_by_ids(&self, actor: &Actor, ids: &[Id]) -> Result<Vec<Ticket>> {
-        actor.require(Action::ReadTicket)?;
+        actor.require_staff(Action::ReadTicket)?;
         let own = own_customer(actor);
         Ok(tickets::by_ids(self.store.read(), ids)
             .await?

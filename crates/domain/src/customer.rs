@@ -43,6 +43,9 @@ pub struct Contact {
     /// their requests, but no longer the window and without a portal account.
     #[serde(default)]
     pub left: bool,
+    /// The language customer notices and e-mail reach this contact in (DOMAIN §8).
+    #[serde(default)]
+    pub lang: crate::Lang,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +151,8 @@ pub struct ContactInput {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub department: Option<String>,
+    /// `zh-CN` (default) or `en`: the language of the customer notices they receive.
+    pub lang: Option<crate::Lang>,
 }
 
 impl ContactInput {
@@ -177,6 +182,7 @@ impl ContactInput {
             department,
             is_window: false,
             left: false,
+            lang: self.lang.unwrap_or_default(),
         })
     }
 }

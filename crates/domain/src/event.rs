@@ -55,6 +55,7 @@ pub fn action_label(action: &str, lang: Lang) -> String {
         "priority_change_approved" => ("批准降级", "Downgrade approved"),
         "priority_change_rejected" => ("驳回降级", "Downgrade rejected"),
         "notice" => ("发出通告", "Notice sent"),
+        "link_used" => ("客户通过邮件链接答复", "Customer answered through the e-mailed link"),
         other => return other.to_owned(),
     };
     match lang {

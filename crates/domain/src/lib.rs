@@ -5,10 +5,13 @@
 //! named after the thing in DOMAIN.md it holds, so `grading` holds §3, `lifecycle` the
 //! ticket state machine, `registration` the intake checks of seed 000 template 1.
 
+pub mod audience;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod customer;
+pub mod customer_link;
+pub mod customer_view;
 pub mod dispatch;
 pub mod error;
 pub mod event;

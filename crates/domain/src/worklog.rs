@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audience::Visibility;
 use crate::coded_enum;
 use crate::error::{DomainError, Reason};
 use crate::role::Role;
@@ -21,6 +22,9 @@ coded_enum! {
         Progress = ("progress", "进展通报", "Progress update"),
         /// The service report sent after resolution (seed 000: within 24 h).
         ServiceReport = ("service_report", "服务报告", "Service report"),
+        /// A staff member's note on where things stand (the desk's 状态说明 on a notice):
+        /// internal, never shown to the customer.
+        StatusNote = ("status_note", "状态说明", "Status note"),
     }
 }
 
@@ -34,6 +38,8 @@ pub struct LogEntry {
     pub author_id: Id,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+    /// Internal, or shown to the customer (DOMAIN §8; [`LogKind::visibility`]).
+    pub visibility: Visibility,
 }
 
 pub const MAX_BODY: usize = 4000;
@@ -62,6 +68,8 @@ pub fn may_write(role: Role, kind: LogKind) -> bool {
         | LogKind::RemoteFix
         | LogKind::OnSite
         | LogKind::ServiceReport => role.line().is_some() || matches!(role, Role::Supervisor | Role::Admin),
+        // Where things stand, written by the staff who watch the ticket (never the customer).
+        LogKind::StatusNote => role.is_staff(),
         // The daily progress message to the customer (desk, from the specialist's content).
         LogKind::Progress => {
             role.line().is_some()

@@ -13,8 +13,46 @@ use std::time::Duration;
 
 use aftersales_app::App;
 use aftersales_app::notices::Outgoing;
-use aftersales_domain::notice::ChannelKind;
+use aftersales_domain::Lang;
+use aftersales_domain::notice::{ChannelKind, NoticeKind};
 use aftersales_notify::{Message, Notifier, SendError, Target};
+
+/// What one delivery says. Staff get both languages; a customer contact gets their own
+/// language only, in the notice's customer words, with the signed link of a "please
+/// confirm" or survey mail on lines of its own (DOMAIN §8).
+fn message(item: &Outgoing) -> Message {
+    let (n, d) = (&item.notice, &item.delivery);
+    // One key per notice and recipient: the e-mail Message-ID and the webhook
+    // Idempotency-Key, so a receiver can tell a retried delivery from a new notice.
+    let key = format!("{}/{}/{}", n.key, d.channel.code(), d.target);
+    match d.lang {
+        Some(lang) => {
+            let (subject, body) = match lang {
+                Lang::Zh => (&n.subject_zh, &n.body_zh),
+                Lang::En => (&n.subject_en, &n.body_en),
+            };
+            let invite = match (n.kind, lang) {
+                (NoticeKind::Resolved, Lang::Zh) => "确认结案或告诉我们问题仍未解决（无需登录）：",
+                (NoticeKind::Resolved, Lang::En) => "Confirm closure, or tell us it is not solved (no sign-in needed):",
+                (_, Lang::Zh) => "填写服务评价（无需登录）：",
+                (_, Lang::En) => "Rate the service (no sign-in needed):",
+            };
+            let body = match &item.link {
+                Some(link) => format!("{body}\n\n{invite}\n{link}"),
+                None => body.clone(),
+            };
+            Message { key, subject: subject.clone(), body, link: None }
+        }
+        None => Message {
+            key,
+            subject: n.subject_zh.clone(),
+            // The notice key closes every message, so a reader (or a robot log) can tell a
+            // retried delivery of one notice from another notice with the same words.
+            body: format!("{}\n\n{}\n{}\n\n通告编号 Notice: {}", n.body_zh, n.subject_en, n.body_en, n.key),
+            link: None,
+        },
+    }
+}
 
 /// How often a running worker does its housekeeping ([`Worker::upkeep`]).
 const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
@@ -96,17 +134,7 @@ impl Worker {
                 }
             }
         };
-        let n = &item.notice;
-        let msg = Message {
-            // One key per notice and recipient: the e-mail Message-ID and the webhook
-            // Idempotency-Key, so a receiver can tell a retried delivery from a new notice.
-            key: format!("{}/{}/{}", n.key, d.channel.code(), d.target),
-            subject: n.subject_zh.clone(),
-            // The notice key closes every message, so a reader (or a robot log) can tell a
-            // retried delivery of one notice from another notice with the same words.
-            body: format!("{}\n\n{}\n{}\n\n通告编号 Notice: {}", n.body_zh, n.subject_en, n.body_en, n.key),
-            link: None,
-        };
+        let msg = message(item);
         match self.notifier.send(&target, &msg).await {
             Ok(r) => Ok(r.detail),
             Err(SendError::Retryable(e)) => Err((true, e)),

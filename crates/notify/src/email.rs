@@ -113,6 +113,8 @@ impl Mailer {
             .subject(crate::one_line(&msg.subject))
             .message_id(Some(crate::message_id(&msg.key, &self.domain)))
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(NOTICE_HEADER), crate::one_line(&msg.key)))
+            // RFC 3834: machine-made, so auto-responders do not answer it (no mail loops).
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()))
             .header(ContentType::TEXT_PLAIN)
             .body(text)
             .map_err(|e| SendError::Permanent(format!("cannot build the e-mail: {e}")))

@@ -190,8 +190,15 @@ pub async fn search_customers<C: ConnectionTrait>(
     Ok((rows.iter().map(customer).collect::<Result<_>>()?, u64::try_from(total).unwrap_or(0)))
 }
 
-const CONTACT_COLS: [Contacts; 6] =
-    [Contacts::Id, Contacts::CustomerId, Contacts::Name, Contacts::Phone, Contacts::Email, Contacts::Department];
+const CONTACT_COLS: [Contacts; 7] = [
+    Contacts::Id,
+    Contacts::CustomerId,
+    Contacts::Name,
+    Contacts::Phone,
+    Contacts::Email,
+    Contacts::Department,
+    Contacts::Lang,
+];
 
 fn contact(r: &QueryResult, window: Option<Id>) -> Result<Contact> {
     let id: Id = get(r, "id")?;
@@ -204,6 +211,7 @@ fn contact(r: &QueryResult, window: Option<Id>) -> Result<Contact> {
         department: get(r, "department")?,
         is_window: window == Some(id),
         left: get::<Option<i64>>(r, "left_at")?.is_some(),
+        lang: get::<Option<String>>(r, "lang")?.map(|l| crate::notices::lang_of(&l)).unwrap_or_default(),
     })
 }
 
@@ -217,6 +225,7 @@ pub async fn insert_contact<C: ConnectionTrait>(conn: &C, c: &Contact, now: Time
             Contacts::Email,
             Contacts::Department,
             Contacts::CreatedAt,
+            Contacts::Lang,
         ])
         .values_panic([
             c.customer_id.into(),
@@ -225,6 +234,7 @@ pub async fn insert_contact<C: ConnectionTrait>(conn: &C, c: &Contact, now: Time
             c.email.clone().into(),
             c.department.clone().into(),
             ms(now).into(),
+            c.lang.code().into(),
         ])
         .to_owned();
     insert_returning_id(conn, stmt).await
@@ -272,6 +282,7 @@ pub async fn update_contact<C: ConnectionTrait>(conn: &C, c: &Contact) -> Result
             (Contacts::Phone, c.phone.clone().into()),
             (Contacts::Email, c.email.clone().into()),
             (Contacts::Department, c.department.clone().into()),
+            (Contacts::Lang, c.lang.code().into()),
         ])
         .and_where(Expr::col(Contacts::Id).eq(c.id))
         .to_owned();

@@ -13,7 +13,7 @@ use aftersales_domain::notice::{
     AttemptOutcome, Audience, ChannelKind, Delivery, DeliveryAttempt, DeliveryState, JobKind, JobSpec, Notice,
     NoticeKind, NoticeRecipient, NoticeSpec, Route,
 };
-use aftersales_domain::{Id, Timestamp};
+use aftersales_domain::{Id, Lang, Timestamp};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, Func, InsertStatement, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
     UnionType,
@@ -278,6 +278,14 @@ pub struct NewDelivery {
     pub channel: ChannelKind,
     pub target: String,
     pub at: Timestamp,
+    /// A customer notice e-mailed to this contact, in `lang`.
+    pub contact: Option<Id>,
+    pub lang: Option<Lang>,
+}
+
+/// A stored language code.
+pub fn lang_of(code: &str) -> Lang {
+    if code == Lang::En.code() { Lang::En } else { Lang::Zh }
 }
 
 pub async fn insert_delivery<C: ConnectionTrait>(
@@ -288,7 +296,8 @@ pub async fn insert_delivery<C: ConnectionTrait>(
     target: &str,
     now: Timestamp,
 ) -> Result<()> {
-    insert_deliveries(conn, &[NewDelivery { notice, user, channel, target: target.to_owned(), at: now }]).await
+    let d = NewDelivery { notice, user, channel, target: target.to_owned(), at: now, contact: None, lang: None };
+    insert_deliveries(conn, &[d]).await
 }
 
 /// Queues deliveries; one already queued for the same notice, channel and target stays.
@@ -304,6 +313,8 @@ pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery
                 Deliveries::State,
                 Deliveries::NextAttemptAt,
                 Deliveries::CreatedAt,
+                Deliveries::ContactId,
+                Deliveries::Lang,
             ])
             .on_conflict(
                 OnConflict::columns([Deliveries::NoticeId, Deliveries::Channel, Deliveries::Target])
@@ -320,6 +331,8 @@ pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery
                 "pending".into(),
                 ms(d.at).into(),
                 ms(d.at).into(),
+                d.contact.into(),
+                d.lang.map(|l| l.code()).into(),
             ]);
         }
         execute(conn, &stmt).await?;
@@ -367,6 +380,8 @@ async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result
 #[derive(Debug, Clone, Default)]
 pub struct NoticeFilter {
     pub kind: Option<NoticeKind>,
+    /// Only notices of these kinds (empty: any).
+    pub kinds: Vec<NoticeKind>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     /// Notices this person received.
@@ -381,6 +396,9 @@ pub struct NoticeFilter {
 fn apply(stmt: &mut SelectStatement, f: &NoticeFilter) {
     if let Some(k) = f.kind {
         stmt.and_where(Expr::col((Notices::Table, Notices::Kind)).eq(k.code()));
+    }
+    if !f.kinds.is_empty() {
+        stmt.and_where(Expr::col((Notices::Table, Notices::Kind)).is_in(f.kinds.iter().map(|k| k.code())));
     }
     if let Some(from) = f.from {
         stmt.and_where(Expr::col((Notices::Table, Notices::CreatedAt)).gte(ms(from)));
@@ -554,10 +572,12 @@ pub async fn acknowledge<C: ConnectionTrait>(
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
 }
 
-const DELIVERY_COLS: [Deliveries; 11] = [
+const DELIVERY_COLS: [Deliveries; 13] = [
     Deliveries::Id,
     Deliveries::NoticeId,
     Deliveries::UserId,
+    Deliveries::ContactId,
+    Deliveries::Lang,
     Deliveries::Channel,
     Deliveries::Target,
     Deliveries::State,
@@ -573,6 +593,8 @@ fn delivery(r: &QueryResult) -> Result<Delivery> {
         id: get(r, "id")?,
         notice_id: get(r, "notice_id")?,
         user_id: get(r, "user_id")?,
+        contact_id: get(r, "contact_id")?,
+        lang: get::<Option<String>>(r, "lang")?.map(|l| lang_of(&l)),
         channel: get_code(r, "channel", ChannelKind::from_code)?,
         target: get(r, "target")?,
         state: get_code(r, "state", DeliveryState::from_code)?,

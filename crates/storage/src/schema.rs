@@ -67,6 +67,8 @@ pub enum Contacts {
     CreatedAt,
     /// When the contact left the customer (null: still there); added by m0007.
     LeftAt,
+    /// The language of their customer notices ("zh-CN" or "en"; null: Chinese); m0008.
+    Lang,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -202,6 +204,8 @@ pub enum WorkLog {
     Body,
     AuthorId,
     At,
+    /// "internal" or "customer" (DOMAIN §8); m0008.
+    Visibility,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -322,6 +326,10 @@ pub enum Deliveries {
     Receipt,
     SentAt,
     CreatedAt,
+    /// The customer contact a customer notice is e-mailed to (null: a user or a target); m0008.
+    ContactId,
+    /// The one language of a customer's e-mail (null: both, as staff get them); m0008.
+    Lang,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -376,4 +384,20 @@ pub enum LoginFailures {
     Scope,
     Subject,
     At,
+}
+
+/// Signed links in customer e-mail (DOMAIN §6, §8): only the SHA-256 of the token is kept.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum CustomerLinks {
+    Table,
+    Id,
+    TokenHash,
+    TicketId,
+    ContactId,
+    Purpose,
+    DeliveryId,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
 }

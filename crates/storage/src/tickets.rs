@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aftersales_domain::audience::Visibility;
 use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::event::{Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
@@ -298,6 +299,35 @@ pub async fn by_ids<C: ConnectionTrait>(conn: &C, ids: &[Id]) -> Result<Vec<Tick
         }
     }
     Ok(out)
+}
+
+/// A customer's tickets that wait for the customer (DOMAIN §6, §8): resolved ones (confirm
+/// closure), those awaiting the window's confirmation (when `window` reads), and those closed
+/// since `surveys_since` whose survey is not answered. At most `limit`, most recent first.
+pub async fn awaiting_customer<C: ConnectionTrait>(
+    conn: &C,
+    customer: Id,
+    window: bool,
+    surveys_since: Timestamp,
+    limit: u64,
+) -> Result<Vec<Ticket>> {
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
+    let mut waiting = Expr::col(Tickets::Status).eq(Status::Resolved.code()).or(Expr::col(Tickets::Status)
+        .eq(Status::Closed.code())
+        .and(Expr::col(Tickets::SurveyResult).is_null())
+        .and(Expr::col(Tickets::ClosedAt).gte(ms(surveys_since))));
+    if window {
+        waiting = waiting.or(Expr::col(Tickets::WindowConfirmation)
+            .eq(WindowConfirmation::Pending.code())
+            .and(Expr::col(Tickets::Status).is_in(open)));
+    }
+    let stmt = select()
+        .and_where(Expr::col(Tickets::CustomerId).eq(customer))
+        .and_where(waiting)
+        .order_by(Tickets::UpdatedAt, Order::Desc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(ticket).collect()
 }
 
 pub async fn by_number<C: ConnectionTrait>(conn: &C, number: &str) -> Result<Option<Ticket>> {
@@ -623,13 +653,14 @@ pub async fn events<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Even
 pub async fn insert_log<C: ConnectionTrait>(conn: &C, l: &LogEntry) -> Result<Id> {
     let stmt = Query::insert()
         .into_table(WorkLog::Table)
-        .columns([WorkLog::TicketId, WorkLog::Kind, WorkLog::Body, WorkLog::AuthorId, WorkLog::At])
+        .columns([WorkLog::TicketId, WorkLog::Kind, WorkLog::Body, WorkLog::AuthorId, WorkLog::At, WorkLog::Visibility])
         .values_panic([
             l.ticket_id.into(),
             l.kind.code().into(),
             l.body.clone().into(),
             l.author_id.into(),
             ms(l.at).into(),
+            l.visibility.code().into(),
         ])
         .to_owned();
     insert_returning_id(conn, stmt).await
@@ -637,7 +668,15 @@ pub async fn insert_log<C: ConnectionTrait>(conn: &C, l: &LogEntry) -> Result<Id
 
 pub async fn logs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<LogEntry>> {
     let stmt = Query::select()
-        .columns([WorkLog::Id, WorkLog::TicketId, WorkLog::Kind, WorkLog::Body, WorkLog::AuthorId, WorkLog::At])
+        .columns([
+            WorkLog::Id,
+            WorkLog::TicketId,
+            WorkLog::Kind,
+            WorkLog::Body,
+            WorkLog::AuthorId,
+            WorkLog::At,
+            WorkLog::Visibility,
+        ])
         .from(WorkLog::Table)
         .and_where(Expr::col(WorkLog::TicketId).eq(ticket))
         .order_by(WorkLog::Id, Order::Asc)
@@ -653,6 +692,7 @@ pub async fn logs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<LogEnt
                 body: get(r, "body")?,
                 author_id: get(r, "author_id")?,
                 at: get_ts(r, "at")?,
+                visibility: get_code(r, "visibility", Visibility::from_code)?,
             })
         })
         .collect()

@@ -103,6 +103,7 @@ impl Org {
             phone: Some(phone.into()),
             email: None,
             department: Some("行政部".into()),
+            lang: None,
         };
         let window_a = app.create_contact(&admin, customer_a.id, &contact("王经理", "13900000001")).await.unwrap();
         let other_a = app.create_contact(&admin, customer_a.id, &contact("李工", "13900000002")).await.unwrap();

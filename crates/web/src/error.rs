@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aftersales_app::AppError;
+use aftersales_app::{AppError, Current};
 use aftersales_domain::error::field_label;
-use aftersales_domain::ticket::Ticket;
 use aftersales_domain::{DomainError, Lang};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -49,14 +48,14 @@ pub(crate) struct Rendered {
     code: &'static str,
     message: [String; 2],
     fields: [BTreeMap<String, String>; 2],
-    current: Option<Box<Ticket>>,
+    current: Option<Box<Current>>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     error: ErrorBody<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    current: Option<&'a Ticket>,
+    current: Option<&'a Current>,
 }
 
 #[derive(Serialize)]
@@ -174,7 +173,7 @@ fn to_response(r: &Rendered, lang: Lang) -> Response {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if let Some(t) = &r.current
-        && let Ok(v) = HeaderValue::from_str(&crate::etag(t.version))
+        && let Ok(v) = HeaderValue::from_str(&crate::etag(t.version()))
     {
         response.headers_mut().insert(header::ETAG, v);
     }

@@ -11,8 +11,8 @@ use crate::api;
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorResponse {
     pub error: ErrorDetail,
-    /// On 412 (stale version): the ticket as it is now.
-    pub current: Option<aftersales_domain::ticket::Ticket>,
+    /// On 412 (stale version): the ticket as it is now, in the reader's projection.
+    pub current: Option<aftersales_app::Current>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

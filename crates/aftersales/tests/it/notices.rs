@@ -212,6 +212,8 @@ async fn kill_9_while_sending_loses_no_notice_and_repeats_none() {
             audiences: vec![aftersales_domain::notice::Audience::Supervisor],
             channels: vec![ChannelKind::Email],
             targets: vec!["ops-wecom".into(), "ops-hook".into()],
+            enabled: true,
+            wording: None,
         };
         app.put_notice_route(&org.admin, &route).await.unwrap();
         let tickets = p1_tickets(&app, &org, TICKETS).await;

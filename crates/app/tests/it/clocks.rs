@@ -28,7 +28,7 @@ async fn view(app: &App, actor: &Actor, t: &Ticket) -> TicketView {
 }
 
 async fn log(app: &App, actor: &Actor, t: &Ticket, kind: LogKind, body: &str) {
-    fresh(app.add_log(actor, t.id, kind, body, None).await.unwrap());
+    fresh(app.add_log(actor, t.id, kind, body, None, None).await.unwrap());
 }
 
 async fn numbers(app: &App, actor: &Actor, q: ListQuery) -> Vec<String> {
@@ -328,12 +328,12 @@ db_test!(only_the_assigned_engineer_records_what_stops_a_clock, |db| {
     let t = graded(app, &org, db.now(), "P2").await;
     let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T14:00:00+08:00"), note: None }).await;
-    match app.add_log(&org.eng_east, t.id, LogKind::OnSite, "到场", None).await {
+    match app.add_log(&org.eng_east, t.id, LogKind::OnSite, "到场", None, None).await {
         Err(AppError::Domain(DomainError::Conflict { code, .. })) => assert_eq!(code, "not_assigned"),
         other => panic!("another engineer marked the arrival: {other:?}"),
     }
     assert!(matches!(
-        app.add_log(&org.pm, t.id, LogKind::OnSite, "到场", None).await,
+        app.add_log(&org.pm, t.id, LogKind::OnSite, "到场", None, None).await,
         Err(AppError::Domain(DomainError::Forbidden { .. }))
     ));
     assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Arrival).state, ClockState::Running);

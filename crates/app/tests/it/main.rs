@@ -4,6 +4,7 @@
 mod clocks;
 mod demo;
 mod notices;
+mod portal;
 mod sessions;
 mod support;
 mod tickets;

@@ -4,9 +4,11 @@
 use aftersales_app::notices::{Acknowledgement, NoticeQuery};
 use aftersales_app::tickets::Command;
 use aftersales_app::{App, AppError};
+use aftersales_domain::audience::Visibility;
 use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::notice::{Audience, ChannelKind, DeliveryState, JobKind, Notice, NoticeKind};
 use aftersales_domain::ticket::{ClosureMethod, Status};
+use aftersales_domain::worklog::LogKind;
 use aftersales_domain::{DomainError, Id, Timestamp};
 use aftersales_storage::notices::pending_jobs;
 use aftersales_testkit::{Org, db_test};
@@ -22,11 +24,18 @@ async fn jobs(app: &App, ticket: Id) -> Vec<(JobKind, String, Timestamp)> {
     pending_jobs(app.store().read(), ticket).await.unwrap().into_iter().map(|j| (j.kind, j.key, j.due_at)).collect()
 }
 
+/// The internal notices (escalations) of a ticket, oldest first.
 async fn notices_of(app: &App, org: &Org, ticket: Id) -> Vec<Notice> {
-    let q = NoticeQuery { ticket_id: Some(ticket), per_page: Some(100), ..NoticeQuery::default() };
-    let mut items = app.notices(&org.admin, &q).await.unwrap().items;
+    let mut items: Vec<Notice> =
+        all_notices_of(app, org, ticket).await.into_iter().filter(|n| !n.kind.is_customer_facing()).collect();
     items.reverse();
     items
+}
+
+/// Every notice of a ticket, newest first.
+async fn all_notices_of(app: &App, org: &Org, ticket: Id) -> Vec<Notice> {
+    let q = NoticeQuery { ticket_id: Some(ticket), per_page: Some(100), ..NoticeQuery::default() };
+    app.notices(&org.admin, &q).await.unwrap().items
 }
 
 fn kinds(ns: &[Notice]) -> Vec<NoticeKind> {
@@ -76,7 +85,8 @@ db_test!(jobs_follow_the_ticket_and_due_ones_raise_their_notice_once, |db| {
     assert_eq!(app.run_due_jobs("w1", 100).await.unwrap(), 0, "done jobs do not run again");
     // The notice is on the ticket's history.
     let history = app.history(&org.desk, t.id).await.unwrap();
-    assert_eq!(history.iter().filter(|e| e.action == "notice").count(), 3);
+    let noted = history.iter().filter(|e| e.action == "notice").count();
+    assert_eq!(noted, all_notices_of(app, &org, t.id).await.len(), "each notice, internal or to the customer");
 
     // Run a job twice (as after a crash between the notice and marking it done): one notice.
     use sea_orm::ConnectionTrait;
@@ -127,13 +137,22 @@ db_test!(steps_raise_their_notices_at_once, |db| {
         [NoticeKind::VisitDelay, NoticeKind::SecondLine, NoticeKind::CustomerDidNotClose, NoticeKind::Dissatisfied]
     );
     let delay = &ns[0];
-    assert!(delay.recipients.iter().any(|r| r.user_id == org.portal_b.id() && r.audience == Audience::Contact));
+    assert!(delay.recipients.iter().all(|r| r.audience != Audience::Contact), "an internal notice");
+    assert!(delay.recipients.iter().any(|r| r.user_id == org.specialist.id()));
     assert!(delay.body_zh.contains("15:00") && delay.body_zh.contains("16:30"), "{}", delay.body_zh);
+    // The customer hears of the move in customer words (DOMAIN §8).
+    let all = all_notices_of(app, &org, t.id).await;
+    let moved = all.iter().find(|n| n.kind == NoticeKind::VisitMoved).expect("the customer is told the visit moved");
+    assert_eq!(
+        moved.recipients.iter().map(|r| (r.user_id, r.audience)).collect::<Vec<_>>(),
+        [(org.portal_b.id(), Audience::Contact)]
+    );
+    assert!(moved.body_zh.contains("16:30") && !moved.body_zh.contains("1 小时"), "{}", moved.body_zh);
     assert!(ns[1].recipients.iter().any(|r| r.user_id == org.eng_second.id()));
     assert!(ns[3].recipients.iter().any(|r| r.user_id == org.supervisor.id()));
 
     // The desk's progress message reaches the reporting contact's inbox.
-    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "工程师明早九点上门复查", None)
+    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "工程师明早九点上门复查", None, None)
         .await
         .unwrap();
     let mine = NoticeQuery { mine: Some(true), ..NoticeQuery::default() };
@@ -141,14 +160,19 @@ db_test!(steps_raise_their_notices_at_once, |db| {
     let progress =
         theirs.iter().find(|n| n.kind == NoticeKind::ProgressUpdate).expect("progress in the customer's inbox");
     assert!(progress.body_zh.contains("工程师明早九点上门复查"), "{}", progress.body_zh);
-    // The visit-delay notice also went to the specialist, whose status note stays internal:
-    // the contact sees only their own line of the recipients.
+    // The visit-delay notice went to the specialist, whose status note stays internal: the
+    // contact reads neither the notice nor the note, and the note is an internal status note.
     let specialist_ack = aftersales_app::notices::Acknowledgement { note: Some("已协调工程师改期".into()) };
     app.acknowledge_notice(&org.specialist, delay.id, &specialist_ack).await.unwrap();
     let theirs = app.notices(&org.portal_b, &mine).await.unwrap().items;
-    let seen = theirs.iter().find(|n| n.id == delay.id).expect("the delay in the customer's inbox");
+    assert!(theirs.iter().all(|n| n.id != delay.id && n.kind.is_customer_facing()), "no escalation in the inbox");
+    assert!(matches!(app.notice(&org.portal_b, delay.id).await, Err(AppError::NotFound { .. })));
+    let seen = theirs.iter().find(|n| n.id == moved.id).expect("the moved visit in the customer's inbox");
     assert_eq!(seen.recipients.iter().map(|r| r.user_id).collect::<Vec<_>>(), [org.portal_b.id()]);
-    assert!(app.notice(&org.portal_b, delay.id).await.unwrap().recipients.iter().all(|r| r.note.is_none()));
+    let note = app.work_log(&org.admin, t.id).await.unwrap().into_iter().find(|e| e.body.contains("已协调工程师改期"));
+    assert_eq!(note.map(|e| (e.kind, e.visibility)), Some((LogKind::StatusNote, Visibility::Internal)));
+    let log = app.customer_work_log(&org.portal_b, t.id).await.unwrap();
+    assert!(log.iter().all(|e| !e.body.contains("已协调工程师改期")), "{log:?}");
 
     // A repeat report tells the project specialist at once.
     let again = register(app, &org.desk, &org.registration(db.now())).await;
@@ -193,7 +217,8 @@ db_test!(recipients_acknowledge_with_notes_and_the_daily_table_shows_them, |db| 
     // A customer contact sees only their own inbox.
     let asks_for_others = NoticeQuery { user_id: Some(org.specialist.id()), ..NoticeQuery::default() };
     let theirs = app.notices(&org.portal_b, &asks_for_others).await.unwrap();
-    assert_eq!(theirs.total, 0, "internal notices are not the customer's");
+    assert!(theirs.total > 0, "the customer was told of their request");
+    assert!(theirs.items.iter().all(|n| n.kind.is_customer_facing()), "internal notices are not the customer's");
     assert!(matches!(app.notice(&org.portal_b, three.id).await, Err(AppError::NotFound { .. })));
 
     let rows = app.daily_notices(&org.desk, "2024-03-20").await.unwrap();

@@ -9,21 +9,36 @@ pub fn fresh<T: serde::de::DeserializeOwned>(o: Outcome<T>) -> T {
     o.into_value().unwrap()
 }
 
+/// Registers as `actor` (a customer contact through the portal's use case) and returns the
+/// ticket as the staff see it.
 pub async fn register(app: &App, actor: &Actor, r: &Registration) -> Ticket {
+    if actor.is_customer() {
+        let c = fresh(app.customer_register(actor, r, None).await.unwrap());
+        return app.ticket(&Actor::operator(), c.id).await.unwrap().ticket;
+    }
     fresh(app.register(actor, r, None).await.unwrap()).ticket
 }
 
-/// Takes a step based on the ticket's current version; panics with the error if refused.
+/// Takes a step based on the ticket's current version (a customer contact through the
+/// portal's use case); panics with the error if refused. Returns the staff's view.
 pub async fn step(app: &App, actor: &Actor, t: &Ticket, cmd: Command) -> Ticket {
-    match app.act(actor, t.id, Some(t.version), &cmd, None).await {
-        Ok(o) => fresh::<StepOutcome>(o).ticket.ticket,
+    match act(app, actor, t, &cmd).await {
+        Ok(t) => t,
         Err(e) => panic!("{cmd:?} refused: {e:?}"),
     }
 }
 
+async fn act(app: &App, actor: &Actor, t: &Ticket, cmd: &Command) -> Result<Ticket, AppError> {
+    if actor.is_customer() {
+        let c = fresh(app.customer_act(actor, t.id, Some(t.version), cmd, None).await?);
+        return Ok(app.ticket(&Actor::operator(), c.id).await?.ticket);
+    }
+    Ok(fresh::<StepOutcome>(app.act(actor, t.id, Some(t.version), cmd, None).await?).ticket.ticket)
+}
+
 /// Takes a step that must be refused, returning why.
 pub async fn refused(app: &App, actor: &Actor, t: &Ticket, cmd: Command) -> AppError {
-    match app.act(actor, t.id, Some(t.version), &cmd, None).await {
+    match act(app, actor, t, &cmd).await {
         Ok(_) => panic!("{cmd:?} was accepted"),
         Err(e) => e,
     }

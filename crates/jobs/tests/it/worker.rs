@@ -46,6 +46,8 @@ db_test!(a_response_timeout_reaches_people_and_the_robot_once, |db| {
         audiences: vec![aftersales_domain::notice::Audience::Supervisor],
         channels: vec![ChannelKind::Email],
         targets: vec!["ops-wecom".into()],
+        enabled: true,
+        wording: None,
     };
     app.put_notice_route(&org.admin, &route).await.unwrap();
 
@@ -96,6 +98,8 @@ db_test!(failed_deliveries_are_retried_then_dead_and_an_administrator_can_retry,
         audiences: vec![aftersales_domain::notice::Audience::ProjectSpecialist],
         channels: vec![ChannelKind::Email],
         targets: vec!["ops".into()],
+        enabled: true,
+        wording: None,
     };
     app.put_notice_route(&org.admin, &route).await.unwrap();
     smtp.reply_to_rcpt("550 5.1.1 no such user");
@@ -150,8 +154,14 @@ db_test!(a_delivery_in_doubt_is_not_resent_until_an_administrator_decides, |db| 
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
     let input = TargetInput { kind: ChannelKind::WeCom, url: robot.url("/send?key=k"), secret: None };
     app.put_notify_target(&org.admin, "ops", &input).await.unwrap();
-    let route =
-        Route { kind: NoticeKind::RepeatReport, audiences: vec![], channels: vec![], targets: vec!["ops".into()] };
+    let route = Route {
+        kind: NoticeKind::RepeatReport,
+        audiences: vec![],
+        channels: vec![],
+        targets: vec!["ops".into()],
+        enabled: true,
+        wording: None,
+    };
     app.put_notice_route(&org.admin, &route).await.unwrap();
     let r = org.registration(db.now());
     for _ in 0..2 {

@@ -1,9 +1,12 @@
 //! Tickets: registration, reading, listing, editing, lifecycle steps, history and work log.
 
+use aftersales_app::portal::CustomerTicketPage;
 use aftersales_app::tickets::{
     Command, DispatchSuggestion, ListQuery, StepOutcome, TicketEdit, TicketPage, TicketView,
 };
 use aftersales_app::{Idem, Outcome};
+use aftersales_domain::audience::Visibility;
+use aftersales_domain::customer_view::{CustomerEvent, CustomerLogEntry, CustomerTicket};
 use aftersales_domain::event::Event;
 use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::registration::Registration;
@@ -18,6 +21,47 @@ use crate::error::ApiError;
 use crate::extract::{Auth, IdPath, IfMatch, Json, Query, idempotency, parse_json};
 use crate::openapi::ErrorResponse;
 use crate::{AppState, etag};
+
+/// A ticket as the reader sees it: the staff's view, or a customer contact's projection
+/// (DOMAIN §8: no internal clocks, priority, level, policy or staff notes).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum TicketRead {
+    Staff(Box<TicketView>),
+    Customer(Box<CustomerTicket>),
+}
+
+/// A page of tickets as the reader sees them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum TicketPageRead {
+    Staff(TicketPage),
+    Customer(CustomerTicketPage),
+}
+
+/// A ticket's history: every change (staff), or its milestones in customer words.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum HistoryRead {
+    Staff(Vec<Event>),
+    Customer(Vec<CustomerEvent>),
+}
+
+/// The work log: every entry (staff), or the entries addressed to the customer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum WorkLogRead {
+    Staff(Vec<LogEntry>),
+    Customer(Vec<CustomerLogEntry>),
+}
+
+/// What a step did: the staff's outcome, or the ticket in the customer's projection.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum StepRead {
+    Staff(Box<StepOutcome>),
+    Customer(Box<CustomerTicket>),
+}
 
 /// A ticket with its version as `ETag`.
 fn with_etag(status: StatusCode, version: i64, body: impl Serialize) -> Response {
@@ -59,7 +103,7 @@ fn idem(headers: &HeaderMap, uri: &OriginalUri, body: &Bytes, status: StatusCode
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), request_body = Registration,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: the same key and body returns the first answer")),
     responses(
-        (status = 201, body = TicketView, description = "Registered; ETag is the version"),
+        (status = 201, body = TicketRead, description = "Registered; ETag is the version"),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 422, body = ErrorResponse, description = "Missing, vague or invalid fields, or a reused Idempotency-Key"),
     ))]
@@ -72,38 +116,61 @@ pub async fn register(
 ) -> Result<Response, ApiError> {
     let input: Registration = parse_json(&headers, &body)?;
     let idem = idem(&headers, &uri, &body, StatusCode::CREATED)?;
+    if actor.is_customer() {
+        let o = s.app.customer_register(&actor, &input, idem.as_ref()).await?;
+        return Ok(outcome(o, StatusCode::CREATED, |t: &CustomerTicket| Some(t.version)));
+    }
     let o = s.app.register(&actor, &input, idem.as_ref()).await?;
     Ok(outcome(o, StatusCode::CREATED, |t: &TicketView| Some(t.ticket.version)))
 }
 
 /// Tickets, filtered and sorted by allow-listed fields only.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = TicketPage), (status = 400, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = TicketPageRead), (status = 400, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(actor): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<axum::Json<TicketPage>, ApiError> {
-    Ok(axum::Json(s.app.tickets(&actor, &q).await?))
+) -> Result<axum::Json<TicketPageRead>, ApiError> {
+    Ok(axum::Json(if actor.is_customer() {
+        TicketPageRead::Customer(s.app.customer_tickets(&actor, &q).await?)
+    } else {
+        TicketPageRead::Staff(s.app.tickets(&actor, &q).await?)
+    }))
+}
+
+/// Reads a ticket in the reader's projection, answered with its version as `ETag`.
+fn read(t: TicketRead) -> Response {
+    let version = match &t {
+        TicketRead::Staff(v) => v.ticket.version,
+        TicketRead::Customer(c) => c.version,
+    };
+    with_etag(StatusCode::OK, version, t)
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = TicketView, description = "ETag is the version"), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = TicketRead, description = "ETag is the version"), (status = 404, body = ErrorResponse)))]
 pub async fn get(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<Response, ApiError> {
-    let t = s.app.ticket(&actor, id).await?;
-    Ok(with_etag(StatusCode::OK, t.ticket.version, t))
+    Ok(read(if actor.is_customer() {
+        TicketRead::Customer(Box::new(s.app.customer_ticket(&actor, id).await?))
+    } else {
+        TicketRead::Staff(Box::new(s.app.ticket(&actor, id).await?))
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/by-number/{number}", tag = "tickets", security(("bearer" = [])),
     params(("number" = String, Path, example = "20240315-001")),
-    responses((status = 200, body = TicketView), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = TicketRead), (status = 404, body = ErrorResponse)))]
 pub async fn by_number(
     State(s): State<AppState>,
     Auth(actor): Auth,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = s.app.ticket_by_number(&actor, &number).await?;
-    Ok(with_etag(StatusCode::OK, t.ticket.version, t))
+    Ok(read(if actor.is_customer() {
+        TicketRead::Customer(Box::new(s.app.customer_ticket_by_number(&actor, &number).await?))
+    } else {
+        TicketRead::Staff(Box::new(s.app.ticket_by_number(&actor, &number).await?))
+    }))
 }
 
 /// Edits registration details. Needs `If-Match` with the ticket's ETag.
@@ -133,7 +200,7 @@ pub async fn edit(
         ("Idempotency-Key" = Option<String>, Header)),
     request_body = Command,
     responses(
-        (status = 200, body = StepOutcome), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 200, body = StepRead), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "Not allowed in the ticket's current state"),
         (status = 412, body = ErrorResponse, description = "Stale: the body carries the current ticket"),
         (status = 422, body = ErrorResponse), (status = 428, body = ErrorResponse),
@@ -149,29 +216,44 @@ pub async fn transition(
 ) -> Result<Response, ApiError> {
     let cmd: Command = parse_json(&headers, &body)?;
     let idem = idem(&headers, &uri, &body, StatusCode::OK)?;
+    if actor.is_customer() {
+        let o = s.app.customer_act(&actor, id, if_match.map(|m| m.0), &cmd, idem.as_ref()).await?;
+        return Ok(outcome(o, StatusCode::OK, |t: &CustomerTicket| Some(t.version)));
+    }
     let o = s.app.act(&actor, id, if_match.map(|m| m.0), &cmd, idem.as_ref()).await?;
     Ok(outcome(o, StatusCode::OK, |o: &StepOutcome| Some(o.ticket.ticket.version)))
 }
 
-/// The ticket's history: every change with who, when, and before → after.
+/// The ticket's history: every change with who, when, and before → after (staff), or its
+/// milestones in customer words (a customer contact).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<Event>), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = HistoryRead), (status = 404, body = ErrorResponse)))]
 pub async fn events(
     State(s): State<AppState>,
     Auth(actor): Auth,
     IdPath(id): IdPath,
-) -> Result<axum::Json<Vec<Event>>, ApiError> {
-    Ok(axum::Json(s.app.history(&actor, id).await?))
+) -> Result<axum::Json<HistoryRead>, ApiError> {
+    Ok(axum::Json(if actor.is_customer() {
+        HistoryRead::Customer(s.app.customer_timeline(&actor, id).await?)
+    } else {
+        HistoryRead::Staff(s.app.history(&actor, id).await?)
+    }))
 }
 
+/// The work log: every entry with its audience (staff), or the entries addressed to the
+/// customer (a customer contact).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/worklog", tag = "tickets", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = WorkLogRead), (status = 404, body = ErrorResponse)))]
 pub async fn work_log(
     State(s): State<AppState>,
     Auth(actor): Auth,
     IdPath(id): IdPath,
-) -> Result<axum::Json<Vec<LogEntry>>, ApiError> {
-    Ok(axum::Json(s.app.work_log(&actor, id).await?))
+) -> Result<axum::Json<WorkLogRead>, ApiError> {
+    Ok(axum::Json(if actor.is_customer() {
+        WorkLogRead::Customer(s.app.customer_work_log(&actor, id).await?)
+    } else {
+        WorkLogRead::Staff(s.app.work_log(&actor, id).await?)
+    }))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -179,6 +261,9 @@ pub async fn work_log(
 pub struct NewLogEntry {
     pub kind: LogKind,
     pub body: String,
+    /// `internal` or `customer`; default: the kind's own (a diagnosis is internal unless
+    /// written for the customer; instructions and status notes are always internal).
+    pub visibility: Option<Visibility>,
 }
 
 /// Adds a work log entry (技术处理过程记录). Honours `Idempotency-Key`.
@@ -195,7 +280,7 @@ pub async fn add_log(
 ) -> Result<Response, ApiError> {
     let entry: NewLogEntry = parse_json(&headers, &body)?;
     let idem = idem(&headers, &uri, &body, StatusCode::CREATED)?;
-    let o = s.app.add_log(&actor, id, entry.kind, &entry.body, idem.as_ref()).await?;
+    let o = s.app.add_log(&actor, id, entry.kind, &entry.body, entry.visibility, idem.as_ref()).await?;
     Ok(outcome(o, StatusCode::CREATED, |_: &LogEntry| None))
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use aftersales_app::AppError;
 use aftersales_app::tickets::Command;
 use aftersales_domain::Id;
+use aftersales_domain::audience::Visibility;
 use aftersales_domain::worklog::LogKind;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -30,7 +31,7 @@ fn command_json(form: &HashMap<String, String>, tz: &jiff::tz::TimeZone) -> Resu
     let mut m = Map::new();
     for (k, v) in form {
         let v = v.trim();
-        if matches!(k.as_str(), "csrf" | "version") || v.is_empty() {
+        if matches!(k.as_str(), "csrf" | "version" | "customer_visible") || v.is_empty() {
             continue;
         }
         let value = if NUMBERS.contains(&k.as_str()) {
@@ -79,8 +80,13 @@ pub async fn act(
         }
     };
     let step = cmd.step();
-    match s.app.act(&who.actor, id, version, &cmd, None).await {
-        Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}?done={}", step.code())).into_response()),
+    let done = if who.actor.is_customer() {
+        s.app.customer_act(&who.actor, id, version, &cmd, None).await.map(|_| ())
+    } else {
+        s.app.act(&who.actor, id, version, &cmd, None).await.map(|_| ())
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/tickets/{id}?done={}", step.code())).into_response()),
         Err(e) => failed(&s, &who, id, e).await,
     }
 }
@@ -121,7 +127,9 @@ pub async fn add_log(
         return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
     };
     let body = form.get("body").map_or("", String::as_str);
-    match s.app.add_log(&who.actor, id, kind, body, None).await {
+    // The box "客户可见" asks for the customer audience; unticked, the kind's own applies.
+    let visibility = form.get("customer_visible").filter(|v| *v == "1").map(|_| Visibility::Customer);
+    match s.app.add_log(&who.actor, id, kind, body, visibility, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}?done=log")).into_response()),
         Err(e) => failed(&s, &who, id, e).await,
     }

@@ -14,6 +14,7 @@ mod admin;
 mod approvals;
 mod assets;
 mod notices;
+mod portal;
 mod register;
 mod tickets;
 mod view;
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/approvals", get(approvals::approvals))
         .route("/approvals/{id}", post(approvals::decide))
         .route("/assets/{file}", get(assets::asset))
+        // The signed links of customer e-mail: no sign-in, the link is the authority.
+        .route("/l/{token}", get(portal::link_form).post(portal::link_submit))
         .merge(admin::routes())
 }
 

@@ -223,8 +223,13 @@ pub async fn submit(
             Err(e) => problem(e).await,
         };
     }
-    match s.app.register(&who.actor, &r, None).await.and_then(Outcome::into_value) {
-        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}?done=registered", t.id)).into_response()),
+    let registered = if who.actor.is_customer() {
+        s.app.customer_register(&who.actor, &r, None).await.and_then(Outcome::into_value).map(|t| t.id)
+    } else {
+        s.app.register(&who.actor, &r, None).await.and_then(Outcome::into_value).map(|t| t.id)
+    };
+    match registered {
+        Ok(id) => Ok(Redirect::to(&format!("/tickets/{id}?done=registered")).into_response()),
         Err(e) => problem(e).await,
     }
 }

@@ -42,6 +42,8 @@ pub struct Nav {
     pub admin: bool,
     /// May approve or reject priority downgrades (the supervisor).
     pub approvals: bool,
+    /// A customer contact: how many requests wait for their answer (confirm, rate).
+    pub waiting: usize,
 }
 
 impl Nav {
@@ -54,6 +56,11 @@ impl Nav {
         };
         // The unread count is a courtesy: a page still renders if it cannot be read.
         let unread = s.app.notices(&who.actor, &q).await.map(|p| p.total).unwrap_or(0);
+        let waiting = if who.actor.is_customer() {
+            s.app.awaiting_customer(&who.actor).await.map(|w| w.len()).unwrap_or(0)
+        } else {
+            0
+        };
         Nav {
             name: who.actor.user.display_name.clone(),
             csrf: who.csrf.clone(),
@@ -63,6 +70,7 @@ impl Nav {
             here,
             admin: super::admin::may_administer(who.actor.user.role),
             approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
+            waiting,
         }
     }
 }
@@ -146,6 +154,10 @@ fn nearest(t: &TicketView) -> Option<ClockView> {
 }
 
 pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<BoardQuery>) -> Result<Response, PageError> {
+    if who.actor.is_customer() {
+        let q = super::portal::PortalQuery { q: f.q, status: f.status, page: f.page };
+        return super::portal::portal(&s, &who, q).await;
+    }
     let l = &who.l;
     let app = &s.app;
     let err = |e| PageError::App(e, l.clone());
@@ -376,6 +388,20 @@ pub async fn ticket(
 ) -> Result<Response, PageError> {
     let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
     let l = &who.l;
+    if who.actor.is_customer() {
+        let message = match q.done.as_str() {
+            "log" => Some(l.t("留言已发送。", "Message sent.").to_owned()),
+            "registered" => Some(
+                l.t(
+                    "您的报修已提交，受理后我们会通知您。",
+                    "Your request was submitted; we will tell you when it is accepted.",
+                )
+                .to_owned(),
+            ),
+            done => Step::from_code(done).map(|st| super::portal::done_message(l, st)),
+        };
+        return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
+    }
     let message = if q.done == "log" {
         Some(l.t("工作记录已保存。", "Work log entry saved.").to_owned())
     } else if q.done == "registered" {
@@ -398,6 +424,9 @@ pub async fn ticket_page(
     status: StatusCode,
     group: Option<Id>,
 ) -> Result<Response, PageError> {
+    if who.actor.is_customer() {
+        return super::portal::ticket_page(s, who, id, message, error, status).await;
+    }
     let l = &who.l;
     let app = &s.app;
     let err = |e| PageError::App(e, l.clone());

@@ -257,7 +257,9 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
     let downgrade = Command::Grade { level: "P4".into(), reason: "MARK-A 降级".into() };
     let o = app.act(&org.dispatcher, t.id, Some(v), &downgrade, None).await.and_then(Outcome::into_value).unwrap();
     let request = o.priority_change_request.unwrap().id;
-    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "MARK-A 内部记录", None).await.unwrap();
+    app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "MARK-A 内部记录", None, None)
+        .await
+        .unwrap();
     // The repeat report tells A's project specialist: a notice about A.
     app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let notices = app
@@ -428,6 +430,7 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         _ => 1,
     };
     template
+        .replace("{token}", "forged-link-token")
         .replace("{id}", &id.to_string())
         .replace("{name}", calendar)
         .replace("{version}", "1")
@@ -446,9 +449,18 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
     let skip = ["/login", "/logout"];
     let mut report = Vec::new();
 
-    // Anonymous: every page asks to sign in (the assets and the sign-in page excepted).
+    // Anonymous: every page asks to sign in (the assets and the sign-in page excepted); a
+    // mailed link needs no sign-in, and a forged one names nothing.
     for (method, template) in &routes {
         if skip.contains(&template.as_str()) || template.starts_with("/assets/") || template == "/lang" {
+            continue;
+        }
+        if template.starts_with("/l/") {
+            let path = page_path(template, &target, &calendar, a_token_id);
+            let p = pages::request(&db, method.clone(), &path, None, Some(""), &[("origin", pages::ORIGIN)]).await;
+            if p.status != StatusCode::NOT_FOUND || secrets.leaked(&p.html, &path).is_some() {
+                report.push(format!("anonymous {method} {path} → {} (a forged link)", p.status));
+            }
             continue;
         }
         let path = page_path(template, &target, &calendar, a_token_id);
@@ -471,6 +483,7 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
             let role = who.user.role;
             let may = page_permission(template).iter().any(|a| allows(role, *a));
             let expected = match (may, template.as_str()) {
+                (_, t) if t.starts_with("/l/") => StatusCode::NOT_FOUND,
                 (true, "/") => StatusCode::SEE_OTHER,
                 (true, _) => StatusCode::OK,
                 (false, _) => StatusCode::FORBIDDEN,

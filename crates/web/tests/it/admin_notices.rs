@@ -126,6 +126,8 @@ async fn dead_and_uncertain(db: &aftersales_testkit::TestDb, org: &Org) -> (i64,
         audiences: vec![Audience::ProjectSpecialist],
         channels: vec![ChannelKind::Email],
         targets: vec!["ops".into()],
+        enabled: true,
+        wording: None,
     };
     app.put_notice_route(&org.admin, &route).await.unwrap();
     let r = org.registration(db.now());

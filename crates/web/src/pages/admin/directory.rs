@@ -930,6 +930,9 @@ pub struct ContactForm {
     email: String,
     #[serde(default)]
     department: String,
+    /// `zh-CN` or `en`: the language of their customer notices.
+    #[serde(default)]
+    lang: String,
 }
 
 impl ContactForm {
@@ -940,6 +943,7 @@ impl ContactForm {
             phone: k.phone.clone(),
             email: k.email.clone().unwrap_or_default(),
             department: k.department.clone().unwrap_or_default(),
+            lang: k.lang.code().to_owned(),
         }
     }
 
@@ -949,6 +953,11 @@ impl ContactForm {
             phone: text(&self.phone),
             email: text(&self.email),
             department: text(&self.department),
+            lang: Some(if self.lang == aftersales_domain::Lang::En.code() {
+                aftersales_domain::Lang::En
+            } else {
+                aftersales_domain::Lang::Zh
+            }),
         }
     }
 }

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use aftersales_app::AppError;
 use aftersales_app::notices::{DeliveryContext, SecretEdit, TargetInfo};
 use aftersales_domain::error::Reason;
-use aftersales_domain::notice::{Audience, ChannelKind, Delivery, DeliveryState, NoticeKind, Route};
+use aftersales_domain::notice::{
+    Audience, ChannelKind, Delivery, DeliveryState, NoticeKind, Route, Wording, default_wording,
+};
 use aftersales_domain::permission::Action;
 use aftersales_domain::{DomainError, Id};
 use askama::Template;
@@ -135,11 +137,22 @@ pub struct RouteRow {
     /// The form is open (it was just refused).
     pub open: bool,
     pub error: Option<String>,
+    /// Raised at all (an administrator may turn a notice off).
+    pub enabled: bool,
+    /// Addressed to the customer (DOMAIN §8): its words can be edited.
+    pub customer: bool,
+    /// The words in force (the administrator's, or the default ones).
+    pub wording: Option<Wording>,
+    /// The administrator changed the default words.
+    pub reworded: bool,
 }
 
 fn route_row(l: &L, r: &Route, targets: &[TargetInfo], error: Option<String>) -> RouteRow {
+    // A customer notice goes only to the reporting contact; an internal one never does.
+    let customer = r.kind.is_customer_facing();
     let audiences = Audience::ALL
         .iter()
+        .filter(|a| (**a == Audience::Contact) == customer)
         .map(|a| Check {
             value: a.code().to_owned(),
             label: a.label(l.lang).to_owned(),
@@ -186,6 +199,10 @@ fn route_row(l: &L, r: &Route, targets: &[TargetInfo], error: Option<String>) ->
         targets: target_checks,
         open: error.is_some(),
         error,
+        enabled: r.enabled,
+        customer,
+        wording: r.wording.clone().or_else(|| default_wording(r.kind)),
+        reworded: r.wording.is_some(),
     }
 }
 
@@ -343,10 +360,33 @@ fn posted_route(p: &Pairs) -> Result<Route, Vec<(&'static str, Reason)>> {
             targets.push(t.to_owned());
         }
     }
+    let enabled = posted_enabled(p);
+    let wording = kind.and_then(|k| posted_wording(p, k));
     match kind {
-        Some(kind) if problems.is_empty() => Ok(Route { kind, audiences, channels, targets }),
+        Some(kind) if problems.is_empty() => Ok(Route { kind, audiences, channels, targets, enabled, wording }),
         _ => Err(problems),
     }
+}
+
+/// Whether the form keeps the notice on: an unticked box is not sent, so the form says it
+/// showed the box (`enabled_shown`); a post without it leaves the notice on.
+fn posted_enabled(p: &Pairs) -> bool {
+    p.get("enabled_shown") != "1" || p.get("enabled") == "1"
+}
+
+/// A customer notice's words as posted: none when they are the default words (the notice
+/// then follows future changes of the defaults) or when the kind has none to edit.
+fn posted_wording(p: &Pairs, kind: NoticeKind) -> Option<Wording> {
+    let default = default_wording(kind)?;
+    let posted = Wording {
+        subject_zh: p.get("subject_zh").trim().to_owned(),
+        body_zh: p.get("body_zh").trim().replace("\r\n", "\n"),
+        subject_en: p.get("subject_en").trim().to_owned(),
+        body_en: p.get("body_en").trim().replace("\r\n", "\n"),
+    };
+    let untouched = posted == default
+        || [&posted.subject_zh, &posted.body_zh, &posted.subject_en, &posted.body_en].iter().all(|t| t.is_empty());
+    (!untouched).then_some(posted)
 }
 
 async fn save_route(
@@ -375,6 +415,8 @@ async fn save_route(
                 audiences: p.all("audience").filter_map(Audience::from_code).collect(),
                 channels: p.all("channel").filter_map(ChannelKind::from_code).collect(),
                 targets: p.all("target").map(str::to_owned).collect(),
+                enabled: posted_enabled(&p),
+                wording: posted_wording(&p, kind),
             };
             Err((route, DomainError::Invalid(problems).into()))
         }

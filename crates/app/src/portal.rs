@@ -1,0 +1,384 @@
+//! The customer contact's side (DOMAIN §1 "contact portal", §8): what they read of their own
+//! organization's tickets, always through the customer projection of
+//! `domain::customer_view`; what waits for them; their steps; and the signed links of
+//! customer e-mail that let a contact without an account confirm closure or rate the service.
+
+use aftersales_domain::clock::SurveyResult;
+use aftersales_domain::customer_link::{CustomerLink, LinkProblem, LinkPurpose};
+use aftersales_domain::customer_view::{CustomerEvent, CustomerLogEntry, CustomerTicket, Reader, SURVEY_DAYS};
+use aftersales_domain::error::Reason;
+use aftersales_domain::permission::Action;
+use aftersales_domain::registration::Registration;
+use aftersales_domain::role::Role;
+use aftersales_domain::ticket::{ClosureMethod, Ticket};
+use aftersales_domain::user::User;
+use aftersales_domain::{DomainError, Id};
+use aftersales_storage::{Conn, WriteTx, directory, links, tickets, users};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::own_customer;
+use crate::tickets::{Command, ListQuery, Opened};
+use crate::users::{random_bytes, token_hash};
+use crate::{Actor, App, AppError, Idem, Outcome, Result};
+
+/// One page of a customer's tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerTicketPage {
+    pub items: Vec<CustomerTicket>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// What the customer's ticket page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerScreen {
+    pub ticket: CustomerTicket,
+    pub timeline: Vec<CustomerEvent>,
+    pub log: Vec<CustomerLogEntry>,
+    /// The steps this contact may take now (confirm or refuse closure, confirm as the
+    /// window, object to the grading, rate the service).
+    pub steps: Vec<aftersales_domain::lifecycle::Step>,
+}
+
+/// A customer's answer through a link (or the portal's form, which takes the same words).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LinkAnswer {
+    /// The problem is solved: close the ticket.
+    Confirm,
+    /// Not solved, and why.
+    Refuse { reason: String },
+    /// The satisfaction survey.
+    Survey { result: SurveyResult, note: Option<String> },
+}
+
+/// What a link's page shows: what it is for and the ticket it is about (in the customer's
+/// projection), or why it can no longer be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkState {
+    Usable { purpose: LinkPurpose, ticket: Box<CustomerTicket>, contact: String },
+    Spent { problem: LinkProblem, number: String },
+}
+
+/// How long a link token is (bytes of randomness; base64url in the mail).
+const TOKEN_BYTES: usize = 32;
+
+/// The stored link a token names, or "not found" for a token that was never issued (a
+/// forged or altered link learns nothing about any ticket).
+async fn link_of<C: Conn>(conn: &C, token: &str) -> Result<CustomerLink> {
+    let plausible = token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let found = if plausible { links::by_token_hash(conn, &token_hash(token)).await? } else { None };
+    found.ok_or_else(|| AppError::not_found("link", "—"))
+}
+
+/// The contact of a link, acting through it: their portal account when they have one (so
+/// the history names them), else the contact themselves with no account (history shows
+/// "customer contact" with the contact's name in the note).
+async fn link_actor<C: Conn>(conn: &C, link: &CustomerLink) -> Result<Actor> {
+    let contact =
+        directory::contact_by_id(conn, link.contact_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+    let account = match users::users_of_contact(conn, contact.id).await?.first() {
+        Some(id) => users::user_by_id(conn, *id).await?.filter(|u| u.active),
+        None => None,
+    };
+    Ok(Actor {
+        user: account.unwrap_or(User {
+            id: 0,
+            username: String::new(),
+            display_name: contact.name.clone(),
+            role: Role::CustomerContact,
+            email: contact.email.clone(),
+            phone: None,
+            region: None,
+            group_id: None,
+            customer_id: Some(contact.customer_id),
+            contact_id: Some(contact.id),
+            active: true,
+        }),
+    })
+}
+
+impl App {
+    /// The customer's projection of `t` for `actor` (a contact of its organization).
+    pub(crate) async fn project(&self, actor: &Actor, t: &Ticket) -> Result<CustomerTicket> {
+        let conn = self.store.read();
+        let clocks = self.clock_views(t).await?;
+        let engineer = match t.first_line_id {
+            Some(e) => users::user_by_id(conn, e).await?.map(|u| u.display_name),
+            None => None,
+        };
+        let window = directory::customer_by_id(conn, t.customer_id).await?.and_then(|c| c.window_contact_id);
+        let reader = Reader {
+            contact_id: actor.user.contact_id,
+            window_contact_id: window,
+            engineer: engineer.as_deref(),
+            now: self.now(),
+        };
+        Ok(CustomerTicket::project(t, &clocks, reader))
+    }
+
+    /// A ticket of the contact's own organization, as the customer sees it.
+    pub async fn customer_ticket(&self, actor: &Actor, id: Id) -> Result<CustomerTicket> {
+        actor.require(Action::ReadTicket)?;
+        self.warm().await?;
+        let t = self.own_ticket(actor, id).await?;
+        self.project(actor, &t).await
+    }
+
+    /// A ticket of the contact's own organization by its number, as the customer sees it.
+    pub async fn customer_ticket_by_number(&self, actor: &Actor, number: &str) -> Result<CustomerTicket> {
+        actor.require(Action::ReadTicket)?;
+        self.warm().await?;
+        match tickets::by_number(self.store.read(), number).await? {
+            Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => self.project(actor, &t).await,
+            _ => Err(AppError::not_found("ticket", number)),
+        }
+    }
+
+    /// The customer's ticket page in one read: the ticket, its timeline, the entries
+    /// addressed to them, and the steps open to this reader now.
+    pub async fn customer_screen(&self, actor: &Actor, id: Id) -> Result<CustomerScreen> {
+        actor.require(Action::ReadTicket)?;
+        self.warm().await?;
+        let t = self.own_ticket(actor, id).await?;
+        let steps = crate::tickets::available_steps(actor, &t);
+        Ok(CustomerScreen {
+            ticket: self.project(actor, &t).await?,
+            timeline: self.customer_timeline(actor, id).await?,
+            log: self.customer_work_log(actor, id).await?,
+            steps,
+        })
+    }
+
+    /// A ticket the reader's organization owns (any organization for staff); another
+    /// customer's ticket is "not found".
+    async fn own_ticket(&self, actor: &Actor, id: Id) -> Result<Ticket> {
+        match tickets::by_id(self.store.read(), id).await? {
+            Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => Ok(t),
+            _ => Err(AppError::not_found("ticket", id)),
+        }
+    }
+
+    /// The contact's organization's tickets, as the customer sees them.
+    pub async fn customer_tickets(&self, actor: &Actor, q: &ListQuery) -> Result<CustomerTicketPage> {
+        actor.require(Action::ReadTicket)?;
+        let (items, total, page) = self.list_tickets(actor, q, None).await?;
+        let mut out = Vec::with_capacity(items.len());
+        for t in &items {
+            out.push(self.project(actor, t).await?);
+        }
+        Ok(CustomerTicketPage { items: out, total, page: page.page, per_page: page.per_page })
+    }
+
+    /// What waits for the contact, most recent first: resolved tickets to confirm, requests
+    /// waiting for them as the window, and closed tickets to rate (at most 50).
+    pub async fn awaiting_customer(&self, actor: &Actor) -> Result<Vec<CustomerTicket>> {
+        actor.require(Action::ReadTicket)?;
+        let Some(customer) = own_customer(actor) else { return Ok(Vec::new()) };
+        self.warm().await?;
+        let conn = self.store.read();
+        let window = directory::customer_by_id(conn, customer).await?.and_then(|c| c.window_contact_id);
+        let is_window = actor.user.contact_id.is_some() && actor.user.contact_id == window;
+        let since = self.now() - jiff::SignedDuration::from_hours(24 * SURVEY_DAYS);
+        let mut out = Vec::new();
+        for t in tickets::awaiting_customer(conn, customer, is_window, since, 50).await? {
+            let c = self.project(actor, &t).await?;
+            if !c.waiting_for_you.is_empty() {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ticket's history as the customer reads it: its milestones, in order.
+    pub async fn customer_timeline(&self, actor: &Actor, id: Id) -> Result<Vec<CustomerEvent>> {
+        actor.require(Action::ReadTicket)?;
+        let t = self.own_ticket(actor, id).await?;
+        let conn = self.store.read();
+        let events = tickets::events(conn, t.id).await?;
+        let mut ids: Vec<Id> = events
+            .iter()
+            .flat_map(|e| &e.changes)
+            .filter(|c| c.field == "first_line_id")
+            .filter_map(|c| c.after.as_i64())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names = std::collections::HashMap::new();
+        for id in ids {
+            if let Some(u) = users::user_by_id(conn, id).await? {
+                names.insert(id, u.display_name);
+            }
+        }
+        Ok(events.iter().filter_map(|e| CustomerEvent::project(e, |id| names.get(&id).cloned())).collect())
+    }
+
+    /// The work-log entries addressed to the customer (DOMAIN §8), with who wrote them.
+    pub async fn customer_work_log(&self, actor: &Actor, id: Id) -> Result<Vec<CustomerLogEntry>> {
+        actor.require(Action::ReadTicket)?;
+        let t = self.own_ticket(actor, id).await?;
+        let conn = self.store.read();
+        let mut out = Vec::new();
+        for e in tickets::logs(conn, t.id).await? {
+            let author = users::user_by_id(conn, e.author_id).await?.map(|u| u.display_name).unwrap_or_default();
+            out.extend(CustomerLogEntry::project(&e, author));
+        }
+        Ok(out)
+    }
+
+    /// A contact registers a request; the answer is the customer's projection.
+    pub async fn customer_register(
+        &self,
+        actor: &Actor,
+        input: &Registration,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<CustomerTicket>> {
+        match self.register_core(actor, input, idem).await? {
+            Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
+            Opened::Fresh(tx, t) => self.answer(tx, actor, idem, &t).await,
+        }
+    }
+
+    /// A contact takes a step (confirm closure, refuse it, confirm as the window, object to
+    /// the grading, rate the service); the answer is the customer's projection.
+    pub async fn customer_act(
+        &self,
+        actor: &Actor,
+        id: Id,
+        based_on: Option<i64>,
+        cmd: &Command,
+        idem: Option<&Idem>,
+    ) -> Result<Outcome<CustomerTicket>> {
+        match self.act_core(actor, id, based_on, cmd, idem).await? {
+            Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
+            Opened::Fresh(tx, (t, _)) => self.answer(tx, actor, idem, &t).await,
+        }
+    }
+
+    async fn answer(
+        &self,
+        tx: WriteTx,
+        actor: &Actor,
+        idem: Option<&Idem>,
+        t: &Ticket,
+    ) -> Result<Outcome<CustomerTicket>> {
+        let c = self.project(actor, t).await?;
+        self.commit_with(tx, actor, idem, &c).await?;
+        Ok(Outcome::Fresh(c))
+    }
+
+    // ----- signed links in customer e-mail -----
+
+    /// Issues a link for a delivery to a contact (in the transaction that claims it) and
+    /// returns its URL. Each attempt gets a fresh token; only its hash is stored.
+    pub(crate) async fn issue_link<C: Conn>(
+        &self,
+        conn: &C,
+        ticket: Id,
+        contact: Id,
+        purpose: LinkPurpose,
+        delivery: Id,
+    ) -> Result<String> {
+        let now = self.now();
+        let token = base64url(&random_bytes::<TOKEN_BYTES>()?);
+        let link = CustomerLink {
+            id: 0,
+            ticket_id: ticket,
+            contact_id: contact,
+            purpose,
+            created_at: now,
+            expires_at: now + purpose.lifetime(),
+            used_at: None,
+            revoked_at: None,
+        };
+        links::insert(conn, &token_hash(&token), &link, Some(delivery)).await?;
+        Ok(format!("{}/l/{token}", self.settings.public_url.trim_end_matches('/')))
+    }
+
+    /// What a link's page shows. Opening it changes nothing (mail scanners open links).
+    pub async fn link_state(&self, token: &str) -> Result<LinkState> {
+        let conn = self.store.read();
+        let link = link_of(conn, token).await?;
+        let t = tickets::by_id(conn, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+        let actor = link_actor(conn, &link).await?;
+        if let Err(problem) = link.check(&t, self.now()) {
+            return Ok(LinkState::Spent { problem, number: t.number.to_string() });
+        }
+        let contact = actor.user.display_name.clone();
+        Ok(LinkState::Usable { purpose: link.purpose, ticket: Box::new(self.project(&actor, &t).await?), contact })
+    }
+
+    /// Acts on a link's answer, once: the link is marked used in the same transaction as the
+    /// step, so a second submission (or a race of two) finds it used and changes nothing.
+    pub async fn use_link(&self, token: &str, answer: &LinkAnswer) -> Result<CustomerTicket> {
+        let conn = self.store.read();
+        let link = link_of(conn, token).await?;
+        let actor = link_actor(conn, &link).await?;
+        let cmd = match (link.purpose, answer) {
+            (LinkPurpose::Closure, LinkAnswer::Confirm) => {
+                Command::ConfirmClosure { method: Some(ClosureMethod::Portal) }
+            }
+            (LinkPurpose::Closure, LinkAnswer::Refuse { reason }) => Command::RefuseClosure { reason: reason.clone() },
+            (LinkPurpose::Survey, LinkAnswer::Survey { result, note }) => {
+                Command::RecordSurvey { result: *result, note: note.clone() }
+            }
+            _ => {
+                return Err(DomainError::field(
+                    "answer",
+                    Reason::Mismatch {
+                        detail_en: "is not what this link is for", detail_zh: "与此链接的用途不符"
+                    },
+                )
+                .into());
+            }
+        };
+        // The link's checks and the step in one write: nothing half-done, never twice.
+        let tx = self.store.write().await?;
+        let link = link_of(&*tx, token).await?;
+        let t = tickets::by_id(&*tx, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+        let now = self.now();
+        link.check(&t, now).map_err(link_refused)?;
+        if !links::mark_used(&*tx, link.id, now).await? {
+            return Err(link_refused(LinkProblem::Used));
+        }
+        let version = t.version;
+        let (tx, (t, _)) = self.step_in(tx, &actor, t, version, &cmd).await?;
+        // Attributed (DOMAIN §8): who answered, and that it came through the mailed link.
+        let note = format!("{}（邮件链接 / e-mail link）", actor.user.display_name);
+        let e = aftersales_domain::event::Event {
+            id: 0,
+            ticket_id: t.id,
+            at: now,
+            actor_id: actor.id(),
+            action: "link_used".into(),
+            changes: Vec::new(),
+            note: Some(note),
+        };
+        tickets::insert_event(&*tx, &e).await?;
+        tx.commit().await?;
+        self.project(&actor, &t).await
+    }
+}
+
+/// A link that cannot act, as an error the link page explains.
+fn link_refused(p: LinkProblem) -> AppError {
+    DomainError::conflict(
+        match p {
+            LinkProblem::Used => "link_used",
+            LinkProblem::Expired => "link_expired",
+            LinkProblem::Revoked => "link_revoked",
+            LinkProblem::Superseded => "link_superseded",
+        },
+        p.label(aftersales_domain::Lang::En),
+        p.label(aftersales_domain::Lang::Zh),
+    )
+    .into()
+}
+
+/// Unpadded base64url (RFC 4648 §5): safe in a URL path and in any mail client.
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

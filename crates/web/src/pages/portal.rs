@@ -1,0 +1,277 @@
+//! The customer contact's pages (DOMAIN §1 contact portal, §8): "我的报修" with what waits
+//! for them first, their ticket in customer words, and the pages of the signed links in
+//! customer e-mail (no sign-in). Everything here comes from `app::portal`, which only ever
+//! hands out the customer projection.
+
+use aftersales_app::AppError;
+use aftersales_app::portal::{CustomerScreen, LinkAnswer, LinkState};
+use aftersales_app::tickets::ListQuery;
+use aftersales_domain::Id;
+use aftersales_domain::clock::SurveyResult;
+use aftersales_domain::customer_link::LinkPurpose;
+use aftersales_domain::customer_view::{CustomerStatus, CustomerTicket};
+use aftersales_domain::lifecycle::Step;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::tickets::Nav;
+use super::view::{L, Pager};
+use super::{PageError, Signed, anonymous_lang, render, same_origin};
+use crate::AppState;
+
+/// The portal list's filter.
+#[derive(Debug, Default, Deserialize)]
+pub struct PortalQuery {
+    /// A request number to open.
+    #[serde(default)]
+    pub q: String,
+    /// A customer status code, or empty for all.
+    #[serde(default)]
+    pub status: String,
+    pub page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Portal<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    waiting: Vec<CustomerTicket>,
+    tickets: Vec<CustomerTicket>,
+    total: u64,
+    pager: Pager,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+}
+
+/// Which staff statuses a customer status filter means.
+fn statuses_of(code: &str) -> Option<String> {
+    let cs = CustomerStatus::from_code(code)?;
+    let codes: Vec<&str> = aftersales_domain::ticket::Status::ALL
+        .iter()
+        .filter(|s| CustomerStatus::from(**s) == cs)
+        .map(|s| s.code())
+        .collect();
+    Some(codes.join(","))
+}
+
+/// 我的报修: what waits for the customer first, then every request of their organization,
+/// newest first (resolved ones are never hidden).
+pub async fn portal(s: &AppState, who: &Signed, q: PortalQuery) -> Result<Response, PageError> {
+    let l = &who.l;
+    let err = |e| PageError::App(e, l.clone());
+    // A request number in the search box opens it (another organization's is "not found").
+    let number = q.q.trim();
+    if !number.is_empty() {
+        let t = s.app.customer_ticket_by_number(&who.actor, number).await.map_err(err)?;
+        return Ok(axum::response::Redirect::to(&format!("/tickets/{}", t.id)).into_response());
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let lq = ListQuery {
+        status: statuses_of(&q.status),
+        sort: Some("-registered_at".into()),
+        page: Some(page),
+        per_page: Some(20),
+        ..ListQuery::default()
+    };
+    let list = s.app.customer_tickets(&who.actor, &lq).await.map_err(err)?;
+    let waiting = s.app.awaiting_customer(&who.actor).await.map_err(err)?;
+    let pager = Pager::new("/board", page, list.total, list.per_page, &[("status", q.status.as_str())]);
+    let statuses = CustomerStatus::ALL.iter().map(|c| (c.code(), c.label(l.lang))).collect();
+    let nav = Some(Nav::of(s, who, "portal").await);
+    Ok(render(&Portal { l, nav, waiting, tickets: list.items, total: list.total, pager, status: q.status, statuses }))
+}
+
+#[derive(Template)]
+#[template(path = "portal_ticket.html")]
+struct PortalTicket<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    s: CustomerScreen,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+impl PortalTicket<'_> {
+    fn has(&self, code: &str) -> bool {
+        self.s.steps.iter().any(|s| s.code() == code)
+    }
+
+    fn csrf(&self) -> &str {
+        self.nav.as_ref().map_or("", |n| n.csrf.as_str())
+    }
+}
+
+/// The customer's ticket page, with the outcome of what they just did.
+pub async fn ticket_page(
+    s: &AppState,
+    who: &Signed,
+    id: Id,
+    message: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    let screen = s.app.customer_screen(&who.actor, id).await.map_err(|e| PageError::App(e, l.clone()))?;
+    let nav = Some(Nav::of(s, who, "portal").await);
+    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error })).into_response())
+}
+
+/// What the customer is told after a step of theirs.
+pub fn done_message(l: &L, step: Step) -> String {
+    match step {
+        Step::ConfirmClosure => l.t("已确认结案，感谢您的配合。", "Closure confirmed. Thank you."),
+        Step::RefuseClosure => {
+            l.t("已收到您的反馈，我们将继续处理。", "Thank you for telling us; we will continue working on it.")
+        }
+        Step::RecordSurvey => l.t("感谢您的评价。", "Thank you for your rating."),
+        Step::ConfirmWindow => l.t("已确认该报修。", "You confirmed this request."),
+        Step::ObjectToGrading => {
+            l.t("已提交您的异议，技术总监将尽快答复。", "Your objection was sent; the technical director will answer.")
+        }
+        _ => l.t("已完成。", "Done."),
+    }
+    .to_owned()
+}
+
+// ----- signed links in customer e-mail (no sign-in) -----
+
+#[derive(Template)]
+#[template(path = "link.html")]
+struct LinkPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    token: String,
+    state: Option<LinkState>,
+    /// What was just done, or why it could not be.
+    message: Option<String>,
+    error: Option<String>,
+}
+
+impl LinkPage<'_> {
+    fn is_closure(&self, p: &LinkPurpose) -> bool {
+        *p == LinkPurpose::Closure
+    }
+}
+
+fn link_lang(headers: &HeaderMap, s: &AppState) -> L {
+    L::new(anonymous_lang(headers), s.app.settings().time_zone.clone())
+}
+
+/// A link that names nothing (forged, altered, or of a ticket gone): one page that says
+/// nothing about any ticket.
+fn unknown_link(l: &L) -> Response {
+    let page = LinkPage {
+        l,
+        nav: None,
+        token: String::new(),
+        state: None,
+        message: None,
+        error: Some(
+            l.t(
+                "链接无效或不完整。请检查邮件中的链接是否完整，或登录客户门户查看您的报修。",
+                "This link is not valid or not complete. Check that the whole link from the mail was opened, or sign in to the portal.",
+            )
+            .to_owned(),
+        ),
+    };
+    (StatusCode::NOT_FOUND, render(&page)).into_response()
+}
+
+/// `GET /l/{token}`: what the link is for, with its form; opening it changes nothing.
+pub async fn link_form(State(s): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let l = &link_lang(&headers, &s);
+    match s.app.link_state(&token).await {
+        Ok(state) => render(&LinkPage { l, nav: None, token, state: Some(state), message: None, error: None }),
+        Err(AppError::NotFound { .. }) => unknown_link(l),
+        Err(e) => PageError::App(e, l.clone()).into_response(),
+    }
+}
+
+/// The link form's fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct LinkForm {
+    /// `confirm`, `refuse` or `survey`.
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    result: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /l/{token}`: the answer, taken once.
+pub async fn link_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    let l = &link_lang(&headers, &s);
+    // No session here: the link's secret is the authority, and the post must come from its
+    // own page (a cross-site form cannot use a link it does not know, nor one it does).
+    if !same_origin(&headers) {
+        return PageError::Csrf(l.clone()).into_response();
+    }
+    let text = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
+    let answer = match f.answer.as_str() {
+        "confirm" => LinkAnswer::Confirm,
+        "refuse" => LinkAnswer::Refuse { reason: f.reason.clone() },
+        "survey" => match SurveyResult::from_code(&f.result) {
+            Some(result) => LinkAnswer::Survey { result, note: text(&f.note) },
+            None => {
+                let e = l.t("请选择满意度。", "Choose how satisfied you are.").to_owned();
+                return link_again(&s, l, token, e).await;
+            }
+        },
+        _ => {
+            let e = l.t("请选择您的答复。", "Choose your answer.").to_owned();
+            return link_again(&s, l, token, e).await;
+        }
+    };
+    match s.app.use_link(&token, &answer).await {
+        Ok(t) => {
+            let message = match answer {
+                LinkAnswer::Confirm => l.t("已确认结案，感谢您的配合。", "Closure confirmed. Thank you."),
+                LinkAnswer::Refuse { .. } => l.t(
+                    "已收到您的反馈，我们将继续处理并尽快与您联系。",
+                    "Thank you for telling us; we will continue and contact you soon.",
+                ),
+                LinkAnswer::Survey { .. } => l.t("感谢您的评价。", "Thank you for your rating."),
+            };
+            let message = format!("{} {}", t.number, message);
+            render(&LinkPage { l, nav: None, token: String::new(), state: None, message: Some(message), error: None })
+        }
+        Err(AppError::NotFound { .. }) => unknown_link(l),
+        Err(e @ AppError::Domain(_)) => {
+            let status = crate::error::status_of(&e);
+            let (state, error) = match s.app.link_state(&token).await {
+                // Used, expired or superseded: the page says which, and nothing changed.
+                Ok(state @ LinkState::Spent { .. }) => (Some(state), None),
+                Ok(state) => (Some(state), Some(e.message(l.lang))),
+                Err(_) => (None, Some(e.message(l.lang))),
+            };
+            (status, render(&LinkPage { l, nav: None, token, state, message: None, error })).into_response()
+        }
+        Err(e) => PageError::App(e, l.clone()).into_response(),
+    }
+}
+
+/// The link's page again, with what to correct.
+async fn link_again(s: &AppState, l: &L, token: String, error: String) -> Response {
+    match s.app.link_state(&token).await {
+        Ok(state) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&LinkPage { l, nav: None, token, state: Some(state), message: None, error: Some(error) }),
+        )
+            .into_response(),
+        Err(AppError::NotFound { .. }) => unknown_link(l),
+        Err(e) => PageError::App(e, l.clone()).into_response(),
+    }
+}
