@@ -56,6 +56,7 @@ pub struct NoticeQuery {
     /// A notice type code, e.g. `response_timeout`.
     pub kind: Option<String>,
     /// Notices of one day in the service time zone (`YYYY-MM-DD`).
+    #[cfg_attr(feature = "openapi", param(format = Date))]
     pub date: Option<String>,
     /// Notices sent to this person (staff); contacts always see only their own.
     pub user_id: Option<Id>,

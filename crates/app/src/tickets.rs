@@ -1441,6 +1441,11 @@ impl App {
         actor.require(Action::DispatchTicket)?;
         let conn = self.store.read();
         let t = load_visible(conn, actor, id).await?;
+        if let Some(g) = group
+            && !catalog::groups(conn).await?.iter().any(|x| x.id == g)
+        {
+            return Err(invalid("group_id", Reason::Unknown));
+        }
         let category_group = match t.category_id {
             Some(c) => catalog::category_by_id(conn, c).await?.and_then(|c| c.group_id),
             None => None,

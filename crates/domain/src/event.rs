@@ -30,10 +30,12 @@ pub struct Event {
     pub ticket_id: Id,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+    /// The person who acted; 0 for the system (a notice raised by the worker).
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0))]
     pub actor_id: Id,
     /// What happened: `register`, `edit`, a lifecycle step code (`accept`, `dispatch`, …),
     /// `priority_change_requested`, `priority_change_approved`, `priority_change_rejected`,
-    /// `repeat_flagged`, `log_added`.
+    /// `repeat_flagged`, `log_added`, `notice` (the system raised a notice).
     pub action: String,
     pub changes: Vec<Change>,
     /// The reason or text given with the action, if any.

@@ -490,3 +490,14 @@ db_test!(a_contact_who_left_cannot_be_named_as_the_caller, |db| {
     assert_eq!(fields(&app.check_registration(&org.desk, &r).await.unwrap_err()), ["contact_id"]);
     assert_eq!(app.tickets(&org.admin, &Default::default()).await.unwrap().total, 0);
 });
+
+db_test!(a_dispatch_suggestion_for_a_group_that_does_not_exist_names_the_field, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = register(app, &org.desk, &org.registration(db.now())).await;
+    let s = app.dispatch_suggestion(&org.dispatcher, t.id, Some(org.hardware_group)).await.unwrap();
+    assert_eq!(s.group_id, Some(org.hardware_group));
+    // Before: the unknown id came back as the suggestion's group, with nobody in it.
+    let err = app.dispatch_suggestion(&org.dispatcher, t.id, Some(i64::MIN + 1)).await.unwrap_err();
+    assert_eq!(fields(&err), ["group_id"]);
+});

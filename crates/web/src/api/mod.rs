@@ -24,7 +24,7 @@ pub struct Listing<T> {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(crate::openapi::document))
+        .route("/openapi.json", get(crate::openapi::serve_document))
         .route("/me", get(users::me))
         .route("/me/tokens", post(users::create_own_token))
         .route("/users", get(users::list).post(users::create))

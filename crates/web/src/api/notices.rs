@@ -124,6 +124,7 @@ pub async fn confirm(
 #[serde(deny_unknown_fields)]
 pub struct DailyQuery {
     /// The day, `YYYY-MM-DD` in the service time zone.
+    #[param(format = Date)]
     pub date: String,
 }
 

@@ -61,9 +61,10 @@ pub async fn put_calendar(
 #[serde(deny_unknown_fields)]
 pub struct AddQuery {
     /// RFC 3339 instant, e.g. `2025-09-30T16:00:00+08:00`.
-    #[param(value_type = String)]
+    #[param(value_type = String, format = DateTime)]
     pub from: Timestamp,
     /// Working time to add: `90m`, `4h`, `3d` (a day is one full working day), `1h30m`.
+    #[param(pattern = "^([0-9]+[dhm])+$")]
     pub working: String,
 }
 
@@ -85,9 +86,9 @@ pub async fn add(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BetweenQuery {
-    #[param(value_type = String)]
+    #[param(value_type = String, format = DateTime)]
     pub from: Timestamp,
-    #[param(value_type = String)]
+    #[param(value_type = String, format = DateTime)]
     pub to: Timestamp,
 }
 
