@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,7 +28,7 @@ const bin = process.env.E2E_BIN;
 const PASSWORD = "demo1234";
 const XSS = `<script>alert("xss")</script><img src=x onerror=alert(2)>`;
 
-let server, base, dir, browser, adminToken;
+let server, base, dir, env, browser, adminToken;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -58,14 +59,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "aftersales-e2e-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, AFTERSALES_LISTEN: `127.0.0.1:${port}`, AFTERSALES_DATA_DIR: join(dir, "data") };
+  env = { ...process.env, AFTERSALES_LISTEN: `127.0.0.1:${port}`, AFTERSALES_DATA_DIR: join(dir, "data") };
   server = spawn(bin, ["serve"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise((_, reject) => server.on("exit", (code) => reject(new Error(`the server exited (${code})`))));
   exited.catch(() => {});
   await Promise.race([waitForHealth(base, 120_000), exited]);
-  const out = execFileSync(bin, ["token", "create", "--username", "admin"], { cwd: dir, env }).toString();
-  adminToken = out.split("\n").map((l) => l.trim()).find((l) => /^as_[0-9a-f]+$/.test(l));
-  assert.ok(adminToken, `no token in: ${out}`);
+  adminToken = tokenFor("admin");
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -78,15 +77,44 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/// A new API token for `username` (`aftersales token create`).
+function tokenFor(username) {
+  const out = execFileSync(bin, ["token", "create", "--username", username], { cwd: dir, env }).toString();
+  const token = out.split("\n").map((l) => l.trim()).find((l) => /^as_[0-9a-f]+$/.test(l));
+  assert.ok(token, `no token for ${username} in: ${out}`);
+  return token;
+}
+
+/// One API call as the holder of `token`: the status, the ETag and the JSON body.
+async function call(token, method, path, body, ifMatch) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const r = await fetch(base + "/api/v1" + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return { status: r.status, etag: r.headers.get("etag"), json: text ? JSON.parse(text) : null };
+}
+
+/// A step on the ticket by the API, based on the ETag of the last answer; returns the new answer.
+async function transition(token, last, body) {
+  return call(token, "POST", `/tickets/${last.json.id ?? last.json.ticket.id}/transitions`, body, last.etag);
+}
+
 async function api(path) {
   const r = await fetch(base + "/api/v1" + path, { headers: { Authorization: `Bearer ${adminToken}` } });
   assert.equal(r.status, 200, `${path}: ${r.status}`);
   return r.json();
 }
 
+/// A phone: 360 px wide, touch, the page's viewport meta honoured.
+const PHONE = { width: 360, height: 740, mobile: true };
+
 /// A new browser context (its own cookies) signed in as `username`.
 async function signIn(username, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  const { mobile, ...size } = viewport;
+  const device = mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {};
+  const context = await browser.newContext({ viewport: size, ...device, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
   const page = await context.newPage();
   page.on("dialog", (d) => {
     throw new Error(`a dialog opened (script ran): ${d.message()}`);
@@ -132,7 +160,8 @@ test("a request goes from the portal to closed, through every role, in the brows
   const sentence = await contact.page.textContent("#ticket-message");
   const number = (await contact.page.textContent("#ticket-number")).trim();
   assert.match(number, /^\d{8}-\d{3,}$/);
-  assert.ok(sentence.includes(number), sentence);
+  // The customer's page says the request was submitted; the number is its heading.
+  assert.match(sentence, /已提交/, sentence);
   await shot(contact.page, "01-portal-submitted");
 
   // The desk accepts and grades it.
@@ -182,15 +211,16 @@ test("a request goes from the portal to closed, through every role, in the brows
   // The contact confirms closure and rates the service.
   await openTicket(contact.page, number);
   await step(contact.page, "#form-confirm_closure");
-  await step(contact.page, "#form-record_survey", () => contact.page.selectOption("#survey-result", "satisfied"));
+  await step(contact.page, "#form-survey", () => contact.page.selectOption("#survey-result", "satisfied"));
   assert.equal((await contact.page.textContent("#ticket-status")).trim(), "已结案");
-  const timeline = await contact.page.$$eval("#timeline > li", (ls) => ls.map((l) => l.dataset.action));
-  for (const action of ["accept", "grade", "dispatch", "respond", "start", "resolve", "confirm_closure", "record_survey"]) {
-    assert.ok(timeline.includes(action), `timeline has ${action}: ${timeline.join(", ")}`);
+  // The customer reads the milestones of their request, not the desk's internal steps (grading).
+  const timeline = await contact.page.$$eval("#timeline > li[data-milestone]", (ls) => ls.map((l) => l.dataset.milestone));
+  for (const m of ["submitted", "accepted", "engineer_assigned", "engineer_contacted", "work_started", "resolved", "closure_confirmed", "surveyed"]) {
+    assert.ok(timeline.includes(m), `timeline has ${m}: ${timeline.join(", ")}`);
   }
   // …in the reader's words, not codes.
   const words = await contact.page.$$eval("#timeline > li strong", (ls) => ls.map((l) => l.textContent.trim()));
-  assert.ok(words.includes("受理") && !words.includes("accept"), words.join(", "));
+  assert.ok(words.includes("已受理") && !words.includes("accepted"), words.join(", "));
   await shot(contact.page, "05-closed-timeline");
 
   // The script in the description is shown as text, on the ticket and on the board.
@@ -198,6 +228,107 @@ test("a request goes from the portal to closed, through every role, in the brows
   assert.equal(await contact.page.$("#ticket-description script, #ticket-description img"), null);
 
   for (const s of [contact, desk, dispatch, phone]) await s.context.close();
+});
+
+test("the engineer resolves and the customer, from the notice, confirms closure on a 360 px phone", async () => {
+  const marker = `INTERNAL-E2E-${randomBytes(4).toString("hex")}`;
+  const resolution = "更换二号纸盒搓纸轮并清洁进纸通道，连续复印 100 张无卡纸";
+  const desk = tokenFor("desk1");
+  const dispatcher = tokenFor("dispatch1");
+  const customer = tokenFor("c01.wang");
+
+  // A request for c01.wang's organization, registered, accepted, graded and dispatched by the
+  // API (the first test walks these steps through the pages).
+  const me = (await call(customer, "GET", "/me")).json;
+  const devices = (await call(desk, "GET", `/devices?customer_id=${me.customer_id}`)).json;
+  const category = (await call(desk, "GET", "/categories")).json.find((c) => c.code === "paper_jam" && c.active);
+  assert.ok(devices.length > 0 && category, "a device and the paper-jam category");
+  let last = await call(desk, "POST", "/tickets", {
+    customer_id: me.customer_id,
+    contact_id: me.contact_id,
+    category_id: category.id,
+    device_serial: devices[0].serial,
+    fault_code: `E-${randomBytes(2).readUInt16BE() % 900 + 100}`,
+    description: "复印时第二纸盒卡纸，面板提示报警代码，每二十张左右出现一次",
+    occurred_at: "2026-11-23T10:15:00+08:00",
+    impact_scope: "质检室一台复印机无法连续复印",
+  });
+  const { id, number } = last.json;
+  last = await transition(desk, last, { action: "accept" });
+  last = await transition(desk, last, { action: "grade", level: "P2", reason: "单台设备故障，影响部门日常工作" });
+  const users = (await call(desk, "GET", "/users?per_page=200")).json;
+  const engineer = users.find((u) => u.username === "eng.zhang");
+  last = await transition(dispatcher, last, { action: "dispatch", engineer_id: engineer.id });
+  const eng = tokenFor(engineer.username);
+  last = await transition(eng, last, { action: "respond", note: "已电话联系王女士，约定今日上门" });
+  last = await transition(eng, last, { action: "start", plan: "上门检查二号纸盒进纸机构" });
+  assert.equal(last.json.ticket.status, "in_progress");
+
+  // The engineer, on a phone, writes an internal diagnosis and resolves, with the page's forms.
+  const phone = await signIn(engineer.username, PHONE);
+  await openTicket(phone.page, number);
+  await step(phone.page, "#form-log", async () => {
+    await phone.page.selectOption("#log-kind", "diagnosis");
+    await phone.page.fill("#log-body", `${marker} 搓纸轮磨损，二号纸盒分离垫老化；怀疑上次保养漏换`);
+    assert.equal(await phone.page.isChecked("#log-customer"), false, "a diagnosis is internal unless ticked");
+  });
+  const entry = phone.page.locator("li.audience-internal", { hasText: marker });
+  assert.equal(await entry.count(), 1, "the diagnosis is listed as internal");
+  assert.match(await entry.locator(".status").textContent(), /内部/);
+  await step(phone.page, "#form-resolve", () => phone.page.fill("#resolution", resolution));
+  assert.equal((await phone.page.textContent("#ticket-status")).trim(), "已解决");
+  const engWidth = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(engWidth <= 360, `the engineer's ticket page fits 360 px (scroll width ${engWidth})`);
+  await shot(phone.page, "12-engineer-resolved-360");
+
+  // The contact, on a phone: the header counts what waits for them, the notice leads to the request.
+  const contact = await signIn("c01.wang", PHONE);
+  const badge = await contact.page.textContent("#nav-portal .badge");
+  assert.ok(Number(badge.trim()) >= 1, `the header shows a waiting count: ${badge}`);
+  const waiting = await contact.page.$$eval("#waiting li a", (as) => as.map((a) => a.textContent.trim()));
+  assert.ok(waiting.includes(number), `待您处理 lists ${number}: ${waiting.join(", ")}`);
+  await contact.page.goto(base + "/inbox");
+  const card = contact.page.locator("ul.notices > li").filter({ hasText: "已解决待确认" }).filter({ hasText: number });
+  assert.equal(await card.count(), 1, `one 已解决待确认 notice for ${number}`);
+  assert.ok((await card.textContent()).includes(resolution), "the notice carries the resolution");
+  assert.equal(await card.locator("textarea").count(), 0, "a customer marks a notice read, without a note");
+  let width = await contact.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the inbox fits 360 px (scroll width ${width})`);
+  await shot(contact.page, "13-customer-inbox-360");
+  await Promise.all([contact.page.waitForURL(new RegExp(`/tickets/${id}$`)), card.locator("a.open-ticket").click()]);
+
+  // The request in customer words: resolution and engineer, nothing internal, no staff columns.
+  assert.equal((await contact.page.textContent("#ticket-number")).trim(), number);
+  assert.equal((await contact.page.textContent("#ticket-status")).trim(), "已解决，待您确认");
+  assert.ok((await contact.page.textContent("#ticket-resolution")).includes(resolution));
+  assert.equal((await contact.page.textContent("#ticket-engineer")).trim(), engineer.display_name);
+  assert.equal(await contact.page.locator('#timeline li[data-milestone="resolved"]').count(), 1);
+  const text = await contact.page.textContent("body");
+  assert.ok(!text.includes(marker), "the internal diagnosis is not shown to the customer");
+  assert.ok(!/(^|[^A-Za-z0-9])P[1-4](?![0-9])/.test(text), "no priority on the customer's page");
+  assert.equal(await contact.page.$(".prio, table.clocks"), null, "no priority badge, no clock table");
+  assert.ok(!text.includes("时限"), "no deadlines on the customer's page");
+  width = await contact.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the request fits 360 px (scroll width ${width})`);
+  await shot(contact.page, "14-customer-request-resolved-360");
+
+  await step(contact.page, "#form-confirm_closure");
+  assert.equal((await contact.page.textContent("#ticket-status")).trim(), "已结案");
+  assert.ok(await contact.page.isVisible("#form-survey"), "the survey form appears");
+  assert.equal(await contact.page.$("#form-confirm_closure, #form-refuse_closure"), null);
+  width = await contact.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the closed request fits 360 px (scroll width ${width})`);
+  await shot(contact.page, "15-customer-request-closed-360");
+
+  // The customer's API shows the same projection: no internal entry, no priority.
+  const log = await call(customer, "GET", `/tickets/${id}/worklog`);
+  assert.ok(!JSON.stringify(log.json).includes(marker), "the customer's work log has no internal entry");
+  assert.ok(JSON.stringify((await call(desk, "GET", `/tickets/${id}/worklog`)).json).includes(marker), "the desk's has it");
+  const seen = (await call(customer, "GET", `/tickets/${id}`)).json;
+  assert.equal(seen.status, "closed");
+  assert.ok(!("priority" in seen), `no priority for the customer: ${Object.keys(seen).join(", ")}`);
+
+  for (const s of [phone, contact]) await s.context.close();
 });
 
 test("the desk checks a phone registration before submitting it", async () => {

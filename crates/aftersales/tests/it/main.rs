@@ -3,5 +3,6 @@
 
 mod cli;
 mod crash;
+mod customer_mail;
 mod notices;
 mod server;

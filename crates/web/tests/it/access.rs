@@ -10,7 +10,10 @@
 //! - As a contact of customer B, every route aimed at customer A's ticket, customer,
 //!   device, notice, downgrade request answers without a trace of A (no name, number,
 //!   description, serial, phone), and no write succeeds; A's ticket is unchanged afterwards.
-//! - Anonymous: every API route answers 401, every page asks to sign in.
+//! - Anonymous: every API route answers 401, every page asks to sign in (a mailed link is
+//!   public and a forged one answers 404).
+//! - As a contact of customer A, on their own ticket carrying an internal record of every
+//!   kind (marked), every route and page answers without a trace of one (DOMAIN §8).
 
 use aftersales_app::tickets::Command;
 use aftersales_app::{Actor, Outcome};
@@ -529,4 +532,181 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
     assert_eq!(db.app.get_customer(&org.admin, target.customer).await.unwrap(), customer_before);
     assert!(db.app.authenticate(&a_token).await.is_ok(), "A's token survives B's attempts");
     assert!(report.is_empty(), "page walk:\n{}", report.join("\n"));
+});
+
+/// Text that marks every kind of internal record; none of it may reach the customer.
+const INTERNAL: &str = "INTERNAL-MARK";
+
+/// Customer A's own ticket with an internal record of every kind (issue 11): a grading reason,
+/// a review note, a downgrade request, an engineer's contact note, plan and diagnosis, an
+/// instruction (批示), a status note on a notice, a second-line request, a waiting note, and
+/// escalation notices (response timeout, repeat report). A customer-facing diagnosis, a
+/// progress message and the resolution are there too, and must be seen.
+async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
+    use aftersales_domain::audience::Visibility;
+    use aftersales_domain::worklog::LogKind;
+    let app = &db.app;
+    let m = |what: &str| format!("{INTERNAL} {what}");
+    let reg = Registration {
+        customer_id: Some(org.customer_a.id),
+        contact_id: Some(org.window_a.id),
+        device_serial: Some(org.device_a.serial.clone()),
+        category_id: Some(org.paper_jam.id),
+        fault_code: Some("E-201".into()),
+        description: Some("进纸卡住，报警 E-201".into()),
+        occurred_at: Some(db.now()),
+        impact_scope: Some("行政部一台".into()),
+        ..Registration::default()
+    };
+    let t = app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
+    let step = async |who: &Actor, version: i64, cmd: Command| {
+        let o = app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap();
+        (o.ticket.version, o.priority_change_request)
+    };
+    let (v, _) = step(&org.desk, t.version, Command::Accept).await;
+    let (v, _) = step(&org.desk, v, Command::Grade { level: "P2".into(), reason: m("grading reason") }).await;
+    let (v, _) = step(&org.supervisor, v, Command::ReviewGrading { approve: true, note: Some(m("review")) }).await;
+    let (v, request) = step(&org.dispatcher, v, Command::Grade { level: "P4".into(), reason: m("downgrade") }).await;
+    let request = request.unwrap().id;
+    let (v, _) =
+        step(&org.dispatcher, v, Command::Dispatch { group_id: None, engineer_id: Some(org.eng_east.id()) }).await;
+    // The response deadline passes: a response timeout for the supervisor and the specialist.
+    db.advance(jiff::SignedDuration::from_hours(6));
+    app.run_due_jobs("walk", 100).await.unwrap();
+    let (v, _) = step(&org.eng_east, v, Command::Respond { note: Some(m("contact note")) }).await;
+    let (v, _) = step(&org.eng_east, v, Command::Start { plan: Some(m("plan")) }).await;
+    let (v, _) = step(&org.eng_east, v, Command::WaitForParts { note: Some(m("waiting")) }).await;
+    let (v, _) = step(&org.eng_east, v, Command::Resume { note: Some(m("resume")) }).await;
+    let (_, _) = step(
+        &org.eng_east,
+        v,
+        Command::RequestSecondLine { engineer_id: Some(org.eng_second.id()), reason: m("second line") },
+    )
+    .await;
+    let log = async |who: &Actor, kind, body: String, v| {
+        app.add_log(who, t.id, kind, &body, v, None).await.unwrap();
+    };
+    log(&org.eng_east, LogKind::Diagnosis, m("diagnosis"), None).await;
+    log(&org.eng_east, LogKind::Diagnosis, "疑似搓纸轮磨损".into(), Some(Visibility::Customer)).await;
+    log(&org.pm, LogKind::Instruction, m("instruction"), None).await;
+    log(&org.desk, LogKind::StatusNote, m("status note"), None).await;
+    log(&org.desk, LogKind::Progress, "备件已发出，明早上门".into(), None).await;
+    // Every staff recipient notes the escalations (status notes, 批示).
+    let q = aftersales_app::notices::NoticeQuery { ticket_id: Some(t.id), ..Default::default() };
+    for n in app.notices(&org.admin, &q).await.unwrap().items.iter().filter(|n| !n.kind.is_customer_facing()) {
+        for r in &n.recipients {
+            if let Some(who) = [&org.supervisor, &org.specialist, &org.pm].into_iter().find(|a| a.id() == r.user_id) {
+                let ack = aftersales_app::notices::Acknowledgement { note: Some(m("ack note")) };
+                app.acknowledge_notice(who, n.id, &ack).await.unwrap();
+            }
+        }
+    }
+    // A repeat report: an escalation to the specialist about A's device.
+    app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
+    let t = app.ticket(&org.admin, t.id).await.unwrap();
+    let step = async |who: &Actor, version: i64, cmd: Command| {
+        app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap().ticket.version
+    };
+    step(&org.eng_east, t.version, Command::Resolve { resolution: "更换搓纸轮，试印 100 张正常".into() }).await;
+    let mine = aftersales_app::notices::NoticeQuery { mine: Some(true), ..Default::default() };
+    let told = app.notices(&org.portal_window_a, &mine).await.unwrap();
+    assert!(told.total >= 4, "the customer was told of their request: {told:?}");
+    Target {
+        ticket: t.id,
+        number: t.number.to_string(),
+        customer: org.customer_a.id,
+        device: org.device_a.id,
+        contact: org.window_a.id,
+        serial: org.device_a.serial.clone(),
+        notice: told.items[0].id,
+        request,
+        user: org.desk.id(),
+        group: org.hardware_group,
+        category: org.paper_jam.id,
+    }
+}
+
+/// Keys of the staff's ticket that the customer's projection never has.
+const STAFF_KEYS: [&str; 7] = [
+    "\"priority\"",
+    "\"customer_level\"",
+    "\"policy_version\"",
+    "\"clocks\"",
+    "\"grading_reason\"",
+    "\"specialist_attention\"",
+    "\"contact_phone\"",
+];
+
+db_test!(internal_records_never_reach_the_customer_on_any_route_or_page, |db| {
+    let org = Org::create(&db.app).await;
+    let target = internal_world(&db, &org).await;
+    let c = Client::new(&db);
+    let admin = token(&db, &org.admin).await;
+    let documents = Documents {
+        scheme: c.get("/api/v1/grading-scheme", &admin).await.body,
+        policy: c.get("/api/v1/service-policy", &admin).await.body,
+        route: c.get("/api/v1/notice-routes", &admin).await.body[0].clone(),
+        calendar: c.get("/api/v1/calendars", &admin).await.body[0].clone(),
+    };
+    let mut report = Vec::new();
+    // Their own ticket: it is found, so scoping does not hide anything; only the projection does.
+    let own = token(&db, &org.portal_window_a).await;
+    let stale = [("if-match", "\"0\"")];
+    let mut seen = String::new();
+    for r in api_routes(&target, &documents) {
+        let res = c.send(r.method.clone(), &r.path, Some(&own), r.body.as_ref(), &stale).await;
+        let body = res.body.to_string();
+        if body.contains(INTERNAL) {
+            report.push(format!("{} {} → {}: {body}", r.method, r.path, res.status));
+        }
+        if r.path.contains("/tickets") {
+            for key in STAFF_KEYS {
+                if body.contains(key) {
+                    report.push(format!("{} {} → {} carries {key}", r.method, r.path, res.status));
+                }
+            }
+        }
+        if res.status.is_server_error() {
+            report.push(format!("{} {} → {}", r.method, r.path, res.status));
+        }
+        seen.push_str(&body);
+    }
+    // What is addressed to them is there: the customer-facing diagnosis, progress, resolution.
+    for shown in ["疑似搓纸轮磨损", "备件已发出，明早上门", "更换搓纸轮，试印 100 张正常", "已受理您的反馈"]
+    {
+        assert!(seen.contains(shown), "{shown} is the customer's and was not shown");
+    }
+
+    // Every page, read and posted to.
+    let cookie = sign_in(&db, &org.portal_window_a).await;
+    let csrf = pages::get(&db, "/me", &cookie).await.csrf();
+    let calendar = db.app.calendars(&org.admin).await.unwrap()[0].spec.name.clone();
+    let mut html = String::new();
+    for (method, template) in page_routes() {
+        if template == "/logout" {
+            continue;
+        }
+        let path = page_path(&template, &target, &calendar, 0);
+        let p = if method == Method::GET {
+            pages::get(&db, &path, &cookie).await
+        } else {
+            pages::post(&db, &path, &cookie, &format!("csrf={csrf}&version=0")).await
+        };
+        if p.html.contains(INTERNAL) {
+            report.push(format!("page {method} {path} → {} shows an internal record", p.status));
+        }
+        if p.status.is_server_error() {
+            report.push(format!("page {method} {path} → {}", p.status));
+        }
+        html.push_str(&p.html);
+    }
+    assert!(report.is_empty(), "internal records reached the customer:\n{}", report.join("\n"));
+    let page = pages::get(&db, &format!("/tickets/{}", target.ticket), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in ["疑似搓纸轮磨损", "备件已发出，明早上门", "已解决，待您确认"] {
+        assert!(page.html.contains(shown), "the ticket page lacks {shown}");
+    }
+    for staff in ["P2", "P4", "时限", "响应超时", "三天未结"] {
+        assert!(!page.html.contains(staff), "the customer's ticket page shows {staff}");
+    }
 });
