@@ -1662,6 +1662,15 @@ impl App {
 
         clock.store(now_ms, Ordering::Relaxed);
         while app.run_due_jobs("demo", 1000).await? == 1000 {}
+        // Customers read what they were told as it came: only the last two days' notices
+        // wait in a demo contact's inbox.
+        let read_before = ts(now_ms - 2 * DAY)?;
+        let tx = app.store.write().await?;
+        for c in &org.customers {
+            aftersales_storage::notices::acknowledge_all(&*tx, org.actors[c.user].id(), read_before, read_before)
+                .await?;
+        }
+        tx.commit().await?;
         let mut logins = Vec::new();
         let mut names: Vec<&str> = LOGINS.to_vec();
         let contact_login = org.customers.first().map(|c| org.actors[c.user].user.username.clone());

@@ -659,6 +659,21 @@ impl App {
         Ok(for_reader(actor, n))
     }
 
+    /// A customer contact marks every notice in their inbox read at once (what they are told
+    /// needs no answer; an answer is a message on the request). Staff acknowledge escalations
+    /// one by one, with their status note or instruction.
+    pub async fn read_all_notices(&self, actor: &Actor) -> Result<u64> {
+        actor.require(Action::ReadTicket)?;
+        if !actor.is_customer() {
+            return Err(DomainError::Forbidden { role: actor.user.role, action: Action::ReadTicket }.into());
+        }
+        let now = self.now();
+        let tx = self.store.write().await?;
+        let n = store::acknowledge_all(&*tx, actor.id(), now + jiff::SignedDuration::from_millis(1), now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// The deliveries of a notice (staff), or of every notice in `state` (administrators).
     pub async fn deliveries(
         &self,

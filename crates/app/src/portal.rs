@@ -143,7 +143,8 @@ impl App {
         actor.require(Action::ReadTicket)?;
         self.warm().await?;
         let t = self.own_ticket(actor, id).await?;
-        let steps = crate::tickets::available_steps(actor, &t);
+        let mut steps = crate::tickets::available_steps(actor, &t);
+        steps.retain(|s| aftersales_domain::customer_view::offers(&t, *s));
         Ok(CustomerScreen {
             ticket: self.project(actor, &t).await?,
             timeline: self.customer_timeline(actor, id).await?,

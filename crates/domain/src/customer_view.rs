@@ -153,6 +153,13 @@ pub fn waiting_for(t: &Ticket, is_window: bool, now: Timestamp) -> Vec<CustomerA
     out
 }
 
+/// Whether a contact is offered `step` on `t`: the survey only once the request is closed
+/// (the customer confirms first, then rates; the desk may record a callback's survey on a
+/// resolved ticket, which the lifecycle allows).
+pub fn offers(t: &Ticket, step: crate::lifecycle::Step) -> bool {
+    step != crate::lifecycle::Step::RecordSurvey || t.status == Status::Closed
+}
+
 /// A closed ticket whose survey is not answered, closed within [`SURVEY_DAYS`].
 pub fn awaits_survey(t: &Ticket, now: Timestamp) -> bool {
     t.status == Status::Closed

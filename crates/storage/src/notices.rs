@@ -572,6 +572,24 @@ pub async fn acknowledge<C: ConnectionTrait>(
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
 }
 
+/// Marks every notice `user` has not acknowledged, created before `before`, as read (no
+/// note); returns how many.
+pub async fn acknowledge_all<C: ConnectionTrait>(conn: &C, user: Id, before: Timestamp, now: Timestamp) -> Result<u64> {
+    let older = Query::select()
+        .column(Notices::Id)
+        .from(Notices::Table)
+        .and_where(Expr::col(Notices::CreatedAt).lt(ms(before)))
+        .to_owned();
+    let stmt = Query::update()
+        .table(NoticeRecipients::Table)
+        .value(NoticeRecipients::AcknowledgedAt, ms(now))
+        .and_where(Expr::col(NoticeRecipients::UserId).eq(user))
+        .and_where(Expr::col(NoticeRecipients::AcknowledgedAt).is_null())
+        .and_where(Expr::col(NoticeRecipients::NoticeId).in_subquery(older))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
+}
+
 const DELIVERY_COLS: [Deliveries; 13] = [
     Deliveries::Id,
     Deliveries::NoticeId,

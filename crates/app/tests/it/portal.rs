@@ -10,6 +10,7 @@ use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::customer::ContactInput;
 use aftersales_domain::customer_link::{LinkProblem, LinkPurpose};
 use aftersales_domain::customer_view::{CustomerAction, CustomerStatus, Milestone};
+use aftersales_domain::lifecycle::Step;
 use aftersales_domain::notice::{Audience, ChannelKind, NoticeKind, Route, Wording};
 use aftersales_domain::ticket::Status;
 use aftersales_domain::worklog::LogKind;
@@ -80,6 +81,9 @@ db_test!(a_contact_reads_only_what_is_addressed_to_the_customer, |db| {
     assert!(staff.contains(&(LogKind::Instruction, Visibility::Internal)));
     assert!(staff.contains(&(LogKind::Diagnosis, Visibility::Customer)));
 
+    // Resolved: confirm or refuse; the survey comes after closure.
+    let steps = app.customer_screen(&org.portal_b, t.id).await.unwrap().steps;
+    assert!(steps.contains(&Step::ConfirmClosure) && !steps.contains(&Step::RecordSurvey), "{steps:?}");
     // What waits for the customer is listed first in the portal; confirming takes it away.
     let waiting = app.awaiting_customer(&org.portal_b).await.unwrap();
     assert_eq!(waiting.iter().map(|w| w.id).collect::<Vec<_>>(), [t.id]);
@@ -87,6 +91,14 @@ db_test!(a_contact_reads_only_what_is_addressed_to_the_customer, |db| {
     assert_eq!(t.status, Status::Closed);
     let waiting = app.awaiting_customer(&org.portal_b).await.unwrap();
     assert_eq!(waiting[0].waiting_for_you, [CustomerAction::Survey], "then the survey waits");
+    let steps = app.customer_screen(&org.portal_b, t.id).await.unwrap().steps;
+    assert!(steps.contains(&Step::RecordSurvey), "{steps:?}");
+    // The contact marks everything read at once; the staff acknowledge escalations one by one.
+    let unread = NoticeQuery { mine: Some(true), acknowledged: Some(false), ..NoticeQuery::default() };
+    assert!(app.notices(&org.portal_b, &unread).await.unwrap().total > 0);
+    app.read_all_notices(&org.portal_b).await.unwrap();
+    assert_eq!(app.notices(&org.portal_b, &unread).await.unwrap().total, 0);
+    assert!(app.read_all_notices(&org.specialist).await.is_err());
 });
 
 /// A contact of customer B who has no portal account, reads English, and has an address.

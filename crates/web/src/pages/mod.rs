@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/log", post(actions::add_log))
         .route("/inbox", get(notices::inbox))
         .route("/inbox/{id}/acknowledge", post(notices::acknowledge))
+        .route("/inbox/read-all", post(portal::read_all))
         .route("/approvals", get(approvals::approvals))
         .route("/approvals/{id}", post(approvals::decide))
         .route("/assets/{file}", get(assets::asset))

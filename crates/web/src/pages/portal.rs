@@ -117,8 +117,37 @@ pub async fn ticket_page(
 ) -> Result<Response, PageError> {
     let l = &who.l;
     let screen = s.app.customer_screen(&who.actor, id).await.map_err(|e| PageError::App(e, l.clone()))?;
+    // Just submitted: the number to quote, and what happens next.
+    let message = match message {
+        Some(m) if m.is_empty() => Some(format!(
+            "{}{}{}",
+            l.t("您的报修已提交，单号 ", "Your request was submitted as "),
+            screen.ticket.number,
+            l.t("。受理后我们会通知您。", ". We will tell you when it is accepted.")
+        )),
+        m => m,
+    };
     let nav = Some(Nav::of(s, who, "portal").await);
     Ok((status, render(&PortalTicket { l, nav, s: screen, message, error })).into_response())
+}
+
+/// `POST /inbox/read-all`: a contact marks every notice read.
+pub async fn read_all(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    who: Signed,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    who.check_form(&headers, &f.csrf)?;
+    s.app.read_all_notices(&who.actor).await.map_err(|e| PageError::App(e, who.l.clone()))?;
+    Ok(axum::response::Redirect::to("/inbox").into_response())
+}
+
+/// A form that carries only the session's token.
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
 }
 
 /// What the customer is told after a step of theirs.

@@ -391,13 +391,8 @@ pub async fn ticket(
     if who.actor.is_customer() {
         let message = match q.done.as_str() {
             "log" => Some(l.t("留言已发送。", "Message sent.").to_owned()),
-            "registered" => Some(
-                l.t(
-                    "您的报修已提交，受理后我们会通知您。",
-                    "Your request was submitted; we will tell you when it is accepted.",
-                )
-                .to_owned(),
-            ),
+            // Filled in with the number once the ticket is read.
+            "registered" => Some(String::new()),
             done => Step::from_code(done).map(|st| super::portal::done_message(l, st)),
         };
         return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
