@@ -39,20 +39,13 @@ impl LogKind {
         }
     }
 
-    /// Whether the writer may choose the audience. An engineer's working notes may be shown
-    /// to the customer when written for them (a diagnosis in professional words); an
-    /// instruction or a status note never is, and what is by nature addressed to the
-    /// customer (their message, the progress message) is never hidden from them.
+    /// Whether the writer may choose the audience: the handling engineer's own records
+    /// (`worklog::needs_assignment`) may be shown to the customer when written for them (a
+    /// diagnosis in professional words); an instruction or a status note never is, and what
+    /// is by nature addressed to the customer (their message, the progress message) is never
+    /// hidden from them.
     pub fn audience_is_chosen(self) -> bool {
-        matches!(
-            self,
-            LogKind::Contact
-                | LogKind::Diagnosis
-                | LogKind::Plan
-                | LogKind::RemoteFix
-                | LogKind::OnSite
-                | LogKind::ServiceReport
-        )
+        crate::worklog::needs_assignment(self)
     }
 
     /// The audience of a new entry: the writer's choice where [`Self::audience_is_chosen`],
