@@ -15,6 +15,12 @@ pub(crate) fn own_customer(actor: &Actor) -> Option<Id> {
     (actor.user.role == Role::CustomerContact).then_some(actor.user.customer_id.unwrap_or(-1))
 }
 
+/// A customer record as `actor` reads it: a contact reads their own organization without
+/// the service organization's classification of it.
+fn for_reader(actor: &Actor, c: Customer) -> Customer {
+    if actor.is_customer() { aftersales_domain::customer_view::own_organization(c) } else { c }
+}
+
 fn visible(actor: &Actor, customer: Id) -> bool {
     own_customer(actor).is_none_or(|own| own == customer)
 }
@@ -22,7 +28,7 @@ fn visible(actor: &Actor, customer: Id) -> bool {
 /// A contact as `actor` may see it: the phone masked for roles that do not call customers
 /// (DOMAIN §8, as on tickets).
 fn as_seen_by(actor: &Actor, mut k: Contact) -> Contact {
-    if !sees_contact_phones(actor.user.role) {
+    if !sees_contact_phones(actor.user.role) && actor.user.contact_id != Some(k.id) {
         k.phone = phone::mask(&k.phone);
     }
     k
@@ -75,8 +81,10 @@ fn invalid(problems: Vec<(&'static str, Reason)>) -> Result<()> {
 }
 
 impl App {
+    /// The customer levels (客户级别): the service organization's classification of its
+    /// customers, never shown to a customer (DOMAIN §8).
     pub async fn customer_levels(&self, actor: &Actor) -> Result<Vec<CustomerLevel>> {
-        actor.require(Action::ReadDirectory)?;
+        actor.require_staff(Action::ReadDirectory)?;
         Ok(directory::levels(self.store.read()).await?)
     }
 
@@ -121,7 +129,7 @@ impl App {
     pub async fn get_customer(&self, actor: &Actor, id: Id) -> Result<Customer> {
         actor.require(Action::ReadDirectory)?;
         match directory::customer_by_id(self.store.read(), id).await? {
-            Some(c) if visible(actor, c.id) => Ok(c),
+            Some(c) if visible(actor, c.id) => Ok(for_reader(actor, c)),
             _ => Err(AppError::not_found("customer", id)),
         }
     }
@@ -138,7 +146,9 @@ impl App {
     /// Customers by name, short name or a contact's phone (the registration form's search).
     pub async fn search_customers(&self, actor: &Actor, q: Option<&str>, page: Page) -> Result<(Vec<Customer>, u64)> {
         actor.require(Action::ReadDirectory)?;
-        Ok(directory::search_customers(self.store.read(), q, own_customer(actor), page.limit(), page.offset()).await?)
+        let (found, total) =
+            directory::search_customers(self.store.read(), q, own_customer(actor), page.limit(), page.offset()).await?;
+        Ok((found.into_iter().map(|c| for_reader(actor, c)).collect(), total))
     }
 
     pub async fn create_contact(&self, actor: &Actor, customer: Id, input: &ContactInput) -> Result<Contact> {
@@ -183,6 +193,8 @@ impl App {
         }
         directory::set_contact_left(&*tx, id, left.then(|| self.now())).await?;
         if left {
+            // Links in mails they received no longer act for the customer.
+            aftersales_storage::links::revoke(&*tx, None, Some(id), None, self.now()).await?;
             for user in users::users_of_contact(&*tx, id).await? {
                 if let Some(mut u) = users::user_by_id(&*tx, user).await? {
                     u.active = false;

@@ -38,11 +38,6 @@ fn for_reader(actor: &Actor, mut n: Notice) -> Notice {
     n
 }
 
-/// The notice kinds a customer contact may read.
-fn customer_kinds() -> Vec<NoticeKind> {
-    NoticeKind::ALL.iter().copied().filter(|k| k.is_customer_facing()).collect()
-}
-
 fn invalid(field: &'static str, reason: Reason) -> AppError {
     DomainError::field(field, reason).into()
 }
@@ -222,6 +217,17 @@ impl Lookups {
         Ok(ids)
     }
 
+    /// Whether the ticket's reporting contact can be told anything: through a portal account,
+    /// or by mail to an address (when mail is configured); a contact who left cannot.
+    async fn reaches_contact<C: Conn>(&mut self, app: &App, conn: &C, t: &Ticket) -> Result<bool> {
+        let Some(contact) = t.contact_id else { return Ok(false) };
+        if !self.contact_users(conn, contact).await?.is_empty() {
+            return Ok(true);
+        }
+        Ok(app.settings.email
+            && directory::contact_by_id(conn, contact).await?.is_some_and(|k| !k.left && k.email.is_some()))
+    }
+
     async fn email<C: Conn>(&mut self, conn: &C, user: Id) -> Result<Option<String>> {
         if let Some(e) = self.emails.get(&user) {
             return Ok(e.clone());
@@ -298,12 +304,15 @@ impl App {
     /// was recorded now.
     async fn raise_all<C: Conn>(&self, conn: &C, batch: &[(&Ticket, &NoticeSpec, Timestamp)]) -> Result<Vec<bool>> {
         let mut lookups = Lookups::default();
-        // A notice whose route is off is not raised; a customer notice takes the
+        // A notice whose route is off is not raised, nor a customer notice that nobody can
+        // receive (no contact named, or one with neither a portal account nor an address we
+        // may mail): the ticket then shows no one was told. A customer notice takes the
         // administrator's wording when there is one.
         let mut worded: Vec<Option<NoticeSpec>> = Vec::with_capacity(batch.len());
-        for (_, spec, _) in batch {
+        for (t, spec, _) in batch {
             let route = lookups.route(self, conn, spec.kind).await?;
-            worded.push(match (&route.wording, route.enabled) {
+            let reachable = !spec.kind.is_customer_facing() || lookups.reaches_contact(self, conn, t).await?;
+            worded.push(match (&route.wording, route.enabled && reachable) {
                 (_, false) => None,
                 (Some(w), true) => Some((*spec).clone().reworded(w)),
                 (None, true) => Some((*spec).clone()),
@@ -558,7 +567,7 @@ impl App {
         let recipient =
             if own_customer(actor).is_some() || q.mine == Some(true) { Some(actor.id()) } else { q.user_id };
         // A contact reads only the notices addressed to the customer, never an escalation.
-        let kinds = if own_customer(actor).is_some() { customer_kinds() } else { Vec::new() };
+        let kinds = if own_customer(actor).is_some() { NoticeKind::customer_facing() } else { Vec::new() };
         let f = NoticeFilter {
             kind,
             kinds,
@@ -617,6 +626,11 @@ impl App {
         };
         let tx = self.store.write().await?;
         let n = store::notice_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("notice", id))?;
+        // An escalation a contact was once listed on (a route stored before the rule) is not
+        // theirs to read, nor to acknowledge (DOMAIN §8).
+        if own_customer(actor).is_some() && !n.kind.is_customer_facing() {
+            return Err(AppError::not_found("notice", id));
+        }
         if !n.recipients.iter().any(|r| r.user_id == actor.id()) {
             if own_customer(actor).is_some() {
                 return Err(AppError::not_found("notice", id));
@@ -885,7 +899,8 @@ impl App {
         let (from, to) = self.day_bounds(date)?;
         let conn = self.store.read();
         // The table is of escalations (seed 004); what the customer was told is not one.
-        let internal = NoticeKind::ALL.iter().copied().filter(|k| !k.is_customer_facing()).collect();
+        let customer = NoticeKind::customer_facing();
+        let internal = NoticeKind::ALL.iter().copied().filter(|k| !customer.contains(k)).collect();
         let f =
             NoticeFilter { from: Some(from), to: Some(to), kinds: internal, limit: 10_000, ..NoticeFilter::default() };
         let (notices, _) = store::list_notices(conn, &f).await?;

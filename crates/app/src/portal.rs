@@ -5,8 +5,11 @@
 
 use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::customer_link::{CustomerLink, LinkProblem, LinkPurpose};
-use aftersales_domain::customer_view::{CustomerEvent, CustomerLogEntry, CustomerTicket, Reader, SURVEY_DAYS};
+use aftersales_domain::customer_view::{
+    self, CustomerEvent, CustomerLogEntry, CustomerStatus, CustomerTicket, Reader, SURVEY_DAYS,
+};
 use aftersales_domain::error::Reason;
+use aftersales_domain::lifecycle::Step;
 use aftersales_domain::permission::Action;
 use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;
@@ -79,6 +82,11 @@ async fn link_of<C: Conn>(conn: &C, token: &str) -> Result<CustomerLink> {
 async fn link_actor<C: Conn>(conn: &C, link: &CustomerLink) -> Result<Actor> {
     let contact =
         directory::contact_by_id(conn, link.contact_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+    // Someone who has left the customer no longer answers for it (the links are revoked when
+    // they leave; this holds for any issued before).
+    if contact.left {
+        return Err(link_refused(LinkProblem::Revoked));
+    }
     let account = match users::users_of_contact(conn, contact.id).await?.first() {
         Some(id) => users::user_by_id(conn, *id).await?.filter(|u| u.active),
         None => None,
@@ -143,14 +151,22 @@ impl App {
         actor.require(Action::ReadTicket)?;
         self.warm().await?;
         let t = self.own_ticket(actor, id).await?;
+        let is_window = self.is_window(actor, &t).await?;
         let mut steps = crate::tickets::available_steps(actor, &t);
-        steps.retain(|s| aftersales_domain::customer_view::offers(&t, *s));
+        steps.retain(|s| customer_view::offers(&t, *s, is_window, self.now()));
         Ok(CustomerScreen {
             ticket: self.project(actor, &t).await?,
             timeline: self.customer_timeline(actor, id).await?,
             log: self.customer_work_log(actor, id).await?,
             steps,
         })
+    }
+
+    /// Whether the reader is the designated window of the ticket's customer.
+    async fn is_window(&self, actor: &Actor, t: &Ticket) -> Result<bool> {
+        let window =
+            directory::customer_by_id(self.store.read(), t.customer_id).await?.and_then(|c| c.window_contact_id);
+        Ok(actor.user.contact_id.is_some() && actor.user.contact_id == window)
     }
 
     /// A ticket the reader's organization owns (any organization for staff); another
@@ -162,10 +178,14 @@ impl App {
         }
     }
 
-    /// The contact's organization's tickets, as the customer sees them.
+    /// The contact's organization's tickets, as the customer sees them. A contact filters by
+    /// customer status (codes of `CustomerStatus`, comma-separated) and registration dates,
+    /// and sorts by registration, update or number: the staff's filters (priority, deadlines,
+    /// group, engineer, region) would tell what the projection leaves out (DOMAIN §8).
     pub async fn customer_tickets(&self, actor: &Actor, q: &ListQuery) -> Result<CustomerTicketPage> {
         actor.require(Action::ReadTicket)?;
-        let (items, total, page) = self.list_tickets(actor, q, None).await?;
+        let q = customer_query(q)?;
+        let (items, total, page) = self.list_tickets(actor, &q, None).await?;
         let mut out = Vec::with_capacity(items.len());
         for t in &items {
             out.push(self.project(actor, t).await?);
@@ -193,6 +213,17 @@ impl App {
         Ok(out)
     }
 
+    /// How many requests wait for the contact (the header's count), in one query.
+    pub async fn awaiting_count(&self, actor: &Actor) -> Result<u64> {
+        actor.require(Action::ReadTicket)?;
+        let Some(customer) = own_customer(actor) else { return Ok(0) };
+        let conn = self.store.read();
+        let window = directory::customer_by_id(conn, customer).await?.and_then(|c| c.window_contact_id);
+        let is_window = actor.user.contact_id.is_some() && actor.user.contact_id == window;
+        let since = self.now() - jiff::SignedDuration::from_hours(24 * SURVEY_DAYS);
+        Ok(tickets::count_awaiting_customer(conn, customer, is_window, since).await?)
+    }
+
     /// The ticket's history as the customer reads it: its milestones, in order.
     pub async fn customer_timeline(&self, actor: &Actor, id: Id) -> Result<Vec<CustomerEvent>> {
         actor.require(Action::ReadTicket)?;
@@ -213,7 +244,7 @@ impl App {
                 names.insert(id, u.display_name);
             }
         }
-        Ok(events.iter().filter_map(|e| CustomerEvent::project(e, |id| names.get(&id).cloned())).collect())
+        Ok(events.iter().filter_map(|e| CustomerEvent::project(e, actor.id(), |id| names.get(&id).cloned())).collect())
     }
 
     /// The work-log entries addressed to the customer (DOMAIN §8), with who wrote them.
@@ -252,6 +283,14 @@ impl App {
         cmd: &Command,
         idem: Option<&Idem>,
     ) -> Result<Outcome<CustomerTicket>> {
+        // The customer's own rules first: the survey once closed, the window's confirmation
+        // by the window (a refusal, not a step the page would not have offered).
+        if matches!(cmd.step(), Step::RecordSurvey | Step::ConfirmWindow) && actor.is_customer() {
+            let t = self.own_ticket(actor, id).await?;
+            if !customer_view::offers(&t, cmd.step(), self.is_window(actor, &t).await?, self.now()) {
+                return Err(not_now(cmd.step()));
+            }
+        }
         match self.act_core(actor, id, based_on, cmd, idem).await? {
             Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
             Opened::Fresh(tx, (t, _)) => self.answer(tx, actor, idem, &t).await,
@@ -361,6 +400,60 @@ impl App {
         tx.commit().await?;
         self.project(&actor, &t).await
     }
+}
+
+/// A step a contact may not take now, and why.
+fn not_now(step: Step) -> AppError {
+    let (code, en, zh) = match step {
+        Step::RecordSurvey => {
+            ("survey_after_closure", "The service can be rated once the request is closed", "报修结案后才能评价服务")
+        }
+        _ => (
+            "not_the_window",
+            "Only the customer's designated window contact can confirm this request",
+            "只有客户指定的窗口联系人可以确认该报修",
+        ),
+    };
+    DomainError::conflict(code, en, zh).into()
+}
+
+/// A contact's list query: their filters only, statuses in customer words.
+fn customer_query(q: &ListQuery) -> Result<ListQuery> {
+    let sort_is_staffs = q.sort.as_deref().is_some_and(|s| {
+        !matches!(s.trim().trim_start_matches('-'), "" | "registered_at" | "created_at" | "updated_at" | "number")
+    });
+    let staff_only: [(&'static str, bool); 8] = [
+        ("priority", q.priority.is_some()),
+        ("engineer_id", q.engineer_id.is_some()),
+        ("group_id", q.group_id.is_some()),
+        ("region", q.region.is_some()),
+        ("overdue", q.overdue.is_some()),
+        ("breached", q.breached.is_some()),
+        ("due_within", q.due_within.is_some()),
+        ("sort", sort_is_staffs),
+    ];
+    let not_yours = Reason::Mismatch {
+        detail_en: "is not a filter of the customer's list (status, created_from, created_to; sort by registered_at, updated_at or number)",
+        detail_zh: "不是客户列表的筛选条件（可用 status、created_from、created_to；排序可用 registered_at、updated_at、number）",
+    };
+    let problems: Vec<_> = staff_only.iter().filter(|(_, set)| *set).map(|(f, _)| (*f, not_yours.clone())).collect();
+    if !problems.is_empty() {
+        return Err(DomainError::Invalid(problems).into());
+    }
+    let mut statuses = Vec::new();
+    for code in q.status.as_deref().unwrap_or_default().split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let s = CustomerStatus::from_code(code).ok_or_else(|| {
+            DomainError::field(
+                "status",
+                Reason::Malformed {
+                    expected_en: "customer status codes such as submitted, in_progress, resolved, closed",
+                    expected_zh: "客户状态编码，如 submitted、in_progress、resolved、closed",
+                },
+            )
+        })?;
+        statuses.extend(s.statuses().into_iter().map(|s| s.code()));
+    }
+    Ok(ListQuery { status: (!statuses.is_empty()).then(|| statuses.join(",")), ..q.clone() })
 }
 
 /// A link that cannot act, as an error the link page explains.

@@ -83,16 +83,10 @@ impl NoticeKind {
         )
     }
 
-    pub fn visibility(self) -> Visibility {
-        if self.is_customer_facing() { Visibility::Customer } else { Visibility::Internal }
+    /// Every notice kind addressed to the customer.
+    pub fn customer_facing() -> Vec<NoticeKind> {
+        NoticeKind::ALL.iter().copied().filter(|k| k.is_customer_facing()).collect()
     }
-}
-
-/// The history events a customer contact sees, by action, with the words they read; every
-/// other event (grading, reviews, downgrades, second-line requests, notices, edits, work-log
-/// markers) is internal. See [`crate::customer_view::Milestone`].
-pub fn is_customer_event(action: &str) -> bool {
-    crate::customer_view::Milestone::of_action(action).is_some()
 }
 
 #[cfg(test)]
@@ -130,10 +124,12 @@ mod tests {
             NoticeKind::RepeatReport,
             NoticeKind::VisitDelay,
         ] {
-            assert_eq!(kind.visibility(), Visibility::Internal, "{kind}");
+            assert!(!kind.is_customer_facing(), "{kind}");
+            assert!(!NoticeKind::customer_facing().contains(&kind));
         }
-        assert!(!is_customer_event("notice"));
-        assert!(!is_customer_event("grade"));
-        assert!(is_customer_event("resolve"));
+        // The history events a customer sees are milestones; grading and notices are not.
+        use crate::customer_view::Milestone;
+        assert!(Milestone::of_action("notice").is_none() && Milestone::of_action("grade").is_none());
+        assert!(Milestone::of_action("resolve").is_some());
     }
 }

@@ -28,6 +28,13 @@ coded_enum! {
     }
 }
 
+impl CustomerStatus {
+    /// The ticket states this customer status stands for (a list filter in customer words).
+    pub fn statuses(self) -> Vec<Status> {
+        Status::ALL.iter().copied().filter(|s| CustomerStatus::from(*s) == self).collect()
+    }
+}
+
 impl From<Status> for CustomerStatus {
     fn from(s: Status) -> Self {
         match s {
@@ -106,7 +113,8 @@ pub struct CustomerTicket {
     pub accepted_at: Option<Timestamp>,
     /// The engineer handling it.
     pub engineer: Option<String>,
-    /// The times promised and still ahead or unkept (response, visit, resolution).
+    /// The times promised while the request is open (response until the engineer called,
+    /// the booked visit, the resolution).
     pub promises: Vec<Promise>,
     /// The nearest of [`Self::promises`].
     pub next_promise: Option<Promise>,
@@ -153,11 +161,16 @@ pub fn waiting_for(t: &Ticket, is_window: bool, now: Timestamp) -> Vec<CustomerA
     out
 }
 
-/// Whether a contact is offered `step` on `t`: the survey only once the request is closed
-/// (the customer confirms first, then rates; the desk may record a callback's survey on a
-/// resolved ticket, which the lifecycle allows).
-pub fn offers(t: &Ticket, step: crate::lifecycle::Step) -> bool {
-    step != crate::lifecycle::Step::RecordSurvey || t.status == Status::Closed
+/// Whether a contact may take `step` on `t` (beyond the lifecycle and the permission table):
+/// the survey only once the request is closed, within [`SURVEY_DAYS`] (the customer confirms
+/// first, then rates; the desk may record a callback's survey on a resolved ticket, which the
+/// lifecycle allows); the window's confirmation only by the window (seed 004).
+pub fn offers(t: &Ticket, step: crate::lifecycle::Step, is_window: bool, now: Timestamp) -> bool {
+    match step {
+        crate::lifecycle::Step::RecordSurvey => awaits_survey(t, now),
+        crate::lifecycle::Step::ConfirmWindow => is_window,
+        _ => true,
+    }
 }
 
 /// A closed ticket whose survey is not answered, closed within [`SURVEY_DAYS`].
@@ -167,8 +180,8 @@ pub fn awaits_survey(t: &Ticket, now: Timestamp) -> bool {
         && t.closed_at.is_some_and(|c| now - jiff::SignedDuration::from_hours(24 * SURVEY_DAYS) <= c)
 }
 
-/// The times promised: the engineer's contact until it happened, the visit until it is
-/// over, the resolution until resolved (from the clocks, which stay internal).
+/// The times promised while the request is open: the engineer's contact until it happened,
+/// the booked visit, the resolution (from the clocks, which stay internal).
 fn promises(t: &Ticket, clocks: &[ClockView]) -> Vec<Promise> {
     let mut out = Vec::new();
     let live = |kind: ClockKind| {
@@ -303,14 +316,16 @@ pub struct CustomerEvent {
 }
 
 impl CustomerEvent {
-    /// The customer's reading of `e`, or None when it is internal. `engineer` names a
-    /// person by id (the engineer assigned).
-    pub fn project(e: &Event, engineer: impl Fn(Id) -> Option<String>) -> Option<CustomerEvent> {
+    /// The customer's reading of `e` for the contact whose account is `reader`, or None when
+    /// it is internal. `engineer` names a person by id (the engineer assigned). An objection's
+    /// words are shown to the contact who wrote it only (a colleague's dispute is theirs).
+    pub fn project(e: &Event, reader: Id, engineer: impl Fn(Id) -> Option<String>) -> Option<CustomerEvent> {
         let milestone = Milestone::of_action(&e.action)?;
         let after = |field: &str| e.changes.iter().find(|c| c.field == field).map(|c| &c.after);
         let text = match milestone {
             Milestone::Resolved => after("resolution").and_then(|v| v.as_str()).map(str::to_owned),
-            Milestone::NotSolved | Milestone::Objection => e.note.clone(),
+            Milestone::NotSolved => e.note.clone(),
+            Milestone::Objection if e.actor_id == reader && reader != 0 => e.note.clone(),
             _ => None,
         };
         Some(CustomerEvent {
@@ -329,6 +344,16 @@ impl CustomerEvent {
             text,
         })
     }
+}
+
+/// The customer's own organization as a contact reads it: its names, region and window; the
+/// customer level (which selects the service policy), the project specialist and the
+/// calendar are the service organization's (DOMAIN §8).
+pub fn own_organization(mut c: crate::customer::Customer) -> crate::customer::Customer {
+    c.level = String::new();
+    c.specialist_id = None;
+    c.calendar = None;
+    c
 }
 
 /// A work-log entry the customer may read.

@@ -186,9 +186,17 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
     }
 }
 
-/// Roles that call customers keep their numbers; the rest see them masked (DOMAIN §8).
+/// Roles that call customers keep their numbers; the rest see them masked (DOMAIN §8), and
+/// so does a customer contact (colleagues' numbers are not theirs to read).
 pub fn sees_contact_phones(role: Role) -> bool {
-    !matches!(role, Role::DataSpecialist | Role::ProjectManager | Role::GeneralManager | Role::TechnicalDirector)
+    !matches!(
+        role,
+        Role::DataSpecialist
+            | Role::ProjectManager
+            | Role::GeneralManager
+            | Role::TechnicalDirector
+            | Role::CustomerContact
+    )
 }
 
 #[cfg(test)]

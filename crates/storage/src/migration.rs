@@ -705,6 +705,12 @@ impl MigrationTrait for M0008Audiences {
              WHERE kind IN ('customer_message', 'progress', 'on_site', 'service_report')",
         )
         .await?;
+        // Answers recorded for retries of a contact's requests held the staff's view of the
+        // ticket; a retry now gets the customer's (they are short-lived retry records).
+        db.execute_unprepared(
+            "DELETE FROM idempotency_keys WHERE user_id IN (SELECT id FROM users WHERE role = 'customer_contact')",
+        )
+        .await?;
         m.alter_table(Table::alter().table(Contacts::Table).add_column(string_len_null(Contacts::Lang, 8)).to_owned())
             .await?;
         m.alter_table(

@@ -311,6 +311,37 @@ pub async fn awaiting_customer<C: ConnectionTrait>(
     surveys_since: Timestamp,
     limit: u64,
 ) -> Result<Vec<Ticket>> {
+    let stmt = select()
+        .and_where(Expr::col(Tickets::CustomerId).eq(customer))
+        .and_where(awaiting(window, surveys_since))
+        .order_by(Tickets::UpdatedAt, Order::Desc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(ticket).collect()
+}
+
+/// How many of a customer's tickets [`awaiting_customer`] would list (without a limit).
+pub async fn count_awaiting_customer<C: ConnectionTrait>(
+    conn: &C,
+    customer: Id,
+    window: bool,
+    surveys_since: Timestamp,
+) -> Result<u64> {
+    let stmt = Query::select()
+        .expr_as(Func::count(Expr::col(Tickets::Id)), Alias::new("n"))
+        .from(Tickets::Table)
+        .and_where(Expr::col(Tickets::CustomerId).eq(customer))
+        .and_where(awaiting(window, surveys_since))
+        .to_owned();
+    let n: i64 = match conn.query_one(&stmt).await? {
+        Some(r) => get(&r, "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// What waits for a customer (see [`awaiting_customer`]).
+fn awaiting(window: bool, surveys_since: Timestamp) -> sea_orm::sea_query::SimpleExpr {
     let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
     let mut waiting = Expr::col(Tickets::Status).eq(Status::Resolved.code()).or(Expr::col(Tickets::Status)
         .eq(Status::Closed.code())
@@ -321,13 +352,7 @@ pub async fn awaiting_customer<C: ConnectionTrait>(
             .eq(WindowConfirmation::Pending.code())
             .and(Expr::col(Tickets::Status).is_in(open)));
     }
-    let stmt = select()
-        .and_where(Expr::col(Tickets::CustomerId).eq(customer))
-        .and_where(waiting)
-        .order_by(Tickets::UpdatedAt, Order::Desc)
-        .limit(limit)
-        .to_owned();
-    conn.query_all(&stmt).await?.iter().map(ticket).collect()
+    waiting
 }
 
 pub async fn by_number<C: ConnectionTrait>(conn: &C, number: &str) -> Result<Option<Ticket>> {

@@ -48,17 +48,6 @@ struct Portal<'a> {
     statuses: Vec<(&'static str, &'static str)>,
 }
 
-/// Which staff statuses a customer status filter means.
-fn statuses_of(code: &str) -> Option<String> {
-    let cs = CustomerStatus::from_code(code)?;
-    let codes: Vec<&str> = aftersales_domain::ticket::Status::ALL
-        .iter()
-        .filter(|s| CustomerStatus::from(**s) == cs)
-        .map(|s| s.code())
-        .collect();
-    Some(codes.join(","))
-}
-
 /// 我的报修: what waits for the customer first, then every request of their organization,
 /// newest first (resolved ones are never hidden).
 pub async fn portal(s: &AppState, who: &Signed, q: PortalQuery) -> Result<Response, PageError> {
@@ -72,7 +61,7 @@ pub async fn portal(s: &AppState, who: &Signed, q: PortalQuery) -> Result<Respon
     }
     let page = q.page.unwrap_or(1).max(1);
     let lq = ListQuery {
-        status: statuses_of(&q.status),
+        status: CustomerStatus::from_code(&q.status).map(|s| s.code().to_owned()),
         sort: Some("-registered_at".into()),
         page: Some(page),
         per_page: Some(20),
@@ -214,11 +203,17 @@ fn unknown_link(l: &L) -> Response {
 /// `GET /l/{token}`: what the link is for, with its form; opening it changes nothing.
 pub async fn link_form(State(s): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
     let l = &link_lang(&headers, &s);
-    match s.app.link_state(&token).await {
+    no_referrer(match s.app.link_state(&token).await {
         Ok(state) => render(&LinkPage { l, nav: None, token, state: Some(state), message: None, error: None }),
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e) => PageError::App(e, l.clone()).into_response(),
-    }
+    })
+}
+
+/// The link's page must not hand its address (the token) to anywhere it links to.
+fn no_referrer(mut r: Response) -> Response {
+    r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
+    r
 }
 
 /// The link form's fields.
@@ -242,10 +237,15 @@ pub async fn link_submit(
     Path(token): Path<String>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    let l = &link_lang(&headers, &s);
+    no_referrer(answer_link(&s, &headers, token, f).await)
+}
+
+async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkForm) -> Response {
+    let s = s.clone();
+    let l = &link_lang(headers, &s);
     // No session here: the link's secret is the authority, and the post must come from its
     // own page (a cross-site form cannot use a link it does not know, nor one it does).
-    if !same_origin(&headers) {
+    if !same_origin(headers) {
         return PageError::Csrf(l.clone()).into_response();
     }
     let text = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
@@ -266,15 +266,12 @@ pub async fn link_submit(
     };
     match s.app.use_link(&token, &answer).await {
         Ok(t) => {
-            let message = match answer {
-                LinkAnswer::Confirm => l.t("已确认结案，感谢您的配合。", "Closure confirmed. Thank you."),
-                LinkAnswer::Refuse { .. } => l.t(
-                    "已收到您的反馈，我们将继续处理并尽快与您联系。",
-                    "Thank you for telling us; we will continue and contact you soon.",
-                ),
-                LinkAnswer::Survey { .. } => l.t("感谢您的评价。", "Thank you for your rating."),
+            let step = match answer {
+                LinkAnswer::Confirm => Step::ConfirmClosure,
+                LinkAnswer::Refuse { .. } => Step::RefuseClosure,
+                LinkAnswer::Survey { .. } => Step::RecordSurvey,
             };
-            let message = format!("{} {}", t.number, message);
+            let message = format!("{} {}", t.number, done_message(l, step));
             render(&LinkPage { l, nav: None, token: String::new(), state: None, message: Some(message), error: None })
         }
         Err(AppError::NotFound { .. }) => unknown_link(l),

@@ -57,7 +57,7 @@ impl Nav {
         // The unread count is a courtesy: a page still renders if it cannot be read.
         let unread = s.app.notices(&who.actor, &q).await.map(|p| p.total).unwrap_or(0);
         let waiting = if who.actor.is_customer() {
-            s.app.awaiting_customer(&who.actor).await.map(|w| w.len()).unwrap_or(0)
+            s.app.awaiting_count(&who.actor).await.map(|n| n as usize).unwrap_or(0)
         } else {
             0
         };
