@@ -310,6 +310,7 @@ test("the engineer resolves and the customer, from the notice, confirms closure 
   assert.ok(!text.includes("时限"), "no deadlines on the customer's page");
   width = await contact.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 360, `the request fits 360 px (scroll width ${width})`);
+  assert.equal(await contact.page.$("#form-survey"), null, "the survey waits for the closure");
   await shot(contact.page, "14-customer-request-resolved-360");
 
   await step(contact.page, "#form-confirm_closure");
