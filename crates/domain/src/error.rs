@@ -35,6 +35,10 @@ pub enum Reason {
         detail_zh: &'static str,
     },
     Duplicate,
+    /// Holds a control character that text may not hold (`crate::text`).
+    ControlCharacter {
+        found: char,
+    },
     /// A line of an imported file is wrong (the line number and what is wrong).
     AtLine {
         line: usize,
@@ -64,6 +68,12 @@ impl Reason {
             (Reason::Mismatch { detail_en, .. }, Lang::En) => (*detail_en).into(),
             (Reason::Duplicate, Lang::Zh) => "已存在".into(),
             (Reason::Duplicate, Lang::En) => "already exists".into(),
+            (Reason::ControlCharacter { found }, Lang::Zh) => {
+                format!("含有不允许的控制字符（U+{:04X}），请删除后重新提交", u32::from(*found))
+            }
+            (Reason::ControlCharacter { found }, Lang::En) => {
+                format!("contains a control character (U+{:04X}) that text may not hold", u32::from(*found))
+            }
             (Reason::AtLine { line, zh, .. }, Lang::Zh) => format!("第 {line} 行：{zh}"),
             (Reason::AtLine { line, en, .. }, Lang::En) => format!("line {line}: {en}"),
         }
@@ -78,6 +88,7 @@ impl Reason {
             Reason::Unknown => "unknown",
             Reason::Mismatch { .. } => "mismatch",
             Reason::Duplicate => "duplicate",
+            Reason::ControlCharacter { .. } => "control_character",
             Reason::AtLine { .. } => "malformed_line",
         }
     }
@@ -104,7 +115,13 @@ pub fn text(
             problems.push((field, Reason::TooLong { max }));
             None
         }
-        Some(v) => Some(v.to_owned()),
+        Some(v) => match crate::text::forbidden_in_text(v) {
+            Some(found) => {
+                problems.push((field, Reason::ControlCharacter { found }));
+                None
+            }
+            None => Some(v.to_owned()),
+        },
     }
 }
 
@@ -225,6 +242,7 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "role" => "角色",
         "body" => "内容",
         "levels" => "分级表",
+        "q" => "搜索词",
         _ => field,
     }
 }

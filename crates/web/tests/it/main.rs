@@ -7,6 +7,7 @@ mod admin_directory;
 mod admin_notices;
 mod api;
 mod calendars;
+mod edge;
 mod notices;
 mod openapi;
 mod pages;
