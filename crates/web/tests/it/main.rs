@@ -12,3 +12,4 @@ mod notices;
 mod openapi;
 mod pages;
 mod support;
+mod unknown_fields;
