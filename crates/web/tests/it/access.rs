@@ -102,7 +102,7 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
     let p = Method::POST;
     vec![
         r(g.clone(), "/api/v1/me", None, None),
-        r(p.clone(), "/api/v1/me/tokens", None, Some(json!({"name": ""}))),
+        r(p.clone(), "/api/v1/me/tokens", None, Some(json!({"name": "", "password": ""}))),
         r(g.clone(), "/api/v1/users", Some(ReadUsers), None),
         r(p.clone(), "/api/v1/users", Some(ManageUsers), Some(json!({}))),
         r(g.clone(), "/api/v1/users/{id}", Some(ReadUsers), None),

@@ -12,4 +12,5 @@ mod notices;
 mod openapi;
 mod pages;
 mod support;
+mod tokens;
 mod unknown_fields;
