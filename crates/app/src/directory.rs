@@ -138,7 +138,13 @@ impl App {
     /// Customers by name, short name or a contact's phone (the registration form's search).
     pub async fn search_customers(&self, actor: &Actor, q: Option<&str>, page: Page) -> Result<(Vec<Customer>, u64)> {
         actor.require(Action::ReadDirectory)?;
-        Ok(directory::search_customers(self.store.read(), q, own_customer(actor), page.limit(), page.offset()).await?)
+        let phones = if aftersales_domain::permission::searches_phone_fragments(actor.user.role) {
+            directory::PhoneMatch::Part
+        } else {
+            directory::PhoneMatch::Whole
+        };
+        Ok(directory::search_customers(self.store.read(), q, phones, own_customer(actor), page.limit(), page.offset())
+            .await?)
     }
 
     pub async fn create_contact(&self, actor: &Actor, customer: Id, input: &ContactInput) -> Result<Contact> {

@@ -11,6 +11,7 @@ mod edge;
 mod notices;
 mod openapi;
 mod pages;
+mod phone_search;
 mod support;
 mod tokens;
 mod unknown_fields;
