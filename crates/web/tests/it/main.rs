@@ -13,5 +13,6 @@ mod openapi;
 mod pages;
 mod phone_search;
 mod support;
+mod ticket_order;
 mod tokens;
 mod unknown_fields;
