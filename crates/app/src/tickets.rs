@@ -1216,15 +1216,8 @@ impl App {
                 note = text(n);
             }
             Command::RecordSurvey { result, note: n } => {
+                // DOMAIN §5: a dissatisfied answer reopens the ticket (`Ticket::record_survey`).
                 t.record_survey(*result, now)?;
-                // DOMAIN §5: a dissatisfied customer's ticket is reopened for re-handling.
-                if *result == SurveyResult::Dissatisfied {
-                    match t.status {
-                        Status::Closed => t.reopen("回访不满意，重新处理")?,
-                        Status::Resolved => t.refuse_closure("回访不满意，重新处理")?,
-                        _ => {}
-                    }
-                }
                 note = text(n);
             }
         }

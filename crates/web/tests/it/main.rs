@@ -12,6 +12,7 @@ mod notices;
 mod openapi;
 mod pages;
 mod phone_search;
+mod reopen;
 mod support;
 mod ticket_order;
 mod tokens;
