@@ -10,6 +10,7 @@
 //! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
+//! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -34,6 +35,7 @@ pub struct Config {
     pub time_zone: String,
     pub repeat_window_days: i64,
     pub demo: bool,
+    pub occurred_horizon_days: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -54,6 +56,7 @@ impl Default for Config {
             time_zone: "Asia/Shanghai".into(),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: true,
+            occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -85,6 +88,9 @@ impl Config {
             .with_context(|| format!("time_zone {:?} is not a known time zone", self.time_zone))?;
         if !(1..=3650).contains(&self.repeat_window_days) {
             bail!("repeat_window_days must be between 1 and 3650, not {}", self.repeat_window_days);
+        }
+        if !(1..=36500).contains(&self.occurred_horizon_days) {
+            bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
         }
         self.trusted_proxies()?;
         Ok(())
@@ -122,6 +128,7 @@ impl Config {
             repeat_window_days: self.repeat_window_days,
             email: self.smtp.is_some(),
             trusted_proxies: self.trusted_proxies()?,
+            occurred_horizon_days: self.occurred_horizon_days,
         })
     }
 }

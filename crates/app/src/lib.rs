@@ -35,6 +35,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request comes
     /// from the proxy's address, so sign-in throttling per address needs the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How many days before its registration a problem may have occurred
+    /// (`domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS`, a year).
+    pub occurred_horizon_days: i64,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             email: true,
             trusted_proxies: Vec::new(),
+            occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
         }
     }
 }

@@ -35,6 +35,10 @@ pub enum Reason {
         detail_zh: &'static str,
     },
     Duplicate,
+    /// A time further in the past than the rule looks back (`days`).
+    TooOld {
+        days: i64,
+    },
     /// Holds a control character that text may not hold (`crate::text`).
     ControlCharacter {
         found: char,
@@ -68,6 +72,10 @@ impl Reason {
             (Reason::Mismatch { detail_en, .. }, Lang::En) => (*detail_en).into(),
             (Reason::Duplicate, Lang::Zh) => "已存在".into(),
             (Reason::Duplicate, Lang::En) => "already exists".into(),
+            (Reason::TooOld { days }, Lang::Zh) => format!("过早：只能登记 {days} 天内发生的问题"),
+            (Reason::TooOld { days }, Lang::En) => {
+                format!("is too long ago: only problems of the last {days} days can be registered")
+            }
             (Reason::ControlCharacter { found }, Lang::Zh) => {
                 format!("含有不允许的控制字符（U+{:04X}），请删除后重新提交", u32::from(*found))
             }
@@ -88,6 +96,7 @@ impl Reason {
             Reason::Unknown => "unknown",
             Reason::Mismatch { .. } => "mismatch",
             Reason::Duplicate => "duplicate",
+            Reason::TooOld { .. } => "too_old",
             Reason::ControlCharacter { .. } => "control_character",
             Reason::AtLine { .. } => "malformed_line",
         }

@@ -9,6 +9,7 @@ mod api;
 mod calendars;
 mod edge;
 mod notices;
+mod occurred;
 mod openapi;
 mod pages;
 mod phone_search;
