@@ -18,3 +18,4 @@ mod support;
 mod ticket_order;
 mod tokens;
 mod unknown_fields;
+mod words;
