@@ -9,7 +9,7 @@
 //! | `database_url_file` | `AFTERSALES_DATABASE_URL_FILE` | — | read the URL from a file (secrets) |
 //! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
-//! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
+//! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
 //! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
@@ -34,7 +34,8 @@ pub struct Config {
     pub database_url_file: Option<PathBuf>,
     pub time_zone: String,
     pub repeat_window_days: i64,
-    pub demo: bool,
+    /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
+    pub demo: Option<bool>,
     pub occurred_horizon_days: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
@@ -55,7 +56,7 @@ impl Default for Config {
             database_url_file: None,
             time_zone: "Asia/Shanghai".into(),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
-            demo: true,
+            demo: None,
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
             log: "info".into(),
             worker: true,
@@ -94,6 +95,18 @@ impl Config {
         }
         self.trusted_proxies()?;
         Ok(())
+    }
+
+    /// Whether an empty database gets the demo organization (with its well-known password
+    /// `demo1234`). Asked for explicitly (`demo = true`), always; not set, only where a
+    /// newcomer tries the product: the embedded SQLite database, served on a loopback address
+    /// that nobody else can reach. A PostgreSQL database or a server others can reach is a
+    /// deployment, where a known password would be an open door.
+    pub fn wants_demo(&self, postgres: bool) -> anyhow::Result<bool> {
+        Ok(match self.demo {
+            Some(explicit) => explicit,
+            None => !postgres && self.listen_addr()?.ip().is_loopback(),
+        })
     }
 
     fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
@@ -138,5 +151,23 @@ impl Config {
     pub fn notifier(&self) -> anyhow::Result<aftersales_notify::Notifier> {
         aftersales_notify::Notifier::new(self.smtp.clone(), self.webhooks.clone())
             .map_err(|e| anyhow::anyhow!("invalid smtp/webhooks configuration: {e}"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_is_made_unasked_only_on_embedded_sqlite_served_to_this_machine() {
+        let at = |listen: &str, demo: Option<bool>| Config { listen: listen.into(), demo, ..Config::default() };
+        assert!(at("127.0.0.1:8080", None).wants_demo(false).unwrap(), "the newcomer's one command");
+        assert!(at("[::1]:8080", None).wants_demo(false).unwrap());
+        assert!(!at("127.0.0.1:8080", None).wants_demo(true).unwrap(), "PostgreSQL is a deployment");
+        assert!(!at("0.0.0.0:8080", None).wants_demo(false).unwrap(), "reachable by others");
+        assert!(!at("192.168.1.20:8080", None).wants_demo(false).unwrap());
+        assert!(at("0.0.0.0:8080", Some(true)).wants_demo(true).unwrap(), "asked for explicitly");
+        assert!(!at("127.0.0.1:8080", Some(false)).wants_demo(false).unwrap());
     }
 }
