@@ -9,7 +9,8 @@
 //! | `database_url_file` | `AFTERSALES_DATABASE_URL_FILE` | — | read the URL from a file (secrets) |
 //! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
-//! | `demo` | `AFTERSALES_DEMO` | `true` | create the demo organization in an empty database |
+//! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
+//! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -34,7 +35,9 @@ pub struct Config {
     pub database_url_file: Option<PathBuf>,
     pub time_zone: String,
     pub repeat_window_days: i64,
-    pub demo: bool,
+    /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
+    pub demo: Option<bool>,
+    pub occurred_horizon_days: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -57,7 +60,8 @@ impl Default for Config {
             database_url_file: None,
             time_zone: "Asia/Shanghai".into(),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
-            demo: true,
+            demo: None,
+            occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -91,6 +95,9 @@ impl Config {
         if !(1..=3650).contains(&self.repeat_window_days) {
             bail!("repeat_window_days must be between 1 and 3650, not {}", self.repeat_window_days);
         }
+        if !(1..=36500).contains(&self.occurred_horizon_days) {
+            bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
+        }
         self.trusted_proxies()?;
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -98,6 +105,18 @@ impl Config {
             bail!("public_url {u:?} must start with http:// or https://, e.g. https://desk.example.com");
         }
         Ok(())
+    }
+
+    /// Whether an empty database gets the demo organization (with its well-known password
+    /// `demo1234`). Asked for explicitly (`demo = true`), always; not set, only where a
+    /// newcomer tries the product: the embedded SQLite database, served on a loopback address
+    /// that nobody else can reach. A PostgreSQL database or a server others can reach is a
+    /// deployment, where a known password would be an open door.
+    pub fn wants_demo(&self, postgres: bool) -> anyhow::Result<bool> {
+        Ok(match self.demo {
+            Some(explicit) => explicit,
+            None => !postgres && self.listen_addr()?.ip().is_loopback(),
+        })
     }
 
     fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
@@ -133,6 +152,7 @@ impl Config {
             email: self.smtp.is_some(),
             trusted_proxies: self.trusted_proxies()?,
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            occurred_horizon_days: self.occurred_horizon_days,
         })
     }
 }
@@ -142,5 +162,23 @@ impl Config {
     pub fn notifier(&self) -> anyhow::Result<aftersales_notify::Notifier> {
         aftersales_notify::Notifier::new(self.smtp.clone(), self.webhooks.clone())
             .map_err(|e| anyhow::anyhow!("invalid smtp/webhooks configuration: {e}"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_is_made_unasked_only_on_embedded_sqlite_served_to_this_machine() {
+        let at = |listen: &str, demo: Option<bool>| Config { listen: listen.into(), demo, ..Config::default() };
+        assert!(at("127.0.0.1:8080", None).wants_demo(false).unwrap(), "the newcomer's one command");
+        assert!(at("[::1]:8080", None).wants_demo(false).unwrap());
+        assert!(!at("127.0.0.1:8080", None).wants_demo(true).unwrap(), "PostgreSQL is a deployment");
+        assert!(!at("0.0.0.0:8080", None).wants_demo(false).unwrap(), "reachable by others");
+        assert!(!at("192.168.1.20:8080", None).wants_demo(false).unwrap());
+        assert!(at("0.0.0.0:8080", Some(true)).wants_demo(true).unwrap(), "asked for explicitly");
+        assert!(!at("127.0.0.1:8080", Some(false)).wants_demo(false).unwrap());
     }
 }

@@ -28,7 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the web server (the default): migrates, seeds defaults, creates the demo in an empty database.
+    /// Run the web server (the default): migrates, seeds defaults; on an empty database creates
+    /// the demo (embedded SQLite on a loopback address, or `demo = true`) or else the administrator.
     Serve,
     /// Run the notice worker alone (due jobs and deliveries); any number may share a PostgreSQL database.
     Worker {
@@ -187,6 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let summary = app.create_demo(seed).await?;
             save_credentials(&config, &summary)?;
             print_summary(&summary);
+            print_credentials(&config, &summary);
             Ok(())
         }
         Command::User {
@@ -311,6 +313,8 @@ fn credentials_path(config: &Config) -> PathBuf {
     config.data_dir.join("demo-credentials.json")
 }
 
+/// Writes the demo's logins and tokens where only this account can read them (0600): the
+/// tokens are as good as the passwords.
 fn save_credentials(config: &Config, summary: &DemoSummary) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let logins: Vec<serde_json::Value> = summary
@@ -319,7 +323,28 @@ fn save_credentials(config: &Config, summary: &DemoSummary) -> anyhow::Result<()
         .map(|l| serde_json::json!({"username": l.username, "name": l.display_name, "role": l.role.code(), "token": l.token}))
         .collect();
     let doc = serde_json::json!({"password": summary.password, "logins": logins});
-    std::fs::write(credentials_path(config), serde_json::to_vec_pretty(&doc)?)?;
+    let path = credentials_path(config);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).with_context(|| format!("writing {}", path.display()))?;
+    // `mode` applies to a new file only: a file left by an older version is tightened too.
+    restrict(&path)?;
+    std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(&doc)?)?;
+    Ok(())
+}
+
+/// Makes a file readable by its owner only.
+fn restrict(path: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 
@@ -330,42 +355,85 @@ fn print_summary(summary: &DemoSummary) {
     );
 }
 
-fn print_credentials(config: &Config) {
-    let Ok(bytes) = std::fs::read(credentials_path(config)) else { return };
-    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return };
-    let password = doc["password"].as_str().unwrap_or("");
-    println!("Demo logins (password {password}) and API tokens:");
-    for l in doc["logins"].as_array().into_iter().flatten() {
-        let role =
-            l["role"].as_str().and_then(Role::from_code).map(|r| r.label(aftersales_domain::Lang::Zh)).unwrap_or("");
+/// The demo's logins and tokens, printed once: when the demo is made.
+fn print_credentials(config: &Config, summary: &DemoSummary) {
+    println!("Demo logins (password {}) and API tokens:", summary.password);
+    for l in &summary.logins {
         println!(
             "  {:<16} {:<10} {:<8} {}",
-            l["username"].as_str().unwrap_or(""),
-            role,
-            l["name"].as_str().unwrap_or(""),
-            l["token"].as_str().unwrap_or("")
+            l.username,
+            l.role.label(aftersales_domain::Lang::Zh),
+            l.display_name,
+            l.token
         );
     }
     println!("  e.g. curl -H 'Authorization: Bearer <token>' http://{}/api/v1/tickets", config.listen);
+    println!("  (kept in {}, readable only by this account; not printed again)", credentials_path(config).display());
+}
+
+/// A password nobody chose: 16 letters and digits (about 95 bits), without look-alikes.
+fn generated_password() -> String {
+    use rand::{Rng, SeedableRng};
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    (0..16).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+}
+
+/// The first start of a deployment without the demo: an administrator to sign in with,
+/// with a generated password printed this once (only its hash is stored).
+async fn create_first_administrator(app: &App, config: &Config) -> anyhow::Result<()> {
+    let password = generated_password();
+    let input = UserInput {
+        username: Some("admin".into()),
+        display_name: Some("管理员".into()),
+        role: Some(Role::Admin),
+        email: None,
+        phone: None,
+        region: None,
+        group_id: None,
+        customer_id: None,
+        contact_id: None,
+        password: Some(password.clone()),
+    };
+    app.create_user(None, &input).await.map_err(|e| anyhow::anyhow!(e.message(aftersales_domain::Lang::En)))?;
+    println!("no users yet: created the administrator");
+    println!("  username: admin");
+    println!("  password: {password}");
+    println!(
+        "  This password is shown only now and is not stored anywhere readable: sign in at http://{}/login \
+         and change it at once on your account page (/me).",
+        config.listen
+    );
+    Ok(())
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let addr = config.listen_addr()?;
     let app = open(config).await?;
     let empty = aftersales_storage::users::users(app.store().read(), &[], None, None, 1, 0).await?.is_empty();
-    if empty && config.demo {
+    let postgres = app.store().backend() == aftersales_storage::Backend::Postgres;
+    let mut demo = None;
+    if empty && config.wants_demo(postgres)? {
         println!("empty database: creating the demo organization …");
         let summary = app.create_demo(2024).await?;
         save_credentials(config, &summary)?;
         print_summary(&summary);
+        demo = Some(summary);
+    } else if empty {
+        create_first_administrator(&app, config).await?;
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     println!("aftersales is serving on http://{addr}/ ({})", describe(&app));
     println!("  API: http://{addr}/api/v1/openapi.json   health: http://{addr}/healthz");
-    if empty && !config.demo {
-        println!("  no users yet: create one with `aftersales user add --username admin --name 管理员 --role admin`");
+    let credentials = credentials_path(config);
+    match demo {
+        Some(summary) => print_credentials(config, &summary),
+        None if credentials.exists() => {
+            restrict(&credentials)?;
+            println!("  demo logins and API tokens: {}", credentials.display());
+        }
+        None => {}
     }
-    print_credentials(config);
     if config.worker {
         let worker =
             aftersales_jobs::Worker::new(app.clone(), config.notifier()?, format!("serve-{}", std::process::id()));

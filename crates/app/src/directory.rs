@@ -146,8 +146,14 @@ impl App {
     /// Customers by name, short name or a contact's phone (the registration form's search).
     pub async fn search_customers(&self, actor: &Actor, q: Option<&str>, page: Page) -> Result<(Vec<Customer>, u64)> {
         actor.require(Action::ReadDirectory)?;
+        let phones = if aftersales_domain::permission::searches_phone_fragments(actor.user.role) {
+            directory::PhoneMatch::Part
+        } else {
+            directory::PhoneMatch::Whole
+        };
         let (found, total) =
-            directory::search_customers(self.store.read(), q, own_customer(actor), page.limit(), page.offset()).await?;
+            directory::search_customers(self.store.read(), q, phones, own_customer(actor), page.limit(), page.offset())
+                .await?;
         Ok((found.into_iter().map(|c| for_reader(actor, c)).collect(), total))
     }
 

@@ -39,6 +39,9 @@ pub struct Settings {
     /// The address people reach the service at (`https://desk.example.com`): the links in
     /// customer e-mail start with it.
     pub public_url: String,
+    /// How many days before its registration a problem may have occurred
+    /// (`domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS`, a year).
+    pub occurred_horizon_days: i64,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             email: true,
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
+            occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
         }
     }
 }
@@ -221,10 +225,13 @@ impl AppError {
     }
 }
 
+/// The Chinese word for a kind of record that [`AppError::not_found`] names. Every word
+/// used in the code has one (a test reads the sources for them).
 fn what_zh(what: &str) -> &str {
     match what {
         "ticket" => "工单",
         "customer" => "客户单位",
+        "customer level" => "客户级别",
         "contact" => "联系人",
         "device" => "设备",
         "user" => "用户",
@@ -235,7 +242,19 @@ fn what_zh(what: &str) -> &str {
         "calendar" => "日历",
         "holiday set" => "节假日数据",
         "service policy" => "服务策略",
+        "policy version" => "服务策略版本",
         "token" => "令牌",
+        "session" => "登录会话",
+        "notice" => "通告",
+        "notice route" | "route" => "通告设置",
+        "delivery" => "投递记录",
+        "target" | "notify target" => "通知渠道",
+        "job" => "任务",
+        "log" | "log entry" => "处理记录",
+        "event" => "工单历史",
+        "attachment" => "附件",
+        "link" => "链接",
+        "survey" => "回访",
         _ => what,
     }
 }
@@ -247,8 +266,8 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Current {
-    Staff(Ticket),
-    Customer(aftersales_domain::customer_view::CustomerTicket),
+    Staff(Box<Ticket>),
+    Customer(Box<aftersales_domain::customer_view::CustomerTicket>),
 }
 
 impl Current {
@@ -349,5 +368,53 @@ impl App {
             StorageError::Duplicate(_) if idem.is_some() => AppError::IdempotencyInFlight,
             e => e.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of record a use case or a page can call "not found", read from the
+    /// sources (`not_found("…"` and `NotFound { what: "…"`), so a new one without a Chinese
+    /// word fails here rather than reading "notice「7」不存在" to a person.
+    #[test]
+    fn every_record_that_can_be_not_found_has_a_chinese_word() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for krate in ["app", "web", "jobs", "aftersales"] {
+            let mut dirs = vec![crates.join(krate).join("src")];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                    } else if path.extension().is_some_and(|e| e == "rs") {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        let mut words = std::collections::BTreeSet::new();
+        for file in &files {
+            let source = std::fs::read_to_string(file).unwrap_or_default();
+            for marker in ["not_found(\"", "NotFound { what: \""] {
+                for (at, _) in source.match_indices(marker) {
+                    let rest = &source[at + marker.len()..];
+                    if let Some(word) = rest.split('"').next()
+                        && !word.is_empty()
+                        && word.chars().all(|c| c.is_ascii_lowercase() || c == ' ' || c == '_')
+                    {
+                        words.insert(word.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(words.len() >= 10, "the sources were not found: {words:?}");
+        let missing: Vec<_> = words.iter().filter(|w| what_zh(w) == w.as_str()).collect();
+        assert!(missing.is_empty(), "records without a Chinese word in what_zh: {missing:?}");
+        let e = AppError::not_found("notice", 1569);
+        assert_eq!(e.message(Lang::Zh), "通告「1569」不存在或无权查看");
+        assert_eq!(e.message(Lang::En), "No notice 1569 (or you may not see it)");
     }
 }

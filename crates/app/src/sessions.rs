@@ -260,11 +260,16 @@ impl App {
             .await?
             .filter(|u| u.active)
             .ok_or_else(|| AppError::not_found("user", actor.id()))?;
+        // The form and the API both call the confirming field `password`.
         if password.is_empty() {
-            return Err(DomainError::field("old_password", Reason::Missing).into());
+            return Err(DomainError::field("password", Reason::Missing).into());
         }
-        if let Some(problem) = self.current_password_problem(&user, password).await? {
-            return Err(DomainError::Invalid(vec![problem]).into());
+        let problem = match self.current_password_problem(&user, password).await {
+            Err(AppError::Domain(DomainError::Invalid(mut problems))) => problems.pop(),
+            other => other?,
+        };
+        if let Some((_, reason)) = problem {
+            return Err(DomainError::field("password", reason).into());
         }
         self.create_token(Some(actor), actor.id(), name).await
     }

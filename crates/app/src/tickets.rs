@@ -444,6 +444,21 @@ fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
 }
 
 impl App {
+    /// The bounds of `occurred_at` for a problem reported at `reported_at` on `device`: its
+    /// purchase date starts in the service time zone.
+    fn occurred_bounds(
+        &self,
+        reported_at: Timestamp,
+        horizon_days: Option<i64>,
+        device: Option<&aftersales_domain::customer::Device>,
+    ) -> registration::OccurredBounds {
+        let purchased = device
+            .and_then(|d| d.purchase_date)
+            .and_then(|day| day.to_zoned(self.settings.time_zone.clone()).ok())
+            .map(|z| z.timestamp());
+        registration::OccurredBounds { reported_at, horizon_days, purchased }
+    }
+
     /// Looks up and checks a registration without storing it: the customer, contact, device,
     /// category and complained-about ticket it names, the form's rules (registration::check),
     /// and whether the window must confirm it (seed 004). Every problem is reported at once.
@@ -550,7 +565,8 @@ impl App {
             },
             None => None,
         };
-        let checked = match registration::check(&r, now) {
+        let bounds = self.occurred_bounds(now, Some(self.settings.occurred_horizon_days), device.as_ref());
+        let checked = match registration::check(&r, &bounds) {
             Ok(c) if problems.is_empty() => c,
             Ok(_) => return Err(DomainError::Invalid(problems).into()),
             Err(DomainError::Invalid(mut more)) => {
@@ -734,11 +750,11 @@ impl App {
     pub(crate) async fn stale(&self, actor: &Actor, t: Ticket) -> AppError {
         let current = if actor.is_customer() {
             match self.project(actor, &t).await {
-                Ok(c) => crate::Current::Customer(c),
+                Ok(c) => crate::Current::Customer(Box::new(c)),
                 Err(e) => return e,
             }
         } else {
-            crate::Current::Staff(present(actor, t))
+            crate::Current::Staff(Box::new(present(actor, t)))
         };
         AppError::Stale { current: Box::new(current) }
     }
@@ -1006,7 +1022,19 @@ impl App {
             complaint_about: t.complaint_about.map(|c| c.to_string()),
             ..Registration::default()
         };
-        let checked = registration::check(&as_registration, self.now())?;
+        // A new time of occurrence is checked against the registration it belongs to and the
+        // device; a kept one is left as registered.
+        let bounds = match edit.occurred_at {
+            Some(_) => {
+                let device = match t.device_id {
+                    Some(d) => directory::device_by_id(&*tx, d).await?,
+                    None => None,
+                };
+                self.occurred_bounds(t.registered_at, Some(self.settings.occurred_horizon_days), device.as_ref())
+            }
+            None => self.occurred_bounds(self.now(), None, None),
+        };
+        let checked = registration::check(&as_registration, &bounds)?;
         if let Some(cat) = edit.category_id {
             match catalog::category_by_id(&*tx, cat).await? {
                 Some(c) if c.active => {
@@ -1316,15 +1344,8 @@ impl App {
                 note = text(n);
             }
             Command::RecordSurvey { result, note: n } => {
+                // DOMAIN §5: a dissatisfied answer reopens the ticket (`Ticket::record_survey`).
                 t.record_survey(*result, now)?;
-                // DOMAIN §5: a dissatisfied customer's ticket is reopened for re-handling.
-                if *result == SurveyResult::Dissatisfied {
-                    match t.status {
-                        Status::Closed => t.reopen("回访不满意，重新处理")?,
-                        Status::Resolved => t.refuse_closure("回访不满意，重新处理")?,
-                        _ => {}
-                    }
-                }
                 note = text(n);
             }
         }

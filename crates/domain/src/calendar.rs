@@ -35,6 +35,7 @@ const MAX_SPAN_DAYS: i64 = 3650;
 /// `"24:00"` in JSON, so a whole day is `{"start": "00:00", "end": "24:00"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Interval {
     #[serde(with = "clock_start")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "08:30"))]
@@ -231,6 +232,11 @@ pub fn weekday_from_name(text: &str) -> Option<Weekday> {
 /// The weekly working hours of a site or region, plus the official holidays it observes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Unknown fields are refused (a typo such as `holidays` would leave a calendar without its
+// holidays) through `CalendarSpecFields`, not `deny_unknown_fields` here: the calendar's
+// answer (`app::clocks::CalendarInfo`) flattens this type, and a schema closed to other
+// properties would make every such answer invalid against the OpenAPI document.
+#[serde(from = "CalendarSpecFields")]
 pub struct CalendarSpec {
     /// `[a-z0-9_-]{1,32}`.
     pub name: String,
@@ -246,6 +252,27 @@ pub struct CalendarSpec {
     /// The region this calendar is the default for.
     #[serde(default)]
     pub region: Option<String>,
+}
+
+/// What a calendar definition may hold, and nothing else (see [`CalendarSpec`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarSpecFields {
+    name: String,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+    week: Vec<Vec<Interval>>,
+    #[serde(default)]
+    holiday_set: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+impl From<CalendarSpecFields> for CalendarSpec {
+    fn from(f: CalendarSpecFields) -> CalendarSpec {
+        let CalendarSpecFields { name, time_zone, week, holiday_set, region } = f;
+        CalendarSpec { name, time_zone, week, holiday_set, region }
+    }
 }
 
 fn default_time_zone() -> String {

@@ -69,7 +69,20 @@ pub fn action_label(action: &str, lang: Lang) -> String {
 
 /// What a ticket field is called in the history; an unknown one shows as itself.
 pub fn field_label(field: &str, lang: Lang) -> String {
-    let (zh, en) = match field {
+    match (labels(field), lang) {
+        (Some((zh, _)), Lang::Zh) => zh.to_owned(),
+        (Some((_, en)), Lang::En) => en.to_owned(),
+        (None, _) => field.to_owned(),
+    }
+}
+
+/// The Chinese word of a ticket field, when it has one (for error messages that name it).
+pub fn field_label_zh(field: &str) -> Option<&'static str> {
+    labels(field).map(|(zh, _)| zh)
+}
+
+fn labels(field: &str) -> Option<(&'static str, &'static str)> {
+    Some(match field {
         "number" => ("工单号", "Ticket number"),
         "customer_id" => ("客户单位", "Customer"),
         "contact_id" => ("联系人", "Contact"),
@@ -120,13 +133,8 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         "visit_at" => ("预约上门时间", "Visit at"),
         "survey_result" => ("回访结果", "Survey result"),
         "surveyed_at" => ("回访时间", "Surveyed at"),
-        other => return other.to_owned(),
-    };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-    .to_owned()
+        _ => return None,
+    })
 }
 
 /// Fields that change with every write and say nothing on their own.

@@ -22,6 +22,7 @@ coded_enum! {
 /// One level of a grading scheme.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Level {
     /// Short code shown on tickets, e.g. `P1`.
     pub code: String,
@@ -41,6 +42,7 @@ pub struct Level {
 /// A whole grading scheme: any number of levels (seed 000 has four, seed 002 three).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct GradingScheme {
     pub levels: Vec<Level>,
 }

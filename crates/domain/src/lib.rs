@@ -25,6 +25,7 @@ pub mod registration;
 pub mod repeat;
 pub mod role;
 pub mod session;
+pub mod text;
 pub mod ticket;
 pub mod ticket_no;
 pub mod user;

@@ -301,7 +301,9 @@ impl Ticket {
     }
 
     /// Records the customer's satisfaction with the latest resolution (回访). The callback
-    /// clock stops; a dissatisfied answer starts the re-handling clock (DOMAIN §4).
+    /// clock stops; a dissatisfied answer starts the re-handling clock (DOMAIN §4) and sends
+    /// the ticket back to work, resolved or closed alike (DOMAIN §5: "ticket reopened for
+    /// re-handling"), counted as a reopen by [`Ticket::rehandle`].
     pub fn record_survey(&mut self, result: SurveyResult, now: Timestamp) -> Result<(), DomainError> {
         self.check(Step::RecordSurvey)?;
         if self.survey_result.is_some() {
@@ -313,7 +315,23 @@ impl Ticket {
         }
         self.survey_result = Some(result);
         self.surveyed_at = Some(now);
+        if result == SurveyResult::Dissatisfied {
+            self.rehandle();
+        }
         Ok(())
+    }
+
+    /// The one rule for a reopen (重新处理): a ticket its handlers had finished (resolved or
+    /// closed) goes back to work and `reopen_count` counts it, whether a person reopened it
+    /// or a dissatisfied survey did. A customer's refusal to confirm closure is not a
+    /// reopen but a refusal (客户未结, `customer_refusals`): the work was never accepted as
+    /// finished, and it raises its own notice.
+    fn rehandle(&mut self) {
+        self.status = Status::InProgress;
+        self.resolved_at = None;
+        self.closed_at = None;
+        self.closure_method = None;
+        self.reopen_count += 1;
     }
 
     /// Closes only on the customer's agreement (DOMAIN §6).
@@ -335,14 +353,11 @@ impl Ticket {
         Ok(())
     }
 
+    /// A closed ticket taken up again by a person (with the reason); see [`Ticket::rehandle`].
     pub fn reopen(&mut self, reason: &str) -> Result<(), DomainError> {
         self.check(Step::Reopen)?;
         required_text("reason", reason)?;
-        self.status = Status::InProgress;
-        self.resolved_at = None;
-        self.closed_at = None;
-        self.closure_method = None;
-        self.reopen_count += 1;
+        self.rehandle();
         Ok(())
     }
 
@@ -431,6 +446,41 @@ mod tests {
         assert!(t.refuse_closure("  ").is_err());
         t.refuse_closure("打印仍有条纹").expect("refuse");
         assert_eq!((t.status, t.customer_refusals, t.resolved_at), (Status::InProgress, 1, None));
+    }
+
+    #[test]
+    fn a_reopen_is_counted_once_whether_a_person_or_a_dissatisfied_survey_reopens() {
+        let now = ts("2024-03-15T01:00:00Z");
+        let finished = |status| {
+            let mut t = ticket();
+            t.status = status;
+            t.resolved_at = Some(now);
+            if status == Status::Closed {
+                t.closed_at = Some(now);
+                t.closure_method = Some(ClosureMethod::Callback);
+            }
+            t
+        };
+        let mut manual = finished(Status::Closed);
+        manual.reopen("客户回访称再次卡纸").expect("reopen");
+        for status in [Status::Resolved, Status::Closed] {
+            let mut t = finished(status);
+            t.record_survey(SurveyResult::Dissatisfied, now).expect("survey");
+            assert_eq!(
+                (t.status, t.reopen_count, t.customer_refusals, t.resolved_at, t.closed_at, t.closure_method),
+                (manual.status, 1, 0, None, None, None),
+                "dissatisfied survey of a {status} ticket"
+            );
+        }
+        assert_eq!((manual.status, manual.reopen_count, manual.closed_at), (Status::InProgress, 1, None));
+        // A satisfied answer leaves the ticket where it was, uncounted.
+        let mut t = finished(Status::Resolved);
+        t.record_survey(SurveyResult::Satisfied, now).expect("survey");
+        assert_eq!((t.status, t.reopen_count), (Status::Resolved, 0));
+        // The customer's refusal is counted as a refusal, not as a reopen.
+        let mut t = finished(Status::Resolved);
+        t.refuse_closure("仍然卡纸").expect("refuse");
+        assert_eq!((t.reopen_count, t.customer_refusals), (0, 1));
     }
 
     #[test]

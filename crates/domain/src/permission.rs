@@ -199,6 +199,13 @@ pub fn sees_contact_phones(role: Role) -> bool {
     )
 }
 
+/// Whether a customer search may match part of a contact's phone number. Only roles that
+/// see the numbers may: for the others a search by `1912…` would give a masked number
+/// back digit by digit (DOMAIN §8), so they find a customer by a whole number only.
+pub fn searches_phone_fragments(role: Role) -> bool {
+    sees_contact_phones(role)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,9 +130,59 @@ pub struct Checked {
     pub complaint_about: Option<String>,
 }
 
+/// How far back a problem may be reported by default: a year. Older than that, the time is
+/// a typo far more often than a real late report (`1970-01-01`, `2014` for `2024`); a
+/// deployment that registers older problems (a migration of old records) sets
+/// `occurred_horizon_days`.
+pub const DEFAULT_OCCURRED_HORIZON_DAYS: i64 = 365;
+
+/// Between which instants the time a problem occurred (`occurred_at`) may lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccurredBounds {
+    /// When the problem is reported: it cannot have occurred later (10 minutes of clock
+    /// skew allowed).
+    pub reported_at: Timestamp,
+    /// How many days before `reported_at` it may have occurred; `None` does not look back
+    /// (an edit that keeps the stored time).
+    pub horizon_days: Option<i64>,
+    /// The start of the device's purchase date (in the service time zone) when the device
+    /// and its purchase are known: a device does not fail before it is bought.
+    pub purchased: Option<Timestamp>,
+}
+
+impl OccurredBounds {
+    /// Reported now, with the default horizon and no device.
+    pub fn reported(at: Timestamp) -> OccurredBounds {
+        OccurredBounds { reported_at: at, horizon_days: Some(DEFAULT_OCCURRED_HORIZON_DAYS), purchased: None }
+    }
+
+    /// What is wrong with `at`, if anything.
+    pub fn problem(&self, at: Timestamp) -> Option<Reason> {
+        // A little clock skew is fine; a time in the future is a typo.
+        if at > self.reported_at + jiff::SignedDuration::from_mins(10) {
+            return Some(Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于当前时间" });
+        }
+        if let Some(bought) = self.purchased
+            && at < bought
+        {
+            return Some(Reason::Mismatch {
+                detail_en: "is before the device was purchased",
+                detail_zh: "不能早于设备的购买日期",
+            });
+        }
+        if let Some(days) = self.horizon_days
+            && at < self.reported_at - jiff::SignedDuration::from_hours(24 * days)
+        {
+            return Some(Reason::TooOld { days });
+        }
+        None
+    }
+}
+
 /// Checks a registration after the app filled in what it knows (the contact's name and
-/// phone, the customer of a customer contact). Names every missing or bad field at once.
-pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
+/// phone, the customer of a customer contact, the device's purchase). Names every missing
+/// or bad field at once.
+pub fn check(r: &Registration, bounds: &OccurredBounds) -> Result<Checked, DomainError> {
     let mut problems: Vec<(Field, Reason)> = Vec::new();
     if r.customer_id.is_none() {
         problems.push(("customer_id", Reason::Missing));
@@ -155,12 +205,10 @@ pub fn check(r: &Registration, now: Timestamp) -> Result<Checked, DomainError> {
     {
         problems.push(("description", Reason::Vague));
     }
-    match r.occurred_at {
+    match r.occurred_at.map(|at| bounds.problem(at)) {
         None => problems.push(("occurred_at", Reason::Missing)),
-        // A little clock skew is fine; a time in the future is a typo.
-        Some(at) if at > now + jiff::SignedDuration::from_mins(10) => problems
-            .push(("occurred_at", Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于当前时间" })),
-        Some(_) => {}
+        Some(Some(reason)) => problems.push(("occurred_at", reason)),
+        Some(None) => {}
     }
     let impact_scope = text(&mut problems, "impact_scope", r.impact_scope.as_deref(), MAX_SHORT_TEXT, true);
     let fault_code = text(&mut problems, "fault_code", r.fault_code.as_deref(), 32, false);
@@ -226,13 +274,13 @@ mod tests {
 
     #[test]
     fn a_complete_request_passes_and_normalizes_the_fault_code() {
-        let c = check(&complete(), now()).expect("valid");
+        let c = check(&complete(), &OccurredBounds::reported(now())).expect("valid");
         assert_eq!(c.fault_code.as_deref(), Some("E02"));
     }
 
     #[test]
     fn every_missing_required_field_is_named_at_once() {
-        let err = check(&Registration::default(), now()).expect_err("empty");
+        let err = check(&Registration::default(), &OccurredBounds::reported(now())).expect_err("empty");
         let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, vec!["customer_id", "contact_phone", "description", "occurred_at", "impact_scope"]);
         assert!(err.message(crate::Lang::Zh).contains("联系电话"));
@@ -243,7 +291,7 @@ mod tests {
         for vague in ["设备故障", "坏了！", "机器坏了，请尽快处理", "  Not working ", "??"] {
             let mut r = complete();
             r.description = Some(vague.into());
-            let err = check(&r, now()).expect_err(vague);
+            let err = check(&r, &OccurredBounds::reported(now())).expect_err(vague);
             assert_eq!(err, DomainError::field("description", Reason::Vague), "{vague}");
             assert!(err.message(crate::Lang::Zh).contains("报警代码"));
         }
@@ -255,8 +303,29 @@ mod tests {
         let mut r = complete();
         r.kind = Some(Kind::Complaint);
         r.occurred_at = Some("2024-03-16T02:00:00Z".parse().expect("ts"));
-        let err = check(&r, now()).expect_err("bad");
+        let err = check(&r, &OccurredBounds::reported(now())).expect_err("bad");
         let fields: Vec<_> = err.fields(crate::Lang::En).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, vec!["occurred_at", "complaint_about"]);
+    }
+
+    #[test]
+    fn a_problem_cannot_have_occurred_before_the_purchase_or_long_before_the_report() {
+        let at = |s: &str| -> Timestamp { s.parse().expect("ts") };
+        let bought = Some(at("2024-01-09T16:00:00Z"));
+        let bounds = OccurredBounds { purchased: bought, ..OccurredBounds::reported(now()) };
+        let refused = |when: &str, b: &OccurredBounds| {
+            let r = Registration { occurred_at: Some(at(when)), ..complete() };
+            check(&r, b).err().map(|e| (e.fields(crate::Lang::Zh), e.message(crate::Lang::En)))
+        };
+        let (fields, en) = refused("1970-01-01T00:00:00Z", &OccurredBounds::reported(now())).expect("epoch");
+        assert_eq!(fields, vec![("occurred_at", "过早：只能登记 365 天内发生的问题".to_owned())]);
+        assert!(en.contains("occurred_at is too long ago"), "{en}");
+        let (fields, _) = refused("2024-01-09T15:59:00Z", &bounds).expect("before the purchase");
+        assert_eq!(fields, vec![("occurred_at", "不能早于设备的购买日期".to_owned())]);
+        assert_eq!(refused("2024-01-09T16:00:00Z", &bounds), None, "on the day of the purchase");
+        assert_eq!(refused("2023-03-17T00:00:00Z", &OccurredBounds::reported(now())), None, "within the year");
+        assert!(refused("2024-03-15T02:11:00Z", &bounds).is_some(), "in the future");
+        let no_look_back = OccurredBounds { horizon_days: None, ..OccurredBounds::reported(now()) };
+        assert_eq!(refused("1999-01-01T00:00:00Z", &no_look_back), None);
     }
 }

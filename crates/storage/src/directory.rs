@@ -2,7 +2,7 @@
 
 use aftersales_domain::customer::{Contact, Customer, CustomerLevel, Device};
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_opt_date, ms};
@@ -152,9 +152,23 @@ pub async fn customer_regions<C: ConnectionTrait>(conn: &C) -> Result<Vec<String
 }
 
 /// Customers matching `q` in name, short name or a contact's phone; all when `q` is empty.
+/// How a customer search matches the phone numbers of the customer's contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneMatch {
+    /// Any part of a number (`1912` finds `19120001234`).
+    Part,
+    /// Only a whole number, compared without its separators (`138 0013 8000` finds
+    /// `13800138000`), for those who may not read numbers (`domain::permission`).
+    Whole,
+}
+
+/// The separators a phone number may be written with (`domain::phone`).
+const PHONE_SEPARATORS: [&str; 5] = [" ", "-", "(", ")", "+"];
+
 pub async fn search_customers<C: ConnectionTrait>(
     conn: &C,
     q: Option<&str>,
+    phones: PhoneMatch,
     only: Option<Id>,
     limit: u64,
     offset: u64,
@@ -164,11 +178,18 @@ pub async fn search_customers<C: ConnectionTrait>(
         base.and_where(Expr::col((Customers::Table, Customers::Id)).eq(id));
     }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        let by_phone = Query::select()
-            .column(Contacts::CustomerId)
-            .from(Contacts::Table)
-            .and_where(Expr::col(Contacts::Phone).like(like(format!("%{}%", like_literal(q)))))
-            .to_owned();
+        let phone_matches = match phones {
+            PhoneMatch::Part => Expr::col(Contacts::Phone).like(like(format!("%{}%", like_literal(q)))),
+            PhoneMatch::Whole => {
+                let bare = PHONE_SEPARATORS.iter().fold(Expr::col(Contacts::Phone), |e, sep| {
+                    Func::cust(Alias::new("REPLACE")).arg(e).arg(*sep).arg("").into()
+                });
+                let digits = PHONE_SEPARATORS.iter().fold(q.to_owned(), |q, sep| q.replace(sep, ""));
+                bare.eq(digits)
+            }
+        };
+        let by_phone =
+            Query::select().column(Contacts::CustomerId).from(Contacts::Table).and_where(phone_matches).to_owned();
         base.cond_where(
             contains_ignoring_case(Expr::col((Customers::Table, Customers::Name)), q)
                 .or(contains_ignoring_case(Expr::col((Customers::Table, Customers::ShortName)), q))

@@ -514,6 +514,14 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &TicketFilter) -> Result<(Vec
     }
     let mut stmt = select();
     apply_filter(&mut stmt, f);
+    if f.sort == SortKey::Number {
+        // `YYYYMMDD-NNN` compared as text puts `-999` after `-4221` (the sequence grows past
+        // three digits on a busy day): order by the date, then the sequence as a number.
+        // The date is fixed-width text; among equal dates a longer sequence is a larger one.
+        let number = || Expr::col(Tickets::Number);
+        stmt.order_by_expr(Func::cust(Alias::new("SUBSTR")).arg(number()).arg(1).arg(8).into(), order.clone());
+        stmt.order_by_expr(Func::cust(Alias::new("LENGTH")).arg(number()).into(), order.clone());
+    }
     stmt.order_by(f.sort.column(), order.clone());
     stmt.order_by(Tickets::Id, order).limit(f.limit).offset(f.offset);
     let rows = conn.query_all(&stmt).await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aftersales_app::{AppError, Current};
-use aftersales_domain::error::field_label;
+use aftersales_domain::error::{Reason, field_label};
 use aftersales_domain::{DomainError, Lang};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -23,8 +23,19 @@ pub enum ApiError {
         field: Option<String>,
         detail: String,
     },
+    /// One field of the request refused before any handler ran (`crate::input`): the
+    /// field is named as the client spelled it, so it is not a `domain::Field`.
+    Invalid {
+        field: String,
+        reason: Reason,
+    },
     PayloadTooLarge {
         limit: usize,
+    },
+    /// An answer of the framework that no handler shaped (a rejection, 405): given the
+    /// error shape by [`localize`], so every error of the API reads the same.
+    Status {
+        status: StatusCode,
     },
     NoRoute,
 }
@@ -124,6 +135,46 @@ impl ApiError {
                 let fields = LANGS.map(|_| field.iter().map(|f| (f.clone(), detail.clone())).collect());
                 Rendered { status: StatusCode::BAD_REQUEST, code: "bad_request", message, fields, current: None }
             }
+            ApiError::Invalid { field, reason } => {
+                let message = LANGS.map(|lang| match lang {
+                    Lang::Zh => format!("提交的内容有误：{}（{}）", label(&field, lang), reason.message(lang)),
+                    Lang::En => format!("Invalid input: {field} {}", reason.message(lang)),
+                });
+                let fields = LANGS
+                    .map(|lang| BTreeMap::from([(field.clone(), format_field(&field, &reason.message(lang), lang))]));
+                Rendered {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "invalid_input",
+                    message,
+                    fields,
+                    current: None,
+                }
+            }
+            ApiError::Status { status: StatusCode::PAYLOAD_TOO_LARGE } => {
+                ApiError::PayloadTooLarge { limit: crate::BODY_LIMIT }.render()
+            }
+            ApiError::Status { status } => {
+                let (code, zh, en) = match status {
+                    StatusCode::METHOD_NOT_ALLOWED => {
+                        ("method_not_allowed", "该接口不支持此请求方法", "Method not allowed")
+                    }
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                        ("unsupported_media_type", "不支持的内容类型", "Unsupported media type")
+                    }
+                    StatusCode::REQUEST_TIMEOUT => {
+                        ("timeout", "请求超时，请稍后重试", "The request timed out; try again")
+                    }
+                    s if s.is_server_error() => ("internal", "服务器内部错误", "Internal server error"),
+                    _ => ("bad_request", "请求格式有误", "Malformed request"),
+                };
+                Rendered {
+                    status,
+                    code,
+                    message: [zh.into(), en.into()],
+                    fields: [BTreeMap::new(), BTreeMap::new()],
+                    current: None,
+                }
+            }
             ApiError::PayloadTooLarge { limit } => Rendered {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 code: "payload_too_large",
@@ -147,8 +198,22 @@ impl ApiError {
 
 fn format_field(field: &str, message: &str, lang: Lang) -> String {
     match lang {
-        Lang::Zh => format!("{}{message}", field_label(field, lang)),
+        Lang::Zh => format!("{}{message}", label(field, lang)),
         Lang::En => message.to_owned(),
+    }
+}
+
+/// The label of a field or of a JSON path (`levels[0].name_zh` reads as the label of its
+/// last name).
+pub(crate) fn label(field: &str, lang: Lang) -> String {
+    let known = field_label(field, lang);
+    if known != field {
+        return known.to_owned();
+    }
+    let last = field.rsplit(['.', '[']).next().unwrap_or(field);
+    match field_label(last, lang) {
+        l if l == last => field.to_owned(),
+        l => format!("{field}（{l}）"),
     }
 }
 
@@ -191,11 +256,29 @@ pub fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
 }
 
 /// Middleware: renders errors in the caller's language.
+/// An error of the API that no handler shaped (a framework rejection in plain text, an
+/// empty 405) is given the error shape, so a client reads every error the same way.
 pub async fn localize(request: Request, next: Next) -> Response {
     let lang = request_lang(request.headers());
+    let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     match (lang, response.extensions().get::<Arc<Rendered>>().cloned()) {
         (Lang::En, Some(rendered)) => to_response(&rendered, Lang::En),
+        (_, Some(_)) => response,
+        (lang, None) if api && (response.status().is_client_error() || response.status().is_server_error()) => {
+            let status = response.status();
+            if status.is_server_error() {
+                tracing::error!(%status, "unshaped error answer");
+            }
+            let rendered = ApiError::Status { status }.render();
+            let mut shaped = to_response(&rendered, lang);
+            for name in [header::ALLOW, header::RETRY_AFTER] {
+                if let Some(v) = response.headers().get(&name) {
+                    shaped.headers_mut().insert(name, v.clone());
+                }
+            }
+            shaped
+        }
         _ => response,
     }
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod openapi;
 pub mod pages;
 
@@ -39,10 +40,12 @@ pub fn etag(version: i64) -> String {
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
     let state = AppState { app };
+    // Every input is checked for characters text may not hold before a handler decodes it.
+    let pages = pages::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), input::pages));
     Router::new()
         .route("/healthz", get(api::health::healthz))
-        .nest("/api/v1", api::routes())
-        .merge(pages::routes())
+        .nest("/api/v1", api::routes().route_layer(axum::middleware::from_fn(input::api)))
+        .merge(pages)
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)
         .layer(axum::middleware::from_fn(error::localize))

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::server::{Server, free_port, run, temp_dir};
+use crate::server::{Server, command, free_port, run, temp_dir};
 
 #[test]
 fn unknown_configuration_keys_are_rejected_with_their_name() {
@@ -34,18 +34,29 @@ fn unknown_configuration_keys_are_rejected_with_their_name() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The README's first command on an empty data directory: a living demo organization and
-/// printed tokens that work.
+/// The README's first command on an empty data directory (nothing configured): a living
+/// demo organization and printed tokens that work, printed once, kept where only this
+/// account reads them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_gets_a_demo_organization_and_working_tokens() {
     let dir = temp_dir("newcomer");
-    let server = Server::start(&dir, free_port(), true).await;
-    let creds: Value = serde_json::from_slice(&std::fs::read(dir.join("data/demo-credentials.json")).unwrap()).unwrap();
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve.env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"));
+    let server = Server::start_with(&dir, port, serve).await;
+    let path = dir.join("data/demo-credentials.json");
+    let creds: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "readable by the owner only");
+    }
     let desk = creds["logins"].as_array().unwrap().iter().find(|l| l["role"] == "desk_agent").unwrap();
+    let desk_token = desk["token"].as_str().unwrap();
     let client = reqwest::Client::new();
     let r: Value = client
         .get(format!("{}/api/v1/tickets?status=open&per_page=5", server.base))
-        .bearer_auth(desk["token"].as_str().unwrap())
+        .bearer_auth(desk_token)
         .send()
         .await
         .unwrap()
@@ -53,19 +64,124 @@ async fn a_newcomer_gets_a_demo_organization_and_working_tokens() {
         .await
         .unwrap();
     assert!(r["total"].as_u64().unwrap() > 10, "{r}");
-    let log = std::fs::read_to_string(
-        dir.join(
-            std::fs::read_dir(&dir)
-                .unwrap()
-                .filter_map(Result::ok)
-                .find(|e| e.file_name().to_string_lossy().starts_with("server-"))
-                .unwrap()
-                .path(),
-        ),
-    )
-    .unwrap();
-    assert!(log.contains("as_") && log.contains("serving on http://127.0.0.1:"), "{log}");
+    let log = server.log(&dir);
+    assert!(log.contains(desk_token) && log.contains("serving on http://127.0.0.1:"), "{log}");
     server.stop();
+
+    // The next start says where the tokens are, and prints none of them.
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve.env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"));
+    let server = Server::start_with(&dir, port, serve).await;
+    let log = server.log(&dir);
+    assert!(log.contains("demo-credentials.json"), "{log}");
+    let tokens = creds["logins"].as_array().unwrap().iter().map(|l| l["token"].as_str().unwrap());
+    assert!(!tokens.clone().any(|t| log.contains(t)), "no token at a later start: {log}");
+    assert!(!log.contains("demo1234"), "{log}");
+    assert!(!log.contains("creating the demo"), "{log}");
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Signs in through the form; whether the password was taken.
+async fn signs_in(base: &str, username: &str, password: &str) -> bool {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let host = base.trim_start_matches("http://");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("origin", format!("http://{host}"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    r.status() == reqwest::StatusCode::SEE_OTHER
+}
+
+/// The password the first start printed for the administrator.
+fn printed_password(log: &str) -> String {
+    let line = log.lines().find(|l| l.trim_start().starts_with("password: ")).unwrap_or_else(|| panic!("{log}"));
+    line.trim().trim_start_matches("password: ").to_owned()
+}
+
+/// A server others can reach is a deployment: no demo with a known password unless asked
+/// for, but an administrator whose generated password is printed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_reachable_by_others_starts_with_an_administrator_not_the_demo() {
+    let dir = temp_dir("deployment");
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve.env("AFTERSALES_LISTEN", format!("0.0.0.0:{port}")).env("AFTERSALES_WORKER", "false");
+    let server = Server::start_with(&dir, port, serve).await;
+    let log = server.log(&dir);
+    assert!(!log.contains("creating the demo") && !dir.join("data/demo-credentials.json").exists(), "{log}");
+    let password = printed_password(&log);
+    assert_eq!(password.len(), 16, "{log}");
+    assert!(log.contains("username: admin") && log.contains("shown only now"), "{log}");
+    assert!(!signs_in(&server.base, "admin", "demo1234").await);
+    assert!(!signs_in(&server.base, "c01.wang", "demo1234").await, "no demo users");
+    assert!(signs_in(&server.base, "admin", &password).await, "the printed password works");
+    server.stop();
+
+    // Printed once: a later start neither prints it nor makes another administrator.
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve.env("AFTERSALES_LISTEN", format!("0.0.0.0:{port}")).env("AFTERSALES_WORKER", "false");
+    let server = Server::start_with(&dir, port, serve).await;
+    let log = server.log(&dir);
+    assert!(!log.contains(&password) && !log.contains("created the administrator"), "{log}");
+    assert!(signs_in(&server.base, "admin", &password).await);
+    server.stop();
+
+    // Asked for explicitly, the demo is made even there.
+    let dir2 = temp_dir("deployment_demo");
+    let port = free_port();
+    let mut serve = command(&dir2, &["serve"]);
+    serve
+        .env("AFTERSALES_LISTEN", format!("0.0.0.0:{port}"))
+        .env("AFTERSALES_DEMO", "true")
+        .env("AFTERSALES_WORKER", "false");
+    let server = Server::start_with(&dir2, port, serve).await;
+    assert!(dir2.join("data/demo-credentials.json").exists(), "{}", server.log(&dir2));
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// An empty PostgreSQL database is a deployment too: the administrator, never the demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_postgresql_database_gets_an_administrator_not_the_demo() {
+    use aftersales_storage::Conn as _;
+    let base = aftersales_testkit::postgres_url();
+    let admin = match aftersales_storage::Store::connect(&base).await {
+        Ok(s) => s,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL tests must run in CI but {base} is unreachable: {e}");
+            }
+            eprintln!("SKIPPED PostgreSQL first-start test: {base} unreachable ({e})");
+            return;
+        }
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let schema = format!("first_start_{}_{nanos}", std::process::id());
+    admin.read().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options[search_path]={schema}");
+    let dir = temp_dir("first_start_pg");
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve
+        .env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AFTERSALES_DATABASE_URL", &url)
+        .env("AFTERSALES_WORKER", "false");
+    let server = Server::start_with(&dir, port, serve).await;
+    let log = server.log(&dir);
+    assert!(!log.contains("creating the demo") && !dir.join("data/demo-credentials.json").exists(), "{log}");
+    let password = printed_password(&log);
+    assert!(signs_in(&server.base, "admin", &password).await, "{log}");
+    assert!(!signs_in(&server.base, "c01.wang", "demo1234").await);
+    server.stop();
+    admin.read().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,9 +48,11 @@ async fn acknowledged_registrations_survive_kill_9() {
     let mut clients = Vec::new();
     for c in 0..8 {
         let (client, base, token, acked) = (client.clone(), base.clone(), token.clone(), acknowledged.clone());
+        // The server runs on the real clock: the problem occurred an hour ago.
+        let occurred = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
         let body = json!({
             "customer_id": cid, "contact_id": contact["id"], "description": format!("客户端 {c} 报修：打印机报警 E02 卡纸"),
-            "occurred_at": "2024-03-15T08:00:00+08:00", "impact_scope": "一台打印机",
+            "occurred_at": occurred, "impact_scope": "一台打印机",
         });
         clients.push(tokio::spawn(async move {
             loop {

@@ -44,14 +44,17 @@ pub struct Server {
 impl Server {
     /// Starts `aftersales serve` and waits until `/healthz` answers.
     pub async fn start(dir: &Path, port: u16, demo: bool) -> Server {
+        let mut c = command(dir, &["serve"]);
+        c.env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AFTERSALES_DEMO", if demo { "true" } else { "false" });
+        Server::start_with(dir, port, c).await
+    }
+
+    /// Starts a prepared `aftersales serve` command listening on `port` (of every local
+    /// address, the loopback one included) and waits until `/healthz` answers.
+    pub async fn start_with(dir: &Path, port: u16, mut command: Command) -> Server {
         let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
-        let child = command(dir, &["serve"])
-            .env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
-            .env("AFTERSALES_DEMO", if demo { "true" } else { "false" })
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
+        let child = command.stdout(Stdio::from(log.try_clone().unwrap())).stderr(Stdio::from(log)).spawn().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -69,6 +72,12 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Server { child, base }
+    }
+
+    /// What the server printed so far.
+    pub fn log(&self, dir: &Path) -> String {
+        let port = self.base.rsplit(':').next().unwrap();
+        std::fs::read_to_string(dir.join(format!("server-{port}.log"))).unwrap_or_default()
     }
 
     pub fn kill9(mut self) {

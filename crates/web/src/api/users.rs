@@ -23,6 +23,9 @@ pub async fn me(Auth(actor): Auth) -> axum::Json<User> {
 pub struct TokenRequest {
     /// What the token is for, e.g. "手机" or "ERP integration".
     pub name: String,
+    /// The caller's current password: a token outlives the one it is minted with, so a
+    /// borrowed token must not mint more (a wrong one counts against sign-in throttling).
+    pub password: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -31,7 +34,7 @@ pub struct NewToken {
     pub token: String,
 }
 
-/// Creates an API token for the signed-in user.
+/// Creates an API token for the signed-in user, who confirms it with their password.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "users", security(("bearer" = [])), request_body = TokenRequest,
     responses((status = 201, body = NewToken), (status = 422, body = crate::openapi::ErrorResponse)))]
 pub async fn create_own_token(
@@ -39,7 +42,7 @@ pub async fn create_own_token(
     Auth(actor): Auth,
     Json(req): Json<TokenRequest>,
 ) -> Result<(StatusCode, axum::Json<NewToken>), ApiError> {
-    let token = s.app.create_token(Some(&actor), actor.id(), &req.name).await?;
+    let token = s.app.create_own_token_confirmed(&actor, &req.password, req.name.trim()).await?;
     Ok((StatusCode::CREATED, axum::Json(NewToken { token })))
 }
 

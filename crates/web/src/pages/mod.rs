@@ -235,10 +235,19 @@ impl FromRequestParts<AppState> for Signed {
 /// reader's language with the status the API would give.
 #[derive(Debug)]
 pub enum PageError {
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     App(AppError, L),
     Csrf(L),
     NotFound(L),
+    /// A field refused before the handler ran (`crate::input`), named as the form names it.
+    Invalid {
+        field: String,
+        reason: aftersales_domain::error::Reason,
+        l: L,
+    },
+    TooLarge(L),
 }
 
 #[derive(Template)]
@@ -280,6 +289,29 @@ impl IntoResponse for PageError {
                 l,
                 l.t("未找到", "Not found"),
                 l.t("没有这个页面。", "There is no such page.").to_owned(),
+            ),
+            PageError::Invalid { field, reason, l } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                l,
+                l.t("提交的内容有误", "Invalid input"),
+                match l.lang {
+                    Lang::Zh => format!(
+                        "{}：{}。请返回修改后重新提交。",
+                        crate::error::label(field, l.lang),
+                        reason.message(l.lang)
+                    ),
+                    Lang::En => format!("{field} {}. Go back, correct it and submit again.", reason.message(l.lang)),
+                },
+            ),
+            PageError::TooLarge(l) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                l,
+                l.t("提交的内容过大", "Too large"),
+                format!(
+                    "{} {} KiB。",
+                    l.t("提交的内容过大，上限为", "The form is too large; the limit is"),
+                    crate::BODY_LIMIT / 1024
+                ),
             ),
         };
         let page = ErrorPage { l, title, message, status: status.as_u16() };

@@ -73,3 +73,27 @@ impl Client {
 pub async fn token(db: &TestDb, actor: &Actor) -> String {
     db.app.create_token(None, actor.id(), "test").await.unwrap()
 }
+
+/// A complete registration for customer B's device, as the desk sends it.
+pub fn registration(org: &aftersales_testkit::Org, description: &str) -> Value {
+    serde_json::json!({
+        "customer_id": org.customer_b.id,
+        "contact_id": org.contact_b.id,
+        "device_serial": org.device_b.serial,
+        "category_id": org.paper_jam.id,
+        "fault_code": "J-7012",
+        "description": description,
+        "occurred_at": "2024-03-15T08:30:00+08:00",
+        "impact_scope": "财务部一台复印机",
+    })
+}
+
+/// The fields an error answer names.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"].as_object().map(|f| f.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// How many tickets are stored.
+pub async fn ticket_count(db: &TestDb, org: &aftersales_testkit::Org) -> u64 {
+    db.app.tickets(&org.admin, &Default::default()).await.unwrap().total
+}
