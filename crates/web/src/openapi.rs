@@ -163,10 +163,6 @@ fn add_error_answers(path: &str, method: &HttpMethod, op: &mut Operation) {
     let params = op.parameters.as_deref().unwrap_or_default();
     let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
     let has_body = op.request_body.is_some();
-    let string_path = params.iter().any(|p| {
-        p.parameter_in == ParameterIn::Path
-            && serde_json::to_value(&p.schema).is_ok_and(|s| s.get("type").and_then(Value::as_str) == Some("string"))
-    });
     let if_match = params.iter().any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match");
     let permission = !NO_PERMISSION.iter().any(|(p, m)| *p == path && m == method);
 
@@ -191,8 +187,13 @@ fn add_error_answers(path: &str, method: &HttpMethod, op: &mut Operation) {
     if has_body {
         answers.push(("413", "Request body over 256 KiB (`payload_too_large`)"));
     }
-    if has_body || has(ParameterIn::Query) || string_path {
-        answers.push(("422", "Invalid input: each offending field is named in `fields`"));
+    // Any parameter or body: a control character in it is refused before the handler reads it
+    // (`web::input`), naming the field, whatever type the parameter has.
+    if has_body || !params.is_empty() {
+        answers.push((
+            "422",
+            "Invalid input (a control character in any field included): each offending field is named in `fields`",
+        ));
     }
     if if_match {
         answers.push(("428", "`If-Match` is missing (`precondition_required`)"));
