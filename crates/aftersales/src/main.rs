@@ -422,6 +422,13 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     } else if empty {
         create_first_administrator(&app, config).await?;
     }
+    if config.smtp.is_some() && config.public_url.is_none() && !addr.ip().is_loopback() {
+        // Customer e-mail carries links; http://0.0.0.0:8080/… leads nowhere.
+        tracing::warn!(
+            listen = %addr,
+            "public_url is not set: the links in customer e-mail point to http://{addr}/; set public_url (AFTERSALES_PUBLIC_URL) to the address people reach this service at"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     println!("aftersales is serving on http://{addr}/ ({})", describe(&app));
     println!("  API: http://{addr}/api/v1/openapi.json   health: http://{addr}/healthz");

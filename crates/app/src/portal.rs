@@ -291,7 +291,7 @@ impl App {
                 return Err(not_now(cmd.step()));
             }
         }
-        match self.act_core(actor, id, based_on, cmd, idem).await? {
+        match self.act_core(actor, id, based_on, cmd, idem).await.map_err(in_customer_words)? {
             Opened::Replayed { status, body } => Ok(Outcome::Replayed { status, body }),
             Opened::Fresh(tx, (t, _)) => self.answer(tx, actor, idem, &t).await,
         }
@@ -399,6 +399,27 @@ impl App {
         tickets::insert_event(&*tx, &e).await?;
         tx.commit().await?;
         self.project(&actor, &t).await
+    }
+}
+
+/// A refusal as a contact reads it: a step the ticket's state does not allow names the state
+/// in customer words, not the staff's (已响应, 等待备件 …).
+fn in_customer_words(e: AppError) -> AppError {
+    match e {
+        AppError::Domain(DomainError::IllegalTransition { status, step }) => {
+            let shown = CustomerStatus::from(status);
+            DomainError::conflict(
+                "illegal_transition",
+                format!("This cannot be done while the request is \"{}\"", shown.label(aftersales_domain::Lang::En)),
+                format!(
+                    "报修当前为「{}」，不能{}",
+                    shown.label(aftersales_domain::Lang::Zh),
+                    step.label(aftersales_domain::Lang::Zh)
+                ),
+            )
+            .into()
+        }
+        e => e,
     }
 }
 

@@ -41,6 +41,11 @@ db_test!(a_contact_reads_only_what_is_addressed_to_the_customer, |db| {
     let err = log(&org.portal_b, LogKind::Diagnosis, "x", None).await.unwrap_err();
     assert!(matches!(err, AppError::Domain(DomainError::Forbidden { .. })), "{err:?}");
     log(&org.portal_b, LogKind::CustomerMessage, "下午两点后有人在", None).await.unwrap();
+    // Confirming before it is resolved is refused in customer words (处理中, not the staff's state).
+    let early = Command::ConfirmClosure { method: None };
+    let err = app.customer_act(&org.portal_b, t.id, Some(t.version), &early, None).await.map(|_| ()).unwrap_err();
+    let said = err.message(Lang::Zh);
+    assert!(said.contains("处理中") && !said.contains("已响应"), "{said}");
     let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换第二纸盒搓纸轮".into() }).await;
 
     let c = app.customer_ticket(&org.portal_b, t.id).await.unwrap();
