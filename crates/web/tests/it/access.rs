@@ -236,21 +236,26 @@ async fn more_staff(db: &aftersales_testkit::TestDb, org: &Org) -> Vec<Actor> {
     all
 }
 
-/// Customer A's ticket (twice: the repeat notifies A's project specialist), graded, with a
-/// downgrade waiting and an internal work-log line.
-async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target, Secrets) {
-    let app = &db.app;
-    let reg = Registration {
+/// A request of customer A's window contact about A's device.
+fn registration_a(db: &aftersales_testkit::TestDb, org: &Org, description: &str, impact: &str) -> Registration {
+    Registration {
         customer_id: Some(org.customer_a.id),
         contact_id: Some(org.window_a.id),
         device_serial: Some(org.device_a.serial.clone()),
         category_id: Some(org.paper_jam.id),
         fault_code: Some("E-201".into()),
-        description: Some("MARK-A 华东客户的机密故障描述".into()),
+        description: Some(description.into()),
         occurred_at: Some(db.now()),
-        impact_scope: Some("MARK-A 影响范围".into()),
+        impact_scope: Some(impact.into()),
         ..Registration::default()
-    };
+    }
+}
+
+/// Customer A's ticket (twice: the repeat notifies A's project specialist), graded, with a
+/// downgrade waiting and an internal work-log line.
+async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target, Secrets) {
+    let app = &db.app;
+    let reg = registration_a(db, org, "MARK-A 华东客户的机密故障描述", "MARK-A 影响范围");
     let t = app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let step = async |who: &Actor, version: i64, cmd: Command| {
         app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap().ticket.version
@@ -556,17 +561,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     use aftersales_domain::worklog::LogKind;
     let app = &db.app;
     let m = |what: &str| format!("{INTERNAL} {what}");
-    let reg = Registration {
-        customer_id: Some(org.customer_a.id),
-        contact_id: Some(org.window_a.id),
-        device_serial: Some(org.device_a.serial.clone()),
-        category_id: Some(org.paper_jam.id),
-        fault_code: Some("E-201".into()),
-        description: Some("进纸卡住，报警 E-201".into()),
-        occurred_at: Some(db.now()),
-        impact_scope: Some("行政部一台".into()),
-        ..Registration::default()
-    };
+    let reg = registration_a(db, org, "进纸卡住，报警 E-201", "行政部一台");
     let t = app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let step = async |who: &Actor, version: i64, cmd: Command| {
         let o = app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap();

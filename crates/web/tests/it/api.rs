@@ -1,21 +1,8 @@
 use aftersales_testkit::{Org, db_test};
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Client, token};
-
-fn registration(org: &Org, description: &str) -> Value {
-    json!({
-        "customer_id": org.customer_b.id,
-        "contact_id": org.contact_b.id,
-        "device_serial": org.device_b.serial,
-        "category_id": org.paper_jam.id,
-        "fault_code": "J-7012",
-        "description": description,
-        "occurred_at": "2024-03-15T08:30:00+08:00",
-        "impact_scope": "财务部一台复印机",
-    })
-}
+use crate::support::{Client, registration, token};
 
 db_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |db| {
     let org = Org::create(&db.app).await;
