@@ -1,0 +1,37 @@
+//! Jobs (durable timers), notices with their recipients, the delivery outbox, robot and
+//! webhook targets, and notice routes (DOMAIN §5).
+//!
+//! Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED])
+//! RETURNING …`: on PostgreSQL any number of workers share the queue without waiting on each
+//! other; on SQLite the single writer makes the same statement exclusive. A claimed row has
+//! a lease; a worker that dies leaves it to be claimed again when the lease ends.
+
+mod deliveries;
+mod inbox;
+mod jobs;
+mod targets;
+
+pub use deliveries::*;
+pub use inbox::*;
+pub use jobs::*;
+pub use targets::*;
+
+use sea_orm::sea_query::{InsertStatement, LockBehavior, LockType, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+
+use crate::{Result, StorageError};
+
+/// Rows per multi-row statement: well below the bind parameter limits of SQLite (32,766)
+/// and PostgreSQL (65,535) for the widest row written here.
+pub(super) const BATCH: usize = 500;
+
+pub(super) fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectStatement) {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+}
+
+pub(super) async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result<()> {
+    conn.execute(stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
