@@ -1,0 +1,44 @@
+//! Migrations: one set for SQLite and PostgreSQL (sea-orm-migration), one file per
+//! migration. Each file names its tables and columns with its own frozen identifiers, never
+//! the live ones of `crate::schema`: a later rename must not rewrite history. A migration's
+//! name is what `seaql_migrations` records; it never changes once released.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+mod m0002_clocks;
+mod m0003_notices;
+mod m0004_delivery_log;
+mod m0005_sessions;
+mod m0006_due_index;
+mod m0007_contact_left;
+mod m0008_audiences;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_initial::M0001Initial),
+            Box::new(m0002_clocks::M0002Clocks),
+            Box::new(m0003_notices::M0003Notices),
+            Box::new(m0004_delivery_log::M0004DeliveryLog),
+            Box::new(m0005_sessions::M0005Sessions),
+            Box::new(m0006_due_index::M0006DueIndex),
+            Box::new(m0007_contact_left::M0007ContactLeft),
+            Box::new(m0008_audiences::M0008Audiences),
+        ]
+    }
+}
+
+/// A foreign key from `from_table.from_col` to `to_table.to_col` (unnamed: each database
+/// names it).
+pub(super) fn fk<F: IntoIden, T: IntoIden>(
+    from_table: F,
+    from_col: impl IntoIden,
+    to_table: T,
+    to_col: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from_table, from_col).to(to_table, to_col).to_owned()
+}
