@@ -1,0 +1,4 @@
+//! Storage tests that need no app: databases made by earlier releases upgrade cleanly.
+#![allow(clippy::unwrap_used)]
+
+mod upgrade;
