@@ -1,13 +1,13 @@
 //! Groups, categories and the grading scheme: data an administrator edits (DOMAIN §2–§3).
 
 use aftersales_domain::catalog::{Category, CategoryFamily, Group};
-use aftersales_domain::error::Reason;
+use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::grading::GradingScheme;
 use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Status;
 use aftersales_domain::{DomainError, Id};
 use aftersales_storage::tickets::TicketFilter;
-use aftersales_storage::{StorageError, catalog, policy, tickets};
+use aftersales_storage::{Conn, StorageError, catalog, policy, tickets};
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, AppError, Result};
@@ -163,9 +163,11 @@ impl App {
         Ok(c)
     }
 
+    /// The grading scheme in force: its respond and resolve columns read from the current
+    /// service policy version, the one source of deadlines (DOMAIN §3).
     pub async fn grading_scheme(&self, actor: &Actor) -> Result<GradingScheme> {
         actor.require(Action::ReadTicket)?;
-        Ok(catalog::grading_scheme(self.store.read()).await?)
+        scheme_in_force(self.store.read()).await
     }
 
     /// Replaces the grading scheme (e.g. seed 002's three levels). A level still used by an
@@ -190,14 +192,9 @@ impl App {
         let tx = self.store.write().await?;
         // The scheme's columns feed a new policy version: one writer at a time.
         policy::lock_policy(&*tx).await?;
-        let current = catalog::grading_scheme(&*tx).await?;
+        let current = scheme_in_force(&*tx).await?;
         if based_on.is_some_and(|b| b != current.revision()) {
-            return Err(DomainError::conflict(
-                "stale_grading_scheme",
-                "The grading scheme was changed by someone else; review the current one and try again",
-                "分级标准已被他人修改，请查看当前内容后重试",
-            )
-            .into());
+            return Err(DomainError::from(Conflict::StaleGradingScheme).into());
         }
         let open: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
         for removed in current.levels.iter().filter(|l| scheme.level(&l.code).is_none()) {
@@ -209,12 +206,7 @@ impl App {
             };
             let (_, n) = tickets::list(&*tx, &f).await?;
             if n > 0 {
-                return Err(DomainError::conflict(
-                    "level_in_use",
-                    format!("Level {} is used by {n} open tickets; regrade them first", removed.code),
-                    format!("级别 {} 仍有 {n} 张未结工单在用，请先调整这些工单的级别", removed.code),
-                )
-                .into());
+                return Err(DomainError::from(Conflict::LevelInUse { level: removed.code.clone(), open: n }).into());
             }
         }
         catalog::replace_grading_scheme(&*tx, scheme).await?;
@@ -230,6 +222,16 @@ impl App {
         tx.commit().await?;
         Ok(GradingSaved { scheme: scheme.clone(), policy_version })
     }
+}
+
+/// The stored scheme with the deadlines of the current policy version
+/// ([`GradingScheme::with_deadlines_of`]).
+async fn scheme_in_force<C: Conn>(conn: &C) -> Result<GradingScheme> {
+    let scheme = catalog::grading_scheme(conn).await?;
+    Ok(match policy::current_policy(conn).await? {
+        Some(p) => scheme.with_deadlines_of(&p),
+        None => scheme,
+    })
 }
 
 /// What saving the grading scheme stored.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aftersales_domain::calendar::{Calendar, CalendarSpec, HolidaySet, parse_span};
 use aftersales_domain::clock::{ClockSet, ClockView, Context, ServicePolicy, Warning};
-use aftersales_domain::error::Reason;
+use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::event::Event;
 use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Ticket;
@@ -536,16 +536,11 @@ impl App {
 
 /// The service policy changed since the version an edit was based on.
 pub(crate) fn stale_policy(current: i64) -> AppError {
-    DomainError::conflict(
-        "stale_policy",
-        format!("The service policy was changed by someone else (now version {current}); review it and try again"),
-        format!("服务策略已被他人修改（当前为第 {current} 版），请查看后重试"),
-    )
-    .into()
+    DomainError::from(Conflict::StalePolicy { current }).into()
 }
 
 fn poisoned() -> AppError {
-    AppError::Storage(aftersales_storage::StorageError::Corrupt("calendar cache lock poisoned".into()))
+    AppError::internal("calendar cache", "lock poisoned")
 }
 
 fn info(c: &Calendar, sets: &[HolidaySet]) -> CalendarInfo {

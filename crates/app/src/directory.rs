@@ -1,7 +1,7 @@
 //! Customers, contacts and devices. Customer contacts see only their own organization.
 
 use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, CustomerLevel, Device, DeviceInput};
-use aftersales_domain::error::Reason;
+use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::permission::{Action, sees_contact_phones};
 use aftersales_domain::role::Role;
 use aftersales_domain::{DomainError, Id, phone};
@@ -190,12 +190,7 @@ impl App {
         let tx = self.store.write().await?;
         let mut k = directory::contact_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("contact", id))?;
         if left && k.is_window {
-            return Err(DomainError::conflict(
-                "window_leaving",
-                "This contact is the customer's window: choose another window (or none) first",
-                "该联系人是客户窗口，请先更换或取消客户窗口",
-            )
-            .into());
+            return Err(DomainError::from(Conflict::WindowLeaving).into());
         }
         directory::set_contact_left(&*tx, id, left.then(|| self.now())).await?;
         if left {

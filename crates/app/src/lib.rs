@@ -15,6 +15,7 @@ pub mod users;
 
 use std::sync::Arc;
 
+use aftersales_domain::error::Conflict;
 use aftersales_domain::permission::{self, Action};
 use aftersales_domain::ticket::Ticket;
 use aftersales_domain::user::User;
@@ -161,13 +162,38 @@ pub enum AppError {
     /// Another request with the same Idempotency-Key is being processed right now.
     #[error("a request with this idempotency key is in progress")]
     IdempotencyInFlight,
+    /// Something failed that the person can do nothing about (password hashing, the random
+    /// source, a JSON (de)serialization, a poisoned lock): `cause` is for the log (the edge
+    /// logs it), the answer says only that the server failed.
+    #[error("internal error: {context}: {cause}")]
+    Internal { context: &'static str, cause: String },
+    /// The database failed (a duplicate arrives as [`Conflict::Duplicate`] instead).
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Duplicate(_) => AppError::Domain(Conflict::Duplicate.into()),
+            e => AppError::Storage(e),
+        }
+    }
 }
 
 impl AppError {
     pub fn not_found(what: &'static str, id: impl ToString) -> AppError {
         AppError::NotFound { what, id: id.to_string() }
+    }
+
+    /// An internal failure of `context` (e.g. "password hashing"), keeping its cause.
+    pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> AppError {
+        AppError::Internal { context, cause: cause.to_string() }
+    }
+
+    /// Whether the server failed (not the request): answered with 500 and logged.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AppError::Internal { .. } | AppError::Storage(_))
     }
 
     /// One sentence for a person, in their language.
@@ -202,10 +228,8 @@ impl AppError {
             (AppError::IdempotencyInFlight, Lang::En) => {
                 "A request with this Idempotency-Key is being processed; retry shortly".into()
             }
-            (AppError::Storage(StorageError::Duplicate(_)), Lang::Zh) => "数据重复：该记录已存在".into(),
-            (AppError::Storage(StorageError::Duplicate(_)), Lang::En) => "Duplicate: this record already exists".into(),
-            (AppError::Storage(_), Lang::Zh) => "服务器内部错误，请稍后重试".into(),
-            (AppError::Storage(_), Lang::En) => "Internal error; please retry later".into(),
+            (AppError::Storage(_) | AppError::Internal { .. }, Lang::Zh) => "服务器内部错误，请稍后重试".into(),
+            (AppError::Storage(_) | AppError::Internal { .. }, Lang::En) => "Internal error; please retry later".into(),
         }
     }
 
@@ -219,8 +243,7 @@ impl AppError {
             AppError::Stale { .. } => "stale_version",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
             AppError::IdempotencyInFlight => "idempotency_key_in_flight",
-            AppError::Storage(StorageError::Duplicate(_)) => "duplicate",
-            AppError::Storage(_) => "internal",
+            AppError::Storage(_) | AppError::Internal { .. } => "internal",
         }
     }
 }
@@ -306,8 +329,9 @@ impl<T> Outcome<T> {
     {
         match self {
             Outcome::Fresh(v) => Ok(v),
-            Outcome::Replayed { body, .. } => serde_json::from_str(&body)
-                .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("recorded response: {e}")))),
+            Outcome::Replayed { body, .. } => {
+                serde_json::from_str(&body).map_err(|e| AppError::internal("reading a recorded response", e))
+            }
         }
     }
 }
@@ -354,8 +378,7 @@ impl App {
         value: &T,
     ) -> Result<()> {
         if let Some(idem) = idem {
-            let response = serde_json::to_string(value)
-                .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("response: {e}"))))?;
+            let response = serde_json::to_string(value).map_err(|e| AppError::internal("recording a response", e))?;
             let rec =
                 idempotency::Recorded { fingerprint: idem.fingerprint.clone(), status_code: idem.status, response };
             match idempotency::record(&*tx, actor.id(), &idem.key, &rec, self.now()).await {

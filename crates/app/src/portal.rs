@@ -8,7 +8,7 @@ use aftersales_domain::customer_link::{CustomerLink, LinkProblem, LinkPurpose};
 use aftersales_domain::customer_view::{
     self, CustomerEvent, CustomerLogEntry, CustomerStatus, CustomerTicket, Reader, SURVEY_DAYS,
 };
-use aftersales_domain::error::Reason;
+use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::lifecycle::Step;
 use aftersales_domain::permission::Action;
 use aftersales_domain::registration::Registration;
@@ -408,16 +408,7 @@ fn in_customer_words(e: AppError) -> AppError {
     match e {
         AppError::Domain(DomainError::IllegalTransition { status, step }) => {
             let shown = CustomerStatus::from(status);
-            DomainError::conflict(
-                "illegal_transition",
-                format!("This cannot be done while the request is \"{}\"", shown.label(aftersales_domain::Lang::En)),
-                format!(
-                    "报修当前为「{}」，不能{}",
-                    shown.label(aftersales_domain::Lang::Zh),
-                    step.label(aftersales_domain::Lang::Zh)
-                ),
-            )
-            .into()
+            DomainError::from(Conflict::CustomerIllegalTransition { shown, step }).into()
         }
         e => e,
     }
@@ -425,17 +416,11 @@ fn in_customer_words(e: AppError) -> AppError {
 
 /// A step a contact may not take now, and why.
 fn not_now(step: Step) -> AppError {
-    let (code, en, zh) = match step {
-        Step::RecordSurvey => {
-            ("survey_after_closure", "The service can be rated once the request is closed", "报修结案后才能评价服务")
-        }
-        _ => (
-            "not_the_window",
-            "Only the customer's designated window contact can confirm this request",
-            "只有客户指定的窗口联系人可以确认该报修",
-        ),
+    let c = match step {
+        Step::RecordSurvey => Conflict::SurveyAfterClosure,
+        _ => Conflict::NotTheWindow,
     };
-    DomainError::conflict(code, en, zh).into()
+    DomainError::from(c).into()
 }
 
 /// A contact's list query: their filters only, statuses in customer words.
@@ -479,17 +464,7 @@ fn customer_query(q: &ListQuery) -> Result<ListQuery> {
 
 /// A link that cannot act, as an error the link page explains.
 fn link_refused(p: LinkProblem) -> AppError {
-    DomainError::conflict(
-        match p {
-            LinkProblem::Used => "link_used",
-            LinkProblem::Expired => "link_expired",
-            LinkProblem::Revoked => "link_revoked",
-            LinkProblem::Superseded => "link_superseded",
-        },
-        p.label(aftersales_domain::Lang::En),
-        p.label(aftersales_domain::Lang::Zh),
-    )
-    .into()
+    DomainError::from(Conflict::Link(p)).into()
 }
 
 /// Unpadded base64url (RFC 4648 §5): safe in a URL path and in any mail client.

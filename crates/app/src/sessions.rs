@@ -7,7 +7,7 @@ use aftersales_domain::error::Reason;
 use aftersales_domain::session::{self as rules, FailureScope};
 use aftersales_domain::{DomainError, Id, Lang, Timestamp};
 use aftersales_storage::sessions::{self, NewSession};
-use aftersales_storage::{StorageError, users};
+use aftersales_storage::users;
 
 pub use aftersales_storage::users::TokenInfo;
 
@@ -328,7 +328,7 @@ async fn check_password(password: &str, hash: Option<String>) -> Result<bool> {
 }
 
 fn blocking(e: tokio::task::JoinError) -> AppError {
-    AppError::Storage(StorageError::Corrupt(format!("password check failed: {e}")))
+    AppError::internal("password check", e)
 }
 
 /// At most `max` characters of `s`.

@@ -1,6 +1,6 @@
 //! Users, API tokens and authentication.
 
-use aftersales_domain::error::{Field, Reason};
+use aftersales_domain::error::{Conflict, Field, Reason};
 use aftersales_domain::permission::Action;
 use aftersales_domain::role::Role;
 use aftersales_domain::session as rules;
@@ -26,11 +26,11 @@ pub fn token_hash(token: &str) -> String {
 /// An argon2id hash of `password` in PHC format.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = random_bytes::<16>()?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Storage(StorageError::Corrupt(e.to_string())))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::internal("password salt", e))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Storage(StorageError::Corrupt(e.to_string())))
+        .map_err(|e| AppError::internal("password hashing", e))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
@@ -113,12 +113,7 @@ impl App {
         actor.require(Action::ManageUsers)?;
         users::user_by_id(self.store.read(), user).await?.ok_or_else(|| AppError::not_found("user", user))?;
         if actor.id() == user {
-            return Err(DomainError::conflict(
-                "own_password",
-                "Change your own password on your account page; it asks for the current one",
-                "请在「我的账号」页面修改自己的密码（需输入当前密码）",
-            )
-            .into());
+            return Err(DomainError::from(Conflict::OwnPassword).into());
         }
         let problems = rules::new_password_problems("", new_password);
         if !problems.is_empty() {
@@ -127,7 +122,7 @@ impl App {
         let new = new_password.to_owned();
         let hash = tokio::task::spawn_blocking(move || hash_password(&new))
             .await
-            .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("password hashing failed: {e}"))))??;
+            .map_err(|e| AppError::internal("password hashing task", e))??;
         let tx = self.store.write().await?;
         if !sessions::set_password_hash(&*tx, user, &hash).await? {
             return Err(AppError::not_found("user", user));
@@ -193,9 +188,7 @@ impl App {
 /// Bytes from the operating system's generator (tokens and salts must be unpredictable).
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut buf = [0u8; N];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|e| AppError::Storage(StorageError::Corrupt(format!("random: {e}"))))?;
+    rand::rngs::OsRng.try_fill_bytes(&mut buf).map_err(|e| AppError::internal("random source", e))?;
     Ok(buf)
 }
 

@@ -1,5 +1,5 @@
 //! Choosing the engineer (DOMAIN §1 dispatcher): same region first, then the fewest open
-//! tickets in the group, first-line before second-line.
+//! tickets in the group, first-line before second-line; and which group a dispatch picks.
 
 use crate::Id;
 use crate::role::Line;
@@ -15,6 +15,19 @@ pub struct Candidate {
     pub line: Line,
     /// Open tickets this engineer currently holds in the group.
     pub open_tickets: i64,
+}
+
+/// The group a dispatch hands the ticket to (DOMAIN §2: categories map to groups): the one
+/// the dispatcher names, else the category's, else the ticket's own, else (when an engineer
+/// is named without a group) that engineer's group.
+pub fn group_for(
+    requested: Option<Id>,
+    category_group: Option<Id>,
+    ticket_group: Option<Id>,
+    engineer_group: Option<Id>,
+) -> Option<Id> {
+    // DOMAIN §2: the category's handling group unless the dispatcher chooses another.
+    requested.or(category_group).or(ticket_group).or(engineer_group)
 }
 
 /// Orders candidates best first for a customer in `region`; ties go to the lower id so the

@@ -10,6 +10,9 @@ use crate::permission::Action;
 use crate::role::Role;
 use crate::ticket::Status;
 
+mod conflict;
+pub use conflict::Conflict;
+
 /// The name of an input field, spelled as in the JSON API.
 pub type Field = &'static str;
 
@@ -146,9 +149,15 @@ pub enum DomainError {
     /// The role may not do this at all (DOMAIN §1).
     #[error("role {role} may not {action}")]
     Forbidden { role: Role, action: Action },
-    /// A precondition of the rule is not met; the text says which.
-    #[error("{code}")]
-    Conflict { code: &'static str, en: String, zh: String },
+    /// A precondition of the rule is not met; the variant says which.
+    #[error("{}", .0.code())]
+    Conflict(Conflict),
+}
+
+impl From<Conflict> for DomainError {
+    fn from(c: Conflict) -> Self {
+        DomainError::Conflict(c)
+    }
 }
 
 impl DomainError {
@@ -157,17 +166,13 @@ impl DomainError {
         DomainError::Invalid(vec![(field, reason)])
     }
 
-    pub fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Self {
-        DomainError::Conflict { code, en: en.into(), zh: zh.into() }
-    }
-
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::Invalid(_) => "invalid_input",
             DomainError::IllegalTransition { .. } => "illegal_transition",
             DomainError::Forbidden { .. } => "forbidden",
-            DomainError::Conflict { code, .. } => code,
+            DomainError::Conflict(c) => c.code(),
         }
     }
 
@@ -198,8 +203,7 @@ impl DomainError {
             (DomainError::Forbidden { role, action }, Lang::En) => {
                 format!("A {} may not {}", role.label(lang).to_lowercase(), action.label(lang))
             }
-            (DomainError::Conflict { zh, .. }, Lang::Zh) => zh.clone(),
-            (DomainError::Conflict { en, .. }, Lang::En) => en.clone(),
+            (DomainError::Conflict(c), _) => c.message(lang),
         }
     }
 

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{ClockKind, ServicePolicy};
 use crate::coded_enum;
-use crate::error::{DomainError, Field, Reason};
+use crate::error::{Conflict, DomainError, Field, Reason};
 use crate::lifecycle::Step;
 use crate::role::Role;
 use crate::ticket::{GradingDispute, GradingReview, Ticket};
@@ -258,6 +259,25 @@ impl GradingScheme {
     pub fn level(&self, code: &str) -> Option<&Level> {
         self.levels.iter().find(|l| l.code == code)
     }
+
+    /// The scheme as it is in force under `policy` (DOMAIN §3): the respond and resolve
+    /// columns are the policy's response and resolution lengths for each level (the rule a
+    /// ticket of that level gets without a customer level), so the scheme and the policy
+    /// never disagree. The policy is the one source of the deadlines; a level the policy
+    /// has no rule for keeps the scheme's own column.
+    pub fn with_deadlines_of(&self, policy: &ServicePolicy) -> GradingScheme {
+        // DOMAIN §3: each clock's length is data, kept once (in the service policy).
+        let mut scheme = self.clone();
+        for l in &mut scheme.levels {
+            if let Some(r) = policy.rule(ClockKind::Response, Some(&l.code), None) {
+                l.respond_minutes = r.minutes;
+            }
+            if let Some(r) = policy.rule(ClockKind::Resolution, Some(&l.code), None) {
+                l.resolve_minutes = r.minutes;
+            }
+        }
+        scheme
+    }
 }
 
 coded_enum! {
@@ -285,6 +305,61 @@ pub struct PriorityChangeRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub decided_at: Option<Timestamp>,
     pub decision_note: Option<String>,
+}
+
+impl PriorityChangeRequest {
+    /// A request to lower `t` to `level`, asked by `by` (DOMAIN §3: lowering a priority
+    /// needs a supervisor's approval). One pending downgrade per ticket at a time:
+    /// `pending` are the ticket's requests still awaiting a decision.
+    pub fn ask(
+        t: &Ticket,
+        level: &Level,
+        reason: &str,
+        by: Id,
+        at: Timestamp,
+        pending: &[PriorityChangeRequest],
+    ) -> Result<PriorityChangeRequest, DomainError> {
+        // DOMAIN §3: one pending downgrade at a time.
+        if pending.iter().any(|q| q.ticket_id == t.id && q.status == ChangeRequestStatus::Pending) {
+            return Err(Conflict::ChangePending.into());
+        }
+        Ok(PriorityChangeRequest {
+            id: 0,
+            ticket_id: t.id,
+            from_level: t.priority.clone(),
+            to_level: level.code.clone(),
+            reason: reason_text(reason)?,
+            requested_by: by,
+            requested_at: at,
+            status: ChangeRequestStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+        })
+    }
+
+    /// A supervisor's decision (DOMAIN §3), once. A rejection tells the requester why (the
+    /// ticket keeps its level against their judgement); an approval may stand without a note.
+    pub fn decide(&mut self, approve: bool, note: Option<&str>, by: Id, at: Timestamp) -> Result<(), DomainError> {
+        if self.status != ChangeRequestStatus::Pending {
+            return Err(Conflict::AlreadyDecided { status: self.status }.into());
+        }
+        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        // DOMAIN §3: a rejection needs a note.
+        if !approve && note.is_none() {
+            return Err(DomainError::field("note", Reason::Missing));
+        }
+        self.status = if approve { ChangeRequestStatus::Approved } else { ChangeRequestStatus::Rejected };
+        self.decided_by = Some(by);
+        self.decided_at = Some(at);
+        self.decision_note = note;
+        Ok(())
+    }
+
+    /// The request as its history entry reads: `P2 → P3：reason`.
+    pub fn summary(&self) -> String {
+        format!("{} → {}：{}", self.from_level.clone().unwrap_or_default(), self.to_level, self.reason)
+    }
 }
 
 /// What a grading did.
@@ -324,11 +399,7 @@ impl Ticket {
         self.check(Step::Grade)?;
         let reason = reason_text(reason)?;
         if self.priority.as_deref() == Some(level.code.as_str()) {
-            return Err(DomainError::conflict(
-                "same_level",
-                format!("The ticket is already graded {}", level.code),
-                format!("工单已是 {} 级", level.code),
-            ));
+            return Err(Conflict::SameLevel { level: level.code.clone() }.into());
         }
         if self.is_downgrade(level) && !is_supervisor(by) {
             return Ok(GradeOutcome::NeedsApproval);
@@ -356,11 +427,7 @@ impl Ticket {
     pub fn review_grading(&mut self, approve: bool) -> Result<(), DomainError> {
         self.check(Step::ReviewGrading)?;
         if self.grading_review != GradingReview::Pending {
-            return Err(DomainError::conflict(
-                "no_grading_to_review",
-                "There is no grading awaiting review",
-                "没有待审核的分级",
-            ));
+            return Err(Conflict::NoGradingToReview.into());
         }
         self.grading_review = if approve { GradingReview::Approved } else { GradingReview::Rejected };
         Ok(())
@@ -371,14 +438,10 @@ impl Ticket {
         self.check(Step::ObjectToGrading)?;
         reason_text(reason)?;
         if self.priority.is_none() {
-            return Err(DomainError::conflict("not_graded", "The ticket has not been graded yet", "工单尚未分级"));
+            return Err(Conflict::NotGraded.into());
         }
         if self.grading_dispute == GradingDispute::Open {
-            return Err(DomainError::conflict(
-                "dispute_open",
-                "An objection is already awaiting the technical director's ruling",
-                "已有分级异议等待技术总监裁定",
-            ));
+            return Err(Conflict::DisputeOpen.into());
         }
         self.grading_dispute = GradingDispute::Open;
         Ok(())
@@ -389,11 +452,7 @@ impl Ticket {
         self.check(Step::RuleGradingDispute)?;
         let reason = reason_text(reason)?;
         if self.grading_dispute != GradingDispute::Open {
-            return Err(DomainError::conflict(
-                "no_dispute",
-                "There is no open grading objection",
-                "没有待裁定的分级异议",
-            ));
+            return Err(Conflict::NoDispute.into());
         }
         self.set_level(level, reason);
         self.grading_review = GradingReview::Approved;
@@ -460,6 +519,22 @@ mod tests {
         s.levels.push(Level { code: "PX".into(), rank: s.levels.len() as i32 + 1, ..template });
         let err = s.validate().expect_err("too long");
         assert_eq!(err.fields(crate::Lang::Zh), vec![("levels", format!("格式不正确，应为最多 {MAX_LEVELS} 行"))]);
+    }
+
+    #[test]
+    fn the_respond_and_resolve_columns_are_the_policys() {
+        let scheme = GradingScheme::default_four_level();
+        let mut policy = ServicePolicy::seed(&scheme);
+        for r in policy.rules.iter_mut().filter(|r| r.level.as_deref() == Some("P1")) {
+            r.minutes = if r.clock == ClockKind::Response { 2 } else { 600 };
+        }
+        let shown = scheme.with_deadlines_of(&policy);
+        let p1 = shown.level("P1").expect("P1");
+        assert_eq!((p1.respond_minutes, p1.resolve_minutes), (2, 600));
+        assert_eq!(shown.level("P2"), scheme.level("P2"));
+        // Saving the scheme as shown feeds the same lengths back: nothing changes.
+        assert_eq!(policy.with_scheme(&shown).rules.len(), policy.rules.len());
+        assert!(policy.with_scheme(&shown).rules.iter().all(|r| policy.rules.contains(r)));
     }
 
     #[test]

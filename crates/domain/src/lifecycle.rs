@@ -9,7 +9,7 @@
 
 use crate::clock::SurveyResult;
 use crate::coded_enum;
-use crate::error::{DomainError, Reason};
+use crate::error::{Conflict, DomainError, Reason};
 use crate::permission::Action;
 use crate::ticket::{CancelReason, ClosureMethod, GradingDispute, GradingReview, Status, Ticket, WindowConfirmation};
 use crate::{Id, Timestamp};
@@ -180,11 +180,7 @@ impl Ticket {
     pub fn accept(&mut self, by: Id, now: Timestamp) -> Result<(), DomainError> {
         self.check(Step::Accept)?;
         if self.window_confirmation == WindowConfirmation::Pending {
-            return Err(DomainError::conflict(
-                "awaiting_window_confirmation",
-                "The request must first be confirmed by the customer's designated window",
-                "该报修须先由客户窗口确认后才能受理",
-            ));
+            return Err(Conflict::AwaitingWindowConfirmation.into());
         }
         self.status = Status::Accepted;
         self.accepted_at = Some(now);
@@ -196,11 +192,7 @@ impl Ticket {
     pub fn confirm_window(&mut self) -> Result<(), DomainError> {
         self.check(Step::ConfirmWindow)?;
         if self.window_confirmation != WindowConfirmation::Pending {
-            return Err(DomainError::conflict(
-                "window_confirmation_not_pending",
-                "This request does not await the window's confirmation",
-                "该报修不需要客户窗口确认",
-            ));
+            return Err(Conflict::WindowConfirmationNotPending.into());
         }
         self.window_confirmation = WindowConfirmation::Confirmed;
         Ok(())
@@ -211,11 +203,7 @@ impl Ticket {
     pub fn dispatch(&mut self, group: Id, engineer: Id, now: Timestamp) -> Result<(), DomainError> {
         self.check(Step::Dispatch)?;
         if self.priority.is_none() {
-            return Err(DomainError::conflict(
-                "not_graded",
-                "Grade the ticket before dispatching it",
-                "请先对工单分级再派单",
-            ));
+            return Err(Conflict::DispatchUngraded.into());
         }
         self.group_id = Some(group);
         self.first_line_id = Some(engineer);
@@ -307,14 +295,11 @@ impl Ticket {
     pub fn record_survey(&mut self, result: SurveyResult, now: Timestamp) -> Result<(), DomainError> {
         self.check(Step::RecordSurvey)?;
         if self.survey_result.is_some() {
-            return Err(DomainError::conflict(
-                "already_surveyed",
-                "This resolution was already surveyed",
-                "本次解决已完成回访",
-            ));
+            return Err(Conflict::AlreadySurveyed.into());
         }
         self.survey_result = Some(result);
         self.surveyed_at = Some(now);
+        // DOMAIN §5: dissatisfied → the ticket is reopened for re-handling.
         if result == SurveyResult::Dissatisfied {
             self.rehandle();
         }

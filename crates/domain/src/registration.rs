@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Field, Reason, text};
+use crate::error::{Conflict, DomainError, Field, Reason, text};
 use crate::phone::Phone;
-use crate::ticket::{Channel, Department, Kind};
+use crate::ticket::{Channel, Department, Kind, WindowConfirmation};
 use crate::{Id, Timestamp};
 
 /// A request as the desk (or a customer in the portal) submits it.
@@ -128,6 +128,28 @@ pub struct Checked {
     pub device_model: Option<String>,
     pub expected_resolution: Option<String>,
     pub complaint_about: Option<String>,
+}
+
+/// Whether a request waits for the customer's window (seed 004, DOMAIN §2): a customer
+/// with a designated window contact (`window`) has every request from anyone else
+/// (`caller`, the contact the request names) confirmed by the window first.
+pub fn window_confirmation(window: Option<Id>, caller: Option<Id>) -> WindowConfirmation {
+    // DOMAIN §2: "a request from anyone else is still registered but marked to be confirmed".
+    match window {
+        Some(w) if caller != Some(w) => WindowConfirmation::Pending,
+        _ => WindowConfirmation::NotNeeded,
+    }
+}
+
+/// Who may confirm a request as the window (seed 004, DOMAIN §2): a customer contact only
+/// when they are the customer's designated window (`window`); staff record it for them.
+/// `contact` is the confirming person's own contact, `None` for staff.
+pub fn check_window_confirmer(is_contact: bool, window: Option<Id>, contact: Option<Id>) -> Result<(), DomainError> {
+    // DOMAIN §2: "until the window confirms it".
+    if is_contact && window.is_none_or(|w| contact != Some(w)) {
+        return Err(Conflict::NotTheWindow.into());
+    }
+    Ok(())
 }
 
 /// How far back a problem may be reported by default: a year. Older than that, the time is
@@ -255,6 +277,18 @@ pub fn check(r: &Registration, bounds: &OccurredBounds) -> Result<Checked, Domai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_from_anyone_but_the_window_waits_for_the_window() {
+        assert_eq!(window_confirmation(None, Some(3)), WindowConfirmation::NotNeeded);
+        assert_eq!(window_confirmation(Some(3), Some(3)), WindowConfirmation::NotNeeded);
+        assert_eq!(window_confirmation(Some(3), Some(4)), WindowConfirmation::Pending);
+        assert_eq!(window_confirmation(Some(3), None), WindowConfirmation::Pending);
+        assert!(check_window_confirmer(false, None, None).is_ok());
+        assert!(check_window_confirmer(true, Some(3), Some(3)).is_ok());
+        assert_eq!(check_window_confirmer(true, Some(3), Some(4)), Err(Conflict::NotTheWindow.into()));
+        assert_eq!(check_window_confirmer(true, None, Some(4)), Err(Conflict::NotTheWindow.into()));
+    }
 
     fn now() -> Timestamp {
         "2024-03-15T02:00:00Z".parse().expect("ts")

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{ClockSet, SurveyResult};
 use crate::coded_enum;
+use crate::registration::Checked;
 use crate::ticket_no::TicketNo;
 use crate::{Id, Timestamp};
 
@@ -202,34 +203,34 @@ pub struct Ticket {
     pub clocks: ClockSet,
 }
 
-#[cfg(test)]
-pub(crate) mod tests_support {
-    use super::*;
-
-    /// A freshly registered ticket, for rule tests.
-    pub fn ticket() -> Ticket {
-        let at: Timestamp = "2024-03-15T01:00:00Z".parse().expect("timestamp");
+impl Ticket {
+    /// A request as registered (DOMAIN §2): the intake that passed the checks, numbered,
+    /// by `by` at `at`; not yet accepted, graded, dispatched or surveyed, at version 1 and
+    /// not yet stored (`id` 0). The one constructor of a ticket: what the form named beyond
+    /// the checked intake (channel, kind, category and group, device, window confirmation,
+    /// repeat) is set on it before it is stored.
+    pub fn register(number: TicketNo, intake: Checked, at: Timestamp, by: Id) -> Ticket {
         Ticket {
-            id: 1,
-            number: TicketNo::parse("20240315-001").expect("number"),
+            id: 0,
+            number,
             version: 1,
-            customer_id: 1,
+            customer_id: intake.customer_id,
             contact_id: None,
-            contact_name: "王工".into(),
-            contact_phone: "13800138000".into(),
+            contact_name: intake.contact_name,
+            contact_phone: intake.contact_phone,
             channel: Channel::Phone,
             kind: Kind::Fault,
             category_id: None,
             device_id: None,
-            device_model: None,
+            device_model: intake.device_model,
             device_serial: None,
-            fault_code: Some("E02".into()),
-            description: "复印时卡纸，报警代码 E02".into(),
-            occurred_at: at,
-            impact_scope: "一台设备".into(),
-            expected_resolution: None,
+            fault_code: intake.fault_code,
+            description: intake.description,
+            occurred_at: intake.occurred_at,
+            impact_scope: intake.impact_scope,
+            expected_resolution: intake.expected_resolution,
             expected_by: None,
-            cooperating_departments: vec![],
+            cooperating_departments: Vec::new(),
             status: Status::Registered,
             window_confirmation: WindowConfirmation::NotNeeded,
             priority: None,
@@ -244,7 +245,7 @@ pub(crate) mod tests_support {
             complaint_about: None,
             specialist_attention: false,
             registered_at: at,
-            registered_by: 1,
+            registered_by: by,
             accepted_at: None,
             accepted_by: None,
             dispatched_at: None,
@@ -266,5 +267,37 @@ pub(crate) mod tests_support {
             updated_at: at,
             clocks: ClockSet::default(),
         }
+    }
+
+    /// Marks the ticket as repeating `prior` (DOMAIN §5 重复报修): the project specialist's
+    /// attention is asked for at once.
+    pub fn flag_repeat(&mut self, prior: Id) {
+        self.repeat_of = Some(prior);
+        self.specialist_attention = true;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A freshly registered ticket, for rule tests.
+    pub fn ticket() -> Ticket {
+        let at: Timestamp = "2024-03-15T01:00:00Z".parse().expect("timestamp");
+        let intake = Checked {
+            customer_id: 1,
+            contact_name: "王工".into(),
+            contact_phone: "13800138000".into(),
+            description: "复印时卡纸，报警代码 E02".into(),
+            occurred_at: at,
+            impact_scope: "一台设备".into(),
+            fault_code: Some("E02".into()),
+            device_model: None,
+            expected_resolution: None,
+            complaint_about: None,
+        };
+        let mut t = Ticket::register(TicketNo::parse("20240315-001").expect("number"), intake, at, 1);
+        t.id = 1;
+        t
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::Id;
 use crate::customer::finish;
 use crate::error::text;
-use crate::error::{DomainError, Reason};
+use crate::error::{Conflict, DomainError, Reason};
 use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,18 +176,10 @@ impl UserUpdate {
 /// to undo it).
 pub fn check_own_change(before: &User, after: &User) -> Result<(), DomainError> {
     if !after.active {
-        return Err(DomainError::conflict(
-            "self_lockout",
-            "You cannot deactivate your own account; ask another administrator",
-            "不能停用自己的账号，如确需停用，请由其他管理员操作",
-        ));
+        return Err(Conflict::SelfDeactivation.into());
     }
     if before.role == Role::Admin && after.role != Role::Admin {
-        return Err(DomainError::conflict(
-            "self_lockout",
-            "You cannot remove your own administrator role; ask another administrator",
-            "不能取消自己的管理员角色，如确需调整，请由其他管理员操作",
-        ));
+        return Err(Conflict::SelfDemotion.into());
     }
     Ok(())
 }
@@ -197,12 +189,7 @@ pub fn check_own_change(before: &User, after: &User) -> Result<(), DomainError> 
 /// who is back is marked so on the contact first.
 pub fn check_contact_not_left(user: &User, contact_left: bool) -> Result<(), DomainError> {
     if user.active && contact_left {
-        return Err(DomainError::conflict(
-            "contact_left",
-            "The contact of this account has left the customer, so the account cannot be active; \
-             if they are back, mark the contact as back with the customer first",
-            "该账号对应的联系人已离开客户单位，账号不能启用；如其已回到客户单位，请先在联系人页面恢复为在职",
-        ));
+        return Err(Conflict::ContactLeft.into());
     }
     Ok(())
 }

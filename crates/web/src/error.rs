@@ -82,18 +82,16 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Domain(DomainError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Domain(DomainError::Forbidden { .. }) => StatusCode::FORBIDDEN,
-        AppError::Domain(DomainError::Conflict { code: "not_assigned" | "not_the_window", .. }) => {
-            StatusCode::FORBIDDEN
-        }
-        AppError::Domain(DomainError::IllegalTransition { .. } | DomainError::Conflict { .. }) => StatusCode::CONFLICT,
+        // Each conflict carries its own status (403 where it is about who acts).
+        AppError::Domain(DomainError::Conflict(c)) => StatusCode::from_u16(c.status()).unwrap_or(StatusCode::CONFLICT),
+        AppError::Domain(DomainError::IllegalTransition { .. }) => StatusCode::CONFLICT,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Unauthenticated | AppError::SignInFailed => StatusCode::UNAUTHORIZED,
         AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::IdempotencyInFlight => StatusCode::CONFLICT,
-        AppError::Storage(aftersales_storage::StorageError::Duplicate(_)) => StatusCode::CONFLICT,
-        AppError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Storage(_) | AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -106,7 +104,8 @@ impl ApiError {
         match self {
             ApiError::App(e) => {
                 let status = status_of(&e);
-                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                if e.is_internal() {
+                    // The cause goes to the log only; the client reads a generic sentence.
                     tracing::error!(error = %e, "request failed");
                 }
                 let fields = LANGS.map(|lang| match &e {

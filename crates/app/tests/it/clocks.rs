@@ -6,6 +6,7 @@ use aftersales_app::{Actor, App, AppError};
 use aftersales_domain::calendar::CalendarSpec;
 use aftersales_domain::clock::{ClockKind, ClockState, ClockView, SurveyResult, Warning};
 use aftersales_domain::customer::CustomerInput;
+use aftersales_domain::error::Conflict;
 use aftersales_domain::grading::Counting;
 use aftersales_domain::ticket::Ticket;
 use aftersales_domain::worklog::LogKind;
@@ -329,7 +330,7 @@ db_test!(only_the_assigned_engineer_records_what_stops_a_clock, |db| {
     let t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-15T14:00:00+08:00"), note: None }).await;
     match app.add_log(&org.eng_east, t.id, LogKind::OnSite, "到场", None, None).await {
-        Err(AppError::Domain(DomainError::Conflict { code, .. })) => assert_eq!(code, "not_assigned"),
+        Err(AppError::Domain(DomainError::Conflict(c))) => assert_eq!(c, Conflict::NotAssignedToRecord),
         other => panic!("another engineer marked the arrival: {other:?}"),
     }
     assert!(matches!(
@@ -398,7 +399,7 @@ db_test!(an_edit_based_on_an_old_policy_version_is_refused_with_the_current_one,
     theirs.progress_cutoff = jiff::civil::time(15, 0, 0, 0);
     assert_eq!(app.save_service_policy(&org.admin, &theirs, Some(1)).await.unwrap().version, 2);
     match app.save_service_policy(&org.admin, &mine, Some(1)).await {
-        Err(AppError::Domain(e @ DomainError::Conflict { code: "stale_policy", .. })) => {
+        Err(AppError::Domain(e @ DomainError::Conflict(Conflict::StalePolicy { current: 2 }))) => {
             assert!(e.message(aftersales_domain::Lang::Zh).contains("当前为第 2 版"), "{e:?}");
         }
         other => panic!("expected the stale edit to be refused, got {other:?}"),
@@ -423,7 +424,7 @@ db_test!(saving_the_grading_scheme_says_which_policy_version_it_stored, |db| {
     let mut faster = before.clone();
     faster.levels[0].respond_minutes = 90;
     match app.save_grading_scheme(&org.admin, &faster, Some(before.revision())).await {
-        Err(AppError::Domain(DomainError::Conflict { code: "stale_grading_scheme", .. })) => {}
+        Err(AppError::Domain(DomainError::Conflict(Conflict::StaleGradingScheme))) => {}
         other => panic!("expected the stale edit to be refused, got {other:?}"),
     }
     assert_eq!(app.grading_scheme(&org.admin).await.unwrap(), renamed, "nothing stored");

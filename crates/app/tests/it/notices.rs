@@ -6,6 +6,7 @@ use aftersales_app::tickets::Command;
 use aftersales_app::{App, AppError};
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::clock::SurveyResult;
+use aftersales_domain::error::Conflict;
 use aftersales_domain::notice::{Audience, ChannelKind, DeliveryState, JobKind, Notice, NoticeKind};
 use aftersales_domain::ticket::{ClosureMethod, Status};
 use aftersales_domain::worklog::LogKind;
@@ -211,7 +212,7 @@ db_test!(recipients_acknowledge_with_notes_and_the_daily_table_shows_them, |db| 
         .await
         .unwrap();
     match app.acknowledge_notice(&org.desk, three.id, &Acknowledgement::default()).await {
-        Err(AppError::Domain(DomainError::Conflict { code, .. })) => assert_eq!(code, "not_a_recipient"),
+        Err(AppError::Domain(DomainError::Conflict(c))) => assert_eq!(c, Conflict::NotARecipient),
         other => panic!("a non-recipient acknowledged: {other:?}"),
     }
     // A customer contact sees only their own inbox.

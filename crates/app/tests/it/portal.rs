@@ -10,6 +10,7 @@ use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::customer::ContactInput;
 use aftersales_domain::customer_link::{LinkProblem, LinkPurpose};
 use aftersales_domain::customer_view::{CustomerAction, CustomerStatus, Milestone};
+use aftersales_domain::error::Conflict;
 use aftersales_domain::lifecycle::Step;
 use aftersales_domain::notice::{Audience, ChannelKind, NoticeKind, Route, Wording};
 use aftersales_domain::ticket::Status;
@@ -180,7 +181,7 @@ db_test!(a_contact_without_an_account_is_told_at_every_moment_by_mail, |db| {
     let c = app.use_link(&token, &LinkAnswer::Confirm).await.unwrap();
     assert_eq!(c.status, CustomerStatus::Closed);
     let err = app.use_link(&token, &LinkAnswer::Confirm).await.unwrap_err();
-    assert!(matches!(&err, AppError::Domain(DomainError::Conflict { code: "link_used", .. })), "{err:?}");
+    assert!(matches!(&err, AppError::Domain(DomainError::Conflict(Conflict::Link(LinkProblem::Used)))), "{err:?}");
     assert!(matches!(app.link_state(&token).await.unwrap(), LinkState::Spent { problem: LinkProblem::Used, .. }));
     let closures =
         app.history(&org.admin, t.id).await.unwrap().iter().filter(|e| e.action == "confirm_closure").count();

@@ -1,31 +1,33 @@
 //! Properties of the ticket lifecycle under any sequence of steps.
 
 use aftersales_domain::lifecycle::Step;
-use aftersales_domain::ticket::{
-    CancelReason, ClosureMethod, GradingDispute, GradingReview, Status, Ticket, WindowConfirmation,
-};
-use aftersales_domain::ticket::{Channel, Kind};
+use aftersales_domain::registration::Checked;
+use aftersales_domain::ticket::{CancelReason, ClosureMethod, GradingReview, Status, Ticket};
 use aftersales_domain::ticket_no::TicketNo;
 use aftersales_domain::{DomainError, Timestamp};
 use proptest::prelude::*;
 
 fn fresh() -> Ticket {
     let at: Timestamp = "2024-03-15T01:00:00Z".parse().unwrap();
-    serde_json::from_value(serde_json::json!({
-        "id": 1, "number": TicketNo::parse("20240315-001").unwrap(), "version": 1, "customer_id": 1,
-        "contact_id": null, "contact_name": "王工", "contact_phone": "13800138000", "channel": Channel::Phone,
-        "kind": Kind::Fault, "category_id": null, "device_id": null, "device_model": null, "device_serial": null,
-        "fault_code": "E02", "description": "卡纸 E02", "occurred_at": at, "impact_scope": "一台",
-        "expected_resolution": null, "expected_by": null, "cooperating_departments": [], "status": Status::Registered,
-        "window_confirmation": WindowConfirmation::NotNeeded, "priority": "P2", "priority_rank": 2,
-        "grading_reason": "r", "grading_review": GradingReview::Pending, "grading_dispute": GradingDispute::None,
-        "group_id": null, "first_line_id": null, "second_line_id": null, "repeat_of": null, "complaint_about": null,
-        "specialist_attention": false, "registered_at": at, "registered_by": 1, "accepted_at": null,
-        "accepted_by": null, "dispatched_at": null, "responded_at": null, "resolved_at": null, "resolution": null,
-        "closed_at": null, "closure_method": null, "customer_refusals": 0, "reopen_count": 0, "cancel_reason": null,
-        "cancel_note": null, "updated_at": at,
-    }))
-    .unwrap()
+    let intake = Checked {
+        customer_id: 1,
+        contact_name: "王工".into(),
+        contact_phone: "13800138000".into(),
+        description: "卡纸 E02".into(),
+        occurred_at: at,
+        impact_scope: "一台".into(),
+        fault_code: Some("E02".into()),
+        device_model: None,
+        expected_resolution: None,
+        complaint_about: None,
+    };
+    let mut t = Ticket::register(TicketNo::parse("20240315-001").unwrap(), intake, at, 1);
+    t.id = 1;
+    t.priority = Some("P2".into());
+    t.priority_rank = Some(2);
+    t.grading_reason = Some("r".into());
+    t.grading_review = GradingReview::Pending;
+    t
 }
 
 fn apply(t: &mut Ticket, step: Step, now: Timestamp) -> Result<(), DomainError> {

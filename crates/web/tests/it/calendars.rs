@@ -111,3 +111,35 @@ db_test!(a_ticket_shows_its_clocks_and_lists_sort_by_the_nearest_deadline, |db| 
     let r = c.get("/api/v1/tickets?due_within=-5", &desk).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+db_test!(the_grading_scheme_shows_the_deadlines_of_the_service_policy, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let admin = token(&db, &org.admin).await;
+    let scheme = c.get("/api/v1/grading-scheme", &admin).await.body;
+    let p1 =
+        |s: &serde_json::Value| s["levels"].as_array().unwrap().iter().find(|l| l["code"] == "P1").cloned().unwrap();
+    assert_eq!(p1(&scheme)["respond_minutes"], 120, "{scheme}");
+    // The policy answers P1 within 2 minutes from now on.
+    let mut p = c.get("/api/v1/service-policy", &admin).await.body;
+    let rules = p["rules"].as_array_mut().unwrap();
+    let response = rules
+        .iter_mut()
+        .find(|r| r["clock"] == "response" && r["level"] == "P1" && r["customer_level"].is_null())
+        .unwrap();
+    response["minutes"] = json!(2);
+    let r = c.send(Method::PUT, "/api/v1/service-policy", Some(&admin), Some(&p), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The grading scheme says the same: the policy is the one source of the deadlines.
+    let scheme = c.get("/api/v1/grading-scheme", &admin).await.body;
+    assert_eq!(
+        (p1(&scheme)["respond_minutes"].as_i64(), p1(&scheme)["resolve_minutes"].as_i64()),
+        (Some(2), Some(24 * 60))
+    );
+    // Saving the scheme as shown keeps the policy's 2 minutes (no new version undoes it).
+    let r = c.send(Method::PUT, "/api/v1/grading-scheme", Some(&admin), Some(&scheme), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = c.get("/api/v1/service-policy", &admin).await.body;
+    assert_eq!(p["version"], 2, "{p}");
+    assert_eq!(p1(&c.get("/api/v1/grading-scheme", &admin).await.body)["respond_minutes"], 2);
+});

@@ -68,7 +68,13 @@ fn policy_edit() -> MethodRouter<AppState> {
 
 /// Whether the app refused an edit based on a version that is no longer the current one.
 fn is_stale(e: &AppError) -> bool {
-    matches!(e, AppError::Domain(DomainError::Conflict { code: "stale_policy" | "stale_grading_scheme", .. }))
+    matches!(
+        e,
+        AppError::Domain(DomainError::Conflict(
+            aftersales_domain::error::Conflict::StalePolicy { .. }
+                | aftersales_domain::error::Conflict::StaleGradingScheme
+        ))
+    )
 }
 
 /// What an input field is called on these forms.

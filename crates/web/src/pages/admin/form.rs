@@ -256,9 +256,10 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(p.summary.as_deref(), Some("提交的内容有误：用户名（已存在）"));
         assert!(p.of("username").is_some() && p.of("role").is_none());
-        let e: AppError = DomainError::conflict("x", "No.", "不行。").into();
+        let e: AppError = DomainError::from(aftersales_domain::error::Conflict::WindowLeaving).into();
         let (status, p) = Problems::of_error(e, Lang::En, str::to_owned).unwrap();
-        assert_eq!((status, p.summary.as_deref()), (StatusCode::CONFLICT, Some("No.")));
+        let said = aftersales_domain::error::Conflict::WindowLeaving.message(Lang::En);
+        assert_eq!((status, p.summary.as_deref()), (StatusCode::CONFLICT, Some(said.as_str())));
         assert!(Problems::of_error(AppError::not_found("user", 1), Lang::Zh, str::to_owned).is_err());
         let c = choices([("1".to_owned(), "one".to_owned()), ("2".to_owned(), "two".to_owned())], "2");
         assert_eq!(c.iter().map(|c| c.selected).collect::<Vec<_>>(), [false, true]);
