@@ -1,7 +1,6 @@
 //! `aftersales`: the after-sales service desk in one binary.
 
 mod bench;
-mod bench_pages;
 mod config;
 
 use std::path::PathBuf;
@@ -142,7 +141,7 @@ enum BenchCommand {
     /// Time one notice sweep (1,000 due jobs) over a database of a million open tickets.
     Sweep(bench::SweepArgs),
     /// Latency of the board and ticket pages on the demo database enlarged to 100,000 tickets.
-    Pages(bench_pages::PagesArgs),
+    Pages(bench::PagesArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,7 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return match command {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
-            BenchCommand::Pages(args) => bench_pages::pages(args).await,
+            BenchCommand::Pages(args) => bench::pages(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

@@ -7,7 +7,7 @@ use aftersales_domain::{Id, Lang, Timestamp};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::{BATCH, execute, skip_locked};
+use super::{BATCH, insert_batched, skip_locked};
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
 use crate::schema::{Deliveries, DeliveryAttempts};
 use crate::{Result, StorageError};
@@ -45,8 +45,8 @@ pub async fn insert_delivery<C: ConnectionTrait>(
 
 /// Queues deliveries; one already queued for the same notice, channel and target stays.
 pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery]) -> Result<()> {
-    for chunk in rows.chunks(BATCH) {
-        let mut stmt = Query::insert()
+    let insert = || {
+        Query::insert()
             .into_table(Deliveries::Table)
             .columns([
                 Deliveries::NoticeId,
@@ -64,23 +64,22 @@ pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery
                     .do_nothing()
                     .to_owned(),
             )
-            .to_owned();
-        for d in chunk {
-            stmt.values_panic([
-                d.notice.into(),
-                d.user.into(),
-                d.channel.code().into(),
-                d.target.clone().into(),
-                "pending".into(),
-                ms(d.at).into(),
-                ms(d.at).into(),
-                d.contact.into(),
-                d.lang.map(|l| l.code()).into(),
-            ]);
-        }
-        execute(conn, &stmt).await?;
-    }
-    Ok(())
+            .to_owned()
+    };
+    insert_batched(conn, rows, insert, |d| {
+        Ok([
+            d.notice.into(),
+            d.user.into(),
+            d.channel.code().into(),
+            d.target.clone().into(),
+            "pending".into(),
+            ms(d.at).into(),
+            ms(d.at).into(),
+            d.contact.into(),
+            d.lang.map(|l| l.code()).into(),
+        ])
+    })
+    .await
 }
 
 const DELIVERY_COLS: [Deliveries; 13] = [
@@ -302,8 +301,8 @@ async fn insert_attempts<C: ConnectionTrait>(
     by: &str,
     now: Timestamp,
 ) -> Result<()> {
-    for chunk in lines.chunks(BATCH) {
-        let mut stmt = Query::insert()
+    let insert = || {
+        Query::insert()
             .into_table(DeliveryAttempts::Table)
             .columns([
                 DeliveryAttempts::DeliveryId,
@@ -313,20 +312,19 @@ async fn insert_attempts<C: ConnectionTrait>(
                 DeliveryAttempts::Detail,
                 DeliveryAttempts::By,
             ])
-            .to_owned();
-        for (id, attempt, outcome, detail) in chunk {
-            stmt.values_panic([
-                (*id).into(),
-                (*attempt).into(),
-                ms(now).into(),
-                outcome.code().into(),
-                detail.map(|d| d.chars().take(2000).collect::<String>()).into(),
-                by.chars().take(64).collect::<String>().into(),
-            ]);
-        }
-        execute(conn, &stmt).await?;
-    }
-    Ok(())
+            .to_owned()
+    };
+    insert_batched(conn, lines, insert, |&(id, attempt, outcome, detail)| {
+        Ok([
+            id.into(),
+            attempt.into(),
+            ms(now).into(),
+            outcome.code().into(),
+            detail.map(|d| d.chars().take(2000).collect::<String>()).into(),
+            by.chars().take(64).collect::<String>().into(),
+        ])
+    })
+    .await
 }
 
 /// Fills the log of each delivery, oldest line first.

@@ -8,9 +8,10 @@ use aftersales_domain::{Id, Timestamp};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::{BATCH, execute};
+use super::{BATCH, insert_batched};
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
 use crate::schema::{NoticeRecipients, Notices, TicketEvents};
+use crate::tickets::{EVENT_COLUMNS, event_row};
 use crate::{Result, StorageError};
 
 /// Stores a notice unless one with its key exists; the id when it was stored now.
@@ -84,48 +85,19 @@ pub async fn insert_recipient<C: ConnectionTrait>(conn: &C, notice: Id, user: Id
 /// (there is none), which halves its cost on PostgreSQL; the unique index still refuses a
 /// second.
 pub async fn insert_recipients<C: ConnectionTrait>(conn: &C, rows: &[(Id, Id, Audience)]) -> Result<()> {
-    for chunk in rows.chunks(BATCH) {
-        let mut stmt = Query::insert()
-            .into_table(NoticeRecipients::Table)
-            .columns([NoticeRecipients::NoticeId, NoticeRecipients::UserId, NoticeRecipients::Audience])
-            .to_owned();
-        for (notice, user, audience) in chunk {
-            stmt.values_panic([(*notice).into(), (*user).into(), audience.code().into()]);
-        }
-        execute(conn, &stmt).await?;
-    }
-    Ok(())
+    let columns = [NoticeRecipients::NoticeId, NoticeRecipients::UserId, NoticeRecipients::Audience];
+    let insert = || Query::insert().into_table(NoticeRecipients::Table).columns(columns).to_owned();
+    insert_batched(conn, rows, insert, |&(notice, user, audience)| {
+        Ok([notice.into(), user.into(), audience.code().into()])
+    })
+    .await
 }
 
 /// Adds history events (the notices of a sweep), stored as `tickets::insert_event` stores
 /// one, in as few statements as the batch size allows.
 pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> Result<()> {
-    for chunk in events.chunks(BATCH) {
-        let mut stmt = Query::insert()
-            .into_table(TicketEvents::Table)
-            .columns([
-                TicketEvents::TicketId,
-                TicketEvents::At,
-                TicketEvents::ActorId,
-                TicketEvents::Action,
-                TicketEvents::Changes,
-                TicketEvents::Note,
-            ])
-            .to_owned();
-        for e in chunk {
-            let changes = serde_json::to_string(&e.changes).map_err(|err| StorageError::Corrupt(err.to_string()))?;
-            stmt.values_panic([
-                e.ticket_id.into(),
-                ms(e.at).into(),
-                e.actor_id.into(),
-                e.action.clone().into(),
-                changes.into(),
-                e.note.clone().into(),
-            ]);
-        }
-        execute(conn, &stmt).await?;
-    }
-    Ok(())
+    let insert = || Query::insert().into_table(TicketEvents::Table).columns(EVENT_COLUMNS).to_owned();
+    insert_batched(conn, events, insert, event_row).await
 }
 
 /// What a notice list asks for (all conditions combined with AND).

@@ -16,7 +16,7 @@ pub use inbox::*;
 pub use jobs::*;
 pub use targets::*;
 
-use sea_orm::sea_query::{InsertStatement, LockBehavior, LockType, SelectStatement};
+use sea_orm::sea_query::{Expr, InsertStatement, LockBehavior, LockType, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 
 use crate::{Result, StorageError};
@@ -31,7 +31,26 @@ pub(super) fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectState
     }
 }
 
-pub(super) async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result<()> {
+async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result<()> {
     conn.execute(stmt).await.map_err(StorageError::from_db)?;
+    Ok(())
+}
+
+/// Inserts one row per item, in statements of at most [`BATCH`] rows: each statement is
+/// made by `insert` (table, columns, conflict handling) and `row` gives an item's values in
+/// the order of its columns.
+pub(super) async fn insert_batched<C: ConnectionTrait, T, const N: usize>(
+    conn: &C,
+    items: &[T],
+    insert: impl Fn() -> InsertStatement,
+    row: impl Fn(&T) -> Result<[Expr; N]>,
+) -> Result<()> {
+    for chunk in items.chunks(BATCH) {
+        let mut stmt = insert();
+        for item in chunk {
+            stmt.values_panic(row(item)?);
+        }
+        execute(conn, &stmt).await?;
+    }
     Ok(())
 }

@@ -11,27 +11,32 @@ use crate::conv::{get, get_code, get_ts, ms};
 use crate::schema::{TicketEvents, WorkLog};
 use crate::{Result, StorageError, insert_returning_id};
 
-pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: &Event) -> Result<Id> {
+/// The columns an event is stored in, in the order of [`event_row`].
+pub(crate) const EVENT_COLUMNS: [TicketEvents; 6] = [
+    TicketEvents::TicketId,
+    TicketEvents::At,
+    TicketEvents::ActorId,
+    TicketEvents::Action,
+    TicketEvents::Changes,
+    TicketEvents::Note,
+];
+
+/// The stored values of an event, for [`EVENT_COLUMNS`].
+pub(crate) fn event_row(e: &Event) -> Result<[Expr; 6]> {
     let changes = serde_json::to_string(&e.changes).map_err(|err| StorageError::Corrupt(err.to_string()))?;
-    let stmt = Query::insert()
-        .into_table(TicketEvents::Table)
-        .columns([
-            TicketEvents::TicketId,
-            TicketEvents::At,
-            TicketEvents::ActorId,
-            TicketEvents::Action,
-            TicketEvents::Changes,
-            TicketEvents::Note,
-        ])
-        .values_panic([
-            e.ticket_id.into(),
-            ms(e.at).into(),
-            e.actor_id.into(),
-            e.action.clone().into(),
-            changes.into(),
-            e.note.clone().into(),
-        ])
-        .to_owned();
+    Ok([
+        e.ticket_id.into(),
+        ms(e.at).into(),
+        e.actor_id.into(),
+        e.action.clone().into(),
+        changes.into(),
+        e.note.clone().into(),
+    ])
+}
+
+pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: &Event) -> Result<Id> {
+    let stmt =
+        Query::insert().into_table(TicketEvents::Table).columns(EVENT_COLUMNS).values_panic(event_row(e)?).to_owned();
     insert_returning_id(conn, stmt).await
 }
 

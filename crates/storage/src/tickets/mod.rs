@@ -5,6 +5,7 @@ mod list;
 mod requests;
 
 pub use history::*;
+pub(crate) use history::{EVENT_COLUMNS, event_row};
 pub use list::*;
 pub use requests::*;
 

@@ -12,12 +12,14 @@
 use std::time::{Duration, Instant};
 
 use aftersales_app::{App, Settings};
-use aftersales_storage::{Conn as _, Store};
+use aftersales_storage::Store;
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::bench::{Scratch, ms, percentile};
+use aftersales_storage::bulk::{self, Vacuum};
+
+use super::{Scratch, ms, percentile};
 
 #[derive(Debug, clap::Args)]
 pub struct PagesArgs {
@@ -51,7 +53,7 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
     app.ensure_defaults().await.map_err(|e| anyhow::anyhow!("defaults: {e}"))?;
     eprintln!("creating the demo organization …");
     let demo = app.create_demo(7).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
-    let conn = store.read();
+    let _conn = store.read();
     // The demo is the first thing in a fresh database: its tickets are ids 1 ..= tickets.
     let max_id = i64::try_from(demo.tickets)?;
     let admin = demo.logins.iter().find(|l| l.role == aftersales_domain::role::Role::Admin).context("no demo admin")?;
@@ -67,25 +69,14 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let copies = args.tickets.saturating_sub(have);
     eprintln!("copying ticket #{template} {copies} times …");
     let tx = store.write().await?;
-    let id = format!("{max_id} + n");
-    let number = "substr(t.number, 1, 9) || (1000000 + n)".to_owned();
-    let inserted = aftersales_storage::maintenance::copy_row(
-        &*tx,
-        "tickets",
-        template,
-        copies,
-        &[("id", &id), ("number", &number)],
-    )
-    .await?;
+    let inserted = bulk::copy_ticket(&*tx, template, max_id, copies).await?;
     if inserted != copies {
         bail!("{inserted} tickets copied instead of {copies}");
     }
     tx.commit().await?;
     // As the worker does hourly in service: fresh planner statistics.
     store.optimize().await?;
-    if store.backend() == aftersales_storage::Backend::Postgres {
-        conn.execute_unprepared("VACUUM ANALYZE tickets, ticket_events, work_log, notices, notice_recipients").await?;
-    }
+    bulk::vacuum(&store, Vacuum::PagesBuilt).await?;
     let built = started.elapsed();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;

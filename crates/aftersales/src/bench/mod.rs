@@ -1,0 +1,103 @@
+//! `aftersales bench …`: load tests against a fresh server (a new SQLite file or a
+//! throw-away PostgreSQL schema) or, for intake, a running one. `intake` registers tickets
+//! over HTTP, `sweep` times the notice worker on many due jobs, `pages` times the busiest
+//! web pages. The data they build in bulk is written by `aftersales_storage::bulk`.
+
+mod intake;
+mod pages;
+mod sweep;
+
+pub use intake::{IntakeArgs, intake};
+pub use pages::{PagesArgs, pages};
+pub use sweep::{SweepArgs, sweep};
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aftersales_app::AppError;
+use aftersales_domain::Lang;
+use aftersales_storage::Store;
+use aftersales_storage::bulk;
+use anyhow::{Context, bail};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The `q`-th percentile (nearest rank) of sorted latencies.
+pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (q / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub(crate) fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Where the fresh server keeps its data, and how to remove it afterwards.
+pub(crate) enum Scratch {
+    Sqlite { dir: PathBuf, url: String },
+    Postgres { admin: Store, url: String, schema: String },
+}
+
+impl Scratch {
+    pub(crate) async fn create(database_url: Option<&str>) -> anyhow::Result<Scratch> {
+        let suffix = StdRng::from_os_rng().random::<u32>();
+        match database_url {
+            None => {
+                let dir = std::env::temp_dir().join(format!("aftersales-bench-{}-{suffix:08x}", std::process::id()));
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+                Ok(Scratch::Sqlite { dir, url })
+            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let schema = format!("bench_{suffix:08x}");
+                let admin = Store::connect(url).await.context("connecting to PostgreSQL")?;
+                bulk::create_schema(&admin, &schema).await.context("creating the schema")?;
+                // libpq-style startup option: every pooled connection starts in the schema.
+                let sep = if url.contains('?') { '&' } else { '?' };
+                let url = format!("{url}{sep}options[search_path]={schema}");
+                Ok(Scratch::Postgres { admin, url, schema })
+            }
+            Some(other) => bail!("--database-url must be a postgres://… URL (SQLite is the default): {other}"),
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        match self {
+            Scratch::Sqlite { url, .. } | Scratch::Postgres { url, .. } => url,
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Scratch::Sqlite { dir, .. } => {
+                format!("SQLite, WAL, synchronous=FULL, group commit (new file in {})", dir.display())
+            }
+            Scratch::Postgres { schema, .. } => format!("PostgreSQL, fresh schema {schema}"),
+        }
+    }
+
+    pub(crate) async fn remove(self, keep: bool) -> anyhow::Result<()> {
+        match self {
+            Scratch::Sqlite { dir, .. } if keep => eprintln!("kept {}", dir.display()),
+            Scratch::Sqlite { dir, .. } => {
+                std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?
+            }
+            Scratch::Postgres { admin, schema, .. } => {
+                if keep {
+                    eprintln!("kept schema {schema}");
+                } else {
+                    bulk::drop_schema(&admin, &schema).await?;
+                }
+                admin.close().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn app_err(what: &'static str) -> impl FnOnce(AppError) -> anyhow::Error {
+    move |e| anyhow::anyhow!("{what}: {}", e.message(Lang::En))
+}

@@ -1,0 +1,265 @@
+//! Bulk data for the benchmarks (`aftersales bench sweep` and `pages`): copies of a ticket
+//! the application made, the jobs its schedule gave it for every copy, and clearing what a
+//! sweep recorded so it can run again. The binary writes no SQL; it calls these.
+//!
+//! Table and column names come from [`crate::schema`]; a copy's job keys are the template's
+//! keys (as the live scheduler made them) with the template's ticket prefix swapped for the
+//! copy's.
+
+use aftersales_domain::notice::JobKind;
+use aftersales_domain::{Id, Timestamp};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, Iden, Query};
+
+use crate::maintenance::copy_row;
+use crate::notices::Job;
+use crate::schema::{
+    Customers, Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, Notices, TicketEvents, Tickets, Users, WorkLog,
+};
+use crate::{Backend, Result, StorageError, Store};
+
+/// The prefix of every job key of a ticket (`t{id}`, then the kind and instant).
+fn key_prefix(ticket: Id) -> String {
+    format!("t{ticket}")
+}
+
+/// The part of a template's job key after its ticket prefix.
+fn key_suffix(template: Id, job: &Job) -> Result<String> {
+    job.key
+        .strip_prefix(&key_prefix(template))
+        .map(str::to_owned)
+        .ok_or_else(|| StorageError::Corrupt(format!("job key {} is not of ticket {template}", job.key)))
+}
+
+/// SQL text literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Rows `n` = 1 to `count`: a generated series on PostgreSQL, a recursive CTE on SQLite.
+/// Returns the `WITH` clause to put first and the row source to select from.
+fn series<C: ConnectionTrait>(conn: &C, count: u64) -> (String, String) {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        (String::new(), format!("generate_series(1::bigint, {count}::bigint) AS s(n)"))
+    } else {
+        (format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "), "s".into())
+    }
+}
+
+/// Inserts `copies` copies of ticket `template` with ids `after + 1` … `after + copies` and
+/// numbers of the template's day (`YYYYMMDD` then 1000001, 1000002, …); returns how many.
+/// On PostgreSQL the id sequence is moved past them, so tickets can still be registered.
+pub async fn copy_ticket<C: ConnectionTrait>(conn: &C, template: Id, after: Id, copies: u64) -> Result<u64> {
+    let (id, number) = (Tickets::Id.unquoted(), Tickets::Number.unquoted());
+    let id_expr = format!("{after} + n");
+    let number_expr = format!("substr(t.{number}, 1, 9) || (1000000 + n)");
+    let set = [(id, id_expr.as_str()), (number, number_expr.as_str())];
+    let inserted = copy_row(conn, Tickets::Table.unquoted(), template, copies, &set).await?;
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let table = Tickets::Table.unquoted();
+        conn.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{id}'), (SELECT max({id}) FROM {table}))"
+        ))
+        .await?;
+    }
+    Ok(inserted)
+}
+
+/// Marks the pending jobs of `ticket` due by `by` done, as a sweep at `by` would have left
+/// them; returns how many.
+pub async fn finish_due_jobs<C: ConnectionTrait>(conn: &C, ticket: Id, by: Timestamp) -> Result<u64> {
+    let stmt = Query::update()
+        .table(Jobs::Table)
+        .value(Jobs::State, "done")
+        .and_where(Expr::col(Jobs::TicketId).eq(ticket))
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .and_where(Expr::col(Jobs::DueAt).lte(by.as_millisecond()))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
+}
+
+/// Gives each of the tickets `first` … `first + copies - 1` a pending copy of each of the
+/// template's `jobs` (same kind and due instant); returns how many were inserted.
+pub async fn copy_jobs<C: ConnectionTrait>(
+    conn: &C,
+    template: Id,
+    jobs: &[&Job],
+    first: Id,
+    copies: u64,
+    now: Timestamp,
+) -> Result<u64> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let rows = jobs
+        .iter()
+        .map(|j| {
+            Ok(format!(
+                "SELECT {} AS suffix, {} AS kind, {} AS due_at",
+                lit(&key_suffix(template, j)?),
+                lit(j.kind.code()),
+                j.due_at.as_millisecond()
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .join(" UNION ALL ");
+    let (with, from) = series(conn, copies);
+    let ticket = format!("({first} - 1 + n)");
+    let sql = format!(
+        "{with}{insert} SELECT {key} || j.suffix, j.kind, {ticket}, j.due_at, 'pending', 0, {now}, {now} \
+         FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
+        insert = insert_jobs(),
+        key = key_expr(&ticket),
+        now = now.as_millisecond(),
+    );
+    Ok(conn.execute_unprepared(&sql).await?.rows_affected())
+}
+
+/// Gives `count` tickets spread over the copies (ids `template + n * stride`) a pending copy
+/// of the template's `job`; returns how many were inserted.
+pub async fn spread_job<C: ConnectionTrait>(
+    conn: &C,
+    template: Id,
+    job: &Job,
+    stride: u64,
+    count: u64,
+    now: Timestamp,
+) -> Result<u64> {
+    let (with, from) = series(conn, count);
+    let ticket = format!("({template} + n * {stride})");
+    let sql = format!(
+        "{with}{insert} SELECT {key} || {suffix}, {kind}, {ticket}, {due}, 'pending', 0, {now}, {now} \
+         FROM {from} ORDER BY n",
+        insert = insert_jobs(),
+        key = key_expr(&ticket),
+        suffix = lit(&key_suffix(template, job)?),
+        kind = lit(job.kind.code()),
+        due = job.due_at.as_millisecond(),
+        now = now.as_millisecond(),
+    );
+    Ok(conn.execute_unprepared(&sql).await?.rows_affected())
+}
+
+/// `INSERT INTO jobs (…)` with the columns the two job copies fill, in their order.
+fn insert_jobs() -> String {
+    let cols = [
+        Jobs::Key,
+        Jobs::Kind,
+        Jobs::TicketId,
+        Jobs::DueAt,
+        Jobs::State,
+        Jobs::Attempts,
+        Jobs::CreatedAt,
+        Jobs::UpdatedAt,
+    ];
+    let cols: Vec<&str> = cols.iter().map(Iden::unquoted).collect();
+    format!("INSERT INTO {} ({})", Jobs::Table.unquoted(), cols.join(", "))
+}
+
+/// The SQL for [`key_prefix`] of the ticket id `ticket` (an SQL expression).
+fn key_expr(ticket: &str) -> String {
+    let sample = key_prefix(0);
+    let letter = sample.strip_suffix('0').unwrap_or(&sample);
+    format!("{} || {ticket}", lit(letter))
+}
+
+/// Deletes every notice, recipient, delivery and notice event, and puts the response
+/// deadline jobs of every ticket but `template` back to pending: the state before a sweep.
+pub async fn clear_sweep<C: ConnectionTrait>(conn: &C, template: Id) -> Result<()> {
+    conn.execute(&Query::delete().from_table(DeliveryAttempts::Table).to_owned()).await?;
+    conn.execute(&Query::delete().from_table(Deliveries::Table).to_owned()).await?;
+    conn.execute(&Query::delete().from_table(NoticeRecipients::Table).to_owned()).await?;
+    conn.execute(&Query::delete().from_table(Notices::Table).to_owned()).await?;
+    let events = Query::delete()
+        .from_table(TicketEvents::Table)
+        .and_where(Expr::col(TicketEvents::Action).eq("notice"))
+        .to_owned();
+    conn.execute(&events).await?;
+    let jobs = Query::update()
+        .table(Jobs::Table)
+        .value(Jobs::State, "pending")
+        .value(Jobs::Attempts, 0)
+        .value(Jobs::LeaseUntil, Option::<i64>::None)
+        .value(Jobs::LockedBy, Option::<String>::None)
+        .and_where(Expr::col(Jobs::Kind).eq(JobKind::ResponseDue.code()))
+        .and_where(Expr::col(Jobs::TicketId).ne(template))
+        .to_owned();
+    conn.execute(&jobs).await?;
+    Ok(())
+}
+
+/// The tables [`vacuum`] treats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vacuum {
+    /// After the sweep bench built its data (with `ANALYZE`).
+    SweepBuilt,
+    /// Between sweeps: the notice tables just cleared.
+    SweepCleared,
+    /// After the pages bench built its data (with `ANALYZE`).
+    PagesBuilt,
+}
+
+/// On PostgreSQL, vacuums (and for the built data analyzes) the tables a bench wrote, as
+/// autovacuum leaves tables in service; nothing on SQLite.
+pub async fn vacuum(store: &Store, what: Vacuum) -> Result<()> {
+    if store.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let (analyze, tables) = match what {
+        Vacuum::SweepBuilt => (
+            true,
+            vec![
+                Tickets::Table.unquoted(),
+                Jobs::Table.unquoted(),
+                Notices::Table.unquoted(),
+                NoticeRecipients::Table.unquoted(),
+                Deliveries::Table.unquoted(),
+                TicketEvents::Table.unquoted(),
+                Users::Table.unquoted(),
+                Customers::Table.unquoted(),
+            ],
+        ),
+        Vacuum::SweepCleared => (
+            false,
+            vec![
+                Notices::Table.unquoted(),
+                NoticeRecipients::Table.unquoted(),
+                Deliveries::Table.unquoted(),
+                TicketEvents::Table.unquoted(),
+            ],
+        ),
+        Vacuum::PagesBuilt => (
+            true,
+            vec![
+                Tickets::Table.unquoted(),
+                TicketEvents::Table.unquoted(),
+                WorkLog::Table.unquoted(),
+                Notices::Table.unquoted(),
+                NoticeRecipients::Table.unquoted(),
+            ],
+        ),
+    };
+    let verb = if analyze { "VACUUM ANALYZE" } else { "VACUUM" };
+    store.read().execute_unprepared(&format!("{verb} {}", tables.join(", "))).await?;
+    Ok(())
+}
+
+/// Creates the PostgreSQL schema `name` a bench runs in (a plain lower-case name).
+pub async fn create_schema(store: &Store, name: &str) -> Result<()> {
+    schema_statement(store, &format!("CREATE SCHEMA {}", plain(name)?)).await
+}
+
+/// Drops the PostgreSQL schema `name` and everything in it.
+pub async fn drop_schema(store: &Store, name: &str) -> Result<()> {
+    schema_statement(store, &format!("DROP SCHEMA {} CASCADE", plain(name)?)).await
+}
+
+fn plain(name: &str) -> Result<&str> {
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok { Ok(name) } else { Err(StorageError::Corrupt(format!("not a plain schema name: {name}"))) }
+}
+
+async fn schema_statement(store: &Store, sql: &str) -> Result<()> {
+    store.read().execute_unprepared(sql).await?;
+    Ok(())
+}
