@@ -708,7 +708,6 @@ db_test!(unknown_choices_and_malformed_times_are_named_not_replaced_by_defaults,
     let admin = sign_in(&db, &org.admin).await;
     let csrf = get(&db, "/admin/policy/edit", &admin).await.csrf();
     let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
-    let scheme = db.app.grading_scheme(&org.admin).await.unwrap();
 
     // A policy row with an unknown clock or counting is named, not read as response/wall clock.
     for (column, value, named) in [
