@@ -708,7 +708,6 @@ db_test!(unknown_choices_and_malformed_times_are_named_not_replaced_by_defaults,
     let admin = sign_in(&db, &org.admin).await;
     let csrf = get(&db, "/admin/policy/edit", &admin).await.csrf();
     let v1 = db.app.service_policy(&org.admin, None).await.unwrap();
-    let scheme = db.app.grading_scheme(&org.admin).await.unwrap();
 
     // A policy row with an unknown clock or counting is named, not read as response/wall clock.
     for (column, value, named) in [
@@ -740,6 +739,9 @@ db_test!(unknown_choices_and_malformed_times_are_named_not_replaced_by_defaults,
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
     let v2 = db.app.service_policy(&org.admin, None).await.unwrap();
     assert_eq!(v2.rules[0].minutes, 90);
+    // The grading scheme shows the policy's lengths: the policy is the one source of deadlines.
+    let scheme = db.app.grading_scheme(&org.admin).await.unwrap();
+    assert_eq!((v2.rules[0].level.as_deref(), scheme.levels[0].respond_minutes), (Some("P1"), 90));
 
     // A grading row with an unknown counting.
     let bad = grading_form(&csrf, &scheme.levels).replace("l2.counting=wall_clock", "l2.counting=lunar");
