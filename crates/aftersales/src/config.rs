@@ -259,7 +259,7 @@ impl<P: Provider> Layer<P> {
         if self.env { env_name(key) } else { key.to_owned() }
     }
 
-    fn resolve(&self, dict: &mut Dict) -> Result<(), figment::Error> {
+    fn resolve(&self, dict: &mut Dict) -> Result<(), String> {
         for key in SECRETS {
             let Some((table, leaf)) = table_of(dict, key) else { continue };
             let file_key = format!("{key}_file");
@@ -273,7 +273,7 @@ impl<P: Provider> Layer<P> {
                 continue;
             };
             if table.contains_key(leaf) {
-                return Err(format!("both {} and {} are set: set only one", self.name(key), self.name(&file_key)).into());
+                return Err(format!("both {} and {} are set: set only one", self.name(key), self.name(&file_key)));
             }
             let path = path.into_string().ok_or_else(|| format!("{} must be a file path", self.name(&file_key)))?;
             let text = std::fs::read_to_string(&path)
@@ -304,7 +304,7 @@ impl<P: Provider> Provider for Layer<P> {
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
         let mut data = self.inner.data()?;
         for dict in data.values_mut() {
-            self.resolve(dict)?;
+            self.resolve(dict).map_err(figment::Error::from)?;
         }
         Ok(data)
     }
@@ -323,7 +323,7 @@ fn table_of<'a, 'k>(dict: &'a mut Dict, key: &'k str) -> Option<(&'a mut Dict, &
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::result_large_err)] // figment::Jail's closures return figment's error
 mod tests {
     use super::*;
 
@@ -396,10 +396,7 @@ mod tests {
 
             jail.set_env("AFTERSALES_SMTP__PASSWORD", "0123");
             let err = Config::load(None).unwrap_err().to_string();
-            assert!(
-                err.contains("AFTERSALES_SMTP__PASSWORD and AFTERSALES_SMTP__PASSWORD_FILE"),
-                "both named: {err}"
-            );
+            assert!(err.contains("AFTERSALES_SMTP__PASSWORD and AFTERSALES_SMTP__PASSWORD_FILE"), "both named: {err}");
             jail.clear_env();
             for (k, v) in [("HOST", "h"), ("PORT", "25"), ("TLS", "none"), ("FROM", "f"), ("PASSWORD", "0123")] {
                 jail.set_env(format!("AFTERSALES_SMTP__{k}"), v);

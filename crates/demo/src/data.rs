@@ -149,7 +149,8 @@ pub(crate) const MODELS: &[(&str, Family, Option<&str>, &str)] = &[
 ];
 
 /// Faults: (family, fault code, category code, priority rank, spare part, description, plan, resolution).
-pub(crate) type Fault = (Family, &'static str, &'static str, i32, Option<&'static str>, &'static str, &'static str, &'static str);
+pub(crate) type Fault =
+    (Family, &'static str, &'static str, i32, Option<&'static str>, &'static str, &'static str, &'static str);
 
 #[rustfmt::skip]
 pub(crate) const FAULTS: &[Fault] = &[
@@ -289,7 +290,6 @@ pub(crate) const INVALID_NOTES: &[&str] = &[
     "客户自行重启后恢复，确认无需处理",
     "报修设备不在我司维保范围，已告知客户联系原厂",
 ];
-
 
 pub(crate) const PROGRESS: &[&str] = &[
     "已告知客户当前进度：工程师处理中，明日上午继续",

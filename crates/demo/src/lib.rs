@@ -135,8 +135,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     let read_before = ts(now_ms - 2 * DAY)?;
     let tx = app.store().write().await?;
     for c in &org.customers {
-        aftersales_storage::notices::acknowledge_all(&*tx, org.actors[c.user].id(), read_before, read_before)
-            .await?;
+        aftersales_storage::notices::acknowledge_all(&*tx, org.actors[c.user].id(), read_before, read_before).await?;
     }
     tx.commit().await?;
     let mut logins = Vec::new();

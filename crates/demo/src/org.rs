@@ -64,7 +64,6 @@ impl Org {
     }
 }
 
-
 /// Staff, customers, contacts, customer users and devices.
 pub(crate) async fn create(app: &App, rng: &mut StdRng, cal: &Cal, now: i64) -> Result<Org> {
     let hash = aftersales_app::users::hash_password(DEMO_PASSWORD)?;

@@ -123,7 +123,6 @@ pub(crate) struct Planner<'o> {
     pub(crate) device_log: HashMap<Id, Vec<(i64, &'static str, &'static str)>>,
 }
 
-
 pub(crate) fn level_code(rank: i32) -> String {
     format!("P{rank}")
 }
@@ -256,7 +255,12 @@ impl<'o> Planner<'o> {
     }
 
     /// Caller, channel and registrant for a request at `at` (`in_hours`: the desk is staffed).
-    pub(crate) fn intake(&mut self, customer: usize, in_hours: bool, urgent: bool) -> Result<(Who, (Id, String), bool, Channel)> {
+    pub(crate) fn intake(
+        &mut self,
+        customer: usize,
+        in_hours: bool,
+        urgent: bool,
+    ) -> Result<(Who, (Id, String), bool, Channel)> {
         let org = self.org;
         let c = &org.customers[customer];
         let primary = c.contacts[0].clone();

@@ -16,7 +16,13 @@ pub(crate) struct Live {
     pub(crate) request: Option<Id>,
 }
 
-pub(crate) async fn run_step(app: &App, org: &Org, specs: &[Spec], live: &mut [Option<Live>], step: &Step) -> Result<()> {
+pub(crate) async fn run_step(
+    app: &App,
+    org: &Org,
+    specs: &[Spec],
+    live: &mut [Option<Live>],
+    step: &Step,
+) -> Result<()> {
     let spec = &specs[step.ticket];
     let customer = &org.customers[spec.customer];
     let orig_number = spec.refers_to.and_then(|i| live[i].as_ref()).map(|l| l.ticket.number.to_string());

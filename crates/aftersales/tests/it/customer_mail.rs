@@ -7,8 +7,8 @@ use std::time::Duration;
 use aftersales_app::{App, Settings};
 use aftersales_domain::customer::ContactInput;
 use aftersales_storage::Store;
-use aftersales_testkit::{Org, eventually};
 use aftersales_testkit::smtp_sink::SmtpSink;
+use aftersales_testkit::{Org, eventually};
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
 
@@ -59,7 +59,8 @@ async fn a_contact_without_an_account_confirms_closure_from_the_mail_exactly_onc
     let dir = temp_dir("customer_mail");
     let smtp = SmtpSink::start().await;
     let port = free_port();
-    std::fs::write(dir.join("aftersales.toml"), format!("demo = false\npublic_url = \"http://127.0.0.1:{port}\"\n")).unwrap();
+    std::fs::write(dir.join("aftersales.toml"), format!("demo = false\npublic_url = \"http://127.0.0.1:{port}\"\n"))
+        .unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.join("data").join("aftersales.db").display());
     // The organization, and a contact of customer B who has no portal account.

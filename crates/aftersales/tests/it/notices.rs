@@ -21,9 +21,9 @@ use aftersales_domain::notice::{ChannelKind, Delivery, DeliveryState, Notice, No
 use aftersales_domain::ticket::Ticket;
 use aftersales_storage::notices::{self as store, NoticeFilter};
 use aftersales_storage::{Conn, Store};
-use aftersales_testkit::{Org, eventually, throughout};
 use aftersales_testkit::http_sink::{HttpSink, Reply};
 use aftersales_testkit::smtp_sink::SmtpSink;
+use aftersales_testkit::{Org, eventually, throughout};
 use serde_json::Value;
 
 use crate::server::{Server, command, free_port, run, temp_dir};

@@ -7,13 +7,13 @@ use aftersales_app::notices::NoticeQuery;
 use aftersales_app::tickets::ListQuery;
 use aftersales_app::users::Page;
 use aftersales_app::{Actor, App, Settings};
+use aftersales_demo::DemoSummary;
 use aftersales_domain::Timestamp;
 use aftersales_domain::clock::{ClockKind, ClockState};
 use aftersales_domain::grading::ChangeRequestStatus;
 use aftersales_domain::notice::NoticeKind;
 use aftersales_domain::role::Role;
 use aftersales_domain::ticket::{Kind, Status, Ticket, WindowConfirmation};
-use aftersales_demo::DemoSummary;
 use aftersales_storage::Store;
 
 /// A migrated SQLite database with the default catalog, in a fresh temporary directory.

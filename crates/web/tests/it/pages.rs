@@ -2,8 +2,8 @@
 //! flows in chromium): sign-in and cookies, escaping, customer scoping, CSRF and stale
 //! forms, sign-out.
 
-use aftersales_app::{Actor, Outcome};
 use aftersales_app::users::hash_password;
+use aftersales_app::{Actor, Outcome};
 use aftersales_domain::ticket::Status;
 use aftersales_storage::sessions::set_password_hash;
 use aftersales_testkit::{Org, app_test, db_test};
@@ -169,7 +169,10 @@ app_test!(forms_need_the_session_token_and_the_current_version, |t| {
     assert!(bad.html.contains("reason"), "{}", bad.html);
     // A work-log entry through its form.
     let log = desk
-        .post(&format!("/tickets/{}/log", t0.id), &[("kind", "customer_message"), ("body", "已电话联系客户，约定明早上门")])
+        .post(
+            &format!("/tickets/{}/log", t0.id),
+            &[("kind", "customer_message"), ("body", "已电话联系客户，约定明早上门")],
+        )
         .await;
     assert_eq!(log.status, StatusCode::SEE_OTHER, "{}", log.html);
     // Cancelling as a duplicate needs the original ticket named; then the ticket is cancelled.
@@ -179,7 +182,12 @@ app_test!(forms_need_the_session_token_and_the_current_version, |t| {
     let dup = desk.post(&path, &[("version", &current), ("action", "cancel"), ("reason", "duplicate")]).await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.html.contains("请注明与哪张工单重复"), "{}", dup.html);
-    let named = [("version", current.as_str()), ("action", "cancel"), ("reason", "duplicate"), ("note", "与 20240315-001 重复")];
+    let named = [
+        ("version", current.as_str()),
+        ("action", "cancel"),
+        ("reason", "duplicate"),
+        ("note", "与 20240315-001 重复"),
+    ];
     let ok = desk.post(&path, &named).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
     assert_eq!(app.ticket(&org.desk, t0.id).await.unwrap().status, Status::Cancelled);

@@ -1,8 +1,8 @@
 //! A client for the router in tests.
 
 use aftersales_app::Actor;
-pub use aftersales_testkit::client::Reply;
 use aftersales_testkit::TestDb;
+pub use aftersales_testkit::client::Reply;
 use axum::Router;
 use axum::http::Method;
 use serde_json::Value;
