@@ -1,12 +1,19 @@
 //! Configuration: defaults → `aftersales.toml` → `AFTERSALES_*` environment. Unknown
-//! keys are errors, so a typo never silently falls back to a default.
+//! keys are errors, so a typo never silently falls back to a default: an unknown key in the
+//! file is named with its table, an unknown `AFTERSALES_*` variable by its own name.
+//!
+//! Every key has an environment form: `AFTERSALES_` and the key in capitals, a table and its
+//! key joined with `__` (`[smtp] host` is `AFTERSALES_SMTP__HOST`). A list is written
+//! `a,b` or `[a, b]` there. Every secret (marked *secret*) may instead name a file holding it:
+//! `<key>_file` in the file, `AFTERSALES_<KEY>_FILE` in the environment (container secrets); the
+//! file's content counts, less one final newline. Setting a secret and its file in the same
+//! place is an error naming both.
 //!
 //! | key | env | default | meaning |
 //! |---|---|---|---|
 //! | `listen` | `AFTERSALES_LISTEN` | `127.0.0.1:8080` | address the web server binds |
 //! | `data_dir` | `AFTERSALES_DATA_DIR` | `./data` | SQLite database and demo credentials |
-//! | `database_url` | `AFTERSALES_DATABASE_URL` | SQLite in `data_dir` | `postgres://…` selects PostgreSQL |
-//! | `database_url_file` | `AFTERSALES_DATABASE_URL_FILE` | — | read the URL from a file (secrets) |
+//! | `database_url` | `AFTERSALES_DATABASE_URL` | SQLite in `data_dir` | *secret*; `postgres://…` selects PostgreSQL |
 //! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
@@ -14,16 +21,27 @@
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
-//! | `smtp` | — | none | `[smtp]` host, port, tls (`none`/`starttls`/`tls`), username, password, from |
-//! | `webhooks` | — | no exceptions | `[webhooks]` allowed_hosts (private addresses allowed), timeout_secs |
 //! | `public_url` | `AFTERSALES_PUBLIC_URL` | `http://` + `listen` | where people reach the service: links in customer e-mail start with it |
+//! | `smtp.host` | `AFTERSALES_SMTP__HOST` | no `[smtp]`: no e-mail | SMTP relay host |
+//! | `smtp.port` | `AFTERSALES_SMTP__PORT` | — | SMTP relay port |
+//! | `smtp.tls` | `AFTERSALES_SMTP__TLS` | — | `none`, `starttls` or `tls` |
+//! | `smtp.username` | `AFTERSALES_SMTP__USERNAME` | none | SMTP login |
+//! | `smtp.password` | `AFTERSALES_SMTP__PASSWORD` | none | *secret*; SMTP password |
+//! | `smtp.from` | `AFTERSALES_SMTP__FROM` | — | `From` mailbox, e.g. `售后服务台 <desk@example.com>` |
+//! | `smtp.timeout_secs` | `AFTERSALES_SMTP__TIMEOUT_SECS` | `30` | connect limit (a delivery: four times it) |
+//! | `webhooks.allowed_hosts` | `AFTERSALES_WEBHOOKS__ALLOWED_HOSTS` | none | hosts a robot or webhook may reach although private or loopback (list) |
+//! | `webhooks.timeout_secs` | `AFTERSALES_WEBHOOKS__TIMEOUT_SECS` | `10` | limit for one webhook request |
+//!
+//! `AFTERSALES_NEW_PASSWORD` (read by `aftersales user add`) and `AFTERSALES_TEST_POSTGRES_URL`
+//! (the test harness) are not settings.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,7 +50,6 @@ pub struct Config {
     pub listen: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
-    pub database_url_file: Option<PathBuf>,
     pub time_zone: String,
     pub repeat_window_days: i64,
     /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
@@ -57,7 +74,6 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
-            database_url_file: None,
             time_zone: "Asia/Shanghai".into(),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: None,
@@ -72,16 +88,60 @@ impl Default for Config {
     }
 }
 
-/// Environment variables of the test harness, not settings of the service.
-const NOT_SETTINGS: &[&str] = &["test_postgres_url"];
+/// The prefix of the environment variables that set keys.
+const PREFIX: &str = "AFTERSALES_";
+
+/// Every key, a table and its key joined with `.` (the table in this module's comment lists
+/// them all; a test checks that this list and [`Config`] agree).
+pub const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "time_zone",
+    "repeat_window_days",
+    "demo",
+    "occurred_horizon_days",
+    "log",
+    "worker",
+    "trusted_proxies",
+    "public_url",
+    "smtp.host",
+    "smtp.port",
+    "smtp.tls",
+    "smtp.username",
+    "smtp.password",
+    "smtp.from",
+    "smtp.timeout_secs",
+    "webhooks.allowed_hosts",
+    "webhooks.timeout_secs",
+];
+
+/// Keys holding secrets: each may instead name a file (`<key>_file`) holding the secret.
+pub const SECRETS: &[&str] = &["database_url", "smtp.password"];
+
+/// Keys holding lists: from the environment also as `a,b`.
+const LISTS: &[&str] = &["trusted_proxies", "webhooks.allowed_hosts"];
+
+/// The password `aftersales user add` reads when `--password` is not given.
+pub const NEW_PASSWORD_VAR: &str = "AFTERSALES_NEW_PASSWORD";
+
+/// Variables with the prefix that belong to a command or to the test harness, not to the service.
+const NOT_SETTINGS: &[&str] = &[NEW_PASSWORD_VAR, "AFTERSALES_TEST_POSTGRES_URL"];
+
+/// The environment variable of a key: `smtp.host` is `AFTERSALES_SMTP__HOST`.
+pub fn env_name(key: &str) -> String {
+    format!("{PREFIX}{}", key.replace('.', "__").to_ascii_uppercase())
+}
 
 impl Config {
     /// Loads the layered configuration; `file` defaults to `aftersales.toml` in the working directory.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("aftersales.toml"));
+        unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))?;
+        let env = Env::prefixed(PREFIX).split("__").filter(|k| !NOT_SETTINGS.contains(&env_name(k.as_str()).as_str()));
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(&file))
-            .merge(Env::prefixed("AFTERSALES_").filter(|k| !NOT_SETTINGS.contains(&k.as_str().to_lowercase().as_str())))
+            .merge(Layer { inner: Toml::file(&file), env: false })
+            .merge(Layer { inner: env, env: true })
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration ({}): {e}", file.display()))?;
         config.validate()?;
@@ -135,11 +195,6 @@ impl Config {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        if let Some(f) = &self.database_url_file {
-            let url =
-                std::fs::read_to_string(f).with_context(|| format!("reading database_url_file {}", f.display()))?;
-            return Ok(url.trim().to_owned());
-        }
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
         Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("aftersales.db").display()))
@@ -165,8 +220,110 @@ impl Config {
     }
 }
 
+/// Names every `AFTERSALES_*` variable that sets no key, so that a misspelt variable is an
+/// error instead of a silently ignored setting.
+fn unknown_variables(names: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let known = |name: &str| {
+        NOT_SETTINGS.contains(&name)
+            || KEYS.iter().any(|k| {
+                let var = env_name(k);
+                // A whole table (`AFTERSALES_SMTP={host="…", …}`) is a way to set its keys.
+                let table = k.split_once('.').map(|(t, _)| env_name(t));
+                name == var || table.as_deref() == Some(name)
+            })
+            || SECRETS.iter().any(|k| name == format!("{}_FILE", env_name(k)))
+    };
+    let mut unknown: Vec<String> = names.filter(|n| n.starts_with(PREFIX) && !known(n)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    bail!(
+        "unknown environment variable(s) {}: no such setting. Settings are {} (a table and its key joined with __), and the secrets also as {}",
+        unknown.join(", "),
+        KEYS.iter().map(|k| env_name(k)).collect::<Vec<_>>().join(", "),
+        SECRETS.iter().map(|k| format!("{}_FILE", env_name(k))).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// One source of keys (the file or the environment), with each secret read from the file its
+/// `<key>_file` names, and, from the environment, lists given as `a,b` split.
+struct Layer<P> {
+    inner: P,
+    env: bool,
+}
+
+impl<P: Provider> Layer<P> {
+    /// How this source spells a key, for messages.
+    fn name(&self, key: &str) -> String {
+        if self.env { env_name(key) } else { key.to_owned() }
+    }
+
+    fn resolve(&self, dict: &mut Dict) -> Result<(), String> {
+        for key in SECRETS {
+            let Some((table, leaf)) = table_of(dict, key) else { continue };
+            let file_key = format!("{key}_file");
+            let Some(path) = table.remove(&format!("{leaf}_file")) else {
+                if self.env {
+                    // The raw text: a password of digits is still a string.
+                    if let (Some(v), Ok(raw)) = (table.get_mut(leaf), std::env::var(env_name(key))) {
+                        *v = Value::from(raw);
+                    }
+                }
+                continue;
+            };
+            if table.contains_key(leaf) {
+                return Err(format!("both {} and {} are set: set only one", self.name(key), self.name(&file_key)));
+            }
+            let path = path.into_string().ok_or_else(|| format!("{} must be a file path", self.name(&file_key)))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{}: cannot read {path}: {e}", self.name(&file_key)))?;
+            let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+            table.insert(leaf.to_owned(), Value::from(text.to_owned()));
+        }
+        if self.env {
+            for key in LISTS {
+                let Some((table, leaf)) = table_of(dict, key) else { continue };
+                if let Some(v) = table.get_mut(leaf)
+                    && let Some(text) = v.as_str()
+                {
+                    let items = text.split(',').map(str::trim).filter(|s| !s.is_empty());
+                    *v = Value::from(items.map(str::to_owned).collect::<Vec<_>>());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<P: Provider> Provider for Layer<P> {
+    fn metadata(&self) -> Metadata {
+        self.inner.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut data = self.inner.data()?;
+        for dict in data.values_mut() {
+            self.resolve(dict).map_err(figment::Error::from)?;
+        }
+        Ok(data)
+    }
+}
+
+/// The table holding `key` (`smtp.password`: the `[smtp]` table) and the key's last part, if
+/// the table is there.
+fn table_of<'a, 'k>(dict: &'a mut Dict, key: &'k str) -> Option<(&'a mut Dict, &'k str)> {
+    match key.split_once('.') {
+        None => Some((dict, key)),
+        Some((table, rest)) => match dict.get_mut(table)? {
+            Value::Dict(_, inner) => table_of(inner, rest),
+            _ => None,
+        },
+    }
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::result_large_err)] // figment::Jail's closures return figment's error
 mod tests {
     use super::*;
 
@@ -180,5 +337,89 @@ mod tests {
         assert!(!at("192.168.1.20:8080", None).wants_demo(false).unwrap());
         assert!(at("0.0.0.0:8080", Some(true)).wants_demo(true).unwrap(), "asked for explicitly");
         assert!(!at("127.0.0.1:8080", Some(false)).wants_demo(false).unwrap());
+    }
+
+    /// Every key of [`Config`] is in [`KEYS`] (so it has an environment form and is not
+    /// refused as unknown), and in this module's table.
+    #[test]
+    fn the_key_list_and_the_table_name_every_key() {
+        let smtp = aftersales_notify::SmtpConfig {
+            host: "h".into(),
+            port: 25,
+            tls: aftersales_notify::SmtpTls::None,
+            username: Some("u".into()),
+            password: Some("p".into()),
+            from: "f".into(),
+            timeout_secs: 1,
+        };
+        let full = Config { smtp: Some(smtp), ..Config::default() };
+        fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        leaves(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)
+                    }
+                }
+                _ => out.push(prefix.to_owned()),
+            }
+        }
+        let mut found = Vec::new();
+        leaves("", &serde_json::to_value(&full).unwrap(), &mut found);
+        let mut keys: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+        found.sort();
+        keys.sort();
+        assert_eq!(found, keys);
+        let doc = include_str!("config.rs");
+        for k in KEYS {
+            assert!(doc.contains(&format!("| `{k}` | `{}` |", env_name(k))), "{k} is missing from the table");
+        }
+    }
+
+    #[test]
+    fn nested_keys_lists_and_secret_files_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("smtp-password", "0123 secret\n")?;
+            jail.set_env("AFTERSALES_SMTP__HOST", "mail.example.com");
+            jail.set_env("AFTERSALES_SMTP__PORT", "2525");
+            jail.set_env("AFTERSALES_SMTP__TLS", "starttls");
+            jail.set_env("AFTERSALES_SMTP__FROM", "desk@example.com");
+            jail.set_env("AFTERSALES_SMTP__PASSWORD_FILE", "smtp-password");
+            jail.set_env("AFTERSALES_WEBHOOKS__ALLOWED_HOSTS", "hooks.corp.local, 10.1.2.3");
+            jail.set_env("AFTERSALES_TRUSTED_PROXIES", "[10.0.0.2, 10.0.0.3]");
+            jail.set_env("AFTERSALES_NEW_PASSWORD", "not a setting");
+            let config = Config::load(None).unwrap();
+            let smtp = config.smtp.unwrap();
+            assert_eq!((smtp.host.as_str(), smtp.port, smtp.timeout_secs), ("mail.example.com", 2525, 30));
+            assert_eq!(smtp.password.as_deref(), Some("0123 secret"), "less the final newline only");
+            assert_eq!(config.webhooks.allowed_hosts, ["hooks.corp.local", "10.1.2.3"]);
+            assert_eq!(config.trusted_proxies, ["10.0.0.2", "10.0.0.3"]);
+
+            jail.set_env("AFTERSALES_SMTP__PASSWORD", "0123");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("AFTERSALES_SMTP__PASSWORD and AFTERSALES_SMTP__PASSWORD_FILE"), "both named: {err}");
+            jail.clear_env();
+            for (k, v) in [("HOST", "h"), ("PORT", "25"), ("TLS", "none"), ("FROM", "f"), ("PASSWORD", "0123")] {
+                jail.set_env(format!("AFTERSALES_SMTP__{k}"), v);
+            }
+            assert_eq!(Config::load(None).unwrap().smtp.unwrap().password.as_deref(), Some("0123"), "digits stay text");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_may_name_its_secrets_files_too() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("db", "postgres://desk:pw@db/desk\r\n")?;
+            jail.create_file("aftersales.toml", "database_url_file = \"db\"\n")?;
+            assert_eq!(Config::load(None).unwrap().database_url().unwrap(), "postgres://desk:pw@db/desk");
+            jail.create_file("aftersales.toml", "database_url = \"x\"\ndatabase_url_file = \"db\"\n")?;
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("both database_url and database_url_file"), "{err}");
+            jail.create_file("aftersales.toml", "")?;
+            jail.set_env("AFTERSALES_SMTP__HSOT", "x");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("AFTERSALES_SMTP__HSOT"), "{err}");
+            Ok(())
+        });
     }
 }

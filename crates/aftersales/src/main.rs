@@ -6,7 +6,7 @@ mod config;
 use std::path::PathBuf;
 
 use aftersales_app::App;
-use aftersales_app::demo::DemoSummary;
+use aftersales_demo::DemoSummary;
 use aftersales_domain::role::Role;
 use aftersales_domain::user::UserInput;
 use aftersales_storage::Store;
@@ -182,9 +182,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("`aftersales demo` deletes every record in the database; run it again with --yes to confirm");
             }
             let app = open(&config).await?;
-            aftersales_app::demo::wipe(app.store()).await?;
+            aftersales_demo::wipe(app.store()).await?;
             app.ensure_defaults().await?;
-            let summary = app.create_demo(seed).await?;
+            let summary = aftersales_demo::create(&app, seed).await?;
             save_credentials(&config, &summary)?;
             print_summary(&summary);
             print_credentials(&config, &summary);
@@ -208,7 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let password = password.or_else(|| std::env::var("AFTERSALES_NEW_PASSWORD").ok());
+            let password = password.or_else(|| std::env::var(config::NEW_PASSWORD_VAR).ok());
             let input = UserInput {
                 username: Some(username),
                 display_name: Some(name),
@@ -414,7 +414,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let mut demo = None;
     if empty && config.wants_demo(postgres)? {
         println!("empty database: creating the demo organization …");
-        let summary = app.create_demo(2024).await?;
+        let summary = aftersales_demo::create(&app, 2024).await?;
         save_credentials(config, &summary)?;
         print_summary(&summary);
         demo = Some(summary);

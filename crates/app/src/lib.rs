@@ -5,7 +5,6 @@
 pub mod bootstrap;
 pub mod catalog;
 pub mod clocks;
-pub mod demo;
 pub mod directory;
 pub mod notices;
 pub mod portal;

@@ -3,10 +3,19 @@
 //! [`db_test!`] turns one test body into a `sqlite` and a `postgres` test, each on its own
 //! fresh database (a temporary SQLite file; a new PostgreSQL schema). When PostgreSQL is
 //! unreachable the PostgreSQL half prints one SKIPPED line, or, with `CI=true`, fails.
+//! [`app_test!`] does the same with a whole [`TestApp`]: the router, the organization, an API
+//! client and a signed-in browser per user, the sent mail and robot posts, and a check at the
+//! end that no due job was left unprocessed. [`eventually`] waits for what happens elsewhere.
 #![allow(clippy::unwrap_used)]
 
+pub mod client;
 pub mod http_sink;
 pub mod smtp_sink;
+mod test_app;
+mod wait;
+
+pub use test_app::{PASSWORD, TestApp};
+pub use wait::{eventually, throughout};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -101,6 +110,11 @@ impl TestDb {
         Some(db)
     }
 
+    /// The database as it is (what [`db_test!`] hands its body).
+    pub async fn ready(self) -> TestDb {
+        self
+    }
+
     pub fn now(&self) -> Timestamp {
         Timestamp::from_millisecond(self.clock.load(Ordering::SeqCst)).unwrap()
     }
@@ -144,22 +158,42 @@ pub fn actor(user: aftersales_domain::user::User) -> Actor {
 #[macro_export]
 macro_rules! db_test {
     ($name:ident, |$db:ident| $body:block) => {
+        $crate::on_both_databases!($name, $db, $crate::TestDb::ready, $body);
+    };
+}
+
+/// Runs one async test body with a [`TestApp`] on SQLite and on PostgreSQL:
+/// `app_test!(name, |t| { … });`; the test fails if it leaves a due job unprocessed.
+#[macro_export]
+macro_rules! app_test {
+    ($name:ident, |$t:ident| $body:block) => {
+        $crate::on_both_databases!($name, $t, $crate::TestApp::new, $body);
+    };
+}
+
+/// The machinery of [`db_test!`] and [`app_test!`]: `$make` turns a fresh [`TestDb`] into
+/// what the body gets, which is `finish`ed after it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $var:ident, $make:path, $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $db = $crate::TestDb::sqlite().await;
+                let $var = $make($crate::TestDb::sqlite().await).await;
                 $body
-                $db.finish().await;
+                $var.finish().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some($db) = $crate::TestDb::postgres().await else { return };
+                let Some(fresh) = $crate::TestDb::postgres().await else { return };
+                let $var = $make(fresh).await;
                 $body
-                $db.finish().await;
+                $var.finish().await;
             }
         }
     };

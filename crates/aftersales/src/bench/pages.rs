@@ -52,8 +52,7 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let app = App::new(store.clone(), Settings::default());
     app.ensure_defaults().await.map_err(|e| anyhow::anyhow!("defaults: {e}"))?;
     eprintln!("creating the demo organization …");
-    let demo = app.create_demo(7).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
-    let _conn = store.read();
+    let demo = aftersales_demo::create(&app, 7).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
     // The demo is the first thing in a fresh database: its tickets are ids 1 ..= tickets.
     let max_id = i64::try_from(demo.tickets)?;
     let admin = demo.logins.iter().find(|l| l.role == aftersales_domain::role::Role::Admin).context("no demo admin")?;
@@ -91,7 +90,7 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
         .post(format!("{base}/login"))
         .header("origin", &base)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username=dispatch1&password={}", aftersales_app::demo::DEMO_PASSWORD))
+        .body(format!("username=dispatch1&password={}", aftersales_demo::DEMO_PASSWORD))
         .send()
         .await?;
     let cookie = login

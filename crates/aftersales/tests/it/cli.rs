@@ -15,7 +15,8 @@ fn unknown_configuration_keys_are_rejected_with_their_name() {
     std::fs::remove_file(dir.join("aftersales.toml")).unwrap();
     let out = crate::server::command(&dir, &["migrate"]).env("AFTERSALES_REPEAT_WINDOW", "7").output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("repeat_window"), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AFTERSALES_REPEAT_WINDOW:"), "the variable is named: {err}");
     let out = crate::server::command(&dir, &["migrate"]).env("AFTERSALES_LISTEN", "localhost").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen"));
     let out = crate::server::command(&dir, &["migrate"])

@@ -69,9 +69,11 @@ async fn acknowledged_registrations_survive_kill_9() {
             }
         }));
     }
-    while acknowledged.lock().await.len() < 300 {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    aftersales_testkit::eventually(std::time::Duration::from_secs(120), "300 acknowledged registrations", async || {
+        let n = acknowledged.lock().await.len();
+        if n >= 300 { Ok(()) } else { Err(format!("{n} so far")) }
+    })
+    .await;
     server.kill9();
     for c in clients {
         c.await.unwrap();

@@ -2,19 +2,20 @@
 //! (issue 11), through the real binary: its worker e-mails a local SMTP server, the link in
 //! the "please confirm" mail is opened and posted over HTTP, and a second post changes nothing.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aftersales_app::{App, Settings};
 use aftersales_domain::customer::ContactInput;
 use aftersales_storage::Store;
-use aftersales_testkit::Org;
 use aftersales_testkit::smtp_sink::SmtpSink;
+use aftersales_testkit::{Org, eventually};
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
 
-use crate::server::{Server, free_port, run, temp_dir};
+use crate::server::{Server, command, free_port, run, temp_dir};
 
 /// A mail as the contact reads it: subject, text, and the raw headers.
+#[derive(Clone)]
 struct Mail {
     to: Vec<String>,
     subject: String,
@@ -38,21 +39,19 @@ fn mails(smtp: &SmtpSink) -> Vec<Mail> {
 }
 
 async fn wait_for_mail(smtp: &SmtpSink, to: &str, subject: &str, log: &std::path::Path) -> Mail {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(m) =
-            mails(smtp).into_iter().find(|m| m.to.iter().any(|t| t.contains(to)) && m.subject.contains(subject))
-        {
-            return m;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no mail {subject:?} to {to}; got {:?}\n{}",
-            mails(smtp).iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>(),
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(60), &format!("a mail {subject:?} to {to}"), async || {
+        let all = mails(smtp);
+        all.iter().find(|m| m.to.iter().any(|t| t.contains(to)) && m.subject.contains(subject)).cloned().ok_or_else(
+            || {
+                format!(
+                    "got {:?}\n{}",
+                    all.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>(),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                )
+            },
+        )
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,14 +59,8 @@ async fn a_contact_without_an_account_confirms_closure_from_the_mail_exactly_onc
     let dir = temp_dir("customer_mail");
     let smtp = SmtpSink::start().await;
     let port = free_port();
-    std::fs::write(
-        dir.join("aftersales.toml"),
-        format!(
-            "demo = false\npublic_url = \"http://127.0.0.1:{port}\"\n\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"售后服务台 <desk@example.com>\"\ntimeout_secs = 5\n",
-            smtp.addr.port()
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.join("aftersales.toml"), format!("demo = false\npublic_url = \"http://127.0.0.1:{port}\"\n"))
+        .unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.join("data").join("aftersales.db").display());
     // The organization, and a contact of customer B who has no portal account.
@@ -95,7 +88,16 @@ async fn a_contact_without_an_account_confirms_closure_from_the_mail_exactly_onc
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     let (desk, dispatcher, eng) = (token("desk1"), token("dispatch1"), token("eng.south"));
-    let server = Server::start(&dir, port, false).await;
+    // The relay as a container is told it: in the environment, nested with `__`.
+    let mut serve = command(&dir, &["serve"]);
+    serve.env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}")).envs([
+        ("AFTERSALES_SMTP__HOST", "127.0.0.1".to_owned()),
+        ("AFTERSALES_SMTP__PORT", smtp.addr.port().to_string()),
+        ("AFTERSALES_SMTP__TLS", "none".to_owned()),
+        ("AFTERSALES_SMTP__FROM", "售后服务台 <desk@example.com>".to_owned()),
+        ("AFTERSALES_SMTP__TIMEOUT_SECS", "5".to_owned()),
+    ]);
+    let server = Server::start_with(&dir, port, serve).await;
     let log = dir.join(format!("server-{port}.log"));
     let api = format!("{}/api/v1", server.base);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

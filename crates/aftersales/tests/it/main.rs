@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod config;
 mod crash;
 mod customer_mail;
 mod notices;

@@ -21,9 +21,9 @@ use aftersales_domain::notice::{ChannelKind, Delivery, DeliveryState, Notice, No
 use aftersales_domain::ticket::Ticket;
 use aftersales_storage::notices::{self as store, NoticeFilter};
 use aftersales_storage::{Conn, Store};
-use aftersales_testkit::Org;
 use aftersales_testkit::http_sink::{HttpSink, Reply};
 use aftersales_testkit::smtp_sink::SmtpSink;
+use aftersales_testkit::{Org, eventually, throughout};
 use serde_json::Value;
 
 use crate::server::{Server, command, free_port, run, temp_dir};
@@ -116,16 +116,14 @@ fn ansi_stripped(s: &str) -> String {
 }
 
 async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool, log: &Path) {
-    let deadline = Instant::now() + timeout;
-    while !done().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}; log {}:\n{}",
-            log.display(),
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(timeout, what, async || {
+        if done().await {
+            Ok(())
+        } else {
+            Err(format!("log {}:\n{}", log.display(), std::fs::read_to_string(log).unwrap_or_default()))
+        }
+    })
+    .await;
 }
 
 /// What the sinks received, one key per arrival, in arrival order per sink.
@@ -233,11 +231,10 @@ async fn kill_9_while_sending_loses_no_notice_and_repeats_none() {
     wait_for("the first robot and webhook posts", Duration::from_secs(60), async || http.requests().len() >= 6, &log)
         .await;
     let seen = http.requests().len();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while http.requests().len() == seen {
-        assert!(Instant::now() < deadline, "sending stalled");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    eventually(Duration::from_secs(10), "the next post (sending stalled)", async || {
+        if http.requests().len() > seen { Ok(()) } else { Err(format!("still {seen} posts")) }
+    })
+    .await;
     server.kill9();
     let (mail_at_kill, http_at_kill) = (smtp.received().len(), http.requests().len());
 
@@ -549,7 +546,11 @@ async fn three_workers_on_postgresql_deliver_1000_notices_exactly_once() {
     .await;
     let took = released.elapsed();
     // A moment for any stray repeat to show before the workers stop.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    throughout(Duration::from_millis(1500), "one request per notice at the sink", async || {
+        let n = sink.requests().len();
+        if n == NOTICES { Ok(()) } else { Err(format!("{n} requests")) }
+    })
+    .await;
     workers.stop();
 
     let notices = all_notices(store.read()).await;

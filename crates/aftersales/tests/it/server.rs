@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use aftersales_testkit::eventually;
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_aftersales")
@@ -57,20 +59,13 @@ impl Server {
         let child = command.stdout(Stdio::from(log.try_clone().unwrap())).stderr(Stdio::from(log)).spawn().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-                && r.status().is_success()
-            {
-                break;
+        eventually(Duration::from_secs(120), "the server answering /healthz", async || {
+            match client.get(format!("{base}/healthz")).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                _ => Err(std::fs::read_to_string(dir.join(format!("server-{port}.log"))).unwrap_or_default()),
             }
-            assert!(
-                Instant::now() < deadline,
-                "server did not start: {}",
-                std::fs::read_to_string(dir.join(format!("server-{port}.log"))).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
         Server { child, base }
     }
 

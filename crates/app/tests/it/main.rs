@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod clocks;
-mod demo;
 mod notices;
 mod portal;
 mod sessions;

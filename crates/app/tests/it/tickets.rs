@@ -452,7 +452,7 @@ db_test!(wiping_empties_every_table_and_defaults_can_be_seeded_again, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
     register(app, &org.desk, &org.registration(db.now())).await;
-    aftersales_app::demo::wipe(app.store()).await.unwrap();
+    aftersales_storage::maintenance::wipe_all(app.store()).await.unwrap();
     assert!(app.user_by_username("desk1").await.unwrap().is_none());
     app.ensure_defaults().await.unwrap();
     let org = Org::create(app).await;

@@ -2,7 +2,7 @@
 
 use aftersales_domain::notice::{JobKind, JobSpec};
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SelectStatement, UnionType};
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::skip_locked;
@@ -78,15 +78,26 @@ pub async fn reconcile_jobs<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The pending jobs of one ticket, soonest first.
-pub async fn pending_jobs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Job>> {
-    let stmt = Query::select()
+/// Pending jobs, soonest first.
+fn pending() -> SelectStatement {
+    Query::select()
         .columns([Jobs::Id, Jobs::Key, Jobs::Kind, Jobs::TicketId, Jobs::DueAt, Jobs::Attempts])
         .from(Jobs::Table)
-        .and_where(Expr::col(Jobs::TicketId).eq(ticket))
         .and_where(Expr::col(Jobs::State).eq("pending"))
         .order_by(Jobs::DueAt, Order::Asc)
-        .to_owned();
+        .to_owned()
+}
+
+/// The pending jobs of one ticket, soonest first.
+pub async fn pending_jobs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Job>> {
+    let stmt = pending().and_where(Expr::col(Jobs::TicketId).eq(ticket)).to_owned();
+    conn.query_all(&stmt).await?.iter().map(job).collect()
+}
+
+/// Up to `limit` pending jobs due by `now`, soonest first, without taking them (a test
+/// checks that it left none behind).
+pub async fn due_jobs<C: ConnectionTrait>(conn: &C, now: Timestamp, limit: u64) -> Result<Vec<Job>> {
+    let stmt = pending().and_where(Expr::col(Jobs::DueAt).lte(ms(now))).limit(limit).to_owned();
     conn.query_all(&stmt).await?.iter().map(job).collect()
 }
 

@@ -1,25 +1,20 @@
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::{Org, app_test, db_test};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::{Client, registration, token};
 
-db_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |db| {
-    let org = Org::create(&db.app).await;
-    let c = Client::new(&db);
-    let (desk, dispatcher, eng, customer) = (
-        token(&db, &org.desk).await,
-        token(&db, &org.dispatcher).await,
-        token(&db, &org.eng_south).await,
-        token(&db, &org.portal_b).await,
-    );
-    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时第二纸盒卡纸，报警 J-7012"), &[]).await;
+app_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |t| {
+    let org = &t.org;
+    let (desk, dispatcher, eng, customer) =
+        (t.api(&org.desk).await, t.api(&org.dispatcher).await, t.api(&org.eng_south).await, t.api(&org.portal_b).await);
+    let r = desk.post("/api/v1/tickets", &registration(org, "复印时第二纸盒卡纸，报警 J-7012")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!((r.body["number"].as_str(), r.etag().as_str()), (Some("20240315-001"), "\"1\""));
     let id = r.body["id"].as_i64().unwrap();
     let path = format!("/api/v1/tickets/{id}/transitions");
     let mut etag = r.etag();
-    for (tok, body) in [
+    for (who, body) in [
         (&desk, json!({"action": "accept"})),
         (&desk, json!({"action": "grade", "level": "P2", "reason": "影响报销"})),
         (&dispatcher, json!({"action": "dispatch"})),
@@ -28,17 +23,17 @@ db_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |db| {
         (&eng, json!({"action": "resolve", "resolution": "更换搓纸轮"})),
         (&customer, json!({"action": "confirm_closure"})),
     ] {
-        let r = c.post(&path, tok, &body, &[("if-match", &etag)]).await;
+        let r = who.post_if_match(&path, &body, &etag).await;
         assert_eq!(r.status, StatusCode::OK, "{body}: {}", r.body);
         etag = r.etag();
     }
-    let r = c.get(&format!("/api/v1/tickets/{id}"), &customer).await;
+    let r = customer.get(&format!("/api/v1/tickets/{id}")).await;
     assert_eq!((r.body["status"].as_str(), r.etag()), (Some("closed"), etag));
-    let events = c.get(&format!("/api/v1/tickets/{id}/events"), &desk).await;
+    let events = desk.get(&format!("/api/v1/tickets/{id}/events")).await;
     let steps = events.body.as_array().unwrap().iter().filter(|e| e["action"] != "notice").count();
     assert_eq!(steps, 8, "{}", events.body);
     // The customer reads the same history as milestones, without the grading or the notices.
-    let theirs = c.get(&format!("/api/v1/tickets/{id}/events"), &customer).await;
+    let theirs = customer.get(&format!("/api/v1/tickets/{id}/events")).await;
     let milestones: Vec<&str> =
         theirs.body.as_array().unwrap().iter().filter_map(|e| e["milestone"].as_str()).collect();
     assert_eq!(
@@ -53,7 +48,7 @@ db_test!(a_ticket_is_taken_from_registration_to_closure_over_http, |db| {
             "closure_confirmed"
         ]
     );
-    let text = theirs.body.to_string() + &c.get(&format!("/api/v1/tickets/{id}"), &customer).await.body.to_string();
+    let text = theirs.body.to_string() + &customer.get(&format!("/api/v1/tickets/{id}")).await.body.to_string();
     for internal in ["影响报销", "P2", "上门更换搓纸轮", "已电话联系", "priority", "clocks"] {
         assert!(!text.contains(internal), "{internal} reached the customer: {text}");
     }

@@ -1,10 +1,10 @@
 //! Notices over HTTP: the inbox, acknowledgement with a note, the daily table, targets.
 
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::{Org, app_test, db_test};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{Client, token};
+use crate::support::{Client, registration, token};
 
 db_test!(a_specialist_reads_and_acknowledges_notices_over_http, |db| {
     let org = Org::create(&db.app).await;
@@ -80,4 +80,33 @@ db_test!(a_specialist_reads_and_acknowledges_notices_over_http, |db| {
         json!({"kind": "response_timeout", "audiences": ["supervisor"], "channels": ["email"], "targets": ["ops"]});
     let r = c.send(Method::PUT, "/api/v1/notice-routes", Some(&admin), Some(&route), &[]).await;
     assert_eq!((r.status, r.body["channels"][0].as_str()), (StatusCode::OK, Some("in_app")), "{}", r.body);
+});
+
+app_test!(the_worker_mails_the_specialist_and_posts_to_the_desk_webhook, |t| {
+    let org = &t.org;
+    let (admin, desk) = (t.api(&org.admin).await, t.api(&org.desk).await);
+    let target = json!({"kind": "webhook", "url": t.robot_url("/hooks/desk"), "secret": "0123456789abcdef0123"});
+    let r = admin.put("/api/v1/notify-targets/desk", &target).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let route = json!({"kind": "repeat_report", "audiences": ["project_specialist"], "channels": ["email"], "targets": ["desk"]});
+    let r = admin.put("/api/v1/notice-routes", &route).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The same device and fault twice: a repeat report, for the specialist and the desk's hook.
+    for _ in 0..2 {
+        let r = desk.post("/api/v1/tickets", &registration(org, "复印时第二纸盒卡纸，报警 J-7012")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    assert!(t.mail().is_empty() && t.robot_posts().is_empty(), "nothing leaves before the worker runs");
+    let sweep = t.work().await;
+    assert_eq!(sweep.failed, 0, "{sweep:?}");
+    let mail = t.mail();
+    assert!(
+        mail.iter().any(|m| m.rcpt_to.iter().any(|to| to.contains(&format!("{}@", org.specialist.user.username)))),
+        "{:?}",
+        mail.iter().map(|m| &m.rcpt_to).collect::<Vec<_>>()
+    );
+    let posts = t.robot_posts();
+    assert_eq!(posts.len(), 1, "one post to the desk's hook");
+    assert_eq!(posts[0].uri.path(), "/hooks/desk");
+    assert!(posts[0].json().to_string().contains("repeat_report"), "{}", posts[0].json());
 });

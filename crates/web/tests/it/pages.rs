@@ -2,40 +2,19 @@
 //! flows in chromium): sign-in and cookies, escaping, customer scoping, CSRF and stale
 //! forms, sign-out.
 
-use aftersales_app::Actor;
 use aftersales_app::users::hash_password;
+use aftersales_app::{Actor, Outcome};
 use aftersales_domain::ticket::Status;
 use aftersales_storage::sessions::set_password_hash;
-use aftersales_testkit::{Org, db_test};
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use aftersales_testkit::{Org, app_test, db_test};
+use axum::http::{Method, StatusCode};
 
 pub(crate) const PASSWORD: &str = "pages-test-pass";
-pub(crate) const HOST: &str = "desk.example";
-pub(crate) const ORIGIN: &str = "http://desk.example";
+pub(crate) use aftersales_testkit::client::ORIGIN;
 pub(crate) const XSS: &str =
     r#"<script>alert("xss")</script><img src=x onerror=alert(2)> 复印机第二纸盒卡纸，面板提示 E-201"#;
 
-pub(crate) struct Page {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub html: String,
-}
-
-impl Page {
-    pub fn location(&self) -> &str {
-        self.headers.get("location").map_or("", |v| v.to_str().unwrap())
-    }
-
-    /// The session token of the forms on this page.
-    pub fn csrf(&self) -> String {
-        let at = self.html.find(r#"name="csrf" value=""#).expect("a form with a CSRF token");
-        let rest = &self.html[at + r#"name="csrf" value=""#.len()..];
-        rest[..rest.find('"').unwrap()].to_owned()
-    }
-}
+pub(crate) use aftersales_testkit::client::Page;
 
 pub(crate) async fn request(
     db: &aftersales_testkit::TestDb,
@@ -45,24 +24,9 @@ pub(crate) async fn request(
     form: Option<&str>,
     extra: &[(&str, &str)],
 ) -> Page {
-    let mut req = Request::builder().method(method).uri(path).header("host", HOST);
-    if let Some(c) = cookie {
-        req = req.header("cookie", format!("as_session={c}"));
-    }
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    let req = match form {
-        Some(f) => {
-            req.header("content-type", "application/x-www-form-urlencoded").body(Body::from(f.to_owned())).unwrap()
-        }
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let res = aftersales_web::router(db.app.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let html = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Page { status, headers, html }
+    let router = aftersales_web::router(db.app.clone());
+    let cookie = cookie.map(|c| format!("as_session={c}"));
+    aftersales_testkit::client::page_call(&router, method, path, cookie.as_deref(), form, extra).await
 }
 
 pub(crate) async fn get(db: &aftersales_testkit::TestDb, path: &str, cookie: &str) -> Page {
@@ -174,64 +138,59 @@ db_test!(user_text_is_escaped_and_customers_see_only_their_own, |db| {
     assert_eq!(get(&db, &format!("/tickets/{}", t.id), &own).await.status, StatusCode::OK);
 });
 
-db_test!(forms_need_the_session_token_and_the_current_version, |db| {
-    let org = Org::create(&db.app).await;
-    let t = aftersales_app::Outcome::into_value(
-        db.app.register(&org.desk, &org.registration(db.now()), None).await.unwrap(),
-    )
-    .unwrap();
-    let desk = sign_in(&db, &org.desk).await;
-    let page = get(&db, &format!("/tickets/{}", t.id), &desk).await;
+app_test!(forms_need_the_session_token_and_the_current_version, |t| {
+    let (app, org) = (t.app(), &t.org);
+    let t0 = app.register(&org.desk, &org.registration(t.db.now()), None).await.and_then(Outcome::into_value).unwrap();
+    let version = async || app.ticket(&org.desk, t0.id).await.unwrap().version.to_string();
+    let mut desk = t.browser(&org.desk).await;
+    let page = desk.get(&format!("/tickets/{}", t0.id)).await;
     assert!(page.html.contains(r#"id="form-accept""#), "the desk is offered Accept");
-    let path = format!("/tickets/{}/act", t.id);
+    let path = format!("/tickets/{}/act", t0.id);
+    let first = t0.version.to_string();
     // Without the session's token: refused, nothing changed.
-    let forged = post(&db, &path, &desk, &format!("version={}&action=accept&csrf=forged", t.version)).await;
+    let forged = desk.post(&path, &[("csrf", "forged"), ("version", &first), ("action", "accept")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Registered);
+    assert_eq!(app.ticket(&org.desk, t0.id).await.unwrap().status, Status::Registered);
     // With it: accepted, and the page says so after the redirect.
-    let csrf = page.csrf();
-    let ok = post(&db, &path, &desk, &format!("csrf={csrf}&version={}&action=accept", t.version)).await;
+    let ok = desk.post(&path, &[("version", &first), ("action", "accept")]).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    assert_eq!(ok.location(), format!("/tickets/{}?done=accept", t.id));
-    let after = get(&db, ok.location(), &desk).await;
+    assert_eq!(ok.location(), format!("/tickets/{}?done=accept", t0.id));
+    let after = desk.follow(&ok).await;
     assert!(after.html.contains("已完成：受理"), "{}", after.html);
-    assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Accepted);
+    assert_eq!(app.ticket(&org.desk, t0.id).await.unwrap().status, Status::Accepted);
     // A form from a page that is no longer current: the ticket as it is now, and a message.
-    let stale =
-        post(&db, &path, &desk, &format!("csrf={csrf}&version={}&action=cancel&reason=invalid", t.version)).await;
+    let stale = desk.post(&path, &[("version", &first), ("action", "cancel"), ("reason", "invalid")]).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert!(stale.html.contains("已被他人更新"), "{}", stale.html);
-    assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Accepted);
+    assert_eq!(app.ticket(&org.desk, t0.id).await.unwrap().status, Status::Accepted);
     // A missing field is named.
-    let current = db.app.ticket(&org.desk, t.id).await.unwrap();
-    let bad = post(&db, &path, &desk, &format!("csrf={csrf}&version={}&action=grade&level=P1", current.version)).await;
+    let bad = desk.post(&path, &[("version", &version().await), ("action", "grade"), ("level", "P1")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.html.contains("reason"), "{}", bad.html);
     // A work-log entry through its form.
-    let body = form_encode("已电话联系客户，约定明早上门");
-    let log =
-        post(&db, &format!("/tickets/{}/log", t.id), &desk, &format!("csrf={csrf}&kind=customer_message&body={body}"))
-            .await;
+    let log = desk
+        .post(
+            &format!("/tickets/{}/log", t0.id),
+            &[("kind", "customer_message"), ("body", "已电话联系客户，约定明早上门")],
+        )
+        .await;
     assert_eq!(log.status, StatusCode::SEE_OTHER, "{}", log.html);
     // Cancelling as a duplicate needs the original ticket named; then the ticket is cancelled.
-    let page = get(&db, &format!("/tickets/{}", t.id), &desk).await;
+    let page = desk.get(&format!("/tickets/{}", t0.id)).await;
     assert!(page.html.contains(r#"id="form-cancel""#), "the desk is offered Cancel");
-    let current = db.app.ticket(&org.desk, t.id).await.unwrap();
-    let dup =
-        post(&db, &path, &desk, &format!("csrf={csrf}&version={}&action=cancel&reason=duplicate", current.version))
-            .await;
+    let current = version().await;
+    let dup = desk.post(&path, &[("version", &current), ("action", "cancel"), ("reason", "duplicate")]).await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.html.contains("请注明与哪张工单重复"), "{}", dup.html);
-    let note = form_encode("与 20240315-001 重复");
-    let ok = post(
-        &db,
-        &path,
-        &desk,
-        &format!("csrf={csrf}&version={}&action=cancel&reason=duplicate&note={note}", current.version),
-    )
-    .await;
+    let named = [
+        ("version", current.as_str()),
+        ("action", "cancel"),
+        ("reason", "duplicate"),
+        ("note", "与 20240315-001 重复"),
+    ];
+    let ok = desk.post(&path, &named).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
-    assert_eq!(db.app.ticket(&org.desk, t.id).await.unwrap().status, Status::Cancelled);
+    assert_eq!(app.ticket(&org.desk, t0.id).await.unwrap().status, Status::Cancelled);
 });
 
 /// The desk's registration form on customer A (which has a window): what "check first"
@@ -299,76 +258,68 @@ db_test!(the_desk_checks_a_registration_before_submitting_it, |db| {
     assert_eq!((second.window_confirmation.code(), second.repeat_of), ("pending", Some(first.id)));
 });
 
-db_test!(the_supervisor_decides_downgrades_on_the_approvals_page, |db| {
+app_test!(the_supervisor_decides_downgrades_on_the_approvals_page, |t| {
     use aftersales_app::tickets::Command;
-    let org = Org::create(&db.app).await;
-    let app = &db.app;
-    use aftersales_app::Outcome;
-    let t = app.register(&org.desk, &org.registration(db.now()), None).await.and_then(Outcome::into_value).unwrap();
-    let step = async |who: &aftersales_app::Actor, version: i64, cmd: Command| {
-        app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap()
+    let (app, org) = (t.app(), &t.org);
+    let t0 = app.register(&org.desk, &org.registration(t.db.now()), None).await.and_then(Outcome::into_value).unwrap();
+    let step = async |who: &Actor, version: i64, cmd: Command| {
+        app.act(who, t0.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap()
     };
     let grade = |level: &str, reason: &str| Command::Grade { level: level.into(), reason: reason.into() };
-    let v = step(&org.desk, t.version, Command::Accept).await.ticket.version;
+    let v = step(&org.desk, t0.version, Command::Accept).await.ticket.version;
     let v = step(&org.desk, v, grade("P1", "财务结账日")).await.ticket.version;
     let o = step(&org.dispatcher, v, grade("P3", "已有备用机<b>")).await;
     let request = o.priority_change_request.unwrap();
+    let path = format!("/approvals/{}", request.id);
 
-    let dispatcher = sign_in(&db, &org.dispatcher).await;
-    let seen = get(&db, "/approvals", &dispatcher).await;
+    let mut dispatcher = t.browser(&org.dispatcher).await;
+    let seen = dispatcher.get("/approvals").await;
     assert!(seen.html.contains("已有备用机&#60;b&#62;"), "the reason is shown, escaped");
     assert!(!seen.html.contains("批准降级"), "no decision buttons for the dispatcher");
-    let csrf = seen.csrf();
-    let refused =
-        post(&db, &format!("/approvals/{}", request.id), &dispatcher, &format!("csrf={csrf}&decision=approve")).await;
+    let refused = dispatcher.post(&path, &[("decision", "approve")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
-    let supervisor = sign_in(&db, &org.supervisor).await;
-    let ticket_page = get(&db, &format!("/tickets/{}", t.id), &supervisor).await;
+    let mut supervisor = t.browser(&org.supervisor).await;
+    let ticket_page = supervisor.get(&format!("/tickets/{}", t0.id)).await;
     assert!(ticket_page.html.contains(r#"id="ticket-downgrade""#), "the ticket shows the waiting downgrade");
-    let queue = get(&db, "/approvals", &supervisor).await;
+    let queue = supervisor.get("/approvals").await;
     assert!(queue.html.contains(&format!(r#"id="request-{}""#, request.id)) && queue.html.contains("批准降级"));
-    let csrf = queue.csrf();
-    let path = format!("/approvals/{}", request.id);
-    let no_reason = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=reject")).await;
+    let no_reason = supervisor.post(&path, &[("decision", "reject")]).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     let error = no_reason.html.split(r#"id="approvals-error">"#).nth(1).unwrap().split('<').next().unwrap();
     assert!(error.contains("必填"), "{error}");
     // What was typed comes back with the error.
-    let typed =
-        post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=maybe&note={}", form_encode("再议"))).await;
+    let typed = supervisor.post(&path, &[("decision", "maybe"), ("note", "再议")]).await;
     assert_eq!(typed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(typed.html.contains(">再议</textarea>"), "{}", typed.html);
-    assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().priority.as_deref(), Some("P1"), "nothing changed");
-    let ok = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=approve&note={}", form_encode("同意"))).await;
+    assert_eq!(app.ticket(&org.admin, t0.id).await.unwrap().priority.as_deref(), Some("P1"), "nothing changed");
+    let ok = supervisor.post(&path, &[("decision", "approve"), ("note", "同意")]).await;
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/approvals?done=approved"));
-    assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().priority.as_deref(), Some("P3"));
-    let after = get(&db, ok.location(), &supervisor).await;
+    assert_eq!(app.ticket(&org.admin, t0.id).await.unwrap().priority.as_deref(), Some("P3"));
+    let after = supervisor.follow(&ok).await;
     assert!(after.html.contains("approvals-empty") && after.html.contains("已批准"), "{}", after.html);
     // Deciding again: the request is already decided.
-    let twice = post(&db, &path, &supervisor, &format!("csrf={csrf}&decision=reject&note=x")).await;
+    let twice = supervisor.post(&path, &[("decision", "reject"), ("note", "x")]).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.html);
 });
 
-db_test!(a_new_api_token_needs_the_current_password, |db| {
-    let org = Org::create(&db.app).await;
-    let desk = sign_in(&db, &org.desk).await;
-    let csrf = get(&db, "/me", &desk).await.csrf();
-    let without = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP")).await;
+app_test!(a_new_api_token_needs_the_current_password, |t| {
+    let mut desk = t.browser(&t.org.desk).await;
+    desk.get("/me").await;
+    let without = desk.post("/me/tokens", &[("name", "ERP")]).await;
     assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!without.html.contains(r#"id="new-token""#));
-    let wrong = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password=not-it")).await;
+    let wrong = desk.post("/me/tokens", &[("name", "ERP"), ("password", "not-it")]).await;
     assert!(wrong.html.contains("与当前密码不符"), "{}", wrong.html);
     assert!(wrong.html.contains(r#"name="name" value="ERP""#), "the name typed is kept");
-    assert!(db.app.my_tokens(&org.desk).await.unwrap().is_empty(), "no token was made");
-    let ok = post(&db, "/me/tokens", &desk, &format!("csrf={csrf}&name=ERP&password={PASSWORD}")).await;
+    assert!(t.app().my_tokens(&t.org.desk).await.unwrap().is_empty(), "no token was made");
+    let ok = desk.post("/me/tokens", &[("name", "ERP"), ("password", aftersales_testkit::PASSWORD)]).await;
     assert_eq!(ok.status, StatusCode::OK);
     let token = ok.html.split(r#"id="new-token">"#).nth(1).unwrap().split('<').next().unwrap();
-    assert!(db.app.authenticate(token).await.is_ok());
+    assert!(t.app().authenticate(token).await.is_ok());
 });
 
 db_test!(an_engineer_starts_with_their_own_tickets_and_the_board_filters_by_region, |db| {
-    use aftersales_app::Outcome;
     use aftersales_app::tickets::Command;
     let org = Org::create(&db.app).await;
     let app = &db.app;

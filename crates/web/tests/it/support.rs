@@ -2,27 +2,13 @@
 
 use aftersales_app::Actor;
 use aftersales_testkit::TestDb;
+pub use aftersales_testkit::client::Reply;
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::Method;
 use serde_json::Value;
-use tower::ServiceExt;
 
 pub struct Client {
     pub router: Router,
-}
-
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn etag(&self) -> String {
-        self.headers.get("etag").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
-    }
 }
 
 impl Client {
@@ -38,27 +24,7 @@ impl Client {
         body: Option<&Value>,
         extra: &[(&str, &str)],
     ) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Reply { status, headers, body }
+        aftersales_testkit::client::api_call(&self.router, method, path, token, body, extra).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {

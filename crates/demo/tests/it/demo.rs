@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use aftersales_app::demo::{self, DemoSummary};
 use aftersales_app::notices::NoticeQuery;
 use aftersales_app::tickets::ListQuery;
 use aftersales_app::users::Page;
 use aftersales_app::{Actor, App, Settings};
+use aftersales_demo::DemoSummary;
 use aftersales_domain::Timestamp;
 use aftersales_domain::clock::{ClockKind, ClockState};
 use aftersales_domain::grading::ChangeRequestStatus;
@@ -57,7 +57,7 @@ async fn count(app: &App, actor: &Actor, status: Status) -> u64 {
 async fn demo_is_complete_realistic_and_reproducible() {
     let (app, dir) = sqlite_app("demo").await;
     let now = Timestamp::now();
-    let summary: DemoSummary = app.create_demo_at(42, now).await.unwrap();
+    let summary: DemoSummary = aftersales_demo::create_at(&app, 42, now).await.unwrap();
     let admin = admin(&app).await;
 
     // The organization.
@@ -167,10 +167,10 @@ async fn demo_is_complete_realistic_and_reproducible() {
     assert!(!app.work_log(&admin, closed.id).await.unwrap().is_empty());
 
     // The same seed and end time give the same tickets.
-    demo::wipe(app.store()).await.unwrap();
+    aftersales_demo::wipe(app.store()).await.unwrap();
     assert!(app.user_by_username("admin").await.unwrap().is_none(), "wiped");
     app.ensure_defaults().await.unwrap();
-    let again = app.create_demo_at(42, now).await.unwrap();
+    let again = aftersales_demo::create_at(&app, 42, now).await.unwrap();
     assert_eq!(again.tickets, summary.tickets);
     let admin = self::admin(&app).await;
     let key =

@@ -1,0 +1,4 @@
+//! Tests of the demo organization, made through the real use cases.
+#![allow(clippy::unwrap_used)]
+
+mod demo;
