@@ -20,7 +20,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::form::{self, Choice, app_err, choices, parse_date, require, text};
-use super::shared::*;
+use super::shared::{chosen, field_problem, on_form, readable};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::form::{Choice, PageId, app_err, choices, done_message, parse_id, require};
-use super::labels::*;
-use super::shared::*;
+use super::labels::Kind;
+use super::shared::{Done, after_post};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

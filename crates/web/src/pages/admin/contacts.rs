@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{PageId, Problems, app_err, parse_flag, require, text};
-use super::labels::*;
-use super::shared::*;
+use super::labels::Kind;
+use super::shared::problems;
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

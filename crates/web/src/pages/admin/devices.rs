@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::form::{PageId, Problems, app_err, date_field, invalid, require, text};
-use super::labels::*;
-use super::shared::*;
+use super::labels::Kind;
+use super::shared::after_post;
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

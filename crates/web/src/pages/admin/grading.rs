@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::form::{Choice, app_err, choices, require};
-use super::shared::*;
+use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, readable, row_name};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

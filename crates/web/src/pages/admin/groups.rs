@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::form::{PageId, app_err, done_message, require};
-use super::labels::*;
-use super::shared::*;
+use super::labels::Kind;
+use super::shared::{Done, after_post};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Time;
 
 use super::form::{Choice, PageId, app_err, choices, require, text};
-use super::shared::*;
+use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, readable, row_name};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;

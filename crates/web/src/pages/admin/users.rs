@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::{Choice, PageId, Problems, app_err, choice, choices, id_field, invalid, parse_flag, require, text};
-use super::labels::*;
-use super::shared::*;
+use super::labels::Kind;
+use super::shared::{PER_PAGE, after_post, page_of, problems, role_label, role_options, saved_message};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
