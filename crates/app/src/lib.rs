@@ -23,6 +23,15 @@ use aftersales_storage::{StorageError, Store, WriteTx, idempotency};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// What [`App::health`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    /// The database backend: `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Whether the database answered a trivial query.
+    pub answers: bool,
+}
+
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -352,6 +361,23 @@ impl App {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Readiness: the database backend's name (`sqlite`, `postgres`) and whether it answers
+    /// (a failure is logged here; the caller only says it is unavailable).
+    pub async fn health(&self) -> Health {
+        let backend = match self.store.backend() {
+            aftersales_storage::Backend::Sqlite => "sqlite",
+            aftersales_storage::Backend::Postgres => "postgres",
+        };
+        let answers = match self.store.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "health check failed");
+                false
+            }
+        };
+        Health { backend, answers }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -15,7 +15,6 @@ use aftersales_app::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -42,9 +41,9 @@ pub fn router(app: App) -> Router {
     let state = AppState { app };
     // Every input is checked for characters text may not hold before a handler decodes it.
     let pages = pages::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), input::pages));
+    let (api, _) = openapi::router().split_for_parts();
     Router::new()
-        .route("/healthz", get(api::health::healthz))
-        .nest("/api/v1", api::routes().route_layer(axum::middleware::from_fn(input::api)))
+        .merge(api)
         .merge(pages)
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)

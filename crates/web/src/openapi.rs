@@ -17,8 +17,10 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, HttpMethod, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api;
+use crate::{AppState, api};
 
 /// The error body of every failed request.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -55,76 +57,7 @@ impl Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "aftersales", description = "After-sales technical service desk API (售后服务标准化响应)."),
-    modifiers(&Security, &ErrorAnswers),
-    paths(
-        api::health::healthz,
-        api::users::me,
-        api::users::create_own_token,
-        api::users::list,
-        api::users::get,
-        api::users::create,
-        api::users::update,
-        api::users::reset_password,
-        api::directory::levels,
-        api::directory::search_customers,
-        api::directory::create_customer,
-        api::directory::get_customer,
-        api::directory::update_customer,
-        api::directory::contacts,
-        api::directory::create_contact,
-        api::directory::get_contact,
-        api::directory::update_contact,
-        api::directory::set_contact_status,
-        api::directory::devices,
-        api::directory::create_device,
-        api::directory::get_device,
-        api::directory::update_device,
-        api::directory::device_by_serial,
-        api::catalog::groups,
-        api::catalog::create_group,
-        api::catalog::update_group,
-        api::catalog::categories,
-        api::catalog::create_category,
-        api::catalog::update_category,
-        api::catalog::grading_scheme,
-        api::catalog::replace_grading_scheme,
-        api::tickets::register,
-        api::tickets::list,
-        api::tickets::get,
-        api::tickets::by_number,
-        api::tickets::edit,
-        api::tickets::transition,
-        api::tickets::events,
-        api::tickets::work_log,
-        api::tickets::add_log,
-        api::tickets::dispatch_suggestion,
-        api::tickets::priority_requests,
-        api::tickets::decide_priority_request,
-        api::policy::calendars,
-        api::policy::calendar,
-        api::policy::put_calendar,
-        api::policy::add,
-        api::policy::between,
-        api::policy::holiday_set,
-        api::policy::import_holidays,
-        api::policy::service_policy,
-        api::policy::policy_version,
-        api::policy::policy_versions,
-        api::policy::put_service_policy,
-        api::notices::list,
-        api::notices::get,
-        api::notices::acknowledge,
-        api::notices::notice_deliveries,
-        api::notices::deliveries,
-        api::notices::delivery,
-        api::notices::retry,
-        api::notices::confirm,
-        api::notices::daily,
-        api::notices::routes,
-        api::notices::put_route,
-        api::notices::targets,
-        api::notices::put_target,
-    )
+    modifiers(&Security),
 )]
 pub struct ApiDoc;
 
@@ -219,9 +152,20 @@ pub async fn serve_document() -> axum::Json<Value> {
     axum::Json(DOC.get_or_init(document).clone())
 }
 
-/// The OpenAPI document as served: [`ApiDoc`] corrected by [`as_served`].
+/// Every documented route: `/healthz` and the `/api/v1` routes of [`api::routes`] (checked
+/// by `web::input` before a handler decodes them), on [`ApiDoc`]'s header.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::health::healthz))
+        .merge(api::routes().route_layer(axum::middleware::from_fn(crate::input::api)))
+}
+
+/// The OpenAPI document as served: the routes' operations with the answers they share
+/// ([`ErrorAnswers`]), corrected by [`as_served`].
 pub fn document() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    let mut api = router().into_openapi();
+    ErrorAnswers.modify(&mut api);
+    let mut doc = serde_json::to_value(api).expect("the OpenAPI document serializes");
     as_served(&mut doc);
     doc
 }

@@ -19,15 +19,11 @@ pub struct Health {
     (status = 503, body = Health, description = "The database does not answer"),
 ))]
 pub async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Health>) {
-    let database = match s.app.store().backend() {
-        aftersales_storage::Backend::Sqlite => "sqlite",
-        aftersales_storage::Backend::Postgres => "postgres",
-    };
-    match s.app.store().ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", database })),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database }))
-        }
+    let health = s.app.health().await;
+    let database = health.backend;
+    if health.answers {
+        (StatusCode::OK, Json(Health { status: "ok", database }))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database }))
     }
 }

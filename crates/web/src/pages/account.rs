@@ -13,10 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::L;
 use super::{LANG_COOKIE, PageError, SESSION_COOKIE, Signed, anonymous_lang, cookie, render, same_origin, set_cookie};
 use crate::AppState;
+use crate::pages::{NoFields, Posted};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -28,9 +29,9 @@ struct LoginPage<'a> {
     error: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct NextQuery {
-    #[serde(default)]
     next: String,
 }
 
@@ -51,13 +52,11 @@ pub async fn login_form(State(s): State<AppState>, headers: HeaderMap, Query(q):
     render(&LoginPage { l: &l, nav: None, next: safe_next(&q.next), username: String::new(), error: None })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct LoginForm {
-    #[serde(default)]
     username: String,
-    #[serde(default)]
     password: String,
-    #[serde(default)]
     next: String,
 }
 
@@ -98,30 +97,21 @@ pub async fn login(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn logout(
     State(s): State<AppState>,
     headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<CsrfForm>,
+    Posted { who, .. }: Posted<NoFields>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     s.app.sign_out(&who.token).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, "", Some(0)));
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct LangForm {
-    #[serde(default)]
     lang: String,
-    #[serde(default)]
     csrf: String,
 }
 
@@ -202,25 +192,18 @@ pub async fn me(State(s): State<AppState>, who: Signed) -> Result<Response, Page
     me_page(&s, &who, None, None, None, StatusCode::OK, "").await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     old_password: String,
-    #[serde(default)]
     new_password: String,
-    #[serde(default)]
     repeat_password: String,
 }
 
 pub async fn change_password(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<PasswordForm>,
+    Posted { who, form: f }: Posted<PasswordForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
     if f.new_password != f.repeat_password {
         let e = l.t("两次输入的新密码不一致。", "The two new passwords differ.").to_owned();
@@ -241,23 +224,17 @@ pub async fn change_password(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     password: String,
 }
 
 pub async fn create_token(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<TokenForm>,
+    Posted { who, form: f }: Posted<TokenForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     match s.app.create_own_token_confirmed(&who.actor, &f.password, f.name.trim()).await {
         Ok(token) => me_page(&s, &who, Some(token), None, None, StatusCode::OK, "").await,
         Err(e @ AppError::Domain(_)) => {
@@ -271,12 +248,9 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     Path(id): Path<Id>,
-    Form(f): Form<CsrfForm>,
+    Posted { who, .. }: Posted<NoFields>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     s.app.revoke_token(&who.actor, id).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     let m = who.l.t("令牌已吊销。", "Token revoked.").to_owned();
     me_page(&s, &who, None, Some(m), None, StatusCode::OK, "").await

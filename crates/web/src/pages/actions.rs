@@ -10,15 +10,15 @@ use aftersales_app::tickets::Command;
 use aftersales_domain::Id;
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::worklog::LogKind;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value};
 
 use super::tickets::ticket_page;
 use super::{PageError, Signed};
 use crate::AppState;
+use crate::pages::Posted;
 
 /// Form fields that are numbers or yes/no in a [`Command`].
 const NUMBERS: &[&str] = &["group_id", "engineer_id"];
@@ -43,8 +43,8 @@ fn command_json(form: &HashMap<String, String>, tz: &jiff::tz::TimeZone) -> Resu
             Value::Bool(v == "true")
         } else if k == "at" {
             // `<input type="datetime-local">`: a wall-clock time in the service time zone.
-            match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", v).ok().and_then(|d| d.to_zoned(tz.clone()).ok()) {
-                Some(z) => Value::String(z.timestamp().to_string()),
+            match super::view::datetime_local(v, tz) {
+                Some(t) => Value::String(t.to_string()),
                 None => return Err((k.clone(), v.to_owned())),
             }
         } else {
@@ -57,12 +57,9 @@ fn command_json(form: &HashMap<String, String>, tz: &jiff::tz::TimeZone) -> Resu
 
 pub async fn act(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     Path(id): Path<Id>,
-    Form(form): Form<HashMap<String, String>>,
+    Posted { who, form }: Posted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, form.get("csrf").map_or("", String::as_str))?;
     let l = &who.l;
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let json = match command_json(&form, &s.app.settings().time_zone) {
@@ -115,12 +112,9 @@ async fn failed(s: &AppState, who: &Signed, id: Id, e: AppError) -> Result<Respo
 
 pub async fn add_log(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     Path(id): Path<Id>,
-    Form(form): Form<HashMap<String, String>>,
+    Posted { who, form }: Posted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, form.get("csrf").map_or("", String::as_str))?;
     let kind = form.get("kind").and_then(|k| LogKind::from_code(k));
     let Some(kind) = kind else {
         let msg = who.l.t("请选择记录类型。", "Choose the kind of entry.").to_owned();

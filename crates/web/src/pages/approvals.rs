@@ -10,23 +10,23 @@ use aftersales_domain::grading::{ChangeRequestStatus, PriorityChangeRequest};
 use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Ticket;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::L;
 use super::{PageError, Signed, render};
 use crate::AppState;
+use crate::pages::Posted;
 
 /// How many decided requests the page shows under the pending ones.
 const DECIDED_SHOWN: u64 = 50;
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ApprovalsQuery {
-    #[serde(default)]
     done: String,
 }
 
@@ -103,24 +103,18 @@ async fn page(
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DecisionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     decision: String,
-    #[serde(default)]
     note: String,
 }
 
 pub async fn decide(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     Path(id): Path<String>,
-    Form(f): Form<DecisionForm>,
+    Posted { who, form: f }: Posted<DecisionForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     let Ok(id) = id.parse::<Id>() else { return Err(PageError::NotFound(who.l.clone())) };
     let l = &who.l;
     let kept = Some((id, f.note.clone()));

@@ -13,9 +13,11 @@ mod actions;
 mod admin;
 mod approvals;
 mod assets;
+mod layout;
 mod notices;
 mod portal;
 mod register;
+mod routes;
 mod tickets;
 mod view;
 
@@ -25,48 +27,23 @@ use aftersales_app::sessions::Session;
 use aftersales_app::{Actor, AppError};
 use aftersales_domain::Lang;
 use askama::Template;
-use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawForm, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+
+use serde::de::DeserializeOwned;
 
 use crate::AppState;
 
+pub use routes::{PageRoute, router as routes, table};
 pub use view::L;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "as_session";
 /// The language cookie, for people who are not signed in.
 pub const LANG_COOKIE: &str = "as_lang";
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(tickets::home))
-        .route("/login", get(account::login_form).post(account::login))
-        .route("/logout", post(account::logout))
-        .route("/lang", post(account::switch_language))
-        .route("/me", get(account::me))
-        .route("/me/password", post(account::change_password))
-        .route("/me/tokens", post(account::create_token))
-        .route("/me/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/board", get(tickets::board))
-        .route("/tickets/new", get(register::new_form).post(register::submit))
-        .route("/tickets/{id}", get(tickets::ticket))
-        .route("/tickets/{id}/act", post(actions::act))
-        .route("/tickets/{id}/log", post(actions::add_log))
-        .route("/inbox", get(notices::inbox))
-        .route("/inbox/{id}/acknowledge", post(notices::acknowledge))
-        .route("/inbox/read-all", post(portal::read_all))
-        .route("/approvals", get(approvals::approvals))
-        .route("/approvals/{id}", post(approvals::decide))
-        .route("/assets/{file}", get(assets::asset))
-        // The signed links of customer e-mail: no sign-in, the link is the authority.
-        .route("/l/{token}", get(portal::link_form).post(portal::link_submit))
-        .merge(admin::routes())
-}
 
 /// The headers every answer carries (pages and API alike).
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -193,7 +170,7 @@ pub struct Signed {
 
 impl Signed {
     /// Refuses a form post without this session's token, or from another site.
-    pub fn check_form(&self, headers: &HeaderMap, token: &str) -> Result<(), PageError> {
+    fn check_form(&self, headers: &HeaderMap, token: &str) -> Result<(), PageError> {
         if !same_origin(headers) || !constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
             return Err(PageError::Csrf(self.l.clone()));
         }
@@ -228,6 +205,43 @@ impl FromRequestParts<AppState> for Signed {
             Err(AppError::Unauthenticated) => Err(PageError::SignIn { next }),
             Err(e) => Err(PageError::App(e, L::new(lang, state.app.settings().time_zone.clone()))),
         }
+    }
+}
+
+/// A form post of a signed-in reader: refused (403) unless it comes from this site and
+/// carries the session's CSRF token (field `csrf`), then read into `T`, whose missing fields
+/// take their defaults (form types are `#[serde(default)]` as a whole: an unchecked box or an
+/// empty select sends nothing).
+pub struct Posted<T> {
+    pub who: Signed,
+    pub form: T,
+}
+
+/// A form with no fields of its own (a button that carries only the CSRF token).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let who = Signed::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let RawForm(bytes) = RawForm::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+        who.check_form(&headers, token.as_deref().unwrap_or_default()).map_err(IntoResponse::into_response)?;
+        // Read as axum reads a form, with its answers to a malformed one.
+        let again = Request::builder()
+            .method(axum::http::Method::POST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(bytes))
+            .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        let axum::Form(form) =
+            axum::Form::<T>::from_request(again, state).await.map_err(IntoResponse::into_response)?;
+        Ok(Posted { who, form })
     }
 }
 

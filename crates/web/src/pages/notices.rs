@@ -5,21 +5,20 @@ use aftersales_app::notices::{Acknowledgement, NoticeQuery};
 use aftersales_domain::Id;
 use aftersales_domain::notice::Notice;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::{L, Pager};
 use super::{PageError, Signed, render};
 use crate::AppState;
+use crate::pages::Posted;
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct InboxQuery {
     /// `all` shows acknowledged ones too.
-    #[serde(default)]
     show: String,
     page: Option<u64>,
 }
@@ -69,22 +68,17 @@ pub async fn inbox(State(s): State<AppState>, who: Signed, Query(q): Query<Inbox
     Ok(render(&Inbox { l, nav, me: who.actor.id(), notices: list.items, all, total: list.total, pager }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct AckForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     note: String,
 }
 
 pub async fn acknowledge(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     Path(id): Path<Id>,
-    Form(f): Form<AckForm>,
+    Posted { who, form: f }: Posted<AckForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     let note = f.note.trim();
     let ack = Acknowledgement { note: (!note.is_empty()).then(|| note.to_owned()) };
     s.app.acknowledge_notice(&who.actor, id, &ack).await.map_err(|e| PageError::App(e, who.l.clone()))?;

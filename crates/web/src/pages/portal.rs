@@ -18,19 +18,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::{L, Pager};
 use super::{PageError, Signed, anonymous_lang, render, same_origin};
 use crate::AppState;
+use crate::pages::{NoFields, Posted};
 
 /// The portal list's filter.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PortalQuery {
     /// A request number to open.
-    #[serde(default)]
     pub q: String,
     /// A customer status code, or empty for all.
-    #[serde(default)]
     pub status: String,
     pub page: Option<u64>,
 }
@@ -121,22 +121,9 @@ pub async fn ticket_page(
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.
-pub async fn read_all(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<CsrfOnly>,
-) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
+pub async fn read_all(State(s): State<AppState>, Posted { who, .. }: Posted<NoFields>) -> Result<Response, PageError> {
     s.app.read_all_notices(&who.actor).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     Ok(axum::response::Redirect::to("/inbox").into_response())
-}
-
-/// A form that carries only the session's token.
-#[derive(Debug, Default, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// What the customer is told after a step of theirs.
@@ -218,15 +205,12 @@ fn no_referrer(mut r: Response) -> Response {
 
 /// The link form's fields.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct LinkForm {
     /// `confirm`, `refuse` or `survey`.
-    #[serde(default)]
     answer: String,
-    #[serde(default)]
     reason: String,
-    #[serde(default)]
     result: String,
-    #[serde(default)]
     note: String,
 }
 

@@ -14,56 +14,38 @@ use aftersales_domain::role::Role;
 use aftersales_domain::ticket::{Channel, Kind};
 use aftersales_domain::{Id, Timestamp};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::L;
 use super::{PageError, Signed, render};
 use crate::AppState;
+use crate::pages::Posted;
 
 #[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
 pub struct NewForm {
-    #[serde(default)]
-    csrf: String,
     /// The desk's customer search.
-    #[serde(default)]
     q: String,
-    #[serde(default)]
     customer_id: String,
-    #[serde(default)]
     contact_id: String,
-    #[serde(default)]
     contact_name: String,
-    #[serde(default)]
     contact_phone: String,
-    #[serde(default)]
     channel: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     category_id: String,
-    #[serde(default)]
     device_id: String,
-    #[serde(default)]
     device_serial: String,
-    #[serde(default)]
     fault_code: String,
-    #[serde(default)]
     description: String,
-    #[serde(default)]
     occurred_at: String,
-    #[serde(default)]
     impact_scope: String,
-    #[serde(default)]
     expected_resolution: String,
-    #[serde(default)]
     complaint_about: String,
     /// `check`: only check the form (预检) and show what registering would do.
-    #[serde(default)]
     intent: String,
 }
 
@@ -171,18 +153,15 @@ fn opt(s: &str) -> Option<String> {
 
 pub async fn submit(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<NewForm>,
+    Posted { who, form: f }: Posted<NewForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
     let l = &who.l;
     let contact = who.actor.user.role == Role::CustomerContact;
     let tz = s.app.settings().time_zone.clone();
     let occurred_at: Option<Timestamp> = match opt(&f.occurred_at) {
         None => None,
-        Some(v) => match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", &v).ok().and_then(|d| d.to_zoned(tz).ok()) {
-            Some(z) => Some(z.timestamp()),
+        Some(v) => match super::view::datetime_local(&v, &tz) {
+            Some(t) => Some(t),
             None => {
                 let e = l.t("故障发生时间格式不正确。", "The time the fault occurred is malformed.").to_owned();
                 return page(&s, &who, f, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY).await;

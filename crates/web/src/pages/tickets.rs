@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::layout::Nav;
 use super::view::{L, Pager, urgency};
 use super::{PageError, Signed, render};
 use crate::AppState;
@@ -28,52 +29,6 @@ use crate::AppState;
 /// The board counts matching tickets up to this many and then says "10000+": counting every
 /// one of 100,000 open tickets would cost more than the page.
 const COUNT_LIMIT: u64 = 10_000;
-
-/// What the header needs to know about the reader.
-pub struct Nav {
-    pub name: String,
-    pub csrf: String,
-    pub staff: bool,
-    /// May register requests (the desk, dispatchers, supervisors, customer contacts).
-    pub register: bool,
-    pub unread: u64,
-    pub here: &'static str,
-    /// May open the administration pages (any of the manage permissions).
-    pub admin: bool,
-    /// May approve or reject priority downgrades (the supervisor).
-    pub approvals: bool,
-    /// A customer contact: how many requests wait for their answer (confirm, rate).
-    pub waiting: usize,
-}
-
-impl Nav {
-    pub async fn of(s: &AppState, who: &Signed, here: &'static str) -> Nav {
-        let q = aftersales_app::notices::NoticeQuery {
-            mine: Some(true),
-            acknowledged: Some(false),
-            per_page: Some(1),
-            ..Default::default()
-        };
-        // The unread count is a courtesy: a page still renders if it cannot be read.
-        let unread = s.app.notices(&who.actor, &q).await.map(|p| p.total).unwrap_or(0);
-        let waiting = if who.actor.is_customer() {
-            s.app.awaiting_count(&who.actor).await.map(|n| n as usize).unwrap_or(0)
-        } else {
-            0
-        };
-        Nav {
-            name: who.actor.user.display_name.clone(),
-            csrf: who.csrf.clone(),
-            staff: who.actor.user.role != Role::CustomerContact,
-            register: aftersales_domain::permission::allows(who.actor.user.role, Action::RegisterTicket),
-            unread,
-            here,
-            admin: super::admin::may_administer(who.actor.user.role),
-            approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
-            waiting,
-        }
-    }
-}
 
 pub async fn home(who: Result<Signed, PageError>) -> Response {
     match who {
@@ -84,22 +39,16 @@ pub async fn home(who: Result<Signed, PageError>) -> Response {
 
 /// Board filters, as the form sends them (empty fields are "any").
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct BoardQuery {
-    #[serde(default)]
     pub q: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub priority: String,
-    #[serde(default)]
     pub group_id: String,
     /// An engineer's id, `all`, or empty: everyone's, except that engineers see their own.
-    #[serde(default)]
     pub engineer_id: String,
     /// The customer's region (地域).
-    #[serde(default)]
     pub region: String,
-    #[serde(default)]
     pub overdue: String,
     pub page: Option<u64>,
 }
@@ -372,9 +321,9 @@ impl TicketPage<'_> {
 const USER_FIELDS: [&str; 4] = ["first_line_id", "second_line_id", "accepted_by", "registered_by"];
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DoneQuery {
     /// The step just taken (after the redirect that follows a form), or `log`.
-    #[serde(default)]
     done: String,
     /// The group whose engineers the dispatch form offers (default: the category's).
     group: Option<Id>,

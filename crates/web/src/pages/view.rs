@@ -4,6 +4,16 @@
 use aftersales_domain::clock::{ClockState, ClockView};
 use aftersales_domain::{Lang, Timestamp};
 
+/// The value of an `<input type="datetime-local">` (`2025-09-30T16:00`): a wall-clock time
+/// in `tz`; `None` when it is no such time.
+pub fn datetime_local(value: &str, tz: &jiff::tz::TimeZone) -> Option<Timestamp> {
+    let civil = jiff::civil::DateTime::strptime(DATETIME_LOCAL, value.trim()).ok()?;
+    civil.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+}
+
+/// The format of an `<input type="datetime-local">`.
+pub const DATETIME_LOCAL: &str = "%Y-%m-%dT%H:%M";
+
 /// The reader's language and the service time zone.
 #[derive(Debug, Clone)]
 pub struct L {

@@ -40,8 +40,7 @@ db_test!(errors_name_fields_and_records_in_chinese, |db| {
 fn every_field_the_api_and_the_rules_name_has_a_chinese_label() {
     use aftersales_domain::Lang;
     use aftersales_domain::error::field_label;
-    use utoipa::OpenApi;
-    let doc = serde_json::to_value(aftersales_web::openapi::ApiDoc::openapi()).unwrap();
+    let doc = aftersales_web::openapi::document();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     fn refs(v: &Value, out: &mut Vec<String>) {
         match v {

@@ -3,20 +3,27 @@
 //! policy. Each page calls the same `app` use case as the API, which checks the permission;
 //! the menu only hides what the reader could not use anyway.
 
-mod catalog;
-mod directory;
+pub(super) mod calendars;
+pub(super) mod categories;
+pub(super) mod contacts;
+pub(super) mod customers;
+pub(super) mod devices;
 mod form;
-mod notices;
+pub(super) mod grading;
+pub(super) mod groups;
+mod labels;
+pub(super) mod notices;
+pub(super) mod policy;
+mod shared;
+pub(super) mod users;
 
 use aftersales_domain::permission::{Action, allows};
 use aftersales_domain::role::Role;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 
-use super::tickets::Nav;
+use super::layout::Nav;
 use super::view::L;
 use super::{PageError, Signed, render};
 use crate::AppState;
@@ -28,14 +35,6 @@ const MANAGE: [Action; 4] =
 /// Whether `role` may use any administration page.
 pub fn may_administer(role: Role) -> bool {
     MANAGE.iter().any(|a| allows(role, *a))
-}
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(index))
-        .merge(directory::routes())
-        .merge(catalog::routes())
-        .merge(notices::routes())
 }
 
 /// One entry of the administration index.
@@ -53,7 +52,7 @@ struct Index<'a> {
     sections: Vec<Section>,
 }
 
-async fn index(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
+pub(crate) async fn index(State(s): State<AppState>, who: Signed) -> Result<Response, PageError> {
     let l = &who.l;
     let role = who.actor.user.role;
     if !may_administer(role) {

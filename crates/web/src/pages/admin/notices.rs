@@ -18,47 +18,22 @@ use aftersales_domain::notice::{
 use aftersales_domain::permission::Action;
 use aftersales_domain::{DomainError, Id};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::super::tickets::Nav;
 use super::super::view::L;
 use super::super::{PageError, Signed, render};
 use super::form::{Choice, PageId, Problems, app_err, choices, done_message, require};
+use super::labels::Kind;
+use super::labels::field_label;
+use super::shared::{Pairs, after_post};
 use crate::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/notices", get(notices))
-        .route("/admin/notices/routes", post(save_route))
-        .route("/admin/notices/targets", post(save_target))
-        .route("/admin/deliveries", get(deliveries))
-        .route("/admin/deliveries/{id}", get(delivery))
-        .route("/admin/deliveries/{id}/confirm", post(confirm))
-        .route("/admin/deliveries/{id}/retry", post(retry))
-}
+use crate::pages::layout::Nav;
+use crate::pages::{NoFields, Posted};
 
 // ----- shared -----
-
-/// What an input field is called on these forms.
-fn field_label(field: &str, l: &L) -> String {
-    let (zh, en) = match field {
-        "kind" => ("类型", "Kind"),
-        "audiences" => ("通知对象", "Who is told"),
-        "channels" => ("通知渠道", "Channels"),
-        "targets" => ("群机器人 / Webhook", "Robots / webhooks"),
-        "name" => ("名称", "Name"),
-        "url" => ("网址", "URL"),
-        "secret" => ("签名密钥", "Signing secret"),
-        "note" => ("确认说明", "Note"),
-        _ => return field.to_owned(),
-    };
-    l.t(zh, en).to_owned()
-}
 
 /// A URL as lists show it: the host, the first characters of the rest and its last four (a
 /// robot's URL holds its key).
@@ -86,19 +61,6 @@ pub struct Check {
     pub fixed: bool,
 }
 
-/// The fields of a posted form in order (checkbox groups repeat a name).
-struct Pairs(Vec<(String, String)>);
-
-impl Pairs {
-    fn get(&self, key: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
-    }
-
-    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-}
-
 fn join(l: &L, items: impl IntoIterator<Item = String>) -> String {
     let v: Vec<String> = items.into_iter().collect();
     if v.is_empty() { l.t("（无）", "(none)").to_owned() } else { v.join(l.t("、", ", ")) }
@@ -114,11 +76,10 @@ const TARGET_KINDS: [ChannelKind; 4] =
 
 /// A `?done=` after a redirect, and what the page should show.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct NoticesQuery {
-    #[serde(default)]
     done: String,
     /// The target whose form is filled in for editing.
-    #[serde(default)]
     target: String,
 }
 
@@ -217,21 +178,15 @@ pub struct TargetRow {
 
 /// The target form as entered.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct TargetForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     url: String,
-    #[serde(default)]
     secret: String,
     /// A checkbox: present when ticked.
     clear_secret: Option<String>,
     /// `1` when an existing target is edited.
-    #[serde(default)]
     editing: String,
 }
 
@@ -310,7 +265,11 @@ async fn notices_page(
     Ok((status, render(&page)).into_response())
 }
 
-async fn notices(State(s): State<AppState>, who: Signed, Query(q): Query<NoticesQuery>) -> Result<Response, PageError> {
+pub(crate) async fn notices(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(q): Query<NoticesQuery>,
+) -> Result<Response, PageError> {
     let l = &who.l;
     require(&who, Action::ManageServicePolicy)?;
     let message = done_message(l, &q.done);
@@ -389,14 +348,11 @@ fn posted_wording(p: &Pairs, kind: NoticeKind) -> Option<Wording> {
     (!untouched).then_some(posted)
 }
 
-async fn save_route(
+pub(crate) async fn save_route(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted { who, form: pairs }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let p = Pairs(pairs);
-    who.check_form(&headers, p.get("csrf"))?;
     let l = &who.l;
     require(&who, Action::ManageServicePolicy)?;
     let result = match posted_route(&p) {
@@ -432,14 +388,10 @@ async fn save_route(
     }
 }
 
-async fn save_target(
+pub(crate) async fn save_target(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
-    Form(f): Form<TargetForm>,
+    Posted { who, form: f }: Posted<TargetForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
-    let l = &who.l;
     require(&who, Action::ManageServicePolicy)?;
     let name = f.name.trim().to_owned();
     let result = match ChannelKind::from_code(&f.kind).filter(|k| TARGET_KINDS.contains(k)) {
@@ -455,15 +407,18 @@ async fn save_target(
             s.app.save_notify_target(&who.actor, &name, kind, &f.url, secret).await
         }
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/admin/notices?done=saved").into_response()),
-        Err(e) => {
-            let (status, errs) = Problems::of_error(e, l.lang, |f| field_label(f, l)).map_err(app_err(l))?;
+    after_post(
+        result,
+        |_| "/admin/notices?done=saved".into(),
+        Kind::Setting,
+        &who.l,
+        |errs, status| {
             // What was typed stays, except the secret: it is never sent back to the browser.
-            let f = TargetForm { secret: String::new(), csrf: String::new(), ..f };
-            notices_page(&s, &who, None, f, errs, None, status).await
-        }
-    }
+            let f = TargetForm { secret: String::new(), ..f };
+            notices_page(&s, &who, None, f, errs, None, status)
+        },
+    )
+    .await
 }
 
 // ----- deliveries -----
@@ -517,10 +472,9 @@ fn delivery_row(l: &L, d: &Delivery, contexts: &HashMap<Id, DeliveryContext>, ta
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DeliveriesQuery {
-    #[serde(default)]
     state: String,
-    #[serde(default)]
     done: String,
 }
 
@@ -537,7 +491,7 @@ struct DeliveriesPage<'a> {
     message: Option<String>,
 }
 
-async fn deliveries(
+pub(crate) async fn deliveries(
     State(s): State<AppState>,
     who: Signed,
     Query(q): Query<DeliveriesQuery>,
@@ -611,8 +565,8 @@ struct DeliveryPage<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct DoneQuery {
-    #[serde(default)]
     done: String,
 }
 
@@ -655,7 +609,7 @@ async fn delivery_page(
     Ok((status, render(&page)).into_response())
 }
 
-async fn delivery(
+pub(crate) async fn delivery(
     State(s): State<AppState>,
     who: Signed,
     PageId(id): PageId,
@@ -666,22 +620,16 @@ async fn delivery(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     note: String,
 }
 
-async fn confirm(
+pub(crate) async fn confirm(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     PageId(id): PageId,
-    Form(f): Form<ConfirmForm>,
+    Posted { who, form: f }: Posted<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
-    let l = &who.l;
     require(&who, Action::ManageServicePolicy)?;
     // The page asks where the message was seen: the decision is kept in the delivery's log.
     let result = if f.note.trim().is_empty() {
@@ -689,38 +637,31 @@ async fn confirm(
     } else {
         s.app.confirm_delivery(&who.actor, id, &f.note).await
     };
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/deliveries/{id}?done=confirmed")).into_response()),
-        Err(e) => {
-            let (status, errs) = Problems::of_error(e, l.lang, |f| field_label(f, l)).map_err(app_err(l))?;
-            delivery_page(&s, &who, id, f.note, errs, None, status).await
-        }
-    }
+    after_post(
+        result,
+        |_| format!("/admin/deliveries/{id}?done=confirmed"),
+        Kind::Setting,
+        &who.l,
+        |errs, status| delivery_page(&s, &who, id, f.note, errs, None, status),
+    )
+    .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct RetryForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn retry(
+pub(crate) async fn retry(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    who: Signed,
     PageId(id): PageId,
-    Form(f): Form<RetryForm>,
+    Posted { who, .. }: Posted<NoFields>,
 ) -> Result<Response, PageError> {
-    who.check_form(&headers, &f.csrf)?;
-    let l = &who.l;
     require(&who, Action::ManageServicePolicy)?;
-    match s.app.retry_delivery(&who.actor, id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/deliveries/{id}?done=retried")).into_response()),
-        Err(e) => {
-            let (status, errs) = Problems::of_error(e, l.lang, |f| field_label(f, l)).map_err(app_err(l))?;
-            delivery_page(&s, &who, id, String::new(), errs, None, status).await
-        }
-    }
+    let result = s.app.retry_delivery(&who.actor, id).await;
+    after_post(
+        result,
+        |_| format!("/admin/deliveries/{id}?done=retried"),
+        Kind::Setting,
+        &who.l,
+        |errs, status| delivery_page(&s, &who, id, String::new(), errs, None, status),
+    )
+    .await
 }
 
 #[cfg(test)]

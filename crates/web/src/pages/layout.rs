@@ -1,0 +1,54 @@
+//! What every page's frame shows: the header (the reader's name, the menu they may use, the
+//! unread and waiting counts) and the CSRF token of its forms.
+
+use aftersales_domain::permission::Action;
+use aftersales_domain::role::Role;
+
+use super::Signed;
+use crate::AppState;
+
+/// What the header needs to know about the reader.
+pub struct Nav {
+    pub name: String,
+    pub csrf: String,
+    pub staff: bool,
+    /// May register requests (the desk, dispatchers, supervisors, customer contacts).
+    pub register: bool,
+    pub unread: u64,
+    pub here: &'static str,
+    /// May open the administration pages (any of the manage permissions).
+    pub admin: bool,
+    /// May approve or reject priority downgrades (the supervisor).
+    pub approvals: bool,
+    /// A customer contact: how many requests wait for their answer (confirm, rate).
+    pub waiting: usize,
+}
+
+impl Nav {
+    pub async fn of(s: &AppState, who: &Signed, here: &'static str) -> Nav {
+        let q = aftersales_app::notices::NoticeQuery {
+            mine: Some(true),
+            acknowledged: Some(false),
+            per_page: Some(1),
+            ..Default::default()
+        };
+        // The unread count is a courtesy: a page still renders if it cannot be read.
+        let unread = s.app.notices(&who.actor, &q).await.map(|p| p.total).unwrap_or(0);
+        let waiting = if who.actor.is_customer() {
+            s.app.awaiting_count(&who.actor).await.map(|n| n as usize).unwrap_or(0)
+        } else {
+            0
+        };
+        Nav {
+            name: who.actor.user.display_name.clone(),
+            csrf: who.csrf.clone(),
+            staff: who.actor.user.role != Role::CustomerContact,
+            register: aftersales_domain::permission::allows(who.actor.user.role, Action::RegisterTicket),
+            unread,
+            here,
+            admin: super::admin::may_administer(who.actor.user.role),
+            approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
+            waiting,
+        }
+    }
+}

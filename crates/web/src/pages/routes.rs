@@ -1,0 +1,119 @@
+//! Every page route in one table: the router is built from it, and the access walk
+//! (`tests/it/access.rs`) walks it, so a page cannot be served without being walked.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+
+use super::admin::{calendars, categories, contacts, customers, devices, grading, groups, policy, users};
+use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets};
+use crate::AppState;
+
+/// One page route: a method and a path template, and the handler that answers them.
+pub struct PageRoute {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> PageRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let handler = if method == Method::GET { axum::routing::get(handler) } else { axum::routing::post(handler) };
+    PageRoute { method, path, handler }
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> PageRoute {
+    route(Method::GET, path, handler)
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> PageRoute {
+    route(Method::POST, path, handler)
+}
+
+/// The console's pages, reader's and administrator's.
+pub fn table() -> Vec<PageRoute> {
+    vec![
+        get("/", tickets::home),
+        get("/login", account::login_form),
+        post("/login", account::login),
+        post("/logout", account::logout),
+        post("/lang", account::switch_language),
+        get("/me", account::me),
+        post("/me/password", account::change_password),
+        post("/me/tokens", account::create_token),
+        post("/me/tokens/{id}/revoke", account::revoke_token),
+        get("/board", tickets::board),
+        get("/tickets/new", register::new_form),
+        post("/tickets/new", register::submit),
+        get("/tickets/{id}", tickets::ticket),
+        post("/tickets/{id}/act", actions::act),
+        post("/tickets/{id}/log", actions::add_log),
+        get("/inbox", notices::inbox),
+        post("/inbox/{id}/acknowledge", notices::acknowledge),
+        post("/inbox/read-all", portal::read_all),
+        get("/approvals", approvals::approvals),
+        post("/approvals/{id}", approvals::decide),
+        get("/assets/{file}", assets::asset),
+        // The signed links of customer e-mail: no sign-in, the link is the authority.
+        get("/l/{token}", portal::link_form),
+        post("/l/{token}", portal::link_submit),
+        get("/admin", admin::index),
+        get("/admin/users", users::users),
+        post("/admin/users", users::create_user),
+        get("/admin/users/new", users::new_user),
+        get("/admin/users/{id}", users::user),
+        post("/admin/users/{id}", users::save_user),
+        post("/admin/users/{id}/active", users::set_active),
+        post("/admin/users/{id}/password", users::reset_password),
+        get("/admin/customers", customers::customers),
+        post("/admin/customers", customers::create_customer),
+        get("/admin/customers/new", customers::new_customer),
+        get("/admin/customers/{id}", customers::customer),
+        post("/admin/customers/{id}", customers::save_customer),
+        post("/admin/customers/{id}/contacts", customers::add_contact),
+        post("/admin/customers/{id}/devices", customers::add_device),
+        get("/admin/contacts/{id}", contacts::contact),
+        post("/admin/contacts/{id}", contacts::save_contact),
+        post("/admin/contacts/{id}/status", contacts::contact_status),
+        get("/admin/devices/{id}", devices::device),
+        post("/admin/devices/{id}", devices::save_device),
+        get("/admin/groups", groups::groups),
+        post("/admin/groups", groups::create_group),
+        get("/admin/groups/{id}", groups::group),
+        post("/admin/groups/{id}", groups::update_group),
+        get("/admin/categories", categories::categories),
+        post("/admin/categories", categories::create_category),
+        get("/admin/categories/{id}", categories::category),
+        post("/admin/categories/{id}", categories::update_category),
+        get("/admin/grading", grading::grading),
+        get("/admin/grading/edit", grading::grading_form),
+        post("/admin/grading/edit", grading::save_grading),
+        get("/admin/calendars", calendars::calendars),
+        post("/admin/calendars", calendars::create_calendar),
+        get("/admin/calendars/{name}", calendars::calendar),
+        post("/admin/calendars/{name}", calendars::save_hours),
+        post("/admin/calendars/{name}/holidays", calendars::add_holidays),
+        post("/admin/calendars/{name}/holidays/remove", calendars::remove_holidays),
+        post("/admin/calendars/{name}/import", calendars::import_holidays),
+        get("/admin/policy", policy::policy),
+        get("/admin/policy/edit", policy::policy_form),
+        post("/admin/policy/edit", policy::save_policy),
+        get("/admin/policy/versions/{version}", policy::policy_version),
+        get("/admin/notices", admin::notices::notices),
+        post("/admin/notices/routes", admin::notices::save_route),
+        post("/admin/notices/targets", admin::notices::save_target),
+        get("/admin/deliveries", admin::notices::deliveries),
+        get("/admin/deliveries/{id}", admin::notices::delivery),
+        post("/admin/deliveries/{id}/confirm", admin::notices::confirm),
+        post("/admin/deliveries/{id}/retry", admin::notices::retry),
+    ]
+}
+
+/// The router of [`table`] (routes of one path share their method router).
+pub fn router() -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |r, p| r.route(p.path, p.handler))
+}
