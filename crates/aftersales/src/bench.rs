@@ -1038,9 +1038,11 @@ async fn build(args: &SweepArgs, app: &App, clock: &AtomicI64) -> anyhow::Result
         let (with, from) = series(postgres, copies);
         background_jobs = tx
             .execute_unprepared(&format!(
-                "{with}INSERT INTO jobs (key, kind, ticket_id, due_at, state, attempts, created_at, updated_at) \
-                 SELECT 't' || ({first} - 1 + n) || j.suffix, j.kind, {first} - 1 + n, j.due_at, 'pending', 0, \
-                 {now_ms}, {now_ms} FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at"
+                "{with}INSERT INTO jobs (key, kind, ticket_id, subject, data, due_at, state, attempts, created_at, \
+                 updated_at) SELECT 't' || ({first} - 1 + n) || j.suffix, {check}, {first} - 1 + n, \
+                 'ticket:' || ({first} - 1 + n), j.kind, j.due_at, 'pending', 0, {now_ms}, {now_ms} \
+                 FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
+                check = lit(aftersales_storage::notices::NOTICE_CHECK),
             ))
             .await?
             .rows_affected();
@@ -1052,9 +1054,11 @@ async fn build(args: &SweepArgs, app: &App, clock: &AtomicI64) -> anyhow::Result
     let id = format!("({} + n * {stride})", t.id);
     let due_jobs = tx
         .execute_unprepared(&format!(
-            "{with}INSERT INTO jobs (key, kind, ticket_id, due_at, state, attempts, created_at, updated_at) \
-             SELECT 't' || {id} || {}, {}, {id}, {}, 'pending', 0, {now_ms}, {now_ms} FROM {from} ORDER BY n",
+            "{with}INSERT INTO jobs (key, kind, ticket_id, subject, data, due_at, state, attempts, created_at, \
+             updated_at) SELECT 't' || {id} || {}, {}, {id}, 'ticket:' || {id}, {}, {}, 'pending', 0, {now_ms}, \
+             {now_ms} FROM {from} ORDER BY n",
             lit(&suffix(&response.key)?),
+            lit(aftersales_storage::notices::NOTICE_CHECK),
             lit(JobKind::ResponseDue.code()),
             response.due_at.as_millisecond(),
         ))
@@ -1098,7 +1102,7 @@ async fn rearm(app: &App, template: Id) -> anyhow::Result<()> {
         "DELETE FROM ticket_events WHERE action = 'notice'".to_owned(),
         format!(
             "UPDATE jobs SET state = 'pending', attempts = 0, lease_until = NULL, locked_by = NULL \
-             WHERE kind = 'response_due' AND ticket_id <> {template}"
+             WHERE kind = 'notice_check' AND data = 'response_due' AND ticket_id <> {template}"
         ),
     ] {
         tx.execute_unprepared(&sql).await?;

@@ -17,6 +17,11 @@
 //! | `smtp` | — | none | `[smtp]` host, port, tls (`none`/`starttls`/`tls`), username, password, from |
 //! | `webhooks` | — | no exceptions | `[webhooks]` allowed_hosts (private addresses allowed), timeout_secs |
 //! | `public_url` | `AFTERSALES_PUBLIC_URL` | `http://` + `listen` | where people reach the service: links in customer e-mail start with it |
+//! | `files.backend` | — | `disk` | where uploaded files are kept: `disk` (under `data_dir/files`) or `s3` (a bucket several instances share) |
+//! | `files.bucket` | — | none | `s3`: the bucket (required) |
+//! | `files.endpoint` | — | AWS's | `s3`: an S3-compatible server's URL (`http://minio:9000`); addressed by path |
+//! | `files.region` | — | `us-east-1` | `s3`: the bucket's region |
+//! | `files.access_key_id`, `files.secret_access_key` | — | `AWS_*` environment | `s3`: the credentials |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +54,8 @@ pub struct Config {
     /// The address people reach the service at (`https://desk.example.com`); links in
     /// customer e-mail start with it. Default: `http://` and `listen`.
     pub public_url: Option<String>,
+    /// Where uploaded files are kept (`[files]`).
+    pub files: aftersales_files::FilesConfig,
 }
 
 impl Default for Config {
@@ -68,6 +75,7 @@ impl Default for Config {
             webhooks: aftersales_notify::WebhookPolicy::default(),
             trusted_proxies: Vec::new(),
             public_url: None,
+            files: aftersales_files::FilesConfig::default(),
         }
     }
 }
@@ -99,6 +107,7 @@ impl Config {
             bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
         }
         self.trusted_proxies()?;
+        self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clocks;
 pub mod demo;
 pub mod directory;
+pub mod jobs;
 pub mod notices;
 pub mod portal;
 pub mod sessions;

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod directory;
 pub mod idempotency;
+pub mod jobs;
 pub mod links;
 pub mod maintenance;
 pub mod migration;

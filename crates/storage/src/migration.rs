@@ -5,6 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::schema::*;
 
+mod m0009_job_subjects;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -19,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006DueIndex),
             Box::new(M0007ContactLeft),
             Box::new(M0008Audiences),
+            Box::new(m0009_job_subjects::M0009JobSubjects),
         ]
     }
 }
