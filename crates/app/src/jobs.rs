@@ -13,8 +13,8 @@
 
 use std::future::Future;
 
-use aftersales_domain::permission::Action;
 use aftersales_domain::Timestamp;
+use aftersales_domain::permission::Action;
 use aftersales_storage::Conn;
 use aftersales_storage::jobs::{self as store, Finish, JobRow, NewJob};
 use jiff::SignedDuration;
@@ -177,7 +177,11 @@ impl App {
                 }
             }
             if !recorded {
-                tracing::warn!(kind = J::KIND, job = row.id, "the attempt ended after its lease; another worker has the job");
+                tracing::warn!(
+                    kind = J::KIND,
+                    job = row.id,
+                    "the attempt ended after its lease; another worker has the job"
+                );
             }
         }
         Ok(out)

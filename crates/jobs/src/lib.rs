@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aftersales_app::jobs::BackgroundJob;
-use aftersales_app::{App, AppError};
 use aftersales_app::notices::Outgoing;
+use aftersales_app::{App, AppError};
 use aftersales_domain::Lang;
 use aftersales_domain::notice::{ChannelKind, NoticeKind};
 use aftersales_notify::{Message, Notifier, SendError, Target};
@@ -216,7 +216,13 @@ impl Worker {
             let busy = match self.sweep().await {
                 Ok(s) => {
                     if s.jobs + s.sent + s.failed > 0 {
-                        tracing::info!(jobs = s.jobs, jobs_failed = s.jobs_failed, sent = s.sent, failed = s.failed, "sweep");
+                        tracing::info!(
+                            jobs = s.jobs,
+                            jobs_failed = s.jobs_failed,
+                            sent = s.sent,
+                            failed = s.failed,
+                            "sweep"
+                        );
                     }
                     s.jobs > 0 || s.sent + s.failed > 0
                 }

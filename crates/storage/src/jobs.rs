@@ -63,33 +63,44 @@ pub struct NewJob {
 
 /// Stores `job` unless one with its key exists; whether it was stored.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: &NewJob, now: Timestamp) -> Result<bool> {
-    let stmt = Query::insert()
-        .into_table(Jobs::Table)
-        .columns([
-            Jobs::Key,
-            Jobs::Kind,
-            Jobs::TicketId,
-            Jobs::Subject,
-            Jobs::Data,
-            Jobs::DueAt,
-            Jobs::State,
-            Jobs::CreatedAt,
-            Jobs::UpdatedAt,
-        ])
-        .values_panic([
-            job.key.clone().into(),
-            job.kind.into(),
-            job.ticket.into(),
-            job.subject.as_str().into(),
-            job.data.clone().into(),
-            ms(job.due_at).into(),
-            "pending".into(),
-            ms(now).into(),
-            ms(now).into(),
-        ])
-        .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
-        .to_owned();
-    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+    Ok(insert(conn, std::slice::from_ref(job), now).await? == 1)
+}
+
+/// Stores each job unless one with its key exists; how many were stored.
+pub async fn insert<C: ConnectionTrait>(conn: &C, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
+    let mut stored = 0;
+    for chunk in jobs.chunks(500) {
+        let mut stmt = Query::insert()
+            .into_table(Jobs::Table)
+            .columns([
+                Jobs::Key,
+                Jobs::Kind,
+                Jobs::TicketId,
+                Jobs::Subject,
+                Jobs::Data,
+                Jobs::DueAt,
+                Jobs::State,
+                Jobs::CreatedAt,
+                Jobs::UpdatedAt,
+            ])
+            .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
+            .to_owned();
+        for job in chunk {
+            stmt.values_panic([
+                job.key.clone().into(),
+                job.kind.into(),
+                job.ticket.into(),
+                job.subject.as_str().into(),
+                job.data.clone().into(),
+                ms(job.due_at).into(),
+                "pending".into(),
+                ms(now).into(),
+                ms(now).into(),
+            ]);
+        }
+        stored += conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected();
+    }
+    Ok(stored)
 }
 
 /// A job as stored: claimed by a worker, or listed for an administrator.
@@ -161,7 +172,10 @@ pub(crate) fn claimable<C: ConnectionTrait>(conn: &C, kind: &str, now: Timestamp
     Query::select()
         .column(Jobs::Id)
         .from_subquery(due, Alias::new("due"))
-        .union(UnionType::All, Query::select().column(Jobs::Id).from_subquery(expired, Alias::new("expired")).to_owned())
+        .union(
+            UnionType::All,
+            Query::select().column(Jobs::Id).from_subquery(expired, Alias::new("expired")).to_owned(),
+        )
         .to_owned()
 }
 
@@ -198,9 +212,14 @@ pub async fn claim<C: ConnectionTrait>(
 pub enum Finish {
     Done,
     /// Failed; due again at `at`.
-    Retry { at: Timestamp, error: String },
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
     /// Failed for the last time: kept, with its error, for an administrator.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
 /// Records how `worker`'s attempt at job `id` ended. False when the job was no longer

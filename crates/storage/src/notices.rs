@@ -20,6 +20,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
+use crate::jobs::{NewJob, Subject};
 use crate::schema::{
     Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, NoticeRoutes, Notices, NotifyTargets, TicketEvents,
 };
@@ -80,40 +81,19 @@ pub async fn reconcile_jobs<C: ConnectionTrait>(
             .to_owned();
         conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     }
-    let missing: Vec<&JobSpec> = desired.iter().filter(|d| !present.contains(&d.key)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let mut stmt = Query::insert()
-        .into_table(Jobs::Table)
-        .columns([
-            Jobs::Key,
-            Jobs::Kind,
-            Jobs::TicketId,
-            Jobs::Subject,
-            Jobs::Data,
-            Jobs::DueAt,
-            Jobs::State,
-            Jobs::CreatedAt,
-            Jobs::UpdatedAt,
-        ])
-        .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
-        .to_owned();
-    let subject = crate::jobs::Subject::ticket(ticket);
-    for d in missing {
-        stmt.values_panic([
-            d.key.clone().into(),
-            NOTICE_CHECK.into(),
-            ticket.into(),
-            subject.as_str().into(),
-            d.kind.code().into(),
-            ms(d.due_at).into(),
-            "pending".into(),
-            ms(now).into(),
-            ms(now).into(),
-        ]);
-    }
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    let missing: Vec<NewJob> = desired
+        .iter()
+        .filter(|d| !present.contains(&d.key))
+        .map(|d| NewJob {
+            kind: NOTICE_CHECK,
+            subject: Subject::ticket(ticket),
+            key: d.key.clone(),
+            data: d.kind.code().to_owned(),
+            ticket: Some(ticket),
+            due_at: d.due_at,
+        })
+        .collect();
+    crate::jobs::insert(conn, &missing, now).await?;
     Ok(())
 }
 

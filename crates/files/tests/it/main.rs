@@ -1,4 +1,5 @@
 //! The blob stores against a real directory and a real S3-compatible server.
+#![allow(clippy::unwrap_used)]
 
 mod disk;
 mod s3;

@@ -36,7 +36,8 @@ struct MailReport {
 impl BackgroundJob for MailReport {
     const KIND: &'static str = "test_mail_report";
     const DEDUPLICATED: bool = true;
-    const RETRY: Retry = Retry { attempts: 3, first: SignedDuration::from_secs(60), cap: SignedDuration::from_secs(600) };
+    const RETRY: Retry =
+        Retry { attempts: 3, first: SignedDuration::from_secs(60), cap: SignedDuration::from_secs(600) };
 
     fn subject(&self) -> Subject {
         Subject::of("subscription", &self.name)
@@ -179,4 +180,25 @@ db_test!(the_hourly_housekeeping_runs_as_jobs_once_an_hour_among_all_workers, |d
     let hash = aftersales_app::users::token_hash(&signed.token);
     let row = aftersales_storage::sessions::session_by_token_hash(app.store().read(), &hash).await.unwrap();
     assert!(row.is_none(), "the purge deleted the ended session");
+});
+
+db_test!(a_job_whose_worker_stopped_mid_run_is_taken_again_after_its_lease, |db| {
+    let app = &db.app;
+    let report = MailReport { name: name(app, "orphan"), refusals: 0 };
+    app.enqueue_now(&report, db.now()).await.unwrap();
+    // A worker claims it and is never heard of again.
+    let tx = app.store().write().await.unwrap();
+    let lease = db.now() + aftersales_app::jobs::LEASE;
+    let claimed = aftersales_storage::jobs::claim(&*tx, MailReport::KIND, "gone", db.now(), lease, 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    let w = worker(app);
+    assert_eq!(w.sweep().await.unwrap().jobs, 0, "not while the lease lasts");
+    db.advance(aftersales_app::jobs::LEASE + SignedDuration::from_secs(1));
+    let s = w.sweep().await.unwrap();
+    assert_eq!((s.jobs, s.jobs_failed), (1, 0), "{s:?}");
+    let done = app.jobs_of(MailReport::KIND, "done").await.unwrap();
+    assert_eq!((done.len(), done[0].attempts), (1, 2));
+    assert_eq!(attempts(&report.name), 1, "run once, by the worker that took it over");
 });
