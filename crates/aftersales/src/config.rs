@@ -31,6 +31,12 @@
 //! | `smtp.timeout_secs` | `AFTERSALES_SMTP__TIMEOUT_SECS` | `30` | connect limit (a delivery: four times it) |
 //! | `webhooks.allowed_hosts` | `AFTERSALES_WEBHOOKS__ALLOWED_HOSTS` | none | hosts a robot or webhook may reach although private or loopback (list) |
 //! | `webhooks.timeout_secs` | `AFTERSALES_WEBHOOKS__TIMEOUT_SECS` | `10` | limit for one webhook request |
+//! | `files.backend` | `AFTERSALES_FILES__BACKEND` | `disk` | where uploaded files are kept: `disk` (under `data_dir/files`) or `s3` (a bucket several instances share) |
+//! | `files.bucket` | `AFTERSALES_FILES__BUCKET` | none | `s3`: the bucket (required) |
+//! | `files.endpoint` | `AFTERSALES_FILES__ENDPOINT` | AWS's | `s3`: an S3-compatible server's URL (`http://minio:9000`); addressed by path |
+//! | `files.region` | `AFTERSALES_FILES__REGION` | `us-east-1` | `s3`: the bucket's region |
+//! | `files.access_key_id` | `AFTERSALES_FILES__ACCESS_KEY_ID` | `AWS_ACCESS_KEY_ID` | `s3`: the access key |
+//! | `files.secret_access_key` | `AFTERSALES_FILES__SECRET_ACCESS_KEY` | `AWS_SECRET_ACCESS_KEY` | *secret*; `s3`: the secret key |
 //!
 //! `AFTERSALES_NEW_PASSWORD` (read by `aftersales user add`) and `AFTERSALES_TEST_POSTGRES_URL`
 //! (the test harness) are not settings.
@@ -66,6 +72,8 @@ pub struct Config {
     /// The address people reach the service at (`https://desk.example.com`); links in
     /// customer e-mail start with it. Default: `http://` and `listen`.
     pub public_url: Option<String>,
+    /// Where uploaded files are kept (`[files]`).
+    pub files: aftersales_files::FilesConfig,
 }
 
 impl Default for Config {
@@ -84,6 +92,7 @@ impl Default for Config {
             webhooks: aftersales_notify::WebhookPolicy::default(),
             trusted_proxies: Vec::new(),
             public_url: None,
+            files: aftersales_files::FilesConfig::default(),
         }
     }
 }
@@ -114,10 +123,16 @@ pub const KEYS: &[&str] = &[
     "smtp.timeout_secs",
     "webhooks.allowed_hosts",
     "webhooks.timeout_secs",
+    "files.backend",
+    "files.bucket",
+    "files.endpoint",
+    "files.region",
+    "files.access_key_id",
+    "files.secret_access_key",
 ];
 
 /// Keys holding secrets: each may instead name a file (`<key>_file`) holding the secret.
-pub const SECRETS: &[&str] = &["database_url", "smtp.password"];
+pub const SECRETS: &[&str] = &["database_url", "smtp.password", "files.secret_access_key"];
 
 /// Keys holding lists: from the environment also as `a,b`.
 const LISTS: &[&str] = &["trusted_proxies", "webhooks.allowed_hosts"];
@@ -159,6 +174,7 @@ impl Config {
             bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
         }
         self.trusted_proxies()?;
+        self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {

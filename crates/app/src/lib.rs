@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clocks;
 pub mod directory;
+pub mod jobs;
 pub mod notices;
 pub mod portal;
 pub mod sessions;

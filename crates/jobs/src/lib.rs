@@ -2,6 +2,10 @@
 //! runs them through the use cases (which record each notice once, by its key), then
 //! delivers the queued notices on their channels through `aftersales-notify`.
 //!
+//! Jobs are of kinds (`aftersales_app::jobs::BackgroundJob`); a worker runs the kinds it
+//! is given ([`Worker::register`]): the notice checks of tickets, its own hourly
+//! housekeeping ([`maintenance`]), and whatever a later feature adds.
+//!
 //! It runs inside `aftersales serve` and as separate `aftersales worker` processes. On
 //! PostgreSQL any number of workers share the queues (`FOR UPDATE SKIP LOCKED` with a
 //! lease); on SQLite one worker in the serving process is the rule. The cost of a sweep
@@ -9,10 +13,14 @@
 //! the number of open tickets.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use aftersales_app::App;
+use aftersales_app::jobs::BackgroundJob;
 use aftersales_app::notices::Outgoing;
+use aftersales_app::{App, AppError};
 use aftersales_domain::Lang;
 use aftersales_domain::notice::{ChannelKind, NoticeKind};
 use aftersales_notify::{Message, Notifier, SendError, Target};
@@ -54,23 +62,57 @@ fn message(item: &Outgoing) -> Message {
     }
 }
 
-/// How often a running worker does its housekeeping ([`Worker::upkeep`]).
-const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+pub mod maintenance;
+
+type Ran<'a> = Pin<Box<dyn Future<Output = Result<(usize, usize), AppError>> + Send + 'a>>;
+
+/// A kind of job as the worker runs it: takes up to `limit` due jobs of the kind and runs
+/// them; how many ran and how many of those failed.
+trait Kind: Send + Sync {
+    fn run<'a>(&'a self, app: &'a App, worker: &'a str, limit: u64) -> Ran<'a>;
+}
+
+/// The notice checks of tickets: taken in batches in the transaction that records their
+/// notices (`App::run_due_jobs`), so a sweep costs a few statements whatever its size; a
+/// failure rolls the batch back and it is due again at the next sweep.
+struct NoticeChecks;
+
+impl Kind for NoticeChecks {
+    fn run<'a>(&'a self, app: &'a App, worker: &'a str, limit: u64) -> Ran<'a> {
+        Box::pin(async move { Ok((app.run_due_jobs(worker, limit).await?, 0)) })
+    }
+}
+
+/// Any other kind: claimed with a lease, run one at a time, retried as the kind says.
+struct Background<J>(PhantomData<fn() -> J>);
+
+impl<J: BackgroundJob> Kind for Background<J> {
+    fn run<'a>(&'a self, app: &'a App, worker: &'a str, limit: u64) -> Ran<'a> {
+        Box::pin(async move {
+            let r = app.run_jobs::<J>(worker, limit).await?;
+            Ok((r.done + r.failed, r.failed))
+        })
+    }
+}
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sweep {
+    /// Jobs run, of every kind (a failed attempt counts too).
     pub jobs: usize,
+    /// Attempts at background jobs that failed (to be retried, or given up).
+    pub jobs_failed: usize,
     pub sent: usize,
     pub failed: usize,
 }
 
-/// A worker: the app, the channels, and a name for its leases.
+/// A worker: the app, the channels, a name for its leases, and the kinds of jobs it runs.
 #[derive(Clone)]
 pub struct Worker {
     app: App,
     notifier: Notifier,
     name: String,
+    kinds: Vec<Arc<dyn Kind>>,
     /// Jobs taken per round (deliveries are claimed one at a time).
     pub batch: u64,
     /// Pause between sweeps when nothing was due.
@@ -84,18 +126,31 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
+    /// A worker for the notice checks and the hourly housekeeping.
     pub fn new(app: App, notifier: Notifier, name: impl Into<String>) -> Worker {
-        Worker { app, notifier, name: name.into(), batch: 500, idle: Duration::from_secs(1) }
+        let kinds: Vec<Arc<dyn Kind>> = vec![Arc::new(NoticeChecks)];
+        Worker { app, notifier, name: name.into(), kinds, batch: 500, idle: Duration::from_secs(1) }
+            .register::<maintenance::Hourly<maintenance::PurgeSessions>>()
+            .register::<maintenance::Hourly<maintenance::OptimizeStore>>()
     }
 
-    /// Runs the due jobs (in batches) and then the due deliveries, once.
-    pub async fn sweep(&self) -> Result<Sweep, aftersales_app::AppError> {
+    /// Runs the jobs of kind `J` too.
+    pub fn register<J: BackgroundJob>(mut self) -> Worker {
+        self.kinds.push(Arc::new(Background::<J>(PhantomData)));
+        self
+    }
+
+    /// Runs the due jobs of each kind (in batches) and then the due deliveries, once.
+    pub async fn sweep(&self) -> Result<Sweep, AppError> {
         let mut out = Sweep::default();
-        loop {
-            let n = self.app.run_due_jobs(&self.name, self.batch).await?;
-            out.jobs += n;
-            if (n as u64) < self.batch {
-                break;
+        for kind in &self.kinds {
+            loop {
+                let (n, failed) = kind.run(&self.app, &self.name, self.batch).await?;
+                out.jobs += n;
+                out.jobs_failed += failed;
+                if (n as u64) < self.batch {
+                    break;
+                }
             }
         }
         // One delivery claimed at a time, just before it is sent: `sending` then means an
@@ -142,35 +197,32 @@ impl Worker {
         }
     }
 
-    /// Hourly housekeeping: ended sessions and old sign-in failures are deleted, and the
-    /// database's planner statistics refreshed (SQLite). Failures are logged, not fatal.
-    async fn upkeep(&self) {
-        match self.app.prune_sessions().await {
-            Ok((sessions, failures)) if sessions + failures > 0 => {
-                tracing::info!(sessions, failures, "ended sessions and old sign-in failures deleted");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
-        }
-        if let Err(e) = self.app.store().optimize().await {
-            tracing::warn!(error = %e, "refreshing planner statistics failed");
-        }
+    /// Enqueues this hour's housekeeping (once among all workers; each run enqueues the next).
+    async fn schedule_housekeeping(&self) -> Result<(), AppError> {
+        let now = self.app.now();
+        self.app.enqueue_now(&maintenance::Hourly::<maintenance::PurgeSessions>::at(now), now).await?;
+        self.app.enqueue_now(&maintenance::Hourly::<maintenance::OptimizeStore>::at(now), now).await?;
+        Ok(())
     }
 
     /// Sweeps until `shutdown` completes; errors are logged and the next sweep tries again.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         tracing::info!(worker = %self.name, "worker started");
-        let mut last_upkeep: Option<std::time::Instant> = None;
+        if let Err(e) = self.schedule_housekeeping().await {
+            tracing::warn!(error = %e, "scheduling the hourly housekeeping failed");
+        }
         loop {
-            if last_upkeep.is_none_or(|t| t.elapsed() >= UPKEEP_EVERY) {
-                last_upkeep = Some(std::time::Instant::now());
-                self.upkeep().await;
-            }
             let busy = match self.sweep().await {
                 Ok(s) => {
                     if s.jobs + s.sent + s.failed > 0 {
-                        tracing::info!(jobs = s.jobs, sent = s.sent, failed = s.failed, "sweep");
+                        tracing::info!(
+                            jobs = s.jobs,
+                            jobs_failed = s.jobs_failed,
+                            sent = s.sent,
+                            failed = s.failed,
+                            "sweep"
+                        );
                     }
                     s.jobs > 0 || s.sent + s.failed > 0
                 }

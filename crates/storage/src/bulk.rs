@@ -12,7 +12,8 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Iden, Query};
 
 use crate::maintenance::copy_row;
-use crate::notices::Job;
+use crate::jobs::Subject;
+use crate::notices::{Job, NOTICE_CHECK};
 use crate::schema::{
     Customers, Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, Notices, TicketEvents, Tickets, Users, WorkLog,
 };
@@ -106,10 +107,12 @@ pub async fn copy_jobs<C: ConnectionTrait>(
     let (with, from) = series(conn, copies);
     let ticket = format!("({first} - 1 + n)");
     let sql = format!(
-        "{with}{insert} SELECT {key} || j.suffix, j.kind, {ticket}, j.due_at, 'pending', 0, {now}, {now} \
-         FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
+        "{with}{insert} SELECT {key} || j.suffix, {check}, {ticket}, {subject}, j.kind, j.due_at, 'pending', 0, \
+         {now}, {now} FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
         insert = insert_jobs(),
         key = key_expr(&ticket),
+        check = lit(NOTICE_CHECK),
+        subject = subject_expr(&ticket),
         now = now.as_millisecond(),
     );
     Ok(conn.execute_unprepared(&sql).await?.rows_affected())
@@ -128,10 +131,12 @@ pub async fn spread_job<C: ConnectionTrait>(
     let (with, from) = series(conn, count);
     let ticket = format!("({template} + n * {stride})");
     let sql = format!(
-        "{with}{insert} SELECT {key} || {suffix}, {kind}, {ticket}, {due}, 'pending', 0, {now}, {now} \
-         FROM {from} ORDER BY n",
+        "{with}{insert} SELECT {key} || {suffix}, {check}, {ticket}, {subject}, {kind}, {due}, 'pending', 0, \
+         {now}, {now} FROM {from} ORDER BY n",
         insert = insert_jobs(),
         key = key_expr(&ticket),
+        check = lit(NOTICE_CHECK),
+        subject = subject_expr(&ticket),
         suffix = lit(&key_suffix(template, job)?),
         kind = lit(job.kind.code()),
         due = job.due_at.as_millisecond(),
@@ -146,6 +151,8 @@ fn insert_jobs() -> String {
         Jobs::Key,
         Jobs::Kind,
         Jobs::TicketId,
+        Jobs::Subject,
+        Jobs::Data,
         Jobs::DueAt,
         Jobs::State,
         Jobs::Attempts,
@@ -154,6 +161,14 @@ fn insert_jobs() -> String {
     ];
     let cols: Vec<&str> = cols.iter().map(Iden::unquoted).collect();
     format!("INSERT INTO {} ({})", Jobs::Table.unquoted(), cols.join(", "))
+}
+
+/// The SQL for the job subject of the ticket id `ticket` (an SQL expression), as
+/// [`Subject::ticket`] spells it.
+fn subject_expr(ticket: &str) -> String {
+    let sample = Subject::ticket(0).to_string();
+    let what = sample.strip_suffix('0').unwrap_or(&sample);
+    format!("{} || {ticket}", lit(what))
 }
 
 /// The SQL for [`key_prefix`] of the ticket id `ticket` (an SQL expression).
@@ -181,7 +196,8 @@ pub async fn clear_sweep<C: ConnectionTrait>(conn: &C, template: Id) -> Result<(
         .value(Jobs::Attempts, 0)
         .value(Jobs::LeaseUntil, Option::<i64>::None)
         .value(Jobs::LockedBy, Option::<String>::None)
-        .and_where(Expr::col(Jobs::Kind).eq(JobKind::ResponseDue.code()))
+        .and_where(Expr::col(Jobs::Kind).eq(NOTICE_CHECK))
+        .and_where(Expr::col(Jobs::Data).eq(JobKind::ResponseDue.code()))
         .and_where(Expr::col(Jobs::TicketId).ne(template))
         .to_owned();
     conn.execute(&jobs).await?;

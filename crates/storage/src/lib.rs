@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod directory;
 pub mod idempotency;
+pub mod jobs;
 pub mod links;
 pub mod maintenance;
 pub mod migration;

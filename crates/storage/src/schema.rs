@@ -274,6 +274,10 @@ pub enum Jobs {
     Key,
     Kind,
     TicketId,
+    /// What the job is about (`ticket:42`, `store`); see `jobs::Subject`.
+    Subject,
+    /// The job's arguments, as its kind writes them.
+    Data,
     DueAt,
     State,
     Attempts,

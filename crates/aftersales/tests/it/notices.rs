@@ -579,12 +579,15 @@ async fn three_workers_on_postgresql_deliver_1000_notices_exactly_once() {
     assert_eq!(posts.len(), NOTICES, "requests at the sink");
     assert_eq!(distinct, expected, "one request per delivery, by key");
 
-    // Which worker ran which jobs. PostgreSQL's command tag carries a SELECT's row count.
+    // Which worker ran which notice checks (the hourly housekeeping is jobs too). PostgreSQL's
+    // command tag carries a SELECT's row count.
     let mut split = BTreeMap::new();
     for name in names {
         let n = store
             .read()
-            .execute_unprepared(&format!("SELECT 1 FROM jobs WHERE state = 'done' AND locked_by = '{name}'"))
+            .execute_unprepared(&format!(
+                "SELECT 1 FROM jobs WHERE state = 'done' AND kind = 'notice_check' AND locked_by = '{name}'"
+            ))
             .await
             .unwrap()
             .rows_affected();

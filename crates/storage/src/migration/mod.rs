@@ -13,6 +13,7 @@ mod m0005_sessions;
 mod m0006_due_index;
 mod m0007_contact_left;
 mod m0008_audiences;
+mod m0009_job_subjects;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_due_index::M0006DueIndex),
             Box::new(m0007_contact_left::M0007ContactLeft),
             Box::new(m0008_audiences::M0008Audiences),
+            Box::new(m0009_job_subjects::M0009JobSubjects),
         ]
     }
 }

@@ -2,11 +2,11 @@
 
 use aftersales_domain::notice::{JobKind, JobSpec};
 use aftersales_domain::{Id, Timestamp};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 
-use super::skip_locked;
 use crate::conv::{get, get_code, get_ts, ms};
+use crate::jobs::{NewJob, Subject};
 use crate::schema::Jobs;
 use crate::{Result, StorageError};
 
@@ -20,6 +20,10 @@ pub struct Job {
     pub due_at: Timestamp,
     pub attempts: i32,
 }
+
+/// The kind of the jobs that check a ticket's watched moments (`jobs.kind`); which check
+/// is the job's data (`JobKind`).
+pub const NOTICE_CHECK: &str = "notice_check";
 
 /// Makes the ticket's pending jobs exactly `desired`: jobs no longer wanted are cancelled
 /// (a response stops the response reminders), new ones are added (a regrade's new due
@@ -35,6 +39,7 @@ pub async fn reconcile_jobs<C: ConnectionTrait>(
         .from(Jobs::Table)
         .and_where(Expr::col(Jobs::TicketId).eq(ticket))
         .and_where(Expr::col(Jobs::State).eq("pending"))
+        .and_where(Expr::col(Jobs::Kind).eq(NOTICE_CHECK))
         .to_owned();
     let mut stale = Vec::new();
     let mut present = Vec::new();
@@ -54,36 +59,31 @@ pub async fn reconcile_jobs<C: ConnectionTrait>(
             .to_owned();
         conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     }
-    let missing: Vec<&JobSpec> = desired.iter().filter(|d| !present.contains(&d.key)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let mut stmt = Query::insert()
-        .into_table(Jobs::Table)
-        .columns([Jobs::Key, Jobs::Kind, Jobs::TicketId, Jobs::DueAt, Jobs::State, Jobs::CreatedAt, Jobs::UpdatedAt])
-        .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
-        .to_owned();
-    for d in missing {
-        stmt.values_panic([
-            d.key.clone().into(),
-            d.kind.code().into(),
-            ticket.into(),
-            ms(d.due_at).into(),
-            "pending".into(),
-            ms(now).into(),
-            ms(now).into(),
-        ]);
-    }
-    conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    let missing: Vec<NewJob> = desired
+        .iter()
+        .filter(|d| !present.contains(&d.key))
+        .map(|d| NewJob {
+            kind: NOTICE_CHECK,
+            subject: Subject::ticket(ticket),
+            key: d.key.clone(),
+            data: d.kind.code().to_owned(),
+            ticket: Some(ticket),
+            due_at: d.due_at,
+        })
+        .collect();
+    crate::jobs::insert(conn, &missing, now).await?;
     Ok(())
 }
 
-/// Pending jobs, soonest first.
+const JOB_COLS: [Jobs; 6] = [Jobs::Id, Jobs::Key, Jobs::Data, Jobs::TicketId, Jobs::DueAt, Jobs::Attempts];
+
+/// Pending notice checks, soonest first.
 fn pending() -> SelectStatement {
     Query::select()
-        .columns([Jobs::Id, Jobs::Key, Jobs::Kind, Jobs::TicketId, Jobs::DueAt, Jobs::Attempts])
+        .columns(JOB_COLS)
         .from(Jobs::Table)
         .and_where(Expr::col(Jobs::State).eq("pending"))
+        .and_where(Expr::col(Jobs::Kind).eq(NOTICE_CHECK))
         .order_by(Jobs::DueAt, Order::Asc)
         .to_owned()
 }
@@ -105,7 +105,7 @@ fn job(r: &QueryResult) -> Result<Job> {
     Ok(Job {
         id: get(r, "id")?,
         key: get(r, "key")?,
-        kind: get_code(r, "kind", JobKind::from_code)?,
+        kind: get_code(r, "data", JobKind::from_code)?,
         ticket_id: get(r, "ticket_id")?,
         due_at: get_ts(r, "due_at")?,
         attempts: get(r, "attempts")?,
@@ -119,33 +119,6 @@ fn job(r: &QueryResult) -> Result<Job> {
 /// due again at once, with no lease to wait out. Rows left `running` by an older version
 /// (which leased jobs across transactions) are taken once their lease ended.
 pub async fn take_jobs<C: ConnectionTrait>(conn: &C, worker: &str, now: Timestamp, limit: u64) -> Result<Vec<Job>> {
-    let mut due = Query::select()
-        .column(Jobs::Id)
-        .from(Jobs::Table)
-        .and_where(Expr::col(Jobs::State).eq("pending"))
-        .and_where(Expr::col(Jobs::DueAt).lte(ms(now)))
-        .order_by(Jobs::DueAt, Order::Asc)
-        .limit(limit)
-        .to_owned();
-    skip_locked(conn, &mut due);
-    let mut expired = Query::select()
-        .column(Jobs::Id)
-        .from(Jobs::Table)
-        .and_where(Expr::col(Jobs::State).eq("running"))
-        .and_where(Expr::col(Jobs::LeaseUntil).lt(ms(now)))
-        .limit(limit)
-        .to_owned();
-    skip_locked(conn, &mut expired);
-    // One `IN` over both sets (not `IN due OR IN expired`, which PostgreSQL can only answer
-    // by scanning every job): the ids come from the two partial indexes, the rows by key.
-    let claimable = Query::select()
-        .column(Jobs::Id)
-        .from_subquery(due, Alias::new("due"))
-        .union(
-            UnionType::All,
-            Query::select().column(Jobs::Id).from_subquery(expired, Alias::new("expired")).to_owned(),
-        )
-        .to_owned();
     let stmt = Query::update()
         .table(Jobs::Table)
         .values([
@@ -155,15 +128,8 @@ pub async fn take_jobs<C: ConnectionTrait>(conn: &C, worker: &str, now: Timestam
             (Jobs::Attempts, Expr::col(Jobs::Attempts).add(1)),
             (Jobs::UpdatedAt, ms(now).into()),
         ])
-        .and_where(Expr::col(Jobs::Id).in_subquery(claimable))
-        .returning(Query::returning().columns([
-            Jobs::Id,
-            Jobs::Key,
-            Jobs::Kind,
-            Jobs::TicketId,
-            Jobs::DueAt,
-            Jobs::Attempts,
-        ]))
+        .and_where(Expr::col(Jobs::Id).in_subquery(crate::jobs::claimable(conn, NOTICE_CHECK, now, limit)))
+        .returning(Query::returning().columns(JOB_COLS))
         .to_owned();
     let mut jobs: Vec<Job> = conn.query_all(&stmt).await?.iter().map(job).collect::<Result<_>>()?;
     jobs.sort_by_key(|j| (j.due_at, j.id));
