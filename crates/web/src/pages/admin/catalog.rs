@@ -113,7 +113,7 @@ fn field_label(field: &str, l: &L) -> String {
         "kind" => ("类型", "Kind"),
         _ => return field.to_owned(),
     };
-    l.t(zh, en).to_owned()
+    l.pick(zh, en).to_owned()
 }
 
 /// One refused field in words, as every administration form says it: `编码（已存在）` /
@@ -428,14 +428,14 @@ async fn categories_page(
             let group = groups
                 .iter()
                 .find(|g| Some(g.id) == c.group_id)
-                .map_or_else(|| l.t("（未指定）", "(none)").to_owned(), |g| group_name(l, g));
+                .map_or_else(|| l.t("common.none").to_owned(), |g| group_name(l, g));
             CategoryRow { c, group }
         })
         .collect();
     categories.sort_by_key(|r| CategoryFamily::ALL.iter().position(|f| *f == r.c.family));
     let families =
         choices(CategoryFamily::ALL.iter().map(|f| (f.code().to_owned(), f.label(l.lang).to_owned())), &f.family);
-    let groups = group_choices(l, &groups, &f.group_id, Some(l.t("（未指定）", "(none)")));
+    let groups = group_choices(l, &groups, &f.group_id, Some(l.t("common.none")));
     let nav = Some(Nav::of(s, who, "admin").await);
     Ok((status, render(&CategoriesPage { l, nav, categories, families, groups, f, message, error })).into_response())
 }
@@ -509,7 +509,7 @@ async fn category_page(
     });
     let groups = s.app.groups(&who.actor).await.map_err(app_err(l))?;
     // A category's group can be changed but not taken away (dispatch needs one once set).
-    let none = c.group_id.is_none().then(|| l.t("（未指定）", "(none)"));
+    let none = c.group_id.is_none().then(|| l.t("common.none"));
     let groups = group_choices(l, &groups, &f.group_id, none);
     let nav = Some(Nav::of(s, who, "admin").await);
     Ok((status, render(&CategoryPage { l, nav, c, groups, f, error })).into_response())
@@ -599,7 +599,7 @@ async fn grading(State(s): State<AppState>, who: Signed, Query(q): Query<Done>) 
         } else {
             format!("分级标准已保存；其响应与解决时限已写入服务策略新版本 v{v}。")
         }),
-        ("saved", _) => Some(l.t("分级标准已保存。", "The grading scheme is saved.").to_owned()),
+        ("saved", _) => Some(l.t("admin.catalog.the_grading_scheme_is_saved").to_owned()),
         _ => None,
     };
     let nav = Some(Nav::of(&s, &who, "admin").await);
@@ -760,7 +760,12 @@ async fn grading_edit(
         .enumerate()
         .filter(|(_, r)| !r.problems.is_empty())
         .map(|(i, r)| {
-            format!("{}{}{}", row_name(l, i + 1, r.code.trim()), l.t("：", ": "), r.problems.join(l.t("；", "; ")))
+            format!(
+                "{}{}{}",
+                row_name(l, i + 1, r.code.trim()),
+                l.t("admin.catalog.sep"),
+                r.problems.join(l.t("common.sep"))
+            )
         })
         .collect();
     let nav = Some(Nav::of(s, who, "admin").await);
@@ -806,8 +811,7 @@ async fn save_grading(
         }
     }
     if rows.iter().any(|r| !r.problems.is_empty()) {
-        let error =
-            Some(l.t("提交的内容有误，请按各行的提示修改。", "Please correct the rows named below.").to_owned());
+        let error = Some(l.t("admin.catalog.please_correct_the_rows_named_below").to_owned());
         return grading_edit(&s, &who, based_on, rows, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let scheme = GradingScheme { levels: levels.iter().map(|(_, v)| v.clone()).collect() };
@@ -846,12 +850,12 @@ fn weekday_label(l: &L, i: usize) -> &'static str {
 /// A day's working hours for reading.
 fn hours_text(l: &L, day: &[Interval]) -> String {
     if day.is_empty() {
-        return l.t("休息", "Day off").to_owned();
+        return l.t("admin.catalog.day_off").to_owned();
     }
     day.iter()
         .map(|iv| format!("{}–{}", clock_text(iv.start, false), clock_text(iv.end, true)))
         .collect::<Vec<_>>()
-        .join(l.t("、", ", "))
+        .join(l.t("common.sep_2"))
 }
 
 /// The week in one line: `星期一至星期五 08:30–12:00、13:30–17:30；星期六至星期日 休息`.
@@ -865,13 +869,13 @@ fn week_summary(l: &L, week: &[Vec<Interval>]) -> String {
         }
         let days = match j - i {
             0 => weekday_label(l, i).to_owned(),
-            1 => format!("{}{}{}", weekday_label(l, i), l.t("、", ", "), weekday_label(l, j)),
-            _ => format!("{}{}{}", weekday_label(l, i), l.t("至", "–"), weekday_label(l, j)),
+            1 => format!("{}{}{}", weekday_label(l, i), l.t("common.sep_2"), weekday_label(l, j)),
+            _ => format!("{}{}{}", weekday_label(l, i), l.t("admin.catalog.words"), weekday_label(l, j)),
         };
         parts.push(format!("{days} {}", hours_text(l, &week[i])));
         i = j + 1;
     }
-    parts.join(l.t("；", "; "))
+    parts.join(l.t("common.sep"))
 }
 
 struct CalendarRow {
@@ -923,7 +927,7 @@ async fn calendars_page(
     let l = &who.l;
     require(who, Action::ManageServicePolicy)?;
     let list = s.app.calendars(&who.actor).await.map_err(app_err(l))?;
-    let none = l.t("（无）", "(none)");
+    let none = l.t("common.none_2");
     let calendars: Vec<CalendarRow> = list
         .iter()
         .map(|c| CalendarRow {
@@ -947,7 +951,7 @@ async fn calendars_page(
                 };
                 (format!("copy:{}", c.spec.name), label)
             })
-            .chain([("around".to_owned(), l.t("全天 24 小时、不放假", "Around the clock, no holidays").to_owned())]),
+            .chain([("around".to_owned(), l.t("admin.catalog.around_the_clock_no_holidays").to_owned())]),
         &selected,
     );
     let nav = Some(Nav::of(s, who, "admin").await);
@@ -1163,10 +1167,10 @@ fn holiday_runs(l: &L, set: &HolidaySet, year: i16) -> Vec<HolidayRun> {
             let when = if first == last {
                 date_text(l, first)
             } else {
-                format!("{} {} {}", date_text(l, first), l.t("至", "to"), date_text(l, last))
+                format!("{} {} {}", date_text(l, first), l.t("admin.catalog.to"), date_text(l, last))
             };
             let (work, kind, name) = match rule {
-                DayRule::Off { name } => (false, l.t("放假", "Day off").to_owned(), name.clone()),
+                DayRule::Off { name } => (false, l.t("admin.catalog.day_off_2").to_owned(), name.clone()),
                 DayRule::Work { name, hours_of } => {
                     let kind = if l.is_en() {
                         format!("Make-up working day (hours of {})", weekday_label(l, weekday_index(*hours_of)))
@@ -1297,15 +1301,15 @@ async fn calendar_page(
         .collect();
     let set_names = s.app.holiday_set_names(&who.actor).await.map_err(app_err(l))?;
     let sets = choices(
-        std::iter::once((String::new(), l.t("（不采用节假日表）", "(no holiday set)").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.no_holiday_set").to_owned()))
             .chain(set_names.into_iter().map(|n| (n.clone(), n))),
         &hours.holiday_set,
     );
     let kind = if f.holiday.kind.is_empty() { "off" } else { f.holiday.kind.as_str() };
     let kinds = choices(
         [
-            ("off".to_owned(), l.t("放假", "Day off").to_owned()),
-            ("work".to_owned(), l.t("调休上班", "Make-up working day").to_owned()),
+            ("off".to_owned(), l.t("admin.catalog.day_off_2").to_owned()),
+            ("work".to_owned(), l.t("admin.catalog.make_up_working_day").to_owned()),
         ],
         kind,
     );
@@ -1314,28 +1318,16 @@ async fn calendar_page(
     let format = if f.import.format.is_empty() { "csv" } else { f.import.format.as_str() };
     let formats = choices(
         [
-            (
-                "csv".to_owned(),
-                l.t("CSV（系统自带数据文件的格式）", "CSV (the format of the shipped data file)").to_owned(),
-            ),
-            ("ics".to_owned(), l.t("iCalendar（.ics 日历文件）", "iCalendar (.ics file)").to_owned()),
+            ("csv".to_owned(), l.t("admin.catalog.csv_the_format_of_the_shipped").to_owned()),
+            ("ics".to_owned(), l.t("admin.catalog.icalendar_ics_file").to_owned()),
         ],
         format,
     );
     let check = run_check(s, who, &info, q).await?;
     let n = |t: &str| t.parse::<u64>().unwrap_or(0);
     let message = match q.done.as_str() {
-        "created" => Some(
-            l.t("日历已创建，请核对下面的工作时间。", "The calendar is created; check its working hours below.")
-                .to_owned(),
-        ),
-        "saved" => Some(
-            l.t(
-                "工作时间已保存；在此日历上计时的未结工单已重新计算时限。",
-                "The working hours are saved; open tickets counting on this calendar had their deadlines recomputed.",
-            )
-            .to_owned(),
-        ),
+        "created" => Some(l.t("admin.catalog.the_calendar_is_created_check_its").to_owned()),
+        "saved" => Some(l.t("admin.catalog.the_working_hours_are_saved_open").to_owned()),
         "holiday" | "removed" | "imported" => Some(match (l.lang, q.done.as_str()) {
             (Lang::Zh, "holiday") => format!("节假日安排已保存；{} 张未结工单已重新计算时限。", n(&q.tickets)),
             (Lang::Zh, "removed") => format!("该安排已删除；{} 张未结工单已重新计算时限。", n(&q.tickets)),
@@ -1430,7 +1422,7 @@ async fn save_hours(
     let error = match result {
         Ok(()) if bad.is_empty() => return Ok(Redirect::to(&calendar_url(&name, "done=saved")).into_response()),
         Ok(()) => (
-            format!("{}{}", l.t("提交的内容有误：", "Please correct: "), bad.join(l.t("；", "; "))),
+            format!("{}{}", l.t("admin.catalog.please_correct"), bad.join(l.t("common.sep"))),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(e) => on_form(e, l)?,
@@ -1631,12 +1623,12 @@ struct PolicyPage<'a> {
 }
 
 fn pauses_text(l: &L, pause_on: &[Status]) -> String {
-    pause_on.iter().map(|s| s.label(l.lang)).collect::<Vec<_>>().join(l.t("、", ", "))
+    pause_on.iter().map(|s| s.label(l.lang)).collect::<Vec<_>>().join(l.t("common.sep_2"))
 }
 
 fn cell(l: &L, rule: Option<&ClockRule>, level: Option<&str>, customer_level: Option<&str>) -> Cell {
     match rule {
-        None => Cell { text: "—".into(), note: l.t("不计时", "not timed").to_owned(), specific: false },
+        None => Cell { text: "—".into(), note: l.t("admin.catalog.not_timed").to_owned(), specific: false },
         Some(r) => {
             let mut note = r.counting.label(l.lang).to_owned();
             if !r.pause_on.is_empty() {
@@ -1685,7 +1677,7 @@ fn matrices(l: &L, p: &ServicePolicy, scheme: &GradingScheme, customer_levels: &
         .chain(customers.into_iter().map(Some))
         .map(|customer| {
             let title = match customer {
-                None => l.t("所有客户", "All customers").to_owned(),
+                None => l.t("admin.catalog.all_customers").to_owned(),
                 Some(c) => customer_level_title(l, c, customer_levels),
             };
             let rows = levels
@@ -1724,7 +1716,7 @@ async fn policy_page(
             at: l.ts(v.created_at),
             by: match v.created_by {
                 Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
-                None => l.t("系统初始设置", "Initial set-up").to_owned(),
+                None => l.t("admin.catalog.initial_set_up").to_owned(),
             },
             current: Some(v.version) == newest,
         })
@@ -1737,9 +1729,9 @@ async fn policy_page(
             level: r
                 .level
                 .as_deref()
-                .map_or_else(|| l.t("所有级别", "Any level").to_owned(), |c| level_title(l, c, &scheme)),
+                .map_or_else(|| l.t("admin.catalog.any_level").to_owned(), |c| level_title(l, c, &scheme)),
             customer_level: r.customer_level.as_deref().map_or_else(
-                || l.t("所有客户", "Any customer").to_owned(),
+                || l.t("admin.catalog.any_customer").to_owned(),
                 |c| customer_level_title(l, c, &customer_levels),
             ),
             length: readable(l, r.minutes, r.counting),
@@ -1895,11 +1887,11 @@ async fn policy_edit_page(
     let clock_options: Vec<(String, String)> =
         length_clocks().map(|c| (c.code().to_owned(), c.label(l.lang).to_owned())).collect();
     let level_options: Vec<(String, String)> =
-        std::iter::once((String::new(), l.t("所有级别", "Any level").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.any_level").to_owned()))
             .chain(scheme.levels.iter().map(|v| (v.code.clone(), level_title(l, &v.code, &scheme))))
             .collect();
     let customer_options: Vec<(String, String)> =
-        std::iter::once((String::new(), l.t("所有客户", "Any customer").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.any_customer").to_owned()))
             .chain(customer_levels.iter().map(|c| (c.code.clone(), customer_level_title(l, &c.code, &customer_levels))))
             .collect();
     for r in &mut rows {
@@ -1920,7 +1912,9 @@ async fn policy_edit_page(
         .iter()
         .enumerate()
         .filter(|(_, r)| !r.problems.is_empty())
-        .map(|(i, r)| format!("{}{}{}", row_name(l, i + 1, ""), l.t("：", ": "), r.problems.join(l.t("；", "; "))))
+        .map(|(i, r)| {
+            format!("{}{}{}", row_name(l, i + 1, ""), l.t("admin.catalog.sep"), r.problems.join(l.t("common.sep")))
+        })
         .collect();
     let page = PolicyEdit {
         l,
@@ -1973,7 +1967,7 @@ async fn save_policy(
     }
     let cutoff = parse_clock(&cutoff_text, false);
     if cutoff.is_none() || rows.iter().any(|r| !r.problems.is_empty()) {
-        let mut error = l.t("提交的内容有误，请按提示修改。", "Please correct what is named below.").to_owned();
+        let mut error = l.t("admin.catalog.please_correct_what_is_named_below").to_owned();
         if cutoff.is_none() {
             let why =
                 Reason::Malformed { expected_en: "a time of day such as 17:00", expected_zh: "时刻，如 17:00" };
@@ -2013,9 +2007,7 @@ async fn save_policy(
 /// A refusal of one rule, on its row.
 fn rule_problem(field: &str, why: &Reason, l: &L) -> String {
     match (field, why) {
-        ("rules", Reason::Duplicate) => l
-            .t("与前面某行的时钟、问题级别和客户级别相同", "Same clock, level and customer level as an earlier row")
-            .to_owned(),
+        ("rules", Reason::Duplicate) => l.t("admin.catalog.same_clock_level_and_customer_level").to_owned(),
         _ => field_problem(field, why, l),
     }
 }

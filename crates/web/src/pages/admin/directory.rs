@@ -129,20 +129,15 @@ fn page_of(p: Option<u64>, l: &L) -> Result<Page, PageError> {
 /// The message after a redirect (`?saved=…`).
 fn saved_message(l: &L, saved: &str) -> Option<String> {
     let m = match saved {
-        "deactivated" => l.t(
-            "账号已停用，其登录会话已结束，API 令牌不再可用。",
-            "Account deactivated: its sessions ended and its API tokens no longer work.",
-        ),
-        "reactivated" => l.t("账号已重新启用。", "Account reactivated."),
-        "password" => {
-            l.t("密码已重置，该用户的登录会话已全部结束。", "Password reset; all of the user's sessions ended.")
-        }
-        "contact" => l.t("联系人已保存。", "Contact saved."),
-        "contact_added" => l.t("联系人已添加。", "Contact added."),
-        "left" => l.t("已标记为离开，其门户账号已停用。", "Marked as left; their portal accounts are deactivated."),
-        "back" => l.t("已恢复为在职联系人。", "The contact is with the customer again."),
-        "device" => l.t("设备已保存。", "Device saved."),
-        "device_added" => l.t("设备已添加。", "Device added."),
+        "deactivated" => l.t("admin.directory.account_deactivated_its_sessions_ended"),
+        "reactivated" => l.t("admin.directory.account_reactivated"),
+        "password" => l.t("admin.directory.password_reset_all_of_the_user"),
+        "contact" => l.t("admin.directory.contact_saved"),
+        "contact_added" => l.t("admin.directory.contact_added"),
+        "left" => l.t("admin.directory.marked_as_left_their_portal_accounts"),
+        "back" => l.t("admin.directory.the_contact_is_with_the_customer"),
+        "device" => l.t("admin.directory.device_saved"),
+        "device_added" => l.t("admin.directory.device_added"),
         other => return done_message(l, other),
     };
     Some(m.to_owned())
@@ -252,16 +247,16 @@ async fn users(State(s): State<AppState>, who: Signed, Query(q): Query<UserListQ
             u,
         })
         .collect();
-    let mut roles = vec![choice("", l.t("全部角色", "All roles"), &q.role)];
+    let mut roles = vec![choice("", l.t("admin.directory.all_roles"), &q.role)];
     roles.extend(choices(role_options(l.lang), &q.role));
-    let mut group_opts = vec![choice("", l.t("全部处理组", "All groups"), &q.group)];
+    let mut group_opts = vec![choice("", l.t("admin.directory.all_groups"), &q.group)];
     let mut sorted: Vec<_> = groups.iter().collect();
     sorted.sort();
     group_opts.extend(sorted.into_iter().map(|(id, name)| choice(id, name.clone(), &q.group)));
     let statuses = vec![
-        choice("", l.t("全部状态", "Any status"), &q.status),
-        choice("active", l.t("在用", "Active"), &q.status),
-        choice("inactive", l.t("已停用", "Deactivated"), &q.status),
+        choice("", l.t("admin.directory.any_status"), &q.status),
+        choice("active", l.t("common.active"), &q.status),
+        choice("inactive", l.t("common.deactivated"), &q.status),
     ];
     let pager = Pager::new(
         "/admin/users",
@@ -393,12 +388,12 @@ struct UserChoices {
 
 async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Result<UserChoices, PageError> {
     let l = &who.l;
-    let mut roles = vec![choice("", l.t("请选择角色", "Choose a role"), &f.role)];
+    let mut roles = vec![choice("", l.t("admin.directory.choose_a_role"), &f.role)];
     roles.extend(choices(role_options(l.lang), &f.role));
     let names = group_names(s, who).await?;
     let mut sorted: Vec<_> = names.into_iter().collect();
     sorted.sort();
-    let mut groups = vec![choice("", l.t("（无）", "(none)"), &f.group_id)];
+    let mut groups = vec![choice("", l.t("common.none_2"), &f.group_id)];
     groups.extend(sorted.into_iter().map(|(id, name)| choice(id, name, &f.group_id)));
 
     let mut found: Vec<Customer> = Vec::new();
@@ -413,9 +408,9 @@ async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Res
     {
         found.insert(0, x);
     }
-    let mut customers = vec![choice("", l.t("（不是客户联系人）", "(not a customer contact)"), &f.customer_id)];
+    let mut customers = vec![choice("", l.t("admin.directory.not_a_customer_contact"), &f.customer_id)];
     customers.extend(found.iter().map(|c| choice(c.id, format!("{}（{}）", c.name, c.short_name), &f.customer_id)));
-    let mut contacts = vec![choice("", l.t("（未关联联系人）", "(no contact record)"), &f.contact_id)];
+    let mut contacts = vec![choice("", l.t("admin.directory.no_contact_record"), &f.contact_id)];
     let of = chosen.or_else(|| (found.len() == 1).then(|| found[0].id));
     if let Some(c) = of
         && let Ok(list) = s.app.contacts(&who.actor, c).await
@@ -427,7 +422,7 @@ async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Res
                 name.push_str(&format!(" · {d}"));
             }
             if k.left {
-                name.push_str(l.t("（已离开）", " (left)"));
+                name.push_str(l.t("admin.directory.left"));
             }
             choice(k.id, name, &f.contact_id)
         }));
@@ -837,20 +832,20 @@ async fn customer_choices(
     contacts: &[Contact],
 ) -> Result<CustomerChoices, PageError> {
     let l = &who.l;
-    let mut levels = vec![choice("", l.t("请选择客户级别", "Choose a level"), &f.level)];
+    let mut levels = vec![choice("", l.t("admin.directory.choose_a_level"), &f.level)];
     for v in s.app.customer_levels(&who.actor).await.map_err(app_err(l))? {
         let name = format!("{} · {}", v.code, if l.is_en() { &v.name_en } else { &v.name_zh });
         levels.push(choice(&v.code, name, &f.level));
     }
-    let mut people = vec![choice("", l.t("（未指定）", "(none)"), &f.specialist_id)];
+    let mut people = vec![choice("", l.t("common.none"), &f.specialist_id)];
     for u in specialists(s, who).await? {
         let mut name = u.display_name.clone();
         if !u.active {
-            name.push_str(l.t("（已停用）", " (deactivated)"));
+            name.push_str(l.t("admin.directory.deactivated"));
         }
         people.push(choice(u.id, name, &f.specialist_id));
     }
-    let mut calendars = vec![choice("", l.t("（按地域默认）", "(the region's default)"), &f.calendar)];
+    let mut calendars = vec![choice("", l.t("admin.directory.the_region_s_default"), &f.calendar)];
     // The calendars are reference data; a reader who may not list them still keeps the value.
     let names: Vec<String> = match s.app.calendars(&who.actor).await {
         Ok(list) => list.into_iter().map(|c| c.spec.name).collect(),
@@ -862,7 +857,7 @@ async fn customer_choices(
     if !f.calendar.is_empty() && !names.contains(&f.calendar) {
         calendars.push(choice(&f.calendar, f.calendar.clone(), &f.calendar));
     }
-    let mut windows = vec![choice("", l.t("（无客户窗口）", "(no window)"), &f.window_contact_id)];
+    let mut windows = vec![choice("", l.t("admin.directory.no_window"), &f.window_contact_id)];
     for k in contacts.iter().filter(|k| !k.left || k.is_window) {
         windows.push(choice(k.id, format!("{} · {}", k.name, k.phone), &f.window_contact_id));
     }

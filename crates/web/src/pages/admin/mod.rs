@@ -63,7 +63,7 @@ async fn index(State(s): State<AppState>, who: Signed) -> Result<Response, PageE
     let mut sections = Vec::new();
     let mut add = |action: Action, href, zh, en, about_zh, about_en| {
         if allows(role, action) {
-            sections.push(Section { href, title: l.t(zh, en), about: l.t(about_zh, about_en) });
+            sections.push(Section { href, title: l.pick(zh, en), about: l.pick(about_zh, about_en) });
         }
     };
     add(
