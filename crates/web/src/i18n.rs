@@ -67,7 +67,7 @@ mod tests {
         }
     }
 
-    /// The first string literal after each occurrence of `call` (`.t("` and the like).
+    /// The first string literal after each occurrence of `call` (a lookup by key, say).
     fn literal_args<'a>(text: &'a str, call: &str) -> Vec<&'a str> {
         text.match_indices(call).filter_map(|(at, _)| text[at + call.len()..].split_once('"').map(|(s, _)| s)).collect()
     }
@@ -79,7 +79,8 @@ mod tests {
         let only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
         assert!(only_zh.is_empty(), "keys missing from en.toml: {only_zh:?}");
         assert!(only_en.is_empty(), "keys missing from zh-CN.toml: {only_en:?}");
-        let differ: Vec<_> = zh.iter().filter(|(k, words)| placeholders(words) != placeholders(&en[*k])).map(|(k, _)| k).collect();
+        let differ: Vec<_> =
+            zh.iter().filter(|(k, words)| placeholders(words) != placeholders(&en[*k])).map(|(k, _)| k).collect();
         assert!(differ.is_empty(), "the two languages name different placeholders in: {differ:?}");
     }
 

@@ -68,14 +68,14 @@ pub async fn act(
     let json = match command_json(&form, &s.app.settings().time_zone) {
         Ok(j) => j,
         Err((field, value)) => {
-            let e = format!("{} {field} = {value}", l.t("actions.malformed"));
+            let e = l.tf("actions.malformed_field", &[("field", &field), ("value", &value)]);
             return ticket_page(&s, &who, id, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, None).await;
         }
     };
     let cmd: Command = match serde_json::from_value(json) {
         Ok(c) => c,
         Err(e) => {
-            let msg = format!("{}{e}", l.t("actions.please_check_the_form"));
+            let msg = l.tf("actions.check_the_form", &[("problem", &e)]);
             return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
         }
     };

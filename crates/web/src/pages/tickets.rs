@@ -335,7 +335,8 @@ impl TicketPage<'_> {
         let lang = self.l.lang;
         match v {
             Value::Null => "—".to_owned(),
-            Value::Bool(b) => self.l.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_owned(),
+            Value::Bool(true) => self.l.t("common.yes").to_owned(),
+            Value::Bool(false) => self.l.t("common.no").to_owned(),
             Value::Number(n) if USER_FIELDS.contains(&field) => {
                 let name = self.names.user(n.as_i64());
                 if name.is_empty() { format!("#{n}") } else { name.to_owned() }
@@ -404,7 +405,7 @@ pub async fn ticket(
         // accepted), filled in below once the ticket is read.
         Some(String::new())
     } else {
-        Step::from_code(&q.done).map(|st| format!("{}{}", l.t("tickets.done"), st.label(l.lang)))
+        Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))]))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
 }

@@ -85,12 +85,12 @@ impl L {
     /// How a clock stands, in words: time left, overdue by, met with margin.
     pub fn clock_left(&self, c: &ClockView) -> String {
         match (c.state, c.remaining_minutes) {
-            (ClockState::Running, Some(r)) if r >= 0 => format!("{} {}", self.t("view.left"), self.minutes(r)),
+            (ClockState::Running, Some(r)) if r >= 0 => self.tf("view.time_left", &[("time", &self.minutes(r))]),
             (ClockState::Running | ClockState::Breached, Some(r)) => {
-                format!("{} {}", self.t("view.overdue_by_2"), self.minutes(r))
+                self.tf("view.overdue_by", &[("time", &self.minutes(r))])
             }
             (ClockState::Met, _) => match c.margin_minutes {
-                Some(m) if m >= 0 => format!("{} {}", self.t("view.with"), self.minutes(m)),
+                Some(m) if m >= 0 => self.tf("view.met_with", &[("time", &self.minutes(m))]),
                 _ => String::new(),
             },
             _ => String::new(),
