@@ -11,8 +11,8 @@ use aftersales_domain::{Id, Timestamp};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Iden, Query};
 
-use crate::maintenance::copy_row;
 use crate::jobs::Subject;
+use crate::maintenance::copy_row;
 use crate::notices::{Job, NOTICE_CHECK};
 use crate::schema::{
     Customers, Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, Notices, TicketEvents, Tickets, Users, WorkLog,

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod input;
 pub mod openapi;
 pub mod pages;
@@ -21,6 +22,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+
+// The wording catalogs in locales/ (see `i18n`).
+rust_i18n::i18n!("locales");
 
 /// Largest request body the API accepts (descriptions are at most 4,000 characters).
 pub const BODY_LIMIT: usize = 256 * 1024;

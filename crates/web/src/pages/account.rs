@@ -206,14 +206,12 @@ pub async fn change_password(
 ) -> Result<Response, PageError> {
     let l = &who.l;
     if f.new_password != f.repeat_password {
-        let e = l.t("两次输入的新密码不一致。", "The two new passwords differ.").to_owned();
+        let e = l.t("account.the_two_new_passwords_differ").to_owned();
         return me_page(&s, &who, None, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, "").await;
     }
     match s.app.change_password(&who.actor, Some(&who.token), &f.old_password, &f.new_password).await {
         Ok(()) => {
-            let m = l
-                .t("密码已修改，其他设备上的登录已退出。", "Password changed; your other sessions were signed out.")
-                .to_owned();
+            let m = l.t("account.password_changed_your_other_sessions").to_owned();
             me_page(&s, &who, None, Some(m), None, StatusCode::OK, "").await
         }
         Err(e) if matches!(e, AppError::Domain(_)) => {
@@ -252,6 +250,6 @@ pub async fn revoke_token(
     Posted { who, .. }: Posted<NoFields>,
 ) -> Result<Response, PageError> {
     s.app.revoke_token(&who.actor, id).await.map_err(|e| PageError::App(e, who.l.clone()))?;
-    let m = who.l.t("令牌已吊销。", "Token revoked.").to_owned();
+    let m = who.l.t("account.token_revoked").to_owned();
     me_page(&s, &who, None, Some(m), None, StatusCode::OK, "").await
 }

@@ -65,14 +65,14 @@ pub async fn act(
     let json = match command_json(&form, &s.app.settings().time_zone) {
         Ok(j) => j,
         Err((field, value)) => {
-            let e = format!("{} {field} = {value}", l.t("格式不正确：", "Malformed:"));
+            let e = l.tf("actions.malformed_field", &[("field", &field), ("value", &value)]);
             return ticket_page(&s, &who, id, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, None).await;
         }
     };
     let cmd: Command = match serde_json::from_value(json) {
         Ok(c) => c,
         Err(e) => {
-            let msg = format!("{}{e}", l.t("请检查填写的内容：", "Please check the form: "));
+            let msg = l.tf("actions.check_the_form", &[("problem", &e)]);
             return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
         }
     };
@@ -95,12 +95,7 @@ async fn failed(s: &AppState, who: &Signed, id: Id, e: AppError) -> Result<Respo
     match e {
         AppError::NotFound { .. } => Err(PageError::App(e, l.clone())),
         AppError::Stale { .. } => {
-            let msg = l
-                .t(
-                    "工单已被他人更新，下面是最新内容，请确认后重新操作。",
-                    "Someone else updated this ticket meanwhile; here it is as it is now. Check it and try again.",
-                )
-                .to_owned();
+            let msg = l.t("actions.someone_else_updated_this_ticket").to_owned();
             ticket_page(s, who, id, None, Some(msg), status, None).await
         }
         e @ (AppError::Domain(_) | AppError::PreconditionRequired) => {
@@ -117,7 +112,7 @@ pub async fn add_log(
 ) -> Result<Response, PageError> {
     let kind = form.get("kind").and_then(|k| LogKind::from_code(k));
     let Some(kind) = kind else {
-        let msg = who.l.t("请选择记录类型。", "Choose the kind of entry.").to_owned();
+        let msg = who.l.t("actions.choose_the_kind_of_entry").to_owned();
         return ticket_page(&s, &who, id, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY, None).await;
     };
     let body = form.get("body").map_or("", String::as_str);

@@ -63,8 +63,8 @@ pub async fn approvals(
     Query(q): Query<ApprovalsQuery>,
 ) -> Result<Response, PageError> {
     let message = match q.done.as_str() {
-        "approved" => Some(who.l.t("已批准，工单等级已调整。", "Approved: the ticket's level is changed.").to_owned()),
-        "rejected" => Some(who.l.t("已驳回，工单等级不变。", "Rejected: the ticket keeps its level.").to_owned()),
+        "approved" => Some(who.l.t("approvals.approved_the_ticket_s_level_is").to_owned()),
+        "rejected" => Some(who.l.t("approvals.rejected_the_ticket_keeps_its_level").to_owned()),
         _ => None,
     };
     page(&s, &who, message, None, StatusCode::OK, None).await
@@ -122,7 +122,7 @@ pub async fn decide(
         "approve" => true,
         "reject" => false,
         _ => {
-            let e = l.t("请选择批准或驳回。", "Choose approve or reject.").to_owned();
+            let e = l.t("approvals.choose_approve_or_reject").to_owned();
             return page(&s, &who, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY, kept).await;
         }
     };

@@ -286,28 +286,21 @@ impl IntoResponse for PageError {
                 if status.is_server_error() {
                     tracing::error!(error = %e, "page failed");
                 }
-                (status, l, l.t("无法完成", "Could not be done"), e.message(l.lang))
+                (status, l, l.t("pages.could_not_be_done"), e.message(l.lang))
             }
             PageError::Csrf(l) => (
                 StatusCode::FORBIDDEN,
                 l,
-                l.t("请求已过期", "Request expired"),
-                l.t(
-                    "表单已过期或来自其他网站，请返回刷新后重试。",
-                    "The form expired or came from another site; go back, reload and try again.",
-                )
-                .to_owned(),
+                l.t("pages.request_expired"),
+                l.t("pages.the_form_expired_or_came_from").to_owned(),
             ),
-            PageError::NotFound(l) => (
-                StatusCode::NOT_FOUND,
-                l,
-                l.t("未找到", "Not found"),
-                l.t("没有这个页面。", "There is no such page.").to_owned(),
-            ),
+            PageError::NotFound(l) => {
+                (StatusCode::NOT_FOUND, l, l.t("pages.not_found"), l.t("pages.there_is_no_such_page").to_owned())
+            }
             PageError::Invalid { field, reason, l } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 l,
-                l.t("提交的内容有误", "Invalid input"),
+                l.t("pages.invalid_input"),
                 match l.lang {
                     Lang::Zh => format!(
                         "{}：{}。请返回修改后重新提交。",
@@ -320,12 +313,8 @@ impl IntoResponse for PageError {
             PageError::TooLarge(l) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 l,
-                l.t("提交的内容过大", "Too large"),
-                format!(
-                    "{} {} KiB。",
-                    l.t("提交的内容过大，上限为", "The form is too large; the limit is"),
-                    crate::BODY_LIMIT / 1024
-                ),
+                l.t("pages.too_large"),
+                format!("{} {} KiB。", l.t("pages.the_form_is_too_large_the"), crate::BODY_LIMIT / 1024),
             ),
         };
         let page = ErrorPage { l, title, message, status: status.as_u16() };

@@ -110,9 +110,9 @@ pub async fn ticket_page(
     let message = match message {
         Some(m) if m.is_empty() => Some(format!(
             "{}{}{}",
-            l.t("您的报修已提交，单号 ", "Your request was submitted as "),
+            l.t("portal.your_request_was_submitted_as"),
             screen.ticket.number,
-            l.t("。受理后我们会通知您。", ". We will tell you when it is accepted.")
+            l.t("portal.we_will_tell_you_when_it")
         )),
         m => m,
     };
@@ -129,16 +129,12 @@ pub async fn read_all(State(s): State<AppState>, Posted { who, .. }: Posted<NoFi
 /// What the customer is told after a step of theirs.
 pub fn done_message(l: &L, step: Step) -> String {
     match step {
-        Step::ConfirmClosure => l.t("已确认结案，感谢您的配合。", "Closure confirmed. Thank you."),
-        Step::RefuseClosure => {
-            l.t("已收到您的反馈，我们将继续处理。", "Thank you for telling us; we will continue working on it.")
-        }
-        Step::RecordSurvey => l.t("感谢您的评价。", "Thank you for your rating."),
-        Step::ConfirmWindow => l.t("已确认该报修。", "You confirmed this request."),
-        Step::ObjectToGrading => {
-            l.t("已提交您的异议，技术总监将尽快答复。", "Your objection was sent; the technical director will answer.")
-        }
-        _ => l.t("已完成。", "Done."),
+        Step::ConfirmClosure => l.t("portal.closure_confirmed_thank_you"),
+        Step::RefuseClosure => l.t("portal.thank_you_for_telling_us_we"),
+        Step::RecordSurvey => l.t("portal.thank_you_for_your_rating"),
+        Step::ConfirmWindow => l.t("portal.you_confirmed_this_request"),
+        Step::ObjectToGrading => l.t("portal.your_objection_was_sent_the_technical"),
+        _ => l.t("portal.done"),
     }
     .to_owned()
 }
@@ -176,13 +172,7 @@ fn unknown_link(l: &L) -> Response {
         token: String::new(),
         state: None,
         message: None,
-        error: Some(
-            l.t(
-                "链接无效或不完整。请检查邮件中的链接是否完整，或登录客户门户查看您的报修。",
-                "This link is not valid or not complete. Check that the whole link from the mail was opened, or sign in to the portal.",
-            )
-            .to_owned(),
-        ),
+        error: Some(l.t("portal.this_link_is_not_valid_or").to_owned()),
     };
     (StatusCode::NOT_FOUND, render(&page)).into_response()
 }
@@ -239,12 +229,12 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
         "survey" => match SurveyResult::from_code(&f.result) {
             Some(result) => LinkAnswer::Survey { result, note: text(&f.note) },
             None => {
-                let e = l.t("请选择满意度。", "Choose how satisfied you are.").to_owned();
+                let e = l.t("portal.choose_how_satisfied_you_are").to_owned();
                 return link_again(&s, l, token, e).await;
             }
         },
         _ => {
-            let e = l.t("请选择您的答复。", "Choose your answer.").to_owned();
+            let e = l.t("portal.choose_your_answer").to_owned();
             return link_again(&s, l, token, e).await;
         }
     };

@@ -163,7 +163,7 @@ pub async fn submit(
         Some(v) => match super::view::datetime_local(&v, &tz) {
             Some(t) => Some(t),
             None => {
-                let e = l.t("故障发生时间格式不正确。", "The time the fault occurred is malformed.").to_owned();
+                let e = l.t("register.the_time_the_fault_occurred_is").to_owned();
                 return page(&s, &who, f, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
         },

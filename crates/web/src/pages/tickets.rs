@@ -284,7 +284,8 @@ impl TicketPage<'_> {
         let lang = self.l.lang;
         match v {
             Value::Null => "—".to_owned(),
-            Value::Bool(b) => self.l.t(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_owned(),
+            Value::Bool(true) => self.l.t("common.yes").to_owned(),
+            Value::Bool(false) => self.l.t("common.no").to_owned(),
             Value::Number(n) if USER_FIELDS.contains(&field) => {
                 let name = self.names.user(n.as_i64());
                 if name.is_empty() { format!("#{n}") } else { name.to_owned() }
@@ -339,7 +340,7 @@ pub async fn ticket(
     let l = &who.l;
     if who.actor.is_customer() {
         let message = match q.done.as_str() {
-            "log" => Some(l.t("留言已发送。", "Message sent.").to_owned()),
+            "log" => Some(l.t("tickets.message_sent").to_owned()),
             // Filled in with the number once the ticket is read.
             "registered" => Some(String::new()),
             done => Step::from_code(done).map(|st| super::portal::done_message(l, st)),
@@ -347,13 +348,13 @@ pub async fn ticket(
         return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
     }
     let message = if q.done == "log" {
-        Some(l.t("工作记录已保存。", "Work log entry saved.").to_owned())
+        Some(l.t("tickets.work_log_entry_saved").to_owned())
     } else if q.done == "registered" {
         // The sentence the desk reads to the customer (DOMAIN §1: tells the customer it is
         // accepted), filled in below once the ticket is read.
         Some(String::new())
     } else {
-        Step::from_code(&q.done).map(|st| format!("{}{}", l.t("已完成：", "Done: "), st.label(l.lang)))
+        Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))]))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
 }

@@ -1,5 +1,7 @@
-//! What templates use to speak the reader's language: words in both languages side by side
-//! (Chinese first, from the seeds' terms), instants in the service time zone, durations.
+//! What templates use to speak the reader's language: words from the catalogs by key
+//! (`crate::i18n`), instants in the service time zone, durations.
+
+use std::fmt::Display;
 
 use aftersales_domain::clock::{ClockState, ClockView};
 use aftersales_domain::{Lang, Timestamp};
@@ -26,8 +28,20 @@ impl L {
         L { lang, tz }
     }
 
-    /// The Chinese or the English words.
-    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+    /// The catalog's words for `key` (`crate::i18n`), borrowed from the binary.
+    pub fn t(&self, key: &'static str) -> &'static str {
+        crate::i18n::text(self.lang, key)
+    }
+
+    /// The catalog's words for `key` with its `%{name}` placeholders filled.
+    pub fn tf(&self, key: &'static str, args: &[(&str, &dyn Display)]) -> String {
+        crate::i18n::format(self.lang, key, args)
+    }
+
+    /// One of two words chosen at run time from a table (field labels, index entries) that
+    /// has not moved to the catalogs yet; literal words go to the catalogs (the catalog test
+    /// refuses literals here).
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         match self.lang {
             Lang::Zh => zh,
             Lang::En => en,
@@ -81,12 +95,12 @@ impl L {
     /// How a clock stands, in words: time left, overdue by, met with margin.
     pub fn clock_left(&self, c: &ClockView) -> String {
         match (c.state, c.remaining_minutes) {
-            (ClockState::Running, Some(r)) if r >= 0 => format!("{} {}", self.t("剩余", "left"), self.minutes(r)),
+            (ClockState::Running, Some(r)) if r >= 0 => self.tf("view.time_left", &[("time", &self.minutes(r))]),
             (ClockState::Running | ClockState::Breached, Some(r)) => {
-                format!("{} {}", self.t("已超时", "overdue by"), self.minutes(r))
+                self.tf("view.overdue_by", &[("time", &self.minutes(r))])
             }
             (ClockState::Met, _) => match c.margin_minutes {
-                Some(m) if m >= 0 => format!("{} {}", self.t("提前", "with"), self.minutes(m)),
+                Some(m) if m >= 0 => self.tf("view.met_with", &[("time", &self.minutes(m))]),
                 _ => String::new(),
             },
             _ => String::new(),

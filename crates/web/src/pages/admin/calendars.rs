@@ -38,12 +38,12 @@ pub(crate) fn weekday_label(l: &L, i: usize) -> &'static str {
 /// A day's working hours for reading.
 pub(crate) fn hours_text(l: &L, day: &[Interval]) -> String {
     if day.is_empty() {
-        return l.t("休息", "Day off").to_owned();
+        return l.t("admin.catalog.day_off").to_owned();
     }
     day.iter()
         .map(|iv| format!("{}–{}", clock_text(iv.start, false), clock_text(iv.end, true)))
         .collect::<Vec<_>>()
-        .join(l.t("、", ", "))
+        .join(l.t("common.sep_2"))
 }
 
 /// The week in one line: `星期一至星期五 08:30–12:00、13:30–17:30；星期六至星期日 休息`.
@@ -57,13 +57,13 @@ pub(crate) fn week_summary(l: &L, week: &[Vec<Interval>]) -> String {
         }
         let days = match j - i {
             0 => weekday_label(l, i).to_owned(),
-            1 => format!("{}{}{}", weekday_label(l, i), l.t("、", ", "), weekday_label(l, j)),
-            _ => format!("{}{}{}", weekday_label(l, i), l.t("至", "–"), weekday_label(l, j)),
+            1 => format!("{}{}{}", weekday_label(l, i), l.t("common.sep_2"), weekday_label(l, j)),
+            _ => format!("{}{}{}", weekday_label(l, i), l.t("admin.catalog.words"), weekday_label(l, j)),
         };
         parts.push(format!("{days} {}", hours_text(l, &week[i])));
         i = j + 1;
     }
-    parts.join(l.t("；", "; "))
+    parts.join(l.t("common.sep"))
 }
 
 pub(crate) struct CalendarRow {
@@ -111,7 +111,7 @@ pub(crate) async fn calendars_page(
     let l = &who.l;
     require(who, Action::ManageServicePolicy)?;
     let list = s.app.calendars(&who.actor).await.map_err(app_err(l))?;
-    let none = l.t("（无）", "(none)");
+    let none = l.t("common.none_2");
     let calendars: Vec<CalendarRow> = list
         .iter()
         .map(|c| CalendarRow {
@@ -135,7 +135,7 @@ pub(crate) async fn calendars_page(
                 };
                 (format!("copy:{}", c.spec.name), label)
             })
-            .chain([("around".to_owned(), l.t("全天 24 小时、不放假", "Around the clock, no holidays").to_owned())]),
+            .chain([("around".to_owned(), l.t("admin.catalog.around_the_clock_no_holidays").to_owned())]),
         &selected,
     );
     let nav = Some(Nav::of(s, who, "admin").await);
@@ -321,10 +321,10 @@ pub(crate) fn holiday_runs(l: &L, set: &HolidaySet, year: i16) -> Vec<HolidayRun
             let when = if first == last {
                 date_text(l, first)
             } else {
-                format!("{} {} {}", date_text(l, first), l.t("至", "to"), date_text(l, last))
+                format!("{} {} {}", date_text(l, first), l.t("admin.catalog.to"), date_text(l, last))
             };
             let (work, kind, name) = match rule {
-                DayRule::Off { name } => (false, l.t("放假", "Day off").to_owned(), name.clone()),
+                DayRule::Off { name } => (false, l.t("admin.catalog.day_off_2").to_owned(), name.clone()),
                 DayRule::Work { name, hours_of } => {
                     let kind = if l.is_en() {
                         format!("Make-up working day (hours of {})", weekday_label(l, weekday_index(*hours_of)))
@@ -456,15 +456,15 @@ pub(crate) async fn calendar_page(
         .collect();
     let set_names = s.app.holiday_set_names(&who.actor).await.map_err(app_err(l))?;
     let sets = choices(
-        std::iter::once((String::new(), l.t("（不采用节假日表）", "(no holiday set)").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.no_holiday_set").to_owned()))
             .chain(set_names.into_iter().map(|n| (n.clone(), n))),
         &hours.holiday_set,
     );
     let kind = if f.holiday.kind.is_empty() { "off" } else { f.holiday.kind.as_str() };
     let kinds = choices(
         [
-            ("off".to_owned(), l.t("放假", "Day off").to_owned()),
-            ("work".to_owned(), l.t("调休上班", "Make-up working day").to_owned()),
+            ("off".to_owned(), l.t("admin.catalog.day_off_2").to_owned()),
+            ("work".to_owned(), l.t("admin.catalog.make_up_working_day").to_owned()),
         ],
         kind,
     );
@@ -473,28 +473,16 @@ pub(crate) async fn calendar_page(
     let format = if f.import.format.is_empty() { "csv" } else { f.import.format.as_str() };
     let formats = choices(
         [
-            (
-                "csv".to_owned(),
-                l.t("CSV（系统自带数据文件的格式）", "CSV (the format of the shipped data file)").to_owned(),
-            ),
-            ("ics".to_owned(), l.t("iCalendar（.ics 日历文件）", "iCalendar (.ics file)").to_owned()),
+            ("csv".to_owned(), l.t("admin.catalog.csv_the_format_of_the_shipped").to_owned()),
+            ("ics".to_owned(), l.t("admin.catalog.icalendar_ics_file").to_owned()),
         ],
         format,
     );
     let check = run_check(s, who, &info, q).await?;
     let n = |t: &str| t.parse::<u64>().unwrap_or(0);
     let message = match q.done.as_str() {
-        "created" => Some(
-            l.t("日历已创建，请核对下面的工作时间。", "The calendar is created; check its working hours below.")
-                .to_owned(),
-        ),
-        "saved" => Some(
-            l.t(
-                "工作时间已保存；在此日历上计时的未结工单已重新计算时限。",
-                "The working hours are saved; open tickets counting on this calendar had their deadlines recomputed.",
-            )
-            .to_owned(),
-        ),
+        "created" => Some(l.t("admin.catalog.the_calendar_is_created_check_its").to_owned()),
+        "saved" => Some(l.t("admin.catalog.the_working_hours_are_saved_open").to_owned()),
         "holiday" | "removed" | "imported" => Some(match (l.lang, q.done.as_str()) {
             (Lang::Zh, "holiday") => format!("节假日安排已保存；{} 张未结工单已重新计算时限。", n(&q.tickets)),
             (Lang::Zh, "removed") => format!("该安排已删除；{} 张未结工单已重新计算时限。", n(&q.tickets)),
@@ -586,7 +574,7 @@ pub(crate) async fn save_hours(
     let error = match result {
         Ok(()) if bad.is_empty() => return Ok(Redirect::to(&calendar_url(&name, "done=saved")).into_response()),
         Ok(()) => (
-            format!("{}{}", l.t("提交的内容有误：", "Please correct: "), bad.join(l.t("；", "; "))),
+            format!("{}{}", l.t("admin.catalog.please_correct"), bad.join(l.t("common.sep"))),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(e) => on_form(e, l)?,

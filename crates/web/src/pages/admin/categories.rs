@@ -81,14 +81,14 @@ pub(crate) async fn categories_page(
             let group = groups
                 .iter()
                 .find(|g| Some(g.id) == c.group_id)
-                .map_or_else(|| l.t("（未指定）", "(none)").to_owned(), |g| group_name(l, g));
+                .map_or_else(|| l.t("common.none").to_owned(), |g| group_name(l, g));
             CategoryRow { c, group }
         })
         .collect();
     categories.sort_by_key(|r| CategoryFamily::ALL.iter().position(|f| *f == r.c.family));
     let families =
         choices(CategoryFamily::ALL.iter().map(|f| (f.code().to_owned(), f.label(l.lang).to_owned())), &f.family);
-    let groups = group_choices(l, &groups, &f.group_id, Some(l.t("（未指定）", "(none)")));
+    let groups = group_choices(l, &groups, &f.group_id, Some(l.t("common.none")));
     let nav = Some(Nav::of(s, who, "admin").await);
     Ok((status, render(&CategoriesPage { l, nav, categories, families, groups, f, message, error })).into_response())
 }
@@ -167,7 +167,7 @@ pub(crate) async fn category_page(
     });
     let groups = s.app.groups(&who.actor).await.map_err(app_err(l))?;
     // A category's group can be changed but not taken away (dispatch needs one once set).
-    let none = c.group_id.is_none().then(|| l.t("（未指定）", "(none)"));
+    let none = c.group_id.is_none().then(|| l.t("common.none"));
     let groups = group_choices(l, &groups, &f.group_id, none);
     let nav = Some(Nav::of(s, who, "admin").await);
     Ok((status, render(&CategoryPage { l, nav, c, groups, f, error })).into_response())

@@ -144,20 +144,20 @@ pub(crate) async fn customer_choices(
     contacts: &[Contact],
 ) -> Result<CustomerChoices, PageError> {
     let l = &who.l;
-    let mut levels = vec![choice("", l.t("请选择客户级别", "Choose a level"), &f.level)];
+    let mut levels = vec![choice("", l.t("admin.directory.choose_a_level"), &f.level)];
     for v in s.app.customer_levels(&who.actor).await.map_err(app_err(l))? {
         let name = format!("{} · {}", v.code, if l.is_en() { &v.name_en } else { &v.name_zh });
         levels.push(choice(&v.code, name, &f.level));
     }
-    let mut people = vec![choice("", l.t("（未指定）", "(none)"), &f.specialist_id)];
+    let mut people = vec![choice("", l.t("common.none"), &f.specialist_id)];
     for u in specialists(s, who).await? {
         let mut name = u.display_name.clone();
         if !u.active {
-            name.push_str(l.t("（已停用）", " (deactivated)"));
+            name.push_str(l.t("admin.directory.deactivated"));
         }
         people.push(choice(u.id, name, &f.specialist_id));
     }
-    let mut calendars = vec![choice("", l.t("（按地域默认）", "(the region's default)"), &f.calendar)];
+    let mut calendars = vec![choice("", l.t("admin.directory.the_region_s_default"), &f.calendar)];
     // The calendars are reference data; a reader who may not list them still keeps the value.
     let names: Vec<String> = match s.app.calendars(&who.actor).await {
         Ok(list) => list.into_iter().map(|c| c.spec.name).collect(),
@@ -169,7 +169,7 @@ pub(crate) async fn customer_choices(
     if !f.calendar.is_empty() && !names.contains(&f.calendar) {
         calendars.push(choice(&f.calendar, f.calendar.clone(), &f.calendar));
     }
-    let mut windows = vec![choice("", l.t("（无客户窗口）", "(no window)"), &f.window_contact_id)];
+    let mut windows = vec![choice("", l.t("admin.directory.no_window"), &f.window_contact_id)];
     for k in contacts.iter().filter(|k| !k.left || k.is_window) {
         windows.push(choice(k.id, format!("{} · {}", k.name, k.phone), &f.window_contact_id));
     }

@@ -191,10 +191,10 @@ pub fn date_field(s: &str, field: Field, problems: &mut Vec<(Field, Reason)>) ->
 /// `?done=saved` …); `None` for anything else (the page may know more of its own).
 pub fn done_message(l: &L, done: &str) -> Option<String> {
     let m = match done {
-        "created" => l.t("已创建。", "Created."),
-        "saved" => l.t("已保存。", "Saved."),
-        "deleted" => l.t("已删除。", "Deleted."),
-        "removed" => l.t("已移除。", "Removed."),
+        "created" => l.t("admin.form.created"),
+        "saved" => l.t("admin.form.saved"),
+        "deleted" => l.t("admin.form.deleted"),
+        "removed" => l.t("admin.form.removed"),
         _ => return None,
     };
     Some(m.to_owned())

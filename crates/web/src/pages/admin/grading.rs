@@ -72,7 +72,7 @@ pub(crate) async fn grading(
         } else {
             format!("分级标准已保存；其响应与解决时限已写入服务策略新版本 v{v}。")
         }),
-        ("saved", _) => Some(l.t("分级标准已保存。", "The grading scheme is saved.").to_owned()),
+        ("saved", _) => Some(l.t("admin.catalog.the_grading_scheme_is_saved").to_owned()),
         _ => None,
     };
     let nav = Some(Nav::of(&s, &who, "admin").await);
@@ -224,7 +224,12 @@ pub(crate) async fn grading_edit(
         .enumerate()
         .filter(|(_, r)| !r.problems.is_empty())
         .map(|(i, r)| {
-            format!("{}{}{}", row_name(l, i + 1, r.code.trim()), l.t("：", ": "), r.problems.join(l.t("；", "; ")))
+            format!(
+                "{}{}{}",
+                row_name(l, i + 1, r.code.trim()),
+                l.t("admin.catalog.sep"),
+                r.problems.join(l.t("common.sep"))
+            )
         })
         .collect();
     let nav = Some(Nav::of(s, who, "admin").await);
@@ -267,8 +272,7 @@ pub(crate) async fn save_grading(
         }
     }
     if rows.iter().any(|r| !r.problems.is_empty()) {
-        let error =
-            Some(l.t("提交的内容有误，请按各行的提示修改。", "Please correct the rows named below.").to_owned());
+        let error = Some(l.t("admin.catalog.please_correct_the_rows_named_below").to_owned());
         return grading_edit(&s, &who, based_on, rows, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let scheme = GradingScheme { levels: levels.iter().map(|(_, v)| v.clone()).collect() };

@@ -60,82 +60,29 @@ pub(crate) async fn index(State(s): State<AppState>, who: Signed) -> Result<Resp
         who.actor.require(Action::ManageUsers).map_err(|e| PageError::App(e, l.clone()))?;
     }
     let mut sections = Vec::new();
-    let mut add = |action: Action, href, zh, en, about_zh, about_en| {
+    let mut add = |action: Action, href, title, about| {
         if allows(role, action) {
-            sections.push(Section { href, title: l.t(zh, en), about: l.t(about_zh, about_en) });
+            sections.push(Section { href, title, about });
         }
     };
-    add(
-        Action::ManageUsers,
-        "/admin/users",
-        "人员与角色",
-        "Users and roles",
-        "账号、角色、处理组、地域，停用与重置密码。",
-        "Accounts, roles, groups, regions; deactivation and password reset.",
-    );
-    add(
-        Action::ManageDirectory,
-        "/admin/customers",
-        "客户、联系人与设备",
-        "Customers, contacts and devices",
-        "客户资料、客户窗口与联系人、设备序列号与保修。",
-        "Customer records, windows and contacts, device serial numbers and warranty.",
-    );
-    add(
-        Action::ManageCatalog,
-        "/admin/groups",
-        "处理组",
-        "Groups",
-        "负责派单的处理组。",
-        "The handling groups tickets are dispatched to.",
-    );
-    add(
-        Action::ManageCatalog,
-        "/admin/categories",
-        "问题分类",
-        "Categories",
-        "问题分类及默认处理组。",
-        "Problem categories and their default group.",
-    );
-    add(
-        Action::ManageCatalog,
-        "/admin/grading",
-        "分级标准",
-        "Grading scheme",
-        "问题等级的判定标准。",
-        "The rules that set a problem's level.",
-    );
+    add(Action::ManageUsers, "/admin/users", l.t("admin.index.users"), l.t("admin.index.users_about"));
+    add(Action::ManageDirectory, "/admin/customers", l.t("admin.index.directory"), l.t("admin.index.directory_about"));
+    add(Action::ManageCatalog, "/admin/groups", l.t("admin.index.groups"), l.t("admin.index.groups_about"));
+    add(Action::ManageCatalog, "/admin/categories", l.t("admin.index.categories"), l.t("admin.index.categories_about"));
+    add(Action::ManageCatalog, "/admin/grading", l.t("admin.index.grading"), l.t("admin.index.grading_about"));
     add(
         Action::ManageServicePolicy,
         "/admin/calendars",
-        "工作日历",
-        "Calendars",
-        "工作时间与节假日。",
-        "Working hours and holidays.",
+        l.t("admin.index.calendars"),
+        l.t("admin.index.calendars_about"),
     );
-    add(
-        Action::ManageServicePolicy,
-        "/admin/policy",
-        "服务策略",
-        "Service policy",
-        "各等级的响应、到场与解决时限。",
-        "Response, arrival and resolution times per level.",
-    );
-    add(
-        Action::ManageServicePolicy,
-        "/admin/notices",
-        "通告设置",
-        "Notice settings",
-        "各类通告通知哪些人、经哪些渠道；群机器人（企业微信、钉钉、飞书）与 Webhook。",
-        "Who is told of each notice and on which channels; group robots (WeCom, DingTalk, Feishu) and webhooks.",
-    );
+    add(Action::ManageServicePolicy, "/admin/policy", l.t("admin.index.policy"), l.t("admin.index.policy_about"));
+    add(Action::ManageServicePolicy, "/admin/notices", l.t("admin.index.notices"), l.t("admin.index.notices_about"));
     add(
         Action::ManageServicePolicy,
         "/admin/deliveries",
-        "投递记录",
-        "Deliveries",
-        "待确认与投递失败的通告投递：确认已送达或重新发送。",
-        "Notice deliveries in doubt or dead: confirm they arrived or send them again.",
+        l.t("admin.index.deliveries"),
+        l.t("admin.index.deliveries_about"),
     );
     let nav = Some(Nav::of(&s, &who, "admin").await);
     Ok(render(&Index { l, nav, sections }))

@@ -63,7 +63,7 @@ pub struct Check {
 
 fn join(l: &L, items: impl IntoIterator<Item = String>) -> String {
     let v: Vec<String> = items.into_iter().collect();
-    if v.is_empty() { l.t("（无）", "(none)").to_owned() } else { v.join(l.t("、", ", ")) }
+    if v.is_empty() { l.t("common.none_2").to_owned() } else { v.join(l.t("common.sep_2")) }
 }
 
 fn kind_label(l: &L, k: ChannelKind) -> String {
@@ -514,7 +514,7 @@ pub(crate) async fn deliveries(
     let rows = list.iter().map(|d| delivery_row(l, d, &contexts, &targets)).collect();
     let chosen = state.map_or("", |s| s.code());
     let states = choices(
-        std::iter::once((String::new(), l.t("待确认与投递失败", "In doubt and dead letters").to_owned()))
+        std::iter::once((String::new(), l.t("admin.notices.in_doubt_and_dead_letters").to_owned()))
             .chain(DeliveryState::ALL.iter().map(|s| (s.code().to_owned(), s.label(l.lang).to_owned()))),
         chosen,
     );
@@ -533,10 +533,8 @@ pub(crate) async fn deliveries(
 
 fn delivery_done(l: &L, done: &str) -> Option<String> {
     match done {
-        "confirmed" => {
-            Some(l.t("已确认送达，不会再次发送。", "Confirmed as arrived; it will not be sent again.").to_owned())
-        }
-        "retried" => Some(l.t("已重新排队，稍后发送。", "Put back in the queue; it is sent shortly.").to_owned()),
+        "confirmed" => Some(l.t("admin.notices.confirmed_as_arrived_it_will_not").to_owned()),
+        "retried" => Some(l.t("admin.notices.put_back_in_the_queue_it").to_owned()),
         d => done_message(l, d),
     }
 }

@@ -85,12 +85,12 @@ pub(crate) struct PolicyPage<'a> {
 }
 
 pub(crate) fn pauses_text(l: &L, pause_on: &[Status]) -> String {
-    pause_on.iter().map(|s| s.label(l.lang)).collect::<Vec<_>>().join(l.t("、", ", "))
+    pause_on.iter().map(|s| s.label(l.lang)).collect::<Vec<_>>().join(l.t("common.sep_2"))
 }
 
 pub(crate) fn cell(l: &L, rule: Option<&ClockRule>, level: Option<&str>, customer_level: Option<&str>) -> Cell {
     match rule {
-        None => Cell { text: "—".into(), note: l.t("不计时", "not timed").to_owned(), specific: false },
+        None => Cell { text: "—".into(), note: l.t("admin.catalog.not_timed").to_owned(), specific: false },
         Some(r) => {
             let mut note = r.counting.label(l.lang).to_owned();
             if !r.pause_on.is_empty() {
@@ -144,7 +144,7 @@ pub(crate) fn matrices(
         .chain(customers.into_iter().map(Some))
         .map(|customer| {
             let title = match customer {
-                None => l.t("所有客户", "All customers").to_owned(),
+                None => l.t("admin.catalog.all_customers").to_owned(),
                 Some(c) => customer_level_title(l, c, customer_levels),
             };
             let rows = levels
@@ -183,7 +183,7 @@ pub(crate) async fn policy_page(
             at: l.ts(v.created_at),
             by: match v.created_by {
                 Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
-                None => l.t("系统初始设置", "Initial set-up").to_owned(),
+                None => l.t("admin.catalog.initial_set_up").to_owned(),
             },
             current: Some(v.version) == newest,
         })
@@ -196,9 +196,9 @@ pub(crate) async fn policy_page(
             level: r
                 .level
                 .as_deref()
-                .map_or_else(|| l.t("所有级别", "Any level").to_owned(), |c| level_title(l, c, &scheme)),
+                .map_or_else(|| l.t("admin.catalog.any_level").to_owned(), |c| level_title(l, c, &scheme)),
             customer_level: r.customer_level.as_deref().map_or_else(
-                || l.t("所有客户", "Any customer").to_owned(),
+                || l.t("admin.catalog.any_customer").to_owned(),
                 |c| customer_level_title(l, c, &customer_levels),
             ),
             length: readable(l, r.minutes, r.counting),
@@ -362,11 +362,11 @@ pub(crate) async fn policy_edit_page(
     let clock_options: Vec<(String, String)> =
         length_clocks().map(|c| (c.code().to_owned(), c.label(l.lang).to_owned())).collect();
     let level_options: Vec<(String, String)> =
-        std::iter::once((String::new(), l.t("所有级别", "Any level").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.any_level").to_owned()))
             .chain(scheme.levels.iter().map(|v| (v.code.clone(), level_title(l, &v.code, &scheme))))
             .collect();
     let customer_options: Vec<(String, String)> =
-        std::iter::once((String::new(), l.t("所有客户", "Any customer").to_owned()))
+        std::iter::once((String::new(), l.t("admin.catalog.any_customer").to_owned()))
             .chain(customer_levels.iter().map(|c| (c.code.clone(), customer_level_title(l, &c.code, &customer_levels))))
             .collect();
     for r in &mut rows {
@@ -387,7 +387,9 @@ pub(crate) async fn policy_edit_page(
         .iter()
         .enumerate()
         .filter(|(_, r)| !r.problems.is_empty())
-        .map(|(i, r)| format!("{}{}{}", row_name(l, i + 1, ""), l.t("：", ": "), r.problems.join(l.t("；", "; "))))
+        .map(|(i, r)| {
+            format!("{}{}{}", row_name(l, i + 1, ""), l.t("admin.catalog.sep"), r.problems.join(l.t("common.sep")))
+        })
         .collect();
     let page = PolicyEdit {
         l,
@@ -437,7 +439,7 @@ pub(crate) async fn save_policy(
     }
     let cutoff = parse_clock(&cutoff_text, false);
     if cutoff.is_none() || rows.iter().any(|r| !r.problems.is_empty()) {
-        let mut error = l.t("提交的内容有误，请按提示修改。", "Please correct what is named below.").to_owned();
+        let mut error = l.t("admin.catalog.please_correct_what_is_named_below").to_owned();
         if cutoff.is_none() {
             let why =
                 Reason::Malformed { expected_en: "a time of day such as 17:00", expected_zh: "时刻，如 17:00" };
@@ -477,9 +479,7 @@ pub(crate) async fn save_policy(
 /// A refusal of one rule, on its row.
 pub(crate) fn rule_problem(field: &str, why: &Reason, l: &L) -> String {
     match (field, why) {
-        ("rules", Reason::Duplicate) => l
-            .t("与前面某行的时钟、问题级别和客户级别相同", "Same clock, level and customer level as an earlier row")
-            .to_owned(),
+        ("rules", Reason::Duplicate) => l.t("admin.catalog.same_clock_level_and_customer_level").to_owned(),
         _ => field_problem(field, why, l),
     }
 }

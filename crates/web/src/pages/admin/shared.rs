@@ -173,20 +173,15 @@ pub(crate) fn page_of(p: Option<u64>, l: &L) -> Result<Page, PageError> {
 /// The message after a redirect (`?saved=…`).
 pub(crate) fn saved_message(l: &L, saved: &str) -> Option<String> {
     let m = match saved {
-        "deactivated" => l.t(
-            "账号已停用，其登录会话已结束，API 令牌不再可用。",
-            "Account deactivated: its sessions ended and its API tokens no longer work.",
-        ),
-        "reactivated" => l.t("账号已重新启用。", "Account reactivated."),
-        "password" => {
-            l.t("密码已重置，该用户的登录会话已全部结束。", "Password reset; all of the user's sessions ended.")
-        }
-        "contact" => l.t("联系人已保存。", "Contact saved."),
-        "contact_added" => l.t("联系人已添加。", "Contact added."),
-        "left" => l.t("已标记为离开，其门户账号已停用。", "Marked as left; their portal accounts are deactivated."),
-        "back" => l.t("已恢复为在职联系人。", "The contact is with the customer again."),
-        "device" => l.t("设备已保存。", "Device saved."),
-        "device_added" => l.t("设备已添加。", "Device added."),
+        "deactivated" => l.t("admin.directory.account_deactivated_its_sessions_ended"),
+        "reactivated" => l.t("admin.directory.account_reactivated"),
+        "password" => l.t("admin.directory.password_reset_all_of_the_user"),
+        "contact" => l.t("admin.directory.contact_saved"),
+        "contact_added" => l.t("admin.directory.contact_added"),
+        "left" => l.t("admin.directory.marked_as_left_their_portal_accounts"),
+        "back" => l.t("admin.directory.the_contact_is_with_the_customer"),
+        "device" => l.t("admin.directory.device_saved"),
+        "device_added" => l.t("admin.directory.device_added"),
         other => return done_message(l, other),
     };
     Some(m.to_owned())

@@ -106,16 +106,16 @@ pub(crate) async fn users(
             u,
         })
         .collect();
-    let mut roles = vec![choice("", l.t("全部角色", "All roles"), &q.role)];
+    let mut roles = vec![choice("", l.t("admin.directory.all_roles"), &q.role)];
     roles.extend(choices(role_options(l.lang), &q.role));
-    let mut group_opts = vec![choice("", l.t("全部处理组", "All groups"), &q.group)];
+    let mut group_opts = vec![choice("", l.t("admin.directory.all_groups"), &q.group)];
     let mut sorted: Vec<_> = groups.iter().collect();
     sorted.sort();
     group_opts.extend(sorted.into_iter().map(|(id, name)| choice(id, name.clone(), &q.group)));
     let statuses = vec![
-        choice("", l.t("全部状态", "Any status"), &q.status),
-        choice("active", l.t("在用", "Active"), &q.status),
-        choice("inactive", l.t("已停用", "Deactivated"), &q.status),
+        choice("", l.t("admin.directory.any_status"), &q.status),
+        choice("active", l.t("common.active"), &q.status),
+        choice("inactive", l.t("common.deactivated"), &q.status),
     ];
     let pager = Pager::new(
         "/admin/users",
@@ -237,12 +237,12 @@ pub(crate) struct UserChoices {
 
 pub(crate) async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &str) -> Result<UserChoices, PageError> {
     let l = &who.l;
-    let mut roles = vec![choice("", l.t("请选择角色", "Choose a role"), &f.role)];
+    let mut roles = vec![choice("", l.t("admin.directory.choose_a_role"), &f.role)];
     roles.extend(choices(role_options(l.lang), &f.role));
     let names = group_names(s, who).await?;
     let mut sorted: Vec<_> = names.into_iter().collect();
     sorted.sort();
-    let mut groups = vec![choice("", l.t("（无）", "(none)"), &f.group_id)];
+    let mut groups = vec![choice("", l.t("common.none_2"), &f.group_id)];
     groups.extend(sorted.into_iter().map(|(id, name)| choice(id, name, &f.group_id)));
 
     let mut found: Vec<Customer> = Vec::new();
@@ -257,9 +257,9 @@ pub(crate) async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &
     {
         found.insert(0, x);
     }
-    let mut customers = vec![choice("", l.t("（不是客户联系人）", "(not a customer contact)"), &f.customer_id)];
+    let mut customers = vec![choice("", l.t("admin.directory.not_a_customer_contact"), &f.customer_id)];
     customers.extend(found.iter().map(|c| choice(c.id, format!("{}（{}）", c.name, c.short_name), &f.customer_id)));
-    let mut contacts = vec![choice("", l.t("（未关联联系人）", "(no contact record)"), &f.contact_id)];
+    let mut contacts = vec![choice("", l.t("admin.directory.no_contact_record"), &f.contact_id)];
     let of = chosen.or_else(|| (found.len() == 1).then(|| found[0].id));
     if let Some(c) = of
         && let Ok(list) = s.app.contacts(&who.actor, c).await
@@ -271,7 +271,7 @@ pub(crate) async fn user_choices(s: &AppState, who: &Signed, f: &UserForm, cq: &
                 name.push_str(&format!(" · {d}"));
             }
             if k.left {
-                name.push_str(l.t("（已离开）", " (left)"));
+                name.push_str(l.t("admin.directory.left"));
             }
             choice(k.id, name, &f.contact_id)
         }));
