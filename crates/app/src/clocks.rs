@@ -92,10 +92,6 @@ pub struct HolidayImportResult {
     pub tickets_recomputed: u64,
 }
 
-fn invalid(field: &'static str, reason: Reason) -> AppError {
-    DomainError::field(field, reason).into()
-}
-
 impl App {
     async fn loaded(&self) -> Result<Arc<Loaded>> {
         if let Some(l) =
@@ -352,7 +348,9 @@ impl App {
         let tx = self.store.write().await?;
         let sets = policy::holiday_sets(&*tx).await?;
         let set = match spec.holiday_set.as_deref() {
-            Some(n) => Some(sets.iter().find(|s| s.name == n).ok_or_else(|| invalid("holiday_set", Reason::Unknown))?),
+            Some(n) => Some(
+                sets.iter().find(|s| s.name == n).ok_or_else(|| AppError::invalid("holiday_set", Reason::Unknown))?,
+            ),
             None => None,
         };
         let compiled = Calendar::compile(spec, set)?;
@@ -370,16 +368,18 @@ impl App {
         spec.validate()?;
         let tx = self.store.write().await?;
         if policy::calendars(&*tx).await?.iter().any(|c| c.name == spec.name) {
-            return Err(invalid("name", Reason::Duplicate));
+            return Err(AppError::invalid("name", Reason::Duplicate));
         }
         let sets = policy::holiday_sets(&*tx).await?;
         let set = match spec.holiday_set.as_deref() {
-            Some(n) => Some(sets.iter().find(|s| s.name == n).ok_or_else(|| invalid("holiday_set", Reason::Unknown))?),
+            Some(n) => Some(
+                sets.iter().find(|s| s.name == n).ok_or_else(|| AppError::invalid("holiday_set", Reason::Unknown))?,
+            ),
             None => None,
         };
         let compiled = Calendar::compile(spec, set)?;
         policy::insert_calendar(&*tx, spec, self.now()).await.map_err(|e| match e {
-            aftersales_storage::StorageError::Duplicate(_) => invalid("name", Reason::Duplicate),
+            aftersales_storage::StorageError::Duplicate(_) => AppError::invalid("name", Reason::Duplicate),
             e => e.into(),
         })?;
         tx.commit().await?;
@@ -394,7 +394,8 @@ impl App {
         let cal = l.calendars.get(name).ok_or_else(|| AppError::not_found("calendar", name))?;
         let span = parse_span(span, cal.day_length())?;
         let due = cal.add(from, span).map_err(|e| e.for_field("from"))?;
-        let tz = jiff::tz::TimeZone::get(&cal.spec().time_zone).map_err(|_| invalid("time_zone", Reason::Unknown))?;
+        let tz = jiff::tz::TimeZone::get(&cal.spec().time_zone)
+            .map_err(|_| AppError::invalid("time_zone", Reason::Unknown))?;
         Ok(CalendarAnswer {
             calendar: name.to_owned(),
             due: Some(due.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()),
@@ -440,7 +441,7 @@ impl App {
     ) -> Result<HolidayImportResult> {
         actor.require(Action::ManageServicePolicy)?;
         if !aftersales_domain::calendar::is_valid_name(name) {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "name",
                 Reason::Malformed {
                     expected_en: "1 to 32 of a-z 0-9 _ -",
@@ -456,18 +457,18 @@ impl App {
                     .as_deref()
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .ok_or_else(|| invalid("source", Reason::Missing))?;
+                    .ok_or_else(|| AppError::invalid("source", Reason::Missing))?;
                 HolidaySet::parse_ics(name, &import.data, source)?
             }
             _ => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "format",
                     Reason::Malformed { expected_en: "csv or ics", expected_zh: "csv 或 ics" },
                 ));
             }
         };
         if incoming.years.is_empty() {
-            return Err(invalid("data", Reason::Missing));
+            return Err(AppError::invalid("data", Reason::Missing));
         }
         let days_imported = incoming.days.len();
         let tx = self.store.write().await?;

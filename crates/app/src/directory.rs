@@ -76,10 +76,6 @@ async fn check_customer_refs<C: Conn>(
     Ok(())
 }
 
-fn invalid(problems: Vec<(&'static str, Reason)>) -> Result<()> {
-    if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
-}
-
 impl App {
     /// The customer levels (客户级别): the service organization's classification of its
     /// customers, never shown to a customer (DOMAIN §8).
@@ -105,7 +101,7 @@ impl App {
         let tx = self.store.write().await?;
         let mut problems = Vec::new();
         check_customer_refs(&*tx, &c, &mut problems).await?;
-        invalid(problems)?;
+        AppError::unless_invalid(problems)?;
         c.id = directory::insert_customer(&*tx, &c, self.now()).await?;
         tx.commit().await?;
         Ok(c)
@@ -120,7 +116,7 @@ impl App {
         directory::customer_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("customer", id))?;
         let mut problems = Vec::new();
         check_customer_refs(&*tx, &c, &mut problems).await?;
-        invalid(problems)?;
+        AppError::unless_invalid(problems)?;
         directory::update_customer(&*tx, &c).await?;
         tx.commit().await?;
         Ok(c)

@@ -191,6 +191,19 @@ impl From<StorageError> for AppError {
 }
 
 impl AppError {
+    /// One refused field, named with why.
+    pub fn invalid(field: aftersales_domain::error::Field, reason: aftersales_domain::error::Reason) -> AppError {
+        DomainError::field(field, reason).into()
+    }
+
+    /// `Ok` when no field was refused; otherwise every refused field at once, so a form
+    /// shows all its problems together.
+    pub fn unless_invalid(
+        problems: Vec<(aftersales_domain::error::Field, aftersales_domain::error::Reason)>,
+    ) -> Result<(), AppError> {
+        if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
+    }
+
     pub fn not_found(what: &'static str, id: impl ToString) -> AppError {
         AppError::NotFound { what, id: id.to_string() }
     }

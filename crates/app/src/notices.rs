@@ -42,10 +42,6 @@ fn for_reader(actor: &Actor, mut n: Notice) -> Notice {
     n
 }
 
-fn invalid(field: &'static str, reason: Reason) -> AppError {
-    DomainError::field(field, reason).into()
-}
-
 /// Notice list filters (`GET /api/v1/notices`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]

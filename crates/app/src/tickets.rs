@@ -316,10 +316,6 @@ async fn current_policy_version<C: Conn>(conn: &C) -> Result<Option<i64>> {
     Ok(policy::current_policy(conn).await?.map(|p| p.version))
 }
 
-fn invalid(field: Field, reason: Reason) -> AppError {
-    DomainError::field(field, reason).into()
-}
-
 fn not_engineer() -> Reason {
     Reason::Mismatch { detail_en: "is not an active engineer", detail_zh: "不是在岗的工程师" }
 }
@@ -377,7 +373,7 @@ async fn candidates<C: Conn>(conn: &C, group: Id, lines: &[Line]) -> Result<Vec<
 async fn engineer_on_line<C: Conn>(conn: &C, id: Id, lines: &[Line]) -> Result<()> {
     match users::user_by_id(conn, id).await? {
         Some(u) if u.active && u.role.line().is_some_and(|l| lines.contains(&l)) => Ok(()),
-        Some(_) => Err(invalid("engineer_id", not_engineer())),
-        None => Err(invalid("engineer_id", Reason::Unknown)),
+        Some(_) => Err(AppError::invalid("engineer_id", not_engineer())),
+        None => Err(AppError::invalid("engineer_id", Reason::Unknown)),
     }
 }

@@ -10,7 +10,7 @@ impl App {
         let page = Page::new(q.page, q.per_page)?;
         let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             Some(k) => Some(NoticeKind::from_code(k).ok_or_else(|| {
-                invalid(
+                AppError::invalid(
                     "kind",
                     Reason::Malformed {
                         expected_en: "a notice type such as response_timeout or three_days_unclosed",
@@ -48,8 +48,12 @@ impl App {
     }
 
     pub(crate) fn day_bounds(&self, date: &str) -> Result<(Timestamp, Timestamp)> {
-        let malformed =
-            || invalid("date", Reason::Malformed { expected_en: "YYYY-MM-DD", expected_zh: "YYYY-MM-DD 格式的日期" });
+        let malformed = || {
+            AppError::invalid(
+                "date",
+                Reason::Malformed { expected_en: "YYYY-MM-DD", expected_zh: "YYYY-MM-DD 格式的日期" },
+            )
+        };
         let d: jiff::civil::Date = date.trim().parse().map_err(|_| malformed())?;
         let tz = self.settings.time_zone.clone();
         let start = d.to_zoned(tz.clone()).map_err(|_| malformed())?.timestamp();
@@ -73,11 +77,13 @@ impl App {
     pub async fn acknowledge_notice(&self, actor: &Actor, id: Id, ack: &Acknowledgement) -> Result<Notice> {
         actor.require(Action::ReadTicket)?;
         let note = match ack.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) if n.chars().count() > 2000 => return Err(invalid("note", Reason::TooLong { max: 2000 })),
+            Some(n) if n.chars().count() > 2000 => {
+                return Err(AppError::invalid("note", Reason::TooLong { max: 2000 }));
+            }
             // A customer marks a notice read; what they have to say is a message on the
             // ticket, where the engineer sees it.
             Some(_) if actor.is_customer() => {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "note",
                     Reason::Mismatch {
                         detail_en: "is for staff; write to us as a message on the request instead",

@@ -123,7 +123,7 @@ impl App {
         actor.require(Action::ManageServicePolicy)?;
         let note = note.trim();
         if note.chars().count() > 500 {
-            return Err(invalid("note", Reason::TooLong { max: 500 }));
+            return Err(AppError::invalid("note", Reason::TooLong { max: 500 }));
         }
         let tx = self.store.write().await?;
         let d = store::delivery_by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("delivery", id))?;

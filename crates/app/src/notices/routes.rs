@@ -17,7 +17,7 @@ impl App {
         let tx = self.store.write().await?;
         let targets = store::targets(&*tx).await?;
         if route.targets.iter().any(|n| !targets.iter().any(|t| &t.name == n)) {
-            return Err(invalid("targets", Reason::Unknown));
+            return Err(AppError::invalid("targets", Reason::Unknown));
         }
         let mut r = route.clone();
         if !r.channels.contains(&ChannelKind::InApp) {

@@ -99,7 +99,7 @@ impl App {
                         t.group_id = c.group_id.or(t.group_id);
                     }
                 }
-                _ => return Err(invalid("category_id", Reason::Unknown)),
+                _ => return Err(AppError::invalid("category_id", Reason::Unknown)),
             }
         }
         t.contact_name = checked.contact_name;

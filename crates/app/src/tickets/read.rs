@@ -17,7 +17,7 @@ fn parse_sort(sort: Option<&str>) -> Result<(SortKey, bool)> {
         "status" => SortKey::Status,
         "due" => SortKey::Due,
         _ => {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "sort",
                 Reason::Malformed {
                     expected_en: "one of registered_at, updated_at, number, priority, status, due (prefix - for descending)",
@@ -37,7 +37,7 @@ fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
             out.extend(Status::ALL.iter().copied().filter(|s| s.is_open()));
         } else {
             out.push(Status::from_code(part).ok_or_else(|| {
-                invalid(
+                AppError::invalid(
                     "status",
                     Reason::Malformed {
                         expected_en: "status codes such as registered, in_progress, closed, or open",
@@ -107,7 +107,7 @@ impl App {
         }
         if let Some(minutes) = q.due_within {
             if !(0..=60 * 24 * 366).contains(&minutes) {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "due_within",
                     Reason::Malformed { expected_en: "0 to 527040 minutes", expected_zh: "0 至 527040 分钟" },
                 ));
@@ -208,7 +208,7 @@ impl App {
         if let Some(g) = group
             && !catalog::groups(conn).await?.iter().any(|x| x.id == g)
         {
-            return Err(invalid("group_id", Reason::Unknown));
+            return Err(AppError::invalid("group_id", Reason::Unknown));
         }
         let Some(group) = dispatch::group_for(group, category_group(conn, &t).await?, t.group_id, None) else {
             return Ok(DispatchSuggestion { group_id: None, candidates: Vec::new() });

@@ -39,7 +39,7 @@ impl App {
             // A customer registers for their own organization, as themselves.
             let own = actor.user.customer_id;
             if r.customer_id.is_some() && r.customer_id != own {
-                return Err(invalid("customer_id", Reason::Unknown));
+                return Err(AppError::invalid("customer_id", Reason::Unknown));
             }
             r.customer_id = own;
             r.contact_id = actor.user.contact_id.or(r.contact_id);
@@ -147,7 +147,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        let Some(customer) = customer else { return Err(invalid("customer_id", Reason::Unknown)) };
+        let Some(customer) = customer else { return Err(AppError::invalid("customer_id", Reason::Unknown)) };
         // DOMAIN §2 (seed 004): a request from anyone but the designated window waits for it.
         let window_confirmation = registration::window_confirmation(customer.window_contact_id, r.contact_id);
         Ok(Prepared { r, customer, device, category, complaint_about, checked, window_confirmation })

@@ -241,7 +241,7 @@ impl Done {
 /// The level `code` of the grading scheme.
 async fn level_of<C: Conn>(conn: &C, code: &str) -> Result<Level> {
     let scheme = catalog::grading_scheme(conn).await?;
-    scheme.level(code.trim()).cloned().ok_or_else(|| invalid("level", Reason::Unknown))
+    scheme.level(code.trim()).cloned().ok_or_else(|| AppError::invalid("level", Reason::Unknown))
 }
 
 /// The customer's window confirms a request (a contact only when they are the window).
@@ -299,9 +299,9 @@ async fn dispatch(
         None => None,
     };
     let group = dispatch::group_for(group_id, category_group, t.group_id, engineer_group)
-        .ok_or_else(|| invalid("group_id", Reason::Missing))?;
+        .ok_or_else(|| AppError::invalid("group_id", Reason::Missing))?;
     if !catalog::groups(conn).await?.iter().any(|g| g.id == group) {
-        return Err(invalid("group_id", Reason::Unknown));
+        return Err(AppError::invalid("group_id", Reason::Unknown));
     }
     let engineer = match engineer_id {
         Some(e) => {
@@ -318,14 +318,14 @@ async fn dispatch(
 async fn request_second_line(tx: &WriteTx, t: &mut Ticket, engineer_id: Option<Id>, reason: &str) -> Result<Done> {
     t.check(Step::RequestSecondLine)?;
     let conn = &**tx;
-    let reason = worklog::check_body(reason).map_err(|_| invalid("reason", Reason::Missing))?;
+    let reason = worklog::check_body(reason).map_err(|_| AppError::invalid("reason", Reason::Missing))?;
     let engineer = match engineer_id {
         Some(e) => {
             engineer_on_line(conn, e, &[Line::Second]).await?;
             e
         }
         None => {
-            let group = t.group_id.ok_or_else(|| invalid("engineer_id", Reason::Missing))?;
+            let group = t.group_id.ok_or_else(|| AppError::invalid("engineer_id", Reason::Missing))?;
             suggest_engineer(conn, t, group, &[Line::Second], Conflict::NoSecondLineEngineer).await?
         }
     };

@@ -4,6 +4,7 @@
 use std::fmt::Display;
 
 use aftersales_domain::clock::{ClockState, ClockView};
+use aftersales_domain::grading::Counting;
 use aftersales_domain::{Lang, Timestamp};
 
 /// The value of an `<input type="datetime-local">` (`2025-09-30T16:00`): a wall-clock time
@@ -71,6 +72,27 @@ impl L {
     /// RFC 3339 for `datetime` attributes and the countdown script.
     pub fn iso(&self, t: impl Instant) -> String {
         t.instant().map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    /// A length for reading, as the rules pages state it: `2 小时`, `1 小时 30 分钟`,
+    /// `120 小时（5 天）` (days only where the length counts wall-clock time). The clocks'
+    /// countdowns use the compact [`L::minutes`]; forms write lengths as
+    /// `domain::calendar::span_text` reads them back.
+    pub fn length(&self, minutes: i64, counting: Counting) -> String {
+        let (h, m) = (minutes / 60, minutes % 60);
+        let mut out = match (self.lang, h, m) {
+            (Lang::Zh, 0, m) => format!("{m} 分钟"),
+            (Lang::Zh, h, 0) => format!("{h} 小时"),
+            (Lang::Zh, h, m) => format!("{h} 小时 {m} 分钟"),
+            (Lang::En, 0, m) => format!("{m} min"),
+            (Lang::En, h, 0) => format!("{h} h"),
+            (Lang::En, h, m) => format!("{h} h {m} min"),
+        };
+        if counting == Counting::WallClock && minutes >= 1440 && minutes % 1440 == 0 {
+            let d = minutes / 1440;
+            out.push_str(&if self.is_en() { format!(" ({d} days)") } else { format!("（{d} 天）") });
+        }
+        out
     }
 
     /// A number of minutes as days, hours and minutes: `1天2小时5分` / `1d 2h 5m`.

@@ -20,7 +20,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::form::{self, Choice, app_err, choices, parse_date, require, text};
-use super::shared::{chosen, field_problem, on_form, readable};
+use super::shared::{chosen, field_problem, on_form};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
@@ -98,7 +98,7 @@ pub(crate) struct CalendarsPage<'a> {
 }
 
 pub(crate) fn day_text(l: &L, minutes: i64) -> String {
-    readable(l, minutes, Counting::WorkingTime)
+    l.length(minutes, Counting::WorkingTime)
 }
 
 pub(crate) async fn calendars_page(

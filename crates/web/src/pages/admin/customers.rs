@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::contacts::{ContactForm, ContactRow};
 use super::devices::{DeviceForm, DeviceRow, device_row};
-use super::form::{Choice, PageId, Problems, app_err, choice, id_field, invalid, require, text};
+use super::form::{Choice, PageId, Problems, app_err, choice, id_field, require, text};
 use super::labels::Kind;
 use super::shared::{PER_PAGE, Saved, after_post, level_name, page_of, saved_message};
 use crate::AppState;
@@ -116,7 +116,7 @@ impl CustomerForm {
         let mut p = Vec::new();
         let specialist_id = id_field(&self.specialist_id, "specialist_id", &mut p);
         let window_contact_id = id_field(&self.window_contact_id, "window_contact_id", &mut p);
-        invalid(p)?;
+        AppError::unless_invalid(p)?;
         Ok(CustomerInput {
             name: text(&self.name),
             short_name: text(&self.short_name),

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::form::{PageId, Problems, app_err, date_field, invalid, require, text};
+use super::form::{PageId, Problems, app_err, date_field, require, text};
 use super::labels::Kind;
 use super::shared::after_post;
 use crate::AppState;
@@ -46,7 +46,7 @@ impl DeviceForm {
         let mut p = Vec::new();
         let purchase_date = date_field(&self.purchase_date, "purchase_date", &mut p);
         let warranty_end = date_field(&self.warranty_end, "warranty_end", &mut p);
-        invalid(p)?;
+        AppError::unless_invalid(p)?;
         Ok(DeviceInput {
             customer_id: Some(customer),
             model: text(&self.model),

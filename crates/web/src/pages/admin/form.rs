@@ -98,12 +98,6 @@ pub fn field_problem(label: &str, reason: &Reason, lang: Lang) -> String {
     }
 }
 
-/// The field problems gathered while reading a form, as the app's refusal (nothing when
-/// there are none).
-pub fn invalid(problems: Vec<(Field, Reason)>) -> Result<(), AppError> {
-    if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems).into()) }
-}
-
 // ----- selects -----
 
 /// One `<option>` of a select.
@@ -241,7 +235,7 @@ mod tests {
         assert_eq!(date_field("", "first", &mut p), None);
         assert_eq!(date_field("2024-13-45", "first", &mut p), None);
         assert_eq!(p.iter().map(|(f, _)| *f).collect::<Vec<_>>(), ["group_id", "first"]);
-        assert!(invalid(p).is_err());
+        assert!(AppError::unless_invalid(p).is_err());
         assert_eq!(parse_id("group_id", "x").map_err(|e| e.code()), Err("invalid_input"));
         assert!(matches!(parse_date("first", ""), Err(DomainError::Invalid(v)) if v[0].1 == Reason::Missing));
         assert_eq!((parse_flag("active", "1"), parse_flag("active", "0")), (Ok(true), Ok(false)));

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::form::{Choice, app_err, choices, require};
-use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, readable, row_name};
+use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, row_name};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
@@ -60,8 +60,8 @@ pub(crate) async fn grading(
             name: if l.is_en() { v.name_en.clone() } else { v.name_zh.clone() },
             scope: v.scope.clone(),
             urgency: v.urgency.clone(),
-            respond: readable(l, v.respond_minutes, v.counting),
-            resolve: readable(l, v.resolve_minutes, v.counting),
+            respond: l.length(v.respond_minutes, v.counting),
+            resolve: l.length(v.resolve_minutes, v.counting),
             counting: v.counting.label(l.lang),
             owner: v.default_owner.clone(),
         })

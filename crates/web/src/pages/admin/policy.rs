@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Time;
 
 use super::form::{Choice, PageId, app_err, choices, require, text};
-use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, readable, row_name};
+use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, row_name};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
@@ -99,7 +99,7 @@ pub(crate) fn cell(l: &L, rule: Option<&ClockRule>, level: Option<&str>, custome
             }
             let specific = (level.is_some() && r.level.as_deref() == level)
                 || (customer_level.is_some() && r.customer_level.as_deref() == customer_level);
-            Cell { text: readable(l, r.minutes, r.counting), note, specific }
+            Cell { text: l.length(r.minutes, r.counting), note, specific }
         }
     }
 }
@@ -201,7 +201,7 @@ pub(crate) async fn policy_page(
                 || l.t("admin.catalog.any_customer").to_owned(),
                 |c| customer_level_title(l, c, &customer_levels),
             ),
-            length: readable(l, r.minutes, r.counting),
+            length: l.length(r.minutes, r.counting),
             counting: r.counting.label(l.lang),
             pauses: pauses_text(l, &r.pause_on),
         })

@@ -1,5 +1,5 @@
 //! What the administration pages share beyond the form helpers: the refusal shown on a
-//! form, table forms (`Pairs`), readable lengths, the messages after a redirect, and the
+//! form, table forms (`Pairs`), the messages after a redirect, and the
 //! lists' paging.
 
 use aftersales_app::AppError;
@@ -99,24 +99,6 @@ impl Pairs {
             t => Some(t.parse().unwrap_or(i64::MIN)),
         }
     }
-}
-
-/// A length for reading: `2 小时`, `1 小时 30 分钟`, `120 小时（5 天）`.
-pub(crate) fn readable(l: &L, minutes: i64, counting: Counting) -> String {
-    let (h, m) = (minutes / 60, minutes % 60);
-    let mut out = match (l.lang, h, m) {
-        (Lang::Zh, 0, m) => format!("{m} 分钟"),
-        (Lang::Zh, h, 0) => format!("{h} 小时"),
-        (Lang::Zh, h, m) => format!("{h} 小时 {m} 分钟"),
-        (Lang::En, 0, m) => format!("{m} min"),
-        (Lang::En, h, 0) => format!("{h} h"),
-        (Lang::En, h, m) => format!("{h} h {m} min"),
-    };
-    if counting == Counting::WallClock && minutes >= 1440 && minutes % 1440 == 0 {
-        let d = minutes / 1440;
-        out.push_str(&if l.is_en() { format!(" ({d} days)") } else { format!("（{d} 天）") });
-    }
-    out
 }
 
 pub(crate) fn counting_options(l: &L) -> Vec<(String, String)> {

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::{Choice, PageId, Problems, app_err, choice, choices, id_field, invalid, parse_flag, require, text};
+use super::form::{Choice, PageId, Problems, app_err, choice, choices, id_field, parse_flag, require, text};
 use super::labels::Kind;
 use super::shared::{PER_PAGE, after_post, page_of, problems, role_label, role_options, saved_message};
 use crate::AppState;
@@ -189,7 +189,7 @@ impl UserForm {
     pub(crate) fn input(&self) -> Result<UserInput, AppError> {
         let mut p = Vec::new();
         let (role, group_id, customer_id, contact_id) = self.refs(&mut p);
-        invalid(p)?;
+        AppError::unless_invalid(p)?;
         Ok(UserInput {
             username: text(&self.username),
             display_name: text(&self.display_name),
@@ -211,7 +211,7 @@ impl UserForm {
         if role.is_none() && p.is_empty() {
             p.push(("role", Reason::Missing));
         }
-        invalid(p)?;
+        AppError::unless_invalid(p)?;
         Ok(UserUpdate {
             display_name: Some(self.display_name.clone()),
             role,
