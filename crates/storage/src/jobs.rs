@@ -258,6 +258,20 @@ fn cut(error: &str) -> String {
     error.chars().take(2000).collect()
 }
 
+/// Up to `limit` pending jobs of every kind due by `now`, soonest first, without taking them
+/// (a test checks that it left none behind).
+pub async fn due<C: ConnectionTrait>(conn: &C, now: Timestamp, limit: u64) -> Result<Vec<JobRow>> {
+    let stmt = Query::select()
+        .columns(COLS)
+        .from(Jobs::Table)
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .and_where(Expr::col(Jobs::DueAt).lte(ms(now)))
+        .order_by(Jobs::DueAt, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(row).collect()
+}
+
 /// Jobs in `state` (`pending`, `running`, `done`, `dead`), of one kind or of every kind but
 /// the notice checks, newest change first.
 pub async fn list<C: ConnectionTrait>(conn: &C, kind: Option<&str>, state: &str, limit: u64) -> Result<Vec<JobRow>> {

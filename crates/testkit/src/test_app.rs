@@ -94,10 +94,10 @@ impl TestApp {
     /// deadline runs [`TestApp::work`] and looks at what came of it), then removes the database.
     pub async fn finish(self) {
         let now = self.db.now();
-        let due = aftersales_storage::notices::due_jobs(self.db.app.store().read(), now, 10).await.unwrap();
+        let due = aftersales_storage::jobs::due(self.db.app.store().read(), now, 10).await.unwrap();
         let names: Vec<String> = due
             .iter()
-            .map(|j| format!("{} ({} of ticket {}, due {})", j.key, j.kind.code(), j.ticket_id, j.due_at))
+            .map(|j| format!("{} ({} {} of {}, due {})", j.key, j.kind, j.data, j.subject, j.due_at))
             .collect();
         assert!(names.is_empty(), "jobs due by {now} were left unprocessed: {}", names.join(", "));
         self.db.finish().await;

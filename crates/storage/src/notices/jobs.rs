@@ -94,13 +94,6 @@ pub async fn pending_jobs<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Ve
     conn.query_all(&stmt).await?.iter().map(job).collect()
 }
 
-/// Up to `limit` pending jobs due by `now`, soonest first, without taking them (a test
-/// checks that it left none behind).
-pub async fn due_jobs<C: ConnectionTrait>(conn: &C, now: Timestamp, limit: u64) -> Result<Vec<Job>> {
-    let stmt = pending().and_where(Expr::col(Jobs::DueAt).lte(ms(now))).limit(limit).to_owned();
-    conn.query_all(&stmt).await?.iter().map(job).collect()
-}
-
 fn job(r: &QueryResult) -> Result<Job> {
     Ok(Job {
         id: get(r, "id")?,
