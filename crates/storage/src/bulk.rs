@@ -11,7 +11,7 @@ use aftersales_domain::{Id, Timestamp};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Iden, Query};
 
-use crate::jobs::Subject;
+use crate::jobs::{NEW_JOB_COLUMNS, Subject};
 use crate::maintenance::copy_row;
 use crate::notices::{Job, NOTICE_CHECK};
 use crate::schema::{
@@ -107,8 +107,8 @@ pub async fn copy_jobs<C: ConnectionTrait>(
     let (with, from) = series(conn, copies);
     let ticket = format!("({first} - 1 + n)");
     let sql = format!(
-        "{with}{insert} SELECT {key} || j.suffix, {check}, {ticket}, {subject}, j.kind, j.due_at, 'pending', 0, \
-         {now}, {now} FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
+        "{with}{insert} SELECT {key} || j.suffix, {check}, {ticket}, {subject}, j.kind, j.due_at, 'pending', \
+         {now}, {now}, 0 FROM {from} CROSS JOIN ({rows}) AS j ORDER BY n, j.due_at",
         insert = insert_jobs(),
         key = key_expr(&ticket),
         check = lit(NOTICE_CHECK),
@@ -131,8 +131,8 @@ pub async fn spread_job<C: ConnectionTrait>(
     let (with, from) = series(conn, count);
     let ticket = format!("({template} + n * {stride})");
     let sql = format!(
-        "{with}{insert} SELECT {key} || {suffix}, {check}, {ticket}, {subject}, {kind}, {due}, 'pending', 0, \
-         {now}, {now} FROM {from} ORDER BY n",
+        "{with}{insert} SELECT {key} || {suffix}, {check}, {ticket}, {subject}, {kind}, {due}, 'pending', \
+         {now}, {now}, 0 FROM {from} ORDER BY n",
         insert = insert_jobs(),
         key = key_expr(&ticket),
         check = lit(NOTICE_CHECK),
@@ -145,21 +145,10 @@ pub async fn spread_job<C: ConnectionTrait>(
     Ok(conn.execute_unprepared(&sql).await?.rows_affected())
 }
 
-/// `INSERT INTO jobs (…)` with the columns the two job copies fill, in their order.
+/// `INSERT INTO jobs (…)` with the columns the two job copies fill, in their order: a new
+/// job's columns as the live code stores them, then `attempts`.
 fn insert_jobs() -> String {
-    let cols = [
-        Jobs::Key,
-        Jobs::Kind,
-        Jobs::TicketId,
-        Jobs::Subject,
-        Jobs::Data,
-        Jobs::DueAt,
-        Jobs::State,
-        Jobs::Attempts,
-        Jobs::CreatedAt,
-        Jobs::UpdatedAt,
-    ];
-    let cols: Vec<&str> = cols.iter().map(Iden::unquoted).collect();
+    let cols: Vec<&str> = NEW_JOB_COLUMNS.iter().chain([&Jobs::Attempts]).map(Iden::unquoted).collect();
     format!("INSERT INTO {} ({})", Jobs::Table.unquoted(), cols.join(", "))
 }
 

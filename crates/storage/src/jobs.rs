@@ -13,7 +13,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, Selec
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_ts, ms};
-use crate::notices::skip_locked;
+use crate::notices::{insert_batched, skip_locked};
 use crate::schema::Jobs;
 use crate::{Result, StorageError};
 
@@ -66,41 +66,43 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: &NewJob, now: Timestamp)
     Ok(insert(conn, std::slice::from_ref(job), now).await? == 1)
 }
 
+/// The columns a new job is stored with, in the order of [`insert`]'s values (the
+/// benches' bulk copies use them too).
+pub(crate) const NEW_JOB_COLUMNS: [Jobs; 9] = [
+    Jobs::Key,
+    Jobs::Kind,
+    Jobs::TicketId,
+    Jobs::Subject,
+    Jobs::Data,
+    Jobs::DueAt,
+    Jobs::State,
+    Jobs::CreatedAt,
+    Jobs::UpdatedAt,
+];
+
 /// Stores each job unless one with its key exists; how many were stored.
 pub async fn insert<C: ConnectionTrait>(conn: &C, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
-    let mut stored = 0;
-    for chunk in jobs.chunks(500) {
-        let mut stmt = Query::insert()
+    let insert = || {
+        Query::insert()
             .into_table(Jobs::Table)
-            .columns([
-                Jobs::Key,
-                Jobs::Kind,
-                Jobs::TicketId,
-                Jobs::Subject,
-                Jobs::Data,
-                Jobs::DueAt,
-                Jobs::State,
-                Jobs::CreatedAt,
-                Jobs::UpdatedAt,
-            ])
+            .columns(NEW_JOB_COLUMNS)
             .on_conflict(OnConflict::column(Jobs::Key).do_nothing().to_owned())
-            .to_owned();
-        for job in chunk {
-            stmt.values_panic([
-                job.key.clone().into(),
-                job.kind.into(),
-                job.ticket.into(),
-                job.subject.as_str().into(),
-                job.data.clone().into(),
-                ms(job.due_at).into(),
-                "pending".into(),
-                ms(now).into(),
-                ms(now).into(),
-            ]);
-        }
-        stored += conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected();
-    }
-    Ok(stored)
+            .to_owned()
+    };
+    insert_batched(conn, jobs, insert, |job| {
+        Ok([
+            job.key.clone().into(),
+            job.kind.into(),
+            job.ticket.into(),
+            job.subject.as_str().into(),
+            job.data.clone().into(),
+            ms(job.due_at).into(),
+            "pending".into(),
+            ms(now).into(),
+            ms(now).into(),
+        ])
+    })
+    .await
 }
 
 /// A job as stored: claimed by a worker, or listed for an administrator.

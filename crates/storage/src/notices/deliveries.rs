@@ -79,7 +79,8 @@ pub async fn insert_deliveries<C: ConnectionTrait>(conn: &C, rows: &[NewDelivery
             d.lang.map(|l| l.code()).into(),
         ])
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 const DELIVERY_COLS: [Deliveries; 13] = [
@@ -324,7 +325,8 @@ async fn insert_attempts<C: ConnectionTrait>(
             by.chars().take(64).collect::<String>().into(),
         ])
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Fills the log of each delivery, oldest line first.

@@ -90,14 +90,16 @@ pub async fn insert_recipients<C: ConnectionTrait>(conn: &C, rows: &[(Id, Id, Au
     insert_batched(conn, rows, insert, |&(notice, user, audience)| {
         Ok([notice.into(), user.into(), audience.code().into()])
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Adds history events (the notices of a sweep), stored as `tickets::insert_event` stores
 /// one, in as few statements as the batch size allows.
 pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> Result<()> {
     let insert = || Query::insert().into_table(TicketEvents::Table).columns(EVENT_COLUMNS).to_owned();
-    insert_batched(conn, events, insert, event_row).await
+    insert_batched(conn, events, insert, event_row).await?;
+    Ok(())
 }
 
 /// What a notice list asks for (all conditions combined with AND).

@@ -31,26 +31,23 @@ pub(super) fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectState
     }
 }
 
-async fn execute<C: ConnectionTrait>(conn: &C, stmt: &InsertStatement) -> Result<()> {
-    conn.execute(stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
-}
-
 /// Inserts one row per item, in statements of at most [`BATCH`] rows: each statement is
 /// made by `insert` (table, columns, conflict handling) and `row` gives an item's values in
-/// the order of its columns.
+/// the order of its columns. Returns how many rows were stored (a conflict that does
+/// nothing stores none).
 pub(super) async fn insert_batched<C: ConnectionTrait, T, const N: usize>(
     conn: &C,
     items: &[T],
     insert: impl Fn() -> InsertStatement,
     row: impl Fn(&T) -> Result<[Expr; N]>,
-) -> Result<()> {
+) -> Result<u64> {
+    let mut stored = 0;
     for chunk in items.chunks(BATCH) {
         let mut stmt = insert();
         for item in chunk {
             stmt.values_panic(row(item)?);
         }
-        execute(conn, &stmt).await?;
+        stored += conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected();
     }
-    Ok(())
+    Ok(stored)
 }
