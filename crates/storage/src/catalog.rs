@@ -8,28 +8,27 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code};
 use crate::schema::{Categories, GradingLevels, HandlingGroups};
-use crate::{Result, StorageError, insert_returning_id};
+use crate::{Result, StorageError, insert_fields};
 
 fn group(r: &QueryResult) -> Result<Group> {
     Ok(Group { id: get(r, "id")?, code: get(r, "code")?, name_zh: get(r, "name_zh")?, name_en: get(r, "name_en")? })
 }
 
+/// A group's names, which an edit replaces (its code is fixed).
+fn group_fields(g: &Group) -> Vec<(HandlingGroups, Expr)> {
+    vec![(HandlingGroups::NameZh, g.name_zh.clone().into()), (HandlingGroups::NameEn, g.name_en.clone().into())]
+}
+
 pub async fn insert_group<C: ConnectionTrait>(conn: &C, g: &Group) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(HandlingGroups::Table)
-        .columns([HandlingGroups::Code, HandlingGroups::NameZh, HandlingGroups::NameEn])
-        .values_panic([g.code.clone().into(), g.name_zh.clone().into(), g.name_en.clone().into()])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = group_fields(g);
+    fields.push((HandlingGroups::Code, g.code.clone().into()));
+    insert_fields(conn, HandlingGroups::Table, fields).await
 }
 
 pub async fn update_group<C: ConnectionTrait>(conn: &C, g: &Group) -> Result<()> {
     let stmt = Query::update()
         .table(HandlingGroups::Table)
-        .values([
-            (HandlingGroups::NameZh, g.name_zh.clone().into()),
-            (HandlingGroups::NameEn, g.name_en.clone().into()),
-        ])
+        .values(group_fields(g))
         .and_where(Expr::col(HandlingGroups::Id).eq(g.id))
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
@@ -67,38 +66,26 @@ fn category(r: &QueryResult) -> Result<Category> {
     })
 }
 
+/// A category's fields that an edit replaces (its family and code are fixed).
+fn category_fields(c: &Category) -> Vec<(Categories, Expr)> {
+    vec![
+        (Categories::NameZh, c.name_zh.clone().into()),
+        (Categories::NameEn, c.name_en.clone().into()),
+        (Categories::GroupId, c.group_id.into()),
+        (Categories::Active, c.active.into()),
+    ]
+}
+
 pub async fn insert_category<C: ConnectionTrait>(conn: &C, c: &Category) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Categories::Table)
-        .columns([
-            Categories::Family,
-            Categories::Code,
-            Categories::NameZh,
-            Categories::NameEn,
-            Categories::GroupId,
-            Categories::Active,
-        ])
-        .values_panic([
-            c.family.code().into(),
-            c.code.clone().into(),
-            c.name_zh.clone().into(),
-            c.name_en.clone().into(),
-            c.group_id.into(),
-            c.active.into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = category_fields(c);
+    fields.extend([(Categories::Family, c.family.code().into()), (Categories::Code, c.code.clone().into())]);
+    insert_fields(conn, Categories::Table, fields).await
 }
 
 pub async fn update_category<C: ConnectionTrait>(conn: &C, c: &Category) -> Result<()> {
     let stmt = Query::update()
         .table(Categories::Table)
-        .values([
-            (Categories::NameZh, c.name_zh.clone().into()),
-            (Categories::NameEn, c.name_en.clone().into()),
-            (Categories::GroupId, c.group_id.into()),
-            (Categories::Active, c.active.into()),
-        ])
+        .values(category_fields(c))
         .and_where(Expr::col(Categories::Id).eq(c.id))
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
@@ -120,6 +107,20 @@ pub async fn category_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Opti
     conn.query_one(&stmt).await?.as_ref().map(category).transpose()
 }
 
+/// The stored columns of a grading level, read and written in this order.
+const LEVEL_COLS: [GradingLevels; 10] = [
+    GradingLevels::Code,
+    GradingLevels::Rank,
+    GradingLevels::NameZh,
+    GradingLevels::NameEn,
+    GradingLevels::Scope,
+    GradingLevels::Urgency,
+    GradingLevels::RespondMinutes,
+    GradingLevels::ResolveMinutes,
+    GradingLevels::Counting,
+    GradingLevels::DefaultOwner,
+];
+
 fn level(r: &QueryResult) -> Result<Level> {
     Ok(Level {
         code: get(r, "code")?,
@@ -137,18 +138,7 @@ fn level(r: &QueryResult) -> Result<Level> {
 
 pub async fn grading_scheme<C: ConnectionTrait>(conn: &C) -> Result<GradingScheme> {
     let stmt = Query::select()
-        .columns([
-            GradingLevels::Code,
-            GradingLevels::Rank,
-            GradingLevels::NameZh,
-            GradingLevels::NameEn,
-            GradingLevels::Scope,
-            GradingLevels::Urgency,
-            GradingLevels::RespondMinutes,
-            GradingLevels::ResolveMinutes,
-            GradingLevels::Counting,
-            GradingLevels::DefaultOwner,
-        ])
+        .columns(LEVEL_COLS)
         .from(GradingLevels::Table)
         .order_by(GradingLevels::Rank, Order::Asc)
         .to_owned();
@@ -162,18 +152,7 @@ pub async fn replace_grading_scheme<C: ConnectionTrait>(conn: &C, scheme: &Gradi
     for l in &scheme.levels {
         let stmt = Query::insert()
             .into_table(GradingLevels::Table)
-            .columns([
-                GradingLevels::Code,
-                GradingLevels::Rank,
-                GradingLevels::NameZh,
-                GradingLevels::NameEn,
-                GradingLevels::Scope,
-                GradingLevels::Urgency,
-                GradingLevels::RespondMinutes,
-                GradingLevels::ResolveMinutes,
-                GradingLevels::Counting,
-                GradingLevels::DefaultOwner,
-            ])
+            .columns(LEVEL_COLS)
             .values_panic([
                 l.code.trim().into(),
                 l.rank.into(),

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_opt_date, ms};
 use crate::schema::{Contacts, CustomerLevels, Customers, Devices};
-use crate::{Result, StorageError, insert_returning_id};
+use crate::{Result, StorageError, insert_fields};
 
 /// `text` taken literally in a `LIKE` pattern written with [`like`]: its wildcards (`%`,
 /// `_`) and the escape character itself are escaped with `\`.
@@ -85,45 +85,29 @@ fn customer(r: &QueryResult) -> Result<Customer> {
     })
 }
 
+/// A customer's stored fields but its id, as an insert and an update write them.
+fn customer_fields(c: &Customer) -> Vec<(Customers, Expr)> {
+    vec![
+        (Customers::Name, c.name.clone().into()),
+        (Customers::ShortName, c.short_name.clone().into()),
+        (Customers::Region, c.region.clone().into()),
+        (Customers::Level, c.level.clone().into()),
+        (Customers::WindowContactId, c.window_contact_id.into()),
+        (Customers::SpecialistId, c.specialist_id.into()),
+        (Customers::Calendar, c.calendar.clone().into()),
+    ]
+}
+
 pub async fn insert_customer<C: ConnectionTrait>(conn: &C, c: &Customer, now: Timestamp) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Customers::Table)
-        .columns([
-            Customers::Name,
-            Customers::ShortName,
-            Customers::Region,
-            Customers::Level,
-            Customers::WindowContactId,
-            Customers::SpecialistId,
-            Customers::Calendar,
-            Customers::CreatedAt,
-        ])
-        .values_panic([
-            c.name.clone().into(),
-            c.short_name.clone().into(),
-            c.region.clone().into(),
-            c.level.clone().into(),
-            c.window_contact_id.into(),
-            c.specialist_id.into(),
-            c.calendar.clone().into(),
-            ms(now).into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = customer_fields(c);
+    fields.push((Customers::CreatedAt, ms(now).into()));
+    insert_fields(conn, Customers::Table, fields).await
 }
 
 pub async fn update_customer<C: ConnectionTrait>(conn: &C, c: &Customer) -> Result<()> {
     let stmt = Query::update()
         .table(Customers::Table)
-        .values([
-            (Customers::Name, c.name.clone().into()),
-            (Customers::ShortName, c.short_name.clone().into()),
-            (Customers::Region, c.region.clone().into()),
-            (Customers::Level, c.level.clone().into()),
-            (Customers::WindowContactId, c.window_contact_id.into()),
-            (Customers::SpecialistId, c.specialist_id.into()),
-            (Customers::Calendar, c.calendar.clone().into()),
-        ])
+        .values(customer_fields(c))
         .and_where(Expr::col(Customers::Id).eq(c.id))
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
@@ -236,29 +220,21 @@ fn contact(r: &QueryResult, window: Option<Id>) -> Result<Contact> {
     })
 }
 
+/// A contact's fields that an edit replaces (not its customer, window flag or leaving).
+fn contact_fields(c: &Contact) -> Vec<(Contacts, Expr)> {
+    vec![
+        (Contacts::Name, c.name.clone().into()),
+        (Contacts::Phone, c.phone.clone().into()),
+        (Contacts::Email, c.email.clone().into()),
+        (Contacts::Department, c.department.clone().into()),
+        (Contacts::Lang, c.lang.code().into()),
+    ]
+}
+
 pub async fn insert_contact<C: ConnectionTrait>(conn: &C, c: &Contact, now: Timestamp) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Contacts::Table)
-        .columns([
-            Contacts::CustomerId,
-            Contacts::Name,
-            Contacts::Phone,
-            Contacts::Email,
-            Contacts::Department,
-            Contacts::CreatedAt,
-            Contacts::Lang,
-        ])
-        .values_panic([
-            c.customer_id.into(),
-            c.name.clone().into(),
-            c.phone.clone().into(),
-            c.email.clone().into(),
-            c.department.clone().into(),
-            ms(now).into(),
-            c.lang.code().into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = contact_fields(c);
+    fields.extend([(Contacts::CustomerId, c.customer_id.into()), (Contacts::CreatedAt, ms(now).into())]);
+    insert_fields(conn, Contacts::Table, fields).await
 }
 
 /// A contact with its window flag resolved against its customer.
@@ -298,13 +274,7 @@ pub async fn contacts_of<C: ConnectionTrait>(conn: &C, customer: &Customer) -> R
 pub async fn update_contact<C: ConnectionTrait>(conn: &C, c: &Contact) -> Result<()> {
     let stmt = Query::update()
         .table(Contacts::Table)
-        .values([
-            (Contacts::Name, c.name.clone().into()),
-            (Contacts::Phone, c.phone.clone().into()),
-            (Contacts::Email, c.email.clone().into()),
-            (Contacts::Department, c.department.clone().into()),
-            (Contacts::Lang, c.lang.code().into()),
-        ])
+        .values(contact_fields(c))
         .and_where(Expr::col(Contacts::Id).eq(c.id))
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
@@ -350,45 +320,29 @@ fn device(r: &QueryResult) -> Result<Device> {
     })
 }
 
+/// A device's fields that an edit replaces (not its customer).
+fn device_fields(d: &Device) -> Vec<(Devices, Expr)> {
+    vec![
+        (Devices::Model, d.model.clone().into()),
+        (Devices::Serial, d.serial.clone().into()),
+        (Devices::Location, d.location.clone().into()),
+        (Devices::PurchaseDate, d.purchase_date.map(|x| x.to_string()).into()),
+        (Devices::WarrantyEnd, d.warranty_end.map(|x| x.to_string()).into()),
+        (Devices::ConsumableModel, d.consumable_model.clone().into()),
+    ]
+}
+
 pub async fn insert_device<C: ConnectionTrait>(conn: &C, d: &Device, now: Timestamp) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Devices::Table)
-        .columns([
-            Devices::CustomerId,
-            Devices::Model,
-            Devices::Serial,
-            Devices::Location,
-            Devices::PurchaseDate,
-            Devices::WarrantyEnd,
-            Devices::ConsumableModel,
-            Devices::CreatedAt,
-        ])
-        .values_panic([
-            d.customer_id.into(),
-            d.model.clone().into(),
-            d.serial.clone().into(),
-            d.location.clone().into(),
-            d.purchase_date.map(|x| x.to_string()).into(),
-            d.warranty_end.map(|x| x.to_string()).into(),
-            d.consumable_model.clone().into(),
-            ms(now).into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = device_fields(d);
+    fields.extend([(Devices::CustomerId, d.customer_id.into()), (Devices::CreatedAt, ms(now).into())]);
+    insert_fields(conn, Devices::Table, fields).await
 }
 
 /// Replaces a device's fields (not its customer).
 pub async fn update_device<C: ConnectionTrait>(conn: &C, d: &Device) -> Result<()> {
     let stmt = Query::update()
         .table(Devices::Table)
-        .values([
-            (Devices::Model, d.model.clone().into()),
-            (Devices::Serial, d.serial.clone().into()),
-            (Devices::Location, d.location.clone().into()),
-            (Devices::PurchaseDate, d.purchase_date.map(|x| x.to_string()).into()),
-            (Devices::WarrantyEnd, d.warranty_end.map(|x| x.to_string()).into()),
-            (Devices::ConsumableModel, d.consumable_model.clone().into()),
-        ])
+        .values(device_fields(d))
         .and_where(Expr::col(Devices::Id).eq(d.id))
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;

@@ -480,6 +480,19 @@ pub(crate) async fn insert_returning_id<C: ConnectionTrait>(
     conv::get::<i64>(&row, "id")
 }
 
+/// Inserts a row given as `(column, value)` pairs and returns its id. A repository builds
+/// the pairs of its record in one function that its update sets too, so an insert and an
+/// update name each column once and cannot drift apart.
+pub(crate) async fn insert_fields<C, T>(conn: &C, table: T, fields: Vec<(T, sea_orm::sea_query::Expr)>) -> Result<i64>
+where
+    C: ConnectionTrait,
+    T: sea_orm::sea_query::Iden + 'static,
+{
+    let (columns, values): (Vec<T>, Vec<_>) = fields.into_iter().unzip();
+    let stmt = sea_orm::sea_query::Query::insert().into_table(table).columns(columns).values_panic(values).to_owned();
+    insert_returning_id(conn, stmt).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

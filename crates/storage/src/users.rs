@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
 use crate::directory::contains_ignoring_case;
 use crate::schema::{ApiTokens, Users};
-use crate::{Result, StorageError, insert_returning_id};
+use crate::{Result, StorageError, insert_fields, insert_returning_id};
 
 pub(crate) const USER_COLS: [Users; 11] = [
     Users::Id,
@@ -47,38 +47,13 @@ pub async fn insert_user<C: ConnectionTrait>(
     password_hash: Option<String>,
     now: Timestamp,
 ) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Users::Table)
-        .columns([
-            Users::Username,
-            Users::DisplayName,
-            Users::Role,
-            Users::Email,
-            Users::Phone,
-            Users::Region,
-            Users::GroupId,
-            Users::CustomerId,
-            Users::ContactId,
-            Users::PasswordHash,
-            Users::Active,
-            Users::CreatedAt,
-        ])
-        .values_panic([
-            u.username.clone().into(),
-            u.display_name.clone().into(),
-            u.role.code().into(),
-            u.email.clone().into(),
-            u.phone.clone().into(),
-            u.region.clone().into(),
-            u.group_id.into(),
-            u.customer_id.into(),
-            u.contact_id.into(),
-            password_hash.into(),
-            u.active.into(),
-            ms(now).into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = user_fields(u);
+    fields.extend([
+        (Users::Username, u.username.clone().into()),
+        (Users::PasswordHash, password_hash.into()),
+        (Users::CreatedAt, ms(now).into()),
+    ]);
+    insert_fields(conn, Users::Table, fields).await
 }
 
 pub async fn user_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<User>> {
@@ -118,24 +93,25 @@ pub async fn users<C: ConnectionTrait>(
     conn.query_all(&stmt).await?.iter().map(user).collect()
 }
 
-/// Replaces a user's changeable fields (everything but the username and the password).
-/// Returns whether the user exists.
+/// A user's changeable fields (everything but the username and the password).
+fn user_fields(u: &User) -> Vec<(Users, Expr)> {
+    vec![
+        (Users::DisplayName, u.display_name.clone().into()),
+        (Users::Role, u.role.code().into()),
+        (Users::Email, u.email.clone().into()),
+        (Users::Phone, u.phone.clone().into()),
+        (Users::Region, u.region.clone().into()),
+        (Users::GroupId, u.group_id.into()),
+        (Users::CustomerId, u.customer_id.into()),
+        (Users::ContactId, u.contact_id.into()),
+        (Users::Active, u.active.into()),
+    ]
+}
+
+/// Replaces a user's changeable fields ([`user_fields`]). Returns whether the user exists.
 pub async fn update_user<C: ConnectionTrait>(conn: &C, u: &User) -> Result<bool> {
-    let stmt = Query::update()
-        .table(Users::Table)
-        .values([
-            (Users::DisplayName, u.display_name.clone().into()),
-            (Users::Role, u.role.code().into()),
-            (Users::Email, u.email.clone().into()),
-            (Users::Phone, u.phone.clone().into()),
-            (Users::Region, u.region.clone().into()),
-            (Users::GroupId, u.group_id.into()),
-            (Users::CustomerId, u.customer_id.into()),
-            (Users::ContactId, u.contact_id.into()),
-            (Users::Active, u.active.into()),
-        ])
-        .and_where(Expr::col(Users::Id).eq(u.id))
-        .to_owned();
+    let stmt =
+        Query::update().table(Users::Table).values(user_fields(u)).and_where(Expr::col(Users::Id).eq(u.id)).to_owned();
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() > 0)
 }
 

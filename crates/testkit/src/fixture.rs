@@ -1,9 +1,11 @@
 //! A small service organization: two customers (one with a designated window), their
 //! contacts and devices, and one user of each role the tests need.
 
+use aftersales_app::notices::TargetInput;
 use aftersales_app::{Actor, App};
 use aftersales_domain::catalog::Category;
 use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, Device, DeviceInput};
+use aftersales_domain::notice::{Audience, ChannelKind, NoticeKind, Route};
 use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;
 use aftersales_domain::user::UserInput;
@@ -157,6 +159,32 @@ impl Org {
             device_b,
             paper_jam,
             hardware_group,
+        }
+    }
+
+    /// Notices of `kind` go to `audiences` over `channels` and to a WeCom group robot at
+    /// `url`, a notify target named `target`, as the administrator sets it up.
+    pub async fn route_to_robot(
+        &self,
+        app: &App,
+        kind: NoticeKind,
+        audiences: Vec<Audience>,
+        channels: Vec<ChannelKind>,
+        (target, url): (&str, String),
+    ) {
+        let input = TargetInput { kind: ChannelKind::WeCom, url, secret: None };
+        app.put_notify_target(&self.admin, target, &input).await.unwrap();
+        let route = Route { kind, audiences, channels, targets: vec![target.into()], enabled: true, wording: None };
+        app.put_notice_route(&self.admin, &route).await.unwrap();
+    }
+
+    /// Registers [`Org::registration`] `times` times, as the desk (the second a repeat report).
+    pub async fn report(&self, app: &App, at: aftersales_domain::Timestamp, times: usize) {
+        let r = self.registration(at);
+        for _ in 0..times {
+            aftersales_app::Outcome::into_value(app.register(&self.desk, &r, None).await.unwrap())
+                .map(|_: aftersales_app::tickets::TicketView| ())
+                .unwrap();
         }
     }
 

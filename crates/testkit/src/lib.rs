@@ -14,7 +14,7 @@ pub mod smtp_sink;
 mod test_app;
 mod wait;
 
-pub use test_app::{PASSWORD, TestApp};
+pub use test_app::{PASSWORD, TestApp, notifier};
 pub use wait::{eventually, throughout};
 
 use std::sync::Arc;

@@ -15,6 +15,22 @@ use crate::{Org, TestDb};
 /// The password [`TestApp::browser`] gives the people it signs in.
 pub const PASSWORD: &str = "testkit-password";
 
+/// Channels that deliver into the local sinks: e-mail to `smtp`, robot and webhook posts to
+/// `robots` (allowed although local).
+pub fn notifier(smtp: &SmtpSink, robots: &HttpSink) -> Notifier {
+    let relay = SmtpConfig {
+        host: smtp.addr.ip().to_string(),
+        port: smtp.addr.port(),
+        tls: SmtpTls::None,
+        username: None,
+        password: None,
+        from: "售后服务台 <desk@example.com>".into(),
+        timeout_secs: 5,
+    };
+    let hooks = WebhookPolicy { allowed_hosts: vec![robots.addr.ip().to_string()], timeout_secs: 5 };
+    Notifier::new(Some(relay), hooks).unwrap()
+}
+
 pub struct TestApp {
     pub db: TestDb,
     pub org: Org,
@@ -31,18 +47,7 @@ impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
         let org = Org::create(&db.app).await;
         let (smtp, robots) = (SmtpSink::start().await, HttpSink::start().await);
-        let relay = SmtpConfig {
-            host: smtp.addr.ip().to_string(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-            from: "售后服务台 <desk@example.com>".into(),
-            timeout_secs: 5,
-        };
-        let hooks = WebhookPolicy { allowed_hosts: vec![robots.addr.ip().to_string()], timeout_secs: 5 };
-        let notifier = Notifier::new(Some(relay), hooks).unwrap();
-        let worker = Worker::new(db.app.clone(), notifier, "testkit");
+        let worker = Worker::new(db.app.clone(), notifier(&smtp, &robots), "testkit");
         TestApp { router: aftersales_web::router(db.app.clone()), db, org, smtp, robots, worker }
     }
 

@@ -1,17 +1,15 @@
 //! Due deadlines become notices, delivered once by e-mail (real SMTP over TCP) and to a
 //! group robot (real HTTP), with retries, dead letters and the administrator's retry.
 
-use aftersales_app::notices::TargetInput;
 use aftersales_app::tickets::{Command, StepOutcome};
 use aftersales_app::{Actor, App};
 use aftersales_domain::Timestamp;
-use aftersales_domain::notice::{ChannelKind, DeliveryState, NoticeKind, Route};
+use aftersales_domain::notice::{Audience, ChannelKind, DeliveryState, NoticeKind};
 use aftersales_domain::ticket::Ticket;
 use aftersales_jobs::Worker;
-use aftersales_notify::{Notifier, SmtpConfig, SmtpTls, WebhookPolicy};
 use aftersales_testkit::http_sink::HttpSink;
 use aftersales_testkit::smtp_sink::SmtpSink;
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::{Org, db_test, notifier};
 
 fn at(s: &str) -> Timestamp {
     jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", s).unwrap().timestamp()
@@ -22,34 +20,19 @@ async fn step(app: &App, actor: &Actor, t: &Ticket, cmd: Command) -> Ticket {
     o.ticket.ticket
 }
 
-fn notifier(smtp: &SmtpSink) -> Notifier {
-    let smtp = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: smtp.addr.port(),
-        tls: SmtpTls::None,
-        username: None,
-        password: None,
-        from: "售后服务台 <desk@example.com>".into(),
-        timeout_secs: 5,
-    };
-    Notifier::new(Some(smtp), WebhookPolicy { allowed_hosts: vec!["127.0.0.1".into()], timeout_secs: 5 }).unwrap()
-}
-
 db_test!(a_response_timeout_reaches_people_and_the_robot_once, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
-    let input = TargetInput { kind: ChannelKind::WeCom, url: robot.url("/cgi-bin/webhook/send?key=k1"), secret: None };
-    app.put_notify_target(&org.admin, "ops-wecom", &input).await.unwrap();
-    let route = Route {
-        kind: NoticeKind::ResponseTimeout,
-        audiences: vec![aftersales_domain::notice::Audience::Supervisor],
-        channels: vec![ChannelKind::Email],
-        targets: vec!["ops-wecom".into()],
-        enabled: true,
-        wording: None,
-    };
-    app.put_notice_route(&org.admin, &route).await.unwrap();
+    let robot_target = ("ops-wecom", robot.url("/cgi-bin/webhook/send?key=k1"));
+    org.route_to_robot(
+        app,
+        NoticeKind::ResponseTimeout,
+        vec![Audience::Supervisor],
+        vec![ChannelKind::Email],
+        robot_target,
+    )
+    .await;
 
     let t =
         aftersales_app::Outcome::into_value(app.register(&org.desk, &org.registration(db.now()), None).await.unwrap())
@@ -59,7 +42,7 @@ db_test!(a_response_timeout_reaches_people_and_the_robot_once, |db| {
     let t = step(app, &org.desk, &t, Command::Grade { level: "P1".into(), reason: "产线停机".into() }).await;
     let _t = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
 
-    let worker = Worker::new(app.clone(), notifier(&smtp), "w1");
+    let worker = Worker::new(app.clone(), notifier(&smtp, &robot), "w1");
     db.set(at("2024-03-15T11:05:00+08:00"));
     let first = worker.sweep().await.unwrap();
     // Reminders (engineer, specialist) and the timeout (supervisor by e-mail, the robot).
@@ -91,27 +74,19 @@ db_test!(failed_deliveries_are_retried_then_dead_and_an_administrator_can_retry,
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
     robot.reply_with(aftersales_testkit::http_sink::Reply::json(500, "busy"));
-    let input = TargetInput { kind: ChannelKind::WeCom, url: robot.url("/send?key=k"), secret: None };
-    app.put_notify_target(&org.admin, "ops", &input).await.unwrap();
-    let route = Route {
-        kind: NoticeKind::RepeatReport,
-        audiences: vec![aftersales_domain::notice::Audience::ProjectSpecialist],
-        channels: vec![ChannelKind::Email],
-        targets: vec!["ops".into()],
-        enabled: true,
-        wording: None,
-    };
-    app.put_notice_route(&org.admin, &route).await.unwrap();
+    let robot_target = ("ops", robot.url("/send?key=k"));
+    org.route_to_robot(
+        app,
+        NoticeKind::RepeatReport,
+        vec![Audience::ProjectSpecialist],
+        vec![ChannelKind::Email],
+        robot_target,
+    )
+    .await;
     smtp.reply_to_rcpt("550 5.1.1 no such user");
-    let r = org.registration(db.now());
-    aftersales_app::Outcome::into_value(app.register(&org.desk, &r, None).await.unwrap())
-        .map(|_: aftersales_app::tickets::TicketView| ())
-        .unwrap();
-    aftersales_app::Outcome::into_value(app.register(&org.desk, &r, None).await.unwrap())
-        .map(|_: aftersales_app::tickets::TicketView| ())
-        .unwrap();
+    org.report(app, db.now(), 2).await;
 
-    let worker = Worker::new(app.clone(), notifier(&smtp), "w1");
+    let worker = Worker::new(app.clone(), notifier(&smtp, &robot), "w1");
     let s = worker.sweep().await.unwrap();
     assert_eq!((s.sent, s.failed), (0, 2), "{s:?}");
     // The mailbox refused for good: dead at once. The robot was busy: retried later.
@@ -152,28 +127,14 @@ db_test!(a_delivery_in_doubt_is_not_resent_until_an_administrator_decides, |db| 
     let app = &db.app;
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
-    let input = TargetInput { kind: ChannelKind::WeCom, url: robot.url("/send?key=k"), secret: None };
-    app.put_notify_target(&org.admin, "ops", &input).await.unwrap();
-    let route = Route {
-        kind: NoticeKind::RepeatReport,
-        audiences: vec![],
-        channels: vec![],
-        targets: vec!["ops".into()],
-        enabled: true,
-        wording: None,
-    };
-    app.put_notice_route(&org.admin, &route).await.unwrap();
-    let r = org.registration(db.now());
-    for _ in 0..2 {
-        aftersales_app::Outcome::into_value(app.register(&org.desk, &r, None).await.unwrap())
-            .map(|_: aftersales_app::tickets::TicketView| ())
-            .unwrap();
-    }
+    let robot_target = ("ops", robot.url("/send?key=k"));
+    org.route_to_robot(app, NoticeKind::RepeatReport, vec![], vec![], robot_target).await;
+    org.report(app, db.now(), 2).await;
     // A worker claims the robot delivery and dies before it records the outcome.
     let claimed = app.claim_deliveries(1).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let id = claimed[0].delivery.id;
-    let worker = Worker::new(app.clone(), notifier(&smtp), "w2");
+    let worker = Worker::new(app.clone(), notifier(&smtp, &robot), "w2");
     assert_eq!(worker.sweep().await.unwrap().sent, 0, "still leased to the dead worker");
     // After the lease the next sweep holds it in doubt instead of sending it again.
     db.advance(aftersales_app::notices::LEASE + jiff::SignedDuration::from_secs(1));

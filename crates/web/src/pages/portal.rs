@@ -93,6 +93,14 @@ impl PortalTicket<'_> {
     fn csrf(&self) -> &str {
         self.nav.as_ref().map_or("", |n| n.csrf.as_str())
     }
+
+    fn ticket_id(&self) -> Id {
+        self.s.ticket.id
+    }
+
+    fn version(&self) -> i64 {
+        self.s.ticket.version
+    }
 }
 
 /// The customer's ticket page, with the outcome of what they just did.

@@ -260,6 +260,15 @@ impl TicketPage<'_> {
         self.nav.as_ref().map_or("", |n| n.csrf.as_str())
     }
 
+    /// The ticket the step forms post to, and the version they send.
+    fn ticket_id(&self) -> Id {
+        self.t.id
+    }
+
+    fn version(&self) -> i64 {
+        self.t.version
+    }
+
     fn is_suggested(&self, id: &Id) -> bool {
         self.suggested == Some(*id)
     }

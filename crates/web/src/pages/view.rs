@@ -74,11 +74,17 @@ impl L {
         t.instant().map(|t| t.to_string()).unwrap_or_default()
     }
 
-    /// A length for reading, as the rules pages state it: `2 小时`, `1 小时 30 分钟`,
-    /// `120 小时（5 天）` (days only where the length counts wall-clock time). The clocks'
-    /// countdowns use the compact [`L::minutes`]; forms write lengths as
-    /// `domain::calendar::span_text` reads them back.
-    pub fn length(&self, minutes: i64, counting: Counting) -> String {
+    /// A length of `minutes` for reading, in the given [`Length`] style: the one formatter
+    /// for lengths of time shown on the pages. (Form fields write lengths with
+    /// `domain::calendar::span_text`, the inverse of the parser that reads them back.)
+    pub fn length(&self, minutes: i64, style: Length) -> String {
+        match style {
+            Length::Rule(counting) => self.rule_length(minutes, counting),
+            Length::Countdown => self.countdown(minutes),
+        }
+    }
+
+    fn rule_length(&self, minutes: i64, counting: Counting) -> String {
         let (h, m) = (minutes / 60, minutes % 60);
         let mut out = match (self.lang, h, m) {
             (Lang::Zh, 0, m) => format!("{m} 分钟"),
@@ -95,8 +101,7 @@ impl L {
         out
     }
 
-    /// A number of minutes as days, hours and minutes: `1天2小时5分` / `1d 2h 5m`.
-    pub fn minutes(&self, m: i64) -> String {
+    fn countdown(&self, m: i64) -> String {
         let m = m.abs();
         let (d, h, min) = (m / 1440, (m % 1440) / 60, m % 60);
         let mut out = String::new();
@@ -117,17 +122,31 @@ impl L {
     /// How a clock stands, in words: time left, overdue by, met with margin.
     pub fn clock_left(&self, c: &ClockView) -> String {
         match (c.state, c.remaining_minutes) {
-            (ClockState::Running, Some(r)) if r >= 0 => self.tf("view.time_left", &[("time", &self.minutes(r))]),
+            (ClockState::Running, Some(r)) if r >= 0 => {
+                self.tf("view.time_left", &[("time", &self.length(r, Length::Countdown))])
+            }
             (ClockState::Running | ClockState::Breached, Some(r)) => {
-                self.tf("view.overdue_by", &[("time", &self.minutes(r))])
+                self.tf("view.overdue_by", &[("time", &self.length(r, Length::Countdown))])
             }
             (ClockState::Met, _) => match c.margin_minutes {
-                Some(m) if m >= 0 => self.tf("view.met_with", &[("time", &self.minutes(m))]),
+                Some(m) if m >= 0 => self.tf("view.met_with", &[("time", &self.length(m, Length::Countdown))]),
                 _ => String::new(),
             },
             _ => String::new(),
         }
     }
+}
+
+/// How a length of time is written for reading ([`L::length`]). The two uses really differ:
+/// a rule is stated in hours (days are added only for wall-clock lengths: a working day is
+/// not 24 hours), a countdown is compact and reaches days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    /// As the rules pages state a length: `2 小时`, `1 小时 30 分钟`, `120 小时（5 天）` (the
+    /// days only where the length counts wall-clock time).
+    Rule(Counting),
+    /// A clock's time left or overdue, sign dropped: `1天2小时5分` / `1d 2h 5m`.
+    Countdown,
 }
 
 /// The CSS class of a clock: due soon (under an hour), overdue, or neither.
@@ -208,7 +227,26 @@ impl<T: Instant + ?Sized> Instant for &T {
 
 #[cfg(test)]
 mod tests {
-    use super::Pager;
+    use aftersales_domain::Lang;
+    use aftersales_domain::grading::Counting;
+
+    use super::{L, Length, Pager};
+
+    #[test]
+    fn a_length_reads_as_a_rule_or_as_a_countdown() {
+        let zh = L::new(Lang::Zh, jiff::tz::TimeZone::UTC);
+        let en = L::new(Lang::En, jiff::tz::TimeZone::UTC);
+        let wall = Length::Rule(Counting::WallClock);
+        let working = Length::Rule(Counting::WorkingTime);
+        assert_eq!(zh.length(90, wall), "1 小时 30 分钟");
+        assert_eq!(zh.length(7200, wall), "120 小时（5 天）");
+        assert_eq!(zh.length(7200, working), "120 小时", "a working day is not 24 hours");
+        assert_eq!(en.length(7200, wall), "120 h (5 days)");
+        assert_eq!(en.length(45, working), "45 min");
+        assert_eq!(zh.length(1565, Length::Countdown), "1天2小时5分");
+        assert_eq!(en.length(-1565, Length::Countdown), "1d 2h 5m", "overdue reads without its sign");
+        assert_eq!(en.length(5, Length::Countdown), "5m");
+    }
 
     #[test]
     fn a_pager_keeps_the_filters_that_are_set() {

@@ -1,8 +1,8 @@
 //! The administrator's notice pages (DOMAIN §5): the routing table, the group robots and
 //! webhooks, and the deliveries in doubt or dead, through the router as a browser uses them.
 
-use aftersales_app::notices::{LEASE, TargetInput};
-use aftersales_domain::notice::{Audience, ChannelKind, DeliveryState, NoticeKind, Route};
+use aftersales_app::notices::LEASE;
+use aftersales_domain::notice::{Audience, ChannelKind, DeliveryState, NoticeKind};
 use aftersales_testkit::{Org, db_test};
 use axum::http::{Method, StatusCode};
 
@@ -119,23 +119,16 @@ db_test!(a_target_url_is_escaped, |db| {
 /// good), and the robot's message, in doubt (the worker stopped mid-send). `(dead, uncertain)`.
 async fn dead_and_uncertain(db: &aftersales_testkit::TestDb, org: &Org) -> (i64, i64) {
     let app = &db.app;
-    let input = TargetInput { kind: ChannelKind::WeCom, url: ROBOT_URL.into(), secret: None };
-    app.put_notify_target(&org.admin, "ops", &input).await.unwrap();
-    let route = Route {
-        kind: NoticeKind::RepeatReport,
-        audiences: vec![Audience::ProjectSpecialist],
-        channels: vec![ChannelKind::Email],
-        targets: vec!["ops".into()],
-        enabled: true,
-        wording: None,
-    };
-    app.put_notice_route(&org.admin, &route).await.unwrap();
-    let r = org.registration(db.now());
-    for _ in 0..2 {
-        aftersales_app::Outcome::into_value(app.register(&org.desk, &r, None).await.unwrap())
-            .map(|_: aftersales_app::tickets::TicketView| ())
-            .unwrap();
-    }
+    let robot_target = ("ops", ROBOT_URL.into());
+    org.route_to_robot(
+        app,
+        NoticeKind::RepeatReport,
+        vec![Audience::ProjectSpecialist],
+        vec![ChannelKind::Email],
+        robot_target,
+    )
+    .await;
+    org.report(app, db.now(), 2).await;
     let claimed = app.claim_deliveries(10).await.unwrap();
     assert_eq!(claimed.len(), 2, "{claimed:?}");
     let mail = claimed.iter().find(|o| o.delivery.channel == ChannelKind::Email).unwrap();

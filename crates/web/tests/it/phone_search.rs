@@ -1,17 +1,15 @@
 //! A masked phone number cannot be recovered through the customer search (DOMAIN §8).
 
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::app_test;
+use aftersales_testkit::client::ApiClient;
 use axum::http::StatusCode;
 
 use crate::pages::form_encode;
-use crate::support::{Client, token};
 
-db_test!(roles_that_see_masked_phones_find_a_customer_by_a_whole_number_only, |db| {
-    let org = Org::create(&db.app).await;
-    let c = Client::new(&db);
-    let (desk, data) = (token(&db, &org.desk).await, token(&db, &org.data).await);
-    let found = async |tok: &str, q: &str| -> Vec<String> {
-        let r = c.get(&format!("/api/v1/customers?q={}", form_encode(q)), tok).await;
+app_test!(roles_that_see_masked_phones_find_a_customer_by_a_whole_number_only, |t| {
+    let (desk, data) = (t.api(&t.org.desk).await, t.api(&t.org.data).await);
+    let found = async |who: &ApiClient, q: &str| -> Vec<String> {
+        let r = who.get(&format!("/api/v1/customers?q={}", form_encode(q))).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body["items"].as_array().unwrap().iter().map(|i| i["short_name"].as_str().unwrap().to_owned()).collect()
     };
@@ -26,6 +24,6 @@ db_test!(roles_that_see_masked_phones_find_a_customer_by_a_whole_number_only, |d
     assert_eq!(found(&data, "13900000002").await, ["浦江精密"]);
     assert_eq!(found(&data, "南粤").await, ["南粤印务"], "names are searched as before");
     // The answer still masks the numbers for them.
-    let r = c.get(&format!("/api/v1/customers/{}/contacts", org.customer_b.id), &data).await;
+    let r = data.get(&format!("/api/v1/customers/{}/contacts", t.org.customer_b.id)).await;
     assert!(!r.body.to_string().contains("86001234"), "{}", r.body);
 });

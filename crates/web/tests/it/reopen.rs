@@ -1,26 +1,22 @@
 //! One rule counts reopens: a person's and a dissatisfied survey's.
 
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::app_test;
+use aftersales_testkit::client::ApiClient;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Client, registration, token};
+use crate::support::registration;
 
-db_test!(a_dissatisfied_survey_counts_as_a_reopen_like_a_manual_one, |db| {
-    let org = Org::create(&db.app).await;
-    let c = Client::new(&db);
-    let (desk, dispatcher, eng, customer) = (
-        token(&db, &org.desk).await,
-        token(&db, &org.dispatcher).await,
-        token(&db, &org.eng_south).await,
-        token(&db, &org.portal_b).await,
-    );
-    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时第二纸盒卡纸，报警 J-7012"), &[]).await;
+app_test!(a_dissatisfied_survey_counts_as_a_reopen_like_a_manual_one, |t| {
+    let org = &t.org;
+    let (desk, dispatcher, eng, customer) =
+        (t.api(&org.desk).await, t.api(&org.dispatcher).await, t.api(&org.eng_south).await, t.api(&org.portal_b).await);
+    let r = desk.post("/api/v1/tickets", &registration(org, "复印时第二纸盒卡纸，报警 J-7012")).await;
     let id = r.body["id"].as_i64().unwrap();
     let path = format!("/api/v1/tickets/{id}/transitions");
     let mut etag = r.etag();
-    let mut step = async |tok: &str, body: Value| -> Value {
-        let r = c.post(&path, tok, &body, &[("if-match", &etag)]).await;
+    let mut step = async |who: &ApiClient, body: Value| -> Value {
+        let r = who.post_if_match(&path, &body, &etag).await;
         assert_eq!(r.status, StatusCode::OK, "{body}: {}", r.body);
         etag = r.etag();
         r.body["ticket"].clone()
@@ -46,7 +42,7 @@ db_test!(a_dissatisfied_survey_counts_as_a_reopen_like_a_manual_one, |db| {
     step(&customer, json!({"action": "confirm_closure"})).await;
     let t = step(&desk, json!({"action": "record_survey", "result": "dissatisfied"})).await;
     assert_eq!((t["status"].as_str(), t["reopen_count"].as_i64()), (Some("in_progress"), Some(3)), "{t}");
-    let events = c.get(&format!("/api/v1/tickets/{id}/events"), &desk).await.body;
+    let events = desk.get(&format!("/api/v1/tickets/{id}/events")).await.body;
     let counted = events
         .as_array()
         .unwrap()

@@ -1,36 +1,35 @@
 //! Errors name fields and records in the reader's words: Chinese labels for every field
 //! the API and the rules can name, and for every kind of record that can be "not found".
 
-use aftersales_testkit::{Org, db_test};
+use aftersales_testkit::app_test;
 use serde_json::{Value, json};
 
-use crate::support::{Client, registration, token};
+use crate::support::registration;
 
-db_test!(errors_name_fields_and_records_in_chinese, |db| {
-    let org = Org::create(&db.app).await;
-    let c = Client::new(&db);
-    let desk = token(&db, &org.desk).await;
-    let r = c.post("/api/v1/tickets", &desk, &registration(&org, "复印时卡纸，报警 J-7012"), &[]).await;
+app_test!(errors_name_fields_and_records_in_chinese, |t| {
+    let org = &t.org;
+    let desk = t.api(&org.desk).await;
+    let r = desk.post("/api/v1/tickets", &registration(org, "复印时卡纸，报警 J-7012")).await;
     let path = format!("/api/v1/tickets/{}/transitions", r.body["id"]);
     let mut etag = r.etag();
     for body in [json!({"action": "accept"}), json!({"action": "grade", "level": "P2", "reason": "影响报销"})] {
-        etag = c.post(&path, &desk, &body, &[("if-match", &etag)]).await.etag();
+        etag = desk.post_if_match(&path, &body, &etag).await.etag();
     }
-    let dispatcher = token(&db, &org.dispatcher).await;
-    etag = c.post(&path, &dispatcher, &json!({"action": "dispatch"}), &[("if-match", &etag)]).await.etag();
-    let eng = token(&db, &org.eng_south).await;
+    let dispatcher = t.api(&org.dispatcher).await;
+    etag = dispatcher.post_if_match(&path, &json!({"action": "dispatch"}), &etag).await.etag();
+    let eng = t.api(&org.eng_south).await;
     for body in
         [json!({"action": "respond"}), json!({"action": "start"}), json!({"action": "resolve", "resolution": "x"})]
     {
-        etag = c.post(&path, &eng, &body, &[("if-match", &etag)]).await.etag();
+        etag = eng.post_if_match(&path, &body, &etag).await.etag();
     }
-    let r = c.post(&path, &desk, &json!({"action": "confirm_closure"}), &[("if-match", &etag)]).await;
+    let r = desk.post_if_match(&path, &json!({"action": "confirm_closure"}), &etag).await;
     assert_eq!(r.body["error"]["fields"]["method"], "结案方式必填项，不能为空", "{}", r.body);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("结案方式（"), "{}", r.body);
-    let admin = token(&db, &org.admin).await;
-    let r = c.get("/api/v1/notices/1569", &admin).await;
+    let admin = t.api(&org.admin).await;
+    let r = admin.get("/api/v1/notices/1569").await;
     assert_eq!(r.body["error"]["message"], "通告「1569」不存在或无权查看", "{}", r.body);
-    let r = c.get("/api/v1/deliveries/1569", &admin).await;
+    let r = admin.get("/api/v1/deliveries/1569").await;
     assert_eq!(r.body["error"]["message"], "投递记录「1569」不存在或无权查看", "{}", r.body);
 });
 

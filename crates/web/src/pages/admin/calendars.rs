@@ -24,7 +24,7 @@ use super::shared::{chosen, field_problem, on_form};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
-use crate::pages::view::{DATETIME_LOCAL, L, datetime_local};
+use crate::pages::view::{DATETIME_LOCAL, L, Length, datetime_local};
 use crate::pages::{PageError, Signed, form_urlencode, render};
 
 // ----- calendars -----
@@ -98,7 +98,7 @@ pub(crate) struct CalendarsPage<'a> {
 }
 
 pub(crate) fn day_text(l: &L, minutes: i64) -> String {
-    l.length(minutes, Counting::WorkingTime)
+    l.length(minutes, Length::Rule(Counting::WorkingTime))
 }
 
 pub(crate) async fn calendars_page(

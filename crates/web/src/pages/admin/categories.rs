@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::form::{Choice, PageId, app_err, choices, done_message, parse_id, require};
-use super::labels::Kind;
-use super::shared::{Done, after_post};
+use super::shared::{Done, save_or_say};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
@@ -31,6 +30,20 @@ pub(crate) struct CategoryForm {
     pub(crate) group_id: String,
     /// A checkbox: present when ticked.
     pub(crate) active: Option<String>,
+}
+
+impl CategoryForm {
+    /// What the form asks for; the family and code only for a new category (they are fixed).
+    fn input(&self, new: bool) -> Result<CategoryInput, aftersales_app::AppError> {
+        Ok(CategoryInput {
+            family: if new { CategoryFamily::from_code(&self.family) } else { None },
+            code: new.then(|| self.code.trim().to_owned()),
+            name_zh: Some(self.name_zh.clone()),
+            name_en: Some(self.name_en.clone()),
+            group_id: parse_id("group_id", &self.group_id)?,
+            active: Some(self.active.is_some()),
+        })
+    }
 }
 
 pub(crate) struct CategoryRow {
@@ -107,30 +120,13 @@ pub(crate) async fn create_category(
     State(s): State<AppState>,
     Posted { who, form: f }: Posted<CategoryForm>,
 ) -> Result<Response, PageError> {
-    let result = match parse_id("group_id", &f.group_id) {
-        Err(e) => Err(e.into()),
-        Ok(group_id) => {
-            let input = CategoryInput {
-                family: CategoryFamily::from_code(&f.family),
-                code: Some(f.code.trim().to_owned()),
-                name_zh: Some(f.name_zh.clone()),
-                name_en: Some(f.name_en.clone()),
-                group_id,
-                active: Some(f.active.is_some()),
-            };
-            s.app.create_category(&who.actor, &input).await
-        }
+    let result = match f.input(true) {
+        Ok(input) => s.app.create_category(&who.actor, &input).await,
+        Err(e) => Err(e),
     };
-    after_post(
-        result,
-        |_| "/admin/categories?done=created".into(),
-        Kind::Setting,
-        &who.l,
-        |p, status| {
-            let error = p.summary.unwrap_or_default();
-            categories_page(&s, &who, f, None, Some(error), status)
-        },
-    )
+    save_or_say(result, "/admin/categories?done=created", &who.l, |error, status| {
+        categories_page(&s, &who, f, None, Some(error), status)
+    })
     .await
 }
 
@@ -186,28 +182,12 @@ pub(crate) async fn update_category(
     PageId(id): PageId,
     Posted { who, form: f }: Posted<CategoryForm>,
 ) -> Result<Response, PageError> {
-    let result = match parse_id("group_id", &f.group_id) {
-        Err(e) => Err(e.into()),
-        Ok(group_id) => {
-            let input = CategoryInput {
-                name_zh: Some(f.name_zh.clone()),
-                name_en: Some(f.name_en.clone()),
-                group_id,
-                active: Some(f.active.is_some()),
-                ..CategoryInput::default()
-            };
-            s.app.update_category(&who.actor, id, &input).await
-        }
+    let result = match f.input(false) {
+        Ok(input) => s.app.update_category(&who.actor, id, &input).await,
+        Err(e) => Err(e),
     };
-    after_post(
-        result,
-        |_| "/admin/categories?done=saved".into(),
-        Kind::Setting,
-        &who.l,
-        |p, status| {
-            let error = p.summary.unwrap_or_default();
-            category_page(&s, &who, id, Some(f), Some(error), status)
-        },
-    )
+    save_or_say(result, "/admin/categories?done=saved", &who.l, |error, status| {
+        category_page(&s, &who, id, Some(f), Some(error), status)
+    })
     .await
 }

@@ -11,11 +11,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::form::{Choice, app_err, choices, require};
-use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, row_name};
+use super::shared::{
+    Done, Pairs, TableRow, chosen, counting_options, field_problem, is_stale, on_form, read_rows, refuse_rows,
+    row_errors,
+};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
-use crate::pages::view::L;
+use crate::pages::view::{L, Length};
 use crate::pages::{PageError, Signed, render};
 
 // ----- grading scheme -----
@@ -60,8 +63,8 @@ pub(crate) async fn grading(
             name: if l.is_en() { v.name_en.clone() } else { v.name_zh.clone() },
             scope: v.scope.clone(),
             urgency: v.urgency.clone(),
-            respond: l.length(v.respond_minutes, v.counting),
-            resolve: l.length(v.resolve_minutes, v.counting),
+            respond: l.length(v.respond_minutes, Length::Rule(v.counting)),
+            resolve: l.length(v.resolve_minutes, Length::Rule(v.counting)),
             counting: v.counting.label(l.lang),
             owner: v.default_owner.clone(),
         })
@@ -163,6 +166,30 @@ impl LevelRow {
     }
 }
 
+impl TableRow for LevelRow {
+    type Value = Level;
+
+    fn skipped(&self) -> bool {
+        self.remove || self.is_blank()
+    }
+
+    fn read(&self) -> Result<Level, Vec<(&'static str, Reason)>> {
+        self.level()
+    }
+
+    fn title(&self) -> &str {
+        &self.code
+    }
+
+    fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    fn problems_mut(&mut self) -> &mut Vec<String> {
+        &mut self.problems
+    }
+}
+
 pub(crate) fn level_rows(p: &Pairs) -> Vec<LevelRow> {
     p.rows("l")
         .into_iter()
@@ -219,19 +246,7 @@ pub(crate) async fn grading_edit(
     for r in &mut rows {
         r.countings = choices(counting_options(l), &r.counting);
     }
-    let row_errors = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.problems.is_empty())
-        .map(|(i, r)| {
-            format!(
-                "{}{}{}",
-                row_name(l, i + 1, r.code.trim()),
-                l.t("admin.catalog.sep"),
-                r.problems.join(l.t("common.sep"))
-            )
-        })
-        .collect();
+    let row_errors = row_errors(&rows, l);
     let nav = Some(Nav::of(s, who, "admin").await);
     let page = GradingEdit { l, nav, csrf: who.csrf.clone(), based_on, rows, error, row_errors };
     Ok((status, render(&page)).into_response())
@@ -261,16 +276,7 @@ pub(crate) async fn save_grading(
     let based_on = p.based_on();
     let mut rows = level_rows(&p);
     // Each level with the form row it came from.
-    let mut levels: Vec<(usize, Level)> = Vec::new();
-    for (i, r) in rows.iter_mut().enumerate() {
-        if r.remove || r.is_blank() {
-            continue;
-        }
-        match r.level() {
-            Ok(v) => levels.push((i, v)),
-            Err(problems) => r.problems.extend(problems.iter().map(|(f, why)| field_problem(f, why, l))),
-        }
-    }
+    let levels = read_rows(&mut rows, l);
     if rows.iter().any(|r| !r.problems.is_empty()) {
         let error = Some(l.t("admin.catalog.please_correct_the_rows_named_below").to_owned());
         return grading_edit(&s, &who, based_on, rows, error, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -286,11 +292,7 @@ pub(crate) async fn save_grading(
         }
         Err(e) => {
             // The domain names the rows it refused; they are shown on the rows they came from.
-            for (k, field, why) in scheme.problems() {
-                if let Some(&(i, _)) = k.and_then(|k| levels.get(k)) {
-                    rows[i].problems.push(field_problem(field, &why, l));
-                }
-            }
+            refuse_rows(&mut rows, &levels, scheme.problems(), |f, why| field_problem(f, why, l));
             // Stale: the rows stay as entered, now based on the current scheme, so that saving
             // them again (after a look at it) is a deliberate choice.
             let based_on = if is_stale(&e) { None } else { based_on };

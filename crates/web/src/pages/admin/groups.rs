@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::form::{PageId, app_err, done_message, require};
-use super::labels::Kind;
-use super::shared::{Done, after_post};
+use super::shared::{Done, save_or_say};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
@@ -90,16 +89,9 @@ pub(crate) async fn create_group(
     Posted { who, form: f }: Posted<GroupForm>,
 ) -> Result<Response, PageError> {
     let result = s.app.create_group(&who.actor, &group_input(&f, true)).await;
-    after_post(
-        result,
-        |_| "/admin/groups?done=created".into(),
-        Kind::Setting,
-        &who.l,
-        |p, status| {
-            let error = p.summary.unwrap_or_default();
-            groups_page(&s, &who, f, None, Some(error), status)
-        },
-    )
+    save_or_say(result, "/admin/groups?done=created", &who.l, |error, status| {
+        groups_page(&s, &who, f, None, Some(error), status)
+    })
     .await
 }
 
@@ -152,15 +144,8 @@ pub(crate) async fn update_group(
     Posted { who, form: f }: Posted<GroupForm>,
 ) -> Result<Response, PageError> {
     let result = s.app.update_group(&who.actor, id, &group_input(&f, false)).await;
-    after_post(
-        result,
-        |_| "/admin/groups?done=saved".into(),
-        Kind::Setting,
-        &who.l,
-        |p, status| {
-            let error = p.summary.unwrap_or_default();
-            group_page(&s, &who, id, Some(f), Some(error), status)
-        },
-    )
+    save_or_say(result, "/admin/groups?done=saved", &who.l, |error, status| {
+        group_page(&s, &who, id, Some(f), Some(error), status)
+    })
     .await
 }

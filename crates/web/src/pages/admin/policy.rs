@@ -19,11 +19,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Time;
 
 use super::form::{Choice, PageId, app_err, choices, require, text};
-use super::shared::{Done, Pairs, chosen, counting_options, field_problem, is_stale, on_form, row_name};
+use super::shared::{
+    Done, Pairs, TableRow, chosen, counting_options, field_problem, is_stale, on_form, read_rows, refuse_rows,
+    row_errors,
+};
 use crate::AppState;
 use crate::pages::Posted;
 use crate::pages::layout::Nav;
-use crate::pages::view::L;
+use crate::pages::view::{L, Length};
 use crate::pages::{PageError, Signed, render};
 
 // ----- service policy -----
@@ -99,7 +102,7 @@ pub(crate) fn cell(l: &L, rule: Option<&ClockRule>, level: Option<&str>, custome
             }
             let specific = (level.is_some() && r.level.as_deref() == level)
                 || (customer_level.is_some() && r.customer_level.as_deref() == customer_level);
-            Cell { text: l.length(r.minutes, r.counting), note, specific }
+            Cell { text: l.length(r.minutes, Length::Rule(r.counting)), note, specific }
         }
     }
 }
@@ -201,7 +204,7 @@ pub(crate) async fn policy_page(
                 || l.t("admin.catalog.any_customer").to_owned(),
                 |c| customer_level_title(l, c, &customer_levels),
             ),
-            length: l.length(r.minutes, r.counting),
+            length: l.length(r.minutes, Length::Rule(r.counting)),
             counting: r.counting.label(l.lang),
             pauses: pauses_text(l, &r.pause_on),
         })
@@ -303,6 +306,31 @@ impl RuleRow {
     }
 }
 
+impl TableRow for RuleRow {
+    type Value = ClockRule;
+
+    fn skipped(&self) -> bool {
+        self.remove || self.length.trim().is_empty()
+    }
+
+    fn read(&self) -> Result<ClockRule, Vec<(&'static str, Reason)>> {
+        self.rule()
+    }
+
+    /// Rules have no name of their own: the row's number says which.
+    fn title(&self) -> &str {
+        ""
+    }
+
+    fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    fn problems_mut(&mut self) -> &mut Vec<String> {
+        &mut self.problems
+    }
+}
+
 pub(crate) fn rule_rows(p: &Pairs) -> Vec<RuleRow> {
     p.rows("r")
         .into_iter()
@@ -383,14 +411,7 @@ pub(crate) async fn policy_edit_page(
         r.customer_levels = choices(keep(&customer_options, &r.customer_level), &r.customer_level);
         r.countings = choices(counting_options(l), &r.counting);
     }
-    let row_errors = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.problems.is_empty())
-        .map(|(i, r)| {
-            format!("{}{}{}", row_name(l, i + 1, ""), l.t("admin.catalog.sep"), r.problems.join(l.t("common.sep")))
-        })
-        .collect();
+    let row_errors = row_errors(&rows, l);
     let page = PolicyEdit {
         l,
         nav: Some(Nav::of(s, who, "admin").await),
@@ -427,16 +448,7 @@ pub(crate) async fn save_policy(
     let cutoff_text = p.get("progress_cutoff").trim().to_owned();
     let mut rows = rule_rows(&p);
     // Each rule with the form row it came from.
-    let mut rules: Vec<(usize, ClockRule)> = Vec::new();
-    for (i, r) in rows.iter_mut().enumerate() {
-        if r.remove || r.length.trim().is_empty() {
-            continue;
-        }
-        match r.rule() {
-            Ok(rule) => rules.push((i, rule)),
-            Err(problems) => r.problems.extend(problems.iter().map(|(f, why)| field_problem(f, why, l))),
-        }
-    }
+    let rules = read_rows(&mut rows, l);
     let cutoff = parse_clock(&cutoff_text, false);
     if cutoff.is_none() || rows.iter().any(|r| !r.problems.is_empty()) {
         let mut error = l.t("admin.catalog.please_correct_what_is_named_below").to_owned();
@@ -461,11 +473,7 @@ pub(crate) async fn save_policy(
                 let scheme = s.app.grading_scheme(&who.actor).await.map_err(app_err(l))?;
                 let levels: Vec<String> =
                     s.app.customer_levels(&who.actor).await.map_err(app_err(l))?.into_iter().map(|c| c.code).collect();
-                for (k, field, why) in policy.problems(&scheme, &levels) {
-                    if let Some(&(i, _)) = k.and_then(|k| rules.get(k)) {
-                        rows[i].problems.push(rule_problem(field, &why, l));
-                    }
-                }
+                refuse_rows(&mut rows, &rules, policy.problems(&scheme, &levels), |f, why| rule_problem(f, why, l));
             }
             // Stale: the rows stay as entered, now based on the current version, so that
             // saving them again (after a look at it) is a deliberate choice.

@@ -101,6 +101,61 @@ impl Pairs {
     }
 }
 
+/// A row of a table form (the grading scheme's levels, the service policy's rules): read
+/// into its value, or refused with each problem shown on the row.
+pub(crate) trait TableRow {
+    type Value;
+    /// A row left empty or marked for removal: not read.
+    fn skipped(&self) -> bool;
+    /// The value the row describes, or what of it could not be read (each field named).
+    fn read(&self) -> Result<Self::Value, Vec<(&'static str, Reason)>>;
+    /// What names the row in the summary beside its number (`""`: the number alone).
+    fn title(&self) -> &str;
+    /// The row's problems in words (empty: the row is fine).
+    fn problems(&self) -> &[String];
+    fn problems_mut(&mut self) -> &mut Vec<String>;
+}
+
+/// Reads every row that is not skipped: each value with the index of its row; a row that
+/// cannot be read gets its problems, in words.
+pub(crate) fn read_rows<R: TableRow>(rows: &mut [R], l: &L) -> Vec<(usize, R::Value)> {
+    let mut values = Vec::new();
+    for (i, r) in rows.iter_mut().enumerate() {
+        if r.skipped() {
+            continue;
+        }
+        match r.read() {
+            Ok(v) => values.push((i, v)),
+            Err(problems) => r.problems_mut().extend(problems.iter().map(|(f, why)| field_problem(f, why, l))),
+        }
+    }
+    values
+}
+
+/// Puts the domain's refusals of the values read by [`read_rows`] (`k` indexes those values)
+/// on the rows they came from, in words from `say`.
+pub(crate) fn refuse_rows<R: TableRow, V>(
+    rows: &mut [R],
+    values: &[(usize, V)],
+    refusals: impl IntoIterator<Item = (Option<usize>, &'static str, Reason)>,
+    say: impl Fn(&str, &Reason) -> String,
+) {
+    for (k, field, why) in refusals {
+        if let Some(&(i, _)) = k.and_then(|k| values.get(k)) {
+            rows[i].problems_mut().push(say(field, &why));
+        }
+    }
+}
+
+/// The summary at the top of a table form: each refused row, named, with its problems.
+pub(crate) fn row_errors<R: TableRow>(rows: &[R], l: &L) -> Vec<String> {
+    let named = |(i, r): (usize, &R)| {
+        let name = row_name(l, i + 1, r.title().trim());
+        format!("{name}{}{}", l.t("admin.catalog.sep"), r.problems().join(l.t("common.sep")))
+    };
+    rows.iter().enumerate().filter(|(_, r)| !r.problems().is_empty()).map(named).collect()
+}
+
 pub(crate) fn counting_options(l: &L) -> Vec<(String, String)> {
     Counting::ALL.iter().map(|c| (c.code().to_owned(), c.label(l.lang).to_owned())).collect()
 }
@@ -138,6 +193,22 @@ where
             again(problems, status).await
         }
     }
+}
+
+/// [`after_post`] for a settings form that states a refusal as one sentence above the form:
+/// a redirect to `to` once saved, else the page again from `again` with that sentence and
+/// the refusal's status.
+pub(crate) async fn save_or_say<T, Fut>(
+    result: Result<T, AppError>,
+    to: &str,
+    l: &L,
+    again: impl FnOnce(String, StatusCode) -> Fut,
+) -> Result<Response, PageError>
+where
+    Fut: Future<Output = Result<Response, PageError>>,
+{
+    after_post(result, |_| to.to_owned(), Kind::Setting, l, |p, status| again(p.summary.unwrap_or_default(), status))
+        .await
 }
 
 /// A form problem to show again with the form, with its status (422, or 409 for a rule such
