@@ -1,7 +1,7 @@
 //! Calendars, service policies and ticket clocks over HTTP.
 
 use aftersales_testkit::app_test;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 
 app_test!(an_administrator_checks_a_policy_against_the_calendar, |t| {

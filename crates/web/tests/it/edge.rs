@@ -117,7 +117,7 @@ app_test!(every_api_error_has_the_json_error_shape, |t| {
         let req = Request::builder()
             .method(Method::POST)
             .uri(path)
-            .header("authorization", format!("Bearer {desk}"))
+            .header("authorization", format!("Bearer {}", desk.token()))
             .header("content-type", "text/plain")
             .header("accept-language", "en")
             .body(Body::from(vec![b'x'; 300 * 1024]))
