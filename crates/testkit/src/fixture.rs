@@ -162,14 +162,13 @@ impl Org {
         }
     }
 
-    /// Notices of `kind` go to `audiences` over `channels` and to a WeCom group robot at
-    /// `url`, a notify target named `target`, as the administrator sets it up.
+    /// Notices of `kind` go to `people` (audiences, over channels) and to a WeCom group robot
+    /// at `url`, a notify target named `target`, as the administrator sets it up.
     pub async fn route_to_robot(
         &self,
         app: &App,
         kind: NoticeKind,
-        audiences: Vec<Audience>,
-        channels: Vec<ChannelKind>,
+        (audiences, channels): (Vec<Audience>, Vec<ChannelKind>),
         (target, url): (&str, String),
     ) {
         let input = TargetInput { kind: ChannelKind::WeCom, url, secret: None };

@@ -24,13 +24,12 @@ db_test!(a_response_timeout_reaches_people_and_the_robot_once, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
-    let robot_target = ("ops-wecom", robot.url("/cgi-bin/webhook/send?key=k1"));
+    let people = (vec![Audience::Supervisor], vec![ChannelKind::Email]);
     org.route_to_robot(
         app,
         NoticeKind::ResponseTimeout,
-        vec![Audience::Supervisor],
-        vec![ChannelKind::Email],
-        robot_target,
+        people,
+        ("ops-wecom", robot.url("/cgi-bin/webhook/send?key=k1")),
     )
     .await;
 
@@ -74,15 +73,8 @@ db_test!(failed_deliveries_are_retried_then_dead_and_an_administrator_can_retry,
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
     robot.reply_with(aftersales_testkit::http_sink::Reply::json(500, "busy"));
-    let robot_target = ("ops", robot.url("/send?key=k"));
-    org.route_to_robot(
-        app,
-        NoticeKind::RepeatReport,
-        vec![Audience::ProjectSpecialist],
-        vec![ChannelKind::Email],
-        robot_target,
-    )
-    .await;
+    let people = (vec![Audience::ProjectSpecialist], vec![ChannelKind::Email]);
+    org.route_to_robot(app, NoticeKind::RepeatReport, people, ("ops", robot.url("/send?key=k"))).await;
     smtp.reply_to_rcpt("550 5.1.1 no such user");
     org.report(app, db.now(), 2).await;
 
@@ -127,8 +119,8 @@ db_test!(a_delivery_in_doubt_is_not_resent_until_an_administrator_decides, |db| 
     let app = &db.app;
     let org = Org::create(app).await;
     let (smtp, robot) = (SmtpSink::start().await, HttpSink::start().await);
-    let robot_target = ("ops", robot.url("/send?key=k"));
-    org.route_to_robot(app, NoticeKind::RepeatReport, vec![], vec![], robot_target).await;
+    let people = (vec![], vec![]);
+    org.route_to_robot(app, NoticeKind::RepeatReport, people, ("ops", robot.url("/send?key=k"))).await;
     org.report(app, db.now(), 2).await;
     // A worker claims the robot delivery and dies before it records the outcome.
     let claimed = app.claim_deliveries(1).await.unwrap();

@@ -119,15 +119,8 @@ db_test!(a_target_url_is_escaped, |db| {
 /// good), and the robot's message, in doubt (the worker stopped mid-send). `(dead, uncertain)`.
 async fn dead_and_uncertain(db: &aftersales_testkit::TestDb, org: &Org) -> (i64, i64) {
     let app = &db.app;
-    let robot_target = ("ops", ROBOT_URL.into());
-    org.route_to_robot(
-        app,
-        NoticeKind::RepeatReport,
-        vec![Audience::ProjectSpecialist],
-        vec![ChannelKind::Email],
-        robot_target,
-    )
-    .await;
+    let people = (vec![Audience::ProjectSpecialist], vec![ChannelKind::Email]);
+    org.route_to_robot(app, NoticeKind::RepeatReport, people, ("ops", ROBOT_URL.into())).await;
     org.report(app, db.now(), 2).await;
     let claimed = app.claim_deliveries(10).await.unwrap();
     assert_eq!(claimed.len(), 2, "{claimed:?}");
