@@ -12,6 +12,8 @@ pub mod portal;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod work_orders;
+pub mod qualifications;
 
 use std::sync::Arc;
 
@@ -275,6 +277,9 @@ impl AppError {
 fn what_zh(what: &str) -> &str {
     match what {
         "ticket" => "工单",
+        "work order" => "协作工单",
+        "department" => "部门",
+        "qualification" => "资质",
         "customer" => "客户单位",
         "customer level" => "客户级别",
         "contact" => "联系人",

@@ -19,6 +19,8 @@ pub mod schema;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod work_orders;
+pub mod qualifications;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
