@@ -387,7 +387,7 @@ impl App {
         w.set_status(change.status, self.now())?;
         self.save_work_order(&tx, &mut w).await?;
         if !w.status.is_open() {
-            job_store::withdraw(&**tx, OverdueCheck::KIND, &Subject::of("work_order", w.id)).await?;
+            job_store::withdraw(&*tx, OverdueCheck::KIND, &Subject::of("work_order", w.id)).await?;
         }
         self.record_work_order(&tx, &t, actor, "work_order_status", &w).await?;
         let view = self.view(&*tx, w).await?;

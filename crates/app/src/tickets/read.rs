@@ -223,4 +223,4 @@ impl App {
         let r = ranking(conn, &t, group, lines, self.now(), self.today()).await?;
         Ok(DispatchSuggestion::of(Some(group), r))
     }
-}}
+}
