@@ -9,11 +9,11 @@ pub mod directory;
 pub mod jobs;
 pub mod notices;
 pub mod portal;
+pub mod qualifications;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
 pub mod work_orders;
-pub mod qualifications;
 
 use std::sync::Arc;
 

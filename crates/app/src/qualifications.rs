@@ -88,7 +88,12 @@ impl App {
     }
 
     /// Records a qualification of an engineer (administrators and supervisors).
-    pub async fn add_qualification(&self, actor: &Actor, user: Id, input: &QualificationInput) -> Result<Qualification> {
+    pub async fn add_qualification(
+        &self,
+        actor: &Actor,
+        user: Id,
+        input: &QualificationInput,
+    ) -> Result<Qualification> {
         actor.require(Action::ManageQualifications)?;
         let i = input.check()?;
         let tx = self.store.write().await?;

@@ -6,14 +6,13 @@ use aftersales_domain::catalog::Category;
 use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
 use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::dispatch::{self, Candidate, Excluded, Need, Ranked, Ranking, Unavailability};
-use aftersales_domain::qualification;
-use aftersales_storage::{qualifications, work_orders};
 use aftersales_domain::error::{Conflict, Field, Reason};
 use aftersales_domain::event::{self, Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, Level, PriorityChangeRequest};
 use aftersales_domain::lifecycle::{self, Step};
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::phone;
+use aftersales_domain::qualification;
 use aftersales_domain::registration::{self, Registration};
 use aftersales_domain::role::{Line, Role};
 use aftersales_domain::ticket::{
@@ -24,6 +23,7 @@ use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};
 use aftersales_storage::{Conn, WriteTx, catalog, directory, links, policy, tickets, users};
+use aftersales_storage::{qualifications, work_orders};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::own_customer;

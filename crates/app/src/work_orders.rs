@@ -126,7 +126,11 @@ async fn names<C: Conn>(conn: &C, ids: impl IntoIterator<Item = Id>) -> Result<H
 
 /// A ticket's cooperating departments (DOMAIN §2) must be departments in use, or ones the
 /// ticket named already (`kept`: a retired department stays on the tickets that had it).
-pub(crate) async fn check_departments<C: Conn>(conn: &C, asked: &[TicketDepartment], kept: &[TicketDepartment]) -> Result<()> {
+pub(crate) async fn check_departments<C: Conn>(
+    conn: &C,
+    asked: &[TicketDepartment],
+    kept: &[TicketDepartment],
+) -> Result<()> {
     if asked.iter().all(|d| kept.contains(d)) {
         return Ok(());
     }
@@ -311,7 +315,14 @@ impl App {
         Ok(view)
     }
 
-    async fn record_work_order(&self, tx: &WriteTx, t: &Ticket, actor: &Actor, action: &str, w: &WorkOrder) -> Result<()> {
+    async fn record_work_order(
+        &self,
+        tx: &WriteTx,
+        t: &Ticket,
+        actor: &Actor,
+        action: &str,
+        w: &WorkOrder,
+    ) -> Result<()> {
         let (zh, _) = department_names(&store::departments(&**tx).await?, &w.department);
         let note = format!("{zh} · {} · {}", w.status.label(Lang::Zh), w.needed);
         self.record(tx, t, actor, action, vec![Change::added("work_order", w.id)], Some(note)).await

@@ -61,15 +61,18 @@ const TRAINING: &[(&str, &str, i64, TrainingResult)] = &[
 ];
 
 /// The cooperating departments' people: (username, name, department code).
-const DEPARTMENT_STAFF: &[(&str, &str, &str)] = &[
-    ("logistics1", "韩冬", "logistics"),
-    ("production1", "彭丽", "production"),
-    ("rnd1", "邓文", "rnd"),
-];
+const DEPARTMENT_STAFF: &[(&str, &str, &str)] =
+    &[("logistics1", "韩冬", "logistics"), ("production1", "彭丽", "production"), ("rnd1", "邓文", "rnd")];
 
 /// Qualifications, training, department people and work orders, with the clock at `now`
 /// (moved back for what happened earlier, then to `now` again).
-pub(crate) async fn create(app: &App, org: &Org, live: &[Option<Live>], clock: &Arc<AtomicI64>, now: i64) -> Result<()> {
+pub(crate) async fn create(
+    app: &App,
+    org: &Org,
+    live: &[Option<Live>],
+    clock: &Arc<AtomicI64>,
+    now: i64,
+) -> Result<()> {
     clock.store(now, Ordering::Relaxed);
     let supervisor = &org.actors[org.staff("supervisor1")?];
     let today = ts(now)?.to_zoned(app.settings().time_zone.clone()).date();
@@ -142,8 +145,12 @@ async fn work_orders(
         let w = app.open_work_order(dispatcher, t.id, &input).await?;
         at(now - 20 * 60_000);
         let owner = actor_of(org, app, logistics).await?;
-        app.add_work_order_progress(&owner, w.work_order.id, "已从上海中心仓备货，顺丰今日 16:00 前发出，单号另行告知工程师")
-            .await?;
+        app.add_work_order_progress(
+            &owner,
+            w.work_order.id,
+            "已从上海中心仓备货，顺丰今日 16:00 前发出，单号另行告知工程师",
+        )
+        .await?;
     }
 
     // 研发: a fault-code analysis that passed its deadline (its owner and the engineer are told).
@@ -161,7 +168,8 @@ async fn work_orders(
         let w = app.open_work_order(dispatcher, t.id, &input).await?;
         at(start + 4 * HOUR);
         let owner = actor_of(org, app, rnd).await?;
-        app.add_work_order_progress(&owner, w.work_order.id, "已收到日志，正在实验室复现，初步怀疑固件版本过旧").await?;
+        app.add_work_order_progress(&owner, w.work_order.id, "已收到日志，正在实验室复现，初步怀疑固件版本过旧")
+            .await?;
         if let Some(e) = engineer(t) {
             at(start + 5 * HOUR);
             app.add_work_order_progress(e, w.work_order.id, "已向客户说明需研发分析，预计两天内给出结论").await?;

@@ -63,12 +63,20 @@ pub struct Need {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fit {
     SameRegion,
-    OtherRegion { region: Option<String> },
-    Load { open_tickets: i64 },
-    Qualified { scope: String },
+    OtherRegion {
+        region: Option<String>,
+    },
+    Load {
+        open_tickets: i64,
+    },
+    Qualified {
+        scope: String,
+    },
     /// Minutes before the nearest deadline among the engineer's own tickets (none: no
     /// running deadline).
-    Slack { minutes: Option<i64> },
+    Slack {
+        minutes: Option<i64>,
+    },
 }
 
 impl Fit {
@@ -99,8 +107,12 @@ impl Fit {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Exclusion {
-    Unavailable { why: Unavailability },
-    NotQualified { model: String },
+    Unavailable {
+        why: Unavailability,
+    },
+    NotQualified {
+        model: String,
+    },
     /// A first-line engineer passes, so a second-line one is not suggested for a dispatch.
     SecondLineHeldBack,
 }

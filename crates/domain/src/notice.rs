@@ -278,7 +278,8 @@ pub fn on_work_order_overdue(
     deadline: Timestamp,
 ) -> NoticeSpec {
     let kind = NoticeKind::WorkOrderOverdue;
-    let zh = format!("{}部门的协作工单已超过完成期限，请负责人更新进展，并与工单负责工程师确认后续安排。", department.0);
+    let zh =
+        format!("{}部门的协作工单已超过完成期限，请负责人更新进展，并与工单负责工程师确认后续安排。", department.0);
     let en = format!(
         "The {} department's work order is past its deadline: its owner should post progress and agree the next step with the ticket's engineer.",
         department.1

@@ -89,8 +89,7 @@ pub fn scope_covers(scope: &str, model: &str) -> bool {
     if scope.is_empty() {
         return false;
     }
-    model == scope
-        || model.strip_prefix(&scope).is_some_and(|rest| rest.starts_with([' ', '-', '/', '_']))
+    model == scope || model.strip_prefix(&scope).is_some_and(|rest| rest.starts_with([' ', '-', '/', '_']))
 }
 
 coded_enum! {
@@ -137,10 +136,9 @@ impl TrainingInput {
         let course = required(&mut p, "course", &self.course, 100);
         match self.taken_on {
             None => p.push(("taken_on", Reason::Missing)),
-            Some(d) if d > today => p.push((
-                "taken_on",
-                Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于今天" },
-            )),
+            Some(d) if d > today => {
+                p.push(("taken_on", Reason::Mismatch { detail_en: "is in the future", detail_zh: "不能晚于今天" }))
+            }
             Some(_) => {}
         }
         if self.outcome.is_none() {

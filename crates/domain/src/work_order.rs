@@ -81,7 +81,10 @@ impl DepartmentInput {
         if !code.is_empty() && !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             p.push((
                 "code",
-                Reason::Malformed { expected_en: "lowercase letters, digits and _", expected_zh: "小写字母、数字或下划线" },
+                Reason::Malformed {
+                    expected_en: "lowercase letters, digits and _",
+                    expected_zh: "小写字母、数字或下划线",
+                },
             ));
         }
         let name_zh = text(&mut p, "name_zh", &self.name_zh, 30);
@@ -178,13 +181,20 @@ impl WorkOrderInput {
             (Some(_), None) => p.push(("owner_id", Reason::Unknown)),
             (Some(_), Some(false)) => p.push((
                 "owner_id",
-                Reason::Mismatch { detail_en: "is not an active staff member", detail_zh: "不是在职的内部人员" },
+                Reason::Mismatch {
+                    detail_en: "is not an active staff member", detail_zh: "不是在职的内部人员"
+                },
             )),
             (Some(_), Some(true)) => {}
         }
         let needed = text(&mut p, "needed", &self.needed, 1000);
-        let resources: Vec<String> =
-            self.resources.iter().flat_map(|r| r.lines()).map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect();
+        let resources: Vec<String> = self
+            .resources
+            .iter()
+            .flat_map(|r| r.lines())
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect();
         if resources.len() > 30 {
             p.push(("resources", Reason::TooLong { max: 30 }));
         } else if resources.iter().any(|r| r.chars().count() > 200) {
@@ -192,10 +202,9 @@ impl WorkOrderInput {
         }
         match self.deadline {
             None => p.push(("deadline", Reason::Missing)),
-            Some(d) if d <= now && kept != Some(d) => p.push((
-                "deadline",
-                Reason::Mismatch { detail_en: "is in the past", detail_zh: "不能早于当前时间" },
-            )),
+            Some(d) if d <= now && kept != Some(d) => {
+                p.push(("deadline", Reason::Mismatch { detail_en: "is in the past", detail_zh: "不能早于当前时间" }))
+            }
             Some(_) => {}
         }
         match (self.owner_id, self.deadline) {
@@ -232,11 +241,7 @@ impl WorkOrder {
     }
 
     fn require_open(&self) -> Result<(), DomainError> {
-        if self.status.is_open() {
-            Ok(())
-        } else {
-            Err(Conflict::WorkOrderClosed { status: self.status }.into())
-        }
+        if self.status.is_open() { Ok(()) } else { Err(Conflict::WorkOrderClosed { status: self.status }.into()) }
     }
 
     /// Replaces its fields (only while open).

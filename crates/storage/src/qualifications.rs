@@ -49,13 +49,18 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, q: &Qualification) -> Result<I
 }
 
 pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<Qualification>> {
-    let stmt = Query::select().columns(COLS).from(Qualifications::Table).and_where(Expr::col(Qualifications::Id).eq(id)).to_owned();
+    let stmt = Query::select()
+        .columns(COLS)
+        .from(Qualifications::Table)
+        .and_where(Expr::col(Qualifications::Id).eq(id))
+        .to_owned();
     conn.query_one(&stmt).await?.as_ref().map(qualification).transpose()
 }
 
 /// Deletes a qualification (withdrawn, or entered by mistake); false when there was none.
 pub async fn delete<C: ConnectionTrait>(conn: &C, id: Id) -> Result<bool> {
-    let stmt = Query::delete().from_table(Qualifications::Table).and_where(Expr::col(Qualifications::Id).eq(id)).to_owned();
+    let stmt =
+        Query::delete().from_table(Qualifications::Table).and_where(Expr::col(Qualifications::Id).eq(id)).to_owned();
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
 }
 

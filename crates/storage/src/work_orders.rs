@@ -54,7 +54,13 @@ pub async fn insert_department<C: ConnectionTrait>(conn: &C, d: &Department) -> 
     };
     let stmt = Query::insert()
         .into_table(Departments::Table)
-        .columns([Departments::Code, Departments::NameZh, Departments::NameEn, Departments::Active, Departments::Position])
+        .columns([
+            Departments::Code,
+            Departments::NameZh,
+            Departments::NameEn,
+            Departments::Active,
+            Departments::Position,
+        ])
         .values_panic([
             d.code.clone().into(),
             d.name_zh.clone().into(),
@@ -174,10 +180,8 @@ pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<WorkOr
 
 /// A ticket's work orders, oldest first.
 pub async fn of_ticket<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<WorkOrder>> {
-    let stmt = select()
-        .and_where(Expr::col(WorkOrders::TicketId).eq(ticket))
-        .order_by(WorkOrders::Id, Order::Asc)
-        .to_owned();
+    let stmt =
+        select().and_where(Expr::col(WorkOrders::TicketId).eq(ticket)).order_by(WorkOrders::Id, Order::Asc).to_owned();
     conn.query_all(&stmt).await?.iter().map(work_order).collect()
 }
 

@@ -106,7 +106,10 @@ db_test!(a_closed_work_order_takes_no_progress_and_a_stale_edit_is_refused, |db|
     let edit = WorkOrderEdit { input: input(&org, db.now()), version: w.version };
     let moved = app.update_work_order(&org.dispatcher, w.id, &edit).await.unwrap().work_order;
     assert_eq!(moved.version, w.version + 1);
-    let stale = WorkOrderEdit { input: WorkOrderInput { needed: "改为研发分析".into(), ..input(&org, db.now()) }, ..edit };
+    let stale = WorkOrderEdit {
+        input: WorkOrderInput { needed: "改为研发分析".into(), ..input(&org, db.now()) },
+        ..edit
+    };
     let e = app.update_work_order(&org.dispatcher, w.id, &stale).await.unwrap_err();
     assert_eq!(conflict(e), Conflict::StaleWorkOrder { current: moved.version });
     assert_eq!(app.work_order(&org.admin, w.id).await.unwrap().work_order.needed, moved.needed);
@@ -127,7 +130,8 @@ db_test!(an_overdue_work_order_tells_its_owner_and_the_engineer_once_and_follows
     let w = app.open_work_order(&org.dispatcher, t.id, &input(&org, db.now())).await.unwrap().work_order;
     // Moved later before it passes: the check follows the new deadline.
     let later = db.now() + SignedDuration::from_hours(30);
-    let edit = WorkOrderEdit { input: WorkOrderInput { deadline: Some(later), ..input(&org, db.now()) }, version: w.version };
+    let edit =
+        WorkOrderEdit { input: WorkOrderInput { deadline: Some(later), ..input(&org, db.now()) }, version: w.version };
     app.update_work_order(&org.dispatcher, w.id, &edit).await.unwrap();
     let pending = app.jobs_of(OverdueCheck::KIND, "pending").await.unwrap();
     assert_eq!(pending.len(), 1);
@@ -165,10 +169,18 @@ db_test!(departments_are_edited_by_administrators_and_a_retired_one_takes_no_new
     let org = Org::create(app).await;
     let codes: Vec<String> = app.departments(&org.desk).await.unwrap().into_iter().map(|d| d.code).collect();
     assert_eq!(codes, ["technical", "production", "logistics", "rnd", "sales"]);
-    let parts = DepartmentInput { code: "spare_parts".into(), name_zh: "备件中心".into(), name_en: "Spare parts".into(), active: None };
+    let parts = DepartmentInput {
+        code: "spare_parts".into(),
+        name_zh: "备件中心".into(),
+        name_en: "Spare parts".into(),
+        active: None,
+    };
     let d = app.create_department(&org.admin, &parts).await.unwrap();
     assert!(d.active);
-    assert!(matches!(app.create_department(&org.dispatcher, &parts).await, Err(AppError::Domain(DomainError::Forbidden { .. }))));
+    assert!(matches!(
+        app.create_department(&org.dispatcher, &parts).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
     assert_eq!(conflict(app.create_department(&org.admin, &parts).await.unwrap_err()), Conflict::Duplicate);
     let t = graded(app, &org, db.now(), "P3").await;
     let to_parts = WorkOrderInput { department: "spare_parts".into(), ..input(&org, db.now()) };
@@ -219,7 +231,9 @@ db_test!(dispatch_suggests_qualified_first_line_engineers_with_reasons_and_says_
     let s = app.dispatch_suggestion(&org.dispatcher, t.id, None).await.unwrap();
     let top: Vec<Id> = s.top.iter().map(|r| r.candidate.user_id).collect();
     assert_eq!(top, [org.eng_south.id(), org.eng_east.id()]);
-    assert!(s.excluded.iter().any(|x| x.candidate.user_id == org.eng_second.id() && x.summary_zh == "二线工程师，一线优先"));
+    assert!(
+        s.excluded.iter().any(|x| x.candidate.user_id == org.eng_second.id() && x.summary_zh == "二线工程师，一线优先")
+    );
     assert!(s.top[0].summary_zh.starts_with("同区域 · 在手 0 单"), "{}", s.top[0].summary_zh);
     // Now the model needs a certificate: only eng_east holds a valid one (eng_south's expired).
     let yesterday = db.now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date().yesterday().unwrap();
@@ -249,14 +263,20 @@ db_test!(qualifications_and_training_are_kept_by_supervisors_for_engineers_only,
     let app = &db.app;
     let org = Org::create(app).await;
     let q = app.add_qualification(&org.admin, org.eng_east.id(), &qualification("bizhub", None)).await.unwrap();
-    let e = app.add_qualification(&org.dispatcher, org.eng_east.id(), &qualification("bizhub", None)).await.unwrap_err();
+    let e =
+        app.add_qualification(&org.dispatcher, org.eng_east.id(), &qualification("bizhub", None)).await.unwrap_err();
     assert!(matches!(e, AppError::Domain(DomainError::Forbidden { .. })));
     let e = app.add_qualification(&org.supervisor, org.desk.id(), &qualification("bizhub", None)).await.unwrap_err();
     assert_eq!(fields(&e), ["user_id"]);
-    let e = app.add_qualification(&org.supervisor, org.eng_east.id(), &QualificationInput::default()).await.unwrap_err();
+    let e =
+        app.add_qualification(&org.supervisor, org.eng_east.id(), &QualificationInput::default()).await.unwrap_err();
     assert_eq!(fields(&e), ["scope", "certificate", "certificate_no"]);
     let today = db.now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap()).date();
-    let course = TrainingInput { course: "bizhub 定影单元拆装".into(), taken_on: Some(today), outcome: Some(TrainingResult::Passed) };
+    let course = TrainingInput {
+        course: "bizhub 定影单元拆装".into(),
+        taken_on: Some(today),
+        outcome: Some(TrainingResult::Passed),
+    };
     app.add_training(&org.supervisor, org.eng_east.id(), &course).await.unwrap();
     let future = TrainingInput { taken_on: Some(today.tomorrow().unwrap()), ..course };
     let e = app.add_training(&org.supervisor, org.eng_east.id(), &future).await.unwrap_err();
@@ -278,7 +298,10 @@ db_test!(a_second_line_request_tells_the_lead_of_the_tickets_group_only, |db| {
     let other = engineer(app, "lead.sw", "软件组长", Role::TechLead, "华东", software).await;
     let t = graded(app, &org, db.now(), "P3").await;
     let t = working(app, &org, &t).await;
-    let cmd = Command::RequestSecondLine { engineer_id: Some(org.eng_second.id()), reason: "定影单元反复报警，需二线协助".into() };
+    let cmd = Command::RequestSecondLine {
+        engineer_id: Some(org.eng_second.id()),
+        reason: "定影单元反复报警，需二线协助".into(),
+    };
     step(app, &org.eng_south, &t, cmd).await;
     let q = aftersales_app::notices::NoticeQuery { ticket_id: Some(t.id), ..Default::default() };
     let notices = app.notices(&org.admin, &q).await.unwrap().items;

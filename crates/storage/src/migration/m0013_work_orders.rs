@@ -119,7 +119,13 @@ impl MigrationTrait for M0013WorkOrders {
         .await?;
         let mut seed = Query::insert()
             .into_table(Departments::Table)
-            .columns([Departments::Code, Departments::NameZh, Departments::NameEn, Departments::Active, Departments::Position])
+            .columns([
+                Departments::Code,
+                Departments::NameZh,
+                Departments::NameEn,
+                Departments::Active,
+                Departments::Position,
+            ])
             .to_owned();
         for (i, (code, zh, en)) in DEPARTMENTS.iter().enumerate() {
             seed.values_panic([(*code).into(), (*zh).into(), (*en).into(), true.into(), (i as i32 + 1).into()]);

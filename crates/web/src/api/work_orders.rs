@@ -17,7 +17,10 @@ use crate::openapi::ErrorResponse;
 /// The departments that cooperate on tickets (retired ones too, marked).
 #[utoipa::path(get, path = "/api/v1/departments", tag = "work_orders", security(("bearer" = [])),
     responses((status = 200, body = Vec<Department>), (status = 403, body = ErrorResponse)))]
-pub async fn departments(State(s): State<AppState>, Auth(actor): Auth) -> Result<axum::Json<Vec<Department>>, ApiError> {
+pub async fn departments(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<axum::Json<Vec<Department>>, ApiError> {
     Ok(axum::Json(s.app.departments(&actor).await?))
 }
 

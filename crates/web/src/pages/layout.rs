@@ -41,11 +41,8 @@ impl Nav {
         } else {
             0
         };
-        let work_orders = if who.actor.is_customer() {
-            None
-        } else {
-            Some(s.app.my_work_order_count(&who.actor).await.unwrap_or(0))
-        };
+        let work_orders =
+            if who.actor.is_customer() { None } else { Some(s.app.my_work_order_count(&who.actor).await.unwrap_or(0)) };
         Nav {
             work_orders,
             name: who.actor.user.display_name.clone(),

@@ -118,13 +118,8 @@ pub async fn open(
             }
         },
     };
-    let input = WorkOrderInput {
-        department: f.department,
-        owner_id,
-        needed: f.needed,
-        resources: vec![f.resources],
-        deadline,
-    };
+    let input =
+        WorkOrderInput { department: f.department, owner_id, needed: f.needed, resources: vec![f.resources], deadline };
     match s.app.open_work_order(&who.actor, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}?done=work_order#work-orders")).into_response()),
         Err(e) => refused(&s, &who, e, Back::Ticket(id)).await,

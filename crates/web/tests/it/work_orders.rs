@@ -90,10 +90,8 @@ db_test!(the_console_shows_work_orders_on_the_ticket_and_in_the_owners_list, |db
     let page = pages::get(&db, &format!("/tickets/{}", t.id), &cookie).await;
     assert!(page.html.contains("调拨一台备用机") && page.html.contains("装箱清单"));
     // A deadline in the past comes back on the ticket page, named.
-    let past = format!(
-        "csrf={csrf}&department=logistics&owner_id={}&needed=x&deadline=2020-01-01T09%3A00",
-        org.data.id()
-    );
+    let past =
+        format!("csrf={csrf}&department=logistics&owner_id={}&needed=x&deadline=2020-01-01T09%3A00", org.data.id());
     let p = pages::post(&db, &format!("/tickets/{}/work-orders", t.id), &cookie, &past).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.html.contains("完成期限"), "{}", p.html);

@@ -78,9 +78,13 @@ pub(crate) async fn create(
     Posted { who, form: f }: Posted<DepartmentForm>,
 ) -> Result<Response, PageError> {
     let result = s.app.create_department(&who.actor, &f.input()).await;
-    after_post(result, |_| "/admin/departments?done=created".into(), Kind::Setting, &who.l, |p, status| {
-        page(&s, &who, f, None, p.summary, status)
-    })
+    after_post(
+        result,
+        |_| "/admin/departments?done=created".into(),
+        Kind::Setting,
+        &who.l,
+        |p, status| page(&s, &who, f, None, p.summary, status),
+    )
     .await
 }
 
@@ -90,8 +94,12 @@ pub(crate) async fn update(
     Posted { who, form: f }: Posted<DepartmentForm>,
 ) -> Result<Response, PageError> {
     let result = s.app.update_department(&who.actor, id, &f.input()).await;
-    after_post(result, |_| "/admin/departments?done=saved".into(), Kind::Setting, &who.l, |p, status| {
-        page(&s, &who, DepartmentForm::default(), None, p.summary, status)
-    })
+    after_post(
+        result,
+        |_| "/admin/departments?done=saved".into(),
+        Kind::Setting,
+        &who.l,
+        |p, status| page(&s, &who, DepartmentForm::default(), None, p.summary, status),
+    )
     .await
 }

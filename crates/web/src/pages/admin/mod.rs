@@ -72,7 +72,12 @@ pub(crate) async fn index(State(s): State<AppState>, who: Signed) -> Result<Resp
     add(Action::ManageCatalog, "/admin/groups", l.t("admin.index.groups"), l.t("admin.index.groups_about"));
     add(Action::ManageCatalog, "/admin/categories", l.t("admin.index.categories"), l.t("admin.index.categories_about"));
     add(Action::ManageCatalog, "/admin/grading", l.t("admin.index.grading"), l.t("admin.index.grading_about"));
-    add(Action::ManageCatalog, "/admin/departments", l.t("workorders.departments"), l.t("workorders.departments_about"));
+    add(
+        Action::ManageCatalog,
+        "/admin/departments",
+        l.t("workorders.departments"),
+        l.t("workorders.departments_about"),
+    );
     add(
         Action::ManageQualifications,
         "/admin/qualifications",

@@ -77,7 +77,10 @@ fn date(v: &str) -> Result<Option<Date>, ()> {
 fn bad_date(field: &'static str) -> aftersales_app::AppError {
     aftersales_app::AppError::invalid(
         field,
-        aftersales_domain::error::Reason::Malformed { expected_en: "a date (2026-03-15)", expected_zh: "日期（如 2026-03-15）" },
+        aftersales_domain::error::Reason::Malformed {
+            expected_en: "a date (2026-03-15)",
+            expected_zh: "日期（如 2026-03-15）",
+        },
     )
 }
 
@@ -107,9 +110,13 @@ pub(crate) async fn add_qualification(
         }
         Err(()) => Err(bad_date("expires_on")),
     };
-    after_post(result, |_| "/admin/qualifications?done=created".into(), Kind::Setting, &who.l, |p, status| {
-        page(&s, &who, None, p.summary, Some(user), status)
-    })
+    after_post(
+        result,
+        |_| "/admin/qualifications?done=created".into(),
+        Kind::Setting,
+        &who.l,
+        |p, status| page(&s, &who, None, p.summary, Some(user), status),
+    )
     .await
 }
 
@@ -134,9 +141,13 @@ pub(crate) async fn add_training(
         }
         Err(()) => Err(bad_date("taken_on")),
     };
-    after_post(result, |_| "/admin/qualifications?done=created".into(), Kind::Setting, &who.l, |p, status| {
-        page(&s, &who, None, p.summary, Some(user), status)
-    })
+    after_post(
+        result,
+        |_| "/admin/qualifications?done=created".into(),
+        Kind::Setting,
+        &who.l,
+        |p, status| page(&s, &who, None, p.summary, Some(user), status),
+    )
     .await
 }
 
@@ -147,8 +158,12 @@ pub(crate) async fn remove(
     Posted { who, form: NoFields {} }: Posted<NoFields>,
 ) -> Result<Response, PageError> {
     let result = s.app.remove_qualification(&who.actor, id).await;
-    after_post(result, |_| "/admin/qualifications?done=removed".into(), Kind::Setting, &who.l, |p, status| {
-        page(&s, &who, None, p.summary, None, status)
-    })
+    after_post(
+        result,
+        |_| "/admin/qualifications?done=removed".into(),
+        Kind::Setting,
+        &who.l,
+        |p, status| page(&s, &who, None, p.summary, None, status),
+    )
     .await
 }
