@@ -309,6 +309,7 @@ pub fn group_for(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use jiff::SignedDuration;

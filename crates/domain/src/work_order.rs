@@ -287,6 +287,7 @@ impl WorkOrder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use jiff::SignedDuration;
