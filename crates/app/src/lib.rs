@@ -9,9 +9,11 @@ pub mod directory;
 pub mod jobs;
 pub mod notices;
 pub mod portal;
+pub mod qualifications;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod work_orders;
 
 use std::sync::Arc;
 
@@ -275,6 +277,9 @@ impl AppError {
 fn what_zh(what: &str) -> &str {
     match what {
         "ticket" => "工单",
+        "work order" => "协作工单",
+        "department" => "部门",
+        "qualification" => "资质",
         "customer" => "客户单位",
         "customer level" => "客户级别",
         "contact" => "联系人",

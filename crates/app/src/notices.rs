@@ -166,6 +166,8 @@ struct Lookups {
     specialists: HashMap<Id, Option<Id>>,
     /// Active users by role.
     roles: HashMap<Role, Vec<Id>>,
+    /// Active tech leads by group.
+    leads: HashMap<Id, Vec<Id>>,
     /// Portal accounts by contact.
     contacts: HashMap<Id, Vec<Id>>,
     /// E-mail address by user.
@@ -205,6 +207,25 @@ impl Lookups {
         }
         let ids = users::active_with_role(conn, role).await?;
         self.roles.insert(role, ids.clone());
+        Ok(ids)
+    }
+
+    /// The active tech leads of `group` (every active tech lead when the ticket has no
+    /// group yet, so a notice is never lost).
+    async fn group_leads<C: Conn>(&mut self, conn: &C, group: Option<Id>) -> Result<Vec<Id>> {
+        let Some(group) = group else {
+            return self.role(conn, Role::TechLead).await;
+        };
+        if let Some(ids) = self.leads.get(&group) {
+            return Ok(ids.clone());
+        }
+        let ids: Vec<Id> = users::users(conn, &[Role::TechLead], Some(group), None, 1000, 0)
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| u.id)
+            .collect();
+        self.leads.insert(group, ids.clone());
         Ok(ids)
     }
 
@@ -257,7 +278,9 @@ impl Lookups {
                     None => Vec::new(),
                 },
                 Audience::Supervisor => self.role(conn, Role::Supervisor).await?,
-                Audience::TechLead => self.role(conn, Role::TechLead).await?,
+                // DOMAIN §5 二线支持: the lead of the ticket's own group, not every group's.
+                Audience::TechLead => self.group_leads(conn, t.group_id).await?,
+                Audience::WorkOrderOwner => spec.people.clone(),
                 Audience::ProjectManager => self.role(conn, Role::ProjectManager).await?,
                 Audience::GeneralManager => self.role(conn, Role::GeneralManager).await?,
                 Audience::Desk => self.role(conn, Role::DeskAgent).await?,

@@ -5,13 +5,14 @@ use aftersales_domain::audience::Visibility;
 use aftersales_domain::catalog::Category;
 use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
 use aftersales_domain::customer_link::LinkPurpose;
-use aftersales_domain::dispatch::{self, Candidate};
+use aftersales_domain::dispatch::{self, Candidate, Excluded, Need, Ranked, Ranking, Unavailability};
 use aftersales_domain::error::{Conflict, Field, Reason};
 use aftersales_domain::event::{self, Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, Level, PriorityChangeRequest};
 use aftersales_domain::lifecycle::{self, Step};
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::phone;
+use aftersales_domain::qualification;
 use aftersales_domain::registration::{self, Registration};
 use aftersales_domain::role::{Line, Role};
 use aftersales_domain::ticket::{
@@ -22,6 +23,7 @@ use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};
 use aftersales_storage::{Conn, WriteTx, catalog, directory, links, policy, tickets, users};
+use aftersales_storage::{qualifications, work_orders};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::own_customer;
@@ -304,12 +306,39 @@ pub struct TicketPage {
     pub per_page: u64,
 }
 
-/// The dispatcher's view: the group the category maps to and its engineers, best first.
+/// The dispatcher's view: the group the category maps to, the best three engineers who
+/// pass the hard filters with their reasons, those the filters took out and why, and
+/// every engineer who may be chosen by hand (those who pass first, best first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DispatchSuggestion {
     pub group_id: Option<Id>,
     pub candidates: Vec<Candidate>,
+    pub top: Vec<Ranked>,
+    pub excluded: Vec<Excluded>,
+    /// Why nobody passes the filters (none when someone does), in both languages.
+    pub why_none_zh: Option<String>,
+    pub why_none_en: Option<String>,
+}
+
+impl DispatchSuggestion {
+    /// The suggestion for `group` from its ranking.
+    pub(crate) fn of(group: Option<Id>, r: Ranking) -> DispatchSuggestion {
+        let candidates = r
+            .ranked
+            .iter()
+            .map(|x| x.candidate.clone())
+            .chain(r.excluded.iter().filter(|x| x.candidate.available).map(|x| x.candidate.clone()))
+            .collect();
+        DispatchSuggestion {
+            group_id: group,
+            candidates,
+            top: r.top(3).to_vec(),
+            why_none_zh: r.why_none(aftersales_domain::Lang::Zh),
+            why_none_en: r.why_none(aftersales_domain::Lang::En),
+            excluded: r.excluded,
+        }
+    }
 }
 
 async fn current_policy_version<C: Conn>(conn: &C) -> Result<Option<i64>> {
@@ -349,25 +378,65 @@ async fn customer_region<C: Conn>(conn: &C, t: &Ticket) -> Result<String> {
     Ok(directory::customer_by_id(conn, t.customer_id).await?.map(|c| c.region).unwrap_or_default())
 }
 
-/// Engineers of `group` on the given lines, with their open load.
-async fn candidates<C: Conn>(conn: &C, group: Id, lines: &[Line]) -> Result<Vec<Candidate>> {
+/// The engineers of `group` on `lines` through dispatch's hard filters and score
+/// (`domain::dispatch::rank`) for ticket `t`: available (today: an active account; the
+/// leave and duty calendars will mark more people unavailable here), qualified for the
+/// device's model when the organization keeps qualifications for it, first line before
+/// second line when both lines are asked; then region, load and deadline slack.
+async fn ranking<C: Conn>(
+    conn: &C,
+    t: &Ticket,
+    group: Id,
+    lines: &[Line],
+    now: Timestamp,
+    today: jiff::civil::Date,
+) -> Result<Ranking> {
     let roles: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.line().is_some_and(|l| lines.contains(&l))).collect();
-    let engineers: Vec<_> =
-        users::users(conn, &roles, Some(group), None, 1000, 0).await?.into_iter().filter(|u| u.active).collect();
+    let engineers = users::users(conn, &roles, Some(group), None, 1000, 0).await?;
     let ids: Vec<Id> = engineers.iter().map(|u| u.id).collect();
     let load = tickets::open_load(conn, group, &ids).await?;
-    Ok(engineers
+    let due = work_orders::nearest_due(conn, &ids).await?;
+    let held = qualifications::of_users(conn, &ids).await?;
+    // A model is restricted when some qualification of the organization names it (or its
+    // product line); a model nobody is certified for yet is not.
+    let model = t.device_model.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let restricted = match model {
+        Some(m) => qualifications::scopes(conn).await?.iter().any(|s| qualification::scope_covers(s, m)),
+        None => false,
+    };
+    let need = Need {
+        region: customer_region(conn, t).await?,
+        qualified_model: model.filter(|_| restricted).map(str::to_owned),
+        first_line_first: lines.contains(&Line::First),
+        now,
+    };
+    let candidates = engineers
         .into_iter()
         .filter_map(|u| {
             Some(Candidate {
                 user_id: u.id,
                 line: u.role.line()?,
                 open_tickets: load.get(&u.id).copied().unwrap_or(0),
+                // Merge point for engineers' leave and duty calendars: an engineer on leave
+                // or off duty now is `available: false` with `Unavailability::OnLeave` /
+                // `OffDuty` here.
+                available: u.active,
+                unavailable: (!u.active).then_some(Unavailability::Inactive),
+                qualified_for: match model {
+                    Some(m) => held
+                        .iter()
+                        .filter(|q| q.user_id == u.id && q.covers(m, today))
+                        .map(|q| q.scope.clone())
+                        .collect(),
+                    None => Vec::new(),
+                },
+                nearest_due_at: due.get(&u.id).copied(),
                 display_name: u.display_name,
                 region: u.region,
             })
         })
-        .collect())
+        .collect();
+    Ok(dispatch::rank(candidates, &need))
 }
 
 async fn engineer_on_line<C: Conn>(conn: &C, id: Id, lines: &[Line]) -> Result<()> {

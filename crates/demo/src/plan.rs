@@ -9,6 +9,11 @@ use aftersales_app::Result;
 use aftersales_app::tickets::Command;
 use aftersales_domain::Id;
 use aftersales_domain::ticket::{Channel, ClosureMethod, Department, Kind, Status};
+
+/// One of the default departments (`work_order::DEFAULT_DEPARTMENTS`) by its code.
+fn dept(code: &str) -> Department {
+    Department::from_code(code).unwrap_or_else(|| unreachable!("{code} is a department code"))
+}
 use aftersales_domain::worklog::LogKind;
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -318,13 +323,13 @@ impl<'o> Planner<'o> {
             }
             let mut departments = Vec::new();
             if production && rank <= 2 {
-                departments.push(Department::Production);
+                departments.push(dept("production"));
             }
             if category == "software_bug" && production {
-                departments.push(Department::Rnd);
+                departments.push(dept("rnd"));
             }
             if part.is_some() && self.rng.random_bool(0.4) {
-                departments.push(Department::Logistics);
+                departments.push(dept("logistics"));
             }
             let remote = matches!(category, "configuration" | "software_bug");
             let impact = self.impact(rank, Some(dev.family), dev.location);
@@ -379,7 +384,7 @@ impl<'o> Planner<'o> {
                 occurred_before: self.minutes(30, 2 * 24 * 60),
                 impact,
                 expected: self.expected(rank),
-                departments: if kind == Kind::Fault { vec![Department::Logistics] } else { Vec::new() },
+                departments: if kind == Kind::Fault { vec![dept("logistics")] } else { Vec::new() },
                 refers_to: None,
                 rank,
                 plan,

@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod notice;
 pub mod permission;
 pub mod phone;
+pub mod qualification;
 pub mod registration;
 pub mod repeat;
 pub mod role;
@@ -29,6 +30,7 @@ pub mod text;
 pub mod ticket;
 pub mod ticket_no;
 pub mod user;
+pub mod work_order;
 pub mod worklog;
 
 pub use error::{DomainError, Field};

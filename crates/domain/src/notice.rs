@@ -15,7 +15,7 @@ use crate::clock::{ClockKind, ClockSet, SurveyResult, Track};
 use crate::coded_enum;
 use crate::lifecycle::Step;
 use crate::ticket::{Status, Ticket};
-use crate::{Lang, Timestamp};
+use crate::{Id, Lang, Timestamp};
 
 mod delivery;
 mod route;
@@ -47,6 +47,8 @@ coded_enum! {
         Resolved = ("resolved", "已解决待确认", "Resolved: please confirm"),
         Closed = ("closed", "已结案", "Closed"),
         SurveyRequest = ("survey_request", "服务评价邀请", "Satisfaction survey"),
+        /// A cooperating department's work order passed its deadline (seed 002); internal.
+        WorkOrderOverdue = ("work_order_overdue", "协作工单超期", "Work order overdue"),
     }
 }
 
@@ -66,6 +68,8 @@ coded_enum! {
         Desk = ("desk", "客服专员", "Service desk"),
         /// The contact who reported the ticket (customer-facing notices).
         Contact = ("contact", "报修联系人", "Reporting contact"),
+        /// The people the notice names itself ([`NoticeSpec::people`]): a work order's owner.
+        WorkOrderOwner = ("work_order_owner", "协作工单负责人", "Work order owner"),
     }
 }
 
@@ -190,6 +194,10 @@ pub struct NoticeSpec {
     /// in ([`NoticeSpec::reworded`]); empty for internal notices.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
+    /// The people of [`Audience::WorkOrderOwner`]: who the notice names besides the
+    /// ticket's own people.
+    #[serde(default)]
+    pub people: Vec<crate::Id>,
 }
 
 impl NoticeSpec {
@@ -223,6 +231,7 @@ fn customer(t: &Ticket, key: String, kind: NoticeKind, more: &[(&str, String)]) 
         subject_en: String::new(),
         body_en: String::new(),
         vars,
+        people: Vec::new(),
     }
     .reworded(&w)
 }
@@ -254,7 +263,30 @@ fn spec(t: &Ticket, key: String, kind: NoticeKind, only: &[Audience], zh: String
         subject_en: format!("[{}] {} {}", kind.label(Lang::En), t.number, g),
         body_en: en,
         vars: Vec::new(),
+        people: Vec::new(),
     }
+}
+
+/// A work order of `t` passed its deadline (seed 002: the cooperating department answers
+/// for its node, the ticket's engineer for the ticket): its owner and the ticket's
+/// engineer are told, once per deadline (the key names it).
+pub fn on_work_order_overdue(
+    t: &Ticket,
+    work_order: Id,
+    owner: Id,
+    department: (&str, &str),
+    deadline: Timestamp,
+) -> NoticeSpec {
+    let kind = NoticeKind::WorkOrderOverdue;
+    let zh =
+        format!("{}部门的协作工单已超过完成期限，请负责人更新进展，并与工单负责工程师确认后续安排。", department.0);
+    let en = format!(
+        "The {} department's work order is past its deadline: its owner should post progress and agree the next step with the ticket's engineer.",
+        department.1
+    );
+    let mut s = spec(t, format!("wo{work_order}:overdue:{}", deadline.as_millisecond()), kind, &[], zh, en);
+    s.people = vec![owner];
+    s
 }
 
 /// When job `kind` with `key` comes: the notice to record, if its condition

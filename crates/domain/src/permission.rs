@@ -36,6 +36,9 @@ coded_enum! {
         RecordSurvey = ("record_survey", "回访调查", "record a satisfaction survey"),
         ReadServicePolicy = ("read_service_policy", "查看日历与服务策略", "read calendars and service policies"),
         ManageServicePolicy = ("manage_service_policy", "维护日历与服务策略", "manage calendars and service policies"),
+        ReadWorkOrders = ("read_work_orders", "查看协作工单", "read work orders"),
+        ManageWorkOrders = ("manage_work_orders", "派发协作工单", "open and manage work orders"),
+        ManageQualifications = ("manage_qualifications", "维护工程师资质", "manage engineers' qualifications and training"),
     }
 }
 
@@ -55,6 +58,27 @@ pub enum TicketScope {
 pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
+    // Issue 13: work orders are internal (every staff member reads them, since any of them
+    // may own one; a customer never does); the ticket's people open them; qualifications
+    // are kept by administrators and supervisors.
+    match action {
+        ReadWorkOrders => return role != CustomerContact,
+        ManageWorkOrders => {
+            return matches!(
+                role,
+                Admin
+                    | DeskAgent
+                    | Dispatcher
+                    | Supervisor
+                    | FirstLineEngineer
+                    | SecondLineEngineer
+                    | TechLead
+                    | ProjectSpecialist
+            );
+        }
+        ManageQualifications => return matches!(role, Admin | Supervisor),
+        _ => {}
+    }
     match role {
         Admin => true,
         DeskAgent => matches!(
@@ -227,6 +251,18 @@ mod tests {
         }
         assert!(!allows(Role::CustomerContact, Action::DispatchTicket));
         assert!(!allows(Role::CustomerContact, Action::ManageDirectory));
+    }
+
+    #[test]
+    fn customers_never_reach_work_orders_and_only_supervisors_keep_qualifications() {
+        for action in [Action::ReadWorkOrders, Action::ManageWorkOrders, Action::ManageQualifications] {
+            assert!(!allows(Role::CustomerContact, action));
+        }
+        assert!(allows(Role::DataSpecialist, Action::ReadWorkOrders));
+        assert!(!allows(Role::DataSpecialist, Action::ManageWorkOrders));
+        for &role in Role::ALL {
+            assert_eq!(allows(role, Action::ManageQualifications), matches!(role, Role::Supervisor | Role::Admin));
+        }
     }
 
     #[test]

@@ -58,13 +58,33 @@ coded_enum! {
     }
 }
 
-coded_enum! {
-    /// Departments that may have to cooperate on a ticket (DOMAIN §2).
-    pub enum Department {
-        Technical = ("technical", "技术", "Technical"),
-        Production = ("production", "生产", "Production"),
-        Logistics = ("logistics", "物流", "Logistics"),
-        Rnd = ("rnd", "研发", "R&D"),
+/// A department that may have to cooperate on a ticket (DOMAIN §2): the code of one of the
+/// departments an administrator keeps (`work_order::Department`; 技术 `technical`, 生产
+/// `production`, 物流 `logistics`, 研发 `rnd`, 销售 `sales` by default). The list is
+/// data, so the app checks a ticket's codes against it when the ticket is registered or
+/// edited; the codes tickets stored before the list became editable are its first entries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct Department(String);
+
+impl Department {
+    /// A department code: 1 to 32 lowercase letters, digits or `_`.
+    pub fn from_code(code: &str) -> Option<Department> {
+        let ok = !code.is_empty()
+            && code.len() <= 32
+            && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        ok.then(|| Department(code.to_owned()))
+    }
+
+    pub fn code(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Department {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -291,3 +291,15 @@ pub async fn list<C: ConnectionTrait>(conn: &C, kind: Option<&str>, state: &str,
     };
     conn.query_all(&stmt).await?.iter().map(row).collect()
 }
+
+/// Deletes the pending jobs of `kind` about `subject` (a rescheduled deadline replaces its
+/// job); how many were pending. A job already taken runs and finds nothing to do.
+pub async fn withdraw<C: ConnectionTrait>(conn: &C, kind: &str, subject: &Subject) -> Result<u64> {
+    let stmt = Query::delete()
+        .from_table(Jobs::Table)
+        .and_where(Expr::col(Jobs::Kind).eq(kind))
+        .and_where(Expr::col(Jobs::Subject).eq(subject.as_str()))
+        .and_where(Expr::col(Jobs::State).eq("pending"))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
+}

@@ -15,10 +15,12 @@ pub mod maintenance;
 pub mod migration;
 pub mod notices;
 pub mod policy;
+pub mod qualifications;
 pub mod schema;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod work_orders;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -405,3 +405,72 @@ pub enum CustomerLinks {
     UsedAt,
     RevokedAt,
 }
+
+// Work orders across departments and qualified engineers (issue 13, m0013).
+
+/// Departments that cooperate on tickets; an administrator edits the list.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Departments {
+    Table,
+    Id,
+    Code,
+    NameZh,
+    NameEn,
+    Active,
+    Position,
+}
+
+/// Work orders (协作工单) of tickets for other departments (seed 002).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum WorkOrders {
+    Table,
+    Id,
+    TicketId,
+    Department,
+    OwnerId,
+    Needed,
+    /// Resources as a JSON array of lines.
+    Resources,
+    Deadline,
+    Status,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+    Version,
+}
+
+/// Daily progress on a work order.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum WorkOrderProgress {
+    Table,
+    Id,
+    WorkOrderId,
+    AuthorId,
+    Body,
+    At,
+}
+
+/// Engineers' qualifications (seed 003).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Qualifications {
+    Table,
+    Id,
+    UserId,
+    Scope,
+    Certificate,
+    CertificateNo,
+    ExpiresOn,
+    CreatedAt,
+}
+
+/// Engineers' training records (seed 003).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum TrainingRecords {
+    Table,
+    Id,
+    UserId,
+    Course,
+    TakenOn,
+    Outcome,
+    CreatedAt,
+}

@@ -112,6 +112,7 @@ impl App {
         t.expected_resolution = checked.expected_resolution;
         t.expected_by = as_registration.expected_by;
         if let Some(d) = &edit.cooperating_departments {
+            crate::work_orders::check_departments(&*tx, d, &before.cooperating_departments).await?;
             t.cooperating_departments = d.clone();
         }
         let changes = event::diff(&before, &t);

@@ -211,11 +211,16 @@ impl App {
             return Err(AppError::invalid("group_id", Reason::Unknown));
         }
         let Some(group) = dispatch::group_for(group, category_group(conn, &t).await?, t.group_id, None) else {
-            return Ok(DispatchSuggestion { group_id: None, candidates: Vec::new() });
+            return Ok(DispatchSuggestion::of(None, Ranking::default()));
         };
-        let region = customer_region(conn, &t).await?;
-        let mut all = candidates(conn, group, &[Line::First, Line::Second]).await?;
-        dispatch::rank(&mut all, &region);
-        Ok(DispatchSuggestion { group_id: Some(group), candidates: all })
+        // The step the dispatcher is about to take decides the lines: a ticket with an
+        // engineer already asks for second-line help.
+        let lines: &[Line] = if t.first_line_id.is_some() && t.status.is_being_worked() {
+            &[Line::Second]
+        } else {
+            &[Line::First, Line::Second]
+        };
+        let r = ranking(conn, &t, group, lines, self.now(), self.today()).await?;
+        Ok(DispatchSuggestion::of(Some(group), r))
     }
 }

@@ -248,6 +248,7 @@ impl App {
             t.device_serial = Some(d.serial.clone());
         }
         t.expected_by = r.expected_by;
+        crate::work_orders::check_departments(&*tx, &r.cooperating_departments, &[]).await?;
         t.cooperating_departments = r.cooperating_departments.clone();
         t.window_confirmation = window_confirmation;
         t.complaint_about = complaint_about;

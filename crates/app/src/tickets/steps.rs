@@ -107,7 +107,9 @@ impl App {
                 Done::reason(reason)
             }
             Command::RuleGradingDispute { level, reason } => rule_grading_dispute(tx, t, level, reason).await?,
-            Command::Dispatch { group_id, engineer_id } => dispatch(tx, t, *group_id, *engineer_id, now).await?,
+            Command::Dispatch { group_id, engineer_id } => {
+                dispatch(tx, t, *group_id, *engineer_id, now, self.today()).await?
+            }
             Command::Respond { note } => {
                 t.respond(now)?;
                 Done::logged(LogKind::Contact, note)
@@ -129,7 +131,7 @@ impl App {
                 Done::noted(note)
             }
             Command::RequestSecondLine { engineer_id, reason } => {
-                request_second_line(tx, t, *engineer_id, reason).await?
+                request_second_line(tx, t, *engineer_id, reason, now, self.today()).await?
             }
             Command::Resolve { resolution } => {
                 t.resolve(resolution, now)?;
@@ -290,6 +292,7 @@ async fn dispatch(
     group_id: Option<Id>,
     engineer_id: Option<Id>,
     now: Timestamp,
+    today: jiff::civil::Date,
 ) -> Result<Done> {
     t.check(Step::Dispatch)?;
     let conn = &**tx;
@@ -308,14 +311,23 @@ async fn dispatch(
             engineer_on_line(conn, e, &[Line::First, Line::Second]).await?;
             e
         }
-        None => suggest_engineer(conn, t, group, &[Line::First, Line::Second], Conflict::NoEngineer).await?,
+        None => {
+            suggest_engineer(conn, t, group, &[Line::First, Line::Second], now, today, Conflict::NoEngineer).await?
+        }
     };
     t.dispatch(group, engineer, now)?;
     Ok(Done::default())
 }
 
 /// 申请二线支持: the named or suggested second-line engineer of the ticket's group.
-async fn request_second_line(tx: &WriteTx, t: &mut Ticket, engineer_id: Option<Id>, reason: &str) -> Result<Done> {
+async fn request_second_line(
+    tx: &WriteTx,
+    t: &mut Ticket,
+    engineer_id: Option<Id>,
+    reason: &str,
+    now: Timestamp,
+    today: jiff::civil::Date,
+) -> Result<Done> {
     t.check(Step::RequestSecondLine)?;
     let conn = &**tx;
     let reason = worklog::check_body(reason).map_err(|_| AppError::invalid("reason", Reason::Missing))?;
@@ -326,17 +338,34 @@ async fn request_second_line(tx: &WriteTx, t: &mut Ticket, engineer_id: Option<I
         }
         None => {
             let group = t.group_id.ok_or_else(|| AppError::invalid("engineer_id", Reason::Missing))?;
-            suggest_engineer(conn, t, group, &[Line::Second], Conflict::NoSecondLineEngineer).await?
+            suggest_engineer(conn, t, group, &[Line::Second], now, today, Conflict::NoSecondLineEngineer).await?
         }
     };
     t.request_second_line(engineer)?;
     Ok(Done { note: Some(reason), ..Done::default() })
 }
 
-/// The engineer `dispatch::suggest` picks among `group`'s engineers on `lines`, for the
-/// ticket's customer; `none` when there is nobody to pick.
-async fn suggest_engineer<C: Conn>(conn: &C, t: &Ticket, group: Id, lines: &[Line], none: Conflict) -> Result<Id> {
-    let all = candidates(conn, group, lines).await?;
-    let region = customer_region(conn, t).await?;
-    dispatch::suggest(all, &region).map(|c| c.user_id).ok_or_else(|| DomainError::from(none).into())
+/// The engineer dispatch's ranking puts first among `group`'s engineers on `lines`, for
+/// the ticket; `none` when the group has no engineer at all, and the counted reasons when
+/// nobody passes the hard filters.
+async fn suggest_engineer<C: Conn>(
+    conn: &C,
+    t: &Ticket,
+    group: Id,
+    lines: &[Line],
+    now: Timestamp,
+    today: jiff::civil::Date,
+    none: Conflict,
+) -> Result<Id> {
+    let r = ranking(conn, t, group, lines, now, today).await?;
+    if let Some(best) = r.ranked.first() {
+        return Ok(best.candidate.user_id);
+    }
+    // A group with no active engineer keeps its own words; otherwise the filters' reasons.
+    if r.excluded.iter().all(|e| !e.candidate.available) {
+        return Err(DomainError::from(none).into());
+    }
+    let why_zh = r.why_none(aftersales_domain::Lang::Zh).unwrap_or_default();
+    let why_en = r.why_none(aftersales_domain::Lang::En).unwrap_or_default();
+    Err(DomainError::from(Conflict::NoEligibleEngineer { why_en, why_zh }).into())
 }

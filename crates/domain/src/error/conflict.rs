@@ -9,6 +9,7 @@ use crate::lang::Lang;
 use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
 use crate::ticket::Status;
+use crate::work_order::WorkOrderStatus;
 
 /// A precondition that is not met; what was asked for was not done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +82,22 @@ pub enum Conflict {
     Link(LinkProblem),
     /// A record with the same unique name or number exists already.
     Duplicate,
+    // Work orders and dispatch (issue 13).
+    /// Progress, an edit or a status change on a work order that is done or cancelled.
+    WorkOrderClosed {
+        status: WorkOrderStatus,
+    },
+    /// Nobody passes dispatch's hard filters; the counted reasons in both languages.
+    NoEligibleEngineer {
+        why_en: String,
+        why_zh: String,
+    },
+    /// Only the work order's owner or the ticket's people record its progress (403).
+    NotWorkOrderOwner,
+    /// The work order changed since the version an edit was based on.
+    StaleWorkOrder {
+        current: i64,
+    },
 }
 
 impl Conflict {
@@ -94,7 +111,12 @@ impl Conflict {
             Conflict::AlreadySurveyed => "already_surveyed",
             Conflict::NotAssigned | Conflict::NotAssignedToRecord => "not_assigned",
             Conflict::NotEditable { .. } => "not_editable",
-            Conflict::NoEngineer | Conflict::NoSecondLineEngineer => "no_engineer",
+            Conflict::NoEngineer | Conflict::NoSecondLineEngineer | Conflict::NoEligibleEngineer { .. } => {
+                "no_engineer"
+            }
+            Conflict::WorkOrderClosed { .. } => "work_order_closed",
+            Conflict::StaleWorkOrder { .. } => "stale_version",
+            Conflict::NotWorkOrderOwner => "not_work_order_owner",
             Conflict::SameLevel { .. } => "same_level",
             Conflict::NoGradingToReview => "no_grading_to_review",
             Conflict::DisputeOpen => "dispute_open",
@@ -126,7 +148,10 @@ impl Conflict {
     /// role may, but not on this ticket), 409 where the state of things is in the way.
     pub fn status(&self) -> u16 {
         match self {
-            Conflict::NotAssigned | Conflict::NotAssignedToRecord | Conflict::NotTheWindow => 403,
+            Conflict::NotAssigned
+            | Conflict::NotAssignedToRecord
+            | Conflict::NotTheWindow
+            | Conflict::NotWorkOrderOwner => 403,
             _ => 409,
         }
     }
@@ -164,6 +189,22 @@ impl Conflict {
             Conflict::NoEngineer => (
                 "No active engineer in this group; choose one by hand".into(),
                 "该处理组没有在岗工程师，请手动指定".into(),
+            ),
+            Conflict::NoEligibleEngineer { why_en, why_zh } => (
+                format!("No engineer passes the dispatch rules ({why_en}); choose one by hand"),
+                format!("没有符合派单条件的工程师（{why_zh}），请手动指定"),
+            ),
+            Conflict::WorkOrderClosed { status } => (
+                format!("The work order is {}; it takes no more changes", status.label(Lang::En).to_lowercase()),
+                format!("协作工单{}，不能再修改或填写进展", status.label(Lang::Zh)),
+            ),
+            Conflict::StaleWorkOrder { current } => (
+                format!("Someone changed this work order meanwhile (now version {current}); reload it and try again"),
+                format!("协作工单已被他人修改（当前版本 {current}），请刷新后重试"),
+            ),
+            Conflict::NotWorkOrderOwner => (
+                "Only the work order's owner or the ticket's engineers and dispatchers may do this".into(),
+                "只有协作工单负责人或本工单的处理人员、调度可以执行此操作".into(),
             ),
             Conflict::NoSecondLineEngineer => (
                 "No active second-line engineer in this group; choose one by hand".into(),

@@ -217,6 +217,7 @@ pub fn default_routes() -> Vec<Route> {
         route(Resolved, &[Contact]),
         route(Closed, &[Contact]),
         route(SurveyRequest, &[Contact]),
+        route(WorkOrderOverdue, &[WorkOrderOwner, Engineer]),
     ]
 }
 

@@ -7,6 +7,7 @@ pub mod notices;
 pub mod policy;
 pub mod tickets;
 pub mod users;
+pub mod work_orders;
 
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -77,4 +78,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notices::routes, notices::put_route))
         .routes(routes!(notices::targets))
         .routes(routes!(notices::put_target))
+        .routes(routes!(work_orders::departments, work_orders::create_department))
+        .routes(routes!(work_orders::update_department))
+        .routes(routes!(work_orders::ticket_work_orders, work_orders::open_work_order))
+        .routes(routes!(work_orders::my_work_orders))
+        .routes(routes!(work_orders::work_order, work_orders::update_work_order))
+        .routes(routes!(work_orders::set_work_order_status))
+        .routes(routes!(work_orders::add_progress))
+        .routes(routes!(work_orders::engineer_records))
+        .routes(routes!(work_orders::engineer_record, work_orders::add_qualification))
+        .routes(routes!(work_orders::remove_qualification))
+        .routes(routes!(work_orders::add_training))
 }

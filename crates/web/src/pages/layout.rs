@@ -22,6 +22,8 @@ pub struct Nav {
     pub approvals: bool,
     /// A customer contact: how many requests wait for their answer (confirm, rate).
     pub waiting: usize,
+    /// Staff: how many open work orders they own (我的协作工单); none for a contact.
+    pub work_orders: Option<u64>,
 }
 
 impl Nav {
@@ -39,7 +41,10 @@ impl Nav {
         } else {
             0
         };
+        let work_orders =
+            if who.actor.is_customer() { None } else { Some(s.app.my_work_order_count(&who.actor).await.unwrap_or(0)) };
         Nav {
+            work_orders,
             name: who.actor.user.display_name.clone(),
             csrf: who.csrf.clone(),
             staff: who.actor.user.role != Role::CustomerContact,

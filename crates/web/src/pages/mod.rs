@@ -20,6 +20,7 @@ mod register;
 mod routes;
 mod tickets;
 mod view;
+mod work_orders;
 
 use std::net::IpAddr;
 

@@ -6,8 +6,10 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::MethodRouter;
 
-use super::admin::{calendars, categories, contacts, customers, devices, grading, groups, policy, users};
-use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets};
+use super::admin::{
+    calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
+};
+use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets, work_orders};
 use crate::AppState;
 
 /// One page route: a method and a path template, and the handler that answers them.
@@ -110,6 +112,18 @@ pub fn table() -> Vec<PageRoute> {
         get("/admin/deliveries/{id}", admin::notices::delivery),
         post("/admin/deliveries/{id}/confirm", admin::notices::confirm),
         post("/admin/deliveries/{id}/retry", admin::notices::retry),
+        // Work orders across departments and qualified engineers (issue 13).
+        get("/work-orders", work_orders::mine),
+        post("/tickets/{id}/work-orders", work_orders::open),
+        post("/work-orders/{id}/progress", work_orders::progress),
+        post("/work-orders/{id}/status", work_orders::status),
+        get("/admin/departments", departments::departments),
+        post("/admin/departments", departments::create),
+        post("/admin/departments/{id}", departments::update),
+        get("/admin/qualifications", qualifications::qualifications),
+        post("/admin/qualifications/{id}", qualifications::add_qualification),
+        post("/admin/qualifications/{id}/training", qualifications::add_training),
+        post("/admin/qualifications/{id}/remove", qualifications::remove),
     ]
 }
 

@@ -242,6 +242,8 @@ struct TicketPage<'a> {
     levels: Vec<String>,
     candidates: Vec<Candidate>,
     suggested: Option<Id>,
+    /// Work orders across departments and the dispatch suggestion's reasons (issue 13).
+    field_work: super::work_orders::TicketSection,
     /// The group the dispatch form offers engineers of, and the groups to choose from.
     group: Option<Id>,
     groups: Vec<(Id, String)>,
@@ -358,6 +360,8 @@ pub async fn ticket(
     }
     let message = if q.done == "log" {
         Some(l.t("tickets.work_log_entry_saved").to_owned())
+    } else if q.done == "work_order" {
+        Some(l.t("workorders.saved").to_owned())
     } else if q.done == "registered" {
         // The sentence the desk reads to the customer (DOMAIN §1: tells the customer it is
         // accepted), filled in below once the ticket is read.
@@ -420,18 +424,20 @@ pub async fn ticket_page(
     } else {
         Vec::new()
     };
-    let (candidates, suggested, group) = if steps.iter().any(|s| matches!(s, Step::Dispatch | Step::RequestSecondLine))
-    {
-        match app.dispatch_suggestion(&who.actor, id, group).await {
-            Ok(d) => {
-                let first = d.candidates.first().map(|c| c.user_id);
-                (d.candidates, first, d.group_id)
+    let (candidates, suggested, group, suggestion) =
+        if steps.iter().any(|s| matches!(s, Step::Dispatch | Step::RequestSecondLine)) {
+            match app.dispatch_suggestion(&who.actor, id, group).await {
+                Ok(d) => {
+                    // The best who passes dispatch's hard filters; nobody when none does.
+                    let first = d.top.first().map(|r| r.candidate.user_id);
+                    (d.candidates.clone(), first, d.group_id, Some(d))
+                }
+                Err(_) => (Vec::new(), None, None, None),
             }
-            Err(_) => (Vec::new(), None, None),
-        }
-    } else {
-        (Vec::new(), None, None)
-    };
+        } else {
+            (Vec::new(), None, None, None)
+        };
+    let field_work = super::work_orders::ticket_section(s, who, t.id, t.status.is_open(), suggestion).await;
     let groups = if steps.contains(&Step::Dispatch) {
         app.groups(&who.actor)
             .await
@@ -485,6 +491,7 @@ pub async fn ticket_page(
         levels,
         candidates,
         suggested,
+        field_work,
         group,
         groups,
         staff,

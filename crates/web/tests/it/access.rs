@@ -52,6 +52,8 @@ struct Target {
     user: i64,
     group: i64,
     category: i64,
+    /// An internal work order on the ticket (issue 13).
+    work_order: i64,
 }
 
 /// One API route: its method, its path with the target's ids filled in, the permission the
@@ -92,6 +94,7 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
                     p if p.starts_with("/api/v1/users/") => t.user.to_string(),
                     p if p.starts_with("/api/v1/groups/") => t.group.to_string(),
                     p if p.starts_with("/api/v1/categories/") => t.category.to_string(),
+                    p if p.starts_with("/api/v1/work-orders/") => t.work_order.to_string(),
                     _ => "1".to_owned(),
                 },
             )
@@ -208,7 +211,42 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             Some(ManageServicePolicy),
             Some(json!({"kind": "webhook", "url": "https://hooks.example.com/in", "secret": "short"})),
         ),
+        r(g.clone(), "/api/v1/departments", Some(ReadWorkOrders), None),
+        r(p.clone(), "/api/v1/departments", Some(ManageCatalog), Some(json!({}))),
+        r(Method::PATCH, "/api/v1/departments/{id}", Some(ManageCatalog), Some(json!({}))),
+        r(g.clone(), "/api/v1/tickets/{id}/work-orders", Some(ReadWorkOrders), None),
+        r(p.clone(), "/api/v1/tickets/{id}/work-orders", Some(ManageWorkOrders), Some(json!({}))),
+        r(g.clone(), "/api/v1/me/work-orders", Some(ReadWorkOrders), None),
+        r(g.clone(), "/api/v1/work-orders/{id}", Some(ReadWorkOrders), None),
+        r(Method::PATCH, "/api/v1/work-orders/{id}", Some(ManageWorkOrders), Some(json!({"version": 0}))),
+        r(
+            p.clone(),
+            "/api/v1/work-orders/{id}/status",
+            Some(ManageWorkOrders),
+            Some(json!({"status": "done", "version": 0})),
+        ),
+        r(p.clone(), "/api/v1/work-orders/{id}/progress", Some(ManageWorkOrders), Some(json!({"body": ""}))),
+        r(g.clone(), "/api/v1/qualifications", Some(ReadUsers), None),
+        r(Method::DELETE, "/api/v1/qualifications/{id}", Some(ManageQualifications), None),
+        r(g.clone(), "/api/v1/users/{id}/qualifications", Some(ReadUsers), None),
+        r(p.clone(), "/api/v1/users/{id}/qualifications", Some(ManageQualifications), Some(json!({}))),
+        r(p.clone(), "/api/v1/users/{id}/training", Some(ManageQualifications), Some(json!({}))),
     ]
+}
+
+/// An internal work order on ticket `ticket` for the logistics department, owned by the
+/// first-line engineer (who may manage work orders, so the walk's permission is the rule).
+async fn seed_work_order(db: &aftersales_testkit::TestDb, org: &Org, ticket: i64, needed: &str) -> i64 {
+    let input = aftersales_domain::work_order::WorkOrderInput {
+        department: "logistics".into(),
+        owner_id: Some(org.eng_east.id()),
+        needed: needed.into(),
+        resources: vec![format!("{needed} 资源")],
+        deadline: Some(db.now() + jiff::SignedDuration::from_hours(48)),
+    };
+    let w = db.app.open_work_order(&org.dispatcher, ticket, &input).await.unwrap();
+    db.app.add_work_order_progress(&org.eng_east, w.work_order.id, &format!("{needed} 进展")).await.unwrap();
+    w.work_order.id
 }
 
 async fn more_staff(db: &aftersales_testkit::TestDb, org: &Org) -> Vec<Actor> {
@@ -275,6 +313,7 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         .await
         .unwrap();
     let notice = notices.items.first().expect("a repeat-report notice for A's specialist").id;
+    let work_order = seed_work_order(db, org, t.id, "MARK-A 协作需求").await;
     let secrets = Secrets(vec![
         "MARK-A".into(),
         org.customer_a.name.clone(),
@@ -294,6 +333,7 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         user: org.desk.id(),
         group: org.hardware_group,
         category: org.paper_jam.id,
+        work_order,
     };
     (target, secrets)
 }
@@ -401,6 +441,12 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![ManageCatalog]
     } else if under(&["/admin/calendars", "/admin/policy", "/admin/notices", "/admin/deliveries"]) {
         vec![ManageServicePolicy]
+    } else if under(&["/admin/departments"]) {
+        vec![ManageCatalog]
+    } else if under(&["/admin/qualifications"]) {
+        vec![ManageQualifications]
+    } else if template == "/work-orders" {
+        vec![ReadWorkOrders]
     } else if template == "/tickets/new" {
         vec![RegisterTicket]
     } else {
@@ -566,6 +612,8 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         Command::RequestSecondLine { engineer_id: Some(org.eng_second.id()), reason: m("second line") },
     )
     .await;
+    // A work order for another department, with its progress: internal (seed 002).
+    let work_order = seed_work_order(db, org, t.id, &m("work order")).await;
     let log = async |who: &Actor, kind, body: String, v| {
         app.add_log(who, t.id, kind, &body, v, None).await.unwrap();
     };
@@ -606,6 +654,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         user: org.desk.id(),
         group: org.hardware_group,
         category: org.paper_jam.id,
+        work_order,
     }
 }
 

@@ -19,3 +19,4 @@ mod ticket_order;
 mod tokens;
 mod unknown_fields;
 mod words;
+mod work_orders;

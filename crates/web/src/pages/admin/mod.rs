@@ -7,6 +7,7 @@ pub(super) mod calendars;
 pub(super) mod categories;
 pub(super) mod contacts;
 pub(super) mod customers;
+pub(super) mod departments;
 pub(super) mod devices;
 mod form;
 pub(super) mod grading;
@@ -14,6 +15,7 @@ pub(super) mod groups;
 mod labels;
 pub(super) mod notices;
 pub(super) mod policy;
+pub(super) mod qualifications;
 mod shared;
 pub(super) mod users;
 
@@ -70,6 +72,18 @@ pub(crate) async fn index(State(s): State<AppState>, who: Signed) -> Result<Resp
     add(Action::ManageCatalog, "/admin/groups", l.t("admin.index.groups"), l.t("admin.index.groups_about"));
     add(Action::ManageCatalog, "/admin/categories", l.t("admin.index.categories"), l.t("admin.index.categories_about"));
     add(Action::ManageCatalog, "/admin/grading", l.t("admin.index.grading"), l.t("admin.index.grading_about"));
+    add(
+        Action::ManageCatalog,
+        "/admin/departments",
+        l.t("workorders.departments"),
+        l.t("workorders.departments_about"),
+    );
+    add(
+        Action::ManageQualifications,
+        "/admin/qualifications",
+        l.t("qualifications.title"),
+        l.t("qualifications.about"),
+    );
     add(
         Action::ManageServicePolicy,
         "/admin/calendars",
