@@ -12,6 +12,7 @@ pub mod portal;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use std::sync::Arc;
 
@@ -300,6 +301,8 @@ fn what_zh(what: &str) -> &str {
         "attachment" => "附件",
         "link" => "链接",
         "survey" => "回访",
+        "visit" => "上门预约",
+        "engineer" => "工程师",
         _ => what,
     }
 }

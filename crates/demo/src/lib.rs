@@ -13,6 +13,7 @@
 //! calendar its deadlines run on.
 
 mod data;
+mod field_visits;
 mod org;
 mod plan;
 mod run;
@@ -128,6 +129,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
         }
     }
 
+    field_visits::create(&app, &org, &live, &cal, &clock, now_ms).await?;
     clock.store(now_ms, Ordering::Relaxed);
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices

@@ -29,7 +29,9 @@ pub mod text;
 pub mod ticket;
 pub mod ticket_no;
 pub mod user;
+pub mod visit;
 pub mod worklog;
+pub mod working_calendar;
 
 pub use error::{DomainError, Field};
 pub use lang::Lang;

@@ -19,6 +19,7 @@ pub mod schema;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -6,10 +6,12 @@
 mod intake;
 mod pages;
 mod sweep;
+mod visits;
 
 pub use intake::{IntakeArgs, intake};
 pub use pages::{PagesArgs, pages};
 pub use sweep::{SweepArgs, sweep};
+pub use visits::{VisitsArgs, visits};
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -7,3 +7,4 @@ mod portal;
 mod sessions;
 mod support;
 mod tickets;
+mod visits;

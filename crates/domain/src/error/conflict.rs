@@ -9,6 +9,7 @@ use crate::lang::Lang;
 use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
 use crate::ticket::Status;
+use crate::visit::VisitProblem;
 
 /// A precondition that is not met; what was asked for was not done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +82,8 @@ pub enum Conflict {
     Link(LinkProblem),
     /// A record with the same unique name or number exists already.
     Duplicate,
+    /// Visits and engineers' working calendars (issue 13).
+    Visit(VisitProblem),
 }
 
 impl Conflict {
@@ -119,6 +122,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Revoked) => "link_revoked",
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
             Conflict::Duplicate => "duplicate",
+            Conflict::Visit(p) => p.code(),
         }
     }
 
@@ -127,6 +131,7 @@ impl Conflict {
     pub fn status(&self) -> u16 {
         match self {
             Conflict::NotAssigned | Conflict::NotAssignedToRecord | Conflict::NotTheWindow => 403,
+            Conflict::Visit(p) => p.status(),
             _ => 409,
         }
     }
@@ -247,6 +252,7 @@ impl Conflict {
             }
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
+            Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

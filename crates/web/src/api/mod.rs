@@ -7,6 +7,7 @@ pub mod notices;
 pub mod policy;
 pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -77,4 +78,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notices::routes, notices::put_route))
         .routes(routes!(notices::targets))
         .routes(routes!(notices::put_target))
+        .routes(routes!(visits::book, visits::of_ticket))
+        .routes(routes!(visits::calendar))
+        .routes(routes!(visits::get))
+        .routes(routes!(visits::reschedule))
+        .routes(routes!(visits::cancel))
+        .routes(routes!(visits::check_in))
+        .routes(routes!(visits::check_out))
+        .routes(routes!(visits::delay))
+        .routes(routes!(visits::my_day))
+        .routes(routes!(visits::days, visits::set_days))
+        .routes(routes!(visits::settings, visits::put_settings))
 }

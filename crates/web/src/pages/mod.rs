@@ -20,6 +20,7 @@ mod register;
 mod routes;
 mod tickets;
 mod view;
+mod visits;
 
 use std::net::IpAddr;
 
