@@ -26,8 +26,8 @@ use aftersales_domain::user::User;
 use aftersales_domain::visit::{
     self, CheckedPlan, CustomerVisit, DEFAULT_WINDOW_MINUTES, Geo, Visit, VisitPlan, VisitProblem, VisitStatus,
 };
-use aftersales_domain::worklog::{LogEntry, LogKind};
 use aftersales_domain::working_calendar::{self, Availability, DayKind, EngineerDay};
+use aftersales_domain::worklog::{LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp};
 use aftersales_storage::{Conn, WriteTx, directory, tickets, users, visits as store};
 use jiff::civil::Date;
@@ -421,11 +421,15 @@ impl App {
             after: VisitStatus::Cancelled.code().into(),
         });
         changes.push(Change::added("visit_window", window_change(&v)));
-        let event = self.apply_event(&tx, &mut t, actor, "visit_cancelled", changes, Some(reason), None, before.version).await?;
+        let event = self
+            .apply_event(&tx, &mut t, actor, "visit_cancelled", changes, Some(reason), None, before.version)
+            .await?;
         // The customer hears of the visit that now comes next, if another one is booked.
         if t.visit_at.is_some() && t.visit_at != before.visit_at {
             let visits = store::by_ticket(&*tx, t.id).await?;
-            if let Some(next) = visits.iter().find(|n| n.status == VisitStatus::Booked && Some(n.window_start) == t.visit_at) {
+            if let Some(next) =
+                visits.iter().find(|n| n.status == VisitStatus::Booked && Some(n.window_start) == t.visit_at)
+            {
                 let name = self.user(&tx, next.engineer_id).await?.display_name;
                 self.tell(&tx, VisitChange::Rescheduled, &t, next, event, &name).await?;
             }
@@ -462,7 +466,11 @@ impl App {
         self.save_visit(&tx, &v, c.version).await?;
         let v = self.refollow(&tx, &mut t, v.id).await?;
         let mut changes = aftersales_domain::event::diff(&before, &t);
-        changes.push(Change { field: "visit_status".into(), before: old_status.code().into(), after: v.status.code().into() });
+        changes.push(Change {
+            field: "visit_status".into(),
+            before: old_status.code().into(),
+            after: v.status.code().into(),
+        });
         changes.push(Change::added("visit_window", window_change(&v)));
         let (action, log) =
             if arriving { ("visit_checked_in", Some(LogKind::OnSite)) } else { ("visit_checked_out", None) };
@@ -501,7 +509,8 @@ impl App {
             Change::added("visit_window", window_change(&v)),
             Change::added("visit_expected_arrival", d.expected_arrival.to_string()),
         ];
-        let event = self.apply_event(&tx, &mut t, actor, "visit_delay_declared", changes, reason, None, before.version).await?;
+        let event =
+            self.apply_event(&tx, &mut t, actor, "visit_delay_declared", changes, reason, None, before.version).await?;
         let v = store::by_id(&*tx, v.id).await?.ok_or_else(|| AppError::not_found("visit", id))?;
         self.tell(&tx, VisitChange::DelayDeclared, &t, &v, event, &actor.user.display_name).await?;
         tx.commit().await?;
@@ -587,7 +596,9 @@ impl App {
         let conn = self.store.read();
         let engineers = self.calendar_engineers(conn, q).await?;
         let ids: Vec<Id> = engineers.iter().map(|u| u.id).collect();
-        let start = tz.to_timestamp(first.to_datetime(jiff::civil::Time::midnight())).map_err(|e| AppError::internal("calendar range", e))?;
+        let start = tz
+            .to_timestamp(first.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(|e| AppError::internal("calendar range", e))?;
         let end = last
             .tomorrow()
             .ok()
@@ -614,7 +625,11 @@ impl App {
                             kind: mark.map(|m| m.kind),
                             note: mark.and_then(|m| m.note.clone()),
                             working_day: *w,
-                            visits: mine.iter().filter(|v| tz.to_datetime(v.planned_start).date() == *d).cloned().collect(),
+                            visits: mine
+                                .iter()
+                                .filter(|v| tz.to_datetime(v.planned_start).date() == *d)
+                                .cloned()
+                                .collect(),
                         }
                     })
                     .collect();
@@ -629,23 +644,20 @@ impl App {
         let all = users::users(conn, &roles, q.group_id, None, 1000, 0).await?;
         let wanted: Option<Vec<Id>> = match q.engineers.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some(list) => Some(
-                list.split(',')
-                    .map(|s| s.trim().parse::<Id>())
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| {
+            Some(list) => {
+                Some(list.split(',').map(|s| s.trim().parse::<Id>()).collect::<std::result::Result<_, _>>().map_err(
+                    |_| {
                         AppError::invalid(
                             "engineers",
-                            Reason::Malformed { expected_en: "comma-separated ids", expected_zh: "以逗号分隔的编号" },
+                            Reason::Malformed {
+                                expected_en: "comma-separated ids", expected_zh: "以逗号分隔的编号"
+                            },
                         )
-                    })?,
-            ),
+                    },
+                )?)
+            }
         };
-        Ok(all
-            .into_iter()
-            .filter(|u| u.active)
-            .filter(|u| wanted.as_ref().is_none_or(|w| w.contains(&u.id)))
-            .collect())
+        Ok(all.into_iter().filter(|u| u.active).filter(|u| wanted.as_ref().is_none_or(|w| w.contains(&u.id))).collect())
     }
 
     /// The engineer's visits of today (今日上门), in order of planned start, with the
@@ -656,7 +668,9 @@ impl App {
         let cal = self.working_calendar().await?;
         let tz = cal.time_zone().clone();
         let today = tz.to_datetime(self.now()).date();
-        let start = tz.to_timestamp(today.to_datetime(jiff::civil::Time::midnight())).map_err(|e| AppError::internal("today", e))?;
+        let start = tz
+            .to_timestamp(today.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(|e| AppError::internal("today", e))?;
         let end = start + jiff::SignedDuration::from_hours(24);
         let conn = self.store.read();
         let mine = store::in_range(conn, Some(&[actor.id()]), start, end, false).await?;
@@ -765,7 +779,10 @@ impl App {
         if own && id != actor.id() {
             return Err(AppError::invalid(
                 "engineer_id",
-                Reason::Mismatch { detail_en: "an engineer books visits only for themselves", detail_zh: "工程师只能为自己预约上门" },
+                Reason::Mismatch {
+                    detail_en: "an engineer books visits only for themselves",
+                    detail_zh: "工程师只能为自己预约上门",
+                },
             ));
         }
         match users::user_by_id(&**tx, id).await? {
@@ -827,15 +844,25 @@ impl App {
             }
         };
         let v = self.refollow(tx, t, id).await?;
-        self.enqueue(&**tx, &VisitLateWatch { visit_id: v.id, window_end: v.window_end.as_millisecond() }, v.late_watch_at())
-            .await?;
+        self.enqueue(
+            &**tx,
+            &VisitLateWatch { visit_id: v.id, window_end: v.window_end.as_millisecond() },
+            v.late_watch_at(),
+        )
+        .await?;
         Ok(v)
     }
 
     /// Books or moves the ticket's next visit from the lifecycle step `book_visit` (a time
     /// only): the organization's window from `at`, an hour on site, the default travel, the
     /// ticket's engineer (or the acting engineer). The step's own event and notices follow.
-    pub(crate) async fn book_from_step(&self, tx: &WriteTx, actor: &Actor, t: &mut Ticket, at: Timestamp) -> Result<()> {
+    pub(crate) async fn book_from_step(
+        &self,
+        tx: &WriteTx,
+        actor: &Actor,
+        t: &mut Ticket,
+        at: Timestamp,
+    ) -> Result<()> {
         let visits = store::by_ticket(&**tx, t.id).await?;
         let next = visits.iter().filter(|v| v.status == VisitStatus::Booked).min_by_key(|v| v.window_start).cloned();
         let engineer = self.visit_engineer(tx, actor, t, next.as_ref().map(|v| v.engineer_id)).await?;
@@ -862,7 +889,15 @@ impl App {
     }
 
     /// Records and routes the notices of a visit's change.
-    async fn tell(&self, tx: &WriteTx, change: VisitChange, t: &Ticket, v: &Visit, event: Id, engineer: &str) -> Result<()> {
+    async fn tell(
+        &self,
+        tx: &WriteTx,
+        change: VisitChange,
+        t: &Ticket,
+        v: &Visit,
+        event: Id,
+        engineer: &str,
+    ) -> Result<()> {
         let cal = self.calendar(t.calendar.as_deref()).await?;
         for spec in notice::on_visit(change, t, v, event, &cal, self.now(), engineer) {
             self.raise(&**tx, t, &spec, self.now()).await?;
@@ -883,9 +918,7 @@ fn check_ticket_scope(actor: &Actor, t: &Ticket) -> Result<()> {
 /// visit's window, engineer and plan before → after.
 fn visit_changes(before: &Ticket, after: &Ticket, old: Option<&Visit>, v: &Visit, engineer: &User) -> Vec<Change> {
     let mut out = aftersales_domain::event::diff(before, after);
-    let planned = |v: &Visit| {
-        serde_json::json!({ "start": v.planned_start.to_string(), "minutes": v.duration_minutes, "travel": v.travel_minutes })
-    };
+    let planned = |v: &Visit| serde_json::json!({ "start": v.planned_start.to_string(), "minutes": v.duration_minutes, "travel": v.travel_minutes });
     let before_of = |f: &dyn Fn(&Visit) -> serde_json::Value| old.map(f).unwrap_or(serde_json::Value::Null);
     for (field, b, a) in [
         ("visit_window", before_of(&window_change), window_change(v)),

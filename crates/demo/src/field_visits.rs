@@ -77,7 +77,14 @@ fn geo(region: &str, jitter: f64) -> Option<Geo> {
     Some(Geo { lat: lat + jitter, lon: lon - jitter, accuracy_m: Some(18.0 + jitter * 1000.0) })
 }
 
-pub(crate) async fn create(app: &App, org: &Org, live: &[Option<Live>], cal: &Cal, clock: &AtomicI64, now: i64) -> Result<()> {
+pub(crate) async fn create(
+    app: &App,
+    org: &Org,
+    live: &[Option<Live>],
+    cal: &Cal,
+    clock: &AtomicI64,
+    now: i64,
+) -> Result<()> {
     let dispatcher = &org.actors[org.staff("dispatch1")?];
     let operator = Actor::operator();
     // Open tickets an engineer works on, with the time of their last activity.
@@ -110,7 +117,10 @@ pub(crate) async fn create(app: &App, org: &Org, live: &[Option<Live>], cal: &Ca
             continue;
         }
         clock.store(last + 10 * MIN, Ordering::Relaxed);
-        let Ok(v) = app.book_visit(dispatcher, t.id, &booking(window, "已与客户电话确认上门时间")?).await else { continue };
+        let Ok(v) = app.book_visit(dispatcher, t.id, &booking(window, "已与客户电话确认上门时间")?).await
+        else {
+            continue;
+        };
         used.push(engineer.id());
         let late = past == 2;
         if late {
@@ -152,9 +162,12 @@ pub(crate) async fn create(app: &App, org: &Org, live: &[Option<Live>], cal: &Ca
     }
 
     // Leave and duty: two engineers on leave later next week, one on duty on the weekend.
-    let supervisor = org.actors.iter().find(|a| a.user.role == aftersales_domain::role::Role::Supervisor).unwrap_or(dispatcher);
+    let supervisor =
+        org.actors.iter().find(|a| a.user.role == aftersales_domain::role::Role::Supervisor).unwrap_or(dispatcher);
     let date = |day: i64| -> Result<jiff::civil::Date> {
-        Ok(ts(cal.at(day, 12 * HOUR))?.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)).date())
+        Ok(ts(cal.at(day, 12 * HOUR))?
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
+            .date())
     };
     let later = next_workday(cal, next_workday(cal, d2));
     let free: Vec<&crate::org::Engineer> =

@@ -30,8 +30,8 @@ pub mod ticket;
 pub mod ticket_no;
 pub mod user;
 pub mod visit;
-pub mod worklog;
 pub mod working_calendar;
+pub mod worklog;
 
 pub use error::{DomainError, Field};
 pub use lang::Lang;

@@ -492,7 +492,12 @@ pub fn on_visit(
         VisitChange::Late => {
             let k = NoticeKind::VisitLate;
             let w = v.window_end.as_millisecond();
-            out.push(customer(t, format!("t{}:{}:v{}:w{w}", t.id, k.code(), v.id), k, &[engineer_var, ("visit", window.clone())]));
+            out.push(customer(
+                t,
+                format!("t{}:{}:v{}:w{w}", t.id, k.code(), v.id),
+                k,
+                &[engineer_var, ("visit", window.clone())],
+            ));
             let zh = format!(
                 "工单 {}：工程师{engineer}在到达时间窗 {window} 结束前 15 分钟仍未签到，客户已收到可能迟到的通知，请调度专员确认到达时间。",
                 t.number

@@ -185,7 +185,12 @@ fn mismatch(detail_en: &'static str, detail_zh: &'static str) -> Reason {
 impl VisitPlan {
     /// Checks every field at once, naming each one that is wrong. `window_minutes` is the
     /// organization's window length (the default end); `default_address` the device's location.
-    pub fn check(&self, window_minutes: i64, default_address: &str, now: Timestamp) -> Result<CheckedPlan, DomainError> {
+    pub fn check(
+        &self,
+        window_minutes: i64,
+        default_address: &str,
+        now: Timestamp,
+    ) -> Result<CheckedPlan, DomainError> {
         let mut problems: Vec<(Field, Reason)> = Vec::new();
         let window_end = self.window_end.unwrap_or(self.window_start + SignedDuration::from_mins(window_minutes));
         if self.window_start <= now {
@@ -208,10 +213,7 @@ impl VisitPlan {
             ));
         }
         if !(1..=MAX_DURATION_MINUTES).contains(&self.duration_minutes) {
-            problems.push((
-                "duration_minutes",
-                mismatch("must be 1 minute to 12 hours", "须为 1 分钟～12 小时"),
-            ));
+            problems.push(("duration_minutes", mismatch("must be 1 minute to 12 hours", "须为 1 分钟～12 小时")));
         }
         let travel = self.travel_minutes.unwrap_or(DEFAULT_TRAVEL_MINUTES);
         if !(0..=MAX_TRAVEL_MINUTES).contains(&travel) {
@@ -294,7 +296,12 @@ impl Clash {
                 format!("与 {ticket_number} 的上门 {} {}–{}（含路程）冲突", day_zh(from.date()), hm(*from), hm(*to))
             }
             (Clash::Visit { ticket_number, from, to }, Lang::En) => {
-                format!("overlaps the visit for {ticket_number} on {} {}–{} (travel included)", from.date(), hm(*from), hm(*to))
+                format!(
+                    "overlaps the visit for {ticket_number} on {} {}–{} (travel included)",
+                    from.date(),
+                    hm(*from),
+                    hm(*to)
+                )
             }
             (Clash::Leave { day }, Lang::Zh) => format!("请假 {}", day_zh(*day)),
             (Clash::Leave { day }, Lang::En) => format!("on leave on {day}"),
@@ -320,11 +327,15 @@ pub enum VisitProblem {
     AlreadyCheckedIn,
     NotCheckedIn,
     /// The visit is done or cancelled.
-    NotOpen { status: VisitStatus },
+    NotOpen {
+        status: VisitStatus,
+    },
     /// Booked on a ticket that is no longer being worked (closed, cancelled, resolved…).
     TicketNotWorked,
     /// The visit changed meanwhile.
-    Stale { current: i64 },
+    Stale {
+        current: i64,
+    },
     /// The check-out is earlier than the check-in.
     CheckOutBeforeCheckIn,
 }
@@ -352,15 +363,15 @@ impl VisitProblem {
 
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (VisitProblem::Clashes(all), Lang::Zh) => format!(
-                "无法预约：{}",
-                all.iter().map(|c| c.message(lang)).collect::<Vec<_>>().join("；")
-            ),
-            (VisitProblem::Clashes(all), Lang::En) => format!(
-                "Cannot book: {}",
-                all.iter().map(|c| c.message(lang)).collect::<Vec<_>>().join("; ")
-            ),
-            (VisitProblem::NotYourVisit, Lang::Zh) => "这不是您的上门预约：只有预约的工程师本人可以签到、签退或报告延误".into(),
+            (VisitProblem::Clashes(all), Lang::Zh) => {
+                format!("无法预约：{}", all.iter().map(|c| c.message(lang)).collect::<Vec<_>>().join("；"))
+            }
+            (VisitProblem::Clashes(all), Lang::En) => {
+                format!("Cannot book: {}", all.iter().map(|c| c.message(lang)).collect::<Vec<_>>().join("; "))
+            }
+            (VisitProblem::NotYourVisit, Lang::Zh) => {
+                "这不是您的上门预约：只有预约的工程师本人可以签到、签退或报告延误".into()
+            }
             (VisitProblem::NotYourVisit, Lang::En) => {
                 "This is not your visit: only its own engineer checks in, checks out or declares a delay".into()
             }
@@ -372,11 +383,15 @@ impl VisitProblem {
             (VisitProblem::NotOpen { status }, Lang::En) => {
                 format!("This visit is {} and can no longer change", status.label(lang).to_lowercase())
             }
-            (VisitProblem::TicketNotWorked, Lang::Zh) => "工单当前不在处理中（已解决、已结案或已撤销），不能预约上门".into(),
+            (VisitProblem::TicketNotWorked, Lang::Zh) => {
+                "工单当前不在处理中（已解决、已结案或已撤销），不能预约上门".into()
+            }
             (VisitProblem::TicketNotWorked, Lang::En) => {
                 "The ticket is not being worked (resolved, closed or cancelled): no visit can be booked".into()
             }
-            (VisitProblem::Stale { current }, Lang::Zh) => format!("上门预约已被他人修改（当前版本 {current}），请刷新后重试"),
+            (VisitProblem::Stale { current }, Lang::Zh) => {
+                format!("上门预约已被他人修改（当前版本 {current}），请刷新后重试")
+            }
             (VisitProblem::Stale { current }, Lang::En) => {
                 format!("The visit was changed by someone else (now version {current}); reload and retry")
             }
@@ -595,7 +610,13 @@ impl Visit {
 
     /// The engineer says they will be late and when they expect to arrive; told at once
     /// (seed 004: at least 1 h before the window when known that early).
-    pub fn declare_delay(&mut self, actor: Id, based_on: i64, expected: Timestamp, now: Timestamp) -> Result<(), DomainError> {
+    pub fn declare_delay(
+        &mut self,
+        actor: Id,
+        based_on: i64,
+        expected: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         self.check_own(actor)?;
         self.check_version(based_on)?;
         self.check_booked()?;
@@ -612,9 +633,11 @@ impl Visit {
 }
 
 /// The next open visit's window start (the ticket's `visit_at`, on which the arrival clock,
-/// the customer's view and the visit notices rest), among `visits` of one ticket.
+/// the customer's view and the visit notices rest), among `visits` of one ticket. A visit
+/// on site still counts: its check-in stops the arrival clock as met or late, and only its
+/// check-out (or a cancellation) lets the ticket wait for no visit.
 pub fn next_window_start(visits: &[Visit]) -> Option<Timestamp> {
-    visits.iter().filter(|v| v.status == VisitStatus::Booked).map(|v| v.window_start).min()
+    visits.iter().filter(|v| v.status.is_open()).map(|v| v.window_start).min()
 }
 
 /// What a customer contact sees of a visit (DOMAIN §8): the promised window, where it

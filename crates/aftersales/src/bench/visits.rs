@@ -63,8 +63,14 @@ async fn run(args: &VisitsArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let admin = app.authenticate(&admin.token).await.map_err(app_err("admin"))?;
     let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer, Role::TechLead];
     let page = aftersales_app::users::Page::new(Some(1), Some(500)).map_err(app_err("page"))?;
-    let mut engineers: Vec<i64> =
-        app.list_users(&admin, &roles, None, page).await.map_err(app_err("engineers"))?.iter().filter(|u| u.active).map(|u| u.id).collect();
+    let mut engineers: Vec<i64> = app
+        .list_users(&admin, &roles, None, page)
+        .await
+        .map_err(app_err("engineers"))?
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| u.id)
+        .collect();
     let mut n = 0;
     while engineers.len() < args.engineers {
         n += 1;

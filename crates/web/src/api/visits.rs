@@ -1,8 +1,8 @@
 //! Visits (上门预约) and engineers' leave and duty days (issue 13).
 
 use aftersales_app::visits::{
-    CalendarQuery, DayVisit, DaysInput, TicketVisits, VisitBooking, VisitCalendar, VisitCancel, VisitCheck,
-    VisitDelay, VisitReschedule, VisitSettings, VisitView,
+    CalendarQuery, DayVisit, DaysInput, TicketVisits, VisitBooking, VisitCalendar, VisitCancel, VisitCheck, VisitDelay,
+    VisitReschedule, VisitSettings, VisitView,
 };
 use aftersales_domain::working_calendar::EngineerDay;
 use axum::extract::{Path, State};
@@ -123,7 +123,11 @@ pub async fn delay(
 /// Engineers' visits, leave and duty over 1 to 14 days (the dispatcher's calendar).
 #[utoipa::path(get, path = "/api/v1/visits/calendar", tag = "visits", security(("bearer" = [])), params(CalendarQuery),
     responses((status = 200, body = VisitCalendar), (status = 400, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
-pub async fn calendar(State(s): State<AppState>, Auth(actor): Auth, Query(q): Query<CalendarQuery>) -> Answer<VisitCalendar> {
+pub async fn calendar(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Query(q): Query<CalendarQuery>,
+) -> Answer<VisitCalendar> {
     Ok(axum::Json(s.app.visit_calendar(&actor, &q).await?))
 }
 

@@ -123,8 +123,12 @@ pub struct DaysForm {
 }
 
 /// `POST /visits/days`: leave, duty, or back to the business calendar for a range of days.
-pub async fn set_days(State(s): State<AppState>, Posted { who, form: f }: Posted<DaysForm>) -> Result<Response, PageError> {
+pub async fn set_days(
+    State(s): State<AppState>,
+    Posted { who, form: f }: Posted<DaysForm>,
+) -> Result<Response, PageError> {
     let l = &who.l;
+    who.actor.require_staff(Action::ManageWorkingDays).map_err(|e| PageError::App(e, l.clone()))?;
     let back = CalendarPageQuery { from: f.back.clone(), ..Default::default() };
     let bad = |field: &str| l.tf("visits.malformed_field", &[("field", &field)]);
     let (Ok(engineer), Ok(from)) = (f.engineer_id.parse::<Id>(), f.from.parse::<Date>()) else {
@@ -134,7 +138,9 @@ pub async fn set_days(State(s): State<AppState>, Posted { who, form: f }: Posted
     let to = if f.to.trim().is_empty() { None } else { f.to.parse::<Date>().ok() };
     let input = DaysInput { from, to, kind: DayKind::from_code(&f.kind), note: Some(f.note.clone()) };
     match s.app.set_working_days(&who.actor, engineer, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/visits?from={}&done=days", super::form_urlencode(&f.back))).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/visits?from={}&done=days", super::form_urlencode(&f.back))).into_response())
+        }
         Err(e) => {
             let status = crate::error::status_of(&e);
             if status == StatusCode::FORBIDDEN {
@@ -218,7 +224,12 @@ impl CheckForm {
 }
 
 /// A phone form's outcome: back to today's list, or the list with what went wrong.
-async fn after_phone(s: &AppState, who: &Signed, done: &str, r: Result<impl Sized, AppError>) -> Result<Response, PageError> {
+async fn after_phone(
+    s: &AppState,
+    who: &Signed,
+    done: &str,
+    r: Result<impl Sized, AppError>,
+) -> Result<Response, PageError> {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/visits/today?done={done}")).into_response()),
         Err(e @ AppError::NotFound { .. }) => Err(PageError::App(e, who.l.clone())),
@@ -255,6 +266,7 @@ pub async fn delay(
     Path(id): Path<Id>,
     Posted { who, form }: Posted<CheckForm>,
 ) -> Result<Response, PageError> {
+    who.actor.require_staff(Action::WorkTicket).map_err(|e| PageError::App(e, who.l.clone()))?;
     let Some(expected) = datetime_local(&form.expected, &s.app.settings().time_zone) else {
         let e = who.l.tf("visits.malformed_field", &[("field", &who.l.t("visits.expected_arrival"))]);
         return today_page(&s, &who, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -288,7 +300,8 @@ impl BookForm {
         let num = |v: &str, f: &'static str| v.trim().parse::<i64>().map_err(|_| f);
         let opt_num = |v: &str, f: &'static str| if v.trim().is_empty() { Ok(None) } else { num(v, f).map(Some) };
         let window_start = time(&self.window_start, "window_start")?;
-        let window_end = opt_num(&self.window_hours, "window_end")?.map(|h| window_start + jiff::SignedDuration::from_mins(h * 60));
+        let window_end =
+            opt_num(&self.window_hours, "window_end")?.map(|h| window_start + jiff::SignedDuration::from_mins(h * 60));
         Ok(Plan {
             engineer_id: opt_num(&self.engineer_id, "engineer_id")?,
             window_start,
@@ -326,6 +339,7 @@ pub async fn book(
     Path(id): Path<Id>,
     Posted { who, form: f }: Posted<BookForm>,
 ) -> Result<Response, PageError> {
+    who.actor.require_staff(Action::BookVisit).map_err(|e| PageError::App(e, who.l.clone()))?;
     let p = match f.read(&s.app.settings().time_zone) {
         Ok(p) => p,
         Err(field) => return malformed(&s, &who, id, field).await,
@@ -351,6 +365,7 @@ pub async fn reschedule(
     Path(id): Path<Id>,
     Posted { who, form: f }: Posted<BookForm>,
 ) -> Result<Response, PageError> {
+    who.actor.require_staff(Action::BookVisit).map_err(|e| PageError::App(e, who.l.clone()))?;
     let v = s.app.visit(&who.actor, id).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     let ticket = v.visit.ticket_id;
     let p = match f.read(&s.app.settings().time_zone) {
