@@ -233,7 +233,12 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         ),
         r(g.clone(), "/api/v1/me/visits", Some(WorkTicket), None),
         r(g.clone(), "/api/v1/engineers/{id}/days?from=2024-03-15&to=2024-03-16", Some(ReadUsers), None),
-        r(Method::PUT, "/api/v1/engineers/{id}/days", Some(ManageWorkingDays), Some(json!({"from": "2024-03-16", "to": "2024-03-15"}))),
+        r(
+            Method::PUT,
+            "/api/v1/engineers/{id}/days",
+            Some(ManageWorkingDays),
+            Some(json!({"from": "2024-03-16", "to": "2024-03-15"})),
+        ),
         r(g.clone(), "/api/v1/visit-settings", Some(ReadTicket), None),
         r(Method::PUT, "/api/v1/visit-settings", Some(ManageServicePolicy), Some(json!({"window_minutes": 0}))),
         r(
