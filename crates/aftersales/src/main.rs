@@ -142,6 +142,8 @@ enum BenchCommand {
     Sweep(bench::SweepArgs),
     /// Latency of the board and ticket pages on the demo database enlarged to 100,000 tickets.
     Pages(bench::PagesArgs),
+    /// Latency of the dispatcher's visit calendar for 50 engineers over two weeks.
+    Visits(bench::VisitsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
             BenchCommand::Pages(args) => bench::pages(args).await,
+            BenchCommand::Visits(args) => bench::visits(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

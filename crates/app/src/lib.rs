@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod tickets;
 pub mod users;
 pub mod work_orders;
+pub mod visits;
 
 use std::sync::Arc;
 
@@ -305,6 +306,8 @@ fn what_zh(what: &str) -> &str {
         "attachment" => "附件",
         "link" => "链接",
         "survey" => "回访",
+        "visit" => "上门预约",
+        "engineer" => "工程师",
         _ => what,
     }
 }

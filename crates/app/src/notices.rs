@@ -284,6 +284,7 @@ impl Lookups {
                 Audience::ProjectManager => self.role(conn, Role::ProjectManager).await?,
                 Audience::GeneralManager => self.role(conn, Role::GeneralManager).await?,
                 Audience::Desk => self.role(conn, Role::DeskAgent).await?,
+                Audience::Dispatcher => self.role(conn, Role::Dispatcher).await?,
             };
             for u in ids {
                 if !people.iter().any(|(p, _)| *p == u) {

@@ -14,6 +14,7 @@
 
 mod data;
 mod field_work_orders;
+mod field_visits;
 mod org;
 mod plan;
 mod run;
@@ -130,6 +131,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }
 
     field_work_orders::create(&app, &org, &live, &clock, now_ms).await?;
+    field_visits::create(&app, &org, &live, &cal, &clock, now_ms).await?;
     clock.store(now_ms, Ordering::Relaxed);
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices

@@ -76,6 +76,8 @@ impl NoticeKind {
                 | NoticeKind::EngineerContacted
                 | NoticeKind::VisitBooked
                 | NoticeKind::VisitMoved
+                | NoticeKind::VisitDelayed
+                | NoticeKind::VisitLate
                 | NoticeKind::ProgressUpdate
                 | NoticeKind::Resolved
                 | NoticeKind::Closed

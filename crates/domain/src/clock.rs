@@ -95,6 +95,8 @@ pub enum Fact {
     },
     /// A visit was booked (or rebooked) for this instant.
     VisitBooked(Timestamp),
+    /// The last open visit was cancelled: nobody is expected on site any more.
+    VisitWithdrawn,
     Logged(LogKind),
     Surveyed(SurveyResult),
 }
@@ -128,8 +130,12 @@ pub fn facts(event: &Event) -> Vec<Fact> {
             out.push(Fact::Status { from, to });
         }
     }
-    if let Some(at) = change("visit_at").and_then(|c| c.after.as_str()).and_then(|s| s.parse().ok()) {
-        out.push(Fact::VisitBooked(at));
+    if let Some(c) = change("visit_at") {
+        match c.after.as_str().and_then(|s| s.parse().ok()) {
+            Some(at) => out.push(Fact::VisitBooked(at)),
+            None if c.after.is_null() && !c.before.is_null() => out.push(Fact::VisitWithdrawn),
+            None => {}
+        }
     }
     if let Some(kind) = change("log_kind").and_then(|c| c.after.as_str()).and_then(LogKind::from_code) {
         out.push(Fact::Logged(kind));

@@ -31,6 +31,8 @@ pub mod ticket;
 pub mod ticket_no;
 pub mod user;
 pub mod work_order;
+pub mod visit;
+pub mod working_calendar;
 pub mod worklog;
 
 pub use error::{DomainError, Field};

@@ -44,6 +44,11 @@ coded_enum! {
         EngineerContacted = ("engineer_contacted", "工程师已联系", "Engineer in contact"),
         VisitBooked = ("visit_booked", "上门预约", "Visit booked"),
         VisitMoved = ("visit_moved", "上门时间变更", "Visit rescheduled"),
+        /// The engineer declared a delay, with the new expected arrival (seed 004: the
+        /// customer is told at once, so at least 1 h before the window when known then).
+        VisitDelayed = ("visit_delayed", "上门延误告知", "Visit delayed"),
+        /// The engineer had not checked in 15 minutes before the window ended.
+        VisitLate = ("visit_late", "上门可能迟到", "Engineer running late"),
         Resolved = ("resolved", "已解决待确认", "Resolved: please confirm"),
         Closed = ("closed", "已结案", "Closed"),
         SurveyRequest = ("survey_request", "服务评价邀请", "Satisfaction survey"),
@@ -66,6 +71,8 @@ coded_enum! {
         ProjectManager = ("project_manager", "项目经理", "Project manager"),
         GeneralManager = ("general_manager", "总经理", "General manager"),
         Desk = ("desk", "客服专员", "Service desk"),
+        /// The dispatchers (调度专员), who rearrange the day when a visit runs late.
+        Dispatcher = ("dispatcher", "调度专员", "Dispatcher"),
         /// The contact who reported the ticket (customer-facing notices).
         Contact = ("contact", "报修联系人", "Reporting contact"),
         /// The people the notice names itself ([`NoticeSpec::people`]): a work order's owner.
@@ -458,6 +465,88 @@ pub fn on_step(
         _ => {}
     }
     out
+}
+
+/// What happened to a visit that someone is told of (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitChange {
+    Booked,
+    Rescheduled,
+    /// The engineer declared a delay (the visit's `expected_arrival`, its `delays`-th).
+    DelayDeclared,
+    /// Not checked in 15 minutes before the window ends (the late-arrival watch).
+    Late,
+}
+
+/// The notices of a visit's change (DOMAIN §5 visit delay, §8 the customer is told of a
+/// visit booked, moved or late): the customer in customer words with the promised window,
+/// and, for a delay or a late arrival, the project specialist and the dispatchers. Keys make
+/// each told once: per history event for a booking or move, per declared delay, per window
+/// for a late arrival. `engineer` is the visit's engineer's name.
+pub fn on_visit(
+    change: VisitChange,
+    t: &Ticket,
+    v: &crate::visit::Visit,
+    event_id: i64,
+    cal: &Calendar,
+    now: Timestamp,
+    engineer: &str,
+) -> Vec<NoticeSpec> {
+    let window = format!("{}–{}", fmt_local(cal, v.window_start), fmt_clock(cal, v.window_end));
+    let engineer_var = ("engineer", engineer.to_owned());
+    let mut out = Vec::new();
+    match change {
+        VisitChange::Booked | VisitChange::Rescheduled => {
+            let k = if change == VisitChange::Booked { NoticeKind::VisitBooked } else { NoticeKind::VisitMoved };
+            let key = format!("t{}:{}:e{event_id}", t.id, k.code());
+            out.push(customer(t, key, k, &[engineer_var, ("visit", window)]));
+        }
+        VisitChange::DelayDeclared => {
+            let expected = v.expected_arrival.map(|e| fmt_local(cal, e)).unwrap_or_default();
+            let k = NoticeKind::VisitDelayed;
+            let key = format!("t{}:{}:v{}:d{}", t.id, k.code(), v.id, v.delays);
+            out.push(customer(t, key, k, &[engineer_var, ("visit", expected.clone())]));
+            // Seed 004: at least 1 h before the window; a later declaration says so.
+            let short = now > v.window_start - SignedDuration::from_hours(1);
+            let zh = format!(
+                "工单 {}：工程师{engineer}报告上门延误，原定到达时间窗 {window}，预计 {expected} 到达{}。客户已同时收到通知，请调度专员调整当日安排。",
+                t.number,
+                if short { "（通知晚于约定前 1 小时）" } else { "" }
+            );
+            let en = format!(
+                "Ticket {}: engineer {engineer} declared a delay; promised window {window}, expected arrival {expected}{}. The customer was told; dispatchers, please rearrange the day.",
+                t.number,
+                if short { " (notice given less than 1 h ahead)" } else { "" }
+            );
+            let key = format!("t{}:{}:v{}:d{}", t.id, NoticeKind::VisitDelay.code(), v.id, v.delays);
+            out.push(spec(t, key, NoticeKind::VisitDelay, &[], zh, en));
+        }
+        VisitChange::Late => {
+            let k = NoticeKind::VisitLate;
+            let w = v.window_end.as_millisecond();
+            out.push(customer(
+                t,
+                format!("t{}:{}:v{}:w{w}", t.id, k.code(), v.id),
+                k,
+                &[engineer_var, ("visit", window.clone())],
+            ));
+            let zh = format!(
+                "工单 {}：工程师{engineer}在到达时间窗 {window} 结束前 15 分钟仍未签到，客户已收到可能迟到的通知，请调度专员确认到达时间。",
+                t.number
+            );
+            let en = format!(
+                "Ticket {}: engineer {engineer} had not checked in 15 minutes before the window {window} ends; the customer was told; dispatchers, please confirm the arrival.",
+                t.number
+            );
+            let key = format!("t{}:{}:v{}:w{w}", t.id, NoticeKind::VisitDelay.code(), v.id);
+            out.push(spec(t, key, NoticeKind::VisitDelay, &[], zh, en));
+        }
+    }
+    out
+}
+
+fn fmt_clock(cal: &Calendar, t: Timestamp) -> String {
+    t.to_zoned(cal.time_zone().clone()).strftime("%H:%M").to_string()
 }
 
 /// The notice of a repeat report, at registration (DOMAIN §5: the project specialist at once).

@@ -33,6 +33,7 @@ coded_enum! {
         ManageUsers = ("manage_users", "人员管理", "manage users"),
         ManageCatalog = ("manage_catalog", "维护分类与分级", "manage groups, categories and the grading scheme"),
         BookVisit = ("book_visit", "预约上门", "book a site visit"),
+        ManageWorkingDays = ("manage_working_days", "维护工程师排班", "set engineers' leave and duty days"),
         RecordSurvey = ("record_survey", "回访调查", "record a satisfaction survey"),
         ReadServicePolicy = ("read_service_policy", "查看日历与服务策略", "read calendars and service policies"),
         ManageServicePolicy = ("manage_service_policy", "维护日历与服务策略", "manage calendars and service policies"),
@@ -111,6 +112,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | DispatchTicket
                 | RequestSecondLine
                 | BookVisit
+                | ManageWorkingDays
                 | CancelTicket
                 | AddLogEntry
                 | ReadServicePolicy
@@ -138,6 +140,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | CancelTicket
                 | AddLogEntry
                 | BookVisit
+                | ManageWorkingDays
                 | RecordSurvey
                 | ReadServicePolicy
                 | ReadDirectory

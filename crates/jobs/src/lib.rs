@@ -133,6 +133,7 @@ impl Worker {
             .register::<maintenance::Hourly<maintenance::PurgeSessions>>()
             .register::<maintenance::Hourly<maintenance::OptimizeStore>>()
             .register::<aftersales_app::work_orders::OverdueCheck>()
+            .register::<aftersales_app::visits::VisitLateWatch>()
     }
 
     /// Runs the jobs of kind `J` too.

@@ -47,6 +47,16 @@ fn series<C: ConnectionTrait>(conn: &C, count: u64) -> (String, String) {
     }
 }
 
+/// Stores visits built by a bench (the visits calendar's data), in batches; how many.
+pub async fn insert_visits<C: ConnectionTrait>(
+    conn: &C,
+    visits: &[aftersales_domain::visit::Visit],
+    by: Id,
+    now: Timestamp,
+) -> Result<u64> {
+    crate::visits::insert_many(conn, visits, by, now).await
+}
+
 /// Inserts `copies` copies of ticket `template` with ids `after + 1` … `after + copies` and
 /// numbers of the template's day (`YYYYMMDD` then 1000001, 1000002, …); returns how many.
 /// On PostgreSQL the id sequence is moved past them, so tickets can still be registered.

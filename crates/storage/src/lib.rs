@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod tickets;
 pub mod users;
 pub mod work_orders;
+pub mod visits;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

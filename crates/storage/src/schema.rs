@@ -473,4 +473,57 @@ pub enum TrainingRecords {
     TakenOn,
     Outcome,
     CreatedAt,
+/// Visits of engineers for tickets (issue 13, m0010).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Visits {
+    Table,
+    Id,
+    TicketId,
+    EngineerId,
+    WindowStart,
+    WindowEnd,
+    PlannedStart,
+    DurationMinutes,
+    TravelMinutes,
+    Address,
+    Site,
+    Status,
+    CheckedInAt,
+    CheckInLat,
+    CheckInLon,
+    CheckInAccuracy,
+    CheckedOutAt,
+    CheckOutLat,
+    CheckOutLon,
+    CheckOutAccuracy,
+    OnTime,
+    ExpectedArrival,
+    Delays,
+    LateNotifiedAt,
+    CancelReason,
+    Version,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Engineers' leave and duty days (issue 13, m0010).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum EngineerDays {
+    Table,
+    Id,
+    UserId,
+    Day,
+    Kind,
+    Note,
+    SetBy,
+    SetAt,
+}
+
+/// Visit settings an administrator edits, by name (issue 13, m0010).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum VisitSettings {
+    Table,
+    Name,
+    Value,
 }

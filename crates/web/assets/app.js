@@ -28,8 +28,24 @@
       }
     });
   }
+  // Check-in and check-out forms (data-geo) carry the phone's position as evidence when the
+  // browser gives one within a few seconds; without it the form is sent as it is.
+  function geo(form) {
+    form.addEventListener("submit", function (ev) {
+      if (form.dataset.located || !navigator.geolocation) return;
+      ev.preventDefault();
+      var send = function () { form.dataset.located = "1"; form.submit(); };
+      navigator.geolocation.getCurrentPosition(function (p) {
+        form.elements.lat.value = p.coords.latitude;
+        form.elements.lon.value = p.coords.longitude;
+        form.elements.accuracy.value = p.coords.accuracy;
+        send();
+      }, send, { enableHighAccuracy: true, timeout: 5000, maximumAge: 60000 });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 30000);
+    document.querySelectorAll("form[data-geo]").forEach(geo);
   });
 })();

@@ -6,10 +6,12 @@
 mod intake;
 mod pages;
 mod sweep;
+mod visits;
 
 pub use intake::{IntakeArgs, intake};
 pub use pages::{PagesArgs, pages};
 pub use sweep::{SweepArgs, sweep};
+pub use visits::{VisitsArgs, visits};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,6 +23,41 @@ use aftersales_storage::bulk;
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// A server of the app on a loopback port in this process, and a client signed in through
+/// the sign-in form as a demo user (its session cookie).
+pub(crate) struct Served {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cookie: String,
+    pub(crate) server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub(crate) async fn serve_signed_in(app: &aftersales_app::App, username: &str) -> anyhow::Result<Served> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let router = aftersales_web::router(app.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let login = client
+        .post(format!("{base}/login"))
+        .header("origin", &base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={username}&password={}", aftersales_demo::DEMO_PASSWORD))
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .with_context(|| format!("signing in as {username} gave no session cookie"))?
+        .to_owned();
+    Ok(Served { base, client, cookie, server })
+}
 
 /// The `q`-th percentile (nearest rank) of sorted latencies.
 pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {

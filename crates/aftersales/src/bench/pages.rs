@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 
 use aftersales_storage::bulk::{self, Vacuum};
 
-use super::{Scratch, ms, percentile};
+use super::{Scratch, Served, ms, percentile, serve_signed_in};
 
 #[derive(Debug, clap::Args)]
 pub struct PagesArgs {
@@ -78,28 +78,7 @@ async fn run(args: &PagesArgs, scratch: &Scratch) -> anyhow::Result<()> {
     bulk::vacuum(&store, Vacuum::PagesBuilt).await?;
     let built = started.elapsed();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let router = aftersales_web::router(app.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
-    });
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let login = client
-        .post(format!("{base}/login"))
-        .header("origin", &base)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username=dispatch1&password={}", aftersales_demo::DEMO_PASSWORD))
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .context("signing in as dispatch1 gave no session cookie")?
-        .to_owned();
+    let Served { base, client, cookie, server } = serve_signed_in(&app, "dispatch1").await?;
 
     let demo_ids: Vec<i64> = (1..=i64::try_from(demo.tickets)?).collect();
     let mut rng = StdRng::seed_from_u64(11);

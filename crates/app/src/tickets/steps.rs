@@ -154,7 +154,9 @@ impl App {
                 Done::noted(note)
             }
             Command::BookVisit { at, note } => {
+                // The step books (or moves) a proper visit, checked like any booking.
                 t.book_visit(*at, now)?;
+                self.book_from_step(tx, actor, t, *at).await?;
                 Done::noted(note)
             }
             Command::RecordSurvey { result, note } => {

@@ -8,3 +8,4 @@ mod sessions;
 mod support;
 mod tickets;
 mod work_orders;
+mod visits;

@@ -251,6 +251,22 @@ impl Calendar {
         Timestamp::from_millisecond(ms).ok()
     }
 
+    /// The calendar's time zone, in which its days are civil days.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The working day `day`: from the start of its first working interval to the end of its
+    /// last (a break between them, such as lunch, lies inside); `None` on a day off (a
+    /// weekend, an official holiday). A make-up working day (调休) has its hours.
+    pub fn working_day(&self, day: Date) -> Option<(Timestamp, Timestamp)> {
+        let hours = self.hours_of_day(day, day.weekday());
+        let (&(start, _), &(_, end)) = (hours.first()?, hours.last()?);
+        let from = Timestamp::from_millisecond(civil_ms(&self.tz, day, start).ok()?).ok()?;
+        let to = Timestamp::from_millisecond(civil_ms(&self.tz, day, end).ok()?).ok()?;
+        Some((from, to))
+    }
+
     /// One full working day, the unit of spans such as `3d`: the most common non-zero daily
     /// working length of the week (ties: the longer); 24 h around the clock.
     pub fn day_length(&self) -> SignedDuration {

@@ -343,6 +343,13 @@ impl ClockSet {
                     self.tracks.push(t);
                 }
             }
+            Fact::VisitWithdrawn => {
+                // No visit is expected any more: the arrival clock ends without a verdict.
+                if let Some(t) = self.live(Arrival) {
+                    t.stop(at);
+                    t.cancelled = true;
+                }
+            }
             Fact::Logged(kind) => {
                 match kind {
                     LogKind::Plan => self.stop(Plan, at),

@@ -10,6 +10,7 @@ use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
 use crate::ticket::Status;
 use crate::work_order::WorkOrderStatus;
+use crate::visit::VisitProblem;
 
 /// A precondition that is not met; what was asked for was not done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +99,8 @@ pub enum Conflict {
     StaleWorkOrder {
         current: i64,
     },
+    /// Visits and engineers' working calendars (issue 13).
+    Visit(VisitProblem),
 }
 
 impl Conflict {
@@ -141,6 +144,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Revoked) => "link_revoked",
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
             Conflict::Duplicate => "duplicate",
+            Conflict::Visit(p) => p.code(),
         }
     }
 
@@ -152,6 +156,7 @@ impl Conflict {
             | Conflict::NotAssignedToRecord
             | Conflict::NotTheWindow
             | Conflict::NotWorkOrderOwner => 403,
+            Conflict::Visit(p) => p.status(),
             _ => 409,
         }
     }
@@ -288,6 +293,7 @@ impl Conflict {
             }
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
+            Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

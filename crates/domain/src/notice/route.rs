@@ -154,6 +154,18 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
             "[Visit rescheduled] Your request {number}",
             "The visit for your request {number} is now at {visit}. We apologise for any inconvenience.",
         ),
+        NoticeKind::VisitDelayed => w(
+            "【上门延误】您的报修 {number}",
+            "您好，工程师{engineer}因故将晚于约定时间到达（报修 {number}），预计到达时间为 {visit}，给您带来不便，敬请谅解。",
+            "[Visit delayed] Your request {number}",
+            "Engineer {engineer} will arrive later than agreed for your request {number}; expected arrival {visit}. We apologise for the inconvenience.",
+        ),
+        NoticeKind::VisitLate => w(
+            "【上门可能迟到】您的报修 {number}",
+            "您好，工程师{engineer}可能无法在约定的 {visit} 内到达（报修 {number}），我们正在确认最新到达时间并会尽快告知您，给您带来不便，敬请谅解。",
+            "[Running late] Your request {number}",
+            "Engineer {engineer} may not arrive within the agreed window {visit} (request {number}); we are confirming the new arrival time and will tell you shortly. We apologise for the inconvenience.",
+        ),
         NoticeKind::ProgressUpdate => w(
             "【进展通报】您的报修 {number}",
             "您的报修 {number}（{description}）今日进展：{progress}",
@@ -206,7 +218,8 @@ pub fn default_routes() -> Vec<Route> {
         route(ThreeDaysUnclosed, &[ProjectManager, GeneralManager]),
         route(RepeatReport, &[ProjectSpecialist]),
         // The customer hears of a moved visit through `VisitMoved`, in customer words.
-        route(VisitDelay, &[ProjectSpecialist]),
+        // A late or delayed visit: the dispatcher rearranges the day (issue 13).
+        route(VisitDelay, &[ProjectSpecialist, Dispatcher]),
         route(Dissatisfied, &[Supervisor, ProjectSpecialist]),
         route(ProgressUpdate, &[Contact]),
         route(NoticeKind::Accepted, &[Contact]),
@@ -214,6 +227,8 @@ pub fn default_routes() -> Vec<Route> {
         route(EngineerContacted, &[Contact]),
         route(VisitBooked, &[Contact]),
         route(VisitMoved, &[Contact]),
+        route(VisitDelayed, &[Contact]),
+        route(VisitLate, &[Contact]),
         route(Resolved, &[Contact]),
         route(Closed, &[Contact]),
         route(SurveyRequest, &[Contact]),

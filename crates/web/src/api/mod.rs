@@ -8,6 +8,7 @@ pub mod policy;
 pub mod tickets;
 pub mod users;
 pub mod work_orders;
+pub mod visits;
 
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -89,4 +90,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(work_orders::engineer_record, work_orders::add_qualification))
         .routes(routes!(work_orders::remove_qualification))
         .routes(routes!(work_orders::add_training))
+        .routes(routes!(visits::book, visits::of_ticket))
+        .routes(routes!(visits::calendar))
+        .routes(routes!(visits::get))
+        .routes(routes!(visits::reschedule))
+        .routes(routes!(visits::cancel))
+        .routes(routes!(visits::check_in))
+        .routes(routes!(visits::check_out))
+        .routes(routes!(visits::delay))
+        .routes(routes!(visits::my_day))
+        .routes(routes!(visits::days, visits::set_days))
+        .routes(routes!(visits::settings, visits::put_settings))
 }

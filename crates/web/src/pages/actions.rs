@@ -89,7 +89,7 @@ pub async fn act(
 }
 
 /// Re-renders the ticket page with what went wrong, in the status the API would answer.
-async fn failed(s: &AppState, who: &Signed, id: Id, e: AppError) -> Result<Response, PageError> {
+pub(super) async fn failed(s: &AppState, who: &Signed, id: Id, e: AppError) -> Result<Response, PageError> {
     let l = &who.l;
     let status = crate::error::status_of(&e);
     match e {

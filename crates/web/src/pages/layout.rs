@@ -20,6 +20,10 @@ pub struct Nav {
     pub admin: bool,
     /// May approve or reject priority downgrades (the supervisor).
     pub approvals: bool,
+    /// May see the visits calendar (staff who book visits or set leave and duty).
+    pub visits: bool,
+    /// An engineer: their visits of today (今日上门).
+    pub today: bool,
     /// A customer contact: how many requests wait for their answer (confirm, rate).
     pub waiting: usize,
     /// Staff: how many open work orders they own (我的协作工单); none for a contact.
@@ -54,6 +58,11 @@ impl Nav {
             admin: super::admin::may_administer(who.actor.user.role),
             approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
             waiting,
+            visits: [Action::BookVisit, Action::ManageWorkingDays]
+                .iter()
+                .any(|a| aftersales_domain::permission::allows(who.actor.user.role, *a))
+                && who.actor.user.role != Role::CustomerContact,
+            today: who.actor.user.role.line().is_some(),
         }
     }
 }

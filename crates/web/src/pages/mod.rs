@@ -21,6 +21,7 @@ mod routes;
 mod tickets;
 mod view;
 mod work_orders;
+mod visits;
 
 use std::net::IpAddr;
 

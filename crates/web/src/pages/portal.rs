@@ -83,6 +83,8 @@ struct PortalTicket<'a> {
     s: CustomerScreen,
     message: Option<String>,
     error: Option<String>,
+    /// The visits the customer is promised (`ticket/_visits_portal.html`).
+    visits: Vec<aftersales_domain::visit::CustomerVisit>,
 }
 
 impl PortalTicket<'_> {
@@ -125,7 +127,11 @@ pub async fn ticket_page(
         m => m,
     };
     let nav = Some(Nav::of(s, who, "portal").await);
-    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error })).into_response())
+    let visits = match s.app.ticket_visits(&who.actor, id).await {
+        Ok(aftersales_app::visits::TicketVisits::Customer(v)) => v,
+        _ => Vec::new(),
+    };
+    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error, visits })).into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.

@@ -9,7 +9,7 @@ use axum::routing::MethodRouter;
 use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
-use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets, work_orders};
+use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets, visits, work_orders};
 use crate::AppState;
 
 /// One page route: a method and a path template, and the handler that answers them.
@@ -59,6 +59,15 @@ pub fn table() -> Vec<PageRoute> {
         post("/inbox/read-all", portal::read_all),
         get("/approvals", approvals::approvals),
         post("/approvals/{id}", approvals::decide),
+        get("/visits", visits::calendar),
+        post("/visits/days", visits::set_days),
+        get("/visits/today", visits::today),
+        post("/visits/{id}/check-in", visits::check_in),
+        post("/visits/{id}/check-out", visits::check_out),
+        post("/visits/{id}/delay", visits::delay),
+        post("/visits/{id}/reschedule", visits::reschedule),
+        post("/visits/{id}/cancel", visits::cancel),
+        post("/tickets/{id}/visits", visits::book),
         get("/assets/{file}", assets::asset),
         // The signed links of customer e-mail: no sign-in, the link is the authority.
         get("/l/{token}", portal::link_form),

@@ -250,6 +250,8 @@ struct TicketPage<'a> {
     staff: bool,
     error: Option<String>,
     message: Option<String>,
+    /// The visits section (`ticket/_visits.html`).
+    vs: super::visits::TicketVisitsSection,
 }
 
 impl TicketPage<'_> {
@@ -473,8 +475,15 @@ pub async fn ticket_page(
         Some(m) if m.is_empty() => Some(registered_sentence(l, &t)),
         m => m,
     };
+    let engineers: Vec<(Id, String)> = [t.first_line_id, t.second_line_id]
+        .into_iter()
+        .flatten()
+        .map(|e| (e, names.user(Some(e)).to_owned()))
+        .collect();
+    let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
+        vs,
         l,
         nav,
         t,

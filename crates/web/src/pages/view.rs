@@ -69,6 +69,21 @@ impl L {
         }
     }
 
+    /// [`L::minutes`] of a value or a reference (templates hand over either).
+    pub fn mins(&self, m: impl std::borrow::Borrow<i64>) -> String {
+        self.minutes(*m.borrow())
+    }
+
+    /// A time of day in the service time zone: `09:30`.
+    pub fn hm(&self, t: impl Instant) -> String {
+        t.instant().map(|t| t.to_zoned(self.tz.clone()).strftime("%H:%M").to_string()).unwrap_or_default()
+    }
+
+    /// The value of an `<input type="datetime-local">` showing `t` (the inverse of [`datetime_local`]).
+    pub fn local_input(&self, t: impl Instant) -> String {
+        t.instant().map(|t| t.to_zoned(self.tz.clone()).strftime(DATETIME_LOCAL).to_string()).unwrap_or_default()
+    }
+
     /// RFC 3339 for `datetime` attributes and the countdown script.
     pub fn iso(&self, t: impl Instant) -> String {
         t.instant().map(|t| t.to_string()).unwrap_or_default()

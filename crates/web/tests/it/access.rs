@@ -205,6 +205,45 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(g.clone(), "/api/v1/notice-routes", Some(ReadServicePolicy), None),
         r(Method::PUT, "/api/v1/notice-routes", Some(ManageServicePolicy), Some(d.route.clone())),
         r(g.clone(), "/api/v1/notify-targets", Some(ManageServicePolicy), None),
+        // Visits (issue 13): the bodies parse and are refused after the permission check.
+        r(g.clone(), "/api/v1/tickets/{id}/visits", Some(ReadTicket), None),
+        ApiRoute {
+            // An engineer books only on the tickets assigned to them (A's is not).
+            also: |role| role.line().is_none(),
+            ..r(
+                p.clone(),
+                "/api/v1/tickets/{id}/visits",
+                Some(BookVisit),
+                Some(json!({"window_start": "2000-01-01T00:00:00Z", "duration_minutes": 60})),
+            )
+        },
+        r(g.clone(), "/api/v1/visits/calendar", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/visits/{id}", Some(ReadTicket), None),
+        r(
+            p.clone(),
+            "/api/v1/visits/{id}/reschedule",
+            Some(BookVisit),
+            Some(json!({"version": 0, "reason": "", "window_start": "2000-01-01T00:00:00Z", "duration_minutes": 60})),
+        ),
+        r(p.clone(), "/api/v1/visits/{id}/cancel", Some(BookVisit), Some(json!({"version": 0, "reason": ""}))),
+        r(p.clone(), "/api/v1/visits/{id}/check-in", Some(WorkTicket), Some(json!({"version": 0}))),
+        r(p.clone(), "/api/v1/visits/{id}/check-out", Some(WorkTicket), Some(json!({"version": 0}))),
+        r(
+            p.clone(),
+            "/api/v1/visits/{id}/delay",
+            Some(WorkTicket),
+            Some(json!({"version": 0, "expected_arrival": "2000-01-01T00:00:00Z"})),
+        ),
+        r(g.clone(), "/api/v1/me/visits", Some(WorkTicket), None),
+        r(g.clone(), "/api/v1/engineers/{id}/days?from=2024-03-15&to=2024-03-16", Some(ReadUsers), None),
+        r(
+            Method::PUT,
+            "/api/v1/engineers/{id}/days",
+            Some(ManageWorkingDays),
+            Some(json!({"from": "2024-03-16", "to": "2024-03-15"})),
+        ),
+        r(g.clone(), "/api/v1/visit-settings", Some(ReadTicket), None),
+        r(Method::PUT, "/api/v1/visit-settings", Some(ManageServicePolicy), Some(json!({"window_minutes": 0}))),
         r(
             Method::PUT,
             "/api/v1/notify-targets/{name}",
@@ -447,6 +486,8 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![ManageQualifications]
     } else if template == "/work-orders" {
         vec![ReadWorkOrders]
+    } else if template == "/visits/today" {
+        vec![WorkTicket]
     } else if template == "/tickets/new" {
         vec![RegisterTicket]
     } else {
