@@ -78,7 +78,7 @@ enum UserCommand {
         #[arg(long)]
         name: String,
         /// One of: desk_agent, dispatcher, supervisor, first_line_engineer, second_line_engineer, tech_lead,
-        /// project_specialist, project_manager, general_manager, technical_director, data_specialist,
+        /// project_specialist, project_manager, general_manager, technical_director, data_specialist, parts_keeper,
         /// customer_contact, admin.
         #[arg(long)]
         role: String,
@@ -142,6 +142,8 @@ enum BenchCommand {
     Sweep(bench::SweepArgs),
     /// Latency of the board and ticket pages on the demo database enlarged to 100,000 tickets.
     Pages(bench::PagesArgs),
+    /// Latency of a stock check and an issue with a million rows in the stock ledger.
+    Parts(bench::PartsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
             BenchCommand::Pages(args) => bench::pages(args).await,
+            BenchCommand::Parts(args) => bench::parts(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

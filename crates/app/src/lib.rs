@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod directory;
 pub mod jobs;
 pub mod notices;
+pub mod parts;
 pub mod portal;
 pub mod sessions;
 pub mod tickets;
@@ -52,6 +53,11 @@ pub struct Settings {
     /// How many days before its registration a problem may have occurred
     /// (`domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS`, a year).
     pub occurred_horizon_days: i64,
+    /// A parts requisition worth more than this (fen) waits for the supervisor
+    /// (`domain::parts::needs_approval`).
+    pub parts_approval_threshold_fen: i64,
+    /// Days a faulty part has to come back (issue 13, default 7).
+    pub faulty_return_days: i64,
 }
 
 impl Default for Settings {
@@ -63,6 +69,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
+            parts_approval_threshold_fen: aftersales_domain::parts::DEFAULT_APPROVAL_THRESHOLD_FEN,
+            faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
         }
     }
 }
@@ -300,6 +308,9 @@ fn what_zh(what: &str) -> &str {
         "attachment" => "附件",
         "link" => "链接",
         "survey" => "回访",
+        "part" => "备件",
+        "warehouse" => "仓库",
+        "requisition" => "备件申领",
         _ => what,
     }
 }

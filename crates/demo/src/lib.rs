@@ -13,6 +13,7 @@
 //! calendar its deadlines run on.
 
 mod data;
+mod field_parts;
 mod org;
 mod plan;
 mod run;
@@ -88,6 +89,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }));
     let mut rng = StdRng::seed_from_u64(seed);
     let org = org::create(&app, &mut rng, &cal, now_ms).await?;
+    let parts = field_parts::setup(&app, &org, now_ms).await?;
     let devices = org.customers.iter().map(|c| c.devices.len()).sum();
 
     let mut planner = Planner {
@@ -121,7 +123,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
             while app.run_due_jobs("demo", 1000).await? == 1000 {}
             jobs_ran_at = step.at;
         }
-        if let Err(e) = run::run_step(&app, &org, &specs, &mut live, step).await {
+        if let Err(e) = run::run_step(&app, &org, &parts, &specs, &mut live, step).await {
             tracing::warn!(ticket = step.ticket, error = %e, "demo step refused; the ticket stops here");
             broken[step.ticket] = true;
             skipped += 1;
@@ -129,6 +131,8 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }
 
     clock.store(now_ms, Ordering::Relaxed);
+    let open: Vec<_> = live.iter().zip(&specs).filter_map(|(l, s)| Some((&l.as_ref()?.ticket, s.part))).collect();
+    parts.finish(&app, &org, &open).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.

@@ -36,6 +36,11 @@ coded_enum! {
         RecordSurvey = ("record_survey", "回访调查", "record a satisfaction survey"),
         ReadServicePolicy = ("read_service_policy", "查看日历与服务策略", "read calendars and service policies"),
         ManageServicePolicy = ("manage_service_policy", "维护日历与服务策略", "manage calendars and service policies"),
+        ReadParts = ("read_parts", "查看备件与库存", "read spare parts and stock"),
+        ManageParts = ("manage_parts", "维护备件目录与仓库", "manage the parts catalog and warehouses"),
+        MoveStock = ("move_stock", "备件出入库", "receive, issue, transfer and adjust stock"),
+        RequestParts = ("request_parts", "申领备件", "request, use and return spare parts"),
+        ApproveParts = ("approve_parts", "审批备件申领", "approve parts requisitions"),
     }
 }
 
@@ -76,6 +81,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | ReadParts
         ),
         Dispatcher => matches!(
             action,
@@ -92,6 +98,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
+                | ReadParts
         ),
         Supervisor => matches!(
             action,
@@ -119,6 +126,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | ReadParts
+                | RequestParts
+                | ApproveParts
         ),
         FirstLineEngineer | SecondLineEngineer | TechLead => matches!(
             action,
@@ -132,6 +142,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
+                | ReadParts
+                | RequestParts
         ),
         ProjectSpecialist => matches!(
             action,
@@ -150,7 +162,13 @@ pub fn allows(role: Role, action: Action) -> bool {
             action,
             ReadTicket | RuleGradingDispute | AddLogEntry | ReadServicePolicy | ReadDirectory | ReadUsers
         ),
-        DataSpecialist => matches!(action, ReadTicket | ReadServicePolicy | ReadDirectory | ReadUsers),
+        DataSpecialist => matches!(action, ReadTicket | ReadServicePolicy | ReadDirectory | ReadUsers | ReadParts),
+        // The keeper holds the warehouses (issue 13): the catalog, stock movements and the
+        // issue of approved requisitions; reads tickets to see what a requisition is for.
+        PartsKeeper => matches!(
+            action,
+            ReadTicket | ReadDirectory | ReadUsers | ReadParts | ManageParts | MoveStock
+        ),
         CustomerContact => matches!(
             action,
             ReadTicket
@@ -178,6 +196,7 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
                     | Action::ResolveTicket
                     | Action::RequestSecondLine
                     | Action::BookVisit
+                    | Action::RequestParts
             ) =>
         {
             TicketScope::Assigned
@@ -218,6 +237,18 @@ mod tests {
             let rules = allows(role, Action::RuleGradingDispute);
             assert_eq!(rules, matches!(role, Role::TechnicalDirector | Role::Admin), "{role}");
         }
+    }
+
+    #[test]
+    fn keepers_move_stock_supervisors_approve_and_engineers_request_on_their_own_tickets() {
+        for &role in Role::ALL {
+            let moves = allows(role, Action::MoveStock);
+            assert_eq!(moves, matches!(role, Role::PartsKeeper | Role::Admin), "{role}");
+            let approves = allows(role, Action::ApproveParts);
+            assert_eq!(approves, matches!(role, Role::Supervisor | Role::Admin), "{role}");
+        }
+        assert_eq!(scope(Role::FirstLineEngineer, Action::RequestParts), TicketScope::Assigned);
+        assert!(!allows(Role::CustomerContact, Action::ReadParts));
     }
 
     #[test]

@@ -132,6 +132,7 @@ impl Worker {
         Worker { app, notifier, name: name.into(), kinds, batch: 500, idle: Duration::from_secs(1) }
             .register::<maintenance::Hourly<maintenance::PurgeSessions>>()
             .register::<maintenance::Hourly<maintenance::OptimizeStore>>()
+            .register::<aftersales_app::parts::FaultyReturnCheck>()
     }
 
     /// Runs the jobs of kind `J` too.

@@ -8,6 +8,7 @@ use crate::grading::ChangeRequestStatus;
 use crate::lang::Lang;
 use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
+use crate::parts::PartsProblem;
 use crate::ticket::Status;
 
 /// A precondition that is not met; what was asked for was not done.
@@ -79,6 +80,8 @@ pub enum Conflict {
     },
     SurveyAfterClosure,
     Link(LinkProblem),
+    /// Spare parts: stock, requisitions (`crate::parts`).
+    Parts(PartsProblem),
     /// A record with the same unique name or number exists already.
     Duplicate,
 }
@@ -119,6 +122,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Revoked) => "link_revoked",
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
             Conflict::Duplicate => "duplicate",
+            Conflict::Parts(p) => p.code(),
         }
     }
 
@@ -127,6 +131,7 @@ impl Conflict {
     pub fn status(&self) -> u16 {
         match self {
             Conflict::NotAssigned | Conflict::NotAssignedToRecord | Conflict::NotTheWindow => 403,
+            Conflict::Parts(p) => p.status(),
             _ => 409,
         }
     }
@@ -247,6 +252,7 @@ impl Conflict {
             }
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
+            Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

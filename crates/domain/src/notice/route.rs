@@ -208,6 +208,7 @@ pub fn default_routes() -> Vec<Route> {
         // The customer hears of a moved visit through `VisitMoved`, in customer words.
         route(VisitDelay, &[ProjectSpecialist]),
         route(Dissatisfied, &[Supervisor, ProjectSpecialist]),
+        route(FaultyPartOverdue, &[Engineer, Supervisor]),
         route(ProgressUpdate, &[Contact]),
         route(NoticeKind::Accepted, &[Contact]),
         route(EngineerAssigned, &[Contact]),

@@ -20,6 +20,8 @@ pub struct Nav {
     pub admin: bool,
     /// May approve or reject priority downgrades (the supervisor).
     pub approvals: bool,
+    /// May see spare parts and requisitions (staff with the parts permission).
+    pub parts: bool,
     /// A customer contact: how many requests wait for their answer (confirm, rate).
     pub waiting: usize,
 }
@@ -48,6 +50,7 @@ impl Nav {
             here,
             admin: super::admin::may_administer(who.actor.user.role),
             approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
+            parts: aftersales_domain::permission::allows(who.actor.user.role, Action::ReadParts),
             waiting,
         }
     }

@@ -83,6 +83,8 @@ struct PortalTicket<'a> {
     s: CustomerScreen,
     message: Option<String>,
     error: Option<String>,
+    /// Parts replaced on the device (part number, name, quantity; DOMAIN §8).
+    parts: Vec<aftersales_domain::parts::CustomerPartUsed>,
 }
 
 impl PortalTicket<'_> {
@@ -116,8 +118,12 @@ pub async fn ticket_page(
         )),
         m => m,
     };
+    let parts = match s.app.parts_used(&who.actor, id).await {
+        Ok(aftersales_app::parts::PartsUsed::Customer(p)) => p,
+        _ => Vec::new(),
+    };
     let nav = Some(Nav::of(s, who, "portal").await);
-    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error })).into_response())
+    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error, parts })).into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.

@@ -248,6 +248,8 @@ struct TicketPage<'a> {
     staff: bool,
     error: Option<String>,
     message: Option<String>,
+    /// Spare parts: used, requisitions, and the engineer's forms (`templates/ticket/_parts.html`).
+    parts: Option<super::parts::TicketParts>,
 }
 
 impl TicketPage<'_> {
@@ -349,6 +351,8 @@ pub async fn ticket(
     }
     let message = if q.done == "log" {
         Some(l.t("tickets.work_log_entry_saved").to_owned())
+    } else if q.done == "parts" {
+        Some(l.t("parts.saved").to_owned())
     } else if q.done == "registered" {
         // The sentence the desk reads to the customer (DOMAIN §1: tells the customer it is
         // accepted), filled in below once the ticket is read.
@@ -458,6 +462,7 @@ pub async fn ticket_page(
         Some(m) if m.is_empty() => Some(registered_sentence(l, &t)),
         m => m,
     };
+    let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         l,
@@ -481,6 +486,7 @@ pub async fn ticket_page(
         staff,
         error,
         message,
+        parts,
     };
     Ok((status, render(&page)).into_response())
 }
