@@ -178,7 +178,11 @@ async fn record<C: Conn>(conn: &C, m: &Movement) -> Result<Id> {
 }
 
 async fn save<C: Conn>(conn: &C, q: &Requisition, version: i64) -> Result<()> {
-    if store::update_requisition(conn, q, version).await? { Ok(()) } else { Err(DomainError::from(PartsProblem::ChangedMeanwhile).into()) }
+    if store::update_requisition(conn, q, version).await? {
+        Ok(())
+    } else {
+        Err(DomainError::from(PartsProblem::ChangedMeanwhile).into())
+    }
 }
 
 impl App {
@@ -316,7 +320,8 @@ impl App {
             }
             MovementKind::Transfer => {
                 let n = quantity("quantity", input.quantity)?;
-                let to_id = input.to_warehouse_id.ok_or_else(|| AppError::invalid("to_warehouse_id", Reason::Missing))?;
+                let to_id =
+                    input.to_warehouse_id.ok_or_else(|| AppError::invalid("to_warehouse_id", Reason::Missing))?;
                 let to = warehouse_of(&*tx, to_id).await?;
                 if to.id == wh.id {
                     return Err(DomainError::from(PartsProblem::SameWarehouse).into());
@@ -365,7 +370,8 @@ impl App {
         let tx = self.store.write().await?;
         let t = load_visible(&*tx, actor, ticket).await?;
         assigned(actor, &t, Action::RequestParts)?;
-        if !matches!(t.status, Status::Responded | Status::InProgress | Status::WaitingCustomer | Status::WaitingParts) {
+        if !matches!(t.status, Status::Responded | Status::InProgress | Status::WaitingCustomer | Status::WaitingParts)
+        {
             return Err(DomainError::from(PartsProblem::TicketNotWorked).into());
         }
         let part = part_of(&*tx, part_id).await?;
@@ -376,16 +382,9 @@ impl App {
             })
             .into());
         }
-        let mut q = Requisition::file(
-            t.id,
-            &part,
-            n,
-            actor.id(),
-            note,
-            self.settings.parts_approval_threshold_fen,
-            self.now(),
-        )
-        .map_err(DomainError::from)?;
+        let mut q =
+            Requisition::file(t.id, &part, n, actor.id(), note, self.settings.parts_approval_threshold_fen, self.now())
+                .map_err(DomainError::from)?;
         q.id = store::insert_requisition(&*tx, &q).await?;
         tx.commit().await?;
         Ok(q)
@@ -419,10 +418,7 @@ impl App {
             items: self.rows(conn, list).await?,
             counts: RequisitionStatus::ALL
                 .iter()
-                .map(|&s| StatusCount {
-                    status: s,
-                    count: counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n),
-                })
+                .map(|&s| StatusCount { status: s, count: counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n) })
                 .collect(),
         })
     }
@@ -443,7 +439,11 @@ impl App {
             out.push(RequisitionRow {
                 part_number: part.map(|p| p.number.clone()).unwrap_or_default(),
                 part_name: part.map(|p| p.name.clone()).unwrap_or_default(),
-                engineer_name: names.iter().find(|(i, _)| *i == q.engineer_id).map(|(_, n)| n.clone()).unwrap_or_default(),
+                engineer_name: names
+                    .iter()
+                    .find(|(i, _)| *i == q.engineer_id)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default(),
                 ticket_number: number,
                 needs_approval: parts::needs_approval(q.value_fen, self.settings.parts_approval_threshold_fen),
                 requisition: q,
@@ -623,7 +623,8 @@ impl App {
         };
         let changes = event::diff(&before, &t);
         let based_on = t.version;
-        let event_id = self.apply_event(tx, &mut t, actor, Step::Resume.code(), changes, Some(note), None, based_on).await?;
+        let event_id =
+            self.apply_event(tx, &mut t, actor, Step::Resume.code(), changes, Some(note), None, based_on).await?;
         self.raise_for_step(tx, Step::Resume, &before, &t, event_id).await?;
         Ok(())
     }
@@ -645,7 +646,15 @@ fn assigned(actor: &Actor, t: &Ticket, action: Action) -> Result<()> {
     Ok(())
 }
 
-fn movement(q: &Requisition, kind: MovementKind, warehouse: Id, quantity: i64, delta: i64, by: Id, at: Timestamp) -> Movement {
+fn movement(
+    q: &Requisition,
+    kind: MovementKind,
+    warehouse: Id,
+    quantity: i64,
+    delta: i64,
+    by: Id,
+    at: Timestamp,
+) -> Movement {
     Movement {
         id: 0,
         part_id: q.part_id,
@@ -719,8 +728,7 @@ impl App {
             && let Some(t) = aftersales_storage::tickets::by_id(&*tx, q.ticket_id).await?
         {
             let part = part_of(&*tx, q.part_id).await?;
-            let spec =
-                notice::on_faulty_overdue(&t, q.id, job.use_id, &part, owed, self.settings.faulty_return_days);
+            let spec = notice::on_faulty_overdue(&t, q.id, job.use_id, &part, owed, self.settings.faulty_return_days);
             self.raise(&*tx, &t, &spec, self.now()).await?;
         }
         tx.commit().await?;

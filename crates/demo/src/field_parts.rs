@@ -88,7 +88,12 @@ pub(crate) async fn setup(app: &App, org: &Org, now: i64) -> Result<Parts> {
         by_number.insert(number, part.id);
         by_name.insert(name, part);
     }
-    let wh = |name: String, kind, owner| WarehouseInput { name: Some(name), kind: Some(kind), owner_id: owner, active: None };
+    let wh = |name: String, kind, owner| WarehouseInput {
+        name: Some(name),
+        kind: Some(kind),
+        owner_id: owner,
+        active: None,
+    };
     let central = app.create_warehouse(&keeper, &wh("中心库".into(), WarehouseKind::Central, None)).await?.id;
     for &(number, .., stock) in CATALOG {
         receive(app, &keeper, by_number[number], central, stock, "供应商到货入库").await?;
@@ -156,7 +161,8 @@ impl Parts {
             Command::Resume { .. } if t.status == Status::WaitingParts => {
                 for q in self.open(app, t).await? {
                     if q.status == RequisitionStatus::Pending {
-                        let ok = DecisionInput { approve: true, note: Some("设备故障已确认，同意更换".into()) };
+                        let ok =
+                            DecisionInput { approve: true, note: Some("设备故障已确认，同意更换".into()) };
                         app.decide_requisition(&self.supervisor, q.id, &ok).await?;
                     }
                     let from = IssueInput { warehouse_id: Some(self.central) };

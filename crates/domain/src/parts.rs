@@ -168,7 +168,9 @@ impl WarehouseInput {
             (WarehouseKind::Van, None) => p.push(("owner_id", Reason::Missing)),
             (WarehouseKind::Central, Some(_)) => p.push((
                 "owner_id",
-                Reason::Mismatch { detail_en: "only a van has an owner", detail_zh: "只有车载库存有所属工程师" },
+                Reason::Mismatch {
+                    detail_en: "only a van has an owner", detail_zh: "只有车载库存有所属工程师"
+                },
             )),
             _ => {}
         }
@@ -295,7 +297,12 @@ pub fn needs_approval(value_fen: i64, threshold_fen: i64) -> bool {
 /// A quantity someone typed: a whole number of at least one.
 pub fn check_quantity(field: Field, q: i64) -> Result<i64, (Field, Reason)> {
     if q < 1 {
-        Err((field, Reason::Mismatch { detail_en: "must be a whole number of at least 1", detail_zh: "须为不小于 1 的整数" }))
+        Err((
+            field,
+            Reason::Mismatch {
+                detail_en: "must be a whole number of at least 1", detail_zh: "须为不小于 1 的整数"
+            },
+        ))
     } else if q > MAX_QUANTITY {
         Err((field, Reason::Mismatch { detail_en: "is more than 100000", detail_zh: "不能超过 100000" }))
     } else {
@@ -409,10 +416,13 @@ impl Requisition {
         if part.serial_tracked {
             let mut p = Vec::new();
             if quantity != 1 {
-                p.push(("quantity", Reason::Mismatch {
-                    detail_en: "a serial-tracked part is used one at a time",
-                    detail_zh: "按序列号管理的备件须逐件登记使用",
-                }));
+                p.push((
+                    "quantity",
+                    Reason::Mismatch {
+                        detail_en: "a serial-tracked part is used one at a time",
+                        detail_zh: "按序列号管理的备件须逐件登记使用",
+                    },
+                ));
             }
             if serials.serial.is_none() {
                 p.push(("serial", Reason::Missing));
@@ -514,20 +524,40 @@ pub fn faulty_due(used_at: Timestamp, days: i64) -> Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartsProblem {
     /// More than the warehouse holds.
-    InsufficientStock { available: i64, asked: i64 },
+    InsufficientStock {
+        available: i64,
+        asked: i64,
+    },
     /// The part is not listed for the device's model.
-    NotApplicable { number: String, model: String },
-    PartInactive { number: String },
+    NotApplicable {
+        number: String,
+        model: String,
+    },
+    PartInactive {
+        number: String,
+    },
     WarehouseInactive,
     /// Someone other than the engineer who asked uses, returns or issues from their van.
     NotYourRequisition,
     /// A van is issued from only by its own engineer or a keeper.
     NotYourVan,
-    NotPending { status: RequisitionStatus },
-    NotApproved { status: RequisitionStatus },
-    NotIssued { status: RequisitionStatus },
-    MoreThanIssued { asked: i64, left: i64 },
-    NoFaultyOwed { asked: i64, owed: i64 },
+    NotPending {
+        status: RequisitionStatus,
+    },
+    NotApproved {
+        status: RequisitionStatus,
+    },
+    NotIssued {
+        status: RequisitionStatus,
+    },
+    MoreThanIssued {
+        asked: i64,
+        left: i64,
+    },
+    NoFaultyOwed {
+        asked: i64,
+        owed: i64,
+    },
     /// WaitForParts without an open requisition.
     NoOpenRequisition,
     /// A transfer to the warehouse it comes from.
@@ -588,10 +618,16 @@ impl PartsProblem {
             PartsProblem::NotYourVan if zh => "只能从自己的车载库存发放，或由备件管理员发放".into(),
             PartsProblem::NotYourVan => "Only a van's own engineer or a parts keeper issues from it".into(),
             PartsProblem::NotPending { status } if zh => format!("该申领当前为「{}」，不能审批", s(status)),
-            PartsProblem::NotPending { status } => format!("This requisition is \"{}\"; it cannot be decided", s(status)),
+            PartsProblem::NotPending { status } => {
+                format!("This requisition is \"{}\"; it cannot be decided", s(status))
+            }
             PartsProblem::NotApproved { status } if zh => format!("该申领当前为「{}」，不能发放", s(status)),
-            PartsProblem::NotApproved { status } => format!("This requisition is \"{}\"; it cannot be issued", s(status)),
-            PartsProblem::NotIssued { status } if zh => format!("该申领当前为「{}」，没有可使用或退回的备件", s(status)),
+            PartsProblem::NotApproved { status } => {
+                format!("This requisition is \"{}\"; it cannot be issued", s(status))
+            }
+            PartsProblem::NotIssued { status } if zh => {
+                format!("该申领当前为「{}」，没有可使用或退回的备件", s(status))
+            }
             PartsProblem::NotIssued { status } => {
                 format!("This requisition is \"{}\"; no issued part to use or return", s(status))
             }

@@ -167,7 +167,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         // issue of approved requisitions; reads tickets to see what a requisition is for.
         PartsKeeper => matches!(
             action,
-            ReadTicket | ReadDirectory | ReadUsers | ReadParts | ManageParts | MoveStock
+            ReadTicket | ReadDirectory | ReadUsers | ReadServicePolicy | ReadParts | ManageParts | MoveStock
         ),
         CustomerContact => matches!(
             action,

@@ -541,14 +541,15 @@ pub async fn requisition_counts<C: ConnectionTrait>(conn: &C) -> Result<Vec<(Req
     conn.query_all(&stmt)
         .await?
         .iter()
-        .map(|r| Ok((get_code(r, "status", RequisitionStatus::from_code)?, u64::try_from(get::<i64>(r, "n")?).unwrap_or(0))))
+        .map(|r| {
+            Ok((get_code(r, "status", RequisitionStatus::from_code)?, u64::try_from(get::<i64>(r, "n")?).unwrap_or(0)))
+        })
         .collect()
 }
 
 /// How many of a ticket's requisitions are still open (awaiting approval or issue).
 pub async fn open_requisitions<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<usize> {
-    let open: Vec<&str> =
-        RequisitionStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
+    let open: Vec<&str> = RequisitionStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
     let stmt = Query::select()
         .expr_as(Func::count(Expr::col(Requisitions::Id)), Alias::new("n"))
         .from(Requisitions::Table)

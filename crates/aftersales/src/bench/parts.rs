@@ -78,7 +78,8 @@ async fn run(args: &PartsArgs, scratch: &Scratch) -> anyhow::Result<()> {
     eprintln!("creating the demo organization …");
     let demo = aftersales_demo::create(&app, 7).await.map_err(app_err("demo"))?;
     let login = |role: Role| demo.logins.iter().find(|l| l.role == role).map(|l| l.token.clone());
-    let keeper = app.authenticate(&login(Role::PartsKeeper).context("no demo keeper")?).await.map_err(app_err("keeper"))?;
+    let keeper =
+        app.authenticate(&login(Role::PartsKeeper).context("no demo keeper")?).await.map_err(app_err("keeper"))?;
     let admin = app.authenticate(&login(Role::Admin).context("no demo admin")?).await.map_err(app_err("admin"))?;
 
     // A ticket being worked on, its engineer, and a part that fits any model.
@@ -167,7 +168,10 @@ async fn run(args: &PartsArgs, scratch: &Scratch) -> anyhow::Result<()> {
         wh_range.1,
         built.as_secs_f64()
     );
-    println!("  client       the use cases in-process, one after another, {} of each after 50 to warm up", args.requests);
+    println!(
+        "  client       the use cases in-process, one after another, {} of each after 50 to warm up",
+        args.requests
+    );
     report("stock check (one part in one warehouse)", &checks);
     report("issue (requisition → central store, committed)", &issues);
     let worst = [percentile(&checks, 95.0), percentile(&issues, 95.0)].into_iter().max().unwrap_or_default();

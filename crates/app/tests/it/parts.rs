@@ -89,7 +89,9 @@ async fn stock(app: &App, org: &Org) -> Stock {
 }
 
 fn ask(part: Id, quantity: i64) -> RequisitionInput {
-    RequisitionInput { part_id: Some(part), quantity: Some(quantity), note: Some("现场检查后确认需更换".into()) }
+    RequisitionInput {
+        part_id: Some(part), quantity: Some(quantity), note: Some("现场检查后确认需更换".into())
+    }
 }
 
 async fn balance_agrees(app: &App, part: Id, warehouse: Id) -> i64 {
@@ -133,11 +135,8 @@ db_test!(a_requisition_goes_from_the_ticket_through_approval_and_issue_to_use_an
     // A serial-tracked part is used one at a time, with both serials.
     let e = app.use_parts(&org.eng_south, q.id, &UseInput { quantity: Some(1), ..UseInput::default() }).await;
     assert_eq!(fields(&e.unwrap_err()), ["serial", "faulty_serial"]);
-    let serials = UseInput {
-        quantity: Some(1),
-        serial: Some("FU24A0001873".into()),
-        faulty_serial: Some("FU21C0007741".into()),
-    };
+    let serials =
+        UseInput { quantity: Some(1), serial: Some("FU24A0001873".into()), faulty_serial: Some("FU21C0007741".into()) };
     let e = app.use_parts(&org.eng_east, q.id, &serials).await.unwrap_err();
     assert_eq!(problem(e), PartsProblem::NotYourRequisition, "someone else's requisition");
     let q = app.use_parts(&org.eng_south, q.id, &serials).await.unwrap();
@@ -149,7 +148,10 @@ db_test!(a_requisition_goes_from_the_ticket_through_approval_and_issue_to_use_an
     assert_eq!(used.len(), 1);
     assert_eq!((used[0].part_number.as_str(), used[0].serial.as_deref()), ("FU-C300", Some("FU24A0001873")));
     let PartsUsed::Customer(seen) = app.parts_used(&org.portal_b, t.id).await.unwrap() else { panic!("customer") };
-    assert_eq!((seen[0].part_number.as_str(), seen[0].part_name.as_str(), seen[0].quantity), ("FU-C300", "定影组件", 1));
+    assert_eq!(
+        (seen[0].part_number.as_str(), seen[0].part_name.as_str(), seen[0].quantity),
+        ("FU-C300", "定影组件", 1)
+    );
     let json = serde_json::to_string(&seen).unwrap();
     assert!(!json.contains("FU21C0007741") && !json.contains("68000"), "no faulty serial, no price: {json}");
     let other = app.parts_used(&org.portal_window_a, t.id).await;
@@ -264,9 +266,9 @@ db_test!(bad_requisitions_and_movements_are_refused_naming_the_problem_and_chang
     assert_eq!(fields(&e.unwrap_err()), ["note"]);
 });
 
-/// Parallel issues of one part from one warehouse: exactly as many succeed as the stock
-/// allows, the rest are refused for stock, and the stock ends at what is left, never
-/// below zero, equal to the ledger's sum.
+// Parallel issues of one part from one warehouse: exactly as many succeed as the stock
+// allows, the rest are refused for stock, and the stock ends at what is left, never
+// below zero, equal to the ledger's sum.
 db_test!(concurrent_issues_never_drive_stock_negative, |db| {
     let app = &db.app;
     let org = Org::create(app).await;

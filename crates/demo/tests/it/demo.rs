@@ -127,7 +127,8 @@ async fn demo_is_complete_realistic_and_reproducible() {
     let done = app.requisitions(&admin, Some(R::Done), None, None, Page::default()).await.unwrap();
     let mut fitted = false;
     for r in &done.items {
-        if let Ok(aftersales_app::parts::PartsUsed::Staff(used)) = app.parts_used(&admin, r.requisition.ticket_id).await {
+        if let Ok(aftersales_app::parts::PartsUsed::Staff(used)) = app.parts_used(&admin, r.requisition.ticket_id).await
+        {
             fitted |= used.iter().any(|u| u.serial.is_some() && u.faulty_serial.is_some());
         }
     }

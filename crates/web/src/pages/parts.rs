@@ -6,7 +6,7 @@
 
 use aftersales_app::AppError;
 use aftersales_app::parts::{
-    DecisionInput, IssueInput, RequisitionInput, RequisitionRow, ReturnInput, StockInput, StockLine, StatusCount,
+    DecisionInput, IssueInput, RequisitionInput, RequisitionRow, ReturnInput, StatusCount, StockInput, StockLine,
     UseInput,
 };
 use aftersales_app::users::Page;
@@ -103,7 +103,12 @@ pub struct RequestForm {
 }
 
 /// After a form on the ticket page: back to the ticket's parts, or the page with the error.
-async fn back_to_ticket(s: &AppState, who: &Signed, ticket: Id, done: Result<(), AppError>) -> Result<Response, PageError> {
+async fn back_to_ticket(
+    s: &AppState,
+    who: &Signed,
+    ticket: Id,
+    done: Result<(), AppError>,
+) -> Result<Response, PageError> {
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/tickets/{ticket}?done=parts#parts")).into_response()),
         Err(e) => {
@@ -152,8 +157,12 @@ pub async fn handle(
             s.app.use_parts(&who.actor, id, &input).await.map(|_| ())
         }
         what => {
-            let input =
-                ReturnInput { quantity, faulty: what == "faulty", faulty_serial: text(&f.faulty_serial), note: text(&f.note) };
+            let input = ReturnInput {
+                quantity,
+                faulty: what == "faulty",
+                faulty_serial: text(&f.faulty_serial),
+                note: text(&f.note),
+            };
             s.app.return_parts(&who.actor, id, &input).await.map(|_| ())
         }
     };
@@ -309,11 +318,7 @@ impl Stock<'_> {
     }
 }
 
-pub async fn stock(
-    State(s): State<AppState>,
-    who: Signed,
-    Query(q): Query<StockQuery>,
-) -> Result<Response, PageError> {
+pub async fn stock(State(s): State<AppState>, who: Signed, Query(q): Query<StockQuery>) -> Result<Response, PageError> {
     stock_page(&s, &who, q.warehouse, None, StatusCode::OK).await
 }
 
@@ -417,14 +422,19 @@ pub async fn create_part(
         name: text(&f.name),
         unit: text(&f.unit),
         price_fen,
-        models: Some(f.models.split([',', '，', '\n']).map(str::trim).filter(|m| !m.is_empty()).map(Into::into).collect()),
+        models: Some(
+            f.models.split([',', '，', '\n']).map(str::trim).filter(|m| !m.is_empty()).map(Into::into).collect(),
+        ),
         serial_tracked: Some(f.serial_tracked == "1"),
         active: None,
     };
     let done = match (price_fen, f.price.trim().is_empty()) {
         (None, false) => Err(AppError::invalid(
             "price_fen",
-            aftersales_domain::error::Reason::Malformed { expected_en: "an amount in yuan such as 680.50", expected_zh: "以元为单位的金额，如 680.50" },
+            aftersales_domain::error::Reason::Malformed {
+                expected_en: "an amount in yuan such as 680.50",
+                expected_zh: "以元为单位的金额，如 680.50",
+            },
         )),
         _ => s.app.create_part(&who.actor, &input).await.map(|_| ()),
     };
@@ -435,7 +445,11 @@ pub async fn create_part(
 fn parse_yuan(v: &str) -> Option<i64> {
     let v = v.trim().trim_start_matches('¥');
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    if frac.len() > 2 || whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if frac.len() > 2
+        || whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let cents: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
@@ -512,8 +526,14 @@ async fn after_stock_form(
             if status == StatusCode::FORBIDDEN {
                 return Err(PageError::App(e, who.l.clone()));
             }
-            stock_page(s, who, warehouse.filter(|_| status != StatusCode::NOT_FOUND), Some(e.message(who.l.lang)), status)
-                .await
+            stock_page(
+                s,
+                who,
+                warehouse.filter(|_| status != StatusCode::NOT_FOUND),
+                Some(e.message(who.l.lang)),
+                status,
+            )
+            .await
         }
     }
 }
