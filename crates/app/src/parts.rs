@@ -676,7 +676,7 @@ fn movement(
 async fn check_owner<C: Conn>(conn: &C, w: &Warehouse) -> Result<()> {
     if let Some(owner) = w.owner_id {
         let u = users::user_by_id(conn, owner).await?;
-        if !u.is_some_and(|u| u.role.line().is_some()) {
+        if u.is_none_or(|u| u.role.line().is_none()) {
             return Err(AppError::invalid(
                 "owner_id",
                 Reason::Mismatch { detail_en: "is not an engineer", detail_zh: "不是工程师" },

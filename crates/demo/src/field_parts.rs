@@ -24,8 +24,10 @@ use crate::time::DAY;
 
 /// The catalog: (part number, name, unit, price in fen, families it fits (none: any),
 /// serial-tracked, stock received into the central store).
+type CatalogRow = (&'static str, &'static str, &'static str, i64, &'static [Family], bool, i64);
+
 #[rustfmt::skip]
-const CATALOG: &[(&str, &str, &str, i64, &[Family], bool, i64)] = &[
+const CATALOG: &[CatalogRow] = &[
     ("FC6-7083-000", "搓纸轮", "个", 3_500, &[Family::Mfp, Family::Printer], false, 40),
     ("A0ED-5821-01", "分页垫", "个", 4_500, &[Family::Mfp], false, 30),
     ("A4Y5-R701-00", "双面器导轮", "个", 3_800, &[Family::Mfp], false, 20),

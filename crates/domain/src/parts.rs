@@ -658,6 +658,7 @@ impl From<PartsProblem> for crate::DomainError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
