@@ -18,6 +18,8 @@
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
 //! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
+//! | `parts_approval_threshold_fen` | `AFTERSALES_PARTS_APPROVAL_THRESHOLD_FEN` | `50000` | a parts requisition worth more than this (fen) needs the service supervisor's approval; up to it, approved when filed |
+//! | `faulty_return_days` | `AFTERSALES_FAULTY_RETURN_DAYS` | `7` | days a faulty part replaced on a job has to come back to the warehouse before the engineer and supervisor are told |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -61,6 +63,8 @@ pub struct Config {
     /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
     pub demo: Option<bool>,
     pub occurred_horizon_days: i64,
+    pub parts_approval_threshold_fen: i64,
+    pub faulty_return_days: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -86,6 +90,8 @@ impl Default for Config {
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: None,
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
+            parts_approval_threshold_fen: aftersales_domain::parts::DEFAULT_APPROVAL_THRESHOLD_FEN,
+            faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -110,6 +116,8 @@ pub const KEYS: &[&str] = &[
     "repeat_window_days",
     "demo",
     "occurred_horizon_days",
+    "parts_approval_threshold_fen",
+    "faulty_return_days",
     "log",
     "worker",
     "trusted_proxies",
@@ -173,6 +181,12 @@ impl Config {
         if !(1..=36500).contains(&self.occurred_horizon_days) {
             bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
         }
+        if self.parts_approval_threshold_fen < 0 {
+            bail!("parts_approval_threshold_fen must not be negative, not {}", self.parts_approval_threshold_fen);
+        }
+        if !(1..=365).contains(&self.faulty_return_days) {
+            bail!("faulty_return_days must be between 1 and 365, not {}", self.faulty_return_days);
+        }
         self.trusted_proxies()?;
         self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
@@ -224,6 +238,8 @@ impl Config {
             trusted_proxies: self.trusted_proxies()?,
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
             occurred_horizon_days: self.occurred_horizon_days,
+            parts_approval_threshold_fen: self.parts_approval_threshold_fen,
+            faulty_return_days: self.faulty_return_days,
         })
     }
 }

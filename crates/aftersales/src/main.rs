@@ -78,7 +78,7 @@ enum UserCommand {
         #[arg(long)]
         name: String,
         /// One of: desk_agent, dispatcher, supervisor, first_line_engineer, second_line_engineer, tech_lead,
-        /// project_specialist, project_manager, general_manager, technical_director, data_specialist,
+        /// project_specialist, project_manager, general_manager, technical_director, data_specialist, parts_keeper,
         /// customer_contact, admin.
         #[arg(long)]
         role: String,
@@ -144,6 +144,8 @@ enum BenchCommand {
     Pages(bench::PagesArgs),
     /// Latency of the dispatcher's visit calendar for 50 engineers over two weeks.
     Visits(bench::VisitsArgs),
+    /// Latency of a stock check and an issue with a million rows in the stock ledger.
+    Parts(bench::PartsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -160,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Sweep(args) => bench::sweep(args).await,
             BenchCommand::Pages(args) => bench::pages(args).await,
             BenchCommand::Visits(args) => bench::visits(args).await,
+            BenchCommand::Parts(args) => bench::parts(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

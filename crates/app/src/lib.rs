@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod directory;
 pub mod jobs;
 pub mod notices;
+pub mod parts;
 pub mod portal;
 pub mod qualifications;
 pub mod sessions;
@@ -55,6 +56,11 @@ pub struct Settings {
     /// How many days before its registration a problem may have occurred
     /// (`domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS`, a year).
     pub occurred_horizon_days: i64,
+    /// A parts requisition worth more than this (fen) waits for the supervisor
+    /// (`domain::parts::needs_approval`).
+    pub parts_approval_threshold_fen: i64,
+    /// Days a faulty part has to come back (issue 13, default 7).
+    pub faulty_return_days: i64,
 }
 
 impl Default for Settings {
@@ -66,6 +72,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
+            parts_approval_threshold_fen: aftersales_domain::parts::DEFAULT_APPROVAL_THRESHOLD_FEN,
+            faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
         }
     }
 }
@@ -308,6 +316,9 @@ fn what_zh(what: &str) -> &str {
         "survey" => "回访",
         "visit" => "上门预约",
         "engineer" => "工程师",
+        "part" => "备件",
+        "warehouse" => "仓库",
+        "requisition" => "备件申领",
         _ => what,
     }
 }

@@ -40,6 +40,7 @@ pub(crate) const STAFF: &[StaffRow] = &[
     ("eng.guo", "郭晨", Role::FirstLineEngineer, Some("华北"), Some("training")),
     ("eng.ma", "马晓东", Role::FirstLineEngineer, Some("华东"), Some("service")),
     ("eng.luo", "罗丹", Role::FirstLineEngineer, Some("华南"), Some("service")),
+    ("keeper1", "马红梅", Role::PartsKeeper, None, None),
 ];
 
 /// The users whose tokens the summary hands out (one per role; the customer contact is added).
@@ -55,6 +56,7 @@ pub(crate) const LOGINS: &[&str] = &[
     "gm1",
     "techdir1",
     "data1",
+    "keeper1",
     "admin",
 ];
 

@@ -15,6 +15,7 @@
 mod data;
 mod field_work_orders;
 mod field_visits;
+mod field_parts;
 mod org;
 mod plan;
 mod run;
@@ -90,6 +91,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }));
     let mut rng = StdRng::seed_from_u64(seed);
     let org = org::create(&app, &mut rng, &cal, now_ms).await?;
+    let parts = field_parts::setup(&app, &org, now_ms).await?;
     let devices = org.customers.iter().map(|c| c.devices.len()).sum();
 
     let mut planner = Planner {
@@ -123,7 +125,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
             while app.run_due_jobs("demo", 1000).await? == 1000 {}
             jobs_ran_at = step.at;
         }
-        if let Err(e) = run::run_step(&app, &org, &specs, &mut live, step).await {
+        if let Err(e) = run::run_step(&app, &org, &parts, &specs, &mut live, step).await {
             tracing::warn!(ticket = step.ticket, error = %e, "demo step refused; the ticket stops here");
             broken[step.ticket] = true;
             skipped += 1;
@@ -133,6 +135,8 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     field_work_orders::create(&app, &org, &live, &clock, now_ms).await?;
     field_visits::create(&app, &org, &live, &cal, &clock, now_ms).await?;
     clock.store(now_ms, Ordering::Relaxed);
+    let open: Vec<_> = live.iter().zip(&specs).filter_map(|(l, s)| Some((&l.as_ref()?.ticket, s.part))).collect();
+    parts.finish(&app, &org, &open).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.

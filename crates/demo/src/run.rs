@@ -19,6 +19,7 @@ pub(crate) struct Live {
 pub(crate) async fn run_step(
     app: &App,
     org: &Org,
+    parts: &crate::field_parts::Parts,
     specs: &[Spec],
     live: &mut [Option<Live>],
     step: &Step,
@@ -86,6 +87,10 @@ pub(crate) async fn run_step(
                 },
                 other => other.clone(),
             };
+            if parts.before(app, actor, &l.ticket, &cmd, spec.part).await? {
+                l.ticket = app.ticket(&Actor::operator(), l.ticket.id).await?.ticket;
+                return Ok(());
+            }
             if actor.is_customer() {
                 fresh(app.customer_act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
                 l.ticket = app.ticket(&Actor::operator(), l.ticket.id).await?.ticket;

@@ -226,6 +226,18 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         return field;
     }
     match field {
+        // Spare parts (issue 13).
+        "part_id" => "备件",
+        "quantity" => "数量",
+        "warehouse_id" => "仓库",
+        "to_warehouse_id" => "调入仓库",
+        "owner_id" => "所属工程师",
+        "price_fen" => "单价",
+        "models" => "适用型号",
+        "unit" => "单位",
+        "serial_tracked" => "按序列号管理",
+        "faulty" => "旧件返还",
+        "faulty_serial" => "旧件序列号",
         "visibility" => "可见范围",
         "answer" => "答复",
         "enabled" => "是否发送",

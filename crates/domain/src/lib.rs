@@ -19,6 +19,7 @@ pub mod grading;
 pub mod lang;
 pub mod lifecycle;
 pub mod notice;
+pub mod parts;
 pub mod permission;
 pub mod phone;
 pub mod qualification;

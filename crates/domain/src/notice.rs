@@ -34,6 +34,9 @@ coded_enum! {
         RepeatReport = ("repeat_report", "重复报修", "Repeat report"),
         VisitDelay = ("visit_delay", "上门延误", "Visit delayed"),
         Dissatisfied = ("dissatisfied", "客户不满意", "Customer dissatisfied"),
+        /// A faulty part taken out on a job has not come back to the warehouse in time
+        /// (issue 13; `crate::parts`).
+        FaultyPartOverdue = ("faulty_part_overdue", "旧件逾期未还", "Faulty part overdue"),
         /// The desk's progress message, delivered to the reporting contact (seeds 002/004:
         /// the customer hears progress and the next plan before 17:00).
         ProgressUpdate = ("progress_update", "进展通报", "Progress update"),
@@ -557,6 +560,27 @@ pub fn on_repeat(t: &Ticket, earlier: &str) -> NoticeSpec {
         t.number
     );
     spec(t, format!("t{}:repeat_report", t.id), NoticeKind::RepeatReport, &[], zh, en)
+}
+
+/// A faulty part used on `t` under requisition `requisition` is not back after `days`
+/// days (issue 13): the engineer and the supervisor are told, once per use (`use_id`).
+pub fn on_faulty_overdue(
+    t: &Ticket,
+    requisition: crate::Id,
+    use_id: crate::Id,
+    part: &crate::parts::Part,
+    owed: i64,
+    days: i64,
+) -> NoticeSpec {
+    let zh = format!(
+        "工单 {} 的备件申领 #{requisition}（{} {}）换下的旧件已超过 {days} 天未返还仓库（尚欠 {owed} {}），请尽快返还。",
+        t.number, part.number, part.name, part.unit
+    );
+    let en = format!(
+        "Ticket {}: the faulty part replaced under requisition #{requisition} ({} {}) is not back at the warehouse after {days} days ({owed} owed); return it.",
+        t.number, part.number, part.name
+    );
+    spec(t, format!("t{}:faulty_part_overdue:u{use_id}", t.id), NoticeKind::FaultyPartOverdue, &[], zh, en)
 }
 
 /// The notice a work log entry raises at once: a progress message is the customer's

@@ -40,6 +40,11 @@ coded_enum! {
         ReadWorkOrders = ("read_work_orders", "查看协作工单", "read work orders"),
         ManageWorkOrders = ("manage_work_orders", "派发协作工单", "open and manage work orders"),
         ManageQualifications = ("manage_qualifications", "维护工程师资质", "manage engineers' qualifications and training"),
+        ReadParts = ("read_parts", "查看备件与库存", "read spare parts and stock"),
+        ManageParts = ("manage_parts", "维护备件目录与仓库", "manage the parts catalog and warehouses"),
+        MoveStock = ("move_stock", "备件出入库", "receive, issue, transfer and adjust stock"),
+        RequestParts = ("request_parts", "申领备件", "request, use and return spare parts"),
+        ApproveParts = ("approve_parts", "审批备件申领", "approve parts requisitions"),
     }
 }
 
@@ -101,6 +106,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | ReadParts
         ),
         Dispatcher => matches!(
             action,
@@ -118,6 +124,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
+                | ReadParts
         ),
         Supervisor => matches!(
             action,
@@ -146,6 +153,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | ReadParts
+                | RequestParts
+                | ApproveParts
         ),
         FirstLineEngineer | SecondLineEngineer | TechLead => matches!(
             action,
@@ -159,6 +169,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
+                | ReadParts
+                | RequestParts
         ),
         ProjectSpecialist => matches!(
             action,
@@ -177,7 +189,13 @@ pub fn allows(role: Role, action: Action) -> bool {
             action,
             ReadTicket | RuleGradingDispute | AddLogEntry | ReadServicePolicy | ReadDirectory | ReadUsers
         ),
-        DataSpecialist => matches!(action, ReadTicket | ReadServicePolicy | ReadDirectory | ReadUsers),
+        DataSpecialist => matches!(action, ReadTicket | ReadServicePolicy | ReadDirectory | ReadUsers | ReadParts),
+        // The keeper holds the warehouses (issue 13): the catalog, stock movements and the
+        // issue of approved requisitions; reads tickets to see what a requisition is for.
+        PartsKeeper => matches!(
+            action,
+            ReadTicket | ReadDirectory | ReadUsers | ReadServicePolicy | ReadParts | ManageParts | MoveStock
+        ),
         CustomerContact => matches!(
             action,
             ReadTicket
@@ -205,6 +223,7 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
                     | Action::ResolveTicket
                     | Action::RequestSecondLine
                     | Action::BookVisit
+                    | Action::RequestParts
             ) =>
         {
             TicketScope::Assigned
@@ -245,6 +264,18 @@ mod tests {
             let rules = allows(role, Action::RuleGradingDispute);
             assert_eq!(rules, matches!(role, Role::TechnicalDirector | Role::Admin), "{role}");
         }
+    }
+
+    #[test]
+    fn keepers_move_stock_supervisors_approve_and_engineers_request_on_their_own_tickets() {
+        for &role in Role::ALL {
+            let moves = allows(role, Action::MoveStock);
+            assert_eq!(moves, matches!(role, Role::PartsKeeper | Role::Admin), "{role}");
+            let approves = allows(role, Action::ApproveParts);
+            assert_eq!(approves, matches!(role, Role::Supervisor | Role::Admin), "{role}");
+        }
+        assert_eq!(scope(Role::FirstLineEngineer, Action::RequestParts), TicketScope::Assigned);
+        assert!(!allows(Role::CustomerContact, Action::ReadParts));
     }
 
     #[test]

@@ -17,6 +17,8 @@ coded_enum! {
         GeneralManager = ("general_manager", "总经理", "General manager"),
         TechnicalDirector = ("technical_director", "技术总监", "Technical director"),
         DataSpecialist = ("data_specialist", "数据专员", "Data specialist"),
+        /// Keeps the spare-parts warehouses: receives, issues, transfers and counts stock.
+        PartsKeeper = ("parts_keeper", "备件管理员", "Parts keeper"),
         CustomerContact = ("customer_contact", "客户联系人", "Customer contact"),
         Admin = ("admin", "管理员", "Administrator"),
     }

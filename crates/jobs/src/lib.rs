@@ -134,6 +134,7 @@ impl Worker {
             .register::<maintenance::Hourly<maintenance::OptimizeStore>>()
             .register::<aftersales_app::work_orders::OverdueCheck>()
             .register::<aftersales_app::visits::VisitLateWatch>()
+            .register::<aftersales_app::parts::FaultyReturnCheck>()
     }
 
     /// Runs the jobs of kind `J` too.

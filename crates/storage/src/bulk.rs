@@ -15,7 +15,8 @@ use crate::jobs::{NEW_JOB_COLUMNS, Subject};
 use crate::maintenance::copy_row;
 use crate::notices::{Job, NOTICE_CHECK};
 use crate::schema::{
-    Customers, Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, Notices, TicketEvents, Tickets, Users, WorkLog,
+    Customers, Deliveries, DeliveryAttempts, Jobs, NoticeRecipients, Notices, Requisitions, StockBalances,
+    StockMovements, TicketEvents, Tickets, Users, WorkLog,
 };
 use crate::{Backend, Result, StorageError, Store};
 
@@ -212,6 +213,8 @@ pub enum Vacuum {
     SweepCleared,
     /// After the pages bench built its data (with `ANALYZE`).
     PagesBuilt,
+    /// After the parts bench wrote its ledger (with `ANALYZE`).
+    PartsBuilt,
 }
 
 /// On PostgreSQL, vacuums (and for the built data analyzes) the tables a bench wrote, as
@@ -253,6 +256,10 @@ pub async fn vacuum(store: &Store, what: Vacuum) -> Result<()> {
                 NoticeRecipients::Table.unquoted(),
             ],
         ),
+        Vacuum::PartsBuilt => (
+            true,
+            vec![StockMovements::Table.unquoted(), StockBalances::Table.unquoted(), Requisitions::Table.unquoted()],
+        ),
     };
     let verb = if analyze { "VACUUM ANALYZE" } else { "VACUUM" };
     store.read().execute_unprepared(&format!("{verb} {}", tables.join(", "))).await?;
@@ -277,4 +284,43 @@ fn plain(name: &str) -> Result<&str> {
 async fn schema_statement(store: &Store, sql: &str) -> Result<()> {
     store.read().execute_unprepared(sql).await?;
     Ok(())
+}
+
+/// Appends `rows` receipts of one part each to the stock ledger (for `aftersales bench
+/// parts`), spread over the parts with ids `parts.0 ..` (`parts.1` of them) and the
+/// warehouses `warehouses.0 ..` (`warehouses.1`), one second apart ending at `end`, by
+/// `by`; then sets every balance to its ledger sum, as the live writes keep it. Returns how
+/// many rows were inserted.
+pub async fn parts_ledger<C: ConnectionTrait>(
+    conn: &C,
+    parts: (Id, i64),
+    warehouses: (Id, i64),
+    rows: u64,
+    by: Id,
+    end: Timestamp,
+) -> Result<u64> {
+    if parts.1 < 1 || warehouses.1 < 1 {
+        return Err(StorageError::Corrupt("bench ledger: no parts or warehouses".into()));
+    }
+    let (with, from) = series(conn, rows);
+    let m = StockMovements::Table.unquoted();
+    let sql = format!(
+        "{with}INSERT INTO {m} (part_id, warehouse_id, kind, quantity, delta, by_id, at) \
+         SELECT {p0} + n % {pn}, {w0} + (n / {pn}) % {wn}, 'receive', 1, 1, {by}, {end} - ({rows} - n) * 1000 \
+         FROM {from} ORDER BY n",
+        p0 = parts.0,
+        pn = parts.1,
+        w0 = warehouses.0,
+        wn = warehouses.1,
+        end = end.as_millisecond(),
+    );
+    let inserted = conn.execute_unprepared(&sql).await?.rows_affected();
+    let b = StockBalances::Table.unquoted();
+    conn.execute_unprepared(&format!(
+        "INSERT INTO {b} (part_id, warehouse_id, qty) SELECT part_id, warehouse_id, CAST(SUM(delta) AS BIGINT) \
+         FROM {m} WHERE 1 = 1 GROUP BY part_id, warehouse_id \
+         ON CONFLICT (part_id, warehouse_id) DO UPDATE SET qty = excluded.qty"
+    ))
+    .await?;
+    Ok(inserted)
 }

@@ -14,6 +14,7 @@ pub mod links;
 pub mod maintenance;
 pub mod migration;
 pub mod notices;
+pub mod parts;
 pub mod policy;
 pub mod qualifications;
 pub mod schema;

@@ -526,4 +526,83 @@ pub enum VisitSettings {
     Table,
     Name,
     Value,
+// Spare parts (issue 13; migration m0011).
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Parts {
+    Table,
+    Id,
+    Number,
+    Name,
+    Unit,
+    PriceFen,
+    /// JSON array of the device models it fits (empty: any).
+    Models,
+    SerialTracked,
+    Active,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Warehouses {
+    Table,
+    Id,
+    Name,
+    Kind,
+    OwnerId,
+    Active,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Requisitions {
+    Table,
+    Id,
+    TicketId,
+    PartId,
+    Quantity,
+    ValueFen,
+    Status,
+    EngineerId,
+    Note,
+    RequestedAt,
+    DecidedBy,
+    DecidedAt,
+    DecisionNote,
+    WarehouseId,
+    IssuedBy,
+    IssuedAt,
+    Used,
+    Returned,
+    FaultyOwed,
+    FaultyReturned,
+    Version,
+}
+
+/// The stock ledger: append-only.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum StockMovements {
+    Table,
+    Id,
+    PartId,
+    WarehouseId,
+    Kind,
+    Quantity,
+    Delta,
+    TicketId,
+    RequisitionId,
+    Serial,
+    FaultySerial,
+    Reason,
+    ById,
+    At,
+}
+
+/// The stock of a part in a warehouse: the sum of its ledger deltas, kept in the
+/// transaction that writes each row (`CHECK (qty >= 0)`).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum StockBalances {
+    Table,
+    PartId,
+    WarehouseId,
+    Qty,
 }

@@ -6,6 +6,8 @@ use aftersales_app::{Actor, App};
 use aftersales_domain::catalog::Category;
 use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, Device, DeviceInput};
 use aftersales_domain::notice::{Audience, ChannelKind, NoticeKind, Route};
+use aftersales_app::parts::RequisitionInput;
+use aftersales_domain::parts::{PartInput, Requisition};
 use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;
 use aftersales_domain::user::UserInput;
@@ -27,6 +29,8 @@ pub struct Org {
     pub specialist: Actor,
     pub pm: Actor,
     pub data: Actor,
+    /// 备件管理员: keeps the parts catalog and warehouses, issues parts.
+    pub keeper: Actor,
     /// 华东 customer with a designated window contact.
     pub customer_a: Customer,
     /// 华南 customer without a window.
@@ -87,6 +91,7 @@ impl Org {
         let specialist = user(app, "specialist1", "冯专员", Role::ProjectSpecialist, None, None).await;
         let pm = user(app, "pm1", "陈经理", Role::ProjectManager, None, None).await;
         let data = user(app, "data1", "褚数据", Role::DataSpecialist, None, None).await;
+        let keeper = user(app, "keeper1", "蒋备件", Role::PartsKeeper, None, None).await;
         let new_customer = |name: &str, short: &str, region: &str| CustomerInput {
             name: Some(name.into()),
             short_name: Some(short.into()),
@@ -147,6 +152,7 @@ impl Org {
             specialist,
             pm,
             data,
+            keeper,
             customer_a,
             customer_b,
             window_a,
@@ -185,6 +191,19 @@ impl Org {
                 .map(|_: aftersales_app::tickets::TicketView| ())
                 .unwrap();
         }
+    /// An open requisition by `engineer` on ticket `ticket` for a cheap part made for it
+    /// (approved when filed), so that the ticket may wait for parts (issue 13).
+    pub async fn requisition(&self, app: &App, engineer: &Actor, ticket: i64) -> Requisition {
+        let part = PartInput {
+            number: Some(format!("RL-{ticket}")),
+            name: Some("搓纸轮".into()),
+            unit: Some("个".into()),
+            price_fen: Some(3_500),
+            ..PartInput::default()
+        };
+        let part = app.create_part(&self.keeper, &part).await.unwrap();
+        let input = RequisitionInput { part_id: Some(part.id), quantity: Some(1), note: None };
+        app.request_parts(engineer, ticket, &input).await.unwrap()
     }
 
     /// A complete phone registration for customer B's device, occurring `at`.

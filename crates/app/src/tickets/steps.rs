@@ -123,6 +123,9 @@ impl App {
                 Done::noted(note)
             }
             Command::WaitForParts { note } => {
+                // Issue 13: waiting for parts is waiting for a requisition still open.
+                t.check(Step::WaitForParts)?;
+                self.check_waiting_for_parts(&**tx, t.id).await?;
                 t.wait_for_parts()?;
                 Done::noted(note)
             }

@@ -171,6 +171,7 @@ db_test!(paused_time_is_kept_and_a_regrade_counts_what_was_spent, |db| {
     let v = view(app, &org.desk, &t).await;
     assert_eq!(clock(&v, ClockKind::Resolution).due_at, Some(at("2024-03-16T14:00:00+08:00")));
     // Waiting for parts does not pause by default (the parts are the service side's to find).
+    org.requisition(app, &org.eng_south, t.id).await;
     let t = step(app, &org.eng_south, &t, Command::WaitForParts { note: None }).await;
     assert_eq!(clock(&view(app, &org.desk, &t).await, ClockKind::Resolution).state, ClockState::Running);
     assert_replays(app, &org.desk, &t).await;

@@ -3,6 +3,7 @@
 
 mod clocks;
 mod notices;
+mod parts;
 mod portal;
 mod sessions;
 mod support;

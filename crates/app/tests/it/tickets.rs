@@ -38,6 +38,7 @@ db_test!(a_ticket_goes_from_registration_to_closure_with_its_history, |db| {
     db.advance(SignedDuration::from_mins(20));
     let t = step(app, &org.eng_south, &t, Command::Respond { note: Some("电话联系黄主任，约定下午上门".into()) }).await;
     let t = step(app, &org.eng_south, &t, Command::Start { plan: Some("上门检查第二纸盒搓纸轮".into()) }).await;
+    org.requisition(app, &org.eng_south, t.id).await;
     let t = step(app, &org.eng_south, &t, Command::WaitForParts { note: Some("搓纸轮需更换".into()) }).await;
     let t = step(app, &org.eng_south, &t, Command::Resume { note: None }).await;
     fresh(

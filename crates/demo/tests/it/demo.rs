@@ -115,6 +115,25 @@ async fn demo_is_complete_realistic_and_reproducible() {
         assert!(!requests.is_empty(), "no {status} downgrade request");
     }
 
+    // Spare parts (issue 13): requisitions waiting, in hand, done and rejected, and a part
+    // fitted with its serials on a resolved ticket, which the customer sees too.
+    use aftersales_domain::parts::RequisitionStatus as R;
+    let parts = app.requisitions(&admin, None, None, None, Page::default()).await.unwrap();
+    let count = |s: &[R]| parts.counts.iter().filter(|c| s.contains(&c.status)).map(|c| c.count).sum::<u64>();
+    assert!(count(&[R::Pending, R::Approved]) > 0, "no open requisition: {:?}", parts.counts);
+    for s in [R::Done, R::Rejected] {
+        assert!(count(&[s]) > 0, "no {s} requisition: {:?}", parts.counts);
+    }
+    let done = app.requisitions(&admin, Some(R::Done), None, None, Page::default()).await.unwrap();
+    let mut fitted = false;
+    for r in &done.items {
+        if let Ok(aftersales_app::parts::PartsUsed::Staff(used)) = app.parts_used(&admin, r.requisition.ticket_id).await
+        {
+            fitted |= used.iter().any(|u| u.serial.is_some() && u.faulty_serial.is_some());
+        }
+    }
+    assert!(fitted, "no part fitted with its serials");
+
     // Clocks (DOMAIN §4) ran on every accepted ticket, and the demo desk mostly keeps them.
     let mut met = std::collections::HashMap::<ClockKind, (u32, u32)>::new();
     for t in tickets.iter().filter(|t| t.accepted_at.is_some()) {

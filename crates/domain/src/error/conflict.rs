@@ -8,6 +8,7 @@ use crate::grading::ChangeRequestStatus;
 use crate::lang::Lang;
 use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
+use crate::parts::PartsProblem;
 use crate::ticket::Status;
 use crate::work_order::WorkOrderStatus;
 use crate::visit::VisitProblem;
@@ -81,6 +82,8 @@ pub enum Conflict {
     },
     SurveyAfterClosure,
     Link(LinkProblem),
+    /// Spare parts: stock, requisitions (`crate::parts`).
+    Parts(PartsProblem),
     /// A record with the same unique name or number exists already.
     Duplicate,
     // Work orders and dispatch (issue 13).
@@ -145,6 +148,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
             Conflict::Duplicate => "duplicate",
             Conflict::Visit(p) => p.code(),
+            Conflict::Parts(p) => p.code(),
         }
     }
 
@@ -157,6 +161,7 @@ impl Conflict {
             | Conflict::NotTheWindow
             | Conflict::NotWorkOrderOwner => 403,
             Conflict::Visit(p) => p.status(),
+            Conflict::Parts(p) => p.status(),
             _ => 409,
         }
     }
@@ -294,6 +299,7 @@ impl Conflict {
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
             Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
+            Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

@@ -221,6 +221,7 @@ pub fn default_routes() -> Vec<Route> {
         // A late or delayed visit: the dispatcher rearranges the day (issue 13).
         route(VisitDelay, &[ProjectSpecialist, Dispatcher]),
         route(Dissatisfied, &[Supervisor, ProjectSpecialist]),
+        route(FaultyPartOverdue, &[Engineer, Supervisor]),
         route(ProgressUpdate, &[Contact]),
         route(NoticeKind::Accepted, &[Contact]),
         route(EngineerAssigned, &[Contact]),

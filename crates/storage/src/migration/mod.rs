@@ -16,6 +16,7 @@ mod m0008_audiences;
 mod m0009_job_subjects;
 mod m0010_visits;
 mod m0013_work_orders;
+mod m0011_parts;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_job_subjects::M0009JobSubjects),
             Box::new(m0010_visits::M0010Visits),
             Box::new(m0013_work_orders::M0013WorkOrders),
+            Box::new(m0011_parts::M0011Parts),
         ]
     }
 }

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod directory;
 pub mod health;
 pub mod notices;
+pub mod parts;
 pub mod policy;
 pub mod tickets;
 pub mod users;
@@ -101,4 +102,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(visits::my_day))
         .routes(routes!(visits::days, visits::set_days))
         .routes(routes!(visits::settings, visits::put_settings))
+        .routes(routes!(parts::list_parts, parts::create_part))
+        .routes(routes!(parts::get_part, parts::update_part))
+        .routes(routes!(parts::list_warehouses, parts::create_warehouse))
+        .routes(routes!(parts::update_warehouse))
+        .routes(routes!(parts::stock))
+        .routes(routes!(parts::part_stock))
+        .routes(routes!(parts::move_stock))
+        .routes(routes!(parts::requisitions))
+        .routes(routes!(parts::requisition))
+        .routes(routes!(parts::request_parts))
+        .routes(routes!(parts::parts_used))
+        .routes(routes!(parts::decide))
+        .routes(routes!(parts::issue))
+        .routes(routes!(parts::use_parts))
+        .routes(routes!(parts::return_parts))
 }

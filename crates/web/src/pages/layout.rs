@@ -24,6 +24,8 @@ pub struct Nav {
     pub visits: bool,
     /// An engineer: their visits of today (今日上门).
     pub today: bool,
+    /// May see spare parts and requisitions (staff with the parts permission).
+    pub parts: bool,
     /// A customer contact: how many requests wait for their answer (confirm, rate).
     pub waiting: usize,
     /// Staff: how many open work orders they own (我的协作工单); none for a contact.
@@ -57,6 +59,7 @@ impl Nav {
             here,
             admin: super::admin::may_administer(who.actor.user.role),
             approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
+            parts: aftersales_domain::permission::allows(who.actor.user.role, Action::ReadParts),
             waiting,
             visits: [Action::BookVisit, Action::ManageWorkingDays]
                 .iter()

@@ -15,6 +15,7 @@ mod approvals;
 mod assets;
 mod layout;
 mod notices;
+pub mod parts;
 mod portal;
 mod register;
 mod routes;

@@ -85,6 +85,8 @@ struct PortalTicket<'a> {
     error: Option<String>,
     /// The visits the customer is promised (`ticket/_visits_portal.html`).
     visits: Vec<aftersales_domain::visit::CustomerVisit>,
+    /// Parts replaced on the device (part number, name, quantity; DOMAIN §8).
+    parts: Vec<aftersales_domain::parts::CustomerPartUsed>,
 }
 
 impl PortalTicket<'_> {
@@ -126,12 +128,16 @@ pub async fn ticket_page(
         )),
         m => m,
     };
+    let parts = match s.app.parts_used(&who.actor, id).await {
+        Ok(aftersales_app::parts::PartsUsed::Customer(p)) => p,
+        _ => Vec::new(),
+    };
     let nav = Some(Nav::of(s, who, "portal").await);
     let visits = match s.app.ticket_visits(&who.actor, id).await {
         Ok(aftersales_app::visits::TicketVisits::Customer(v)) => v,
         _ => Vec::new(),
     };
-    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error, visits })).into_response())
+    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error, visits, parts })).into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.

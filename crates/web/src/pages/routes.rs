@@ -9,7 +9,9 @@ use axum::routing::MethodRouter;
 use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
-use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets, visits, work_orders};
+use super::{
+    account, actions, admin, approvals, assets, notices, parts, portal, register, tickets, visits, work_orders,
+};
 use crate::AppState;
 
 /// One page route: a method and a path template, and the handler that answers them.
@@ -68,6 +70,15 @@ pub fn table() -> Vec<PageRoute> {
         post("/visits/{id}/reschedule", visits::reschedule),
         post("/visits/{id}/cancel", visits::cancel),
         post("/tickets/{id}/visits", visits::book),
+        post("/tickets/{id}/parts", parts::request),
+        get("/parts", parts::requisitions),
+        post("/parts/requisitions/{id}", parts::decide),
+        post("/parts/requisitions/{id}/handle", parts::handle),
+        get("/parts/stock", parts::stock),
+        get("/parts/stock/{warehouse}/{part}", parts::ledger),
+        post("/parts/catalog", parts::create_part),
+        post("/parts/warehouses", parts::create_warehouse),
+        post("/parts/movements", parts::move_stock),
         get("/assets/{file}", assets::asset),
         // The signed links of customer e-mail: no sign-in, the link is the authority.
         get("/l/{token}", portal::link_form),

@@ -252,6 +252,8 @@ struct TicketPage<'a> {
     message: Option<String>,
     /// The visits section (`ticket/_visits.html`).
     vs: super::visits::TicketVisitsSection,
+    /// Spare parts: used, requisitions, and the engineer's forms (`templates/ticket/_parts.html`).
+    parts: Option<super::parts::TicketParts>,
 }
 
 impl TicketPage<'_> {
@@ -364,6 +366,8 @@ pub async fn ticket(
         Some(l.t("tickets.work_log_entry_saved").to_owned())
     } else if q.done == "work_order" {
         Some(l.t("workorders.saved").to_owned())
+    } else if q.done == "parts" {
+        Some(l.t("parts.saved").to_owned())
     } else if q.done == "registered" {
         // The sentence the desk reads to the customer (DOMAIN §1: tells the customer it is
         // accepted), filled in below once the ticket is read.
@@ -481,6 +485,7 @@ pub async fn ticket_page(
         .map(|e| (e, names.user(Some(e)).to_owned()))
         .collect();
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
+    let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,
@@ -506,6 +511,7 @@ pub async fn ticket_page(
         staff,
         error,
         message,
+        parts,
     };
     Ok((status, render(&page)).into_response())
 }

@@ -100,6 +100,7 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             )
             .replace("{number}", &t.number)
             .replace("{serial}", &t.serial)
+            .replace("{part_id}", "1")
             .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
             .replace("{version}", "1");
         ApiRoute { method, template, path, action, body, also: |_| true }
@@ -270,6 +271,28 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(g.clone(), "/api/v1/users/{id}/qualifications", Some(ReadUsers), None),
         r(p.clone(), "/api/v1/users/{id}/qualifications", Some(ManageQualifications), Some(json!({}))),
         r(p.clone(), "/api/v1/users/{id}/training", Some(ManageQualifications), Some(json!({}))),
+        r(g.clone(), "/api/v1/parts", Some(ReadParts), None),
+        r(p.clone(), "/api/v1/parts", Some(ManageParts), Some(json!({}))),
+        r(g.clone(), "/api/v1/parts/{id}", Some(ReadParts), None),
+        r(Method::PATCH, "/api/v1/parts/{id}", Some(ManageParts), Some(json!({}))),
+        r(g.clone(), "/api/v1/warehouses", Some(ReadParts), None),
+        r(p.clone(), "/api/v1/warehouses", Some(ManageParts), Some(json!({}))),
+        r(Method::PATCH, "/api/v1/warehouses/{id}", Some(ManageParts), Some(json!({}))),
+        r(g.clone(), "/api/v1/warehouses/{id}/stock", Some(ReadParts), None),
+        r(g.clone(), "/api/v1/warehouses/{id}/parts/{part_id}", Some(ReadParts), None),
+        r(p.clone(), "/api/v1/stock-movements", Some(MoveStock), Some(json!({}))),
+        r(g.clone(), "/api/v1/requisitions", Some(ReadParts), None),
+        r(g.clone(), "/api/v1/requisitions/{id}", Some(ReadParts), None),
+        r(p.clone(), "/api/v1/tickets/{id}/requisitions", Some(RequestParts), Some(json!({}))),
+        r(g.clone(), "/api/v1/tickets/{id}/parts-used", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/requisitions/{id}/decision", Some(ApproveParts), Some(json!({"approve": false}))),
+        ApiRoute {
+            // The keeper issues from any warehouse; an engineer from their own van.
+            also: |role| allows(role, MoveStock) || allows(role, RequestParts),
+            ..r(p.clone(), "/api/v1/requisitions/{id}/issue", Some(ReadParts), Some(json!({})))
+        },
+        r(p.clone(), "/api/v1/requisitions/{id}/use", Some(RequestParts), Some(json!({}))),
+        r(p.clone(), "/api/v1/requisitions/{id}/return", Some(RequestParts), Some(json!({}))),
     ]
 }
 
@@ -300,6 +323,7 @@ async fn more_staff(db: &aftersales_testkit::TestDb, org: &Org) -> Vec<Actor> {
         org.specialist.clone(),
         org.pm.clone(),
         org.data.clone(),
+        org.keeper.clone(),
     ];
     for (name, role) in [("lead1", Role::TechLead), ("gm1", Role::GeneralManager)] {
         let input = UserInput {
@@ -345,6 +369,17 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
     app.add_log(&org.desk, t.id, aftersales_domain::worklog::LogKind::Progress, "MARK-A 内部记录", None, None)
         .await
         .unwrap();
+    // A part and a warehouse (ids 1), so the parts pages and routes have something to show.
+    let part = aftersales_domain::parts::PartInput {
+        number: Some("FU-WALK".into()),
+        name: Some("定影组件".into()),
+        unit: Some("套".into()),
+        price_fen: Some(68_000),
+        ..Default::default()
+    };
+    app.create_part(&org.keeper, &part).await.unwrap();
+    let central = aftersales_domain::parts::WarehouseInput { name: Some("中心库".into()), ..Default::default() };
+    app.create_warehouse(&org.keeper, &central).await.unwrap();
     // The repeat report tells A's project specialist: a notice about A.
     app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let notices = app
@@ -490,6 +525,8 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![WorkTicket]
     } else if template == "/tickets/new" {
         vec![RegisterTicket]
+    } else if under(&["/parts"]) {
+        vec![ReadParts]
     } else {
         vec![ReadTicket]
     }
@@ -516,6 +553,8 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         .replace("{name}", calendar)
         .replace("{version}", "1")
         .replace("{file}", "app.css")
+        .replace("{warehouse}", "1")
+        .replace("{part}", "1")
 }
 
 db_test!(every_page_as_every_role_and_as_another_customer, |db| {
@@ -645,6 +684,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     app.run_due_jobs("walk", 100).await.unwrap();
     let (v, _) = step(&org.eng_east, v, Command::Respond { note: Some(m("contact note")) }).await;
     let (v, _) = step(&org.eng_east, v, Command::Start { plan: Some(m("plan")) }).await;
+    org.requisition(app, &org.eng_east, t.id).await;
     let (v, _) = step(&org.eng_east, v, Command::WaitForParts { note: Some(m("waiting")) }).await;
     let (v, _) = step(&org.eng_east, v, Command::Resume { note: Some(m("resume")) }).await;
     let (_, _) = step(
