@@ -18,6 +18,8 @@
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
 //! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
+//! | `warranty_months` | `AFTERSALES_WARRANTY_MONTHS` | `12` | warranty term from the purchase date when a device has no warranty end |
+//! | `tax_rate_bp` | `AFTERSALES_TAX_RATE_BP` | `1300` | tax rate of quotes in basis points (1300 = 13 %) |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -61,6 +63,8 @@ pub struct Config {
     /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
     pub demo: Option<bool>,
     pub occurred_horizon_days: i64,
+    pub warranty_months: i64,
+    pub tax_rate_bp: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -86,6 +90,8 @@ impl Default for Config {
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: None,
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
+            warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
+            tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -110,6 +116,8 @@ pub const KEYS: &[&str] = &[
     "repeat_window_days",
     "demo",
     "occurred_horizon_days",
+    "warranty_months",
+    "tax_rate_bp",
     "log",
     "worker",
     "trusted_proxies",
@@ -173,6 +181,12 @@ impl Config {
         if !(1..=36500).contains(&self.occurred_horizon_days) {
             bail!("occurred_horizon_days must be between 1 and 36500, not {}", self.occurred_horizon_days);
         }
+        if !(0..=1200).contains(&self.warranty_months) {
+            bail!("warranty_months must be between 0 and 1200, not {}", self.warranty_months);
+        }
+        if !(0..=aftersales_domain::fee::MAX_TAX_RATE_BP).contains(&self.tax_rate_bp) {
+            bail!("tax_rate_bp must be between 0 and 10000, not {}", self.tax_rate_bp);
+        }
         self.trusted_proxies()?;
         self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
@@ -224,6 +238,8 @@ impl Config {
             trusted_proxies: self.trusted_proxies()?,
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
             occurred_horizon_days: self.occurred_horizon_days,
+            warranty_months: self.warranty_months,
+            tax_rate_bp: self.tax_rate_bp,
         })
     }
 }

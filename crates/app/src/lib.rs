@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clocks;
 pub mod directory;
+pub mod fees;
 pub mod jobs;
 pub mod notices;
 pub mod portal;
@@ -52,6 +53,11 @@ pub struct Settings {
     /// How many days before its registration a problem may have occurred
     /// (`domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS`, a year).
     pub occurred_horizon_days: i64,
+    /// The warranty term from the purchase date when a device has no warranty end
+    /// (`domain::fee::DEFAULT_WARRANTY_MONTHS`).
+    pub warranty_months: i64,
+    /// The tax rate of new quotes, basis points (`domain::fee::DEFAULT_TAX_RATE_BP`).
+    pub tax_rate_bp: i64,
 }
 
 impl Default for Settings {
@@ -63,6 +69,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
+            warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
+            tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
         }
     }
 }
@@ -300,6 +308,7 @@ fn what_zh(what: &str) -> &str {
         "attachment" => "附件",
         "link" => "链接",
         "survey" => "回访",
+        "receipt" => "收据",
         _ => what,
     }
 }

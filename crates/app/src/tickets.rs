@@ -329,7 +329,7 @@ fn present(actor: &Actor, mut t: Ticket) -> Ticket {
 }
 
 /// Loads a ticket the actor may see; another customer's ticket is "not found".
-async fn load_visible<C: Conn>(conn: &C, actor: &Actor, id: Id) -> Result<Ticket> {
+pub(crate) async fn load_visible<C: Conn>(conn: &C, actor: &Actor, id: Id) -> Result<Ticket> {
     match tickets::by_id(conn, id).await? {
         Some(t) if own_customer(actor).is_none_or(|own| own == t.customer_id) => Ok(t),
         _ => Err(AppError::not_found("ticket", id)),

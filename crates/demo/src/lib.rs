@@ -13,6 +13,7 @@
 //! calendar its deadlines run on.
 
 mod data;
+mod field_fees;
 mod org;
 mod plan;
 mod run;
@@ -129,6 +130,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }
 
     clock.store(now_ms, Ordering::Relaxed);
+    field_fees::create(&app, &org).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.

@@ -86,6 +86,9 @@ pub(crate) async fn run_step(
                 },
                 other => other.clone(),
             };
+            if let Command::Start { .. } = cmd {
+                crate::field_fees::before_start(app, actor, &l.ticket, spec.part, spec.on_site).await?;
+            }
             if actor.is_customer() {
                 fresh(app.customer_act(actor, l.ticket.id, Some(l.ticket.version), &cmd, None).await?)?;
                 l.ticket = app.ticket(&Actor::operator(), l.ticket.id).await?.ticket;

@@ -80,6 +80,8 @@ impl NoticeKind {
                 | NoticeKind::Resolved
                 | NoticeKind::Closed
                 | NoticeKind::SurveyRequest
+                | NoticeKind::QuoteToApprove
+                | NoticeKind::Receipt
         )
     }
 

@@ -47,6 +47,11 @@ coded_enum! {
         Resolved = ("resolved", "已解决待确认", "Resolved: please confirm"),
         Closed = ("closed", "已结案", "Closed"),
         SurveyRequest = ("survey_request", "服务评价邀请", "Satisfaction survey"),
+        /// Seed 003: the customer confirms the service plan's fees before work starts (the
+        /// mail carries a link to approve).
+        QuoteToApprove = ("quote_to_approve", "报价待确认", "Quote to approve"),
+        /// Seed 003: "费用结算…向客户提供相关凭证": the receipt of a payment.
+        Receipt = ("receipt", "收费凭证", "Receipt"),
     }
 }
 
@@ -426,6 +431,21 @@ pub fn on_step(
         _ => {}
     }
     out
+}
+
+/// The customer's notice of a quote revision to approve (seed 003: the plan's fees are
+/// confirmed by the customer).
+pub fn on_quote(t: &Ticket, q: &crate::fee::Quote) -> NoticeSpec {
+    let k = NoticeKind::QuoteToApprove;
+    let amount = ("amount", crate::fee::yuan(q.totals.total));
+    customer(t, format!("t{}:quote_to_approve:r{}", t.id, q.revision), k, &[amount])
+}
+
+/// The customer's notice of a settlement with its receipt number.
+pub fn on_settlement(t: &Ticket, s: &crate::fee::Settlement) -> NoticeSpec {
+    let k = NoticeKind::Receipt;
+    let vars = [("amount", crate::fee::yuan(s.amount)), ("receipt", s.receipt_no.clone())];
+    customer(t, format!("t{}:receipt:{}", t.id, s.receipt_no), k, &vars)
 }
 
 /// The notice of a repeat report, at registration (DOMAIN §5: the project specialist at once).

@@ -36,6 +36,12 @@ coded_enum! {
         RecordSurvey = ("record_survey", "回访调查", "record a satisfaction survey"),
         ReadServicePolicy = ("read_service_policy", "查看日历与服务策略", "read calendars and service policies"),
         ManageServicePolicy = ("manage_service_policy", "维护日历与服务策略", "manage calendars and service policies"),
+        /// Seed 003: write the itemised quote of chargeable work.
+        WriteQuote = ("write_quote", "编制报价", "write a quote"),
+        /// The customer approves or refuses a quote (staff record a paper signature).
+        DecideQuote = ("decide_quote", "确认报价", "approve or refuse a quote"),
+        /// Record a payment or a zero-charge settlement, with its receipt.
+        Settle = ("settle", "收费结算", "record a payment"),
     }
 }
 
@@ -76,6 +82,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         Dispatcher => matches!(
             action,
@@ -119,6 +128,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadDirectory
                 | ManageDirectory
                 | ReadUsers
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         FirstLineEngineer | SecondLineEngineer | TechLead => matches!(
             action,
@@ -132,6 +144,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadServicePolicy
                 | ReadDirectory
                 | ReadUsers
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         ProjectSpecialist => matches!(
             action,
@@ -162,6 +177,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RecordSurvey
                 | AddLogEntry
                 | ReadDirectory
+                | DecideQuote
         ),
     }
 }
@@ -178,6 +194,9 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
                     | Action::ResolveTicket
                     | Action::RequestSecondLine
                     | Action::BookVisit
+                    | Action::WriteQuote
+                    | Action::DecideQuote
+                    | Action::Settle
             ) =>
         {
             TicketScope::Assigned

@@ -79,6 +79,8 @@ pub enum Conflict {
     },
     SurveyAfterClosure,
     Link(LinkProblem),
+    /// Fees (seed 003): quotes, approvals, payments (`fee::FeeConflict`).
+    Fee(crate::fee::FeeConflict),
     /// A record with the same unique name or number exists already.
     Duplicate,
 }
@@ -118,6 +120,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Expired) => "link_expired",
             Conflict::Link(LinkProblem::Revoked) => "link_revoked",
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
+            Conflict::Fee(f) => f.code(),
             Conflict::Duplicate => "duplicate",
         }
     }
@@ -246,6 +249,7 @@ impl Conflict {
                 ("The service can be rated once the request is closed".into(), "报修结案后才能评价服务".into())
             }
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
+            Conflict::Fee(f) => (f.message(Lang::En), f.message(Lang::Zh)),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
         };
         match lang {

@@ -14,6 +14,7 @@ mod m0006_due_index;
 mod m0007_contact_left;
 mod m0008_audiences;
 mod m0009_job_subjects;
+mod m0012_fees;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_contact_left::M0007ContactLeft),
             Box::new(m0008_audiences::M0008Audiences),
             Box::new(m0009_job_subjects::M0009JobSubjects),
+            Box::new(m0012_fees::M0012Fees),
         ]
     }
 }

@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::MethodRouter;
 
 use super::admin::{calendars, categories, contacts, customers, devices, grading, groups, policy, users};
-use super::{account, actions, admin, approvals, assets, notices, portal, register, tickets};
+use super::{account, actions, admin, approvals, assets, fees, notices, portal, register, tickets};
 use crate::AppState;
 
 /// One page route: a method and a path template, and the handler that answers them.
@@ -52,6 +52,11 @@ pub fn table() -> Vec<PageRoute> {
         get("/tickets/{id}", tickets::ticket),
         post("/tickets/{id}/act", actions::act),
         post("/tickets/{id}/log", actions::add_log),
+        post("/tickets/{id}/quote", fees::save_quote),
+        post("/tickets/{id}/quote/decision", fees::decide_quote),
+        post("/tickets/{id}/payment", fees::record_payment),
+        post("/tickets/{id}/free", fees::record_free),
+        get("/receipts/{number}", fees::receipt),
         get("/inbox", notices::inbox),
         post("/inbox/{id}/acknowledge", notices::acknowledge),
         post("/inbox/read-all", portal::read_all),
