@@ -3,6 +3,7 @@
 //! ticket history event; the customer is told through the customer notices.
 
 use aftersales_domain::customer::Device;
+use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::error::Reason;
 use aftersales_domain::fee::{
     self, ApprovalMethod, CustomerFees, FeeConflict, FeeFile, FreeReason, PaymentMethod, Quote, QuoteInput,
@@ -11,7 +12,6 @@ use aftersales_domain::fee::{
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::ticket::{Kind, Ticket};
 use aftersales_domain::{DomainError, Id, Timestamp, notice};
-use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_storage::{Conn, WriteTx, directory, fees, links};
 use serde::{Deserialize, Serialize};
 
@@ -211,7 +211,8 @@ impl App {
         let internal_note = text_field("internal_note", input.internal_note.as_deref(), 2000, false)?;
         file.may_revise(&t).map_err(fee_conflict)?;
         let now = self.now();
-        if let Some(prev) = file.current().filter(|q| matches!(q.status, QuoteStatus::Pending | QuoteStatus::Approved)) {
+        if let Some(prev) = file.current().filter(|q| matches!(q.status, QuoteStatus::Pending | QuoteStatus::Approved))
+        {
             let mut old = prev.clone();
             old.status = QuoteStatus::Superseded;
             if !fees::decide_quote(&*tx, &old, prev.status).await? {
@@ -310,7 +311,12 @@ impl App {
             let who = signed_by.map(|s| format!("，签字人 {s}")).unwrap_or_default();
             (
                 "quote_approved",
-                format!("客户确认第 {} 版报价（{}{who}），合计 {}", q.revision, method.label(aftersales_domain::Lang::Zh), fee::yuan(q.totals.total)),
+                format!(
+                    "客户确认第 {} 版报价（{}{who}），合计 {}",
+                    q.revision,
+                    method.label(aftersales_domain::Lang::Zh),
+                    fee::yuan(q.totals.total)
+                ),
             )
         } else {
             ("quote_refused", format!("客户拒绝第 {} 版报价：{}", q.revision, reason.unwrap_or_default()))
@@ -377,7 +383,9 @@ impl App {
         s.receipt_no = fee::receipt_no(year, fees::next_receipt(&**tx, year).await?);
         s.id = fees::insert_settlement(&**tx, &s).await?;
         let (action, note) = match (s.free_reason, s.method) {
-            (Some(r), _) => ("settled_free", format!("免费结算（{}），收据 {}", r.label(aftersales_domain::Lang::Zh), s.receipt_no)),
+            (Some(r), _) => {
+                ("settled_free", format!("免费结算（{}），收据 {}", r.label(aftersales_domain::Lang::Zh), s.receipt_no))
+            }
             (None, m) => (
                 "payment_recorded",
                 format!(
@@ -405,19 +413,16 @@ impl App {
         let t = load_visible(conn, actor, s.ticket_id).await.map_err(|_| AppError::not_found("receipt", receipt_no))?;
         let customer = directory::customer_by_id(conn, t.customer_id).await?.map(|c| c.name).unwrap_or_default();
         let file = fees::file(conn, t.id).await?;
-        let quote = s
-            .quote_id
-            .and_then(|id| file.quotes.iter().find(|q| q.id == id))
-            .map(|q| fee::CustomerQuote {
-                revision: q.revision,
-                status: q.status,
-                lines: q.lines.clone(),
-                totals: q.totals,
-                created_at: q.created_at,
-                decided_at: q.decided_at,
-                approval: q.approval,
-                refusal_reason: None,
-            });
+        let quote = s.quote_id.and_then(|id| file.quotes.iter().find(|q| q.id == id)).map(|q| fee::CustomerQuote {
+            revision: q.revision,
+            status: q.status,
+            lines: q.lines.clone(),
+            totals: q.totals,
+            created_at: q.created_at,
+            decided_at: q.decided_at,
+            approval: q.approval,
+            refusal_reason: None,
+        });
         let recorded_by =
             aftersales_storage::users::user_by_id(conn, s.by).await?.map(|u| u.display_name).unwrap_or_default();
         let device = t.device_model.as_ref().map(|m| match &t.device_serial {

@@ -52,7 +52,14 @@ pub(crate) async fn before_start(
 }
 
 /// A ticket registered by the desk and worked to the point where the fees are decided.
-async fn responded(app: &App, org: &Org, customer: usize, device: i64, kind: Kind, text: (&str, &str)) -> Result<Ticket> {
+async fn responded(
+    app: &App,
+    org: &Org,
+    customer: usize,
+    device: i64,
+    kind: Kind,
+    text: (&str, &str),
+) -> Result<Ticket> {
     let desk = &org.actors[org.staff("desk1")?];
     let dispatcher = &org.actors[org.staff("dispatch1")?];
     let c = &org.customers[customer];
@@ -72,7 +79,8 @@ async fn responded(app: &App, org: &Org, customer: usize, device: i64, kind: Kin
     };
     let t = fresh(app.register(desk, &r, None).await?)?.ticket;
     let t = act(app, desk, &t, Command::Accept).await?;
-    let t = act(app, desk, &t, Command::Grade { level: "P3".into(), reason: "单台设备，有替代设备可用".into() }).await?;
+    let t =
+        act(app, desk, &t, Command::Grade { level: "P3".into(), reason: "单台设备，有替代设备可用".into() }).await?;
     let t = act(app, dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await?;
     let engineer = engineer_of(org, &t)?;
     act(app, engineer, &t, Command::Respond { note: Some("已电话联系客户，约定上门检测".into()) }).await
@@ -105,8 +113,10 @@ async fn device_where(app: &App, org: &Org, warranty: Warranty, consumable: bool
     Ok(None)
 }
 
-/// The three tickets that show today's fee desk.
-pub(crate) async fn create(app: &App, org: &Org) -> Result<()> {
+/// The three tickets that show today's fee desk; how many were made (each needs a device
+/// of its kind).
+pub(crate) async fn create(app: &App, org: &Org) -> Result<usize> {
+    let mut made = 0;
     let desk = &org.actors[org.staff("desk1")?];
     if let Some((customer, device)) = device_where(app, org, Warranty::OutOfWarranty, false).await? {
         // Quoted, signed on site, repaired and paid by WeChat: the receipt prints.
@@ -126,9 +136,14 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<()> {
         let signed = QuoteDecision { revision, approve: true, reason: None, signed_by: Some(t.contact_name.clone()) };
         let f = app.decide_quote(engineer, t.id, &signed).await?;
         let t = act(app, engineer, &t, Command::Start { plan: Some("更换主控板并升级固件".into()) }).await?;
-        let t = act(app, engineer, &t, Command::Resolve {
-            resolution: "更换主控板并升级固件至最新版本，复印、打印、扫描测试正常".into(),
-        })
+        let t = act(
+            app,
+            engineer,
+            &t,
+            Command::Resolve {
+                resolution: "更换主控板并升级固件至最新版本，复印、打印、扫描测试正常".into()
+            },
+        )
         .await?;
         let total = f.remaining.unwrap_or_default();
         let pay = PaymentInput {
@@ -138,6 +153,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<()> {
             note: None,
         };
         app.record_payment(desk, t.id, &pay).await?;
+        made += 1;
     }
     if let Some((customer, device)) = device_where(app, org, Warranty::OutOfWarranty, false).await? {
         // Quoted this morning; the customer has not answered yet.
@@ -152,6 +168,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<()> {
             internal_note: None,
         };
         app.save_quote(engineer, t.id, &quote).await?;
+        made += 1;
     }
     if let Some((customer, device)) = device_where(app, org, Warranty::InWarranty, true).await? {
         // Consumables: the plan and its fees approved by the customer's contact in the portal.
@@ -176,7 +193,9 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<()> {
         let approve = QuoteDecision { revision, approve: true, reason: None, signed_by: None };
         app.customer_decide_quote(contact, t.id, &approve).await?;
         let t = act(app, engineer, &t, Command::Start { plan: Some("上门更换碳粉盒与废粉盒".into()) }).await?;
-        act(app, engineer, &t, Command::Resolve { resolution: "已更换碳粉盒与废粉盒，打印浓度恢复正常".into() }).await?;
+        act(app, engineer, &t, Command::Resolve { resolution: "已更换碳粉盒与废粉盒，打印浓度恢复正常".into() })
+            .await?;
+        made += 1;
     }
-    Ok(())
+    Ok(made)
 }

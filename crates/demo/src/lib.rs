@@ -130,7 +130,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     }
 
     clock.store(now_ms, Ordering::Relaxed);
-    field_fees::create(&app, &org).await?;
+    let fee_tickets = field_fees::create(&app, &org).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.
@@ -162,7 +162,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
         customers: org.customers.len(),
         devices,
         engineers: org.engineers.len(),
-        tickets: live.iter().filter(|l| l.is_some()).count(),
+        tickets: live.iter().filter(|l| l.is_some()).count() + fee_tickets,
         skipped_steps: skipped,
     })
 }

@@ -81,9 +81,8 @@ impl Device {
     /// The warranty end that applies: the recorded one, else the purchase date plus the
     /// default term of `months` (a setting).
     pub fn warranty_end_with_term(&self, months: i64) -> Option<Date> {
-        self.warranty_end.or_else(|| {
-            self.purchase_date.and_then(|p| p.checked_add(jiff::Span::new().months(months)).ok())
-        })
+        self.warranty_end
+            .or_else(|| self.purchase_date.and_then(|p| p.checked_add(jiff::Span::new().months(months)).ok()))
     }
 
     /// In or out of warranty on `day`, with the end it was judged by.

@@ -238,22 +238,37 @@ pub fn price(input: &QuoteInput, tax_rate_bp: i64) -> Result<(Vec<QuoteLine>, To
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeeConflict {
     /// The revision was already approved, refused or superseded.
-    QuoteDecided { revision: i32, status: QuoteStatus },
+    QuoteDecided {
+        revision: i32,
+        status: QuoteStatus,
+    },
     /// The approval names an older revision than the current one (the quote changed).
-    QuoteChanged { named: i32, current: i32 },
+    QuoteChanged {
+        named: i32,
+        current: i32,
+    },
     /// Chargeable work cannot start before the customer approved the quote.
-    StartNeedsApproval { warranty: Warranty, consumables: bool },
+    StartNeedsApproval {
+        warranty: Warranty,
+        consumables: bool,
+    },
     /// A payment needs an approved quote.
     PaymentNeedsApproval,
     /// More than what remains to pay.
-    Overpaid { remaining: i64 },
+    Overpaid {
+        remaining: i64,
+    },
     /// Already settled (paid in full or recorded free).
     Settled,
     /// A quote or payment on a ticket that is no longer open (closed or cancelled).
-    TicketFinished { status: Status },
+    TicketFinished {
+        status: Status,
+    },
     NoQuote,
     /// The decision names a revision this ticket never had (another ticket's quote).
-    UnknownRevision { named: i32 },
+    UnknownRevision {
+        named: i32,
+    },
 }
 
 impl FeeConflict {
@@ -274,18 +289,26 @@ impl FeeConflict {
     pub fn message(&self, lang: Lang) -> String {
         let (en, zh) = match self {
             FeeConflict::QuoteDecided { revision, status } => (
-                format!("Quote revision {revision} is already {}; it cannot be decided again", status.label(Lang::En).to_lowercase()),
+                format!(
+                    "Quote revision {revision} is already {}; it cannot be decided again",
+                    status.label(Lang::En).to_lowercase()
+                ),
                 format!("第 {revision} 版报价{}，不能再次确认或拒绝", status.label(Lang::Zh)),
             ),
             FeeConflict::QuoteChanged { named, current } => (
-                format!("The quote changed after revision {named} (now revision {current}); review the current quote and decide on it"),
+                format!(
+                    "The quote changed after revision {named} (now revision {current}); review the current quote and decide on it"
+                ),
                 format!("报价已由第 {named} 版修改为第 {current} 版，请查看最新报价后再确认"),
             ),
             FeeConflict::StartNeedsApproval { warranty, consumables } => {
                 let why_en = if *consumables { "consumable replacement" } else { warranty.label(Lang::En) };
                 let why_zh = if *consumables { "耗材更换" } else { warranty.label(Lang::Zh) };
                 (
-                    format!("This work is chargeable ({}): the customer must approve the quote before it starts (or record it as free with a reason)", why_en.to_lowercase()),
+                    format!(
+                        "This work is chargeable ({}): the customer must approve the quote before it starts (or record it as free with a reason)",
+                        why_en.to_lowercase()
+                    ),
                     format!("本工单为收费服务（{why_zh}），须客户确认报价后才能开始处理（或登记免费及原因）"),
                 )
             }
@@ -297,10 +320,7 @@ impl FeeConflict {
                 format!("The amount is more than the {} that remains to be paid", yuan(*remaining)),
                 format!("收款金额超过待收金额 {}", yuan(*remaining)),
             ),
-            FeeConflict::Settled => (
-                "The fees of this ticket are already settled".into(),
-                "本工单费用已结清".into(),
-            ),
+            FeeConflict::Settled => ("The fees of this ticket are already settled".into(), "本工单费用已结清".into()),
             FeeConflict::TicketFinished { status } => (
                 format!("The ticket is {}; its fees can no longer be changed", status.label(Lang::En).to_lowercase()),
                 format!("工单{}，不能再修改费用", status.label(Lang::Zh)),
@@ -588,7 +608,10 @@ pub fn receipt_no(year: i16, seq: i64) -> String {
 pub fn check_payment(amount: i64, reference: Option<&str>) -> Result<(), DomainError> {
     let mut p = Vec::new();
     if amount <= 0 {
-        p.push(("amount", Reason::Mismatch { detail_en: "must be above 0 (fen)", detail_zh: "须为大于 0 的金额（分）" }));
+        p.push((
+            "amount",
+            Reason::Mismatch { detail_en: "must be above 0 (fen)", detail_zh: "须为大于 0 的金额（分）" },
+        ));
     } else if amount > MAX_TOTAL {
         p.push(("amount", Reason::Mismatch { detail_en: "is too large", detail_zh: "金额过大" }));
     }
@@ -612,7 +635,9 @@ mod tests {
     use super::*;
 
     fn line(quantity: i64, unit_price: i64) -> LineInput {
-        LineInput { kind: LineKind::Labour, description: "更换定影组件".into(), part_no: None, quantity, unit_price }
+        LineInput {
+            kind: LineKind::Labour, description: "更换定影组件".into(), part_no: None, quantity, unit_price
+        }
     }
 
     #[test]

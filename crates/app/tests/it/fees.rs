@@ -92,7 +92,10 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
     let device = expired_device(app, &org, "C300I-778812").await;
     let t = responded(app, &org, db.now(), device.id, Kind::Fault).await;
     let f = app.fees(&org.desk, t.id).await.unwrap();
-    assert_eq!((f.file.warranty, f.file.warranty_end), (Warranty::OutOfWarranty, Some(jiff::civil::date(2023, 12, 31))));
+    assert_eq!(
+        (f.file.warranty, f.file.warranty_end),
+        (Warranty::OutOfWarranty, Some(jiff::civil::date(2023, 12, 31)))
+    );
     assert!(f.quote_needed && !f.may_start);
     // A later device edit does not change the ticket's warranty.
     let mut edit = DeviceInput { customer_id: Some(org.customer_b.id), ..DeviceInput::default() };
@@ -107,19 +110,19 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
     assert_eq!(err.code(), "quote_not_approved", "{err:?}");
     assert!(err.message(Lang::Zh).contains("须客户确认报价"), "{}", err.message(Lang::Zh));
 
-    // Revision 1: exact totals, tax once on the subtotal (178 000 fen × 13 % = 23 140).
+    // Revision 1: exact totals, tax once on the subtotal (163 000 fen × 13 % = 21 190).
     let f = app.save_quote(&org.eng_south, t.id, &fuser()).await.unwrap();
     let q = f.file.current().unwrap().clone();
     assert_eq!((q.revision, q.status), (1, QuoteStatus::Pending));
-    assert_eq!((q.totals.subtotal, q.totals.tax, q.totals.total), (178_000, 23_140, 201_140));
+    assert_eq!((q.totals.subtotal, q.totals.tax, q.totals.total), (163_000, 21_190, 184_190));
     // Paying before approval is refused; nothing is written.
-    let pay = PaymentInput { method: PaymentMethod::WeChat, amount: 201_140, reference: None, note: None };
+    let pay = PaymentInput { method: PaymentMethod::WeChat, amount: 184_190, reference: None, note: None };
     let err = app.record_payment(&org.desk, t.id, &pay).await.unwrap_err();
     assert_eq!(fee_conflict(&err), Some(&FeeConflict::PaymentNeedsApproval));
 
     // The customer sees the lines and totals, never the internal note.
     let c = app.customer_fees(&org.portal_b, t.id).await.unwrap();
-    assert_eq!(c.quote.as_ref().unwrap().totals.total, 201_140);
+    assert_eq!(c.quote.as_ref().unwrap().totals.total, 184_190);
     assert!(!serde_json::to_string(&c).unwrap().contains("INTERNAL"));
     // A contact of another organization cannot see nor approve it.
     assert!(matches!(app.customer_fees(&org.portal_window_a, t.id).await, Err(AppError::NotFound { .. })));
@@ -148,10 +151,10 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
         unit_price: 3_500,
     });
     let f = app.save_quote(&org.eng_south, t.id, &more).await.unwrap();
-    assert_eq!(f.file.quotes.iter().map(|q| (q.revision, q.status)).collect::<Vec<_>>(), [
-        (1, QuoteStatus::Superseded),
-        (2, QuoteStatus::Pending)
-    ]);
+    assert_eq!(
+        f.file.quotes.iter().map(|q| (q.revision, q.status)).collect::<Vec<_>>(),
+        [(1, QuoteStatus::Superseded), (2, QuoteStatus::Pending)]
+    );
     assert_eq!(f.file.quotes[0].lines.len(), 3, "the approved revision's lines are kept as they were");
     // The customer's approval of what they saw before the change is refused, naming it.
     let err = app.customer_decide_quote(&org.portal_b, t.id, &approve(1)).await.unwrap_err();
@@ -167,14 +170,15 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
     let q2 = f.file.approved().unwrap();
     assert_eq!((q2.approval, q2.signed_by.as_deref()), (Some(ApprovalMethod::Paper), Some("黄宁远")));
     let total = q2.totals.total;
-    assert_eq!(total, 201_140 + 7_910);
+    assert_eq!(total, 184_190 + 7_910);
 
     // Settlement: not more than remains, not nothing; then in full with a receipt.
     for bad in [0, -100] {
         let err = app.record_payment(&org.desk, t.id, &PaymentInput { amount: bad, ..pay.clone() }).await.unwrap_err();
         assert!(matches!(&err, AppError::Domain(DomainError::Invalid(p)) if p[0].0 == "amount"), "{err:?}");
     }
-    let err = app.record_payment(&org.desk, t.id, &PaymentInput { amount: total + 1, ..pay.clone() }).await.unwrap_err();
+    let err =
+        app.record_payment(&org.desk, t.id, &PaymentInput { amount: total + 1, ..pay.clone() }).await.unwrap_err();
     assert_eq!(fee_conflict(&err), Some(&FeeConflict::Overpaid { remaining: total }));
     let s = app.record_payment(&org.desk, t.id, &PaymentInput { amount: 100_000, ..pay.clone() }).await.unwrap();
     assert_eq!(s.receipt_no, "SJ2024-00001");
@@ -194,9 +198,7 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
 
     // Every change is in the history; the customer was told of each quote and receipt.
     let actions: Vec<String> = app.history(&org.desk, t.id).await.unwrap().into_iter().map(|e| e.action).collect();
-    for (action, n) in
-        [("quote_written", 2), ("quote_approved", 2), ("payment_recorded", 2), ("start", 1)]
-    {
+    for (action, n) in [("quote_written", 2), ("quote_approved", 2), ("payment_recorded", 2), ("start", 1)] {
         assert_eq!(actions.iter().filter(|a| *a == action).count(), n, "{action}: {actions:?}");
     }
     let told = app.notices(&org.portal_b, &Default::default()).await.unwrap();
@@ -265,16 +267,17 @@ db_test!(the_mailed_link_approves_the_quote_it_was_sent_for_once, |db| {
     app.claim_deliveries(100).await.unwrap();
 
     app.save_quote(&org.desk, t.id, &fuser()).await.unwrap();
-    let link_of = |kind| {
+    // Each revision's mail names its total and carries its own link.
+    let link_of = |total: &'static str| {
         let app = app.clone();
         async move {
             let out = app.claim_deliveries(100).await.unwrap();
-            let o = out.iter().find(|o| o.notice.kind == kind).expect("the quote mail");
-            assert!(o.notice.body_en.contains("¥2,011.40"), "{}", o.notice.body_en);
+            let o = out.iter().find(|o| o.notice.kind == NoticeKind::QuoteToApprove).expect("the quote mail");
+            assert!(o.notice.body_en.contains(total), "{}", o.notice.body_en);
             o.link.clone().expect("a link").rsplit('/').next().unwrap().to_owned()
         }
     };
-    let first = link_of(NoticeKind::QuoteToApprove).await;
+    let first = link_of("¥1,841.90").await;
     match app.link_state(&first).await.unwrap() {
         LinkState::Usable { purpose, ticket, .. } => assert_eq!((purpose, ticket.id), (LinkPurpose::Quote, t.id)),
         other => panic!("{other:?}"),
@@ -286,7 +289,7 @@ db_test!(the_mailed_link_approves_the_quote_it_was_sent_for_once, |db| {
     app.save_quote(&org.desk, t.id, &cheaper).await.unwrap();
     assert!(app.use_link(&first, &LinkAnswer::Confirm).await.is_err());
     assert_eq!(app.fees(&org.desk, t.id).await.unwrap().file.current().unwrap().status, QuoteStatus::Pending);
-    let second = link_of(NoticeKind::QuoteToApprove).await;
+    let second = link_of("¥1,785.40").await;
     let c = app.use_link(&second, &LinkAnswer::Confirm).await.unwrap();
     assert_eq!(c.id, t.id);
     let f = app.fees(&org.desk, t.id).await.unwrap();
@@ -363,7 +366,7 @@ db_test!(receipt_numbers_stay_gap_free_under_concurrent_payments, |db| {
             let app = app.clone();
             let desk = org.desk.clone();
             calls.spawn(async move {
-                let p = PaymentInput { method: PaymentMethod::Transfer, amount: 201_140, reference: None, note: None };
+                let p = PaymentInput { method: PaymentMethod::Transfer, amount: 184_190, reference: None, note: None };
                 app.record_payment(&desk, id, &p).await
             });
         }

@@ -22,7 +22,11 @@ pub enum FeesRead {
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/fees", tag = "fees", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = FeesRead), (status = 404, body = ErrorResponse)))]
-pub async fn fees(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<axum::Json<FeesRead>, ApiError> {
+pub async fn fees(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<FeesRead>, ApiError> {
     Ok(axum::Json(if actor.is_customer() {
         FeesRead::Customer(s.app.customer_fees(&actor, id).await?)
     } else {

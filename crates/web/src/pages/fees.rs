@@ -43,8 +43,10 @@ fn quote_input(l: &L, form: &Form) -> Result<QuoteInput, String> {
         }
         let line = (lines.len() + 1).to_string();
         let kind = LineKind::from_code(&f("kind")).unwrap_or(LineKind::Other);
-        let quantity = qty.parse::<i64>().map_err(|_| l.tf("fees.bad_quantity", &[("line", &line), ("value", &qty)]))?;
-        let unit_price = parse_yuan(&price).ok_or_else(|| l.tf("fees.bad_price", &[("line", &line), ("value", &price)]))?;
+        let quantity =
+            qty.parse::<i64>().map_err(|_| l.tf("fees.bad_quantity", &[("line", &line), ("value", &qty)]))?;
+        let unit_price =
+            parse_yuan(&price).ok_or_else(|| l.tf("fees.bad_price", &[("line", &line), ("value", &price)]))?;
         let part_no = Some(f("part_no")).filter(|p| !p.is_empty());
         lines.push(LineInput { kind, description: desc, part_no, quantity, unit_price });
     }
@@ -163,7 +165,11 @@ struct ReceiptPage<'a> {
 }
 
 /// `GET /receipts/{number}`: the printable receipt (收据).
-pub async fn receipt(State(s): State<AppState>, who: Signed, Path(number): Path<String>) -> Result<Response, PageError> {
+pub async fn receipt(
+    State(s): State<AppState>,
+    who: Signed,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
     let r = s.app.receipt(&who.actor, &number).await.map_err(|e| PageError::App(e, who.l.clone()))?;
     let nav = Some(Nav::of(&s, &who, "board").await);
     Ok(render(&ReceiptPage { l: &who.l, nav, r }))

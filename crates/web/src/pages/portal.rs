@@ -269,7 +269,15 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
                 _ => done_message(l, step),
             };
             let message = format!("{} {}", t.number, said);
-            render(&LinkPage { l, nav: None, quote: None, token: String::new(), state: None, message: Some(message), error: None })
+            render(&LinkPage {
+                l,
+                nav: None,
+                quote: None,
+                token: String::new(),
+                state: None,
+                message: Some(message),
+                error: None,
+            })
         }
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e @ AppError::Domain(_)) => {
