@@ -351,7 +351,7 @@ pub fn yuan(fen: i64) -> String {
     let whole = (fen / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -645,12 +645,14 @@ mod tests {
         // Three lines of ¥3.33: per line the tax would be 43.29 → 43 fen, 129 in all; on the
         // subtotal 999 × 13 % = 129.87 → 130 fen.
         let q = QuoteInput { lines: vec![line(1, 333), line(1, 333), line(1, 333)], internal_note: None };
-        let (_, t) = price(&q, 1300).unwrap();
+        let Ok((_, t)) = price(&q, 1300) else { panic!("priced") };
         assert_eq!(t, Totals { subtotal: 999, tax_rate_bp: 1300, tax: 130, total: 1129 });
         assert_eq!(tax_of(50, 1000), Some(5));
         assert_eq!(tax_of(5, 1000), Some(1), "0.5 fen rounds up");
         assert_eq!(tax_of(4, 1000), Some(0));
-        let (lines, t) = price(&QuoteInput { lines: vec![line(3, 12_050)], internal_note: None }, 600).unwrap();
+        let Ok((lines, t)) = price(&QuoteInput { lines: vec![line(3, 12_050)], internal_note: None }, 600) else {
+            panic!("priced")
+        };
         assert_eq!(lines[0].amount, 36_150);
         assert_eq!((t.tax, t.total), (2_169, 38_319));
     }

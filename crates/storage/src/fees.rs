@@ -154,24 +154,6 @@ pub async fn file<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<FeeFile> {
     Ok(FeeFile { ticket_id: ticket, warranty, warranty_end, callback_due_at, quotes, settlements })
 }
 
-/// The warranty of many tickets at once (the board), by ticket id; tickets without a record
-/// are left out (unknown).
-pub async fn warranties<C: ConnectionTrait>(conn: &C, tickets: &[Id]) -> Result<Vec<(Id, Warranty)>> {
-    if tickets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stmt = Query::select()
-        .columns([TicketFees::TicketId, TicketFees::Warranty])
-        .from(TicketFees::Table)
-        .and_where(Expr::col(TicketFees::TicketId).is_in(tickets.iter().copied()))
-        .to_owned();
-    conn.query_all(&stmt)
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "ticket_id")?, get_code(r, "warranty", Warranty::from_code)?)))
-        .collect()
-}
-
 /// Writes a new revision (pending); the unique (ticket, revision) index refuses a second
 /// writer of the same revision.
 pub async fn insert_quote<C: ConnectionTrait>(conn: &C, q: &Quote) -> Result<Id> {
