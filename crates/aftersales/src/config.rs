@@ -20,6 +20,8 @@
 //! | `occurred_horizon_days` | `AFTERSALES_OCCURRED_HORIZON_DAYS` | `365` | how many days before its registration a problem may have occurred |
 //! | `parts_approval_threshold_fen` | `AFTERSALES_PARTS_APPROVAL_THRESHOLD_FEN` | `50000` | a parts requisition worth more than this (fen) needs the service supervisor's approval; up to it, approved when filed |
 //! | `faulty_return_days` | `AFTERSALES_FAULTY_RETURN_DAYS` | `7` | days a faulty part replaced on a job has to come back to the warehouse before the engineer and supervisor are told |
+//! | `warranty_months` | `AFTERSALES_WARRANTY_MONTHS` | `12` | warranty term from the purchase date when a device has no warranty end |
+//! | `tax_rate_bp` | `AFTERSALES_TAX_RATE_BP` | `1300` | tax rate of quotes in basis points (1300 = 13 %) |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -65,6 +67,8 @@ pub struct Config {
     pub occurred_horizon_days: i64,
     pub parts_approval_threshold_fen: i64,
     pub faulty_return_days: i64,
+    pub warranty_months: i64,
+    pub tax_rate_bp: i64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -92,6 +96,8 @@ impl Default for Config {
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
             parts_approval_threshold_fen: aftersales_domain::parts::DEFAULT_APPROVAL_THRESHOLD_FEN,
             faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
+            warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
+            tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -118,6 +124,8 @@ pub const KEYS: &[&str] = &[
     "occurred_horizon_days",
     "parts_approval_threshold_fen",
     "faulty_return_days",
+    "warranty_months",
+    "tax_rate_bp",
     "log",
     "worker",
     "trusted_proxies",
@@ -186,6 +194,11 @@ impl Config {
         }
         if !(1..=365).contains(&self.faulty_return_days) {
             bail!("faulty_return_days must be between 1 and 365, not {}", self.faulty_return_days);
+        if !(0..=1200).contains(&self.warranty_months) {
+            bail!("warranty_months must be between 0 and 1200, not {}", self.warranty_months);
+        }
+        if !(0..=aftersales_domain::fee::MAX_TAX_RATE_BP).contains(&self.tax_rate_bp) {
+            bail!("tax_rate_bp must be between 0 and 10000, not {}", self.tax_rate_bp);
         }
         self.trusted_proxies()?;
         self.files.check().map_err(anyhow::Error::msg)?;
@@ -240,6 +253,8 @@ impl Config {
             occurred_horizon_days: self.occurred_horizon_days,
             parts_approval_threshold_fen: self.parts_approval_threshold_fen,
             faulty_return_days: self.faulty_return_days,
+            warranty_months: self.warranty_months,
+            tax_rate_bp: self.tax_rate_bp,
         })
     }
 }

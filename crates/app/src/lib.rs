@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clocks;
 pub mod directory;
+pub mod fees;
 pub mod jobs;
 pub mod notices;
 pub mod parts;
@@ -61,6 +62,11 @@ pub struct Settings {
     pub parts_approval_threshold_fen: i64,
     /// Days a faulty part has to come back (issue 13, default 7).
     pub faulty_return_days: i64,
+    /// The warranty term from the purchase date when a device has no warranty end
+    /// (`domain::fee::DEFAULT_WARRANTY_MONTHS`).
+    pub warranty_months: i64,
+    /// The tax rate of new quotes, basis points (`domain::fee::DEFAULT_TAX_RATE_BP`).
+    pub tax_rate_bp: i64,
 }
 
 impl Default for Settings {
@@ -74,6 +80,8 @@ impl Default for Settings {
             occurred_horizon_days: aftersales_domain::registration::DEFAULT_OCCURRED_HORIZON_DAYS,
             parts_approval_threshold_fen: aftersales_domain::parts::DEFAULT_APPROVAL_THRESHOLD_FEN,
             faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
+            warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
+            tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
         }
     }
 }
@@ -319,6 +327,7 @@ fn what_zh(what: &str) -> &str {
         "part" => "备件",
         "warehouse" => "仓库",
         "requisition" => "备件申领",
+        "receipt" => "收据",
         _ => what,
     }
 }

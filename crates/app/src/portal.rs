@@ -346,6 +346,10 @@ impl App {
         if let Err(problem) = link.check(&t, self.now()) {
             return Ok(LinkState::Spent { problem, number: t.number.to_string() });
         }
+        // A quote link is about the revision it was mailed for.
+        if link.purpose == LinkPurpose::Quote && self.quote_link_check(conn, &t, link.created_at).await.is_err() {
+            return Ok(LinkState::Spent { problem: LinkProblem::Superseded, number: t.number.to_string() });
+        }
         let contact = actor.user.display_name.clone();
         Ok(LinkState::Usable { purpose: link.purpose, ticket: Box::new(self.project(&actor, &t).await?), contact })
     }
@@ -356,6 +360,9 @@ impl App {
         let conn = self.store.read();
         let link = link_of(conn, token).await?;
         let actor = link_actor(conn, &link).await?;
+        if link.purpose == LinkPurpose::Quote {
+            return self.use_quote_link(token, &actor, answer).await;
+        }
         let cmd = match (link.purpose, answer) {
             (LinkPurpose::Closure, LinkAnswer::Confirm) => {
                 Command::ConfirmClosure { method: Some(ClosureMethod::Portal) }
@@ -399,6 +406,52 @@ impl App {
         tickets::insert_event(&*tx, &e).await?;
         tx.commit().await?;
         self.project(&actor, &t).await
+    }
+}
+
+impl App {
+    /// The quote a usable quote link asks about, in the customer's projection.
+    pub async fn link_quote(&self, token: &str) -> Result<Option<aftersales_domain::fee::CustomerQuote>> {
+        let conn = self.store.read();
+        let link = link_of(conn, token).await?;
+        if link.purpose != LinkPurpose::Quote {
+            return Ok(None);
+        }
+        let file = aftersales_storage::fees::file(conn, link.ticket_id).await?;
+        Ok(aftersales_domain::fee::CustomerFees::project(&file).quote)
+    }
+
+    /// A quote link's answer (seed 003): approve or refuse the revision the mail was about,
+    /// once, in one write with the link marked used.
+    async fn use_quote_link(&self, token: &str, actor: &Actor, answer: &LinkAnswer) -> Result<CustomerTicket> {
+        let (approve, reason) = match answer {
+            LinkAnswer::Confirm => (true, None),
+            LinkAnswer::Refuse { reason } => (false, Some(reason.clone())),
+            LinkAnswer::Survey { .. } => {
+                return Err(DomainError::field(
+                    "answer",
+                    Reason::Mismatch {
+                        detail_en: "is not what this link is for", detail_zh: "与此链接的用途不符"
+                    },
+                )
+                .into());
+            }
+        };
+        let tx = self.store.write().await?;
+        let link = link_of(&*tx, token).await?;
+        let t = tickets::by_id(&*tx, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+        let now = self.now();
+        link.check(&t, now).map_err(link_refused)?;
+        aftersales_storage::fees::lock(&*tx, t.id).await?;
+        let file = self.quote_link_check(&*tx, &t, link.created_at).await?;
+        if !links::mark_used(&*tx, link.id, now).await? {
+            return Err(link_refused(LinkProblem::Used));
+        }
+        let revision = file.current().map(|q| q.revision).unwrap_or_default();
+        let d = crate::fees::QuoteDecision { revision, approve, reason, signed_by: None };
+        self.decide_in(&tx, actor, &t, &file, &d, aftersales_domain::fee::ApprovalMethod::EmailLink, None).await?;
+        tx.commit().await?;
+        self.project(actor, &t).await
     }
 }
 

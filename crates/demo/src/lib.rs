@@ -16,6 +16,7 @@ mod data;
 mod field_work_orders;
 mod field_visits;
 mod field_parts;
+mod field_fees;
 mod org;
 mod plan;
 mod run;
@@ -137,6 +138,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     clock.store(now_ms, Ordering::Relaxed);
     let open: Vec<_> = live.iter().zip(&specs).filter_map(|(l, s)| Some((&l.as_ref()?.ticket, s.part))).collect();
     parts.finish(&app, &org, &open).await?;
+    let fee_tickets = field_fees::create(&app, &org).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.
@@ -168,7 +170,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
         customers: org.customers.len(),
         devices,
         engineers: org.engineers.len(),
-        tickets: live.iter().filter(|l| l.is_some()).count(),
+        tickets: live.iter().filter(|l| l.is_some()).count() + fee_tickets,
         skipped_steps: skipped,
     })
 }

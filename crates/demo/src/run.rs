@@ -87,6 +87,9 @@ pub(crate) async fn run_step(
                 },
                 other => other.clone(),
             };
+            if let Command::Start { .. } = cmd {
+                crate::field_fees::before_start(app, actor, &l.ticket, spec.part, spec.on_site).await?;
+            }
             if parts.before(app, actor, &l.ticket, &cmd, spec.part).await? {
                 l.ticket = app.ticket(&Actor::operator(), l.ticket.id).await?.ticket;
                 return Ok(());

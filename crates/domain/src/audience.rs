@@ -82,6 +82,8 @@ impl NoticeKind {
                 | NoticeKind::Resolved
                 | NoticeKind::Closed
                 | NoticeKind::SurveyRequest
+                | NoticeKind::QuoteToApprove
+                | NoticeKind::Receipt
         )
     }
 

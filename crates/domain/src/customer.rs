@@ -65,8 +65,8 @@ pub struct Device {
 
 coded_enum! {
     pub enum Warranty {
-        InWarranty = ("in_warranty", "保内", "In warranty"),
-        OutOfWarranty = ("out_of_warranty", "保外", "Out of warranty"),
+        InWarranty = ("in_warranty", "在保", "In warranty"),
+        OutOfWarranty = ("out_of_warranty", "过保", "Out of warranty"),
         Unknown = ("unknown", "未知", "Unknown"),
     }
 }
@@ -75,14 +75,25 @@ impl Device {
     /// In or out of warranty on `day` (DOMAIN §2 fees): from the warranty end, else from
     /// the purchase date with the standard one-year warranty.
     pub fn warranty_on(&self, day: Date) -> Warranty {
-        let end = self
-            .warranty_end
-            .or_else(|| self.purchase_date.and_then(|p| p.checked_add(jiff::Span::new().years(1)).ok()));
-        match end {
+        self.warranty_with_term(day, crate::fee::DEFAULT_WARRANTY_MONTHS).0
+    }
+
+    /// The warranty end that applies: the recorded one, else the purchase date plus the
+    /// default term of `months` (a setting).
+    pub fn warranty_end_with_term(&self, months: i64) -> Option<Date> {
+        self.warranty_end
+            .or_else(|| self.purchase_date.and_then(|p| p.checked_add(jiff::Span::new().months(months)).ok()))
+    }
+
+    /// In or out of warranty on `day`, with the end it was judged by.
+    pub fn warranty_with_term(&self, day: Date, months: i64) -> (Warranty, Option<Date>) {
+        let end = self.warranty_end_with_term(months);
+        let w = match end {
             Some(end) if day <= end => Warranty::InWarranty,
             Some(_) => Warranty::OutOfWarranty,
             None => Warranty::Unknown,
-        }
+        };
+        (w, end)
     }
 }
 

@@ -16,6 +16,9 @@ coded_enum! {
         Closure = ("closure", "确认结案", "Confirm closure"),
         /// Answer the satisfaction survey of a closed ticket.
         Survey = ("survey", "服务评价", "Rate the service"),
+        /// Approve or refuse a quote (seed 003); which revision is checked by
+        /// `fee::FeeFile::decidable` against the link's time.
+        Quote = ("quote", "确认报价", "Approve the quote"),
     }
 }
 
@@ -23,7 +26,7 @@ impl LinkPurpose {
     /// How long a link of this purpose stays usable.
     pub fn lifetime(self) -> jiff::SignedDuration {
         let days = match self {
-            LinkPurpose::Closure => 14,
+            LinkPurpose::Closure | LinkPurpose::Quote => 14,
             LinkPurpose::Survey => crate::customer_view::SURVEY_DAYS,
         };
         jiff::SignedDuration::from_hours(24 * days)
@@ -75,6 +78,7 @@ impl CustomerLink {
                     && t.survey_result.is_none()
                     && t.closed_at.is_some_and(|c| c <= self.created_at)
             }
+            LinkPurpose::Quote => t.status.is_open(),
         };
         if current { Ok(()) } else { Err(LinkProblem::Superseded) }
     }

@@ -313,6 +313,17 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "customer_level" => "客户级别",
         "family" => "分类组",
         "code" => "代码",
+        // Fees (seed 003).
+        "lines" => "报价明细",
+        "quantity" => "数量",
+        "unit_price" => "单价",
+        "part_no" => "备件编号",
+        "internal_note" => "内部备注",
+        "tax_rate_bp" => "税率",
+        "revision" => "报价版本",
+        "signed_by" => "签字人",
+        "amount" => "金额",
+        "reference" => "交易单号",
         // Grading scheme and service policy.
         "rank" => "级别序号",
         "name_zh" => "中文名称",

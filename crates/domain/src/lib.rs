@@ -15,6 +15,7 @@ pub mod customer_view;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod fee;
 pub mod grading;
 pub mod lang;
 pub mod lifecycle;

@@ -57,6 +57,11 @@ coded_enum! {
         SurveyRequest = ("survey_request", "服务评价邀请", "Satisfaction survey"),
         /// A cooperating department's work order passed its deadline (seed 002); internal.
         WorkOrderOverdue = ("work_order_overdue", "协作工单超期", "Work order overdue"),
+        /// Seed 003: the customer confirms the service plan's fees before work starts (the
+        /// mail carries a link to approve).
+        QuoteToApprove = ("quote_to_approve", "报价待确认", "Quote to approve"),
+        /// Seed 003: "费用结算…向客户提供相关凭证": the receipt of a payment.
+        Receipt = ("receipt", "收费凭证", "Receipt"),
     }
 }
 
@@ -550,6 +555,19 @@ pub fn on_visit(
 
 fn fmt_clock(cal: &Calendar, t: Timestamp) -> String {
     t.to_zoned(cal.time_zone().clone()).strftime("%H:%M").to_string()
+/// The customer's notice of a quote revision to approve (seed 003: the plan's fees are
+/// confirmed by the customer).
+pub fn on_quote(t: &Ticket, q: &crate::fee::Quote) -> NoticeSpec {
+    let k = NoticeKind::QuoteToApprove;
+    let amount = ("amount", crate::fee::yuan(q.totals.total));
+    customer(t, format!("t{}:quote_to_approve:r{}", t.id, q.revision), k, &[amount])
+}
+
+/// The customer's notice of a settlement with its receipt number.
+pub fn on_settlement(t: &Ticket, s: &crate::fee::Settlement) -> NoticeSpec {
+    let k = NoticeKind::Receipt;
+    let vars = [("amount", crate::fee::yuan(s.amount)), ("receipt", s.receipt_no.clone())];
+    customer(t, format!("t{}:receipt:{}", t.id, s.receipt_no), k, &vars)
 }
 
 /// The notice of a repeat report, at registration (DOMAIN §5: the project specialist at once).

@@ -45,6 +45,12 @@ coded_enum! {
         MoveStock = ("move_stock", "备件出入库", "receive, issue, transfer and adjust stock"),
         RequestParts = ("request_parts", "申领备件", "request, use and return spare parts"),
         ApproveParts = ("approve_parts", "审批备件申领", "approve parts requisitions"),
+        /// Seed 003: write the itemised quote of chargeable work.
+        WriteQuote = ("write_quote", "编制报价", "write a quote"),
+        /// The customer approves or refuses a quote (staff record a paper signature).
+        DecideQuote = ("decide_quote", "确认报价", "approve or refuse a quote"),
+        /// Record a payment or a zero-charge settlement, with its receipt.
+        Settle = ("settle", "收费结算", "record a payment"),
     }
 }
 
@@ -107,6 +113,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ManageDirectory
                 | ReadUsers
                 | ReadParts
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         Dispatcher => matches!(
             action,
@@ -156,6 +165,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadParts
                 | RequestParts
                 | ApproveParts
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         FirstLineEngineer | SecondLineEngineer | TechLead => matches!(
             action,
@@ -171,6 +183,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ReadUsers
                 | ReadParts
                 | RequestParts
+                | WriteQuote
+                | DecideQuote
+                | Settle
         ),
         ProjectSpecialist => matches!(
             action,
@@ -207,6 +222,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RecordSurvey
                 | AddLogEntry
                 | ReadDirectory
+                | DecideQuote
         ),
     }
 }
@@ -224,6 +240,9 @@ pub fn scope(role: Role, action: Action) -> TicketScope {
                     | Action::RequestSecondLine
                     | Action::BookVisit
                     | Action::RequestParts
+                    | Action::WriteQuote
+                    | Action::DecideQuote
+                    | Action::Settle
             ) =>
         {
             TicketScope::Assigned

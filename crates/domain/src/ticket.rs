@@ -55,6 +55,10 @@ coded_enum! {
         ChangeRequest = ("change_request", "需求变更", "Change request"),
         Training = ("training", "培训", "Training"),
         Complaint = ("complaint", "投诉", "Complaint"),
+        /// Seed 003: consumable replacement (耗材更换) is its own kind of service: its plan
+        /// and fees are confirmed by the customer (`fee::quote_needed`), and its callback is
+        /// due 3–5 working days after the service (`fee::callback_due`).
+        Consumables = ("consumables", "耗材更换", "Consumable replacement"),
     }
 }
 

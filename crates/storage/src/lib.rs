@@ -8,6 +8,7 @@
 pub mod bulk;
 pub mod catalog;
 pub mod directory;
+pub mod fees;
 pub mod idempotency;
 pub mod jobs;
 pub mod links;

@@ -605,4 +605,62 @@ pub enum StockBalances {
     PartId,
     WarehouseId,
     Qty,
+// ----- fees (seed 003, migration m0012) -----
+
+/// A ticket's warranty as judged at registration, and its consumables callback date.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum TicketFees {
+    Table,
+    TicketId,
+    Warranty,
+    WarrantyEnd,
+    CallbackDueAt,
+}
+
+/// Quote revisions of a ticket (lines as JSON: a revision never changes once written).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Quotes {
+    Table,
+    Id,
+    TicketId,
+    Revision,
+    Status,
+    Lines,
+    Subtotal,
+    TaxRateBp,
+    Tax,
+    Total,
+    InternalNote,
+    CreatedAt,
+    CreatedBy,
+    DecidedAt,
+    DecidedBy,
+    Approval,
+    SignedBy,
+    RefusalReason,
+}
+
+/// Payments and zero-charge records, each with its receipt number.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Settlements {
+    Table,
+    Id,
+    TicketId,
+    QuoteId,
+    ReceiptNo,
+    Amount,
+    Method,
+    Reference,
+    FreeReason,
+    Note,
+    At,
+    By,
+}
+
+/// The last receipt number of each year.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ReceiptSequences {
+    Table,
+    Year,
+    LastSeq,
 }

@@ -22,6 +22,7 @@ impl App {
             let purpose = match n.kind {
                 NoticeKind::Resolved => LinkPurpose::Closure,
                 NoticeKind::SurveyRequest => LinkPurpose::Survey,
+                NoticeKind::QuoteToApprove => LinkPurpose::Quote,
                 _ => continue,
             };
             links.insert(d.id, self.issue_link(&*tx, n.ticket_id, contact, purpose, d.id).await?);

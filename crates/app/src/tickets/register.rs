@@ -256,6 +256,7 @@ impl App {
             t.flag_repeat(prior);
         }
         t.id = tickets::insert(&*tx, &t).await?;
+        self.record_warranty(&tx, &t, device.as_ref()).await?;
         self.record(&tx, &t, actor, "register", Vec::new(), None).await?;
         if let Some(prior) = repeat_of {
             let earlier = tickets::by_id(&*tx, prior).await?.map(|p| p.number.to_string()).unwrap_or_default();

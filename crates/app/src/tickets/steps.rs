@@ -74,6 +74,7 @@ impl App {
         let event_id =
             self.apply_event(&tx, &mut t, actor, action_name, changes, done.note, log_kind, based_on).await?;
         self.raise_for_step(&tx, cmd.step(), &before, &t, event_id).await?;
+        self.after_step_fees(&tx, &before, &t).await?;
         // A link in an earlier mail must not act on the ticket once it moved on (DOMAIN §8:
         // links are revocable): closing, refusing or reopening withdraws the closure links,
         // a survey answered withdraws the survey links.
@@ -116,6 +117,8 @@ impl App {
             }
             Command::Start { plan } => {
                 t.start()?;
+                // Seed 003: chargeable work starts once the customer approved its fees.
+                self.check_start_fees(&**tx, t).await?;
                 Done::logged(LogKind::Plan, plan)
             }
             Command::WaitForCustomer { note } => {

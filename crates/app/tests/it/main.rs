@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod clocks;
+mod fees;
 mod notices;
 mod parts;
 mod portal;

@@ -176,6 +176,20 @@ async fn demo_is_complete_realistic_and_reproducible() {
         assert!(n > 0, "no {kind} notice");
     }
 
+    // Fees (seed 003): a repair paid with its receipt, a quote awaiting the customer, a
+    // consumables replacement the customer approved; historic chargeable work was signed for.
+    let (mut paid, mut awaiting, mut consumables) = (0, 0, 0);
+    for t in &tickets {
+        let f = app.fees(&admin, t.id).await.unwrap();
+        paid += usize::from(f.file.settlements.iter().any(|s| s.amount > 0 && s.receipt_no.starts_with("SJ")));
+        awaiting += usize::from(f.file.current().is_some_and(|q| q.status.code() == "pending"));
+        consumables += usize::from(t.kind == Kind::Consumables && f.file.approved().is_some());
+        if f.quote_needed && t.status.is_being_worked() && t.status != Status::Responded {
+            assert!(f.may_start, "{} works without an approved quote", t.number);
+        }
+    }
+    assert!(paid >= 1 && awaiting >= 1 && consumables >= 1, "fees: {paid} paid, {awaiting} awaiting, {consumables}");
+
     // A closed ticket tells its whole story.
     let closed = tickets.iter().find(|t| t.status == Status::Closed).unwrap();
     let actions: HashSet<String> =

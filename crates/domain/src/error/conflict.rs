@@ -84,6 +84,8 @@ pub enum Conflict {
     Link(LinkProblem),
     /// Spare parts: stock, requisitions (`crate::parts`).
     Parts(PartsProblem),
+    /// Fees (seed 003): quotes, approvals, payments (`fee::FeeConflict`).
+    Fee(crate::fee::FeeConflict),
     /// A record with the same unique name or number exists already.
     Duplicate,
     // Work orders and dispatch (issue 13).
@@ -146,6 +148,7 @@ impl Conflict {
             Conflict::Link(LinkProblem::Expired) => "link_expired",
             Conflict::Link(LinkProblem::Revoked) => "link_revoked",
             Conflict::Link(LinkProblem::Superseded) => "link_superseded",
+            Conflict::Fee(f) => f.code(),
             Conflict::Duplicate => "duplicate",
             Conflict::Visit(p) => p.code(),
             Conflict::Parts(p) => p.code(),
@@ -297,6 +300,7 @@ impl Conflict {
                 ("The service can be rated once the request is closed".into(), "报修结案后才能评价服务".into())
             }
             Conflict::Link(p) => (p.label(Lang::En).into(), p.label(Lang::Zh).into()),
+            Conflict::Fee(f) => (f.message(Lang::En), f.message(Lang::Zh)),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
             Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),

@@ -45,7 +45,8 @@ pub struct Wording {
 /// the description's first 12 characters, `{time}` when it happened, `{engineer}` the
 /// engineer's name, `{visit}` the visit time, `{resolution}` the solution, `{progress}` the
 /// progress message.
-pub const PLACEHOLDERS: [&str; 7] = ["number", "description", "time", "engineer", "visit", "resolution", "progress"];
+pub const PLACEHOLDERS: [&str; 9] =
+    ["number", "description", "time", "engineer", "visit", "resolution", "progress", "amount", "receipt"];
 
 /// Longest subject and body of a wording (characters).
 pub const MAX_SUBJECT: usize = 200;
@@ -190,6 +191,18 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
             "[Your opinion] Request {number}",
             "To keep improving our service, please tell us how we handled your request {number} ({description}).",
         ),
+        NoticeKind::QuoteToApprove => w(
+            "【报价待确认】您的报修 {number}",
+            "您好，报修 {number}（{description}）的服务方案涉及费用，报价合计 {amount}（含税）。\n请查看报价明细并确认，确认后我们将立即安排实施；如有疑问，请与我们联系。",
+            "[Quote to approve] Your request {number}",
+            "The service plan for your request {number} ({description}) is chargeable: the quote totals {amount} (tax included).\nPlease review its lines and approve it; we start the work once you have. Contact us with any question.",
+        ),
+        NoticeKind::Receipt => w(
+            "【收费凭证】您的报修 {number}",
+            "您好，已收到报修 {number} 的服务费用 {amount}，收据号 {receipt}。感谢您的支持。",
+            "[Receipt] Your request {number}",
+            "We received {amount} for request {number}; receipt number {receipt}. Thank you.",
+        ),
         _ => None,
     }
 }
@@ -234,6 +247,8 @@ pub fn default_routes() -> Vec<Route> {
         route(Closed, &[Contact]),
         route(SurveyRequest, &[Contact]),
         route(WorkOrderOverdue, &[WorkOrderOwner, Engineer]),
+        route(QuoteToApprove, &[Contact]),
+        route(Receipt, &[Contact]),
     ]
 }
 

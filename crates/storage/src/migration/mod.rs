@@ -17,6 +17,7 @@ mod m0009_job_subjects;
 mod m0010_visits;
 mod m0013_work_orders;
 mod m0011_parts;
+mod m0012_fees;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_visits::M0010Visits),
             Box::new(m0013_work_orders::M0013WorkOrders),
             Box::new(m0011_parts::M0011Parts),
+            Box::new(m0012_fees::M0012Fees),
         ]
     }
 }

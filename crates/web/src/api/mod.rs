@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod directory;
+pub mod fees;
 pub mod health;
 pub mod notices;
 pub mod parts;
@@ -59,6 +60,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::dispatch_suggestion))
         .routes(routes!(tickets::priority_requests))
         .routes(routes!(tickets::decide_priority_request))
+        .routes(routes!(fees::fees))
+        .routes(routes!(fees::write_quote))
+        .routes(routes!(fees::decide_quote))
+        .routes(routes!(fees::record_payment))
+        .routes(routes!(fees::record_free))
+        .routes(routes!(fees::receipt))
         .routes(routes!(policy::calendars))
         .routes(routes!(policy::calendar, policy::put_calendar))
         .routes(routes!(policy::add))

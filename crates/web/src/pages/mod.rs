@@ -13,6 +13,7 @@ mod actions;
 mod admin;
 mod approvals;
 mod assets;
+mod fees;
 mod layout;
 mod notices;
 pub mod parts;

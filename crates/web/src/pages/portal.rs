@@ -81,6 +81,8 @@ struct PortalTicket<'a> {
     l: &'a L,
     nav: Option<Nav>,
     s: CustomerScreen,
+    /// Seed 003: the quote to approve and the receipts (`templates/portal/_fees.html`).
+    fees: Option<aftersales_domain::fee::CustomerFees>,
     message: Option<String>,
     error: Option<String>,
     /// The visits the customer is promised (`ticket/_visits_portal.html`).
@@ -137,7 +139,8 @@ pub async fn ticket_page(
         Ok(aftersales_app::visits::TicketVisits::Customer(v)) => v,
         _ => Vec::new(),
     };
-    Ok((status, render(&PortalTicket { l, nav, s: screen, message, error, visits, parts })).into_response())
+    let fees = s.app.customer_fees(&who.actor, id).await.ok();
+    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts })).into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.
@@ -168,6 +171,8 @@ struct LinkPage<'a> {
     nav: Option<Nav>,
     token: String,
     state: Option<LinkState>,
+    /// The quote a quote link asks about (seed 003).
+    quote: Option<aftersales_domain::fee::CustomerQuote>,
     /// What was just done, or why it could not be.
     message: Option<String>,
     error: Option<String>,
@@ -176,6 +181,10 @@ struct LinkPage<'a> {
 impl LinkPage<'_> {
     fn is_closure(&self, p: &LinkPurpose) -> bool {
         *p == LinkPurpose::Closure
+    }
+
+    fn is_quote(&self, p: &LinkPurpose) -> bool {
+        *p == LinkPurpose::Quote
     }
 }
 
@@ -189,6 +198,7 @@ fn unknown_link(l: &L) -> Response {
     let page = LinkPage {
         l,
         nav: None,
+        quote: None,
         token: String::new(),
         state: None,
         message: None,
@@ -201,7 +211,10 @@ fn unknown_link(l: &L) -> Response {
 pub async fn link_form(State(s): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
     let l = &link_lang(&headers, &s);
     no_referrer(match s.app.link_state(&token).await {
-        Ok(state) => render(&LinkPage { l, nav: None, token, state: Some(state), message: None, error: None }),
+        Ok(state) => {
+            let quote = link_quote(&s, &token, &state).await;
+            render(&LinkPage { l, nav: None, quote, token, state: Some(state), message: None, error: None })
+        }
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e) => PageError::App(e, l.clone()).into_response(),
     })
@@ -258,6 +271,11 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
             return link_again(&s, l, token, e).await;
         }
     };
+    // What the link was for, read before it is used (its answer is worded by it).
+    let purpose = match s.app.link_state(&token).await {
+        Ok(LinkState::Usable { purpose, .. }) => Some(purpose),
+        _ => None,
+    };
     match s.app.use_link(&token, &answer).await {
         Ok(t) => {
             let step = match answer {
@@ -265,8 +283,21 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
                 LinkAnswer::Refuse { .. } => Step::RefuseClosure,
                 LinkAnswer::Survey { .. } => Step::RecordSurvey,
             };
-            let message = format!("{} {}", t.number, done_message(l, step));
-            render(&LinkPage { l, nav: None, token: String::new(), state: None, message: Some(message), error: None })
+            let said = match (purpose, &answer) {
+                (Some(LinkPurpose::Quote), LinkAnswer::Confirm) => l.t("fees.quote_approved").to_owned(),
+                (Some(LinkPurpose::Quote), _) => l.t("fees.quote_refused").to_owned(),
+                _ => done_message(l, step),
+            };
+            let message = format!("{} {}", t.number, said);
+            render(&LinkPage {
+                l,
+                nav: None,
+                quote: None,
+                token: String::new(),
+                state: None,
+                message: Some(message),
+                error: None,
+            })
         }
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e @ AppError::Domain(_)) => {
@@ -277,20 +308,32 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
                 Ok(state) => (Some(state), Some(e.message(l.lang))),
                 Err(_) => (None, Some(e.message(l.lang))),
             };
-            (status, render(&LinkPage { l, nav: None, token, state, message: None, error })).into_response()
+            let quote = match &state {
+                Some(st) => link_quote(&s, &token, st).await,
+                None => None,
+            };
+            (status, render(&LinkPage { l, nav: None, quote, token, state, message: None, error })).into_response()
         }
         Err(e) => PageError::App(e, l.clone()).into_response(),
+    }
+}
+
+/// The quote of a usable quote link.
+async fn link_quote(s: &AppState, token: &str, state: &LinkState) -> Option<aftersales_domain::fee::CustomerQuote> {
+    match state {
+        LinkState::Usable { purpose: LinkPurpose::Quote, .. } => s.app.link_quote(token).await.ok().flatten(),
+        _ => None,
     }
 }
 
 /// The link's page again, with what to correct.
 async fn link_again(s: &AppState, l: &L, token: String, error: String) -> Response {
     match s.app.link_state(&token).await {
-        Ok(state) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&LinkPage { l, nav: None, token, state: Some(state), message: None, error: Some(error) }),
-        )
-            .into_response(),
+        Ok(state) => {
+            let quote = link_quote(s, &token, &state).await;
+            let page = LinkPage { l, nav: None, quote, token, state: Some(state), message: None, error: Some(error) };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e) => PageError::App(e, l.clone()).into_response(),
     }

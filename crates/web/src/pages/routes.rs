@@ -10,7 +10,7 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, notices, parts, portal, register, tickets, visits, work_orders,
+    account, actions, admin, approvals, assets, fees, notices, parts, portal, register, tickets, visits, work_orders,
 };
 use crate::AppState;
 
@@ -56,6 +56,11 @@ pub fn table() -> Vec<PageRoute> {
         get("/tickets/{id}", tickets::ticket),
         post("/tickets/{id}/act", actions::act),
         post("/tickets/{id}/log", actions::add_log),
+        post("/tickets/{id}/quote", fees::save_quote),
+        post("/tickets/{id}/quote/decision", fees::decide_quote),
+        post("/tickets/{id}/payment", fees::record_payment),
+        post("/tickets/{id}/free", fees::record_free),
+        get("/receipts/{number}", fees::receipt),
         get("/inbox", notices::inbox),
         post("/inbox/{id}/acknowledge", notices::acknowledge),
         post("/inbox/read-all", portal::read_all),

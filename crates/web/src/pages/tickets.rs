@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::fees::editor_rows;
 use super::layout::Nav;
 use super::view::{L, Pager, urgency};
 use super::{PageError, Signed, render};
@@ -248,6 +249,8 @@ struct TicketPage<'a> {
     group: Option<Id>,
     groups: Vec<(Id, String)>,
     staff: bool,
+    /// Seed 003: warranty, quote, settlement (`templates/ticket/_fees.html`).
+    fees: Option<aftersales_app::fees::FeeScreen>,
     error: Option<String>,
     message: Option<String>,
     /// The visits section (`ticket/_visits.html`).
@@ -358,7 +361,8 @@ pub async fn ticket(
             "log" => Some(l.t("tickets.message_sent").to_owned()),
             // Filled in with the number once the ticket is read.
             "registered" => Some(String::new()),
-            done => Step::from_code(done).map(|st| super::portal::done_message(l, st)),
+            done => super::fees::done_message(l, done)
+                .or_else(|| Step::from_code(done).map(|st| super::portal::done_message(l, st))),
         };
         return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
     }
@@ -373,7 +377,8 @@ pub async fn ticket(
         // accepted), filled in below once the ticket is read.
         Some(String::new())
     } else {
-        Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))]))
+        super::fees::done_message(l, &q.done)
+            .or_else(|| Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))])))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
 }
@@ -486,6 +491,7 @@ pub async fn ticket_page(
         .collect();
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
+    let fees = app.fees(&who.actor, id).await.ok();
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,
@@ -509,6 +515,7 @@ pub async fn ticket_page(
         group,
         groups,
         staff,
+        fees,
         error,
         message,
         parts,

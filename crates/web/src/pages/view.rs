@@ -24,9 +24,43 @@ pub struct L {
     tz: jiff::tz::TimeZone,
 }
 
+/// An amount in fen however a template holds it (a value, or a reference to one).
+pub trait Fen {
+    fn fen(&self) -> i64;
+}
+
+impl Fen for i64 {
+    fn fen(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Fen + ?Sized> Fen for &T {
+    fn fen(&self) -> i64 {
+        (**self).fen()
+    }
+}
+
 impl L {
     pub fn new(lang: Lang, tz: jiff::tz::TimeZone) -> L {
         L { lang, tz }
+    }
+
+    /// Fen as people read money: `¥1,234.50`.
+    pub fn yuan(&self, fen: impl Fen) -> String {
+        aftersales_domain::fee::yuan(fen.fen())
+    }
+
+    /// Fen as a form field shows it for editing: `1234.50`.
+    pub fn yuan_plain(&self, fen: impl Fen) -> String {
+        aftersales_domain::fee::yuan_plain(fen.fen())
+    }
+
+    /// A rate in basis points as a percentage: `13%`, `6.5%`.
+    pub fn rate(&self, bp: impl Fen) -> String {
+        let bp = bp.fen();
+        let text = format!("{}.{:02}", bp / 100, bp % 100);
+        format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
     }
 
     /// The catalog's words for `key` (`crate::i18n`), borrowed from the binary.

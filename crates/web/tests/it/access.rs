@@ -161,6 +161,35 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             )
         },
         r(g.clone(), "/api/v1/tickets/{id}/dispatch-suggestion", Some(DispatchTicket), None),
+        r(g.clone(), "/api/v1/tickets/{id}/fees", Some(ReadTicket), None),
+        // Engineers write fees on their own tickets only; the target is not theirs.
+        ApiRoute {
+            also: not_an_engineer,
+            ..r(p.clone(), "/api/v1/tickets/{id}/quotes", Some(WriteQuote), Some(json!({"lines": []})))
+        },
+        ApiRoute {
+            also: not_an_engineer,
+            ..r(
+                p.clone(),
+                "/api/v1/tickets/{id}/quotes/decision",
+                Some(DecideQuote),
+                Some(json!({"revision": 99, "approve": false})),
+            )
+        },
+        ApiRoute {
+            also: not_an_engineer,
+            ..r(p.clone(), "/api/v1/tickets/{id}/payments", Some(Settle), Some(json!({"method": "cash", "amount": 0})))
+        },
+        ApiRoute {
+            also: not_an_engineer,
+            ..r(
+                p.clone(),
+                "/api/v1/tickets/{id}/free",
+                Some(Settle),
+                Some(json!({"reason": "goodwill", "note": "x".repeat(600)})),
+            )
+        },
+        r(g.clone(), "/api/v1/receipts/{number}", Some(ReadTicket), None),
         r(g.clone(), "/api/v1/priority-requests", Some(ReadTicket), None),
         r(
             p.clone(),
@@ -309,6 +338,9 @@ async fn seed_work_order(db: &aftersales_testkit::TestDb, org: &Org, ticket: i64
     let w = db.app.open_work_order(&org.dispatcher, ticket, &input).await.unwrap();
     db.app.add_work_order_progress(&org.eng_east, w.work_order.id, &format!("{needed} 进展")).await.unwrap();
     w.work_order.id
+/// Engineers act on the tickets assigned to them only (the walk's target is not).
+fn not_an_engineer(role: Role) -> bool {
+    !matches!(role, Role::FirstLineEngineer | Role::SecondLineEngineer | Role::TechLead)
 }
 
 async fn more_staff(db: &aftersales_testkit::TestDb, org: &Org) -> Vec<Actor> {
@@ -380,6 +412,12 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
     app.create_part(&org.keeper, &part).await.unwrap();
     let central = aftersales_domain::parts::WarehouseInput { name: Some("中心库".into()), ..Default::default() };
     app.create_warehouse(&org.keeper, &central).await.unwrap();
+    // A zero-charge settlement, so A's ticket has a receipt (SJ2024-00001) to aim at.
+    let free = aftersales_app::fees::FreeInput {
+        reason: aftersales_domain::fee::FreeReason::Warranty,
+        note: Some("MARK-A 保修期内".into()),
+    };
+    app.record_free(&org.desk, t.id, &free).await.unwrap();
     // The repeat report tells A's project specialist: a notice about A.
     app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let notices = app
@@ -555,6 +593,7 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         .replace("{file}", "app.css")
         .replace("{warehouse}", "1")
         .replace("{part}", "1")
+        .replace("{number}", "SJ2024-00001")
 }
 
 db_test!(every_page_as_every_role_and_as_another_customer, |db| {
@@ -703,6 +742,18 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     log(&org.pm, LogKind::Instruction, m("instruction"), None).await;
     log(&org.desk, LogKind::StatusNote, m("status note"), None).await;
     log(&org.desk, LogKind::Progress, "备件已发出，明早上门".into(), None).await;
+    // A quote with an internal note: the customer sees its lines and totals, never the note.
+    let quote = aftersales_domain::fee::QuoteInput {
+        lines: vec![aftersales_domain::fee::LineInput {
+            kind: aftersales_domain::fee::LineKind::Part,
+            description: "搓纸轮".into(),
+            part_no: Some("A00J563600".into()),
+            quantity: 1,
+            unit_price: 3_500,
+        }],
+        internal_note: Some(m("quote note")),
+    };
+    app.save_quote(&org.desk, t.id, &quote).await.unwrap();
     // Every staff recipient notes the escalations (status notes, 批示).
     let q = aftersales_app::notices::NoticeQuery { ticket_id: Some(t.id), ..Default::default() };
     for n in app.notices(&org.admin, &q).await.unwrap().items.iter().filter(|n| !n.kind.is_customer_facing()) {

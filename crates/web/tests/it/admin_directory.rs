@@ -443,7 +443,7 @@ db_test!(an_administrator_keeps_a_customer_with_contacts_window_and_devices, |db
     assert!(page.html.contains("陈科长") && page.html.contains("0512-65001234"), "the administrator sees the number");
     assert!(page.html.contains(r#"<dd id="window">陈科长</dd>"#), "{}", page.html);
     assert!(
-        page.html.contains("SZ-0001") && page.html.contains("2楼设备科") && page.html.contains("保内"),
+        page.html.contains("SZ-0001") && page.html.contains("2楼设备科") && page.html.contains("在保"),
         "{}",
         page.html
     );

@@ -8,6 +8,7 @@ mod admin_notices;
 mod api;
 mod calendars;
 mod edge;
+mod fees;
 mod notices;
 mod occurred;
 mod openapi;
