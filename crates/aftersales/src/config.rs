@@ -194,6 +194,7 @@ impl Config {
         }
         if !(1..=365).contains(&self.faulty_return_days) {
             bail!("faulty_return_days must be between 1 and 365, not {}", self.faulty_return_days);
+        }
         if !(0..=1200).contains(&self.warranty_months) {
             bail!("warranty_months must be between 0 and 1200, not {}", self.warranty_months);
         }

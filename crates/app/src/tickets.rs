@@ -1,7 +1,11 @@
 //! Ticket use cases: register, read, list, edit, every lifecycle step, work log, priority
 //! change decisions and the dispatch suggestion.
 
+use std::collections::HashMap;
+
 use aftersales_domain::audience::Visibility;
+use aftersales_domain::calendar::Calendar;
+use aftersales_domain::working_calendar::{self, Availability};
 use aftersales_domain::catalog::Category;
 use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
 use aftersales_domain::customer_link::LinkPurpose;
@@ -23,7 +27,7 @@ use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};
 use aftersales_storage::{Conn, WriteTx, catalog, directory, links, policy, tickets, users};
-use aftersales_storage::{qualifications, work_orders};
+use aftersales_storage::{qualifications, visits, work_orders};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::own_customer;
@@ -379,8 +383,9 @@ async fn customer_region<C: Conn>(conn: &C, t: &Ticket) -> Result<String> {
 }
 
 /// The engineers of `group` on `lines` through dispatch's hard filters and score
-/// (`domain::dispatch::rank`) for ticket `t`: available (today: an active account; the
-/// leave and duty calendars will mark more people unavailable here), qualified for the
+/// (`domain::dispatch::rank`) for ticket `t`: available (an active account, not on leave
+/// today; outside working hours, when someone of them is on duty (值班), only those on
+/// duty), qualified for the
 /// device's model when the organization keeps qualifications for it, first line before
 /// second line when both lines are asked; then region, load and deadline slack.
 async fn ranking<C: Conn>(
@@ -389,7 +394,7 @@ async fn ranking<C: Conn>(
     group: Id,
     lines: &[Line],
     now: Timestamp,
-    today: jiff::civil::Date,
+    cal: &Calendar,
 ) -> Result<Ranking> {
     let roles: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.line().is_some_and(|l| lines.contains(&l))).collect();
     let engineers = users::users(conn, &roles, Some(group), None, 1000, 0).await?;
@@ -397,6 +402,14 @@ async fn ranking<C: Conn>(
     let load = tickets::open_load(conn, group, &ids).await?;
     let due = work_orders::nearest_due(conn, &ids).await?;
     let held = qualifications::of_users(conn, &ids).await?;
+    let today = now.to_zoned(cal.time_zone().clone()).date();
+    let days = visits::days(conn, Some(&ids), today, today).await?;
+    let availability: HashMap<Id, Availability> =
+        ids.iter().map(|&id| (id, working_calendar::availability_at(cal, &days, id, now))).collect();
+    // After hours or on a day off, the engineers on duty take the work when there are any;
+    // when nobody is on duty, everyone not on leave stays a candidate (the work waits for
+    // the next working hours rather than for nobody).
+    let someone_on_duty = availability.values().any(|a| *a == Availability::OnDuty);
     // A model is restricted when some qualification of the organization names it (or its
     // product line); a model nobody is certified for yet is not.
     let model = t.device_model.as_deref().map(str::trim).filter(|m| !m.is_empty());
@@ -413,15 +426,21 @@ async fn ranking<C: Conn>(
     let candidates = engineers
         .into_iter()
         .filter_map(|u| {
+            let unavailable = if !u.active {
+                Some(Unavailability::Inactive)
+            } else {
+                match availability.get(&u.id) {
+                    Some(Availability::OnLeave) => Some(Unavailability::OnLeave),
+                    Some(Availability::OffHours) if someone_on_duty => Some(Unavailability::OffDuty),
+                    _ => None,
+                }
+            };
             Some(Candidate {
                 user_id: u.id,
                 line: u.role.line()?,
                 open_tickets: load.get(&u.id).copied().unwrap_or(0),
-                // Merge point for engineers' leave and duty calendars: an engineer on leave
-                // or off duty now is `available: false` with `Unavailability::OnLeave` /
-                // `OffDuty` here.
-                available: u.active,
-                unavailable: (!u.active).then_some(Unavailability::Inactive),
+                available: unavailable.is_none(),
+                unavailable,
                 qualified_for: match model {
                     Some(m) => held
                         .iter()

@@ -231,7 +231,6 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "quantity" => "数量",
         "warehouse_id" => "仓库",
         "to_warehouse_id" => "调入仓库",
-        "owner_id" => "所属工程师",
         "price_fen" => "单价",
         "models" => "适用型号",
         "unit" => "单位",
@@ -315,7 +314,6 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "code" => "代码",
         // Fees (seed 003).
         "lines" => "报价明细",
-        "quantity" => "数量",
         "unit_price" => "单价",
         "part_no" => "备件编号",
         "internal_note" => "内部备注",

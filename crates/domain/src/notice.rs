@@ -555,6 +555,8 @@ pub fn on_visit(
 
 fn fmt_clock(cal: &Calendar, t: Timestamp) -> String {
     t.to_zoned(cal.time_zone().clone()).strftime("%H:%M").to_string()
+}
+
 /// The customer's notice of a quote revision to approve (seed 003: the plan's fees are
 /// confirmed by the customer).
 pub fn on_quote(t: &Ticket, q: &crate::fee::Quote) -> NoticeSpec {

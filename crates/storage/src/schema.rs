@@ -473,6 +473,8 @@ pub enum TrainingRecords {
     TakenOn,
     Outcome,
     CreatedAt,
+}
+
 /// Visits of engineers for tickets (issue 13, m0010).
 #[derive(DeriveIden, Clone, Copy)]
 pub enum Visits {
@@ -526,6 +528,8 @@ pub enum VisitSettings {
     Table,
     Name,
     Value,
+}
+
 // Spare parts (issue 13; migration m0011).
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -605,6 +609,8 @@ pub enum StockBalances {
     PartId,
     WarehouseId,
     Qty,
+}
+
 // ----- fees (seed 003, migration m0012) -----
 
 /// A ticket's warranty as judged at registration, and its consumables callback date.

@@ -193,6 +193,8 @@ impl Org {
                 .map(|_: aftersales_app::tickets::TicketView| ())
                 .unwrap();
         }
+    }
+
     /// An open requisition by `engineer` on ticket `ticket` for a cheap part made for it
     /// (approved when filed), so that the ticket may wait for parts (issue 13).
     pub async fn requisition(&self, app: &App, engineer: &Actor, ticket: i64) -> Requisition {

@@ -220,7 +220,7 @@ impl App {
         } else {
             &[Line::First, Line::Second]
         };
-        let r = ranking(conn, &t, group, lines, self.now(), self.today()).await?;
+        let r = ranking(conn, &t, group, lines, self.now(), &*self.calendar(None).await?).await?;
         Ok(DispatchSuggestion::of(Some(group), r))
     }
 }

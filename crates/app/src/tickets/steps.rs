@@ -109,7 +109,7 @@ impl App {
             }
             Command::RuleGradingDispute { level, reason } => rule_grading_dispute(tx, t, level, reason).await?,
             Command::Dispatch { group_id, engineer_id } => {
-                dispatch(tx, t, *group_id, *engineer_id, now, self.today()).await?
+                dispatch(tx, t, *group_id, *engineer_id, now, &*self.calendar(None).await?).await?
             }
             Command::Respond { note } => {
                 t.respond(now)?;
@@ -137,7 +137,7 @@ impl App {
                 Done::noted(note)
             }
             Command::RequestSecondLine { engineer_id, reason } => {
-                request_second_line(tx, t, *engineer_id, reason, now, self.today()).await?
+                request_second_line(tx, t, *engineer_id, reason, now, &*self.calendar(None).await?).await?
             }
             Command::Resolve { resolution } => {
                 t.resolve(resolution, now)?;
@@ -300,7 +300,7 @@ async fn dispatch(
     group_id: Option<Id>,
     engineer_id: Option<Id>,
     now: Timestamp,
-    today: jiff::civil::Date,
+    cal: &Calendar,
 ) -> Result<Done> {
     t.check(Step::Dispatch)?;
     let conn = &**tx;
@@ -320,7 +320,7 @@ async fn dispatch(
             e
         }
         None => {
-            suggest_engineer(conn, t, group, &[Line::First, Line::Second], now, today, Conflict::NoEngineer).await?
+            suggest_engineer(conn, t, group, &[Line::First, Line::Second], now, cal, Conflict::NoEngineer).await?
         }
     };
     t.dispatch(group, engineer, now)?;
@@ -334,7 +334,7 @@ async fn request_second_line(
     engineer_id: Option<Id>,
     reason: &str,
     now: Timestamp,
-    today: jiff::civil::Date,
+    cal: &Calendar,
 ) -> Result<Done> {
     t.check(Step::RequestSecondLine)?;
     let conn = &**tx;
@@ -346,7 +346,7 @@ async fn request_second_line(
         }
         None => {
             let group = t.group_id.ok_or_else(|| AppError::invalid("engineer_id", Reason::Missing))?;
-            suggest_engineer(conn, t, group, &[Line::Second], now, today, Conflict::NoSecondLineEngineer).await?
+            suggest_engineer(conn, t, group, &[Line::Second], now, cal, Conflict::NoSecondLineEngineer).await?
         }
     };
     t.request_second_line(engineer)?;
@@ -362,10 +362,10 @@ async fn suggest_engineer<C: Conn>(
     group: Id,
     lines: &[Line],
     now: Timestamp,
-    today: jiff::civil::Date,
+    cal: &Calendar,
     none: Conflict,
 ) -> Result<Id> {
-    let r = ranking(conn, t, group, lines, now, today).await?;
+    let r = ranking(conn, t, group, lines, now, cal).await?;
     if let Some(best) = r.ranked.first() {
         return Ok(best.candidate.user_id);
     }

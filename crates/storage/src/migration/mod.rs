@@ -35,9 +35,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_audiences::M0008Audiences),
             Box::new(m0009_job_subjects::M0009JobSubjects),
             Box::new(m0010_visits::M0010Visits),
-            Box::new(m0013_work_orders::M0013WorkOrders),
             Box::new(m0011_parts::M0011Parts),
             Box::new(m0012_fees::M0012Fees),
+            Box::new(m0013_work_orders::M0013WorkOrders),
         ]
     }
 }

@@ -103,9 +103,10 @@ impl L {
         }
     }
 
-    /// [`L::minutes`] of a value or a reference (templates hand over either).
+    /// A length of work or travel (a value or a reference: templates hand over either), as
+    /// the rules pages write lengths: `1 小时 30 分钟`.
     pub fn mins(&self, m: impl std::borrow::Borrow<i64>) -> String {
-        self.minutes(*m.borrow())
+        self.length(*m.borrow(), Length::Rule(Counting::WorkingTime))
     }
 
     /// A time of day in the service time zone: `09:30`.

@@ -338,6 +338,8 @@ async fn seed_work_order(db: &aftersales_testkit::TestDb, org: &Org, ticket: i64
     let w = db.app.open_work_order(&org.dispatcher, ticket, &input).await.unwrap();
     db.app.add_work_order_progress(&org.eng_east, w.work_order.id, &format!("{needed} 进展")).await.unwrap();
     w.work_order.id
+}
+
 /// Engineers act on the tickets assigned to them only (the walk's target is not).
 fn not_an_engineer(role: Role) -> bool {
     !matches!(role, Role::FirstLineEngineer | Role::SecondLineEngineer | Role::TechLead)
