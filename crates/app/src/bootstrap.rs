@@ -43,6 +43,20 @@ impl App {
                 }
             }
         }
+        // The migration seeds them too; a wiped database (`aftersales demo --yes`) gets them here.
+        if aftersales_storage::work_orders::departments(&*tx).await?.is_empty() {
+            for (i, (code, zh, en)) in aftersales_domain::work_order::DEFAULT_DEPARTMENTS.iter().enumerate() {
+                let d = aftersales_domain::work_order::Department {
+                    id: 0,
+                    code: (*code).into(),
+                    name_zh: (*zh).into(),
+                    name_en: (*en).into(),
+                    active: true,
+                    position: i as i32 + 1,
+                };
+                aftersales_storage::work_orders::insert_department(&*tx, &d).await?;
+            }
+        }
         if catalog::grading_scheme(&*tx).await?.levels.is_empty() {
             catalog::replace_grading_scheme(&*tx, &GradingScheme::default_four_level()).await?;
         }

@@ -15,8 +15,8 @@ pub mod qualifications;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
-pub mod work_orders;
 pub mod visits;
+pub mod work_orders;
 
 use std::sync::Arc;
 

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::calendar::Calendar;
-use aftersales_domain::working_calendar::{self, Availability};
 use aftersales_domain::catalog::Category;
 use aftersales_domain::clock::{ClockView, SurveyResult, Warning};
 use aftersales_domain::customer_link::LinkPurpose;
@@ -23,6 +22,7 @@ use aftersales_domain::ticket::{
     CancelReason, Channel, ClosureMethod, Department, Kind, Status, Ticket, WindowConfirmation,
 };
 use aftersales_domain::ticket_no::TicketNo;
+use aftersales_domain::working_calendar::{self, Availability};
 use aftersales_domain::worklog::{self, LogEntry, LogKind};
 use aftersales_domain::{DomainError, Id, Timestamp, repeat};
 use aftersales_storage::tickets::{SortKey, TicketFilter};

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use aftersales_domain::error::Conflict;
-use aftersales_domain::event::Change;
 use aftersales_domain::notice;
 use aftersales_domain::permission::{self, Action};
 use aftersales_domain::ticket::{Department as TicketDepartment, Ticket};
@@ -325,7 +324,7 @@ impl App {
     ) -> Result<()> {
         let (zh, _) = department_names(&store::departments(&**tx).await?, &w.department);
         let note = format!("{zh} · {} · {}", w.status.label(Lang::Zh), w.needed);
-        self.record(tx, t, actor, action, vec![Change::added("work_order", w.id)], Some(note)).await
+        self.record(tx, t, actor, action, Vec::new(), Some(note)).await
     }
 
     /// Loads a work order for a change based on `version`, with its ticket; a `reporter`

@@ -7,6 +7,9 @@ use aftersales_domain::ticket::Kind;
 /// A staff member: (username, display name, role, region, handling group code).
 pub(crate) type StaffRow = (&'static str, &'static str, Role, Option<&'static str>, Option<&'static str>);
 
+/// How many of [`STAFF`] the demo had at its first release; later rows are appended.
+pub(crate) const FIRST_RELEASE_STAFF: usize = 32;
+
 pub(crate) const STAFF: &[StaffRow] = &[
     ("admin", "系统管理员", Role::Admin, None, None),
     ("desk1", "刘晓雯", Role::DeskAgent, None, None),

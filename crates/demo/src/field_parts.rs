@@ -160,34 +160,40 @@ impl Parts {
                 app.request_parts(actor, t.id, &input).await?;
                 Ok(false)
             }
-            Command::Resume { .. } if t.status == Status::WaitingParts => {
-                for q in self.open(app, t).await? {
-                    if q.status == RequisitionStatus::Pending {
-                        let ok =
-                            DecisionInput { approve: true, note: Some("设备故障已确认，同意更换".into()) };
-                        app.decide_requisition(&self.supervisor, q.id, &ok).await?;
-                    }
-                    let from = IssueInput { warehouse_id: Some(self.central) };
-                    match app.issue_requisition(&self.keeper, q.id, &from).await {
-                        Err(AppError::Domain(DomainError::Conflict(Conflict::Parts(
-                            PartsProblem::InsufficientStock { .. },
-                        )))) => {
-                            receive(app, &self.keeper, q.part_id, self.central, 10, "补货入库").await?;
-                            app.issue_requisition(&self.keeper, q.id, &from).await?;
-                        }
-                        other => {
-                            other?;
-                        }
-                    }
-                }
-                Ok(true)
-            }
+            // The engineer resumes the ticket as the plan says; the keeper issues the parts
+            // when the repair is finished (below), so the history's waits are the plan's.
+            Command::Resume { .. } => Ok(false),
             Command::Resolve { .. } => {
+                self.settle(app, t).await?;
                 self.fit(app, actor, t).await?;
                 Ok(false)
             }
             _ => Ok(false),
         }
+    }
+
+    /// Approves (when pending) and issues the ticket's open requisitions from the central
+    /// store, receiving stock first when it ran out.
+    async fn settle(&self, app: &App, t: &Ticket) -> Result<()> {
+        for q in self.open(app, t).await? {
+            if q.status == RequisitionStatus::Pending {
+                let ok = DecisionInput { approve: true, note: Some("设备故障已确认，同意更换".into()) };
+                app.decide_requisition(&self.supervisor, q.id, &ok).await?;
+            }
+            let from = IssueInput { warehouse_id: Some(self.central) };
+            match app.issue_requisition(&self.keeper, q.id, &from).await {
+                Err(AppError::Domain(DomainError::Conflict(Conflict::Parts(PartsProblem::InsufficientStock {
+                    ..
+                })))) => {
+                    receive(app, &self.keeper, q.part_id, self.central, 10, "补货入库").await?;
+                    app.issue_requisition(&self.keeper, q.id, &from).await?;
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn open(&self, app: &App, t: &Ticket) -> Result<Vec<aftersales_domain::parts::Requisition>> {

@@ -65,6 +65,14 @@ pub fn action_label(action: &str, lang: Lang) -> String {
         "visit_delay_declared" => ("报告上门延误", "Visit delay declared"),
         "visit_late" => ("上门可能迟到", "Engineer running late"),
         "link_used" => ("客户通过邮件链接答复", "Customer answered through the e-mailed link"),
+        "quote_written" => ("编制报价", "Quote written"),
+        "quote_approved" => ("客户确认报价", "Quote approved"),
+        "quote_refused" => ("客户拒绝报价", "Quote refused"),
+        "payment_recorded" => ("收费结算", "Payment recorded"),
+        "settled_free" => ("免费结算", "Recorded free of charge"),
+        "work_order_opened" => ("派发协作工单", "Work order opened"),
+        "work_order_changed" => ("修改协作工单", "Work order changed"),
+        "work_order_status" => ("协作工单状态变更", "Work order status changed"),
         other => return other.to_owned(),
     };
     match lang {
@@ -140,6 +148,8 @@ fn labels(field: &str) -> Option<(&'static str, &'static str)> {
         "visit_at" => ("预约上门时间", "Visit at"),
         "visit_window" => ("上门时间窗", "Visit window"),
         "visit_engineer" => ("上门工程师", "Visit engineer"),
+        "notice_kind" => ("通告类型", "Notice kind"),
+        "log_kind" => ("记录类型", "Entry kind"),
         "visit_planned" => ("计划开始与时长", "Planned start and duration"),
         "visit_status" => ("上门状态", "Visit status"),
         "visit_expected_arrival" => ("预计到达时间", "Expected arrival"),

@@ -32,8 +32,8 @@ pub mod text;
 pub mod ticket;
 pub mod ticket_no;
 pub mod user;
-pub mod work_order;
 pub mod visit;
+pub mod work_order;
 pub mod working_calendar;
 pub mod worklog;
 

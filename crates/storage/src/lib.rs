@@ -22,8 +22,8 @@ pub mod schema;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
-pub mod work_orders;
 pub mod visits;
+pub mod work_orders;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,11 +2,11 @@
 //! contacts and devices, and one user of each role the tests need.
 
 use aftersales_app::notices::TargetInput;
+use aftersales_app::parts::RequisitionInput;
 use aftersales_app::{Actor, App};
 use aftersales_domain::catalog::Category;
 use aftersales_domain::customer::{Contact, ContactInput, Customer, CustomerInput, Device, DeviceInput};
 use aftersales_domain::notice::{Audience, ChannelKind, NoticeKind, Route};
-use aftersales_app::parts::RequisitionInput;
 use aftersales_domain::parts::{PartInput, Requisition};
 use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;

@@ -319,9 +319,7 @@ async fn dispatch(
             engineer_on_line(conn, e, &[Line::First, Line::Second]).await?;
             e
         }
-        None => {
-            suggest_engineer(conn, t, group, &[Line::First, Line::Second], now, cal, Conflict::NoEngineer).await?
-        }
+        None => suggest_engineer(conn, t, group, &[Line::First, Line::Second], now, cal, Conflict::NoEngineer).await?,
     };
     t.dispatch(group, engineer, now)?;
     Ok(Done::default())

@@ -9,5 +9,5 @@ mod portal;
 mod sessions;
 mod support;
 mod tickets;
-mod work_orders;
 mod visits;
+mod work_orders;

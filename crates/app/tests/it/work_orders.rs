@@ -311,3 +311,42 @@ db_test!(a_second_line_request_tells_the_lead_of_the_tickets_group_only, |db| {
     assert!(!told.contains(&other.id()), "another group's lead was told: {told:?}");
     assert!(told.contains(&org.eng_second.id()));
 });
+
+db_test!(dispatch_passes_over_engineers_on_leave_and_after_hours_prefers_those_on_duty, |db| {
+    use aftersales_app::visits::DaysInput;
+    use aftersales_domain::working_calendar::DayKind;
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let days = |from: jiff::civil::Date, kind: Option<DayKind>| DaysInput { from, to: None, kind, note: None };
+    // Friday 09:00: eng_south is on leave today, so only eng_east is suggested and dispatched.
+    let friday = db.now().to_zoned(tz.clone()).date();
+    app.set_working_days(&org.dispatcher, org.eng_south.id(), &days(friday, Some(DayKind::Leave))).await.unwrap();
+    let t = graded(app, &org, db.now(), "P3").await;
+    let s = app.dispatch_suggestion(&org.dispatcher, t.id, None).await.unwrap();
+    assert_eq!(s.top.iter().map(|r| r.candidate.user_id).collect::<Vec<_>>(), [org.eng_east.id()]);
+    assert!(
+        s.excluded.iter().any(|x| x.candidate.user_id == org.eng_south.id() && x.summary_zh == "休假中"),
+        "{:?}",
+        s.excluded
+    );
+    let dispatched = step(app, &org.dispatcher, &t, Command::Dispatch { group_id: None, engineer_id: None }).await;
+    assert_eq!(dispatched.first_line_id, Some(org.eng_east.id()));
+    // Saturday 10:00, a day off: with eng_south on duty, eng_east (off today) is passed over.
+    db.advance(SignedDuration::from_hours(25));
+    let saturday = friday.tomorrow().unwrap();
+    app.set_working_days(&org.dispatcher, org.eng_south.id(), &days(saturday, Some(DayKind::Duty))).await.unwrap();
+    let t2 = graded(app, &org, db.now(), "P3").await;
+    let s = app.dispatch_suggestion(&org.dispatcher, t2.id, None).await.unwrap();
+    assert_eq!(s.top.iter().map(|r| r.candidate.user_id).collect::<Vec<_>>(), [org.eng_south.id()]);
+    assert!(s.excluded.iter().any(|x| x.candidate.user_id == org.eng_east.id() && x.summary_zh == "非值班"));
+    // With nobody on duty, the work waits for the next working hours with everyone not on
+    // leave still a candidate, instead of with nobody.
+    app.set_working_days(&org.dispatcher, org.eng_south.id(), &days(saturday, None)).await.unwrap();
+    let s = app.dispatch_suggestion(&org.dispatcher, t2.id, None).await.unwrap();
+    let mut top: Vec<Id> = s.top.iter().map(|r| r.candidate.user_id).collect();
+    top.sort();
+    let mut both = vec![org.eng_east.id(), org.eng_south.id()];
+    both.sort();
+    assert_eq!(top, both);
+});

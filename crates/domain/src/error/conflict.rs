@@ -10,8 +10,8 @@ use crate::lifecycle::Step;
 use crate::notice::DeliveryState;
 use crate::parts::PartsProblem;
 use crate::ticket::Status;
-use crate::work_order::WorkOrderStatus;
 use crate::visit::VisitProblem;
+use crate::work_order::WorkOrderStatus;
 
 /// A precondition that is not met; what was asked for was not done.
 #[derive(Debug, Clone, PartialEq, Eq)]

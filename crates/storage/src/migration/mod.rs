@@ -15,9 +15,9 @@ mod m0007_contact_left;
 mod m0008_audiences;
 mod m0009_job_subjects;
 mod m0010_visits;
-mod m0013_work_orders;
 mod m0011_parts;
 mod m0012_fees;
+mod m0013_work_orders;
 
 pub struct Migrator;
 

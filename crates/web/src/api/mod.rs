@@ -9,8 +9,8 @@ pub mod parts;
 pub mod policy;
 pub mod tickets;
 pub mod users;
-pub mod work_orders;
 pub mod visits;
+pub mod work_orders;
 
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;

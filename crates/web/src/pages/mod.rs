@@ -22,8 +22,8 @@ mod register;
 mod routes;
 mod tickets;
 mod view;
-mod work_orders;
 mod visits;
+mod work_orders;
 
 use std::net::IpAddr;
 

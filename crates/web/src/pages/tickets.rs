@@ -320,6 +320,9 @@ impl TicketPage<'_> {
                     "grading_dispute" => GradingDispute::from_code(code).map(|x| x.label(lang)),
                     "channel" => Channel::from_code(code).map(|x| x.label(lang)),
                     "kind" => Kind::from_code(code).map(|x| x.label(lang)),
+                    "visit_status" => aftersales_domain::visit::VisitStatus::from_code(code).map(|x| x.label(lang)),
+                    "log_kind" => LogKind::from_code(code).map(|x| x.label(lang)),
+                    "notice_kind" => aftersales_domain::notice::NoticeKind::from_code(code).map(|x| x.label(lang)),
                     _ => None,
                 };
                 match label {
@@ -331,13 +334,35 @@ impl TicketPage<'_> {
                     None => code.clone(),
                 }
             }
+            // A visit's window or plan (`{start, end}`, `{start, minutes, travel}`) as times.
+            Value::Object(o) if field == "visit_window" || field == "visit_planned" => {
+                let at = |k: &str| {
+                    o.get(k).and_then(Value::as_str).and_then(|s| s.parse::<aftersales_domain::Timestamp>().ok())
+                };
+                let mut out = at("start").map(|t| self.l.ts(t)).unwrap_or_default();
+                if let Some(end) = at("end") {
+                    out.push('–');
+                    out.push_str(&self.l.hm(end));
+                }
+                if let Some(m) = o.get("minutes").and_then(Value::as_i64) {
+                    out.push_str(" · ");
+                    out.push_str(&self.l.mins(m));
+                }
+                if let Some(m) = o.get("travel").and_then(Value::as_i64) {
+                    out.push_str(" · ");
+                    out.push_str(self.l.t("visits.travel"));
+                    out.push(' ');
+                    out.push_str(&self.l.mins(m));
+                }
+                out
+            }
             other => other.to_string(),
         }
     }
 }
 
 /// Ticket fields that hold a person's id.
-const USER_FIELDS: [&str; 4] = ["first_line_id", "second_line_id", "accepted_by", "registered_by"];
+const USER_FIELDS: [&str; 5] = ["first_line_id", "second_line_id", "accepted_by", "registered_by", "visit_engineer"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -1,0 +1,140 @@
+// What the browser tests share: the real server on a fresh SQLite database with the demo
+// organization, API tokens for setting up what a test is not about, and browser contexts
+// signed in through the sign-in page. `start()` in a file's `before`, `stop()` in its `after`;
+// `base`, `browser`, `dir` and `env` are live bindings, set by `start()`.
+//
+// Run: E2E_BIN=<path to the aftersales binary> npm test (in e2e/). (Not AFTERSALES_…: the
+// server rejects unknown AFTERSALES_* settings.)
+
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const artifacts = join(here, "artifacts");
+export const bin = process.env.E2E_BIN;
+export const PASSWORD = "demo1234";
+
+/// A phone: 360 px wide, touch, the page's viewport meta honoured.
+export const PHONE = { width: 360, height: 740, mobile: true };
+
+export let server, base, dir, env, browser;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function waitForHealth(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url + "/healthz");
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the server did not answer /healthz in time");
+}
+
+/// Starts `aftersales serve` on a free port with a fresh data directory, and the browser.
+export async function start() {
+  assert.ok(bin, "set E2E_BIN to the aftersales binary");
+  mkdirSync(artifacts, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), "aftersales-e2e-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  env = { ...process.env, AFTERSALES_LISTEN: `127.0.0.1:${port}`, AFTERSALES_DATA_DIR: join(dir, "data") };
+  server = spawn(bin, ["serve"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
+  const exited = new Promise((_, reject) => server.on("exit", (code) => reject(new Error(`the server exited (${code})`))));
+  exited.catch(() => {});
+  await Promise.race([waitForHealth(base, 120_000), exited]);
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+export async function stop() {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/// A new API token for `username` (`aftersales token create`).
+export function tokenFor(username) {
+  const out = execFileSync(bin, ["token", "create", "--username", username], { cwd: dir, env }).toString();
+  const token = out.split("\n").map((l) => l.trim()).find((l) => /^as_[0-9a-f]+$/.test(l));
+  assert.ok(token, `no token for ${username} in: ${out}`);
+  return token;
+}
+
+/// One API call as the holder of `token`: the status, the ETag and the JSON body.
+export async function call(token, method, path, body, ifMatch) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const r = await fetch(base + "/api/v1" + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return { status: r.status, etag: r.headers.get("etag"), json: text ? JSON.parse(text) : null };
+}
+
+/// A step on the ticket by the API, based on the ETag of the last answer; returns the new answer.
+export async function transition(token, last, body) {
+  return call(token, "POST", `/tickets/${last.json.id ?? last.json.ticket.id}/transitions`, body, last.etag);
+}
+
+/// A new browser context (its own cookies) signed in as `username` through the sign-in page.
+/// `options` are further context options (permissions, geolocation).
+export async function signIn(username, viewport = { width: 1280, height: 900 }, options = {}) {
+  const { mobile, ...size } = viewport;
+  const device = mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {};
+  const context = await browser.newContext({ viewport: size, ...device, locale: "zh-CN", timezoneId: "Asia/Shanghai", ...options });
+  const page = await context.newPage();
+  page.on("dialog", (d) => {
+    throw new Error(`a dialog opened (script ran): ${d.message()}`);
+  });
+  await page.goto(base + "/board");
+  assert.match(page.url(), /\/login\?next=/, "a page asks for sign-in first");
+  await page.fill("#username", username);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/board/), page.click("button.primary")]);
+  return { context, page };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/// The page's scroll width: at most the viewport's when nothing overflows sideways.
+export async function scrollWidth(page) {
+  return page.evaluate(() => document.scrollingElement.scrollWidth);
+}
+
+export async function openTicket(page, number) {
+  await page.goto(base + "/board");
+  await page.fill('input[name="q"]', number);
+  await Promise.all([page.waitForURL(/\/tickets\/\d+/), page.press('input[name="q"]', "Enter")]);
+  assert.equal((await page.textContent("#ticket-number")).trim(), number);
+}
+
+/// Submits a form of the ticket page (after `fill`) and checks the page answers without an error.
+export async function step(page, formId, fill = async () => {}) {
+  await fill();
+  await Promise.all([page.waitForNavigation(), page.click(`${formId} button[type=submit]`)]);
+  const err = await page.$("#ticket-error, #error-message");
+  assert.equal(err, null, `${formId}: ${err ? await err.textContent() : ""}`);
+  assert.match(page.url(), /done=/);
+}
