@@ -147,7 +147,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<usize> {
         .await?;
         let total = f.remaining.unwrap_or_default();
         let pay = PaymentInput {
-            method: PaymentMethod::WeChat,
+            method: PaymentMethod::Wechat,
             amount: total,
             reference: Some("4200002158202412061835274416".into()),
             note: None,

@@ -66,7 +66,7 @@ coded_enum! {
     pub enum PaymentMethod {
         Cash = ("cash", "现金", "Cash"),
         Transfer = ("transfer", "转账", "Bank transfer"),
-        WeChat = ("wechat", "微信", "WeChat Pay"),
+        Wechat = ("wechat", "微信", "WeChat Pay"),
         Alipay = ("alipay", "支付宝", "Alipay"),
         Other = ("other", "其他", "Other"),
     }

@@ -69,6 +69,7 @@ coded_enum! {
 /// edited; the codes tickets stored before the list became editable are its first entries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DepartmentCode))]
 #[serde(transparent)]
 pub struct Department(String);
 

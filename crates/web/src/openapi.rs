@@ -204,7 +204,16 @@ fn as_served(doc: &mut Value) {
 
     // A reader's projection is the staff's shape or the customer's; an empty list or page
     // fits both, which `oneOf` (exactly one) would call invalid.
-    for name in ["TicketRead", "TicketPageRead", "HistoryRead", "WorkLogRead", "StepRead", "Current", "PartsUsed"] {
+    for name in [
+        "TicketRead",
+        "TicketPageRead",
+        "HistoryRead",
+        "WorkLogRead",
+        "StepRead",
+        "Current",
+        "PartsUsed",
+        "TicketVisits",
+    ] {
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")).and_then(Value::as_object_mut)
             && let Some(one_of) = schema.remove("oneOf")
         {

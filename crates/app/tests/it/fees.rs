@@ -116,7 +116,7 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
     assert_eq!((q.revision, q.status), (1, QuoteStatus::Pending));
     assert_eq!((q.totals.subtotal, q.totals.tax, q.totals.total), (163_000, 21_190, 184_190));
     // Paying before approval is refused; nothing is written.
-    let pay = PaymentInput { method: PaymentMethod::WeChat, amount: 184_190, reference: None, note: None };
+    let pay = PaymentInput { method: PaymentMethod::Wechat, amount: 184_190, reference: None, note: None };
     let err = app.record_payment(&org.desk, t.id, &pay).await.unwrap_err();
     assert_eq!(fee_conflict(&err), Some(&FeeConflict::PaymentNeedsApproval));
 
