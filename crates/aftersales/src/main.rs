@@ -295,7 +295,8 @@ async fn open(config: &Config) -> anyhow::Result<App> {
     let url = config.database_url()?;
     let store = Store::connect(&url).await.with_context(|| format!("connecting to the database ({})", redact(&url)))?;
     store.migrate().await.context("migrating the database")?;
-    let app = App::new(store, config.settings()?);
+    let files = config.files.open(&config.data_dir).context("opening the file store")?;
+    let app = App::new(store, config.settings()?).with_files(files);
     app.ensure_defaults().await.map_err(|e| anyhow::anyhow!("seeding defaults: {e}"))?;
     Ok(app)
 }

@@ -96,6 +96,9 @@ pub struct App {
     settings: Settings,
     clock: Clock,
     cache: Arc<clocks::Cache>,
+    /// Where uploaded files and generated documents are kept (`[files]`); `None` until
+    /// [`App::with_files`] gives one, and then every use case that keeps a file refuses.
+    files: Option<Arc<dyn aftersales_files::BlobStore>>,
 }
 
 impl std::fmt::Debug for App {
@@ -388,7 +391,21 @@ impl<T> Outcome<T> {
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> App {
-        App { store, settings, clock: Arc::new(Timestamp::now), cache: Arc::default() }
+        App { store, settings, clock: Arc::new(Timestamp::now), cache: Arc::default(), files: None }
+    }
+
+    /// Gives the blob store that keeps uploaded files and generated documents.
+    pub fn with_files(mut self, files: Arc<dyn aftersales_files::BlobStore>) -> App {
+        self.files = Some(files);
+        self
+    }
+
+    /// The blob store, or an internal error when the service was started without one
+    /// (only tools that never keep a file, like the benches, do that).
+    pub fn files(&self) -> Result<&dyn aftersales_files::BlobStore> {
+        self.files.as_deref().ok_or_else(|| {
+            AppError::internal("keeping a file", "this App was built without a file store")
+        })
     }
 
     /// Replaces the clock (tests).

@@ -611,6 +611,11 @@ impl App {
     /// requisition is settled (issued, or rejected), as the Resume step does, with its
     /// history event, in the caller's transaction.
     async fn end_wait(&self, tx: &WriteTx, actor: &Actor, ticket: Id, q: &Requisition) -> Result<()> {
+        // Two requisitions of one waiting ticket settled at the same instant: without the
+        // lock, each transaction (PostgreSQL, read committed) would count the other's
+        // requisition as still open and neither would end the wait. With it, the second
+        // waits for the first and then counts what it committed.
+        aftersales_storage::tickets::lock(&**tx, ticket).await?;
         let Some(mut t) = aftersales_storage::tickets::by_id(&**tx, ticket).await? else { return Ok(()) };
         if t.status != Status::WaitingParts || !parts::wait_ends(store::open_requisitions(&**tx, ticket).await?) {
             return Ok(());

@@ -47,6 +47,8 @@ pub struct TestDb {
     pub app: App,
     clock: Arc<AtomicI64>,
     cleanup: Cleanup,
+    /// The test's own file store directory (removed with the database).
+    files_dir: std::path::PathBuf,
 }
 
 enum Cleanup {
@@ -64,9 +66,11 @@ impl TestDb {
             .unwrap_or_else(|_| START.parse().unwrap());
         let clock = Arc::new(AtomicI64::new(start.as_millisecond()));
         let c = clock.clone();
+        let files_dir = std::env::temp_dir().join(unique("aftersales_files"));
         let app = App::new(store, Settings::default())
+            .with_files(Arc::new(aftersales_files::DiskStore::new(files_dir.clone())))
             .with_clock(Arc::new(move || Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()));
-        TestDb { app, clock, cleanup }
+        TestDb { app, clock, cleanup, files_dir }
     }
 
     /// A new SQLite database in a temporary directory.
@@ -134,6 +138,7 @@ impl TestDb {
         let store = self.app.store().clone();
         drop(self.app);
         let _ = store.close().await;
+        let _ = std::fs::remove_dir_all(&self.files_dir);
         match self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);

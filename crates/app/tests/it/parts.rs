@@ -305,3 +305,34 @@ db_test!(concurrent_issues_never_drive_stock_negative, |db| {
     let list = app.requisitions(&org.keeper, Some(RequisitionStatus::Issued), None, None, Default::default()).await;
     assert_eq!(list.unwrap().items.len(), 5);
 });
+
+// Two requisitions of one waiting ticket issued at the same instant (issue 13's note):
+// whichever commits second sees the first settled, so the wait always ends, and only once.
+db_test!(issuing_the_last_two_requisitions_at_once_ends_the_wait, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let s = stock(app, &org).await;
+    for round in 0..4 {
+        let t = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
+        let a = app.request_parts(&org.eng_south, t.id, &ask(s.roller.id, 1)).await.unwrap();
+        let b = app.request_parts(&org.eng_south, t.id, &ask(s.roller.id, 1)).await.unwrap();
+        let t = step(app, &org.eng_south, &t, Command::WaitForParts { note: None }).await;
+        assert_eq!(t.status, Status::WaitingParts);
+        let tasks: Vec<_> = [a.id, b.id]
+            .into_iter()
+            .map(|id| {
+                let (app, keeper, central) = (app.clone(), org.keeper.clone(), s.central.id);
+                tokio::spawn(async move {
+                    app.issue_requisition(&keeper, id, &IssueInput { warehouse_id: Some(central) }).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().status, RequisitionStatus::Issued);
+        }
+        let now = app.ticket(&org.desk, t.id).await.unwrap().ticket;
+        assert_eq!(now.status, Status::InProgress, "round {round}: the wait ended");
+        let resumes = app.history(&org.desk, t.id).await.unwrap().iter().filter(|e| e.action == "resume").count();
+        assert_eq!(resumes, 1, "round {round}: one Resume in the history");
+    }
+});

@@ -263,6 +263,19 @@ pub async fn update<C: ConnectionTrait>(conn: &C, t: &Ticket, based_on: i64) -> 
     Ok(res.rows_affected() == 1)
 }
 
+/// Takes ticket `id`'s row lock until the transaction ends (an update that changes
+/// nothing): a second transaction deciding something about the same ticket waits here, and
+/// on PostgreSQL its next statement sees what the first committed. SQLite has one writer
+/// at a time anyway. False when there is no such ticket.
+pub async fn lock<C: ConnectionTrait>(conn: &C, id: Id) -> Result<bool> {
+    let stmt = Query::update()
+        .table(Tickets::Table)
+        .value(Tickets::Version, Expr::col(Tickets::Version))
+        .and_where(Expr::col(Tickets::Id).eq(id))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
+}
+
 /// Rewrites the folded clocks of a ticket (a replay after its calendar changed) if it is
 /// still at version `t.version`, and moves the version on (the deadlines it shows changed).
 /// False when the ticket changed meanwhile.
