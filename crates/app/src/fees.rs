@@ -2,7 +2,7 @@
 //! approves before chargeable work starts, settlement with a receipt. Every change is a
 //! ticket history event; the customer is told through the customer notices.
 
-use aftersales_domain::customer::Device;
+use aftersales_domain::customer::{Device, Warranty};
 use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::error::Reason;
 use aftersales_domain::fee::{
@@ -91,18 +91,20 @@ pub struct FreeInput {
     pub note: Option<String>,
 }
 
-/// A printable receipt: the settlement with what it was for.
+/// A printable receipt (收据): a document handed to the customer, so staff and the
+/// customer's contacts read the same one, built from the customer's projection of the
+/// settlement (never its internal note).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
-    pub settlement: Settlement,
+    pub receipt: fee::CustomerReceipt,
     pub ticket_id: Id,
     pub ticket_number: String,
     pub customer_name: String,
     pub device: Option<String>,
     /// The approved quote paid (none for a zero-charge record).
     pub quote: Option<fee::CustomerQuote>,
-    /// Who recorded it.
+    /// Who received the payment (their name, as signed on paper).
     pub recorded_by: String,
 }
 
@@ -177,6 +179,13 @@ impl App {
         Ok(self.screen(actor, &t, fees::file(conn, t.id).await?))
     }
 
+    /// The warranty of each of `tickets` the reader may see (staff: the board shows it
+    /// beside the number; tickets registered before fees existed have none).
+    pub async fn warranties(&self, actor: &Actor, tickets: &[Id]) -> Result<std::collections::HashMap<Id, Warranty>> {
+        actor.require_staff(Action::ReadTicket)?;
+        Ok(fees::warranties(self.store.read(), tickets).await?.into_iter().collect())
+    }
+
     /// A ticket's fees in the customer's projection (their own organization only).
     pub async fn customer_fees(&self, actor: &Actor, ticket: Id) -> Result<CustomerFees> {
         actor.require(Action::ReadTicket)?;
@@ -207,7 +216,14 @@ impl App {
         // Who before what: the assignment is checked before the lines (nothing is written
         // before the commit either way).
         let (tx, t, file) = self.open_fees(actor, ticket, Action::WriteQuote).await?;
-        let (lines, totals) = fee::price(input, self.settings.tax_rate_bp)?;
+        let numbers: Vec<String> = input
+            .lines
+            .iter()
+            .filter_map(|l| l.part_no.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+            .collect();
+        let catalog = aftersales_storage::parts::parts_by_numbers(&*tx, &numbers).await?;
+        let (lines, totals) =
+            fee::price_with_catalog(input, &catalog, t.device_model.as_deref(), self.settings.tax_rate_bp)?;
         let internal_note = text_field("internal_note", input.internal_note.as_deref(), 2000, false)?;
         file.may_revise(&t).map_err(fee_conflict)?;
         let now = self.now();
@@ -403,9 +419,10 @@ impl App {
         Ok(s)
     }
 
-    /// A printable receipt by its number (staff; a contact reads their receipts in their fees).
+    /// A printable receipt by its number: staff, or a contact of the ticket's customer
+    /// (another customer's receipt is not found, so numbers cannot be probed).
     pub async fn receipt(&self, actor: &Actor, receipt_no: &str) -> Result<Receipt> {
-        actor.require_staff(Action::ReadTicket)?;
+        actor.require(Action::ReadTicket)?;
         let conn = self.store.read();
         let s = fees::settlement_by_receipt(conn, receipt_no)
             .await?
@@ -436,7 +453,7 @@ impl App {
             device,
             quote,
             recorded_by,
-            settlement: s,
+            receipt: fee::CustomerReceipt::of(&s),
         })
     }
 

@@ -360,16 +360,19 @@ impl App {
         let conn = self.store.read();
         let link = link_of(conn, token).await?;
         let actor = link_actor(conn, &link).await?;
-        if link.purpose == LinkPurpose::Quote {
-            return self.use_quote_link(token, &actor, answer).await;
-        }
-        let cmd = match (link.purpose, answer) {
+        let act = match (link.purpose, answer) {
             (LinkPurpose::Closure, LinkAnswer::Confirm) => {
-                Command::ConfirmClosure { method: Some(ClosureMethod::Portal) }
+                LinkAct::Step(Command::ConfirmClosure { method: Some(ClosureMethod::Portal) })
             }
-            (LinkPurpose::Closure, LinkAnswer::Refuse { reason }) => Command::RefuseClosure { reason: reason.clone() },
+            (LinkPurpose::Closure, LinkAnswer::Refuse { reason }) => {
+                LinkAct::Step(Command::RefuseClosure { reason: reason.clone() })
+            }
             (LinkPurpose::Survey, LinkAnswer::Survey { result, note }) => {
-                Command::RecordSurvey { result: *result, note: note.clone() }
+                LinkAct::Step(Command::RecordSurvey { result: *result, note: note.clone() })
+            }
+            (LinkPurpose::Quote, LinkAnswer::Confirm) => LinkAct::Quote { approve: true, reason: None },
+            (LinkPurpose::Quote, LinkAnswer::Refuse { reason }) => {
+                LinkAct::Quote { approve: false, reason: Some(reason.clone()) }
             }
             _ => {
                 return Err(DomainError::field(
@@ -381,30 +384,46 @@ impl App {
                 .into());
             }
         };
-        // The link's checks and the step in one write: nothing half-done, never twice.
+        // The link's checks and what it does in one write: nothing half-done, never twice.
         let tx = self.store.write().await?;
         let link = link_of(&*tx, token).await?;
         let t = tickets::by_id(&*tx, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
         let now = self.now();
         link.check(&t, now).map_err(link_refused)?;
-        if !links::mark_used(&*tx, link.id, now).await? {
-            return Err(link_refused(LinkProblem::Used));
-        }
-        let version = t.version;
-        let (tx, (t, _)) = self.step_in(tx, &actor, t, version, &cmd).await?;
-        // Attributed (DOMAIN §8): who answered, and that it came through the mailed link.
-        let note = format!("{}（邮件链接 / e-mail link）", actor.user.display_name);
-        let e = aftersales_domain::event::Event {
-            id: 0,
-            ticket_id: t.id,
-            at: now,
-            actor_id: actor.id(),
-            action: "link_used".into(),
-            changes: Vec::new(),
-            note: Some(note),
+        let t = match act {
+            LinkAct::Quote { approve, reason } => {
+                // The revision the mail was about, checked before the link is spent: a link
+                // about a superseded revision stays unused and says why.
+                aftersales_storage::fees::lock(&*tx, t.id).await?;
+                let file = self.quote_link_check(&*tx, &t, link.created_at).await?;
+                spend(&*tx, &link, now).await?;
+                let revision = file.current().map(|q| q.revision).unwrap_or_default();
+                let d = crate::fees::QuoteDecision { revision, approve, reason, signed_by: None };
+                let method = aftersales_domain::fee::ApprovalMethod::EmailLink;
+                self.decide_in(&tx, &actor, &t, &file, &d, method, None).await?;
+                tx.commit().await?;
+                t
+            }
+            LinkAct::Step(cmd) => {
+                spend(&*tx, &link, now).await?;
+                let version = t.version;
+                let (tx, (t, _)) = self.step_in(tx, &actor, t, version, &cmd).await?;
+                // Attributed (DOMAIN §8): who answered, and that it came through the mailed link.
+                let note = format!("{}（邮件链接 / e-mail link）", actor.user.display_name);
+                let e = aftersales_domain::event::Event {
+                    id: 0,
+                    ticket_id: t.id,
+                    at: now,
+                    actor_id: actor.id(),
+                    action: "link_used".into(),
+                    changes: Vec::new(),
+                    note: Some(note),
+                };
+                tickets::insert_event(&*tx, &e).await?;
+                tx.commit().await?;
+                t
+            }
         };
-        tickets::insert_event(&*tx, &e).await?;
-        tx.commit().await?;
         self.project(&actor, &t).await
     }
 }
@@ -420,39 +439,21 @@ impl App {
         let file = aftersales_storage::fees::file(conn, link.ticket_id).await?;
         Ok(aftersales_domain::fee::CustomerFees::project(&file).quote)
     }
+}
 
-    /// A quote link's answer (seed 003): approve or refuse the revision the mail was about,
-    /// once, in one write with the link marked used.
-    async fn use_quote_link(&self, token: &str, actor: &Actor, answer: &LinkAnswer) -> Result<CustomerTicket> {
-        let (approve, reason) = match answer {
-            LinkAnswer::Confirm => (true, None),
-            LinkAnswer::Refuse { reason } => (false, Some(reason.clone())),
-            LinkAnswer::Survey { .. } => {
-                return Err(DomainError::field(
-                    "answer",
-                    Reason::Mismatch {
-                        detail_en: "is not what this link is for", detail_zh: "与此链接的用途不符"
-                    },
-                )
-                .into());
-            }
-        };
-        let tx = self.store.write().await?;
-        let link = link_of(&*tx, token).await?;
-        let t = tickets::by_id(&*tx, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
-        let now = self.now();
-        link.check(&t, now).map_err(link_refused)?;
-        aftersales_storage::fees::lock(&*tx, t.id).await?;
-        let file = self.quote_link_check(&*tx, &t, link.created_at).await?;
-        if !links::mark_used(&*tx, link.id, now).await? {
-            return Err(link_refused(LinkProblem::Used));
-        }
-        let revision = file.current().map(|q| q.revision).unwrap_or_default();
-        let d = crate::fees::QuoteDecision { revision, approve, reason, signed_by: None };
-        self.decide_in(&tx, actor, &t, &file, &d, aftersales_domain::fee::ApprovalMethod::EmailLink, None).await?;
-        tx.commit().await?;
-        self.project(actor, &t).await
+/// Marks a link used, in the transaction of what it does; refused when it was used already
+/// (two clicks at once: one wins).
+async fn spend<C: Conn>(conn: &C, link: &CustomerLink, now: aftersales_domain::Timestamp) -> Result<()> {
+    if !links::mark_used(conn, link.id, now).await? {
+        return Err(link_refused(LinkProblem::Used));
     }
+    Ok(())
+}
+
+/// What a mailed link does: a lifecycle step, or the customer's decision on a quote.
+enum LinkAct {
+    Step(Command),
+    Quote { approve: bool, reason: Option<String> },
 }
 
 /// A refusal as a contact reads it: a step the ticket's state does not allow names the state

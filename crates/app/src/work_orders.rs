@@ -103,13 +103,6 @@ impl BackgroundJob for OverdueCheck {
     }
 }
 
-fn department_names(deps: &[Department], code: &str) -> (String, String) {
-    deps.iter()
-        .find(|d| d.code == code)
-        .map(|d| (d.name_zh.clone(), d.name_en.clone()))
-        .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
-}
-
 async fn names<C: Conn>(conn: &C, ids: impl IntoIterator<Item = Id>) -> Result<HashMap<Id, String>> {
     let mut out = HashMap::new();
     for id in ids {
@@ -161,7 +154,7 @@ impl App {
         Ok(list
             .into_iter()
             .map(|w| {
-                let (department_zh, department_en) = department_names(&deps, &w.department);
+                let (department_zh, department_en) = Department::names(&deps, &w.department);
                 WorkOrderView {
                     department_zh,
                     department_en,
@@ -322,7 +315,7 @@ impl App {
         action: &str,
         w: &WorkOrder,
     ) -> Result<()> {
-        let (zh, _) = department_names(&store::departments(&**tx).await?, &w.department);
+        let (zh, _) = Department::names(&store::departments(&**tx).await?, &w.department);
         let note = format!("{zh} · {} · {}", w.status.label(Lang::Zh), w.needed);
         self.record(tx, t, actor, action, Vec::new(), Some(note)).await
     }
@@ -433,7 +426,7 @@ impl App {
         let Some(t) = tickets::by_id(&*tx, w.ticket_id).await? else {
             return Ok(false);
         };
-        let (zh, en) = department_names(&store::departments(&*tx).await?, &w.department);
+        let (zh, en) = Department::names(&store::departments(&*tx).await?, &w.department);
         let spec = notice::on_work_order_overdue(&t, w.id, w.owner_id, (&zh, &en), w.deadline);
         let raised = self.raise(&*tx, &t, &spec, w.deadline).await?;
         tx.commit().await?;

@@ -90,6 +90,18 @@ async fn act(app: &App, who: &Actor, t: &Ticket, cmd: Command) -> Result<Ticket>
     Ok(fresh(app.act(who, t.id, Some(t.version), &cmd, None).await?)?.ticket.ticket)
 }
 
+/// A part line of a quote (issue 13: a quote names catalog parts): the catalog's part named
+/// like `hint` that fits `t`'s device, at its catalog price; else the part as described
+/// (not every quoted part is stocked), at `unit_price`.
+async fn part_line(app: &App, who: &Actor, t: &Ticket, hint: &str, unit_price: i64) -> Result<LineInput> {
+    let model = t.device_model.as_deref();
+    let part = app.parts(who).await?.into_iter().find(|p| p.active && p.fits(model) && p.name.contains(hint));
+    Ok(match part {
+        Some(p) => line(LineKind::Part, &p.name, Some(&p.number), 1, p.price_fen),
+        None => line(LineKind::Part, hint, None, 1, unit_price),
+    })
+}
+
 fn engineer_of<'a>(org: &'a Org, t: &Ticket) -> Result<&'a Actor> {
     let id = t.first_line_id.ok_or_else(|| demo_error("no first-line engineer".into()))?;
     Ok(&org.actors[*org.by_user.get(&id).ok_or_else(|| demo_error(format!("no user {id}")))?])
@@ -125,7 +137,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<usize> {
         let engineer = engineer_of(org, &t)?;
         let quote = QuoteInput {
             lines: vec![
-                line(LineKind::Part, "主控板（含固件升级）", Some("A7PU-H020-03"), 1, 168_000),
+                line(LineKind::Part, "主控板（含固件升级）", None, 1, 168_000),
                 line(LineKind::Labour, "主板更换与功能调试", None, 2, 15_000),
                 line(LineKind::Travel, "市内上门交通费", None, 1, 5_000),
             ],
@@ -162,7 +174,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<usize> {
         let engineer = engineer_of(org, &t)?;
         let quote = QuoteInput {
             lines: vec![
-                line(LineKind::Part, "定影组件", Some("RM2-5399-000"), 1, 98_000),
+                part_line(app, engineer, &t, "定影", 98_000).await?,
                 line(LineKind::Labour, "更换定影组件", None, 1, 15_000),
             ],
             internal_note: None,
@@ -181,7 +193,7 @@ pub(crate) async fn create(app: &App, org: &Org) -> Result<usize> {
             .unwrap_or_default();
         let quote = QuoteInput {
             lines: vec![
-                line(LineKind::Part, &format!("原装碳粉盒 {model}"), Some(&model), 2, 46_000),
+                line(LineKind::Part, &format!("原装碳粉盒 {model}"), None, 2, 46_000),
                 line(LineKind::Part, "废粉盒", None, 1, 8_500),
                 line(LineKind::Labour, "耗材更换与打印测试", None, 1, 5_000),
             ],

@@ -78,6 +78,7 @@ impl NoticeKind {
                 | NoticeKind::VisitMoved
                 | NoticeKind::VisitDelayed
                 | NoticeKind::VisitLate
+                | NoticeKind::VisitCancelled
                 | NoticeKind::ProgressUpdate
                 | NoticeKind::Resolved
                 | NoticeKind::Closed

@@ -130,12 +130,17 @@ pub fn facts(event: &Event) -> Vec<Fact> {
             out.push(Fact::Status { from, to });
         }
     }
-    if let Some(c) = change("visit_at") {
-        match c.after.as_str().and_then(|s| s.parse().ok()) {
+    // The arrival clock is due at the end of the promised window (`visit_due`, issue 13);
+    // a history written before windows existed has only the agreed instant (`visit_at`).
+    let due = change("visit_due").and_then(|c| c.after.as_str()).and_then(|s| s.parse().ok());
+    match (change("visit_at"), due) {
+        (_, Some(due)) => out.push(Fact::VisitBooked(due)),
+        (Some(c), None) => match c.after.as_str().and_then(|s| s.parse().ok()) {
             Some(at) => out.push(Fact::VisitBooked(at)),
             None if c.after.is_null() && !c.before.is_null() => out.push(Fact::VisitWithdrawn),
             None => {}
-        }
+        },
+        (None, None) => {}
     }
     if let Some(kind) = change("log_kind").and_then(|c| c.after.as_str()).and_then(LogKind::from_code) {
         out.push(Fact::Logged(kind));

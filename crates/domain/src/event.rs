@@ -146,6 +146,7 @@ fn labels(field: &str) -> Option<(&'static str, &'static str)> {
         "calendar" => ("工作日历", "Calendar"),
         "policy_version" => ("服务策略版本", "Service policy version"),
         "visit_at" => ("预约上门时间", "Visit at"),
+        "visit_due" => ("最迟到达时间", "Arrive by"),
         "visit_window" => ("上门时间窗", "Visit window"),
         "visit_engineer" => ("上门工程师", "Visit engineer"),
         "notice_kind" => ("通告类型", "Notice kind"),

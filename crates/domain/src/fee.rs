@@ -88,7 +88,8 @@ coded_enum! {
 pub struct LineInput {
     pub kind: LineKind,
     pub description: String,
-    /// Free text (the parts catalog is not linked here).
+    /// A part number of the parts catalog (a part line only; it must fit the device). An
+    /// empty description takes the part's name.
     #[serde(default)]
     pub part_no: Option<String>,
     pub quantity: i64,
@@ -158,6 +159,73 @@ pub struct Quote {
 /// A line an amount problem is on (1-based), for `Reason::AtLine`.
 fn at_line(i: usize, en: &str, zh: &str) -> (Field, Reason) {
     ("lines", Reason::AtLine { line: i + 1, en: en.into(), zh: zh.into() })
+}
+
+/// Issue 13: a quote's part lines name parts of the catalog. A line with a part number must
+/// be a part line, name an active part of `catalog` (the parts with the numbers the lines
+/// give) that fits the device's `model`; an empty description takes the part's name. The
+/// price stays what the engineer quotes. Problems are named by line, as [`price`] names them.
+/// The input with its descriptions filled, and the problems.
+fn link_parts(
+    input: &QuoteInput,
+    catalog: &[crate::parts::Part],
+    model: Option<&str>,
+) -> (QuoteInput, Vec<(Field, Reason)>) {
+    let mut p = Vec::new();
+    let mut out = input.clone();
+    for (i, l) in out.lines.iter_mut().enumerate() {
+        let Some(number) = l.part_no.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
+        if l.kind != LineKind::Part {
+            p.push(at_line(i, "only a part line names a part number", "只有备件项可填写备件编号"));
+            continue;
+        }
+        match catalog.iter().find(|x| x.number == number) {
+            None => p.push(at_line(
+                i,
+                &format!("the part number {number} is not in the parts catalog"),
+                &format!("备件编号 {number} 不在备件目录中"),
+            )),
+            Some(x) if !x.active => p.push(at_line(
+                i,
+                &format!("the part {number} is no longer supplied"),
+                &format!("备件 {number} 已停用"),
+            )),
+            Some(x) if !x.fits(model) => p.push(at_line(
+                i,
+                &format!("the part {number} does not fit the device model {}", model.unwrap_or_default()),
+                &format!("备件 {number} 不适用于设备型号 {}", model.unwrap_or_default()),
+            )),
+            Some(x) => {
+                l.part_no = Some(x.number.clone());
+                if l.description.trim().is_empty() {
+                    l.description = x.name.clone();
+                }
+            }
+        }
+    }
+    (out, p)
+}
+
+/// A quote's lines linked to the parts catalog ([`link_parts`]) and priced ([`price`]);
+/// every problem of both, in line order.
+pub fn price_with_catalog(
+    input: &QuoteInput,
+    catalog: &[crate::parts::Part],
+    model: Option<&str>,
+    tax_rate_bp: i64,
+) -> Result<(Vec<QuoteLine>, Totals), DomainError> {
+    let (linked, mut p) = link_parts(input, catalog, model);
+    match price(&linked, tax_rate_bp) {
+        Ok(priced) if p.is_empty() => return Ok(priced),
+        Ok(_) => {}
+        Err(DomainError::Invalid(more)) => p.extend(more),
+        Err(e) => return Err(e),
+    }
+    p.sort_by_key(|(_, r)| match r {
+        Reason::AtLine { line, .. } => *line,
+        _ => 0,
+    });
+    Err(DomainError::Invalid(p))
 }
 
 /// Half-up rounding of `subtotal × rate` to the fen; `None` on overflow.
@@ -546,16 +614,32 @@ pub struct CustomerQuote {
     pub refusal_reason: Option<String>,
 }
 
-/// A receipt as the customer sees it.
+/// A receipt as the customer sees it (and as it is printed for them: never the staff's
+/// note on the settlement).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerReceipt {
     pub receipt_no: String,
     pub amount: i64,
     pub method: Option<PaymentMethod>,
+    /// The customer's own payment reference (转账流水号, 交易单号).
+    pub reference: Option<String>,
     pub free_reason: Option<FreeReason>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+}
+
+impl CustomerReceipt {
+    pub fn of(s: &Settlement) -> CustomerReceipt {
+        CustomerReceipt {
+            receipt_no: s.receipt_no.clone(),
+            amount: s.amount,
+            method: s.method,
+            reference: s.reference.clone(),
+            free_reason: s.free_reason,
+            at: s.at,
+        }
+    }
 }
 
 /// A ticket's fees in the customer's projection.
@@ -583,17 +667,7 @@ impl CustomerFees {
                 approval: q.approval,
                 refusal_reason: q.refusal_reason.clone(),
             }),
-            receipts: f
-                .settlements
-                .iter()
-                .map(|s| CustomerReceipt {
-                    receipt_no: s.receipt_no.clone(),
-                    amount: s.amount,
-                    method: s.method,
-                    free_reason: s.free_reason,
-                    at: s.at,
-                })
-                .collect(),
+            receipts: f.settlements.iter().map(CustomerReceipt::of).collect(),
             remaining: f.remaining(),
         }
     }

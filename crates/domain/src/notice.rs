@@ -52,6 +52,9 @@ coded_enum! {
         VisitDelayed = ("visit_delayed", "上门延误告知", "Visit delayed"),
         /// The engineer had not checked in 15 minutes before the window ended.
         VisitLate = ("visit_late", "上门可能迟到", "Engineer running late"),
+        /// The ticket's visit was cancelled and no other is booked: the customer must not
+        /// wait at the door for nobody (issue 13).
+        VisitCancelled = ("visit_cancelled", "上门取消", "Visit cancelled"),
         Resolved = ("resolved", "已解决待确认", "Resolved: please confirm"),
         Closed = ("closed", "已结案", "Closed"),
         SurveyRequest = ("survey_request", "服务评价邀请", "Satisfaction survey"),
@@ -484,6 +487,8 @@ pub enum VisitChange {
     DelayDeclared,
     /// Not checked in 15 minutes before the window ends (the late-arrival watch).
     Late,
+    /// Cancelled with no other visit booked (`reason` is the visit's cancel reason).
+    Cancelled,
 }
 
 /// The notices of a visit's change (DOMAIN §5 visit delay, §8 the customer is told of a
@@ -528,6 +533,12 @@ pub fn on_visit(
             );
             let key = format!("t{}:{}:v{}:d{}", t.id, NoticeKind::VisitDelay.code(), v.id, v.delays);
             out.push(spec(t, key, NoticeKind::VisitDelay, &[], zh, en));
+        }
+        VisitChange::Cancelled => {
+            let k = NoticeKind::VisitCancelled;
+            let reason = v.cancel_reason.clone().unwrap_or_default();
+            let key = format!("t{}:{}:v{}", t.id, k.code(), v.id);
+            out.push(customer(t, key, k, &[engineer_var, ("visit", window), ("reason", reason)]));
         }
         VisitChange::Late => {
             let k = NoticeKind::VisitLate;

@@ -213,9 +213,14 @@ pub struct Ticket {
     pub calendar: Option<String>,
     /// The service policy version it was accepted or last graded under.
     pub policy_version: Option<i64>,
-    /// The agreed time of the booked site visit (the arrival clock's due instant).
+    /// The start of the arrival window of the site visit the ticket waits for.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub visit_at: Option<Timestamp>,
+    /// The end of that window: the latest arrival promised to the customer, when the
+    /// arrival clock is due (a visit is on time until then). None for a visit booked before
+    /// windows existed (the clock is due at `visit_at`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub visit_due: Option<Timestamp>,
     /// The callback survey of the latest resolution.
     pub survey_result: Option<SurveyResult>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
@@ -287,6 +292,7 @@ impl Ticket {
             calendar: None,
             policy_version: None,
             visit_at: None,
+            visit_due: None,
             survey_result: None,
             surveyed_at: None,
             updated_at: at,

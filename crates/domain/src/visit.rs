@@ -632,14 +632,6 @@ impl Visit {
     }
 }
 
-/// The next open visit's window start (the ticket's `visit_at`, on which the arrival clock,
-/// the customer's view and the visit notices rest), among `visits` of one ticket. A visit
-/// on site still counts: its check-in stops the arrival clock as met or late, and only its
-/// check-out (or a cancellation) lets the ticket wait for no visit.
-pub fn next_window_start(visits: &[Visit]) -> Option<Timestamp> {
-    visits.iter().filter(|v| v.status.is_open()).map(|v| v.window_start).min()
-}
-
 /// What a customer contact sees of a visit (DOMAIN §8): the promised window, where it
 /// stands, the engineer's name, the expected arrival after a delay and the actual arrival;
 /// never the internal plan, travel or position.
@@ -674,12 +666,17 @@ impl CustomerVisit {
 }
 
 impl crate::ticket::Ticket {
-    /// Keeps the ticket's `visit_at` equal to the window start of its next open visit (the
-    /// arrival clock, the customer's view and the visit notices rest on it); whether it moved.
+    /// Keeps the ticket's `visit_at` and `visit_due` equal to the window of its next open
+    /// visit, the earliest booked or on site (the customer's view and the visit notices rest
+    /// on the start, the arrival clock is due at the end). A visit on site still counts: its
+    /// check-in stops the arrival clock as met or late, and only its check-out (or a
+    /// cancellation) lets the ticket wait for no visit. Whether either moved.
     pub fn follow_visits(&mut self, visits: &[Visit]) -> bool {
-        let next = next_window_start(visits);
-        let moved = next != self.visit_at;
-        self.visit_at = next;
+        let next = visits.iter().filter(|v| v.status.is_open()).min_by_key(|v| v.window_start);
+        let (at, due) = (next.map(|v| v.window_start), next.map(|v| v.window_end));
+        let moved = at != self.visit_at || due != self.visit_due;
+        self.visit_at = at;
+        self.visit_due = due;
         moved
     }
 }

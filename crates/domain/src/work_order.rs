@@ -41,6 +41,23 @@ pub struct Department {
     pub position: i32,
 }
 
+impl Department {
+    /// The Chinese and English names of the department `code` among `deps`; a code no longer
+    /// in the list (removed by hand from the database) stands for itself.
+    pub fn names(deps: &[Department], code: &str) -> (String, String) {
+        deps.iter()
+            .find(|d| d.code == code)
+            .map(|d| (d.name_zh.clone(), d.name_en.clone()))
+            .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
+    }
+
+    /// The name of the department `code` in `lang` ([`Department::names`]).
+    pub fn name_in(deps: &[Department], code: &str, lang: crate::lang::Lang) -> String {
+        let (zh, en) = Department::names(deps, code);
+        if lang == crate::lang::Lang::En { en } else { zh }
+    }
+}
+
 /// A department as an administrator enters it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -154,6 +154,23 @@ pub async fn file<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<FeeFile> {
     Ok(FeeFile { ticket_id: ticket, warranty, warranty_end, callback_due_at, quotes, settlements })
 }
 
+/// The warranty judged at registration of each of `tickets` that has one (a board page's
+/// rows), in one statement per batch.
+pub async fn warranties<C: ConnectionTrait>(conn: &C, tickets: &[Id]) -> Result<Vec<(Id, Warranty)>> {
+    let mut out = Vec::with_capacity(tickets.len());
+    for chunk in tickets.chunks(500) {
+        let stmt = Query::select()
+            .columns([TicketFees::TicketId, TicketFees::Warranty])
+            .from(TicketFees::Table)
+            .and_where(Expr::col(TicketFees::TicketId).is_in(chunk.iter().copied()))
+            .to_owned();
+        for r in conn.query_all(&stmt).await? {
+            out.push((get(&r, "ticket_id")?, get_code(&r, "warranty", Warranty::from_code)?));
+        }
+    }
+    Ok(out)
+}
+
 /// Writes a new revision (pending); the unique (ticket, revision) index refuses a second
 /// writer of the same revision.
 pub async fn insert_quote<C: ConnectionTrait>(conn: &C, q: &Quote) -> Result<Id> {

@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_ts, get_ts, ms, opt_ms};
 use crate::schema::{Parts, Requisitions, StockBalances, StockMovements, Users, Warehouses};
-use crate::{Result, StorageError, insert_returning_id};
+use crate::{Result, StorageError, insert_fields, insert_returning_id};
 
 // ---- catalog ----
 
@@ -52,45 +52,28 @@ fn models_json(p: &Part) -> String {
     serde_json::to_string(&p.models).unwrap_or_else(|_| "[]".into())
 }
 
+/// A part's catalog entry, which an edit replaces (insert and update name each column once).
+fn part_fields(p: &Part) -> Vec<(Parts, Expr)> {
+    vec![
+        (Parts::Number, p.number.clone().into()),
+        (Parts::Name, p.name.clone().into()),
+        (Parts::Unit, p.unit.clone().into()),
+        (Parts::PriceFen, p.price_fen.into()),
+        (Parts::Models, models_json(p).into()),
+        (Parts::SerialTracked, p.serial_tracked.into()),
+        (Parts::Active, p.active.into()),
+    ]
+}
+
 pub async fn insert_part<C: ConnectionTrait>(conn: &C, p: &Part, now: Timestamp) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Parts::Table)
-        .columns([
-            Parts::Number,
-            Parts::Name,
-            Parts::Unit,
-            Parts::PriceFen,
-            Parts::Models,
-            Parts::SerialTracked,
-            Parts::Active,
-            Parts::CreatedAt,
-        ])
-        .values_panic([
-            p.number.clone().into(),
-            p.name.clone().into(),
-            p.unit.clone().into(),
-            p.price_fen.into(),
-            models_json(p).into(),
-            p.serial_tracked.into(),
-            p.active.into(),
-            ms(now).into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = part_fields(p);
+    fields.push((Parts::CreatedAt, ms(now).into()));
+    insert_fields(conn, Parts::Table, fields).await
 }
 
 pub async fn update_part<C: ConnectionTrait>(conn: &C, p: &Part) -> Result<()> {
-    let stmt = Query::update()
-        .table(Parts::Table)
-        .value(Parts::Number, p.number.clone())
-        .value(Parts::Name, p.name.clone())
-        .value(Parts::Unit, p.unit.clone())
-        .value(Parts::PriceFen, p.price_fen)
-        .value(Parts::Models, models_json(p))
-        .value(Parts::SerialTracked, p.serial_tracked)
-        .value(Parts::Active, p.active)
-        .and_where(Expr::col(Parts::Id).eq(p.id))
-        .to_owned();
+    let stmt =
+        Query::update().table(Parts::Table).values(part_fields(p)).and_where(Expr::col(Parts::Id).eq(p.id)).to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     Ok(())
 }
@@ -103,6 +86,19 @@ pub async fn part_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<P
 /// The catalog by part number.
 pub async fn parts<C: ConnectionTrait>(conn: &C) -> Result<Vec<Part>> {
     let stmt = Query::select().columns(PART_COLS).from(Parts::Table).order_by(Parts::Number, Order::Asc).to_owned();
+    conn.query_all(&stmt).await?.iter().map(part).collect()
+}
+
+/// The parts with these numbers (unknown numbers are left out).
+pub async fn parts_by_numbers<C: ConnectionTrait>(conn: &C, numbers: &[String]) -> Result<Vec<Part>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stmt = Query::select()
+        .columns(PART_COLS)
+        .from(Parts::Table)
+        .and_where(Expr::col(Parts::Number).is_in(numbers.iter().cloned()))
+        .to_owned();
     conn.query_all(&stmt).await?.iter().map(part).collect()
 }
 
@@ -441,51 +437,45 @@ fn requisition(r: &QueryResult) -> Result<(Requisition, i64)> {
     ))
 }
 
+/// What a requisition's decision, issue, use and returns change (insert and update name
+/// each column once).
+fn requisition_state(q: &Requisition) -> Vec<(Requisitions, Expr)> {
+    vec![
+        (Requisitions::Status, q.status.code().into()),
+        (Requisitions::DecidedBy, q.decided_by.into()),
+        (Requisitions::DecidedAt, opt_ms(q.decided_at).into()),
+        (Requisitions::DecisionNote, q.decision_note.clone().into()),
+        (Requisitions::WarehouseId, q.warehouse_id.into()),
+        (Requisitions::IssuedBy, q.issued_by.into()),
+        (Requisitions::IssuedAt, opt_ms(q.issued_at).into()),
+        (Requisitions::Used, q.used.into()),
+        (Requisitions::Returned, q.returned.into()),
+        (Requisitions::FaultyOwed, q.faulty_owed.into()),
+        (Requisitions::FaultyReturned, q.faulty_returned.into()),
+    ]
+}
+
 pub async fn insert_requisition<C: ConnectionTrait>(conn: &C, q: &Requisition) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(Requisitions::Table)
-        .columns([
-            Requisitions::TicketId,
-            Requisitions::PartId,
-            Requisitions::Quantity,
-            Requisitions::ValueFen,
-            Requisitions::Status,
-            Requisitions::EngineerId,
-            Requisitions::Note,
-            Requisitions::RequestedAt,
-            Requisitions::DecidedAt,
-        ])
-        .values_panic([
-            q.ticket_id.into(),
-            q.part_id.into(),
-            q.quantity.into(),
-            q.value_fen.into(),
-            q.status.code().into(),
-            q.engineer_id.into(),
-            q.note.clone().into(),
-            ms(q.requested_at).into(),
-            opt_ms(q.decided_at).into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = vec![
+        (Requisitions::TicketId, q.ticket_id.into()),
+        (Requisitions::PartId, q.part_id.into()),
+        (Requisitions::Quantity, q.quantity.into()),
+        (Requisitions::ValueFen, q.value_fen.into()),
+        (Requisitions::EngineerId, q.engineer_id.into()),
+        (Requisitions::Note, q.note.clone().into()),
+        (Requisitions::RequestedAt, ms(q.requested_at).into()),
+    ];
+    fields.extend(requisition_state(q));
+    insert_fields(conn, Requisitions::Table, fields).await
 }
 
 /// Writes `q` if it is still at `version`; false when someone changed it meanwhile.
 pub async fn update_requisition<C: ConnectionTrait>(conn: &C, q: &Requisition, version: i64) -> Result<bool> {
+    let mut fields = requisition_state(q);
+    fields.push((Requisitions::Version, (version + 1).into()));
     let stmt = Query::update()
         .table(Requisitions::Table)
-        .value(Requisitions::Status, q.status.code())
-        .value(Requisitions::DecidedBy, q.decided_by)
-        .value(Requisitions::DecidedAt, opt_ms(q.decided_at))
-        .value(Requisitions::DecisionNote, q.decision_note.clone())
-        .value(Requisitions::WarehouseId, q.warehouse_id)
-        .value(Requisitions::IssuedBy, q.issued_by)
-        .value(Requisitions::IssuedAt, opt_ms(q.issued_at))
-        .value(Requisitions::Used, q.used)
-        .value(Requisitions::Returned, q.returned)
-        .value(Requisitions::FaultyOwed, q.faulty_owed)
-        .value(Requisitions::FaultyReturned, q.faulty_returned)
-        .value(Requisitions::Version, version + 1)
+        .values(fields)
         .and_where(Expr::col(Requisitions::Id).eq(q.id))
         .and_where(Expr::col(Requisitions::Version).eq(version))
         .to_owned();

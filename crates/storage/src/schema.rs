@@ -176,6 +176,7 @@ pub enum Tickets {
     Calendar,
     PolicyVersion,
     VisitAt,
+    VisitDue,
     SurveyResult,
     SurveyedAt,
     Clocks,

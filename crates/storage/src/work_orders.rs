@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_ts, ms};
 use crate::schema::{Departments, WorkOrderProgress as Progress, WorkOrders};
-use crate::{Result, StorageError, insert_returning_id};
+use crate::{Result, StorageError, insert_fields, insert_returning_id};
 
 // ----- departments -----
 
@@ -52,24 +52,19 @@ pub async fn insert_department<C: ConnectionTrait>(conn: &C, d: &Department) -> 
         Some(r) => get::<Option<i32>>(&r, "p")?.unwrap_or(0) + 1,
         None => 1,
     };
-    let stmt = Query::insert()
-        .into_table(Departments::Table)
-        .columns([
-            Departments::Code,
-            Departments::NameZh,
-            Departments::NameEn,
-            Departments::Active,
-            Departments::Position,
-        ])
-        .values_panic([
-            d.code.clone().into(),
-            d.name_zh.clone().into(),
-            d.name_en.clone().into(),
-            d.active.into(),
-            position.into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = department_fields(d);
+    fields.extend([(Departments::Code, d.code.clone().into()), (Departments::Position, position.into())]);
+    insert_fields(conn, Departments::Table, fields).await
+}
+
+/// A department's names and whether it is in use, which an edit replaces (its code never
+/// changes: tickets and work orders store it).
+fn department_fields(d: &Department) -> Vec<(Departments, Expr)> {
+    vec![
+        (Departments::NameZh, d.name_zh.clone().into()),
+        (Departments::NameEn, d.name_en.clone().into()),
+        (Departments::Active, d.active.into()),
+    ]
 }
 
 /// Renames a department or retires / restores it (its code never changes: tickets and work
@@ -77,11 +72,7 @@ pub async fn insert_department<C: ConnectionTrait>(conn: &C, d: &Department) -> 
 pub async fn update_department<C: ConnectionTrait>(conn: &C, d: &Department) -> Result<bool> {
     let stmt = Query::update()
         .table(Departments::Table)
-        .values([
-            (Departments::NameZh, d.name_zh.clone().into()),
-            (Departments::NameEn, d.name_en.clone().into()),
-            (Departments::Active, d.active.into()),
-        ])
+        .values(department_fields(d))
         .and_where(Expr::col(Departments::Id).eq(d.id))
         .to_owned();
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected() == 1)
@@ -133,40 +124,34 @@ fn select() -> sea_orm::sea_query::SelectStatement {
 
 /// Stores a new work order; its id.
 pub async fn insert<C: ConnectionTrait>(conn: &C, w: &WorkOrder) -> Result<Id> {
-    let stmt = Query::insert()
-        .into_table(WorkOrders::Table)
-        .columns(COLS[1..].iter().copied())
-        .values_panic([
-            w.ticket_id.into(),
-            w.department.clone().into(),
-            w.owner_id.into(),
-            w.needed.clone().into(),
-            resources(w)?.into(),
-            ms(w.deadline).into(),
-            w.status.code().into(),
-            w.created_by.into(),
-            ms(w.created_at).into(),
-            ms(w.updated_at).into(),
-            w.version.into(),
-        ])
-        .to_owned();
-    insert_returning_id(conn, stmt).await
+    let mut fields = work_order_state(w)?;
+    fields.extend([
+        (WorkOrders::TicketId, w.ticket_id.into()),
+        (WorkOrders::CreatedBy, w.created_by.into()),
+        (WorkOrders::CreatedAt, ms(w.created_at).into()),
+    ]);
+    insert_fields(conn, WorkOrders::Table, fields).await
+}
+
+/// What an edit of a work order changes (insert and update name each column once).
+fn work_order_state(w: &WorkOrder) -> Result<Vec<(WorkOrders, Expr)>> {
+    Ok(vec![
+        (WorkOrders::Department, w.department.clone().into()),
+        (WorkOrders::OwnerId, w.owner_id.into()),
+        (WorkOrders::Needed, w.needed.clone().into()),
+        (WorkOrders::Resources, resources(w)?.into()),
+        (WorkOrders::Deadline, ms(w.deadline).into()),
+        (WorkOrders::Status, w.status.code().into()),
+        (WorkOrders::UpdatedAt, ms(w.updated_at).into()),
+        (WorkOrders::Version, w.version.into()),
+    ])
 }
 
 /// Writes `w` if the stored version is still `based_on`; false when it changed meanwhile.
 pub async fn update<C: ConnectionTrait>(conn: &C, w: &WorkOrder, based_on: i64) -> Result<bool> {
     let stmt = Query::update()
         .table(WorkOrders::Table)
-        .values([
-            (WorkOrders::Department, w.department.clone().into()),
-            (WorkOrders::OwnerId, w.owner_id.into()),
-            (WorkOrders::Needed, w.needed.clone().into()),
-            (WorkOrders::Resources, resources(w)?.into()),
-            (WorkOrders::Deadline, ms(w.deadline).into()),
-            (WorkOrders::Status, w.status.code().into()),
-            (WorkOrders::UpdatedAt, ms(w.updated_at).into()),
-            (WorkOrders::Version, w.version.into()),
-        ])
+        .values(work_order_state(w)?)
         .and_where(Expr::col(WorkOrders::Id).eq(w.id))
         .and_where(Expr::col(WorkOrders::Version).eq(based_on))
         .to_owned();

@@ -107,18 +107,19 @@ db_test!(every_clock_of_a_ticket_runs_from_its_start_to_its_stop, |db| {
         "a missed progress day keeps the ticket among the breached"
     );
 
-    // A visit booked for Monday 10:00 is the arrival deadline; arriving at 09:30 meets it.
+    // A visit booked for Monday 10:00 promises arrival within the window 10:00–12:00: its
+    // end is the arrival deadline; arriving at 09:30 meets it with 2 h 30 min to spare.
     // (The progress message moved a clock, so the ticket's version moved too.)
     let t = stored_ticket(app, &org.desk, &t).await;
     let t = step(app, &org.eng_south, &t, Command::BookVisit { at: at("2024-03-18T10:00:00+08:00"), note: None }).await;
     assert_eq!(
         clock(&view(app, &org.desk, &t).await, ClockKind::Arrival).due_at,
-        Some(at("2024-03-18T10:00:00+08:00"))
+        Some(at("2024-03-18T12:00:00+08:00"))
     );
     db.set(at("2024-03-18T09:30:00+08:00"));
     log(app, &org.eng_south, &t, LogKind::OnSite, "到达现场，更换搓纸轮").await;
     let arrival = clock(&view(app, &org.desk, &t).await, ClockKind::Arrival);
-    assert_eq!((arrival.state, arrival.margin_minutes), (ClockState::Met, Some(30)));
+    assert_eq!((arrival.state, arrival.margin_minutes), (ClockState::Met, Some(150)));
 
     let t = stored_ticket(app, &org.desk, &t).await;
     let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换第二纸盒搓纸轮".into() }).await;

@@ -37,7 +37,33 @@ async fn expired_device(app: &App, org: &Org, serial: &str) -> aftersales_domain
         warranty_end: Some(jiff::civil::date(2023, 12, 31)),
         consumable_model: Some("TN328K".into()),
     };
-    app.create_device(&org.admin, &input).await.unwrap()
+    let device = app.create_device(&org.admin, &input).await.unwrap();
+    catalog(app, org).await;
+    device
+}
+
+/// The parts the quotes name (a quote's part numbers are the catalog's): a fuser for the
+/// bizhub C300i, a pickup roller for any model, a drum for another model only.
+async fn catalog(app: &App, org: &Org) {
+    let have = app.parts(&org.keeper).await.unwrap();
+    for (number, name, models) in [
+        ("A5C1R70200", "定影组件", vec!["柯尼卡美能达 bizhub C300i".to_owned()]),
+        ("A00J563600", "搓纸轮", vec![]),
+        ("DR313K", "硒鼓", vec!["柯尼卡美能达 bizhub C258".to_owned()]),
+    ] {
+        if have.iter().any(|p| p.number == number) {
+            continue;
+        }
+        let input = aftersales_domain::parts::PartInput {
+            number: Some(number.into()),
+            name: Some(name.into()),
+            unit: Some("个".into()),
+            price_fen: Some(10_000),
+            models: Some(models),
+            ..Default::default()
+        };
+        app.create_part(&org.keeper, &input).await.unwrap();
+    }
 }
 
 /// Registered on `device`, accepted, graded, dispatched to eng_south, who called.
@@ -191,9 +217,12 @@ db_test!(an_out_of_warranty_repair_starts_after_the_customer_approves_a_frozen_q
     let err = app.save_quote(&org.eng_south, t.id, &fuser()).await.unwrap_err();
     assert_eq!(fee_conflict(&err), Some(&FeeConflict::Settled));
     let r = app.receipt(&org.desk, "SJ2024-00002").await.unwrap();
-    assert_eq!((r.settlement.amount, r.ticket_number.as_str()), (total - 100_000, t.number.to_string().as_str()));
+    assert_eq!((r.receipt.amount, r.ticket_number.as_str()), (total - 100_000, t.number.to_string().as_str()));
     assert_eq!(r.quote.unwrap().revision, 2);
-    assert!(matches!(app.receipt(&org.portal_b, "SJ2024-00002").await, Err(AppError::Domain(_))));
+    // The ticket's customer has the same printed receipt; another customer finds none.
+    let theirs = app.receipt(&org.portal_b, "SJ2024-00002").await.unwrap();
+    assert_eq!(theirs.receipt.reference.as_deref(), Some("4200002024031512345678"));
+    assert!(matches!(app.receipt(&org.portal_window_a, "SJ2024-00002").await, Err(AppError::NotFound { .. })));
     assert!(matches!(app.receipt(&org.desk, "SJ2024-09999").await, Err(AppError::NotFound { .. })));
 
     // Every change is in the history; the customer was told of each quote and receipt.
@@ -216,6 +245,8 @@ db_test!(bad_quote_lines_are_named_and_nothing_is_written, |db| {
         (LineKind::Labour, "检测", None, 1, 10_000),
         (LineKind::Part, "硒鼓", Some("DR313K"), 0, 45_000),
         (LineKind::Other, "", None, 1, -1),
+        (LineKind::Part, "感光鼓", Some("NO-SUCH-PART"), 1, 45_000),
+        (LineKind::Labour, "工时", Some("A00J563600"), 1, 45_000),
     ]);
     let err = app.save_quote(&org.eng_south, t.id, &bad).await.unwrap_err();
     let AppError::Domain(DomainError::Invalid(p)) = &err else { panic!("{err:?}") };
@@ -226,8 +257,12 @@ db_test!(bad_quote_lines_are_named_and_nothing_is_written, |db| {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(lines, [2, 3, 3], "{p:?}");
-    assert!(err.message(Lang::Zh).contains("数量须为大于 0 的整数"), "{}", err.message(Lang::Zh));
+    // Line 2: a drum of another model, and no quantity; line 3: no description, a negative
+    // price; line 4: a part number the catalog does not have; line 5: a part number on labour.
+    assert_eq!(lines, [2, 2, 3, 3, 4, 5], "{p:?}");
+    let zh = err.message(Lang::Zh);
+    assert!(zh.contains("数量须为大于 0 的整数") && zh.contains("不适用于设备型号 柯尼卡美能达 bizhub C300i"), "{zh}");
+    assert!(zh.contains("备件编号 NO-SUCH-PART 不在备件目录中") && zh.contains("只有备件项可填写备件编号"), "{zh}");
     let huge = quote(&[(LineKind::Part, "整机更换", None, 100_000, 100_000_000)]);
     let err = app.save_quote(&org.eng_south, t.id, &huge).await.unwrap_err();
     assert!(matches!(&err, AppError::Domain(DomainError::Invalid(p)) if p[0].0 == "lines"), "{err:?}");

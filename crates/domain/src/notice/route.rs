@@ -44,9 +44,10 @@ pub struct Wording {
 /// What a customer notice's wording may name: `{number}` the ticket number, `{description}`
 /// the description's first 12 characters, `{time}` when it happened, `{engineer}` the
 /// engineer's name, `{visit}` the visit time, `{resolution}` the solution, `{progress}` the
-/// progress message.
-pub const PLACEHOLDERS: [&str; 9] =
-    ["number", "description", "time", "engineer", "visit", "resolution", "progress", "amount", "receipt"];
+/// progress message, `{amount}` a quote's or payment's sum, `{receipt}` a receipt number,
+/// `{reason}` why a visit was cancelled.
+pub const PLACEHOLDERS: [&str; 10] =
+    ["number", "description", "time", "engineer", "visit", "resolution", "progress", "amount", "receipt", "reason"];
 
 /// Longest subject and body of a wording (characters).
 pub const MAX_SUBJECT: usize = 200;
@@ -167,6 +168,12 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
             "[Running late] Your request {number}",
             "Engineer {engineer} may not arrive within the agreed window {visit} (request {number}); we are confirming the new arrival time and will tell you shortly. We apologise for the inconvenience.",
         ),
+        NoticeKind::VisitCancelled => w(
+            "【上门取消】您的报修 {number}",
+            "您好，原定于 {visit} 的上门服务（报修 {number}）已取消，原因：{reason}。我们将与您另约时间，给您带来不便，敬请谅解。",
+            "[Visit cancelled] Your request {number}",
+            "The visit planned for {visit} (request {number}) is cancelled; reason: {reason}. We will arrange a new time with you. We apologise for the inconvenience.",
+        ),
         NoticeKind::ProgressUpdate => w(
             "【进展通报】您的报修 {number}",
             "您的报修 {number}（{description}）今日进展：{progress}",
@@ -243,6 +250,7 @@ pub fn default_routes() -> Vec<Route> {
         route(VisitMoved, &[Contact]),
         route(VisitDelayed, &[Contact]),
         route(VisitLate, &[Contact]),
+        route(VisitCancelled, &[Contact]),
         route(Resolved, &[Contact]),
         route(Closed, &[Contact]),
         route(SurveyRequest, &[Contact]),

@@ -159,6 +159,17 @@ impl History {
         self
     }
 
+    /// A visit booked at `when` with the arrival window `start`–`end` (issue 13: the event
+    /// carries both the window's start and, as `visit_due`, its end).
+    fn window(mut self, when: impl Instant, start: impl Instant, end: impl Instant) -> History {
+        let changes = vec![
+            change("visit_at", Value::Null, json!(start.instant().to_string())),
+            change("visit_due", Value::Null, json!(end.instant().to_string())),
+        ];
+        self.events.push(event(when.instant(), "book_visit", changes));
+        self
+    }
+
     fn survey(mut self, when: impl Instant, result: &str) -> History {
         self.events.push(event(
             when.instant(),
@@ -567,6 +578,23 @@ fn a_regrade_applies_the_new_rows_pause_choice_at_once() {
 }
 
 // ---- Arrival on site --------------------------------------------------------------------------
+
+#[test]
+fn arrival_is_due_at_the_end_of_the_promised_window() {
+    // Window 14:00–16:00: arriving 15:10 is on time for the customer and for the clock.
+    let h = History::graded("2025-03-03T09:00+08:00", "P2").to("2025-03-03T09:30+08:00", Status::Dispatched).window(
+        "2025-03-03T10:00+08:00",
+        "2025-03-04T14:00+08:00",
+        "2025-03-04T16:00+08:00",
+    );
+    let set = h.clone().log("2025-03-04T15:10+08:00", "on_site").replay(&*WALL);
+    let v = view(&set, ClockKind::Arrival, "2025-03-04T18:00+08:00");
+    assert_eq!((v.state, v.due_at, v.margin_minutes), (ClockState::Met, Some(at("2025-03-04T16:00+08:00")), Some(50)));
+    // 16:05 is after the window: late.
+    let set = h.log("2025-03-04T16:05+08:00", "on_site").replay(&*WALL);
+    let v = view(&set, ClockKind::Arrival, "2025-03-04T18:00+08:00");
+    assert_eq!((v.state, v.margin_minutes), (ClockState::Breached, Some(-5)));
+}
 
 #[test]
 fn arrival_is_due_at_the_booked_visit() {

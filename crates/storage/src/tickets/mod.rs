@@ -44,7 +44,7 @@ pub async fn next_sequence<C: ConnectionTrait>(conn: &C, day: &str) -> Result<u3
 }
 
 /// Every stored ticket column except the id, in one order for insert and update.
-const COLUMNS: [Tickets; 57] = [
+const COLUMNS: [Tickets; 58] = [
     Tickets::Number,
     Tickets::Version,
     Tickets::CustomerId,
@@ -96,6 +96,7 @@ const COLUMNS: [Tickets; 57] = [
     Tickets::Calendar,
     Tickets::PolicyVersion,
     Tickets::VisitAt,
+    Tickets::VisitDue,
     Tickets::SurveyResult,
     Tickets::SurveyedAt,
     Tickets::Clocks,
@@ -170,6 +171,7 @@ fn values(t: &Ticket) -> Result<Vec<Expr>> {
         t.calendar.clone().into(),
         t.policy_version.into(),
         opt_ms(t.visit_at).into(),
+        opt_ms(t.visit_due).into(),
         t.survey_result.map(|r| r.code()).into(),
         opt_ms(t.surveyed_at).into(),
         clocks.into(),
@@ -233,6 +235,7 @@ pub(super) fn ticket(r: &QueryResult) -> Result<Ticket> {
         calendar: get(r, "calendar")?,
         policy_version: get(r, "policy_version")?,
         visit_at: get_opt_ts(r, "visit_at")?,
+        visit_due: get_opt_ts(r, "visit_due")?,
         survey_result: get_opt_code(r, "survey_result", SurveyResult::from_code)?,
         surveyed_at: get_opt_ts(r, "surveyed_at")?,
         clocks: serde_json::from_str(&get::<String>(r, "clocks")?)

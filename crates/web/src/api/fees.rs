@@ -107,7 +107,7 @@ pub async fn record_free(
     Ok((StatusCode::CREATED, axum::Json(s.app.record_free(&actor, id, &f).await?)))
 }
 
-/// A receipt by its number (staff).
+/// A printable receipt by its number (staff, or a contact of the ticket's customer).
 #[utoipa::path(get, path = "/api/v1/receipts/{number}", tag = "fees", security(("bearer" = [])),
     params(("number" = String, Path, example = "SJ2026-00001")),
     responses((status = 200, body = Receipt), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]

@@ -38,7 +38,8 @@ fn quote_input(l: &L, form: &Form) -> Result<QuoteInput, String> {
     for n in 0..aftersales_domain::fee::MAX_LINES + SPARE_LINES {
         let f = |k: &str| field(form, &format!("line_{n}_{k}")).to_owned();
         let (desc, qty, price) = (f("description"), f("quantity"), f("unit_price"));
-        if desc.is_empty() && qty.is_empty() && price.is_empty() {
+        // A row with only a part number is a line: the catalog names the part.
+        if desc.is_empty() && qty.is_empty() && price.is_empty() && f("part_no").trim().is_empty() {
             continue;
         }
         let line = (lines.len() + 1).to_string();

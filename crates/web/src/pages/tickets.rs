@@ -57,6 +57,8 @@ pub struct BoardQuery {
 /// One row of the board.
 pub struct Row {
     pub t: TicketView,
+    /// Judged at registration (seed 003): out of warranty means the customer pays.
+    pub warranty: Option<aftersales_domain::customer::Warranty>,
     pub next: Option<ClockView>,
     pub urgency: &'static str,
 }
@@ -173,13 +175,16 @@ pub async fn board(State(s): State<AppState>, who: Signed, Query(f): Query<Board
         (Vec::new(), Vec::new(), Vec::new())
     };
     let names = app.names(&who.actor, &user_ids, &customer_ids).await.map_err(err)?;
+    let ids: Vec<Id> = list.items.iter().map(|t| t.id).collect();
+    let warranties = app.warranties(&who.actor, &ids).await.map_err(err)?;
     let rows = list
         .items
         .into_iter()
         .map(|t| {
             let next = nearest(&t);
             let urgency = next.as_ref().map_or("idle", urgency);
-            Row { t, next, urgency }
+            let warranty = warranties.get(&t.id).copied();
+            Row { t, warranty, next, urgency }
         })
         .collect();
     let more = list.total >= COUNT_LIMIT;
@@ -449,7 +454,14 @@ pub async fn ticket_page(
     };
     let repeat_of = link(t.repeat_of).await;
     let complaint_about = link(t.complaint_about).await;
-    let steps = available_steps(&who.actor, &t);
+    let fees = app.fees(&who.actor, id).await.ok();
+    let mut steps = available_steps(&who.actor, &t);
+    // Seed 003: chargeable work waits for the customer's approval of its quote
+    // (`FeeFile::may_start`): the page does not offer 开始处理 until then (the fee section
+    // says why), and `App::act` refuses it anyway.
+    if fees.as_ref().is_some_and(|f| !f.may_start) {
+        steps.retain(|s| *s != Step::Start);
+    }
     let log_kinds: Vec<LogKind> =
         LogKind::ALL.iter().copied().filter(|k| worklog::may_write(who.actor.user.role, *k)).collect();
     let levels = if steps.iter().any(|s| matches!(s, Step::Grade | Step::RuleGradingDispute)) {
@@ -516,7 +528,6 @@ pub async fn ticket_page(
         .collect();
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
-    let fees = app.fees(&who.actor, id).await.ok();
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,

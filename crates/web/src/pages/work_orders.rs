@@ -38,11 +38,7 @@ impl TicketSection {
 
     /// A department's name in the reader's language.
     pub fn department(&self, l: &L, code: &str) -> String {
-        self.departments
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| l.pick(&d.name_zh, &d.name_en).to_owned())
-            .unwrap_or_else(|| code.to_owned())
+        Department::name_in(&self.departments, code, l.lang)
     }
 }
 
@@ -222,11 +218,7 @@ struct Mine<'a> {
 
 impl Mine<'_> {
     fn department(&self, code: &str) -> String {
-        self.departments
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| self.l.pick(&d.name_zh, &d.name_en).to_owned())
-            .unwrap_or_else(|| code.to_owned())
+        Department::name_in(&self.departments, code, self.l.lang)
     }
 
     fn csrf(&self) -> &str {

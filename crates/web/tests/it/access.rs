@@ -749,7 +749,8 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         lines: vec![aftersales_domain::fee::LineInput {
             kind: aftersales_domain::fee::LineKind::Part,
             description: "搓纸轮".into(),
-            part_no: Some("A00J563600".into()),
+            // The catalog part the requisition above asked for.
+            part_no: Some(format!("RL-{}", t.id)),
             quantity: 1,
             unit_price: 3_500,
         }],

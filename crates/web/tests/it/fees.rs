@@ -25,6 +25,16 @@ async fn out_of_warranty(db: &aftersales_testkit::TestDb, org: &Org) -> i64 {
         consumable_model: Some("MP C3503C".into()),
     };
     let device = app.create_device(&org.admin, &device).await.unwrap();
+    // The fuser the quotes name, from the parts catalog (it fits this model only).
+    let fuser = aftersales_domain::parts::PartInput {
+        number: Some("D0BK-2220".into()),
+        name: Some("定影组件".into()),
+        unit: Some("套".into()),
+        price_fen: Some(128_000),
+        models: Some(vec!["理光 MP C3004".into()]),
+        ..Default::default()
+    };
+    app.create_part(&org.keeper, &fuser).await.unwrap();
     let mut r = org.registration(db.now());
     r.device_serial = None;
     r.device_id = Some(device.id);
@@ -97,7 +107,7 @@ db_test!(the_api_quotes_exactly_and_names_bad_input, |db| {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["receipt_no"], "SJ2024-00001");
     let r = c.get("/api/v1/receipts/SJ2024-00001", &desk).await;
-    assert_eq!((r.status, r.body["settlement"]["amount"].as_i64()), (StatusCode::OK, Some(112_999)));
+    assert_eq!((r.status, r.body["receipt"]["amount"].as_i64()), (StatusCode::OK, Some(112_999)));
 });
 
 db_test!(the_ticket_page_quotes_and_settles_and_the_portal_approves, |db| {
@@ -153,6 +163,13 @@ db_test!(the_ticket_page_quotes_and_settles_and_the_portal_approves, |db| {
     assert_eq!(receipt.status, StatusCode::OK);
     assert!(receipt.html.contains("收款收据") && receipt.html.contains("¥1,785.40") && receipt.html.contains("微信"));
     assert!(receipt.html.contains("window.print()"));
-    // The customer is not shown the staff's receipt page.
-    assert_eq!(pages::get(&db, "/receipts/SJ2024-00001", &b).await.status, StatusCode::FORBIDDEN);
+    // The customer has the same receipt from their portal, never the staff's note; another
+    // customer's contact finds no such receipt.
+    let portal = pages::get(&db, &format!("/tickets/{id}"), &b).await;
+    assert!(portal.html.contains("href=\"/receipts/SJ2024-00001\""), "the portal links the receipt");
+    let copy = pages::get(&db, "/receipts/SJ2024-00001", &b).await;
+    assert_eq!(copy.status, StatusCode::OK);
+    assert!(copy.html.contains("收款收据") && copy.html.contains("¥1,785.40") && copy.html.contains("42000021582024"));
+    let a = sign_in(&db, &org.portal_window_a).await;
+    assert_eq!(pages::get(&db, "/receipts/SJ2024-00001", &a).await.status, StatusCode::NOT_FOUND);
 });
