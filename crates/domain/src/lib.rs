@@ -6,6 +6,7 @@
 //! ticket state machine, `registration` the intake checks of seed 000 template 1.
 
 pub mod audience;
+pub mod attachment;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
