@@ -140,7 +140,7 @@ pub(crate) async fn receive(
     let mut f = Fields::default();
     let mut stored = Vec::new();
     let mut files = 0usize;
-    while let Some(mut field) = form.next_field().await.map_err(|e| UploadError::Malformed(e.to_string()))? {
+    while let Some(mut field) = form.next_field().await.map_err(part_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name != "file" {
             let value = text(&mut field, &name).await?;
@@ -199,6 +199,21 @@ pub(crate) async fn receive(
         return Err(AppError::invalid("file", Reason::Missing).into());
     }
     Ok(stored)
+}
+
+/// A part that cannot be read: a header with a control character (in a file name, say) is
+/// the file's problem; anything else a malformed form.
+fn part_error(e: multer::Error) -> UploadError {
+    match e {
+        multer::Error::ReadHeaderFailed(_) | multer::Error::DecodeHeaderName { .. } | multer::Error::DecodeHeaderValue { .. } => {
+            AppError::invalid(
+                "file",
+                malformed("a file name without control characters", "不含控制字符的文件名"),
+            )
+            .into()
+        }
+        e => UploadError::Malformed(e.to_string()),
+    }
 }
 
 /// `filename*` of RFC 5987: UTF-8, percent-encoded but for the attribute characters.
