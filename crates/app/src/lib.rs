@@ -408,9 +408,9 @@ impl App {
     /// The blob store, or an internal error when the service was started without one
     /// (only tools that never keep a file, like the benches, do that).
     pub fn files(&self) -> Result<&dyn aftersales_files::BlobStore> {
-        self.files.as_deref().ok_or_else(|| {
-            AppError::internal("keeping a file", "this App was built without a file store")
-        })
+        self.files
+            .as_deref()
+            .ok_or_else(|| AppError::internal("keeping a file", "this App was built without a file store"))
     }
 
     /// Replaces the clock (tests).

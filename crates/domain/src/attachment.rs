@@ -194,9 +194,9 @@ pub fn clean_name(raw: &str) -> Result<String, DomainError> {
 /// really is when the name says otherwise (a PDF sent as `photo.jpg` is saved as
 /// `photo.jpg.pdf`).
 pub fn download_name(name: &str, ext: &str) -> String {
-    let has = name.rsplit_once('.').is_some_and(|(_, e)| {
-        e.eq_ignore_ascii_case(ext) || (ext == "jpg" && e.eq_ignore_ascii_case("jpeg"))
-    });
+    let has = name
+        .rsplit_once('.')
+        .is_some_and(|(_, e)| e.eq_ignore_ascii_case(ext) || (ext == "jpg" && e.eq_ignore_ascii_case("jpeg")));
     if has { name.to_owned() } else { format!("{name}.{ext}") }
 }
 

@@ -105,7 +105,11 @@ impl MigrationTrait for M0014Attachments {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_attachments_ticket").table(Attachments::Table).col(Attachments::TicketId).to_owned(),
+            Index::create()
+                .name("ix_attachments_ticket")
+                .table(Attachments::Table)
+                .col(Attachments::TicketId)
+                .to_owned(),
         )
         .await?;
         // A retried upload (same key from the same person) is stored once.

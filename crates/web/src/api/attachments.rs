@@ -157,11 +157,9 @@ pub(crate) async fn receive(
                 }
                 "log_id" if value.is_empty() => f.log_id = None,
                 "log_id" => {
-                    f.log_id = Some(
-                        value
-                            .parse()
-                            .map_err(|_| AppError::invalid("log_id", malformed("a work log entry's id", "处理记录编号")))?,
-                    );
+                    f.log_id = Some(value.parse().map_err(|_| {
+                        AppError::invalid("log_id", malformed("a work log entry's id", "处理记录编号"))
+                    })?);
                 }
                 "idempotency_key" if !value.is_empty() => f.key = Some(value),
                 "csrf" => f.csrf = Some(value),
@@ -180,9 +178,10 @@ pub(crate) async fn receive(
             // A file input left empty sends a part without a name or content.
             continue;
         }
-        let key = f.key.take().or_else(|| {
-            header_key.as_ref().map(|k| if files == 0 { k.clone() } else { format!("{k}#{files}") })
-        });
+        let key = f
+            .key
+            .take()
+            .or_else(|| header_key.as_ref().map(|k| if files == 0 { k.clone() } else { format!("{k}#{files}") }));
         let new = NewAttachment {
             ticket_id: ticket,
             log_id: f.log_id,
@@ -205,12 +204,11 @@ pub(crate) async fn receive(
 /// the file's problem; anything else a malformed form.
 fn part_error(e: multer::Error) -> UploadError {
     match e {
-        multer::Error::ReadHeaderFailed(_) | multer::Error::DecodeHeaderName { .. } | multer::Error::DecodeHeaderValue { .. } => {
-            AppError::invalid(
-                "file",
-                malformed("a file name without control characters", "不含控制字符的文件名"),
-            )
-            .into()
+        multer::Error::ReadHeaderFailed(_)
+        | multer::Error::DecodeHeaderName { .. }
+        | multer::Error::DecodeHeaderValue { .. } => {
+            AppError::invalid("file", malformed("a file name without control characters", "不含控制字符的文件名"))
+                .into()
         }
         e => UploadError::Malformed(e.to_string()),
     }

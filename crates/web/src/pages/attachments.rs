@@ -59,10 +59,9 @@ impl TicketAttachmentsSection {
             _ => return None,
         };
         let role = who.actor.user.role;
-        let may_upload =
-            permission::allows(role, Action::AddLogEntry) && (role.line().is_none() || t.is_assigned_to(who.actor.id()));
-        let rule =
-            s.app.evidence_rules(&who.actor).await.ok().and_then(|rs| rs.into_iter().find(|r| r.kind == t.kind));
+        let may_upload = permission::allows(role, Action::AddLogEntry)
+            && (role.line().is_none() || t.is_assigned_to(who.actor.id()));
+        let rule = s.app.evidence_rules(&who.actor).await.ok().and_then(|rs| rs.into_iter().find(|r| r.kind == t.kind));
         let l = s.app.settings().attachment_limits;
         const MB: u64 = 1024 * 1024;
         Some(TicketAttachmentsSection {
@@ -148,9 +147,12 @@ pub async fn upload(
         (Ok(_), false) => Ok(Redirect::to(&format!("/tickets/{id}#attachments")).into_response()),
         (Err(e), true) => Ok(json_error(&who.l, &e)),
         (Err(UploadError::Csrf), false) => Err(PageError::Csrf(who.l.clone())),
-        (Err(UploadError::App(e @ (AppError::NotFound { .. } | AppError::Domain(aftersales_domain::DomainError::Forbidden { .. })))), false) => {
-            Err(PageError::App(e, who.l.clone()))
-        }
+        (
+            Err(UploadError::App(
+                e @ (AppError::NotFound { .. } | AppError::Domain(aftersales_domain::DomainError::Forbidden { .. })),
+            )),
+            false,
+        ) => Err(PageError::App(e, who.l.clone())),
         (Err(e), false) => {
             let status = match &e {
                 UploadError::App(e) => crate::error::status_of(e),

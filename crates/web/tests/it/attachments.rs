@@ -69,7 +69,9 @@ pub(crate) const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nt
 pub(crate) fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
     }
     for (file_name, content) in files {
         body.extend(
@@ -297,7 +299,10 @@ app_test!(bad_files_are_refused_clearly_and_nothing_is_kept, |t| {
     let pid = r.body["items"][0]["id"].as_i64().unwrap();
     let contact = token(&t, &t.org.portal_b).await;
     let (_, h, theirs) = download(&t, &contact, &format!("/api/v1/attachments/{pid}/content")).await;
-    assert_eq!((h["content-type"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()), ("image/jpeg", "nosniff"));
+    assert_eq!(
+        (h["content-type"].to_str().unwrap(), h["x-content-type-options"].to_str().unwrap()),
+        ("image/jpeg", "nosniff")
+    );
     assert!(!contains(&theirs, b"<script"), "the customer's copy carries the HTML");
     assert!(h["content-disposition"].to_str().unwrap().contains("x.html.jpg"));
 });
@@ -327,7 +332,12 @@ app_test!(an_evidence_rule_holds_back_the_resolve_step_until_the_photos_are_ther
     }
     let resolve = json!({"action": "resolve", "resolution": "更换搓纸轮，试印正常"});
     let r = eng.send(Method::POST, &path, Some(&resolve), &[("if-match", &etag), ("accept-language", "zh-CN")]).await;
-    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("evidence_missing")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("evidence_missing")),
+        "{}",
+        r.body
+    );
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("处理前") && message.contains("处理后"), "{message}");
     // The engineer sends the before photo: the after one is still missing.
@@ -371,7 +381,10 @@ app_test!(the_ticket_page_uploads_with_and_without_script, |t| {
     assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
     // The form without script: back to the ticket, where the file is listed.
     let (status, h, _) = send(&[("csrf", &csrf), ("visibility", "customer")], "text/html").await;
-    assert_eq!((status, h["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, format!("/tickets/{id}#attachments").as_str()));
+    assert_eq!(
+        (status, h["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, format!("/tickets/{id}#attachments").as_str())
+    );
     let page = crate::pages::get(&t.db, &format!("/tickets/{id}"), &cookie).await;
     assert_eq!(page.html.matches("desk.jpg").count(), 4, "two files, each with a thumbnail");
     // Without the session's token: refused, nothing kept.
