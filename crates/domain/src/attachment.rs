@@ -458,6 +458,12 @@ impl AttachmentProblem {
     }
 }
 
+impl From<AttachmentProblem> for DomainError {
+    fn from(p: AttachmentProblem) -> Self {
+        DomainError::Conflict(crate::error::Conflict::Attachment(p))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -499,11 +505,5 @@ mod tests {
         assert!(check_dimensions(4000, 3000).is_ok());
         assert!(check_dimensions(50_000, 50_000).is_err());
         assert!(check_dimensions(0, 10).is_err());
-    }
-}
-
-impl From<AttachmentProblem> for DomainError {
-    fn from(p: AttachmentProblem) -> Self {
-        DomainError::Conflict(crate::error::Conflict::Attachment(p))
     }
 }
