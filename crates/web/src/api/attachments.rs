@@ -334,7 +334,10 @@ pub struct RuleInput {
 /// Sets a kind of service's evidence rule (administrators, supervisors; zeros remove it).
 #[utoipa::path(put, path = "/api/v1/evidence-rules/{kind}", tag = "attachments", security(("bearer" = [])),
     params(("kind" = Kind, Path)), request_body = RuleInput,
-    responses((status = 200, body = Vec<EvidenceRule>), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses(
+        (status = 200, body = Vec<EvidenceRule>), (status = 400, body = ErrorResponse, description = "Not numbers from 0 up"),
+        (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "More than 20 photos, or an unknown kind"),
+    ))]
 pub async fn put_rule(
     State(s): State<AppState>,
     Auth(actor): Auth,
