@@ -22,6 +22,9 @@
 //! | `faulty_return_days` | `AFTERSALES_FAULTY_RETURN_DAYS` | `7` | days a faulty part replaced on a job has to come back to the warehouse before the engineer and supervisor are told |
 //! | `warranty_months` | `AFTERSALES_WARRANTY_MONTHS` | `12` | warranty term from the purchase date when a device has no warranty end |
 //! | `tax_rate_bp` | `AFTERSALES_TAX_RATE_BP` | `1300` | tax rate of quotes in basis points (1300 = 13 %) |
+//! | `attachment_image_mb` | `AFTERSALES_ATTACHMENT_IMAGE_MB` | `20` | largest photo an engineer or the desk may attach to a ticket (JPEG, PNG, WebP), in MB |
+//! | `attachment_video_mb` | `AFTERSALES_ATTACHMENT_VIDEO_MB` | `200` | largest video attachment (MP4, MOV, WebM), in MB |
+//! | `attachment_document_mb` | `AFTERSALES_ATTACHMENT_DOCUMENT_MB` | `50` | largest document attachment (PDF, Office, plain text), in MB |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
@@ -69,6 +72,9 @@ pub struct Config {
     pub faulty_return_days: i64,
     pub warranty_months: i64,
     pub tax_rate_bp: i64,
+    pub attachment_image_mb: u64,
+    pub attachment_video_mb: u64,
+    pub attachment_document_mb: u64,
     pub log: String,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
@@ -98,6 +104,9 @@ impl Default for Config {
             faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
             warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
             tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
+            attachment_image_mb: 20,
+            attachment_video_mb: 200,
+            attachment_document_mb: 50,
             log: "info".into(),
             worker: true,
             smtp: None,
@@ -126,6 +135,9 @@ pub const KEYS: &[&str] = &[
     "faulty_return_days",
     "warranty_months",
     "tax_rate_bp",
+    "attachment_image_mb",
+    "attachment_video_mb",
+    "attachment_document_mb",
     "log",
     "worker",
     "trusted_proxies",
@@ -201,6 +213,15 @@ impl Config {
         if !(0..=aftersales_domain::fee::MAX_TAX_RATE_BP).contains(&self.tax_rate_bp) {
             bail!("tax_rate_bp must be between 0 and 10000, not {}", self.tax_rate_bp);
         }
+        for (key, mb) in [
+            ("attachment_image_mb", self.attachment_image_mb),
+            ("attachment_video_mb", self.attachment_video_mb),
+            ("attachment_document_mb", self.attachment_document_mb),
+        ] {
+            if !(1..=4096).contains(&mb) {
+                bail!("{key} must be between 1 and 4096, not {mb}");
+            }
+        }
         self.trusted_proxies()?;
         self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
@@ -256,6 +277,11 @@ impl Config {
             faulty_return_days: self.faulty_return_days,
             warranty_months: self.warranty_months,
             tax_rate_bp: self.tax_rate_bp,
+            attachment_limits: aftersales_domain::attachment::Limits::from_mb(
+                self.attachment_image_mb,
+                self.attachment_video_mb,
+                self.attachment_document_mb,
+            ),
         })
     }
 }

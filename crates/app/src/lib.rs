@@ -2,6 +2,7 @@
 //! permission table of `aftersales_domain::permission`, runs in one transaction with the
 //! events it causes, and returns domain values. Handlers (web, CLI) only parse and render.
 
+pub mod attachments;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clocks;
@@ -67,6 +68,9 @@ pub struct Settings {
     pub warranty_months: i64,
     /// The tax rate of new quotes, basis points (`domain::fee::DEFAULT_TAX_RATE_BP`).
     pub tax_rate_bp: i64,
+    /// How large an attachment of each kind may be (issue 14: 20 MB photos, 200 MB videos,
+    /// 50 MB documents by default).
+    pub attachment_limits: aftersales_domain::attachment::Limits,
 }
 
 impl Default for Settings {
@@ -82,6 +86,7 @@ impl Default for Settings {
             faulty_return_days: aftersales_domain::parts::DEFAULT_FAULTY_RETURN_DAYS,
             warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
             tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
+            attachment_limits: aftersales_domain::attachment::Limits::default(),
         }
     }
 }

@@ -226,6 +226,13 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         return field;
     }
     match field {
+        // Evidence attachments (issue 14).
+        "file" => "文件",
+        "tag" => "照片用途",
+        "log_id" => "所属处理记录",
+        "idempotency_key" => "重试标识",
+        "before" => "处理前照片数",
+        "after" => "处理后照片数",
         // Spare parts (issue 13).
         "part_id" => "备件",
         "quantity" => "数量",

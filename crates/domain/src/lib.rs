@@ -5,6 +5,7 @@
 //! named after the thing in DOMAIN.md it holds, so `grading` holds §3, `lifecycle` the
 //! ticket state machine, `registration` the intake checks of seed 000 template 1.
 
+pub mod attachment;
 pub mod audience;
 pub mod calendar;
 pub mod catalog;

@@ -2,7 +2,7 @@
 //! content, on disk under the data directory ([`DiskStore`]) or in an S3-compatible bucket
 //! that several instances share ([`S3Store`]). Content goes in and out as streams; a store
 //! never holds a whole file in memory, refuses content over the caller's size limit, and
-//! leaves nothing behind when it does. Nothing uses it yet: evidence uploads come later.
+//! leaves nothing behind when it does. Evidence uploads (`app::attachments`) keep their files here.
 //!
 //! The same content is stored once: two uploads of one photo are one blob. Deleting a blob
 //! therefore removes it for everyone who stored it; what refers to a blob is for the

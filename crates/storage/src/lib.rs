@@ -5,6 +5,7 @@
 //! inside the transaction of its use case: a change, its history event and everything it
 //! causes commit together or not at all (DESIGN "every write is one transaction").
 
+pub mod attachments;
 pub mod bulk;
 pub mod catalog;
 pub mod directory;

@@ -671,3 +671,40 @@ pub enum ReceiptSequences {
     Year,
     LastSeq,
 }
+
+/// Evidence attachments (issue 14): the metadata of a file kept in the blob store.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Attachments {
+    Table,
+    Id,
+    TicketId,
+    LogId,
+    Sha256,
+    Size,
+    Kind,
+    ContentType,
+    FileName,
+    Visibility,
+    Tag,
+    UploadedBy,
+    UploadedAt,
+    Width,
+    Height,
+    TakenAt,
+    GpsLat,
+    GpsLon,
+    ThumbSha256,
+    CustomerSha256,
+    CustomerType,
+    IdempotencyKey,
+}
+
+/// The evidence rule of a kind of service (photos before / after needed to resolve).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum EvidenceRules {
+    Table,
+    Kind,
+    Before,
+    After,
+    UpdatedAt,
+}

@@ -18,7 +18,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -40,6 +39,23 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// How long a request may take before its answer starts.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// An upload's (issue 14: a 200 MB video over a slow mobile network).
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Answers 408 when a request takes longer than its limit: [`REQUEST_TIMEOUT`], or
+/// [`UPLOAD_TIMEOUT`] for a file upload (`POST …/attachments`).
+async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let upload = request.method() == axum::http::Method::POST && request.uri().path().ends_with("/attachments");
+    let limit = if upload { UPLOAD_TIMEOUT } else { REQUEST_TIMEOUT };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
     let state = AppState { app };
@@ -55,7 +71,7 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
 }

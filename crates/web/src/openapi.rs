@@ -213,6 +213,7 @@ fn as_served(doc: &mut Value) {
         "Current",
         "PartsUsed",
         "TicketVisits",
+        "TicketAttachments",
     ] {
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")).and_then(Value::as_object_mut)
             && let Some(one_of) = schema.remove("oneOf")

@@ -140,6 +140,9 @@ impl App {
                 request_second_line(tx, t, *engineer_id, reason, now, &*self.calendar(None).await?).await?
             }
             Command::Resolve { resolution } => {
+                // Issue 14: the photos the kind of service asks for come first.
+                t.check(Step::Resolve)?;
+                self.check_evidence(&**tx, t).await?;
                 t.resolve(resolution, now)?;
                 Done::default()
             }

@@ -1,5 +1,6 @@
 //! `/api/v1` routes.
 
+pub mod attachments;
 pub mod catalog;
 pub mod directory;
 pub mod fees;
@@ -124,4 +125,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(parts::issue))
         .routes(routes!(parts::use_parts))
         .routes(routes!(parts::return_parts))
+        .routes(routes!(attachments::upload, attachments::list))
+        .routes(routes!(attachments::content))
+        .routes(routes!(attachments::thumbnail))
+        .routes(routes!(attachments::rules))
+        .routes(routes!(attachments::put_rule))
 }

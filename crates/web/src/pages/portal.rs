@@ -89,6 +89,8 @@ struct PortalTicket<'a> {
     visits: Vec<aftersales_domain::visit::CustomerVisit>,
     /// Parts replaced on the device (part number, name, quantity; DOMAIN §8).
     parts: Vec<aftersales_domain::parts::CustomerPartUsed>,
+    /// Customer-visible photos and files (issue 14, `templates/portal/_attachments.html`).
+    attachments: Vec<aftersales_domain::attachment::CustomerAttachment>,
 }
 
 impl PortalTicket<'_> {
@@ -140,7 +142,9 @@ pub async fn ticket_page(
         _ => Vec::new(),
     };
     let fees = s.app.customer_fees(&who.actor, id).await.ok();
-    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts })).into_response())
+    let attachments = super::attachments::portal_section(s, who, id).await;
+    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts, attachments }))
+        .into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.

@@ -10,7 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, fees, notices, parts, portal, register, tickets, visits, work_orders,
+    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, tickets, visits,
+    work_orders,
 };
 use crate::AppState;
 
@@ -145,6 +146,12 @@ pub fn table() -> Vec<PageRoute> {
         get("/admin/departments", departments::departments),
         post("/admin/departments", departments::create),
         post("/admin/departments/{id}", departments::update),
+        // Evidence attachments (issue 14).
+        post("/tickets/{id}/attachments", attachments::upload),
+        get("/attachments/{id}", attachments::file),
+        get("/attachments/{id}/thumbnail", attachments::thumbnail),
+        get("/admin/evidence", attachments::evidence),
+        post("/admin/evidence", attachments::save_evidence),
         get("/admin/qualifications", qualifications::qualifications),
         post("/admin/qualifications/{id}", qualifications::add_qualification),
         post("/admin/qualifications/{id}/training", qualifications::add_training),

@@ -262,6 +262,8 @@ struct TicketPage<'a> {
     vs: super::visits::TicketVisitsSection,
     /// Spare parts: used, requisitions, and the engineer's forms (`templates/ticket/_parts.html`).
     parts: Option<super::parts::TicketParts>,
+    /// Photos and files (issue 14, `templates/ticket/_attachments.html`).
+    attachments: Option<super::attachments::TicketAttachmentsSection>,
 }
 
 impl TicketPage<'_> {
@@ -528,6 +530,7 @@ pub async fn ticket_page(
         .collect();
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
+    let attachments = super::attachments::TicketAttachmentsSection::of(s, who, &t.ticket).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,
@@ -555,6 +558,7 @@ pub async fn ticket_page(
         error,
         message,
         parts,
+        attachments,
     };
     Ok((status, render(&page)).into_response())
 }

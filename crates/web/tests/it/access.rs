@@ -101,6 +101,7 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             .replace("{number}", &t.number)
             .replace("{serial}", &t.serial)
             .replace("{part_id}", "1")
+            .replace("{kind}", "fault")
             .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
             .replace("{version}", "1");
         ApiRoute { method, template, path, action, body, also: |_| true }
@@ -322,6 +323,17 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         },
         r(p.clone(), "/api/v1/requisitions/{id}/use", Some(RequestParts), Some(json!({}))),
         r(p.clone(), "/api/v1/requisitions/{id}/return", Some(RequestParts), Some(json!({}))),
+        // Evidence attachments (issue 14): an engineer attaches files to their own tickets
+        // only (the target is not theirs); attachment 1 is on the target ticket.
+        ApiRoute {
+            also: |role| role.line().is_none(),
+            ..r(p.clone(), "/api/v1/tickets/{id}/attachments", Some(AddLogEntry), Some(json!({})))
+        },
+        r(g.clone(), "/api/v1/tickets/{id}/attachments", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/attachments/{id}/content", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/attachments/{id}/thumbnail", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/evidence-rules", Some(ReadTicket), None),
+        r(Method::PUT, "/api/v1/evidence-rules/{kind}", Some(ManageCatalog), Some(json!({"before": 99, "after": 0}))),
     ]
 }
 
@@ -338,6 +350,28 @@ async fn seed_work_order(db: &aftersales_testkit::TestDb, org: &Org, ticket: i64
     let w = db.app.open_work_order(&org.dispatcher, ticket, &input).await.unwrap();
     db.app.add_work_order_progress(&org.eng_east, w.work_order.id, &format!("{needed} 进展")).await.unwrap();
     w.work_order.id
+}
+
+/// Stores `content` on ticket `ticket` as `file_name` for `visibility` (by the desk).
+async fn seed_attachment(
+    db: &aftersales_testkit::TestDb,
+    org: &Org,
+    ticket: i64,
+    file_name: &str,
+    visibility: aftersales_domain::audience::Visibility,
+    content: Vec<u8>,
+) -> i64 {
+    use futures_util::StreamExt;
+    let new = aftersales_app::attachments::NewAttachment {
+        ticket_id: ticket,
+        log_id: None,
+        visibility,
+        tag: aftersales_domain::attachment::EvidenceTag::Before,
+        file_name: file_name.into(),
+        idempotency_key: None,
+    };
+    let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(content)) }).boxed();
+    db.app.attach(&org.desk, new, stream).await.unwrap().0.id
 }
 
 /// Engineers act on the tickets assigned to them only (the walk's target is not).
@@ -420,6 +454,10 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         note: Some("MARK-A 保修期内".into()),
     };
     app.record_free(&org.desk, t.id, &free).await.unwrap();
+    // A photo of A's (attachment 1), so the attachment routes and pages have one to aim at.
+    let photo = crate::attachments::jpeg(16, 16);
+    let customer = aftersales_domain::audience::Visibility::Customer;
+    assert_eq!(seed_attachment(db, org, t.id, "MARK-A 现场.jpg", customer, photo).await, 1);
     // The repeat report tells A's project specialist: a notice about A.
     app.register(&org.desk, &reg, None).await.and_then(Outcome::into_value).unwrap();
     let notices = app
@@ -555,7 +593,7 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![ManageCatalog]
     } else if under(&["/admin/calendars", "/admin/policy", "/admin/notices", "/admin/deliveries"]) {
         vec![ManageServicePolicy]
-    } else if under(&["/admin/departments"]) {
+    } else if under(&["/admin/departments", "/admin/evidence"]) {
         vec![ManageCatalog]
     } else if under(&["/admin/qualifications"]) {
         vec![ManageQualifications]
@@ -736,6 +774,11 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     .await;
     // A work order for another department, with its progress: internal (seed 002).
     let work_order = seed_work_order(db, org, t.id, &m("work order")).await;
+    // An internal file (attachment 1: the routes aim at it), and a photo for the customer.
+    let notes = m("evidence notes").into_bytes();
+    assert_eq!(seed_attachment(db, org, t.id, &m("file.txt"), Visibility::Internal, notes).await, 1);
+    let photo = crate::attachments::jpeg(16, 16);
+    seed_attachment(db, org, t.id, "现场照片.jpg", Visibility::Customer, photo).await;
     let log = async |who: &Actor, kind, body: String, v| {
         app.add_log(who, t.id, kind, &body, v, None).await.unwrap();
     };

@@ -6,6 +6,7 @@ mod admin_catalog;
 mod admin_directory;
 mod admin_notices;
 mod api;
+mod attachments;
 mod calendars;
 mod edge;
 mod fees;

@@ -78,6 +78,7 @@ pub(crate) async fn index(State(s): State<AppState>, who: Signed) -> Result<Resp
         l.t("workorders.departments"),
         l.t("workorders.departments_about"),
     );
+    add(Action::ManageCatalog, "/admin/evidence", l.t("att.rules_title"), l.t("att.rules_about"));
     add(
         Action::ManageQualifications,
         "/admin/qualifications",
