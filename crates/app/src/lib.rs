@@ -12,6 +12,7 @@ pub mod notices;
 pub mod parts;
 pub mod portal;
 pub mod qualifications;
+pub mod reports;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
@@ -326,6 +327,7 @@ fn what_zh(what: &str) -> &str {
         "link" => "链接",
         "survey" => "回访",
         "visit" => "上门预约",
+        "service report" => "服务报告",
         "engineer" => "工程师",
         "part" => "备件",
         "warehouse" => "仓库",
@@ -403,9 +405,9 @@ impl App {
     /// The blob store, or an internal error when the service was started without one
     /// (only tools that never keep a file, like the benches, do that).
     pub fn files(&self) -> Result<&dyn aftersales_files::BlobStore> {
-        self.files.as_deref().ok_or_else(|| {
-            AppError::internal("keeping a file", "this App was built without a file store")
-        })
+        self.files
+            .as_deref()
+            .ok_or_else(|| AppError::internal("keeping a file", "this App was built without a file store"))
     }
 
     /// Replaces the clock (tests).

@@ -226,6 +226,11 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         return field;
     }
     match field {
+        // The service report (issue 14).
+        "signer_name" => "签字人",
+        "relationship" => "签字人身份",
+        "signature" => "签名",
+        "photo_ids" => "照片",
         // Spare parts (issue 13).
         "part_id" => "备件",
         "quantity" => "数量",

@@ -670,3 +670,24 @@ pub enum ReceiptSequences {
     Year,
     LastSeq,
 }
+
+/// The service report's versions (issue 14).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ServiceReports {
+    Table,
+    Id,
+    TicketId,
+    Version,
+    Status,
+    PhotoIds,
+    CreatedAt,
+    CreatedBy,
+    SignerName,
+    Relationship,
+    Channel,
+    SignedAt,
+    RecordedBy,
+    RefusalReason,
+    PdfSha256,
+    PdfSize,
+}

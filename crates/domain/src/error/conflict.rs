@@ -106,6 +106,8 @@ pub enum Conflict {
     },
     /// Visits and engineers' working calendars (issue 13).
     Visit(VisitProblem),
+    /// The service report (issue 14): signing, refusing, versions.
+    Report(crate::service_report::ReportProblem),
 }
 
 impl Conflict {
@@ -152,6 +154,7 @@ impl Conflict {
             Conflict::Duplicate => "duplicate",
             Conflict::Visit(p) => p.code(),
             Conflict::Parts(p) => p.code(),
+            Conflict::Report(p) => p.code(),
         }
     }
 
@@ -165,6 +168,7 @@ impl Conflict {
             | Conflict::NotWorkOrderOwner => 403,
             Conflict::Visit(p) => p.status(),
             Conflict::Parts(p) => p.status(),
+            Conflict::Report(p) => p.status(),
             _ => 409,
         }
     }
@@ -304,6 +308,7 @@ impl Conflict {
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
             Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),
+            Conflict::Report(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

@@ -18,6 +18,7 @@ mod m0010_visits;
 mod m0011_parts;
 mod m0012_fees;
 mod m0013_work_orders;
+mod m0015_service_reports;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_parts::M0011Parts),
             Box::new(m0012_fees::M0012Fees),
             Box::new(m0013_work_orders::M0013WorkOrders),
+            Box::new(m0015_service_reports::M0015ServiceReports),
         ]
     }
 }

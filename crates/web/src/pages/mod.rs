@@ -19,6 +19,7 @@ mod notices;
 pub mod parts;
 mod portal;
 mod register;
+mod reports;
 mod routes;
 mod tickets;
 mod view;

@@ -89,6 +89,8 @@ struct PortalTicket<'a> {
     visits: Vec<aftersales_domain::visit::CustomerVisit>,
     /// Parts replaced on the device (part number, name, quantity; DOMAIN §8).
     parts: Vec<aftersales_domain::parts::CustomerPartUsed>,
+    /// The service report to read, download, sign or refuse (`portal/_report.html`).
+    report: Option<aftersales_app::reports::ReportScreen>,
 }
 
 impl PortalTicket<'_> {
@@ -140,7 +142,9 @@ pub async fn ticket_page(
         _ => Vec::new(),
     };
     let fees = s.app.customer_fees(&who.actor, id).await.ok();
-    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts })).into_response())
+    let report = super::reports::section(s, who, id).await;
+    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts, report }))
+        .into_response())
 }
 
 /// `POST /inbox/read-all`: a contact marks every notice read.

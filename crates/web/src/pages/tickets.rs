@@ -257,6 +257,8 @@ struct TicketPage<'a> {
     vs: super::visits::TicketVisitsSection,
     /// Spare parts: used, requisitions, and the engineer's forms (`templates/ticket/_parts.html`).
     parts: Option<super::parts::TicketParts>,
+    /// The service report's versions (`templates/ticket/_report.html`, issue 14).
+    report: Option<aftersales_app::reports::ReportScreen>,
 }
 
 impl TicketPage<'_> {
@@ -387,6 +389,7 @@ pub async fn ticket(
             // Filled in with the number once the ticket is read.
             "registered" => Some(String::new()),
             done => super::fees::done_message(l, done)
+                .or_else(|| super::reports::done_message(l, done))
                 .or_else(|| Step::from_code(done).map(|st| super::portal::done_message(l, st))),
         };
         return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
@@ -403,6 +406,7 @@ pub async fn ticket(
         Some(String::new())
     } else {
         super::fees::done_message(l, &q.done)
+            .or_else(|| super::reports::done_message(l, &q.done))
             .or_else(|| Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))])))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
@@ -517,6 +521,7 @@ pub async fn ticket_page(
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
     let fees = app.fees(&who.actor, id).await.ok();
+    let report = super::reports::section(s, who, id).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,
@@ -544,6 +549,7 @@ pub async fn ticket_page(
         error,
         message,
         parts,
+        report,
     };
     Ok((status, render(&page)).into_response())
 }
