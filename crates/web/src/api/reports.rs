@@ -11,6 +11,18 @@ use crate::error::ApiError;
 use crate::extract::{Auth, IdPath, Json};
 use crate::openapi::ErrorResponse;
 
+/// A PDF's bytes, as the OpenAPI document describes them (a binary string).
+pub struct PdfFile;
+
+impl utoipa::PartialSchema for PdfFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).into()
+    }
+}
+
+impl utoipa::ToSchema for PdfFile {}
+
 /// A PDF as a download: never rendered by guessing its type, never cached by a proxy.
 pub fn pdf_response(file: ReportFile) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", file.filename.replace('"', ""));
@@ -58,7 +70,7 @@ pub async fn prepare(
 /// A version as PDF: the kept, signed one, or a preview of a version not signed.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/pdf", tag = "reports", security(("bearer" = [])), params(("id" = i64, Path)),
     responses(
-        (status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The PDF, as a download"),
+        (status = 200, content_type = "application/pdf", body = PdfFile, description = "The PDF, as a download"),
         (status = 404, body = ErrorResponse),
     ))]
 pub async fn pdf(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<Response, ApiError> {
@@ -69,7 +81,7 @@ pub async fn pdf(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPat
 #[utoipa::path(get, path = "/api/v1/reports/by-hash/{sha256}/pdf", tag = "reports", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "64 lowercase hexadecimal digits")),
     responses(
-        (status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The PDF, as a download"),
+        (status = 200, content_type = "application/pdf", body = PdfFile, description = "The PDF, as a download"),
         (status = 404, body = ErrorResponse),
     ))]
 pub async fn pdf_by_hash(
