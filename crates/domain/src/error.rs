@@ -231,6 +231,7 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "relationship" => "签字人身份",
         "signature" => "签名",
         "photo_ids" => "照片",
+        "sha256" => "文件校验值",
         // Spare parts (issue 13).
         "part_id" => "备件",
         "quantity" => "数量",
