@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn photos_are_listed_once_each() {
-        assert_eq!(check_photos(&[3, 1]).unwrap(), vec![3, 1]);
+        assert_eq!(check_photos(&[3, 1]), Ok(vec![3, 1]));
         assert!(check_photos(&[3, 3]).is_err());
         assert!(check_photos(&[0]).is_err());
     }

@@ -477,11 +477,11 @@ mod tests {
 
     #[test]
     fn the_sample_is_a_small_pdf_and_a_photo_can_be_placed() {
-        let pdf = render(&sample()).unwrap();
+        let pdf = render(&sample()).expect("the sample renders");
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.len() < 300 * 1024, "{} bytes", pdf.len());
         let mut doc = sample();
         doc.photos.push(Photo { caption: "更换前".into(), image: sample_signature() });
-        assert!(render(&doc).unwrap().len() > pdf.len());
+        assert!(render(&doc).expect("with a photo").len() > pdf.len());
     }
 }
