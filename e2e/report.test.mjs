@@ -11,8 +11,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { start, stop, base, tokenFor, call, transition, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
+import { readFileSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { start, stop, base, artifacts, tokenFor, call, transition, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
 
 before(start);
 after(stop);
@@ -100,6 +101,7 @@ test("the customer signs the service report on the engineer's phone and download
   assert.match(download.suggestedFilename(), new RegExp(`${number}-v1\\.pdf$`));
   const bytes = readFileSync(await download.path());
   assert.equal(bytes.subarray(0, 5).toString(), "%PDF-");
+  copyFileSync(await download.path(), join(artifacts, "report-signed.pdf"));
   await shot(c, "report-03-portal");
   await phone.context.close();
   await portal.context.close();
