@@ -146,6 +146,8 @@ enum BenchCommand {
     Visits(bench::VisitsArgs),
     /// Latency of a stock check and an issue with a million rows in the stock ledger.
     Parts(bench::PartsArgs),
+    /// Time to make a signed service report's PDF (and its size).
+    Report(bench::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -163,6 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Pages(args) => bench::pages(args).await,
             BenchCommand::Visits(args) => bench::visits(args).await,
             BenchCommand::Parts(args) => bench::parts(args).await,
+            BenchCommand::Report(args) => bench::report(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

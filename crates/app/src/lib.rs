@@ -13,6 +13,7 @@ pub mod notices;
 pub mod parts;
 pub mod portal;
 pub mod qualifications;
+pub mod reports;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
@@ -331,6 +332,7 @@ fn what_zh(what: &str) -> &str {
         "link" => "链接",
         "survey" => "回访",
         "visit" => "上门预约",
+        "service report" => "服务报告",
         "engineer" => "工程师",
         "part" => "备件",
         "warehouse" => "仓库",

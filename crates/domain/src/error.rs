@@ -233,6 +233,12 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "idempotency_key" => "重试标识",
         "before" => "处理前照片数",
         "after" => "处理后照片数",
+        // The service report (issue 14).
+        "signer_name" => "签字人",
+        "relationship" => "签字人身份",
+        "signature" => "签名",
+        "photo_ids" => "照片",
+        "sha256" => "文件校验值",
         // Spare parts (issue 13).
         "part_id" => "备件",
         "quantity" => "数量",

@@ -28,6 +28,7 @@ pub mod qualification;
 pub mod registration;
 pub mod repeat;
 pub mod role;
+pub mod service_report;
 pub mod session;
 pub mod text;
 pub mod ticket;

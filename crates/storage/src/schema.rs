@@ -708,3 +708,24 @@ pub enum EvidenceRules {
     After,
     UpdatedAt,
 }
+
+/// The service report's versions (issue 14).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ServiceReports {
+    Table,
+    Id,
+    TicketId,
+    Version,
+    Status,
+    PhotoIds,
+    CreatedAt,
+    CreatedBy,
+    SignerName,
+    Relationship,
+    Channel,
+    SignedAt,
+    RecordedBy,
+    RefusalReason,
+    PdfSha256,
+    PdfSize,
+}

@@ -1,17 +1,20 @@
 //! `aftersales bench …`: load tests against a fresh server (a new SQLite file or a
 //! throw-away PostgreSQL schema) or, for intake, a running one. `intake` registers tickets
 //! over HTTP, `sweep` times the notice worker on many due jobs, `pages` times the busiest
-//! web pages, `parts` a stock check and an issue on a million-row stock ledger. The data they build in bulk is written by `aftersales_storage::bulk`.
+//! web pages, `parts` a stock check and an issue on a million-row stock ledger, `report` the service
+//! report's PDF. The data they build in bulk is written by `aftersales_storage::bulk`.
 
 mod intake;
 mod pages;
 mod parts;
+mod report;
 mod sweep;
 mod visits;
 
 pub use intake::{IntakeArgs, intake};
 pub use pages::{PagesArgs, pages};
 pub use parts::{PartsArgs, parts};
+pub use report::{ReportArgs, report};
 pub use sweep::{SweepArgs, sweep};
 pub use visits::{VisitsArgs, visits};
 

@@ -6,6 +6,7 @@ mod fees;
 mod notices;
 mod parts;
 mod portal;
+mod reports;
 mod sessions;
 mod support;
 mod tickets;

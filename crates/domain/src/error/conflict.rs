@@ -108,6 +108,8 @@ pub enum Conflict {
     Visit(VisitProblem),
     /// Evidence attachments (issue 14): a refused file, or photos the resolve step needs.
     Attachment(crate::attachment::AttachmentProblem),
+    /// The service report (issue 14): signing, refusing, versions.
+    Report(crate::service_report::ReportProblem),
 }
 
 impl Conflict {
@@ -155,6 +157,7 @@ impl Conflict {
             Conflict::Visit(p) => p.code(),
             Conflict::Parts(p) => p.code(),
             Conflict::Attachment(p) => p.code(),
+            Conflict::Report(p) => p.code(),
         }
     }
 
@@ -169,6 +172,7 @@ impl Conflict {
             Conflict::Visit(p) => p.status(),
             Conflict::Parts(p) => p.status(),
             Conflict::Attachment(p) => p.status(),
+            Conflict::Report(p) => p.status(),
             _ => 409,
         }
     }
@@ -309,6 +313,7 @@ impl Conflict {
             Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Attachment(p) => (p.message(Lang::En), p.message(Lang::Zh)),
+            Conflict::Report(p) => (p.message(Lang::En), p.message(Lang::Zh)),
         };
         match lang {
             Lang::Zh => zh,

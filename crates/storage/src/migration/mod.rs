@@ -19,6 +19,7 @@ mod m0011_parts;
 mod m0012_fees;
 mod m0013_work_orders;
 mod m0014_attachments;
+mod m0015_service_reports;
 mod m0016_visit_due;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_fees::M0012Fees),
             Box::new(m0013_work_orders::M0013WorkOrders),
             Box::new(m0014_attachments::M0014Attachments),
+            Box::new(m0015_service_reports::M0015ServiceReports),
             Box::new(m0016_visit_due::M0016VisitDue),
         ]
     }

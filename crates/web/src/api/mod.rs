@@ -8,6 +8,7 @@ pub mod health;
 pub mod notices;
 pub mod parts;
 pub mod policy;
+pub mod reports;
 pub mod tickets;
 pub mod users;
 pub mod visits;
@@ -67,6 +68,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(fees::record_payment))
         .routes(routes!(fees::record_free))
         .routes(routes!(fees::receipt))
+        .routes(routes!(reports::list, reports::prepare))
+        .routes(routes!(reports::pdf))
+        .routes(routes!(reports::pdf_by_hash))
+        .routes(routes!(reports::sign))
+        .routes(routes!(reports::refuse))
         .routes(routes!(policy::calendars))
         .routes(routes!(policy::calendar, policy::put_calendar))
         .routes(routes!(policy::add))

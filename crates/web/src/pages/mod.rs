@@ -20,6 +20,7 @@ mod notices;
 pub mod parts;
 mod portal;
 mod register;
+mod reports;
 mod routes;
 mod tickets;
 mod view;

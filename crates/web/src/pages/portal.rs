@@ -91,6 +91,8 @@ struct PortalTicket<'a> {
     parts: Vec<aftersales_domain::parts::CustomerPartUsed>,
     /// Customer-visible photos and files (issue 14, `templates/portal/_attachments.html`).
     attachments: Vec<aftersales_domain::attachment::CustomerAttachment>,
+    /// The service report to read, download, sign or refuse (`portal/_report.html`).
+    report: Option<aftersales_app::reports::ReportScreen>,
 }
 
 impl PortalTicket<'_> {
@@ -143,7 +145,8 @@ pub async fn ticket_page(
     };
     let fees = s.app.customer_fees(&who.actor, id).await.ok();
     let attachments = super::attachments::portal_section(s, who, id).await;
-    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts, attachments }))
+    let report = super::reports::section(s, who, id).await;
+    Ok((status, render(&PortalTicket { l, nav, s: screen, fees, message, error, visits, parts, attachments, report }))
         .into_response())
 }
 

@@ -10,8 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, tickets, visits,
-    work_orders,
+    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reports, tickets,
+    visits, work_orders,
 };
 use crate::AppState;
 
@@ -62,6 +62,10 @@ pub fn table() -> Vec<PageRoute> {
         post("/tickets/{id}/payment", fees::record_payment),
         post("/tickets/{id}/free", fees::record_free),
         get("/receipts/{number}", fees::receipt),
+        post("/tickets/{id}/report", reports::prepare),
+        get("/reports/{id}/sign", reports::sign_form),
+        post("/reports/{id}/sign", reports::sign),
+        get("/reports/{id}/pdf", reports::pdf),
         get("/inbox", notices::inbox),
         post("/inbox/{id}/acknowledge", notices::acknowledge),
         post("/inbox/read-all", portal::read_all),

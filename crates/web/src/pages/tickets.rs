@@ -264,6 +264,8 @@ struct TicketPage<'a> {
     parts: Option<super::parts::TicketParts>,
     /// Photos and files (issue 14, `templates/ticket/_attachments.html`).
     attachments: Option<super::attachments::TicketAttachmentsSection>,
+    /// The service report's versions (`templates/ticket/_report.html`, issue 14).
+    report: Option<aftersales_app::reports::ReportScreen>,
 }
 
 impl TicketPage<'_> {
@@ -394,6 +396,7 @@ pub async fn ticket(
             // Filled in with the number once the ticket is read.
             "registered" => Some(String::new()),
             done => super::fees::done_message(l, done)
+                .or_else(|| super::reports::done_message(l, done))
                 .or_else(|| Step::from_code(done).map(|st| super::portal::done_message(l, st))),
         };
         return super::portal::ticket_page(&s, &who, id, message, None, StatusCode::OK).await;
@@ -410,6 +413,7 @@ pub async fn ticket(
         Some(String::new())
     } else {
         super::fees::done_message(l, &q.done)
+            .or_else(|| super::reports::done_message(l, &q.done))
             .or_else(|| Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))])))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await
@@ -531,6 +535,7 @@ pub async fn ticket_page(
     let vs = super::visits::TicketVisitsSection::of(s, who, id, engineers).await;
     let parts = super::parts::TicketParts::of(s, who, &t.ticket).await;
     let attachments = super::attachments::TicketAttachmentsSection::of(s, who, &t.ticket).await;
+    let report = super::reports::section(s, who, id).await;
     let nav = Some(Nav::of(s, who, if staff { "board" } else { "portal" }).await);
     let page = TicketPage {
         vs,
@@ -559,6 +564,7 @@ pub async fn ticket_page(
         message,
         parts,
         attachments,
+        report,
     };
     Ok((status, render(&page)).into_response())
 }

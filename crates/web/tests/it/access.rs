@@ -54,6 +54,8 @@ struct Target {
     category: i64,
     /// An internal work order on the ticket (issue 13).
     work_order: i64,
+    /// A version of the ticket's service report (issue 14).
+    report: i64,
 }
 
 /// One API route: its method, its path with the target's ids filled in, the permission the
@@ -95,11 +97,13 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
                     p if p.starts_with("/api/v1/groups/") => t.group.to_string(),
                     p if p.starts_with("/api/v1/categories/") => t.category.to_string(),
                     p if p.starts_with("/api/v1/work-orders/") => t.work_order.to_string(),
+                    p if p.starts_with("/api/v1/reports/") => t.report.to_string(),
                     _ => "1".to_owned(),
                 },
             )
             .replace("{number}", &t.number)
             .replace("{serial}", &t.serial)
+            .replace("{sha256}", &"0".repeat(64))
             .replace("{part_id}", "1")
             .replace("{kind}", "fault")
             .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
@@ -334,6 +338,16 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(g.clone(), "/api/v1/attachments/{id}/thumbnail", Some(ReadTicket), None),
         r(g.clone(), "/api/v1/evidence-rules", Some(ReadTicket), None),
         r(Method::PUT, "/api/v1/evidence-rules/{kind}", Some(ManageCatalog), Some(json!({"before": 99, "after": 0}))),
+        // The service report (issue 14): the bodies are refused for their missing fields.
+        r(g.clone(), "/api/v1/tickets/{id}/reports", Some(ReadTicket), None),
+        ApiRoute {
+            also: not_an_engineer,
+            ..r(p.clone(), "/api/v1/tickets/{id}/reports", Some(ResolveTicket), Some(json!({})))
+        },
+        r(g.clone(), "/api/v1/reports/{id}/pdf", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/reports/by-hash/{sha256}/pdf", Some(ReadTicket), None),
+        r(p.clone(), "/api/v1/reports/{id}/signature", Some(ResolveTicket), Some(json!({}))),
+        r(p.clone(), "/api/v1/reports/{id}/refusal", Some(ResolveTicket), Some(json!({}))),
     ]
 }
 
@@ -466,6 +480,15 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         .unwrap();
     let notice = notices.items.first().expect("a repeat-report notice for A's specialist").id;
     let work_order = seed_work_order(db, org, t.id, "MARK-A 协作需求").await;
+    // A service report awaiting a signature on A's ticket (written as stored: the ticket is
+    // not resolved, which the use case would ask for).
+    let report = {
+        let draft = aftersales_domain::service_report::ServiceReport::draft(t.id, 1, vec![], org.desk.id(), db.now());
+        let tx = app.store().write().await.unwrap();
+        let id = aftersales_storage::reports::insert(&*tx, &draft).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
     let secrets = Secrets(vec![
         "MARK-A".into(),
         org.customer_a.name.clone(),
@@ -486,6 +509,7 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         group: org.hardware_group,
         category: org.paper_jam.id,
         work_order,
+        report,
     };
     (target, secrets)
 }
@@ -623,6 +647,7 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         p if p.starts_with("/admin/devices/") => t.device,
         p if p.starts_with("/admin/groups/") => t.group,
         p if p.starts_with("/admin/categories/") => t.category,
+        p if p.starts_with("/reports/") => t.report,
         _ => 1,
     };
     template
@@ -817,6 +842,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         app.act(who, t.id, Some(version), &cmd, None).await.and_then(Outcome::into_value).unwrap().ticket.version
     };
     step(&org.eng_east, t.version, Command::Resolve { resolution: "更换搓纸轮，试印 100 张正常".into() }).await;
+    let report = app.prepare_report(&org.eng_east, t.id, &Default::default()).await.unwrap().id;
     let mine = aftersales_app::notices::NoticeQuery { mine: Some(true), ..Default::default() };
     let told = app.notices(&org.portal_window_a, &mine).await.unwrap();
     assert!(told.total >= 4, "the customer was told of their request: {told:?}");
@@ -833,6 +859,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         group: org.hardware_group,
         category: org.paper_jam.id,
         work_order,
+        report,
     }
 }
 

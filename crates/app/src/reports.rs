@@ -1,0 +1,499 @@
+//! The service report (服务报告, issue 14): assembled from the ticket, signed by the
+//! customer as the acceptance sign-off (seed 003 验收), kept as a PDF whose SHA-256 is in
+//! the ticket's history.
+//!
+//! * [`App::prepare_report`]: the engineer makes a version (or changes the photos of the
+//!   newest one still awaiting a signature) once the ticket is resolved.
+//! * [`App::sign_report`]: the customer signs, on the engineer's phone (staff record it) or
+//!   in the portal (the contact of the ticket's own organization). In one transaction: the
+//!   PDF with the signature is made and kept in the file store, the version is marked signed
+//!   (a conditional update: a second signature is refused), a resolved ticket is closed with
+//!   the method "signature", the history records the PDF's SHA-256, and the service-report
+//!   work-log entry (customer-visible) stops the 24-hour report clock.
+//! * [`App::refuse_report`]: the customer does not sign; the reason is recorded.
+//! * [`App::report_pdf`], [`App::report_pdf_by_hash`]: a signed version's kept PDF; any other
+//!   version is rendered as a preview. A customer reaches only their own organization's.
+
+pub mod pdf;
+
+use aftersales_domain::audience::Visibility;
+use aftersales_domain::customer_link::LinkPurpose;
+use aftersales_domain::error::{Conflict, Reason};
+use aftersales_domain::event::{self, Change};
+use aftersales_domain::lifecycle::Step;
+use aftersales_domain::permission::{self, Action, TicketScope};
+use aftersales_domain::service_report::{self as report, ReportStatus, ServiceReport, SignChannel, SignerRelationship};
+use aftersales_domain::ticket::{ClosureMethod, Status, Ticket};
+use aftersales_domain::worklog::{LogEntry, LogKind};
+use aftersales_domain::{DomainError, Id, Lang, Timestamp};
+use aftersales_files::BlobId;
+use aftersales_storage::{Conn, WriteTx, catalog, directory, fees, links, parts, reports, tickets, users, visits};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use self::pdf::{PartRow, ReportDocument, SignatureBlock};
+use crate::tickets::load_visible;
+use crate::{Actor, App, AppError, Result};
+
+/// The largest PDF kept (a report with photos stays far below).
+const MAX_PDF_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A ticket's report versions and what the reader may do with them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportScreen {
+    /// Oldest first.
+    pub versions: Vec<ServiceReport>,
+    /// Make a new version, or change the photos of the newest awaiting a signature.
+    pub may_prepare: bool,
+    /// Sign or refuse the newest version (it awaits a signature, the ticket is resolved or
+    /// closed, and the reader may record it).
+    pub may_sign: bool,
+}
+
+/// Which photos (attachment ids) a version places.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PrepareInput {
+    pub photo_ids: Vec<Id>,
+}
+
+/// A signature: who signed, in what relation to the device, and the drawn image as a
+/// base64 PNG (a `data:image/png;base64,` URL is accepted as it comes from a canvas).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SignInput {
+    pub signer_name: Option<String>,
+    pub relationship: Option<SignerRelationship>,
+    pub signature: Option<String>,
+}
+
+/// A refusal to sign and its reason (and who refused, when the engineer records it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RefuseInput {
+    pub reason: Option<String>,
+    pub signer_name: Option<String>,
+}
+
+/// A PDF to hand out.
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Decodes the signature field: base64 of a PNG, optionally as a data URL.
+fn signature_bytes(s: Option<&str>) -> Result<Vec<u8>> {
+    let s = s.map(str::trim).unwrap_or_default();
+    let b64 = s.strip_prefix("data:image/png;base64,").unwrap_or(s);
+    if b64.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The size is checked on the encoded text first: nothing large is decoded.
+    if b64.len() > report::MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
+        return Err(AppError::invalid(
+            "signature",
+            Reason::Mismatch {
+                detail_en: "the signature image is too large (128 KB at most)",
+                detail_zh: "签名图片过大（不超过 128 KB）",
+            },
+        ));
+    }
+    base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| AppError::invalid("signature", report::not_png()))
+}
+
+/// Whether anything is drawn on the signature: some pixel neither transparent nor white.
+/// The image is decoded under a memory limit and a size limit (a PNG bomb is refused).
+fn check_drawn(png_bytes: &[u8]) -> Result<()> {
+    let not_png = || AppError::invalid("signature", report::not_png());
+    let limits = png::Limits { bytes: 64 * 1024 * 1024 };
+    let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(png_bytes), limits);
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(|_| not_png())?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if w == 0 || h == 0 || w > report::MAX_SIGNATURE_SIDE || h > report::MAX_SIGNATURE_SIDE {
+        return Err(not_png());
+    }
+    let mut buf = vec![0; reader.output_buffer_size().ok_or_else(not_png)?];
+    let info = reader.next_frame(&mut buf).map_err(|_| not_png())?;
+    let data = &buf[..info.buffer_size()];
+    let inked = |px: &[u8], alpha: Option<u8>| alpha.is_none_or(|a| a > 16) && px.iter().any(|&c| c < 200);
+    let drawn = match info.color_type {
+        png::ColorType::Rgba => data.chunks_exact(4).any(|p| inked(&p[..3], Some(p[3]))),
+        png::ColorType::Rgb => data.chunks_exact(3).any(|p| inked(p, None)),
+        png::ColorType::GrayscaleAlpha => data.chunks_exact(2).any(|p| inked(&p[..1], Some(p[1]))),
+        png::ColorType::Grayscale => data.iter().any(|&g| g < 200),
+        png::ColorType::Indexed => true,
+    };
+    if drawn { Ok(()) } else { Err(report::blank_signature().into()) }
+}
+
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let f = fen.abs();
+    format!("{sign}¥{}.{:02}", f / 100, f % 100)
+}
+
+impl App {
+    fn local(&self, t: Timestamp) -> String {
+        t.to_zoned(self.settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// The actor records a report step on `t`: staff by their ticket scope, a contact on
+    /// their own organization's ticket (already checked by `load_visible`).
+    fn check_recorder(actor: &Actor, t: &Ticket, action: Action) -> Result<()> {
+        actor.require(action)?;
+        if permission::scope(actor.user.role, action) == TicketScope::Assigned && !t.is_assigned_to(actor.id()) {
+            return Err(DomainError::from(Conflict::NotAssigned).into());
+        }
+        Ok(())
+    }
+
+    /// What a reader may do: staff make and record versions as the resolver of the
+    /// ticket; a contact signs in the portal as the one who confirms closure.
+    fn sign_action(actor: &Actor) -> Action {
+        if actor.is_customer() { Action::ConfirmClosure } else { Action::ResolveTicket }
+    }
+
+    /// A ticket's report versions.
+    pub async fn service_reports(&self, actor: &Actor, ticket: Id) -> Result<ReportScreen> {
+        actor.require(Action::ReadTicket)?;
+        let conn = self.store.read();
+        let t = load_visible(conn, actor, ticket).await?;
+        let versions = reports::of_ticket(conn, t.id).await?;
+        let newest = versions.last();
+        let resolved = report::check_ticket(&t).is_ok();
+        let may_prepare =
+            !actor.is_customer() && resolved && Self::check_recorder(actor, &t, Action::ResolveTicket).is_ok();
+        let may_sign = resolved
+            && newest.is_some_and(|r| r.status == ReportStatus::Draft)
+            && Self::check_recorder(actor, &t, Self::sign_action(actor)).is_ok();
+        Ok(ReportScreen { versions, may_prepare, may_sign })
+    }
+
+    /// One version and its ticket's number, for a reader of the ticket.
+    pub async fn service_report(&self, actor: &Actor, id: Id) -> Result<(ServiceReport, String)> {
+        actor.require(Action::ReadTicket)?;
+        let conn = self.store.read();
+        let r = reports::by_id(conn, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
+        let t = load_visible(conn, actor, r.ticket_id).await?;
+        Ok((r, t.number.to_string()))
+    }
+
+    /// Makes a new version of the ticket's report (or changes the photos of the newest
+    /// version still awaiting a signature), once the ticket is resolved.
+    pub async fn prepare_report(&self, actor: &Actor, ticket: Id, input: &PrepareInput) -> Result<ServiceReport> {
+        actor.require_staff(Action::ResolveTicket)?;
+        let photo_ids = report::check_photos(&input.photo_ids)?;
+        let tx = self.store.write().await?;
+        let t = load_visible(&*tx, actor, ticket).await?;
+        Self::check_recorder(actor, &t, Action::ResolveTicket)?;
+        report::check_ticket(&t).map_err(|p| DomainError::from(Conflict::Report(p)))?;
+        tickets::lock(&*tx, t.id).await?;
+        let versions = reports::of_ticket(&*tx, t.id).await?;
+        let now = self.now();
+        let r = match versions.last() {
+            Some(r) if r.status == ReportStatus::Draft => {
+                reports::set_photos(&*tx, r.id, &photo_ids).await?;
+                ServiceReport { photo_ids, ..r.clone() }
+            }
+            last => {
+                let version = last.map_or(1, |r| r.version + 1);
+                let mut r = ServiceReport::draft(t.id, version, photo_ids, actor.id(), now);
+                r.id = reports::insert(&*tx, &r).await?;
+                let note = Some(format!("第 {version} 版"));
+                self.record(&tx, &t, actor, "report_prepared", vec![Change::added("report_version", version)], note)
+                    .await?;
+                r
+            }
+        };
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Loads a version and its ticket for a signature or refusal by `actor`, in `tx`: the
+    /// ticket is locked, visible to the actor (another organization's is "not found"), the
+    /// actor may record it, and the version is the newest awaiting a signature.
+    async fn open_report(&self, tx: &WriteTx, actor: &Actor, id: Id) -> Result<(ServiceReport, Ticket)> {
+        let r = reports::by_id(&**tx, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
+        let t = load_visible(&**tx, actor, r.ticket_id).await?;
+        Self::check_recorder(actor, &t, Self::sign_action(actor))?;
+        tickets::lock(&**tx, t.id).await?;
+        let newest = reports::of_ticket(&**tx, t.id).await?.last().map_or(r.version, |v| v.version);
+        let open = r.check_open(newest).and_then(|()| report::check_ticket(&t));
+        open.map_err(|p| DomainError::from(Conflict::Report(p)))?;
+        Ok((r, t))
+    }
+
+    /// The customer signs version `id`: see the module. `signature` is checked (a name
+    /// without control characters, a relationship, a PNG with something drawn, not too
+    /// big) before anything is written.
+    pub async fn sign_report(&self, actor: &Actor, id: Id, input: &SignInput) -> Result<ServiceReport> {
+        actor.require(Self::sign_action(actor))?;
+        let image = signature_bytes(input.signature.as_deref())?;
+        let sig = report::check_signature(input.signer_name.as_deref(), input.relationship, &image)?;
+        check_drawn(&sig.image)?;
+        let channel = if actor.is_customer() { SignChannel::Portal } else { SignChannel::OnSite };
+        let tx = self.store.write().await?;
+        let (mut r, mut t) = self.open_report(&tx, actor, id).await?;
+        let now = self.now();
+        r.status = ReportStatus::Signed;
+        r.signer_name = Some(sig.signer_name.clone());
+        r.relationship = Some(sig.relationship);
+        r.channel = Some(channel);
+        r.signed_at = Some(now);
+        r.recorded_by = Some(actor.id());
+        let block = SignatureBlock::Signed {
+            signer: sig.signer_name.clone(),
+            relationship: sig.relationship.label(Lang::Zh).to_owned(),
+            at: self.local(now),
+            channel: channel.label(Lang::Zh).to_owned(),
+            image: sig.image,
+        };
+        let doc = self.document(&*tx, &t, &r, block).await?;
+        let bytes = pdf::render(&doc).map_err(|e| match e {
+            pdf::PdfError::Signature(_) => AppError::invalid("signature", report::not_png()),
+            e => AppError::internal("making the service report PDF", e),
+        })?;
+        let size = bytes.len() as i64;
+        let blob = self.keep(bytes).await?;
+        r.pdf_sha256 = Some(blob.to_string());
+        r.pdf_size = Some(size);
+        if !reports::settle(&*tx, &r).await? {
+            return Err(DomainError::from(Conflict::Report(report::ReportProblem::AlreadySigned {
+                version: r.version,
+            }))
+            .into());
+        }
+        // Seed 003 验收: the customer's signature is their agreement that it is solved.
+        if t.status == Status::Resolved {
+            self.close_by_signature(&tx, actor, &mut t, r.version).await?;
+        }
+        // The report is the customer's now (the portal offers it): the service-report entry
+        // stops the 24-hour clock, and the history keeps the PDF's hash.
+        let body = format!(
+            "服务报告第 {} 版已由{}签字确认，PDF 可在客户门户下载（SHA-256 {}）",
+            r.version, sig.signer_name, blob
+        );
+        let entry = LogEntry {
+            id: 0,
+            ticket_id: t.id,
+            kind: LogKind::ServiceReport,
+            body,
+            author_id: actor.id(),
+            at: now,
+            visibility: Visibility::Customer,
+        };
+        tickets::insert_log(&*tx, &entry).await?;
+        let changes =
+            vec![Change::added("report_version", r.version), Change::added("report_sha256", blob.to_string())];
+        let based_on = t.version;
+        self.apply_event(&tx, &mut t, actor, "report_signed", changes, None, Some(LogKind::ServiceReport), based_on)
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Closes a resolved ticket on the customer's signature, as the confirm-closure step
+    /// does (its event, clocks, notices, fee follow-up, and the closure links withdrawn).
+    async fn close_by_signature(&self, tx: &WriteTx, actor: &Actor, t: &mut Ticket, version: i32) -> Result<()> {
+        let now = self.now();
+        let before = t.clone();
+        t.confirm_closure(ClosureMethod::Signature, now)?;
+        let changes = event::diff(&before, t);
+        let note = Some(format!("服务报告第 {version} 版客户签字验收"));
+        let based_on = t.version;
+        let event_id =
+            self.apply_event(tx, t, actor, Step::ConfirmClosure.code(), changes, note, None, based_on).await?;
+        self.raise_for_step(tx, Step::ConfirmClosure, &before, t, event_id).await?;
+        self.after_step_fees(tx, &before, t).await?;
+        links::revoke(&**tx, Some(t.id), None, Some(LinkPurpose::Closure), now).await?;
+        Ok(())
+    }
+
+    /// The customer does not sign version `id`; the reason is recorded (the ticket stays
+    /// as it is: the desk follows up).
+    pub async fn refuse_report(&self, actor: &Actor, id: Id, input: &RefuseInput) -> Result<ServiceReport> {
+        actor.require(Self::sign_action(actor))?;
+        let reason = report::check_refusal(input.reason.as_deref())?;
+        let signer = match input.signer_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                if let Some(found) = aftersales_domain::text::forbidden_in_line(s) {
+                    return Err(AppError::invalid("signer_name", Reason::ControlCharacter { found }));
+                }
+                if s.chars().count() > 64 {
+                    return Err(AppError::invalid("signer_name", Reason::TooLong { max: 64 }));
+                }
+                Some(s.to_owned())
+            }
+            None if actor.is_customer() => Some(actor.user.display_name.clone()),
+            None => None,
+        };
+        let tx = self.store.write().await?;
+        let (mut r, t) = self.open_report(&tx, actor, id).await?;
+        r.status = ReportStatus::Refused;
+        r.signer_name = signer;
+        r.channel = Some(if actor.is_customer() { SignChannel::Portal } else { SignChannel::OnSite });
+        r.signed_at = Some(self.now());
+        r.recorded_by = Some(actor.id());
+        r.refusal_reason = Some(reason.clone());
+        if !reports::settle(&*tx, &r).await? {
+            return Err(DomainError::from(Conflict::Report(report::ReportProblem::AlreadySigned {
+                version: r.version,
+            }))
+            .into());
+        }
+        self.record(&tx, &t, actor, "report_refused", vec![Change::added("report_version", r.version)], Some(reason))
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Keeps `bytes` in the file store; its name (the SHA-256).
+    async fn keep(&self, bytes: Vec<u8>) -> Result<BlobId> {
+        let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
+        let blob = self
+            .files()?
+            .put(Box::pin(stream), MAX_PDF_BYTES)
+            .await
+            .map_err(|e| AppError::internal("keeping the service report PDF", e))?;
+        Ok(blob.id)
+    }
+
+    async fn fetch(&self, id: &BlobId) -> Result<Vec<u8>> {
+        use futures_util::TryStreamExt as _;
+        let stream =
+            self.files()?.get(id).await.map_err(|e| AppError::internal("reading the service report PDF", e))?;
+        let chunks: Vec<bytes::Bytes> =
+            stream.try_collect().await.map_err(|e| AppError::internal("reading the service report PDF", e))?;
+        Ok(chunks.concat())
+    }
+
+    /// Version `id` as a PDF: the kept one once signed, a preview otherwise.
+    pub async fn report_pdf(&self, actor: &Actor, id: Id) -> Result<ReportFile> {
+        actor.require(Action::ReadTicket)?;
+        let conn = self.store.read();
+        let r = reports::by_id(conn, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
+        let t = load_visible(conn, actor, r.ticket_id).await?;
+        let filename = format!("service-report-{}-v{}.pdf", t.number, r.version);
+        if let Some(sha) = r.pdf_sha256.as_deref().and_then(BlobId::parse) {
+            return Ok(ReportFile { filename, bytes: self.fetch(&sha).await? });
+        }
+        let block = match (&r.status, &r.refusal_reason) {
+            (ReportStatus::Refused, Some(reason)) => SignatureBlock::Refused {
+                signer: r.signer_name.clone().unwrap_or_default(),
+                at: r.signed_at.map(|a| self.local(a)).unwrap_or_default(),
+                reason: reason.clone(),
+            },
+            _ => SignatureBlock::Awaiting,
+        };
+        let doc = self.document(conn, &t, &r, block).await?;
+        let bytes = pdf::render(&doc).map_err(|e| AppError::internal("making the service report PDF", e))?;
+        Ok(ReportFile { filename, bytes })
+    }
+
+    /// A signed report's PDF by its SHA-256 (as the history names it); only for a reader
+    /// of its ticket (another organization's is "not found", as is an unknown hash).
+    pub async fn report_pdf_by_hash(&self, actor: &Actor, sha256: &str) -> Result<ReportFile> {
+        actor.require(Action::ReadTicket)?;
+        let sha = BlobId::parse(sha256).ok_or_else(|| AppError::not_found("service report", sha256))?;
+        let conn = self.store.read();
+        let r =
+            reports::by_pdf(conn, sha.as_str()).await?.ok_or_else(|| AppError::not_found("service report", sha256))?;
+        let t = load_visible(conn, actor, r.ticket_id).await?;
+        let filename = format!("service-report-{}-v{}.pdf", t.number, r.version);
+        Ok(ReportFile { filename, bytes: self.fetch(&sha).await? })
+    }
+
+    /// What the report prints, from the ticket as `conn` sees it.
+    async fn document<C: Conn>(
+        &self,
+        conn: &C,
+        t: &Ticket,
+        r: &ServiceReport,
+        signature: SignatureBlock,
+    ) -> Result<ReportDocument> {
+        let customer = directory::customer_by_id(conn, t.customer_id).await?.map(|c| c.name).unwrap_or_default();
+        let category = match t.category_id {
+            Some(c) => catalog::category_by_id(conn, c).await?.map(|c| c.name_zh).unwrap_or_default(),
+            None => String::new(),
+        };
+        let mut engineers = Vec::new();
+        for id in [t.first_line_id, t.second_line_id].into_iter().flatten() {
+            if let Some(u) = users::user_by_id(conn, id).await? {
+                engineers.push(u.display_name);
+            }
+        }
+        let visits = visits::by_ticket(conn, t.id).await?;
+        let arrivals: Vec<String> = visits.iter().filter_map(|v| v.checked_in_at).map(|a| self.local(a)).collect();
+        let departures: Vec<String> = visits.iter().filter_map(|v| v.checked_out_at).map(|a| self.local(a)).collect();
+        let fault = match (&t.fault_code, category.is_empty()) {
+            (Some(code), false) => format!("{code}（{category}）"),
+            (Some(code), true) => code.clone(),
+            (None, _) => category,
+        };
+        let fields = vec![
+            ("客户".into(), customer),
+            ("联系人".into(), t.contact_name.clone()),
+            ("设备型号".into(), t.device_model.clone().unwrap_or_default()),
+            ("设备序列号".into(), t.device_serial.clone().unwrap_or_default()),
+            ("故障现象".into(), t.description.clone()),
+            ("故障代码/分类".into(), fault),
+            ("到场时间".into(), arrivals.join("；")),
+            ("离场时间".into(), departures.join("；")),
+            ("服务工程师".into(), engineers.join("、")),
+            ("解决方案".into(), t.resolution.clone().unwrap_or_default()),
+        ];
+        let process = tickets::logs(conn, t.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.visibility == Visibility::Customer && e.kind != LogKind::ServiceReport)
+            .map(|e| (self.local(e.at), format!("{}：{}", e.kind.label(Lang::Zh), e.body)))
+            .collect();
+        let parts = parts::used_on_ticket(conn, t.id)
+            .await?
+            .into_iter()
+            .map(|p| PartRow {
+                number: p.part_number,
+                name: p.part_name,
+                quantity: format!("{} {}", p.quantity, p.unit),
+                serial: p.serial.unwrap_or_default(),
+                returned_serial: p.faulty_serial.unwrap_or_default(),
+            })
+            .collect();
+        let file = fees::file(conn, t.id).await?;
+        let mut fee_rows = Vec::new();
+        fee_rows.push(("保修".into(), file.warranty.label(Lang::Zh).to_owned()));
+        if let Some(q) = file.current() {
+            for line in &q.lines {
+                let what = match &line.part_no {
+                    Some(no) => format!("{}（{no}）×{}", line.description, line.quantity),
+                    None => format!("{} ×{}", line.description, line.quantity),
+                };
+                fee_rows.push((what, yuan(line.amount)));
+            }
+            fee_rows.push((format!("报价第 {} 版（{}）", q.revision, q.status.label(Lang::Zh)), yuan(q.totals.total)));
+            fee_rows.push(("含税".into(), yuan(q.totals.tax)));
+        }
+        if !file.settlements.is_empty() {
+            fee_rows.push(("已结算".into(), yuan(file.paid())));
+        }
+        Ok(ReportDocument {
+            ticket_number: t.number.to_string(),
+            version: r.version,
+            generated_at: self.local(self.now()),
+            fields,
+            process,
+            parts,
+            fees: fee_rows,
+            // The chosen attachments (`r.photo_ids`) are placed once attachments are stored:
+            // `pdf::Photo` takes their bytes.
+            photos: Vec::new(),
+            signature,
+        })
+    }
+}

@@ -1,0 +1,108 @@
+// The service report in a real browser (issue 14): the engineer hands a 360 px phone to the
+// customer, who signs by drawing on the canvas; the ticket closes by signature; then the
+// customer's contact downloads the signed PDF in the portal.
+//
+// Set up through the API (what the test is not about): a copier of c01.wang's organization
+// in warranty, a ticket for it accepted, graded, dispatched to eng.zhang, answered, started
+// and resolved by him, and the report's first version made.
+//
+// Run: E2E_BIN=<path to the aftersales binary> npm test (in e2e/).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readFileSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { start, stop, base, artifacts, tokenFor, call, transition, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
+
+before(start);
+after(stop);
+
+test("the customer signs the service report on the engineer's phone and downloads it in the portal", async () => {
+  const admin = tokenFor("admin");
+  const desk = tokenFor("desk1");
+  const dispatcher = tokenFor("dispatch1");
+  const customer = tokenFor("c01.wang");
+  const engineerToken = tokenFor("eng.zhang");
+  const suffix = randomBytes(3).toString("hex").toUpperCase();
+
+  const me = (await call(customer, "GET", "/me")).json;
+  const device = (
+    await call(admin, "POST", "/devices", {
+      customer_id: me.customer_id,
+      model: "bizhub C300i",
+      serial: `E2E-REPORT-${suffix}`,
+      location: "上海市浦东新区张江路 88 号 3 楼财务部",
+      purchase_date: "2025-01-01",
+      warranty_end: "2099-12-31",
+    })
+  ).json;
+  const category = (await call(desk, "GET", "/categories")).json.find((c) => c.code === "paper_jam" && c.active);
+  let last = await call(desk, "POST", "/tickets", {
+    customer_id: me.customer_id,
+    contact_id: me.contact_id,
+    category_id: category.id,
+    device_serial: device.serial,
+    fault_code: "J-1402",
+    description: "复印时纸张在定影单元卡住，面板显示 J-1402",
+    occurred_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
+    impact_scope: "财务部一台复印机",
+  });
+  const { id, number } = last.json;
+  last = await transition(desk, last, { action: "accept" });
+  last = await transition(desk, last, { action: "grade", level: "P3", reason: "单台设备，可临时使用其他设备" });
+  const users = (await call(desk, "GET", "/users?per_page=200")).json;
+  const engineer = users.find((u) => u.username === "eng.zhang");
+  last = await transition(dispatcher, last, { action: "dispatch", engineer_id: engineer.id });
+  last = await transition(engineerToken, last, { action: "respond" });
+  last = await transition(engineerToken, last, { action: "start" });
+  last = await transition(engineerToken, last, { action: "resolve", resolution: "清洁定影单元纸路，更换搓纸轮，连续复印 100 张无卡纸" });
+  const report = (await call(engineerToken, "POST", `/tickets/${id}/reports`, { photo_ids: [] })).json;
+  assert.equal(report.status, "draft");
+
+  // --- The engineer's phone: the ticket page's report section, then the signing page ---
+  const phone = await signIn(engineer.username, PHONE);
+  const eng = phone.page;
+  await eng.goto(`${base}/tickets/${id}#report`);
+  assert.match(await eng.textContent("#report"), /待签字/);
+  await Promise.all([eng.waitForURL(/\/reports\/\d+\/sign/), eng.click("#report-sign-link")]);
+  assert.ok((await scrollWidth(eng)) <= PHONE.width, "the signing page fits 360 px");
+  await eng.fill("#sign-name", "王主任");
+  await eng.selectOption("#sign-relationship", { label: "设备负责人" });
+  // Nothing drawn: the page asks for a signature and sends nothing.
+  await eng.click("#sign-submit");
+  assert.equal(await eng.isVisible("#sign-empty"), true, "an empty signature is not sent");
+  assert.match(eng.url(), /\/sign$/);
+  // The customer draws a signature with a finger (pointer events from touch and mouse).
+  const box = await eng.locator("#sign-pad").boundingBox();
+  await eng.mouse.move(box.x + 20, box.y + box.height / 2);
+  await eng.mouse.down();
+  for (let i = 1; i <= 30; i++) {
+    await eng.mouse.move(box.x + 20 + i * ((box.width - 40) / 30), box.y + box.height / 2 + Math.sin(i / 3) * 30);
+  }
+  await eng.mouse.up();
+  await shot(eng, "report-01-signing");
+  await Promise.all([eng.waitForURL(/\/tickets\/\d+\?done=report_signed/), eng.click("#sign-submit")]);
+  const section = await eng.textContent("#report");
+  assert.match(section, /已签字/);
+  assert.match(section, /王主任/);
+  assert.ok((await scrollWidth(eng)) <= PHONE.width, "the ticket page fits 360 px");
+  await shot(eng, "report-02-signed");
+  const ticket = (await call(desk, "GET", `/tickets/${id}`)).json;
+  assert.equal(ticket.status, "closed");
+  assert.equal(ticket.closure_method, "signature");
+
+  // --- The customer's contact downloads the signed report in the portal ---
+  const portal = await signIn("c01.wang");
+  const c = portal.page;
+  await c.goto(`${base}/tickets/${id}`);
+  assert.match(await c.textContent("#report"), /已签字/);
+  const [download] = await Promise.all([c.waitForEvent("download"), c.click("#report-pdf-1")]);
+  assert.match(download.suggestedFilename(), new RegExp(`${number}-v1\\.pdf$`));
+  const bytes = readFileSync(await download.path());
+  assert.equal(bytes.subarray(0, 5).toString(), "%PDF-");
+  copyFileSync(await download.path(), join(artifacts, "report-signed.pdf"));
+  await shot(c, "report-03-portal");
+  await phone.context.close();
+  await portal.context.close();
+});
