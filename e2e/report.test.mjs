@@ -13,48 +13,16 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { start, stop, base, artifacts, tokenFor, call, transition, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
+import { start, stop, base, artifacts, tokenFor, call, transition, answeredTicket, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
 
 before(start);
 after(stop);
 
 test("the customer signs the service report on the engineer's phone and downloads it in the portal", async () => {
-  const admin = tokenFor("admin");
   const desk = tokenFor("desk1");
-  const dispatcher = tokenFor("dispatch1");
-  const customer = tokenFor("c01.wang");
-  const engineerToken = tokenFor("eng.zhang");
-  const suffix = randomBytes(3).toString("hex").toUpperCase();
-
-  const me = (await call(customer, "GET", "/me")).json;
-  const device = (
-    await call(admin, "POST", "/devices", {
-      customer_id: me.customer_id,
-      model: "bizhub C300i",
-      serial: `E2E-REPORT-${suffix}`,
-      location: "上海市浦东新区张江路 88 号 3 楼财务部",
-      purchase_date: "2025-01-01",
-      warranty_end: "2099-12-31",
-    })
-  ).json;
-  const category = (await call(desk, "GET", "/categories")).json.find((c) => c.code === "paper_jam" && c.active);
-  let last = await call(desk, "POST", "/tickets", {
-    customer_id: me.customer_id,
-    contact_id: me.contact_id,
-    category_id: category.id,
-    device_serial: device.serial,
-    fault_code: "J-1402",
-    description: "复印时纸张在定影单元卡住，面板显示 J-1402",
-    occurred_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
-    impact_scope: "财务部一台复印机",
-  });
-  const { id, number } = last.json;
-  last = await transition(desk, last, { action: "accept" });
-  last = await transition(desk, last, { action: "grade", level: "P3", reason: "单台设备，可临时使用其他设备" });
-  const users = (await call(desk, "GET", "/users?per_page=200")).json;
-  const engineer = users.find((u) => u.username === "eng.zhang");
-  last = await transition(dispatcher, last, { action: "dispatch", engineer_id: engineer.id });
-  last = await transition(engineerToken, last, { action: "respond" });
+  let { last, id, number, engineer, engineerToken } = await answeredTicket(
+    `E2E-REPORT-${randomBytes(3).toString("hex").toUpperCase()}`,
+  );
   last = await transition(engineerToken, last, { action: "start" });
   last = await transition(engineerToken, last, { action: "resolve", resolution: "清洁定影单元纸路，更换搓纸轮，连续复印 100 张无卡纸" });
   const report = (await call(engineerToken, "POST", `/tickets/${id}/reports`, { photo_ids: [] })).json;

@@ -138,3 +138,43 @@ export async function step(page, formId, fill = async () => {}) {
   assert.equal(err, null, `${formId}: ${err ? await err.textContent() : ""}`);
   assert.match(page.url(), /done=/);
 }
+
+/// A ticket of c01.wang's organization for a new in-warranty copier (`serial`), accepted,
+/// graded P3, dispatched to eng.zhang and answered by him, through the API. Returns the
+/// ticket's last answer (for `transition`), its id and number, and eng.zhang's user record
+/// and token.
+export async function answeredTicket(serial) {
+  const admin = tokenFor("admin");
+  const desk = tokenFor("desk1");
+  const dispatcher = tokenFor("dispatch1");
+  const engineerToken = tokenFor("eng.zhang");
+  const me = (await call(tokenFor("c01.wang"), "GET", "/me")).json;
+  const device = (
+    await call(admin, "POST", "/devices", {
+      customer_id: me.customer_id,
+      model: "bizhub C300i",
+      serial,
+      location: "上海市浦东新区张江路 88 号 3 楼财务部",
+      purchase_date: "2025-01-01",
+      warranty_end: "2099-12-31",
+    })
+  ).json;
+  const category = (await call(desk, "GET", "/categories")).json.find((c) => c.code === "paper_jam" && c.active);
+  let last = await call(desk, "POST", "/tickets", {
+    customer_id: me.customer_id,
+    contact_id: me.contact_id,
+    category_id: category.id,
+    device_serial: device.serial,
+    fault_code: "J-1402",
+    description: "复印时纸张在定影单元卡住，面板显示 J-1402",
+    occurred_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
+    impact_scope: "财务部一台复印机",
+  });
+  const { id, number } = last.json;
+  last = await transition(desk, last, { action: "accept" });
+  last = await transition(desk, last, { action: "grade", level: "P3", reason: "单台设备，可临时使用其他设备" });
+  const engineer = (await call(desk, "GET", "/users?per_page=200")).json.find((u) => u.username === "eng.zhang");
+  last = await transition(dispatcher, last, { action: "dispatch", engineer_id: engineer.id });
+  last = await transition(engineerToken, last, { action: "respond" });
+  return { last, id, number, engineer, engineerToken };
+}

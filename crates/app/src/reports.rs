@@ -193,6 +193,12 @@ impl App {
         let t = load_visible(&*tx, actor, ticket).await?;
         Self::check_recorder(actor, &t, Action::ResolveTicket)?;
         report::check_ticket(&t).map_err(|p| DomainError::from(Conflict::Report(p)))?;
+        for &id in &photo_ids {
+            match aftersales_storage::attachments::by_id(&*tx, id).await? {
+                Some(a) => report::check_photo(&a, t.id)?,
+                None => return Err(AppError::invalid("photo_ids", Reason::Unknown)),
+            }
+        }
         tickets::lock(&*tx, t.id).await?;
         let versions = reports::of_ticket(&*tx, t.id).await?;
         let now = self.now();
@@ -410,6 +416,31 @@ impl App {
     }
 
     /// What the report prints, from the ticket as `conn` sees it.
+    /// The chosen photos' customer copies (re-encoded, without EXIF), in the order chosen,
+    /// each captioned with what it shows and its file name.
+    async fn report_photos<C: Conn>(&self, conn: &C, r: &ServiceReport) -> Result<Vec<pdf::Photo>> {
+        use futures_util::TryStreamExt as _;
+        let mut out = Vec::with_capacity(r.photo_ids.len());
+        for &id in &r.photo_ids {
+            let a = aftersales_storage::attachments::by_id(conn, id)
+                .await?
+                .ok_or_else(|| AppError::internal("placing a photo", format!("attachment {id} is gone")))?;
+            let blob = a.customer_sha256.as_deref().and_then(BlobId::parse).ok_or_else(|| {
+                AppError::internal("placing a photo", format!("attachment {id} has no customer copy"))
+            })?;
+            let stream = self.files()?.get(&blob).await.map_err(|e| AppError::internal("placing a photo", e))?;
+            let image: Vec<u8> = stream
+                .try_fold(Vec::new(), |mut acc, chunk| async move {
+                    acc.extend_from_slice(&chunk);
+                    Ok::<_, std::io::Error>(acc)
+                })
+                .await
+                .map_err(|e| AppError::internal("placing a photo", e))?;
+            out.push(pdf::Photo { caption: format!("{}：{}", a.tag.label(Lang::Zh), a.file_name), image });
+        }
+        Ok(out)
+    }
+
     async fn document<C: Conn>(
         &self,
         conn: &C,
@@ -490,9 +521,7 @@ impl App {
             process,
             parts,
             fees: fee_rows,
-            // The chosen attachments (`r.photo_ids`) are placed once attachments are stored:
-            // `pdf::Photo` takes their bytes.
-            photos: Vec::new(),
+            photos: self.report_photos(conn, r).await?,
             signature,
         })
     }

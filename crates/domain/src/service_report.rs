@@ -123,6 +123,28 @@ pub fn check_ticket(t: &Ticket) -> Result<(), ReportProblem> {
     }
 }
 
+/// A photo a version places: a photo of this ticket that is shared with the customer (the
+/// report is the customer's document, so it shows nothing they may not see), printed from
+/// its customer copy (no EXIF time or place).
+pub fn check_photo(a: &crate::attachment::Attachment, ticket: Id) -> Result<(), DomainError> {
+    let detail = if a.ticket_id != ticket {
+        Some(("is not a photo of this ticket", "不是本工单的照片"))
+    } else if a.kind != crate::attachment::FileKind::Image || a.customer_sha256.is_none() {
+        Some(("is not a photo (only photos are printed in the report)", "不是照片（报告只能放入照片）"))
+    } else if a.visibility != crate::audience::Visibility::Customer {
+        Some((
+            "is internal: mark the photo visible to the customer before placing it in their report",
+            "仅内部可见：须先设为客户可见，才能放入客户的服务报告",
+        ))
+    } else {
+        None
+    };
+    match detail {
+        Some((detail_en, detail_zh)) => Err(DomainError::field("photo_ids", Reason::Mismatch { detail_en, detail_zh })),
+        None => Ok(()),
+    }
+}
+
 /// The photos a version places: at most [`MAX_PHOTOS`], each once, in the order chosen.
 pub fn check_photos(ids: &[Id]) -> Result<Vec<Id>, DomainError> {
     if ids.len() > MAX_PHOTOS {

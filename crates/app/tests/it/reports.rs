@@ -3,11 +3,14 @@
 //! "signature"; the signed PDF is kept by its SHA-256, names the ticket, the parts and the
 //! signer, and is reachable only by the ticket's own readers.
 
+use aftersales_app::attachments::NewAttachment;
 use aftersales_app::parts::{DecisionInput, IssueInput, RequisitionInput, StockInput, UseInput};
 use aftersales_app::reports::{PrepareInput, RefuseInput, SignInput, pdf};
 use aftersales_app::tickets::Command;
 use aftersales_app::{Actor, App, AppError};
 use aftersales_domain::DomainError;
+use aftersales_domain::attachment::EvidenceTag;
+use aftersales_domain::audience::Visibility;
 use aftersales_domain::clock::{ClockKind, ClockState};
 use aftersales_domain::error::Conflict;
 use aftersales_domain::parts::{MovementKind, PartInput, WarehouseInput, WarehouseKind};
@@ -104,6 +107,24 @@ async fn resolved_with_parts(app: &App, org: &Org, now: aftersales_domain::Times
     step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换定影组件，连续复印 200 张无卡纸".into() }).await
 }
 
+/// A photo of `ticket` taken by `who` (a small JPEG), with its audience; its id.
+async fn photo(app: &App, who: &Actor, ticket: i64, visibility: Visibility, name: &str) -> i64 {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    let bytes = bytes::Bytes::from(out.into_inner());
+    let content: aftersales_files::ByteStream = Box::pin(futures_util::stream::once(async move { Ok(bytes) }));
+    let new = NewAttachment {
+        ticket_id: ticket,
+        log_id: None,
+        visibility,
+        tag: EvidenceTag::After,
+        file_name: name.into(),
+        idempotency_key: None,
+    };
+    app.attach(who, new, content).await.unwrap().0.id
+}
+
 async fn ticket(app: &App, who: &Actor, id: i64) -> Ticket {
     app.ticket(who, id).await.unwrap().ticket
 }
@@ -112,8 +133,22 @@ db_test!(signing_on_site_closes_the_ticket_and_keeps_a_pdf_naming_the_ticket_par
     let app = &db.app;
     let org = Org::create(app).await;
     let t = resolved_with_parts(app, &org, db.now()).await;
-    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput { photo_ids: vec![7, 3] }).await.unwrap();
-    assert_eq!((r.version, r.status, r.photo_ids.clone()), (1, ReportStatus::Draft, vec![7, 3]));
+    // The photos a report prints are the ticket's, shared with the customer: an internal
+    // photo, another ticket's or an unknown id is refused, naming the field.
+    let inside = photo(app, &org.eng_south, t.id, Visibility::Internal, "机内.jpg").await;
+    let after = photo(app, &org.eng_south, t.id, Visibility::Customer, "修复后.jpg").await;
+    let other = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
+    let elsewhere = photo(app, &org.eng_south, other.id, Visibility::Customer, "别处.jpg").await;
+    for (ids, says) in
+        [(vec![after, inside], "须先设为客户可见"), (vec![elsewhere], "不是本工单的照片"), (vec![9_999], "不存在")]
+    {
+        let e = app.prepare_report(&org.eng_south, t.id, &PrepareInput { photo_ids: ids }).await.unwrap_err();
+        let message = e.message(aftersales_domain::Lang::Zh);
+        assert!(message.contains(says), "{message}");
+        assert_eq!(field(e), "photo_ids");
+    }
+    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput { photo_ids: vec![after] }).await.unwrap();
+    assert_eq!((r.version, r.status, r.photo_ids.clone()), (1, ReportStatus::Draft, vec![after]));
     // The preview is a PDF already, with nothing signed.
     let preview = app.report_pdf(&org.eng_south, r.id).await.unwrap();
     assert!(text_of(&preview.bytes).contains("待客户签字"));
@@ -150,6 +185,7 @@ db_test!(signing_on_site_closes_the_ticket_and_keeps_a_pdf_naming_the_ticket_par
         "FU21C0007741",
         "李主任",
         "设备负责人",
+        "处理后：修复后.jpg",
     ] {
         assert!(text.contains(expected), "{expected:?} in the PDF's text:\n{text}");
     }
