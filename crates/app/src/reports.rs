@@ -180,7 +180,7 @@ impl App {
         actor.require(Action::ReadTicket)?;
         let conn = self.store.read();
         let r = reports::by_id(conn, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
-        let t = load_visible(conn, actor, r.ticket_id).await?;
+        let t = load_visible(conn, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", id))?;
         Ok((r, t.number.to_string()))
     }
 
@@ -226,7 +226,7 @@ impl App {
     /// actor may record it, and the version is the newest awaiting a signature.
     async fn open_report(&self, tx: &WriteTx, actor: &Actor, id: Id) -> Result<(ServiceReport, Ticket)> {
         let r = reports::by_id(&**tx, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
-        let t = load_visible(&**tx, actor, r.ticket_id).await?;
+        let t = load_visible(&**tx, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", id))?;
         Self::check_recorder(actor, &t, Self::sign_action(actor))?;
         tickets::lock(&**tx, t.id).await?;
         let newest = reports::of_ticket(&**tx, t.id).await?.last().map_or(r.version, |v| v.version);
@@ -384,7 +384,7 @@ impl App {
         actor.require(Action::ReadTicket)?;
         let conn = self.store.read();
         let r = reports::by_id(conn, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
-        let t = load_visible(conn, actor, r.ticket_id).await?;
+        let t = load_visible(conn, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", id))?;
         let filename = format!("service-report-{}-v{}.pdf", t.number, r.version);
         if let Some(sha) = r.pdf_sha256.as_deref().and_then(BlobId::parse) {
             return Ok(ReportFile { filename, bytes: self.fetch(&sha).await? });
@@ -410,7 +410,8 @@ impl App {
         let conn = self.store.read();
         let r =
             reports::by_pdf(conn, sha.as_str()).await?.ok_or_else(|| AppError::not_found("service report", sha256))?;
-        let t = load_visible(conn, actor, r.ticket_id).await?;
+        let t =
+            load_visible(conn, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", sha256))?;
         let filename = format!("service-report-{}-v{}.pdf", t.number, r.version);
         Ok(ReportFile { filename, bytes: self.fetch(&sha).await? })
     }

@@ -169,19 +169,54 @@ pub fn diff(before: &Ticket, after: &Ticket) -> Vec<Change> {
     else {
         return Vec::new();
     };
-    a.iter()
+    let mut out: Vec<Change> = a
+        .iter()
         .filter(|(k, _)| !BOOKKEEPING.contains(&k.as_str()))
         .filter_map(|(k, av)| {
             let bv = b.get(k).cloned().unwrap_or(Value::Null);
             (bv != *av).then(|| Change { field: k.clone(), before: bv, after: av.clone() })
         })
-        .collect()
+        .collect();
+    // The arrival clock reads a visit's window from the history (`clock::facts`): a move of
+    // the window's start alone still names its end, which is when the clock is due.
+    let changed = |f: &str| out.iter().any(|c| c.field == f);
+    if changed("visit_at")
+        && !changed("visit_due")
+        && let Some(due) = a.get("visit_due").filter(|v| !v.is_null())
+    {
+        out.push(Change { field: "visit_due".into(), before: due.clone(), after: due.clone() });
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ticket::tests_support::ticket;
+
+    #[test]
+    fn a_window_whose_start_alone_moves_still_names_its_end() {
+        let at = |s: &str| s.parse::<Timestamp>().expect("ts");
+        let mut before = ticket();
+        before.visit_at = Some(at("2024-03-18T06:00:00Z"));
+        before.visit_due = Some(at("2024-03-18T08:00:00Z"));
+        let mut after = before.clone();
+        after.visit_at = Some(at("2024-03-18T07:00:00Z"));
+        let changes = diff(&before, &after);
+        let due = changes.iter().find(|c| c.field == "visit_due").expect("the end travels with the start");
+        assert_eq!(due.after, serde_json::json!("2024-03-18T08:00:00Z"));
+        // The clock's facts read the end as the deadline.
+        let e = Event {
+            id: 1,
+            ticket_id: 1,
+            at: at("2024-03-15T02:00:00Z"),
+            actor_id: 1,
+            action: "x".into(),
+            changes,
+            note: None,
+        };
+        assert_eq!(crate::clock::facts(&e), vec![crate::clock::Fact::VisitBooked(at("2024-03-18T08:00:00Z"))]);
+    }
 
     #[test]
     fn diff_lists_only_changed_fields() {

@@ -487,7 +487,8 @@ pub enum VisitChange {
     DelayDeclared,
     /// Not checked in 15 minutes before the window ends (the late-arrival watch).
     Late,
-    /// Cancelled with no other visit booked (`reason` is the visit's cancel reason).
+    /// Cancelled with no other visit booked (the cancel reason is the staff's words and
+    /// stays internal).
     Cancelled,
 }
 
@@ -536,9 +537,8 @@ pub fn on_visit(
         }
         VisitChange::Cancelled => {
             let k = NoticeKind::VisitCancelled;
-            let reason = v.cancel_reason.clone().unwrap_or_default();
             let key = format!("t{}:{}:v{}", t.id, k.code(), v.id);
-            out.push(customer(t, key, k, &[engineer_var, ("visit", window), ("reason", reason)]));
+            out.push(customer(t, key, k, &[engineer_var, ("visit", window)]));
         }
         VisitChange::Late => {
             let k = NoticeKind::VisitLate;

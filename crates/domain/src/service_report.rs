@@ -133,8 +133,8 @@ pub fn check_photo(a: &crate::attachment::Attachment, ticket: Id) -> Result<(), 
         Some(("is not a photo (only photos are printed in the report)", "不是照片（报告只能放入照片）"))
     } else if a.visibility != crate::audience::Visibility::Customer {
         Some((
-            "is internal: mark the photo visible to the customer before placing it in their report",
-            "仅内部可见：须先设为客户可见，才能放入客户的服务报告",
+            "is internal: only a photo uploaded as visible to the customer can go into their report",
+            "仅内部可见：只有上传时设为客户可见的照片才能放入客户的服务报告",
         ))
     } else {
         None

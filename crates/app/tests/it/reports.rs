@@ -139,9 +139,11 @@ db_test!(signing_on_site_closes_the_ticket_and_keeps_a_pdf_naming_the_ticket_par
     let after = photo(app, &org.eng_south, t.id, Visibility::Customer, "修复后.jpg").await;
     let other = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
     let elsewhere = photo(app, &org.eng_south, other.id, Visibility::Customer, "别处.jpg").await;
-    for (ids, says) in
-        [(vec![after, inside], "须先设为客户可见"), (vec![elsewhere], "不是本工单的照片"), (vec![9_999], "不存在")]
-    {
+    for (ids, says) in [
+        (vec![after, inside], "只有上传时设为客户可见的照片"),
+        (vec![elsewhere], "不是本工单的照片"),
+        (vec![9_999], "不存在"),
+    ] {
         let e = app.prepare_report(&org.eng_south, t.id, &PrepareInput { photo_ids: ids }).await.unwrap_err();
         let message = e.message(aftersales_domain::Lang::Zh);
         assert!(message.contains(says), "{message}");
@@ -196,9 +198,14 @@ db_test!(signing_on_site_closes_the_ticket_and_keeps_a_pdf_naming_the_ticket_par
     assert_eq!(app.report_pdf(&org.desk, r.id).await.unwrap().bytes, by_id.bytes);
 
     // Another organization's contact reaches nothing: not by id, not by hash, not to sign.
+    // The refusal is the one an unknown report gets: it names no ticket.
     let other = &org.portal_window_a;
-    assert!(matches!(app.report_pdf(other, r.id).await, Err(AppError::NotFound { .. })));
-    assert!(matches!(app.report_pdf_by_hash(other, &sha).await, Err(AppError::NotFound { .. })));
+    assert!(matches!(app.report_pdf(other, r.id).await, Err(AppError::NotFound { what: "service report", .. })));
+    assert!(matches!(
+        app.report_pdf_by_hash(other, &sha).await,
+        Err(AppError::NotFound { what: "service report", .. })
+    ));
+    assert!(matches!(app.service_report(other, r.id).await, Err(AppError::NotFound { what: "service report", .. })));
     assert!(matches!(app.service_reports(other, t.id).await, Err(AppError::NotFound { .. })));
     let e = app.sign_report(other, r.id, &signed_by("张三", &pdf::sample_signature())).await.unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");

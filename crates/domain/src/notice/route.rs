@@ -44,10 +44,10 @@ pub struct Wording {
 /// What a customer notice's wording may name: `{number}` the ticket number, `{description}`
 /// the description's first 12 characters, `{time}` when it happened, `{engineer}` the
 /// engineer's name, `{visit}` the visit time, `{resolution}` the solution, `{progress}` the
-/// progress message, `{amount}` a quote's or payment's sum, `{receipt}` a receipt number,
-/// `{reason}` why a visit was cancelled.
-pub const PLACEHOLDERS: [&str; 10] =
-    ["number", "description", "time", "engineer", "visit", "resolution", "progress", "amount", "receipt", "reason"];
+/// progress message, `{amount}` a quote's or payment's sum, `{receipt}` a receipt number.
+/// (A visit's cancel reason is the staff's words, not offered to the customer's wording.)
+pub const PLACEHOLDERS: [&str; 9] =
+    ["number", "description", "time", "engineer", "visit", "resolution", "progress", "amount", "receipt"];
 
 /// Longest subject and body of a wording (characters).
 pub const MAX_SUBJECT: usize = 200;
@@ -170,9 +170,9 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
         ),
         NoticeKind::VisitCancelled => w(
             "【上门取消】您的报修 {number}",
-            "您好，原定于 {visit} 的上门服务（报修 {number}）已取消，原因：{reason}。我们将与您另约时间，给您带来不便，敬请谅解。",
+            "您好，原定于 {visit} 的上门服务（报修 {number}）已取消，我们将尽快与您联系另约时间，给您带来不便，敬请谅解。",
             "[Visit cancelled] Your request {number}",
-            "The visit planned for {visit} (request {number}) is cancelled; reason: {reason}. We will arrange a new time with you. We apologise for the inconvenience.",
+            "The visit planned for {visit} (request {number}) is cancelled. We will contact you shortly to arrange a new time. We apologise for the inconvenience.",
         ),
         NoticeKind::ProgressUpdate => w(
             "【进展通报】您的报修 {number}",
