@@ -51,7 +51,11 @@ fn field(e: AppError) -> &'static str {
 fn text_of(pdf: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("aftersales-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("{:x}.pdf", rand_suffix(pdf)));
+    // Unique per call: the SQLite and PostgreSQL runs of a test make the same bytes at once,
+    // and one must not remove the other's file.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = dir.join(format!("{:x}-{n}.pdf", rand_suffix(pdf)));
     std::fs::write(&file, pdf).unwrap();
     let out = std::process::Command::new("pdftotext")
         .args(["-enc", "UTF-8"])
