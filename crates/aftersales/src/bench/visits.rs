@@ -62,7 +62,8 @@ async fn run(args: &VisitsArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let admin = demo.logins.iter().find(|l| l.role == Role::Admin).context("no demo admin")?;
     let admin = app.authenticate(&admin.token).await.map_err(app_err("admin"))?;
     let roles = [Role::FirstLineEngineer, Role::SecondLineEngineer, Role::TechLead];
-    let page = aftersales_app::users::Page::new(Some(1), Some(500)).map_err(app_err("page"))?;
+    let per_page = aftersales_app::users::Page::MAX_PER_PAGE;
+    let page = aftersales_app::users::Page::new(Some(1), Some(per_page)).map_err(app_err("page"))?;
     let mut engineers: Vec<i64> = app
         .list_users(&admin, &roles, None, page)
         .await

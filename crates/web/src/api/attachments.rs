@@ -302,7 +302,8 @@ pub async fn list(
 /// customer contact gets a photo's copy without EXIF; a file they may not see is "not found".
 #[utoipa::path(get, path = "/api/v1/attachments/{id}/content", tag = "attachments", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, description = "The file: a photo inline as its image type, anything else as a download", content(
+        ("image/jpeg"), ("image/png"), ("image/webp"), ("application/octet-stream"))), (status = 404, body = ErrorResponse)))]
 pub async fn content(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<Response, ApiError> {
     Ok(serve(s.app.attachment_content(&actor, id, Variant::File).await?))
 }
