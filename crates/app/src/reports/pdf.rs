@@ -1,6 +1,6 @@
 //! The service report as a PDF (issue 14): A4, in Chinese, with the font that ships with
-//! the product (`fonts/NotoSansSC-Subset.otf`: Noto Sans SC cut to GB2312, ASCII and common
-//! punctuation; krilla embeds only the glyphs a document uses). Nothing is downloaded at
+//! the product (`fonts/NotoSansSC-Subset.otf`: Noto Sans SC cut to the CJK basic block, Extension A,
+//! GBK, ASCII and punctuation; krilla embeds only the glyphs a document uses). Nothing is downloaded at
 //! run time.
 //!
 //! [`render`] takes a [`ReportDocument`] whose words are already written (`super` fills it
@@ -473,6 +473,15 @@ mod tests {
         let lines = wrap("打印机卡纸，更换搓纸轮后测试正常。".repeat(5).as_str(), BODY, 200.0);
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| width(l, BODY) <= 200.0 + BODY));
+    }
+
+    #[test]
+    fn the_font_prints_rare_characters_of_names() {
+        let face = METRICS.as_ref().expect("the shipped font parses");
+        // 堃 喆 昇 赟 (GBK), 䶮 (Extension A), full-width punctuation and the yuan sign.
+        let missing: String =
+            "王堃张喆李昇陈赟刘䶮，（）：￥".chars().filter(|&c| face.glyph_index(c).is_none()).collect();
+        assert_eq!(missing, "", "characters the report would print as boxes");
     }
 
     #[test]

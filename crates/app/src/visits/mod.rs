@@ -327,7 +327,7 @@ impl App {
     }
 
     /// Cancels a booked visit with a reason; the ticket's next open visit (if any) becomes
-    /// the one its arrival clock waits for.
+    /// the one its arrival clock waits for. The customer is told of the cancelled window.
     pub async fn cancel_visit(&self, actor: &Actor, id: Id, c: &VisitCancel) -> Result<VisitView> {
         actor.require_staff(Action::BookVisit)?;
         let reason = required_reason("reason", &c.reason)?;
@@ -350,19 +350,10 @@ impl App {
         let event = self
             .apply_event(&tx, &mut t, actor, "visit_cancelled", changes, Some(reason), None, before.version)
             .await?;
-        // The customer hears of the visit that now comes next, if another one is booked,
-        // or, when none is, that nobody is coming.
-        if t.visit_at.is_none() {
-            self.tell(&tx, VisitChange::Cancelled, &t, &v, event, &engineer.display_name).await?;
-        } else if t.visit_at != before.visit_at {
-            let visits = store::by_ticket(&*tx, t.id).await?;
-            if let Some(next) =
-                visits.iter().find(|n| n.status == VisitStatus::Booked && Some(n.window_start) == t.visit_at)
-            {
-                let name = self.user(&tx, next.engineer_id).await?.display_name;
-                self.tell(&tx, VisitChange::Rescheduled, &t, next, event, &name).await?;
-            }
-        }
+        // The customer was told of every booking, so they hear of every cancellation, with
+        // the cancelled window (the staff's reason stays internal). Another visit still
+        // booked is unchanged and was told when booked: no "moved" notice for it.
+        self.tell(&tx, VisitChange::Cancelled, &t, &v, event, &engineer.display_name).await?;
         tx.commit().await?;
         Ok(view(v, &engineer))
     }

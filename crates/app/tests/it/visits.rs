@@ -401,16 +401,25 @@ db_test!(the_step_books_a_visit_and_visit_at_follows_moves_and_cancellations, |d
     let reason = |v: i64| VisitCancel { version: v, reason: "客户已自行解决".into() };
     app.cancel_visit(&org.dispatcher, moved.visit.id, &reason(moved.visit.version)).await.unwrap();
     assert_eq!(app.ticket(&org.admin, t.id).await.unwrap().visit_at, Some(at("2024-03-18T14:00+08:00")));
-    // Another visit is still booked: the customer hears of that one, not of a cancellation.
-    assert_eq!(count(&notices_of(app, &org, t.id).await, NoticeKind::VisitCancelled), 0);
+    // Another visit is still booked: the customer, told of both bookings, hears that the
+    // 11:00 one is cancelled (the other stays as agreed: no "moved" notice for it).
+    let ns = notices_of(app, &org, t.id).await;
+    let cancelled: Vec<_> = ns.iter().filter(|n| n.kind == NoticeKind::VisitCancelled).collect();
+    assert_eq!(cancelled.len(), 1);
+    assert!(cancelled[0].body_zh.contains("11:00") && !cancelled[0].body_zh.contains("客户已自行解决"));
+    let moved_before = count(&ns, NoticeKind::VisitMoved);
     let last = staff_visits(app, &org, t.id).await.into_iter().find(|v| v.visit.status == VisitStatus::Booked).unwrap();
     app.cancel_visit(&org.dispatcher, last.visit.id, &reason(last.visit.version)).await.unwrap();
     // Nobody is coming now: the customer is told, with the window; the staff's reason stays
     // internal.
     let ns = notices_of(app, &org, t.id).await;
-    let told =
-        ns.iter().find(|n| n.kind == NoticeKind::VisitCancelled).expect("the customer hears of the cancellation");
-    assert!(told.body_zh.contains("14:00") && !told.body_zh.contains("客户已自行解决"), "{}", told.body_zh);
+    let told = ns
+        .iter()
+        .find(|n| n.kind == NoticeKind::VisitCancelled && n.body_zh.contains("14:00"))
+        .expect("the customer hears of the cancellation");
+    assert!(!told.body_zh.contains("客户已自行解决"), "{}", told.body_zh);
+    assert_eq!(count(&ns, NoticeKind::VisitCancelled), 2);
+    assert_eq!(count(&ns, NoticeKind::VisitMoved), moved_before);
     let seen = app.ticket(&org.admin, t.id).await.unwrap();
     assert_eq!(seen.visit_at, None);
     assert!(seen.clocks.iter().filter(|c| c.clock == ClockKind::Arrival).all(|c| c.state != ClockState::Running));

@@ -170,9 +170,9 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
         ),
         NoticeKind::VisitCancelled => w(
             "【上门取消】您的报修 {number}",
-            "您好，原定于 {visit} 的上门服务（报修 {number}）已取消，我们将尽快与您联系另约时间，给您带来不便，敬请谅解。",
+            "您好，原定于 {visit} 的上门服务（报修 {number}）已取消。如仍需上门，我们将尽快与您另约时间；其他已约定的上门不受影响。给您带来不便，敬请谅解。",
             "[Visit cancelled] Your request {number}",
-            "The visit planned for {visit} (request {number}) is cancelled. We will contact you shortly to arrange a new time. We apologise for the inconvenience.",
+            "The visit planned for {visit} (request {number}) is cancelled. If a visit is still needed, we will contact you shortly to arrange a new time; any other visit already agreed stays as it is. We apologise for the inconvenience.",
         ),
         NoticeKind::ProgressUpdate => w(
             "【进展通报】您的报修 {number}",
