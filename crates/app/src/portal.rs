@@ -152,7 +152,7 @@ impl App {
         self.warm().await?;
         let t = self.own_ticket(actor, id).await?;
         let is_window = self.is_window(actor, &t).await?;
-        let mut steps = crate::tickets::available_steps(actor, &t);
+        let mut steps = self.available_steps(actor, &t).await?;
         steps.retain(|s| customer_view::offers(&t, *s, is_window, self.now()));
         Ok(CustomerScreen {
             ticket: self.project(actor, &t).await?,

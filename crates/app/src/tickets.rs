@@ -12,7 +12,7 @@ use aftersales_domain::dispatch::{self, Candidate, Excluded, Need, Ranked, Ranki
 use aftersales_domain::error::{Conflict, Field, Reason};
 use aftersales_domain::event::{self, Change, Event};
 use aftersales_domain::grading::{ChangeRequestStatus, GradeOutcome, Level, PriorityChangeRequest};
-use aftersales_domain::lifecycle::{self, Step};
+use aftersales_domain::lifecycle::{self, Step, StepContext};
 use aftersales_domain::permission::{self, Action, TicketScope};
 use aftersales_domain::phone;
 use aftersales_domain::qualification;
@@ -127,16 +127,16 @@ pub enum Command {
     },
 }
 
-/// The steps `actor` may offer on `t` now: those the ticket offers in its state
-/// ([`Ticket::offers`]), permitted to the role, and, for an engineer's own work, on a ticket
-/// assigned to them. What a page shows as buttons; [`App::act`] still checks everything
-/// when one is taken.
-pub fn available_steps(actor: &Actor, t: &Ticket) -> Vec<Step> {
+/// The steps `actor` may offer on `t` now: those the ticket offers in its state and
+/// context ([`Ticket::offers_in`], the context from [`App::step_context`]), permitted to the
+/// role, and, for an engineer's own work, on a ticket assigned to them. What a page shows
+/// as buttons; [`App::act`] still checks everything when one is taken.
+pub fn available_steps(actor: &Actor, t: &Ticket, ctx: &StepContext) -> Vec<Step> {
     let engineer = matches!(actor.user.role, Role::FirstLineEngineer | Role::SecondLineEngineer);
     Step::ALL
         .iter()
         .copied()
-        .filter(|s| t.offers(*s))
+        .filter(|s| t.offers_in(*s, ctx))
         .filter(|s| actor.user.active && permission::allows(actor.user.role, s.permission()))
         .filter(|s| !engineer || !s.is_engineers_work() || t.is_assigned_to(actor.id()))
         .collect()

@@ -14,6 +14,24 @@ use crate::permission::Action;
 use crate::ticket::{CancelReason, ClosureMethod, GradingDispute, GradingReview, Status, Ticket, WindowConfirmation};
 use crate::{Id, Timestamp};
 
+/// What a step depends on beyond the ticket's own fields (read from other records by the
+/// caller), so that every page offering steps asks the same rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepContext {
+    /// Seed 003: chargeable work (out of warranty, or 耗材更换) starts once the customer has
+    /// approved its quote or it is recorded free ([`crate::fee::FeeFile::may_start`]).
+    pub start_waits_for_quote: bool,
+    /// Issue 13: 等待备件 is waiting for a requisition still open.
+    pub open_requisitions: bool,
+}
+
+impl Default for StepContext {
+    /// Nothing outside the ticket holds a step back.
+    fn default() -> StepContext {
+        StepContext { start_waits_for_quote: false, open_requisitions: true }
+    }
+}
+
 coded_enum! {
     /// A step someone takes on a ticket.
     pub enum Step {
@@ -167,6 +185,18 @@ impl Ticket {
                 Step::ReviewGrading => self.grading_review == GradingReview::Pending,
                 Step::ObjectToGrading => self.priority.is_some() && self.grading_dispute != GradingDispute::Open,
                 Step::RuleGradingDispute => self.grading_dispute == GradingDispute::Open,
+                _ => true,
+            }
+    }
+
+    /// Whether `step` makes sense on the ticket now, given what besides the ticket the step
+    /// depends on ([`StepContext`]): what a page offers (and the steps an API reader is
+    /// told are open). Taking the step checks the same things again, with their reasons.
+    pub fn offers_in(&self, step: Step, ctx: &StepContext) -> bool {
+        self.offers(step)
+            && match step {
+                Step::Start => !ctx.start_waits_for_quote,
+                Step::WaitForParts => ctx.open_requisitions,
                 _ => true,
             }
     }
@@ -372,6 +402,24 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn the_context_holds_back_start_and_waiting_for_parts() {
+        let mut t = ticket();
+        let now = ts("2024-03-15T01:00:00Z");
+        t.accept(7, now).expect("accept");
+        t.priority = Some("P2".into());
+        t.dispatch(1, 20, now).expect("dispatch");
+        t.respond(now).expect("respond");
+        let quote = StepContext { start_waits_for_quote: true, ..StepContext::default() };
+        assert!(t.offers_in(Step::Start, &StepContext::default()));
+        assert!(!t.offers_in(Step::Start, &quote));
+        t.start().expect("start");
+        let none_open = StepContext { open_requisitions: false, ..StepContext::default() };
+        assert!(t.offers_in(Step::WaitForParts, &StepContext::default()));
+        assert!(!t.offers_in(Step::WaitForParts, &none_open));
+        assert!(t.offers_in(Step::Resolve, &none_open));
     }
 
     #[test]

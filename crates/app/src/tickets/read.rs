@@ -51,6 +51,27 @@ fn parse_statuses(s: Option<&str>) -> Result<Vec<Status>> {
 }
 
 impl App {
+    /// What besides the ticket its steps depend on now: the fee file (seed 003: chargeable
+    /// work starts once its quote is approved) and the open requisitions (issue 13: 等待备件).
+    /// Read only when the ticket's state offers the step they hold back.
+    pub async fn step_context(&self, t: &Ticket) -> Result<StepContext> {
+        let conn = self.store.read();
+        let mut ctx = StepContext::default();
+        if t.offers(Step::Start) {
+            ctx.start_waits_for_quote = aftersales_storage::fees::file(conn, t.id).await?.may_start(t.kind).is_err();
+        }
+        if t.offers(Step::WaitForParts) {
+            ctx.open_requisitions = aftersales_storage::parts::open_requisitions(conn, t.id).await? > 0;
+        }
+        Ok(ctx)
+    }
+
+    /// The steps `actor` may take on `t` now ([`available_steps`] in the ticket's
+    /// [`App::step_context`]): what a page offers as buttons.
+    pub async fn available_steps(&self, actor: &Actor, t: &Ticket) -> Result<Vec<Step>> {
+        Ok(available_steps(actor, t, &self.step_context(t).await?))
+    }
+
     /// The staff's view of a ticket (a customer contact reads `App::customer_ticket`).
     pub async fn ticket(&self, actor: &Actor, id: Id) -> Result<TicketView> {
         actor.require_staff(Action::ReadTicket)?;

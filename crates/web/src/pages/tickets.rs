@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aftersales_app::directory::Names;
-use aftersales_app::tickets::{ListQuery, TicketView, available_steps};
+use aftersales_app::tickets::{ListQuery, TicketView};
 use aftersales_domain::clock::{ClockState, ClockView};
 use aftersales_domain::dispatch::Candidate;
 use aftersales_domain::event::{Change, Event};
@@ -461,13 +461,9 @@ pub async fn ticket_page(
     let repeat_of = link(t.repeat_of).await;
     let complaint_about = link(t.complaint_about).await;
     let fees = app.fees(&who.actor, id).await.ok();
-    let mut steps = available_steps(&who.actor, &t);
-    // Seed 003: chargeable work waits for the customer's approval of its quote
-    // (`FeeFile::may_start`): the page does not offer 开始处理 until then (the fee section
-    // says why), and `App::act` refuses it anyway.
-    if fees.as_ref().is_some_and(|f| !f.may_start) {
-        steps.retain(|s| *s != Step::Start);
-    }
+    // Chargeable work waits for its quote's approval (the fee section says why), 等待备件
+    // for an open requisition: the page offers what `App::act` would take.
+    let steps = app.available_steps(&who.actor, &t).await.map_err(err)?;
     let log_kinds: Vec<LogKind> =
         LogKind::ALL.iter().copied().filter(|k| worklog::may_write(who.actor.user.role, *k)).collect();
     let levels = if steps.iter().any(|s| matches!(s, Step::Grade | Step::RuleGradingDispute)) {

@@ -3,6 +3,7 @@
 //! and the printable receipt.
 
 use aftersales_app::Outcome;
+use aftersales_app::parts::RequisitionInput;
 use aftersales_app::tickets::Command;
 use aftersales_domain::customer::DeviceInput;
 use aftersales_testkit::{Org, db_test};
@@ -118,6 +119,7 @@ db_test!(the_ticket_page_quotes_and_settles_and_the_portal_approves, |db| {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains("id=\"fees\"") && page.html.contains("过保"), "the warranty on the page");
     assert!(page.html.contains("须客户确认报价"), "the start waits for the approval");
+    assert!(!page.html.contains("id=\"form-start\""), "开始处理 is offered before the approval");
     let csrf = page.csrf();
     // A fractional quantity is named with its line; nothing is written.
     let bad = format!(
@@ -151,6 +153,22 @@ db_test!(the_ticket_page_quotes_and_settles_and_the_portal_approves, |db| {
     let again = pages::post(&db, &format!("/tickets/{id}/quote/decision"), &b, &approve).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.html.contains("第 1 版报价已确认"), "{}", again.html);
+
+    // Approved: the engineer is offered 开始处理 now. Once started, 等待备件 is offered only
+    // with a requisition open.
+    let page = pages::get(&db, &format!("/tickets/{id}"), &eng).await;
+    assert!(page.html.contains("id=\"form-start\""), "开始处理 after the approval");
+    let t = db.app.ticket(&org.admin, id).await.unwrap();
+    let start = Command::Start { plan: None };
+    db.app.act(&org.eng_south, id, Some(t.version), &start, None).await.unwrap();
+    let page = pages::get(&db, &format!("/tickets/{id}"), &eng).await;
+    assert!(page.html.contains("id=\"form-resolve\""), "{}", page.html);
+    assert!(!page.html.contains("id=\"form-wait_for_parts\""), "等待备件 without a requisition");
+    let fuser = db.app.parts(&org.keeper).await.unwrap().into_iter().find(|p| p.number == "D0BK-2220").unwrap();
+    let ask = RequisitionInput { part_id: Some(fuser.id), quantity: Some(1), note: None };
+    db.app.request_parts(&org.eng_south, id, &ask).await.unwrap();
+    let page = pages::get(&db, &format!("/tickets/{id}"), &eng).await;
+    assert!(page.html.contains("id=\"form-wait_for_parts\""), "等待备件 with a requisition open");
 
     // The desk records the payment and lands on the printable receipt.
     let desk = sign_in(&db, &org.desk).await;
