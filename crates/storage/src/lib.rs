@@ -354,8 +354,27 @@ impl Store {
     }
 
     /// Applies every pending migration.
+    ///
+    /// On PostgreSQL the migrations run in one transaction that first takes an advisory
+    /// lock of the schema, so any number of instances may start together on one database:
+    /// the first migrates, the others wait for its commit and then find nothing to do
+    /// (without it two of them created the same tables at once and one failed with
+    /// "duplicate key value violates unique constraint pg_type_typname_nsp_index"). The
+    /// lock is the schema's, so instances on other schemas of the server do not wait.
+    /// SQLite serializes writers itself, and its migrations write under its lock.
     pub async fn migrate(&self) -> Result<()> {
-        migration::Migrator::up(&self.db, None).await?;
+        match self.backend {
+            Backend::Postgres => {
+                let tx = self.db.begin().await?;
+                tx.execute_unprepared(
+                    "SELECT pg_advisory_xact_lock(hashtext('aftersales migrations ' || current_schema()))",
+                )
+                .await?;
+                migration::Migrator::up(&tx, None).await?;
+                tx.commit().await?;
+            }
+            Backend::Sqlite => migration::Migrator::up(&self.db, None).await?,
+        }
         self.optimize().await
     }
 
