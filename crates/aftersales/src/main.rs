@@ -281,9 +281,15 @@ fn instant(name: &str, text: &str) -> anyhow::Result<aftersales_domain::Timestam
         .with_context(|| format!("{name} {text:?} is not an RFC 3339 instant such as 2025-09-30T16:00:00+08:00"))
 }
 
+/// Logs to standard output, coloured only on a terminal: a log file or a journal gets plain
+/// text, not escape codes.
 fn init_logs(filter: &str) {
+    use std::io::IsTerminal as _;
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::stdout().is_terminal())
+        .try_init();
 }
 
 fn describe(app: &App) -> &'static str {

@@ -4,6 +4,19 @@ use serde_json::Value;
 
 use crate::server::{Server, command, free_port, run, temp_dir};
 
+/// Logs written to a file or a pipe (a service manager's journal) are plain text: no
+/// terminal colour codes around the levels and fields.
+#[test]
+fn logs_not_on_a_terminal_carry_no_colour_codes() {
+    let dir = temp_dir("plain_logs");
+    let out = command(&dir, &["migrate"]).env("RUST_LOG", "info").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("INFO"), "an info line was logged: {text}");
+    assert!(!text.contains('\u{1b}'), "terminal colour codes: {text:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn unknown_configuration_keys_are_rejected_with_their_name() {
     let dir = temp_dir("config");
