@@ -471,3 +471,33 @@ db_test!(a_report_sent_late_breaches_the_clock_and_a_refusal_on_site_meets_it, |
     app.send_report(&org.supervisor, v.id).await.unwrap();
     assert_eq!(report_clock(&app.ticket(&org.desk, late.id).await.unwrap()), ClockState::Breached);
 });
+
+/// The files the blob store holds.
+fn stored_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| if e.path().is_dir() { stored_files(&e.path()) } else { usize::from(e.path().is_file()) })
+        .sum()
+}
+
+db_test!(two_signatures_at_once_keep_one_pdf_and_leave_no_other_in_the_store, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = resolved(app, &org, db.now()).await;
+    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput::default()).await.unwrap();
+    let (first, second) = (signed_by("黄主任", &pdf::sample_signature()), signed_by("王五", &pdf::sample_signature()));
+    // Both PDFs are drawn before either write; the second write finds the ticket moved,
+    // removes its PDF and is refused as a second signature.
+    let (a, b) =
+        tokio::join!(app.sign_report(&org.portal_b, r.id, &first), app.sign_report(&org.portal_b, r.id, &second));
+    assert!(a.is_ok() != b.is_ok(), "exactly one signature: {a:?} {b:?}");
+    let e = a.err().or(b.err()).unwrap();
+    assert_eq!(problem(e), ReportProblem::AlreadySigned { version: 1 });
+    assert_eq!(stored_files(db.files_dir()), 1, "only the kept PDF is in the store");
+    let kept = app.report_pdf(&org.desk, r.id).await.unwrap();
+    assert_eq!(
+        app.report_pdf_by_hash(&org.desk, &aftersales_files::BlobId::of(&kept.bytes).to_string()).await.unwrap().bytes,
+        kept.bytes
+    );
+});
