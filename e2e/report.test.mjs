@@ -3,8 +3,9 @@
 // customer's contact downloads the signed PDF in the portal.
 //
 // Set up through the API (what the test is not about): a copier of c01.wang's organization
-// in warranty, a ticket for it accepted, graded, dispatched to eng.zhang, answered, started
-// and resolved by him, and the report's first version made.
+// in warranty, a ticket for it accepted, graded, dispatched to eng.zhang, answered, a visit
+// booked and checked in (only the engineer on site records a signature on the phone),
+// started and resolved by him, and the report's first version made.
 //
 // Run: E2E_BIN=<path to the aftersales binary> npm test (in e2e/).
 
@@ -15,6 +16,11 @@ import { readFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { start, stop, base, artifacts, tokenFor, call, transition, answeredTicket, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
 
+/// Today's date in Shanghai (`YYYY-MM-DD`), `days` later.
+function shanghaiDay(days = 0) {
+  return new Date(Date.now() + 8 * 3600_000 + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 before(start);
 after(stop);
 
@@ -23,6 +29,22 @@ test("the customer signs the service report on the engineer's phone and download
   let { last, id, number, engineer, engineerToken } = await answeredTicket(
     `E2E-REPORT-${randomBytes(3).toString("hex").toUpperCase()}`,
   );
+  // On site: a visit whose window starts in two minutes (on duty, so it holds at any hour),
+  // checked in by the engineer.
+  const dispatcher = tokenFor("dispatch1");
+  await call(dispatcher, "PUT", `/engineers/${engineer.id}/days`, { from: shanghaiDay(0), to: shanghaiDay(1), kind: "duty", note: "浏览器测试" });
+  const windowStart = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
+  const booked = (
+    await call(dispatcher, "POST", `/tickets/${id}/visits`, {
+      engineer_id: engineer.id,
+      window_start: windowStart.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      duration_minutes: 60,
+      travel_minutes: 0,
+    })
+  ).json;
+  const visit = booked.visit ?? booked;
+  await call(engineerToken, "POST", `/visits/${visit.id}/check-in`, { version: visit.version });
+  last = await call(desk, "GET", `/tickets/${id}`);
   last = await transition(engineerToken, last, { action: "start" });
   last = await transition(engineerToken, last, { action: "resolve", resolution: "清洁定影单元纸路，更换搓纸轮，连续复印 100 张无卡纸" });
   const report = (await call(engineerToken, "POST", `/tickets/${id}/reports`, { photo_ids: [] })).json;

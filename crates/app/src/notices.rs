@@ -152,8 +152,12 @@ pub struct Outgoing {
     pub notice: Notice,
     /// The person's e-mail address, or the configured target.
     pub target: Option<TargetRow>,
-    /// The signed link a customer's mail carries (confirm closure, or rate the service).
+    /// The signed link a customer's mail carries (confirm closure, rate the service,
+    /// approve a quote, sign a service report).
     pub link: Option<String>,
+    /// The service report version whose PDF a customer's e-mail attaches
+    /// ([`App::report_attachment`]).
+    pub report_id: Option<Id>,
 }
 
 /// What notice recipients and deliveries are resolved from, read at most once per batch of

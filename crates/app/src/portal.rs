@@ -47,6 +47,7 @@ pub struct CustomerScreen {
 
 /// A customer's answer through a link (or the portal's form, which takes the same words).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "answer", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LinkAnswer {
     /// The problem is solved: close the ticket.
@@ -55,6 +56,13 @@ pub enum LinkAnswer {
     Refuse { reason: String },
     /// The satisfaction survey.
     Survey { result: SurveyResult, note: Option<String> },
+    /// A service report signed through its link: who signs, in what relation, and the drawn
+    /// image (a PNG, base64 or a `data:` URL as a canvas gives it).
+    Sign {
+        signer_name: Option<String>,
+        relationship: Option<aftersales_domain::service_report::SignerRelationship>,
+        signature: Option<String>,
+    },
 }
 
 /// What a link's page shows: what it is for and the ticket it is about (in the customer's
@@ -70,7 +78,7 @@ const TOKEN_BYTES: usize = 32;
 
 /// The stored link a token names, or "not found" for a token that was never issued (a
 /// forged or altered link learns nothing about any ticket).
-async fn link_of<C: Conn>(conn: &C, token: &str) -> Result<CustomerLink> {
+pub(crate) async fn link_of<C: Conn>(conn: &C, token: &str) -> Result<CustomerLink> {
     let plausible = token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     let found = if plausible { links::by_token_hash(conn, &token_hash(token)).await? } else { None };
     found.ok_or_else(|| AppError::not_found("link", "—"))
@@ -79,7 +87,7 @@ async fn link_of<C: Conn>(conn: &C, token: &str) -> Result<CustomerLink> {
 /// The contact of a link, acting through it: their portal account when they have one (so
 /// the history names them), else the contact themselves with no account (history shows
 /// "customer contact" with the contact's name in the note).
-async fn link_actor<C: Conn>(conn: &C, link: &CustomerLink) -> Result<Actor> {
+pub(crate) async fn link_actor<C: Conn>(conn: &C, link: &CustomerLink) -> Result<Actor> {
     let contact =
         directory::contact_by_id(conn, link.contact_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
     // Someone who has left the customer no longer answers for it (the links are revoked when
@@ -319,6 +327,7 @@ impl App {
         ticket: Id,
         contact: Id,
         purpose: LinkPurpose,
+        report: Option<Id>,
         delivery: Id,
     ) -> Result<String> {
         let now = self.now();
@@ -328,6 +337,7 @@ impl App {
             ticket_id: ticket,
             contact_id: contact,
             purpose,
+            report_id: report,
             created_at: now,
             expires_at: now + purpose.lifetime(),
             used_at: None,
@@ -343,8 +353,14 @@ impl App {
         let link = link_of(conn, token).await?;
         let t = tickets::by_id(conn, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
         let actor = link_actor(conn, &link).await?;
+        // A spent report link says why without naming the ticket (issue 14 review).
+        let number = if link.purpose == LinkPurpose::Report { String::new() } else { t.number.to_string() };
         if let Err(problem) = link.check(&t, self.now()) {
-            return Ok(LinkState::Spent { problem, number: t.number.to_string() });
+            return Ok(LinkState::Spent { problem, number });
+        }
+        // A report link is about its version: signed, refused or corrected since, it is spent.
+        if link.purpose == LinkPurpose::Report && !self.report_link_open(conn, &link).await? {
+            return Ok(LinkState::Spent { problem: LinkProblem::Superseded, number });
         }
         // A quote link is about the revision it was mailed for.
         if link.purpose == LinkPurpose::Quote && self.quote_link_check(conn, &t, link.created_at).await.is_err() {
@@ -360,6 +376,10 @@ impl App {
         let conn = self.store.read();
         let link = link_of(conn, token).await?;
         let actor = link_actor(conn, &link).await?;
+        if link.purpose == LinkPurpose::Report {
+            let t = self.answer_report_link(token, &link, answer).await?;
+            return self.project(&actor, &t).await;
+        }
         let act = match (link.purpose, answer) {
             (LinkPurpose::Closure, LinkAnswer::Confirm) => {
                 LinkAct::Step(Command::ConfirmClosure { method: Some(ClosureMethod::Portal) })
@@ -443,7 +463,7 @@ impl App {
 
 /// Marks a link used, in the transaction of what it does; refused when it was used already
 /// (two clicks at once: one wins).
-async fn spend<C: Conn>(conn: &C, link: &CustomerLink, now: aftersales_domain::Timestamp) -> Result<()> {
+pub(crate) async fn spend<C: Conn>(conn: &C, link: &CustomerLink, now: aftersales_domain::Timestamp) -> Result<()> {
     if !links::mark_used(conn, link.id, now).await? {
         return Err(link_refused(LinkProblem::Used));
     }
@@ -517,7 +537,7 @@ fn customer_query(q: &ListQuery) -> Result<ListQuery> {
 }
 
 /// A link that cannot act, as an error the link page explains.
-fn link_refused(p: LinkProblem) -> AppError {
+pub(crate) fn link_refused(p: LinkProblem) -> AppError {
     DomainError::from(Conflict::Link(p)).into()
 }
 

@@ -4,20 +4,28 @@
 //!
 //! * [`App::prepare_report`]: the engineer makes a version (or changes the photos of the
 //!   newest one still awaiting a signature) once the ticket is resolved.
-//! * [`App::sign_report`]: the customer signs, on the engineer's phone (staff record it) or
-//!   in the portal (the contact of the ticket's own organization). In one transaction: the
-//!   PDF with the signature is made and kept in the file store, the version is marked signed
-//!   (a conditional update: a second signature is refused), a resolved ticket is closed with
-//!   the method "signature", the history records the PDF's SHA-256, and the service-report
-//!   work-log entry (customer-visible) stops the 24-hour report clock.
-//! * [`App::refuse_report`]: the customer does not sign; the reason is recorded.
+//! * [`App::send_report`] (`send`): the version is e-mailed to the contact, its PDF attached,
+//!   with a one-time link to sign or refuse it; the report has reached the customer, which
+//!   stops the 24-hour report clock.
+//! * [`App::sign_report`] (`sign`): the customer signs, on the engineer's phone (recorded by
+//!   the ticket's engineer checked in on site), in the portal, or through the mailed link.
+//!   The PDF with the signature is made and kept in the file store before the write
+//!   transaction, which re-checks and then marks the version signed (a conditional update: a
+//!   second signature is refused), closes a resolved ticket with the method "signature",
+//!   records the PDF's SHA-256 in the history, writes the customer-visible service-report
+//!   entry (the 24-hour report clock stops at the first such entry), and mails the contact
+//!   the signed copy.
+//! * [`App::refuse_report`]: the customer does not sign; the reason is recorded, and the
+//!   report clock stops as for a signature (the customer had the report).
 //! * [`App::report_pdf`], [`App::report_pdf_by_hash`]: a signed version's kept PDF; any other
 //!   version is rendered as a preview. A customer reaches only their own organization's.
 
 pub mod pdf;
+mod send;
+mod sign;
 
 use aftersales_domain::audience::Visibility;
-use aftersales_domain::customer_link::LinkPurpose;
+use aftersales_domain::customer_link::{CustomerLink, LinkPurpose};
 use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::event::{self, Change};
 use aftersales_domain::lifecycle::Step;
@@ -47,8 +55,14 @@ pub struct ReportScreen {
     /// Make a new version, or change the photos of the newest awaiting a signature.
     pub may_prepare: bool,
     /// Sign or refuse the newest version (it awaits a signature, the ticket is resolved or
-    /// closed, and the reader may record it).
+    /// closed, and the reader may record it: the contact in the portal, or on the phone the
+    /// ticket's engineer checked in on site).
     pub may_sign: bool,
+    /// Send the newest version to the contact to sign (staff who may prepare it).
+    pub may_send: bool,
+    /// The contact's e-mail address the report is sent to; none when they have none (the
+    /// page says so before the button). Staff only.
+    pub send_to: Option<String>,
 }
 
 /// Which photos (attachment ids) a version places.
@@ -169,10 +183,14 @@ impl App {
         let resolved = report::check_ticket(&t).is_ok();
         let may_prepare =
             !actor.is_customer() && resolved && Self::check_recorder(actor, &t, Action::ResolveTicket).is_ok();
-        let may_sign = resolved
-            && newest.is_some_and(|r| r.status == ReportStatus::Draft)
-            && Self::check_recorder(actor, &t, Self::sign_action(actor)).is_ok();
-        Ok(ReportScreen { versions, may_prepare, may_sign })
+        let draft = resolved && newest.is_some_and(|r| r.status == ReportStatus::Draft);
+        let may_sign = match newest {
+            Some(r) if draft => self.check_sign(conn, actor, r.id, Self::channel_of(actor)).await.is_ok(),
+            _ => false,
+        };
+        let may_send = draft && may_prepare;
+        let send_to = if may_send { self.report_recipient(conn, &t).await.ok() } else { None };
+        Ok(ReportScreen { versions, may_prepare, may_sign, may_send, send_to })
     }
 
     /// One version and its ticket's number, for a reader of the ticket.
@@ -221,144 +239,6 @@ impl App {
         Ok(r)
     }
 
-    /// Loads a version and its ticket for a signature or refusal by `actor`, in `tx`: the
-    /// ticket is locked, visible to the actor (another organization's is "not found"), the
-    /// actor may record it, and the version is the newest awaiting a signature.
-    async fn open_report(&self, tx: &WriteTx, actor: &Actor, id: Id) -> Result<(ServiceReport, Ticket)> {
-        let r = reports::by_id(&**tx, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
-        let t = load_visible(&**tx, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", id))?;
-        Self::check_recorder(actor, &t, Self::sign_action(actor))?;
-        tickets::lock(&**tx, t.id).await?;
-        let newest = reports::of_ticket(&**tx, t.id).await?.last().map_or(r.version, |v| v.version);
-        let open = r.check_open(newest).and_then(|()| report::check_ticket(&t));
-        open.map_err(|p| DomainError::from(Conflict::Report(p)))?;
-        Ok((r, t))
-    }
-
-    /// The customer signs version `id`: see the module. `signature` is checked (a name
-    /// without control characters, a relationship, a PNG with something drawn, not too
-    /// big) before anything is written.
-    pub async fn sign_report(&self, actor: &Actor, id: Id, input: &SignInput) -> Result<ServiceReport> {
-        actor.require(Self::sign_action(actor))?;
-        let image = signature_bytes(input.signature.as_deref())?;
-        let sig = report::check_signature(input.signer_name.as_deref(), input.relationship, &image)?;
-        check_drawn(&sig.image)?;
-        let channel = if actor.is_customer() { SignChannel::Portal } else { SignChannel::OnSite };
-        let tx = self.store.write().await?;
-        let (mut r, mut t) = self.open_report(&tx, actor, id).await?;
-        let now = self.now();
-        r.status = ReportStatus::Signed;
-        r.signer_name = Some(sig.signer_name.clone());
-        r.relationship = Some(sig.relationship);
-        r.channel = Some(channel);
-        r.signed_at = Some(now);
-        r.recorded_by = Some(actor.id());
-        let block = SignatureBlock::Signed {
-            signer: sig.signer_name.clone(),
-            relationship: sig.relationship.label(Lang::Zh).to_owned(),
-            at: self.local(now),
-            channel: channel.label(Lang::Zh).to_owned(),
-            image: sig.image,
-        };
-        let doc = self.document(&*tx, &t, &r, block).await?;
-        let bytes = pdf::render(&doc).map_err(|e| match e {
-            pdf::PdfError::Signature(_) => AppError::invalid("signature", report::not_png()),
-            e => AppError::internal("making the service report PDF", e),
-        })?;
-        let size = bytes.len() as i64;
-        let blob = self.keep(bytes).await?;
-        r.pdf_sha256 = Some(blob.to_string());
-        r.pdf_size = Some(size);
-        if !reports::settle(&*tx, &r).await? {
-            return Err(DomainError::from(Conflict::Report(report::ReportProblem::AlreadySigned {
-                version: r.version,
-            }))
-            .into());
-        }
-        // Seed 003 验收: the customer's signature is their agreement that it is solved.
-        if t.status == Status::Resolved {
-            self.close_by_signature(&tx, actor, &mut t, r.version).await?;
-        }
-        // The report is the customer's now (the portal offers it): the service-report entry
-        // stops the 24-hour clock, and the history keeps the PDF's hash.
-        let body = format!(
-            "服务报告第 {} 版已由{}签字确认，PDF 可在客户门户下载（SHA-256 {}）",
-            r.version, sig.signer_name, blob
-        );
-        let entry = LogEntry {
-            id: 0,
-            ticket_id: t.id,
-            kind: LogKind::ServiceReport,
-            body,
-            author_id: actor.id(),
-            at: now,
-            visibility: Visibility::Customer,
-        };
-        tickets::insert_log(&*tx, &entry).await?;
-        let changes =
-            vec![Change::added("report_version", r.version), Change::added("report_sha256", blob.to_string())];
-        let based_on = t.version;
-        self.apply_event(&tx, &mut t, actor, "report_signed", changes, None, Some(LogKind::ServiceReport), based_on)
-            .await?;
-        tx.commit().await?;
-        Ok(r)
-    }
-
-    /// Closes a resolved ticket on the customer's signature, as the confirm-closure step
-    /// does (its event, clocks, notices, fee follow-up, and the closure links withdrawn).
-    async fn close_by_signature(&self, tx: &WriteTx, actor: &Actor, t: &mut Ticket, version: i32) -> Result<()> {
-        let now = self.now();
-        let before = t.clone();
-        t.confirm_closure(ClosureMethod::Signature, now)?;
-        let changes = event::diff(&before, t);
-        let note = Some(format!("服务报告第 {version} 版客户签字验收"));
-        let based_on = t.version;
-        let event_id =
-            self.apply_event(tx, t, actor, Step::ConfirmClosure.code(), changes, note, None, based_on).await?;
-        self.raise_for_step(tx, Step::ConfirmClosure, &before, t, event_id).await?;
-        self.after_step_fees(tx, &before, t).await?;
-        links::revoke(&**tx, Some(t.id), None, Some(LinkPurpose::Closure), now).await?;
-        Ok(())
-    }
-
-    /// The customer does not sign version `id`; the reason is recorded (the ticket stays
-    /// as it is: the desk follows up).
-    pub async fn refuse_report(&self, actor: &Actor, id: Id, input: &RefuseInput) -> Result<ServiceReport> {
-        actor.require(Self::sign_action(actor))?;
-        let reason = report::check_refusal(input.reason.as_deref())?;
-        let signer = match input.signer_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => {
-                if let Some(found) = aftersales_domain::text::forbidden_in_line(s) {
-                    return Err(AppError::invalid("signer_name", Reason::ControlCharacter { found }));
-                }
-                if s.chars().count() > 64 {
-                    return Err(AppError::invalid("signer_name", Reason::TooLong { max: 64 }));
-                }
-                Some(s.to_owned())
-            }
-            None if actor.is_customer() => Some(actor.user.display_name.clone()),
-            None => None,
-        };
-        let tx = self.store.write().await?;
-        let (mut r, t) = self.open_report(&tx, actor, id).await?;
-        r.status = ReportStatus::Refused;
-        r.signer_name = signer;
-        r.channel = Some(if actor.is_customer() { SignChannel::Portal } else { SignChannel::OnSite });
-        r.signed_at = Some(self.now());
-        r.recorded_by = Some(actor.id());
-        r.refusal_reason = Some(reason.clone());
-        if !reports::settle(&*tx, &r).await? {
-            return Err(DomainError::from(Conflict::Report(report::ReportProblem::AlreadySigned {
-                version: r.version,
-            }))
-            .into());
-        }
-        self.record(&tx, &t, actor, "report_refused", vec![Change::added("report_version", r.version)], Some(reason))
-            .await?;
-        tx.commit().await?;
-        Ok(r)
-    }
-
     /// Keeps `bytes` in the file store; its name (the SHA-256).
     async fn keep(&self, bytes: Vec<u8>) -> Result<BlobId> {
         let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
@@ -385,6 +265,11 @@ impl App {
         let conn = self.store.read();
         let r = reports::by_id(conn, id).await?.ok_or_else(|| AppError::not_found("service report", id))?;
         let t = load_visible(conn, actor, r.ticket_id).await.map_err(|_| AppError::not_found("service report", id))?;
+        self.file_of(conn, &t, &r).await
+    }
+
+    /// Version `r` of `t` as a PDF: the kept one once signed, a preview otherwise.
+    pub(crate) async fn file_of<C: Conn>(&self, conn: &C, t: &Ticket, r: &ServiceReport) -> Result<ReportFile> {
         let filename = format!("service-report-{}-v{}.pdf", t.number, r.version);
         if let Some(sha) = r.pdf_sha256.as_deref().and_then(BlobId::parse) {
             return Ok(ReportFile { filename, bytes: self.fetch(&sha).await? });
@@ -397,8 +282,11 @@ impl App {
             },
             _ => SignatureBlock::Awaiting,
         };
-        let doc = self.document(conn, &t, &r, block).await?;
-        let bytes = pdf::render(&doc).map_err(|e| AppError::internal("making the service report PDF", e))?;
+        let doc = self.document(conn, t, r, block).await?;
+        let bytes = tokio::task::spawn_blocking(move || pdf::render(&doc))
+            .await
+            .map_err(|e| AppError::internal("making the service report PDF", e))?
+            .map_err(|e| AppError::internal("making the service report PDF", e))?;
         Ok(ReportFile { filename, bytes })
     }
 

@@ -85,6 +85,8 @@ impl NoticeKind {
                 | NoticeKind::SurveyRequest
                 | NoticeKind::QuoteToApprove
                 | NoticeKind::Receipt
+                | NoticeKind::ReportToSign
+                | NoticeKind::ReportSigned
         )
     }
 

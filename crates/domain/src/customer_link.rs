@@ -19,6 +19,9 @@ coded_enum! {
         /// Approve or refuse a quote (seed 003); which revision is checked by
         /// `fee::FeeFile::decidable` against the link's time.
         Quote = ("quote", "确认报价", "Approve the quote"),
+        /// Sign a service report version, or refuse it with a reason (issue 14); which
+        /// version is the link's `report_id`, checked by the app against the newest draft.
+        Report = ("report", "签署服务报告", "Sign the service report"),
     }
 }
 
@@ -26,7 +29,7 @@ impl LinkPurpose {
     /// How long a link of this purpose stays usable.
     pub fn lifetime(self) -> jiff::SignedDuration {
         let days = match self {
-            LinkPurpose::Closure | LinkPurpose::Quote => 14,
+            LinkPurpose::Closure | LinkPurpose::Quote | LinkPurpose::Report => 14,
             LinkPurpose::Survey => crate::customer_view::SURVEY_DAYS,
         };
         jiff::SignedDuration::from_hours(24 * days)
@@ -40,6 +43,8 @@ pub struct CustomerLink {
     pub ticket_id: Id,
     pub contact_id: Id,
     pub purpose: LinkPurpose,
+    /// The service report version a [`LinkPurpose::Report`] link signs.
+    pub report_id: Option<Id>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
@@ -79,6 +84,8 @@ impl CustomerLink {
                     && t.closed_at.is_some_and(|c| c <= self.created_at)
             }
             LinkPurpose::Quote => t.status.is_open(),
+            // Whether its version is still the newest draft is the app's check.
+            LinkPurpose::Report => crate::service_report::check_ticket(t).is_ok() && self.report_id.is_some(),
         };
         if current { Ok(()) } else { Err(LinkProblem::Superseded) }
     }
@@ -95,6 +102,7 @@ mod tests {
             ticket_id: t.id,
             contact_id: 1,
             purpose,
+            report_id: None,
             created_at: at,
             expires_at: at + purpose.lifetime(),
             used_at: None,

@@ -237,6 +237,7 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "signer_name" => "签字人",
         "relationship" => "签字人身份",
         "signature" => "签名",
+        "token" => "邮件链接",
         "photo_ids" => "照片",
         "sha256" => "文件校验值",
         // Spare parts (issue 13).

@@ -73,6 +73,10 @@ pub fn action_label(action: &str, lang: Lang) -> String {
         "work_order_opened" => ("派发协作工单", "Work order opened"),
         "work_order_changed" => ("修改协作工单", "Work order changed"),
         "work_order_status" => ("协作工单状态变更", "Work order status changed"),
+        "report_prepared" => ("生成服务报告", "Service report prepared"),
+        "report_sent" => ("发送服务报告", "Service report sent to the customer"),
+        "report_signed" => ("客户签署服务报告", "Service report signed"),
+        "report_refused" => ("客户拒签服务报告", "Service report refused"),
         other => return other.to_owned(),
     };
     match lang {

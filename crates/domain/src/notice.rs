@@ -65,6 +65,11 @@ coded_enum! {
         QuoteToApprove = ("quote_to_approve", "报价待确认", "Quote to approve"),
         /// Seed 003: "费用结算…向客户提供相关凭证": the receipt of a payment.
         Receipt = ("receipt", "收费凭证", "Receipt"),
+        /// Issue 14: the service report sent to the contact to sign (its PDF attached, a
+        /// link to sign or refuse).
+        ReportToSign = ("report_to_sign", "服务报告待签字", "Service report to sign"),
+        /// Issue 14: the signed service report (its kept PDF attached).
+        ReportSigned = ("report_signed", "服务报告已签字", "Signed service report"),
     }
 }
 
@@ -216,6 +221,9 @@ pub struct NoticeSpec {
     /// ticket's own people.
     #[serde(default)]
     pub people: Vec<crate::Id>,
+    /// The service report version whose PDF a customer's e-mail of this notice carries.
+    #[serde(default)]
+    pub report: Option<crate::Id>,
 }
 
 impl NoticeSpec {
@@ -250,6 +258,7 @@ fn customer(t: &Ticket, key: String, kind: NoticeKind, more: &[(&str, String)]) 
         body_en: String::new(),
         vars,
         people: Vec::new(),
+        report: None,
     }
     .reworded(&w)
 }
@@ -282,6 +291,7 @@ fn spec(t: &Ticket, key: String, kind: NoticeKind, only: &[Audience], zh: String
         body_en: en,
         vars: Vec::new(),
         people: Vec::new(),
+        report: None,
     }
 }
 
@@ -581,6 +591,24 @@ pub fn on_settlement(t: &Ticket, s: &crate::fee::Settlement) -> NoticeSpec {
     let k = NoticeKind::Receipt;
     let vars = [("amount", crate::fee::yuan(s.amount)), ("receipt", s.receipt_no.clone())];
     customer(t, format!("t{}:receipt:{}", t.id, s.receipt_no), k, &vars)
+}
+
+/// The customer's notice of a service report version sent to sign (issue 14): its PDF is
+/// attached and the mail carries a link to sign or refuse; once per sending (`event_id`).
+pub fn on_report_sent(t: &Ticket, report: Id, event_id: i64) -> NoticeSpec {
+    let k = NoticeKind::ReportToSign;
+    let mut n = customer(t, format!("t{}:report_to_sign:r{report}:e{event_id}", t.id), k, &[]);
+    n.report = Some(report);
+    n
+}
+
+/// The customer's notice of a signed service report version, its kept PDF attached (once
+/// per version: a version is signed once).
+pub fn on_report_signed(t: &Ticket, report: Id, signed_at: Timestamp, cal: &Calendar) -> NoticeSpec {
+    let k = NoticeKind::ReportSigned;
+    let mut n = customer(t, format!("t{}:report_signed:r{report}", t.id), k, &[("time", fmt_local(cal, signed_at))]);
+    n.report = Some(report);
+    n
 }
 
 /// The notice of a repeat report, at registration (DOMAIN §5: the project specialist at once).

@@ -123,6 +123,27 @@ pub fn check_ticket(t: &Ticket) -> Result<(), ReportProblem> {
     }
 }
 
+/// Whether `user` may record a signature or a refusal on the customer's behalf (on the
+/// engineer's phone, [`SignChannel::OnSite`]): only an engineer of the ticket (first or
+/// second line) who is there, that is, who checked in on a visit of this ticket. Anyone
+/// else sends the report for the customer to sign in the portal or through the e-mail link.
+pub fn check_on_site(t: &Ticket, user: Id, visits: &[crate::visit::Visit]) -> Result<(), ReportProblem> {
+    let assigned = t.first_line_id == Some(user) || t.second_line_id == Some(user);
+    let there = visits.iter().any(|v| v.ticket_id == t.id && v.engineer_id == user && v.checked_in_at.is_some());
+    if assigned && there { Ok(()) } else { Err(ReportProblem::NotOnSite) }
+}
+
+/// Where the report is e-mailed: the contact's address. `contact` is the ticket's contact
+/// name (for the refusal's words), `address` what the directory has for them.
+pub fn check_recipient(contact: Option<(&str, bool)>, address: Option<&str>) -> Result<(), ReportProblem> {
+    match (contact, address.map(str::trim).filter(|a| !a.is_empty())) {
+        (None, _) => Err(ReportProblem::NoContact),
+        (Some((name, true)), _) => Err(ReportProblem::ContactLeft { contact: name.to_owned() }),
+        (Some((name, false)), None) => Err(ReportProblem::NoContactEmail { contact: name.to_owned() }),
+        (Some(_), Some(_)) => Ok(()),
+    }
+}
+
 /// A photo a version places: a photo of this ticket that is shared with the customer (the
 /// report is the customer's document, so it shows nothing they may not see), printed from
 /// its customer copy (no EXIF time or place).
@@ -257,6 +278,24 @@ pub enum ReportProblem {
     TicketNotResolved {
         status: Status,
     },
+    /// A signature (or refusal) recorded on the engineer's phone by someone who is not the
+    /// ticket's engineer checked in on site.
+    NotOnSite,
+    /// The ticket names no contact to send the report to.
+    NoContact,
+    /// The ticket's contact has left the customer.
+    ContactLeft {
+        contact: String,
+    },
+    /// The contact has no e-mail address to send the report to.
+    NoContactEmail {
+        contact: String,
+    },
+    /// E-mail is not configured, or the notice that carries the report is switched off or
+    /// not e-mailed in the notice routes.
+    MailOff,
+    /// The ticket kept changing while the signed PDF was made.
+    ChangedMeanwhile,
 }
 
 impl ReportProblem {
@@ -266,6 +305,12 @@ impl ReportProblem {
             ReportProblem::AlreadyRefused { .. } => "report_already_refused",
             ReportProblem::NotNewest { .. } => "report_not_newest",
             ReportProblem::TicketNotResolved { .. } => "report_ticket_not_resolved",
+            ReportProblem::NotOnSite => "report_not_on_site",
+            ReportProblem::NoContact => "report_no_contact",
+            ReportProblem::ContactLeft { .. } => "report_contact_left",
+            ReportProblem::NoContactEmail { .. } => "report_no_contact_email",
+            ReportProblem::MailOff => "report_mail_off",
+            ReportProblem::ChangedMeanwhile => "report_changed_meanwhile",
         }
     }
 
@@ -300,6 +345,18 @@ impl ReportProblem {
                 "The ticket is {}; the service report is made and signed once it is resolved",
                 status.label(Lang::En).to_lowercase()
             ),
+            (ReportProblem::NotOnSite, Lang::Zh) => "只有已在现场签到的本工单工程师可以在手机上记录客户签字或拒签；请将服务报告发送给客户，由客户在客户门户或通过邮件链接签字".into(),
+            (ReportProblem::NotOnSite, Lang::En) => "Only the ticket's engineer checked in on site records the customer's signature or refusal on the phone; send the report to the customer to sign in the portal or by e-mail".into(),
+            (ReportProblem::NoContact, Lang::Zh) => "工单没有报修联系人，无法发送服务报告".into(),
+            (ReportProblem::NoContact, Lang::En) => "The ticket names no contact to send the service report to".into(),
+            (ReportProblem::ContactLeft { contact }, Lang::Zh) => format!("联系人「{contact}」已离职，无法发送服务报告；请先更换工单联系人"),
+            (ReportProblem::ContactLeft { contact }, Lang::En) => format!("The contact {contact} has left the customer; change the ticket's contact before sending the service report"),
+            (ReportProblem::NoContactEmail { contact }, Lang::Zh) => format!("联系人「{contact}」没有电子邮箱，无法发送服务报告；请先在客户资料中填写该联系人的电子邮箱"),
+            (ReportProblem::NoContactEmail { contact }, Lang::En) => format!("The contact {contact} has no e-mail address: add it to the contact in the directory before sending the service report"),
+            (ReportProblem::MailOff, Lang::Zh) => "邮件未配置，或通知设置中「服务报告待签字」未启用邮件，无法发送服务报告；请联系管理员".into(),
+            (ReportProblem::MailOff, Lang::En) => "E-mail is not configured, or the notice \"service report to sign\" is off or not e-mailed in the notice settings; ask an administrator".into(),
+            (ReportProblem::ChangedMeanwhile, Lang::Zh) => "签字期间工单一直在变化，未能生成签字版报告；请稍后重新提交".into(),
+            (ReportProblem::ChangedMeanwhile, Lang::En) => "The ticket kept changing while the signed report was made; submit again in a moment".into(),
         }
     }
 }

@@ -42,6 +42,14 @@ fn message(item: &Outgoing) -> Message {
             let invite = match (n.kind, lang) {
                 (NoticeKind::Resolved, Lang::Zh) => "确认结案或告诉我们问题仍未解决（无需登录）：",
                 (NoticeKind::Resolved, Lang::En) => "Confirm closure, or tell us it is not solved (no sign-in needed):",
+                (NoticeKind::QuoteToApprove, Lang::Zh) => "查看并确认报价，或告诉我们不同意的原因（无需登录）：",
+                (NoticeKind::QuoteToApprove, Lang::En) => {
+                    "Review and approve the quote, or tell us why not (no sign-in needed):"
+                }
+                (NoticeKind::ReportToSign, Lang::Zh) => "签署服务报告，或说明不签字的原因（无需登录）：",
+                (NoticeKind::ReportToSign, Lang::En) => {
+                    "Sign the service report, or tell us why you do not (no sign-in needed):"
+                }
                 (_, Lang::Zh) => "填写服务评价（无需登录）：",
                 (_, Lang::En) => "Rate the service (no sign-in needed):",
             };
@@ -49,7 +57,7 @@ fn message(item: &Outgoing) -> Message {
                 Some(link) => format!("{body}\n\n{invite}\n{link}"),
                 None => body.clone(),
             };
-            Message { key, subject: subject.clone(), body, link: None }
+            Message { key, subject: subject.clone(), body, link: None, attachments: Vec::new() }
         }
         None => Message {
             key,
@@ -58,6 +66,7 @@ fn message(item: &Outgoing) -> Message {
             // retried delivery of one notice from another notice with the same words.
             body: format!("{}\n\n{}\n{}\n\n通告编号 Notice: {}", n.body_zh, n.subject_en, n.body_en, n.key),
             link: None,
+            attachments: Vec::new(),
         },
     }
 }
@@ -192,7 +201,18 @@ impl Worker {
                 }
             }
         };
-        let msg = message(item);
+        let mut msg = message(item);
+        // A customer's e-mail about a service report carries its PDF (the kept one once
+        // signed), read now from the file store; robots and webhooks carry none. A failure
+        // to read it is retried like a relay that is down.
+        if let (ChannelKind::Email, Some(report), Some(_)) = (d.channel, item.report_id, d.contact_id) {
+            let file = self.app.report_attachment(report).await.map_err(|e| (true, e.to_string()))?;
+            msg.attachments.push(aftersales_notify::Attachment {
+                filename: file.filename,
+                content_type: "application/pdf".to_owned(),
+                content: file.bytes,
+            });
+        }
         match self.notifier.send(&target, &msg).await {
             Ok(r) => Ok(r.detail),
             Err(SendError::Retryable(e)) => Err((true, e)),

@@ -1,6 +1,8 @@
 //! E-mail over SMTP (lettre, async on Tokio, rustls).
 //!
-//! The mail is one UTF-8 `text/plain` part; lettre encodes the Chinese subject and display
+//! The mail is one UTF-8 `text/plain` part, or, when the message carries files, a
+//! `multipart/mixed` of that text and each file as an attachment (a PDF as
+//! `application/pdf`, its name encoded by lettre); lettre encodes the Chinese subject and display
 //! names as RFC 2047 encoded words and the body as quoted-printable or base64, so it passes
 //! relays without 8BITMIME. `Message-ID` is [`crate::message_id`] of the notice key and the
 //! `X-Aftersales-Notice` header carries the key itself, so a repeated delivery can be
@@ -14,7 +16,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message as Email};
+use lettre::message::{Attachment as MailAttachment, Mailbox, Message as Email, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
@@ -107,17 +109,34 @@ impl Mailer {
             text.push_str("\n\n");
             text.push_str(link);
         }
-        Email::builder()
+        let builder = Email::builder()
             .from(self.from.clone())
             .to(recipient)
             .subject(crate::one_line(&msg.subject))
             .message_id(Some(crate::message_id(&msg.key, &self.domain)))
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(NOTICE_HEADER), crate::one_line(&msg.key)))
             // RFC 3834: machine-made, so auto-responders do not answer it (no mail loops).
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(text)
-            .map_err(|e| SendError::Permanent(format!("cannot build the e-mail: {e}")))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_owned(),
+            ));
+        let built = if msg.attachments.is_empty() {
+            builder.header(ContentType::TEXT_PLAIN).body(text)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(text));
+            for a in &msg.attachments {
+                let kind = ContentType::parse(&a.content_type).map_err(|e| {
+                    SendError::Permanent(format!(
+                        "attachment {:?} has no valid type {:?}: {e}",
+                        a.filename, a.content_type
+                    ))
+                })?;
+                parts =
+                    parts.singlepart(MailAttachment::new(crate::one_line(&a.filename)).body(a.content.clone(), kind));
+            }
+            builder.multipart(parts)
+        };
+        built.map_err(|e| SendError::Permanent(format!("cannot build the e-mail: {e}")))
     }
 }
 

@@ -39,6 +39,30 @@ pub struct Message {
     pub body: String,
     /// URL of the ticket page, appended to the text when present.
     pub link: Option<String>,
+    /// Files an e-mail carries after its text (a service report's PDF); robots and webhooks
+    /// never carry them.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file an e-mail carries.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The name the reader sees (lettre encodes a non-ASCII one per RFC 2231/2047).
+    pub filename: String,
+    /// A MIME type, e.g. `application/pdf`.
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+impl fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.content.len())
+            .finish()
+    }
 }
 
 /// Where to deliver a message.

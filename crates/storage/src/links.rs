@@ -10,7 +10,7 @@ use crate::conv::{get, get_code, get_opt_ts, get_ts, ms};
 use crate::schema::CustomerLinks;
 use crate::{Result, StorageError, insert_returning_id};
 
-const COLS: [CustomerLinks; 8] = [
+const COLS: [CustomerLinks; 9] = [
     CustomerLinks::Id,
     CustomerLinks::TicketId,
     CustomerLinks::ContactId,
@@ -19,6 +19,7 @@ const COLS: [CustomerLinks; 8] = [
     CustomerLinks::ExpiresAt,
     CustomerLinks::UsedAt,
     CustomerLinks::RevokedAt,
+    CustomerLinks::ReportId,
 ];
 
 fn link(r: &QueryResult) -> Result<CustomerLink> {
@@ -27,6 +28,7 @@ fn link(r: &QueryResult) -> Result<CustomerLink> {
         ticket_id: get(r, "ticket_id")?,
         contact_id: get(r, "contact_id")?,
         purpose: get_code(r, "purpose", LinkPurpose::from_code)?,
+        report_id: get(r, "report_id")?,
         created_at: get_ts(r, "created_at")?,
         expires_at: get_ts(r, "expires_at")?,
         used_at: get_opt_ts(r, "used_at")?,
@@ -51,6 +53,7 @@ pub async fn insert<C: ConnectionTrait>(
             CustomerLinks::DeliveryId,
             CustomerLinks::CreatedAt,
             CustomerLinks::ExpiresAt,
+            CustomerLinks::ReportId,
         ])
         .values_panic([
             token_hash.into(),
@@ -60,6 +63,7 @@ pub async fn insert<C: ConnectionTrait>(
             delivery.into(),
             ms(l.created_at).into(),
             ms(l.expires_at).into(),
+            l.report_id.into(),
         ])
         .to_owned();
     insert_returning_id(conn, stmt).await

@@ -301,6 +301,8 @@ pub enum Notices {
     BodyZh,
     SubjectEn,
     BodyEn,
+    /// m0017: the service report version whose PDF the notice's customer e-mail carries.
+    ReportId,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -405,6 +407,8 @@ pub enum CustomerLinks {
     ExpiresAt,
     UsedAt,
     RevokedAt,
+    /// m0017: the service report version a report link signs.
+    ReportId,
 }
 
 // Work orders across departments and qualified engineers (issue 13, m0013).

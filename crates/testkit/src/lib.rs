@@ -119,6 +119,11 @@ impl TestDb {
         self
     }
 
+    /// The test's own file store directory (what the blob store holds, on disk).
+    pub fn files_dir(&self) -> &std::path::Path {
+        &self.files_dir
+    }
+
     pub fn now(&self) -> Timestamp {
         Timestamp::from_millisecond(self.clock.load(Ordering::SeqCst)).unwrap()
     }

@@ -15,17 +15,25 @@ impl App {
         let claimed = store::claim_deliveries(&*tx, now, now + LEASE, limit).await?;
         // A customer's "please confirm" and survey mails carry a signed link (DOMAIN §8),
         // issued with the attempt that sends it.
+        // A customer's mail about a service report names its version: its PDF is attached
+        // when the message is built, and a "please sign" mail's link signs that version.
         let mut links = HashMap::new();
+        let mut reports = HashMap::new();
         for d in claimed.iter().filter(|d| d.channel == ChannelKind::Email) {
             let Some(contact) = d.contact_id else { continue };
             let Some(n) = store::notice_by_id(&*tx, d.notice_id).await? else { continue };
+            let report = store::report_of_notice(&*tx, n.id).await?;
+            if let Some(r) = report {
+                reports.insert(d.id, r);
+            }
             let purpose = match n.kind {
                 NoticeKind::Resolved => LinkPurpose::Closure,
                 NoticeKind::SurveyRequest => LinkPurpose::Survey,
                 NoticeKind::QuoteToApprove => LinkPurpose::Quote,
+                NoticeKind::ReportToSign if report.is_some() => LinkPurpose::Report,
                 _ => continue,
             };
-            links.insert(d.id, self.issue_link(&*tx, n.ticket_id, contact, purpose, d.id).await?);
+            links.insert(d.id, self.issue_link(&*tx, n.ticket_id, contact, purpose, report, d.id).await?);
         }
         tx.commit().await?;
         for d in &doubtful {
@@ -52,7 +60,8 @@ impl App {
                 targets.iter().find(|t| t.name == d.target).cloned()
             };
             let link = links.remove(&d.id);
-            out.push(Outgoing { delivery: d, notice, target, link });
+            let report_id = reports.remove(&d.id);
+            out.push(Outgoing { delivery: d, notice, target, link, report_id });
         }
         Ok(out)
     }

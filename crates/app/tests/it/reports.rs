@@ -5,14 +5,19 @@
 
 use aftersales_app::attachments::NewAttachment;
 use aftersales_app::parts::{DecisionInput, IssueInput, RequisitionInput, StockInput, UseInput};
+use aftersales_app::portal::{LinkAnswer, LinkState};
 use aftersales_app::reports::{PrepareInput, RefuseInput, SignInput, pdf};
 use aftersales_app::tickets::Command;
+use aftersales_app::visits::{VisitBooking, VisitCheck};
 use aftersales_app::{Actor, App, AppError};
 use aftersales_domain::DomainError;
 use aftersales_domain::attachment::EvidenceTag;
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::clock::{ClockKind, ClockState};
+use aftersales_domain::customer::ContactInput;
+use aftersales_domain::customer_link::{LinkProblem, LinkPurpose};
 use aftersales_domain::error::Conflict;
+use aftersales_domain::notice::NoticeKind;
 use aftersales_domain::parts::{MovementKind, PartInput, WarehouseInput, WarehouseKind};
 use aftersales_domain::service_report::{ReportProblem, ReportStatus, SignChannel, SignerRelationship};
 use aftersales_domain::ticket::{ClosureMethod, Status, Ticket};
@@ -107,8 +112,26 @@ async fn resolved_with_parts(app: &App, org: &Org, now: aftersales_domain::Times
     let serials =
         UseInput { quantity: Some(1), serial: Some("FU24A0001873".into()), faulty_serial: Some("FU21C0007741".into()) };
     app.use_parts(&org.eng_south, q.id, &serials).await.unwrap();
+    on_site(app, org, t.id, now).await;
     let t = app.ticket(&org.desk, t.id).await.unwrap().ticket;
     step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换定影组件，连续复印 200 张无卡纸".into() }).await
+}
+
+/// eng_south's visit to `ticket`, booked for an hour after `now` and checked in: the
+/// engineer is on site (only then does the phone record the customer's signature).
+async fn on_site(app: &App, org: &Org, ticket: i64, now: aftersales_domain::Timestamp) {
+    let start = now + jiff::SignedDuration::from_hours(1);
+    let booking = VisitBooking {
+        window_start: start,
+        planned_start: Some(start),
+        duration_minutes: 60,
+        travel_minutes: Some(15),
+        address: Some("广州市天河区体育西路 100 号 5 楼".into()),
+        ..VisitBooking::default()
+    };
+    let v = app.book_visit(&org.dispatcher, ticket, &booking).await.unwrap();
+    let check = VisitCheck { version: v.visit.version, geo: None, note: None };
+    app.check_in(&org.eng_south, v.visit.id, &check).await.unwrap();
 }
 
 /// A photo of `ticket` taken by `who` (a small JPEG), with its audience; its id.
@@ -288,4 +311,193 @@ db_test!(bad_signatures_are_refused_and_nothing_is_kept, |db| {
     let open = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
     let e = app.prepare_report(&org.eng_south, open.id, &PrepareInput::default()).await.unwrap_err();
     assert_eq!(problem(e), ReportProblem::TicketNotResolved { status: Status::InProgress });
+});
+
+/// A resolved ticket of customer B worked by eng_south, nobody on site.
+async fn resolved(app: &App, org: &Org, now: aftersales_domain::Timestamp) -> Ticket {
+    let t = working(app, org, &graded(app, org, now, "P3").await).await;
+    step(app, &org.eng_south, &t, Command::Resolve { resolution: "清理搓纸轮，试印 50 张正常".into() }).await
+}
+
+fn report_clock(view: &aftersales_app::tickets::TicketView) -> ClockState {
+    view.clocks.iter().find(|c| c.clock == ClockKind::ServiceReport).map(|c| c.state).unwrap()
+}
+
+/// Customer B's contact 黄主任 gets an e-mail address.
+async fn give_email(app: &App, org: &Org) {
+    let input = ContactInput {
+        name: Some(org.contact_b.name.clone()),
+        phone: Some("020-86001234".into()),
+        email: Some("huang@nanyue.example.cn".into()),
+        department: Some("行政部".into()),
+        lang: None,
+    };
+    app.update_contact(&org.admin, org.contact_b.id, &input).await.unwrap();
+}
+
+db_test!(only_the_engineer_checked_in_on_site_records_a_signature_or_refusal, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
+    let start = db.now() + jiff::SignedDuration::from_hours(1);
+    let booking = VisitBooking {
+        window_start: start,
+        planned_start: Some(start),
+        duration_minutes: 60,
+        travel_minutes: Some(15),
+        address: Some("广州市天河区体育西路 100 号 5 楼".into()),
+        ..VisitBooking::default()
+    };
+    let visit = app.book_visit(&org.dispatcher, t.id, &booking).await.unwrap().visit;
+    let t = ticket(app, &org.desk, t.id).await;
+    let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "清理搓纸轮".into() }).await;
+    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput::default()).await.unwrap();
+    let refusal = RefuseInput { reason: Some("还需观察".into()), signer_name: Some("黄主任".into()) };
+    // The engineer of the ticket before checking in, and the supervisor who is not there:
+    // neither records the customer's answer on the phone; the refusal says to send it.
+    for who in [&org.eng_south, &org.supervisor] {
+        let e = app.sign_report(who, r.id, &signed_by("黄主任", &pdf::sample_signature())).await.unwrap_err();
+        assert!(e.message(aftersales_domain::Lang::Zh).contains("客户门户或通过邮件链接签字"), "{e:?}");
+        assert_eq!(problem(e), ReportProblem::NotOnSite);
+        let e = app.refuse_report(who, r.id, &refusal).await.unwrap_err();
+        assert_eq!(problem(e), ReportProblem::NotOnSite);
+        let screen = app.service_reports(who, t.id).await.unwrap();
+        assert!(!screen.may_sign && screen.may_send, "{}: sends instead", who.user.username);
+    }
+    assert_eq!(app.service_reports(&org.desk, t.id).await.unwrap().versions[0].status, ReportStatus::Draft);
+    // Checked in on site, the engineer records the customer's signature.
+    let check = VisitCheck { version: visit.version, geo: None, note: None };
+    app.check_in(&org.eng_south, visit.id, &check).await.unwrap();
+    assert!(app.service_reports(&org.eng_south, t.id).await.unwrap().may_sign);
+    let signed = app.sign_report(&org.eng_south, r.id, &signed_by("黄主任", &pdf::sample_signature())).await.unwrap();
+    assert_eq!(signed.channel, Some(SignChannel::OnSite));
+});
+
+db_test!(sending_the_report_mails_it_with_a_link_that_signs_once_and_meets_the_report_clock, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = resolved(app, &org, db.now()).await;
+    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput::default()).await.unwrap();
+    // The contact has no e-mail address: the page says so, and the step is refused naming it.
+    let screen = app.service_reports(&org.supervisor, t.id).await.unwrap();
+    assert!(screen.may_send && screen.send_to.is_none());
+    let e = app.send_report(&org.supervisor, r.id).await.unwrap_err();
+    assert!(e.message(aftersales_domain::Lang::Zh).contains("联系人「黄主任」没有电子邮箱"), "{e:?}");
+    assert_eq!(problem(e), ReportProblem::NoContactEmail { contact: "黄主任".into() });
+    assert_eq!(report_clock(&app.ticket(&org.desk, t.id).await.unwrap()), ClockState::Running);
+    // A customer never sends it.
+    assert!(app.send_report(&org.portal_b, r.id).await.is_err());
+
+    give_email(app, &org).await;
+    let screen = app.service_reports(&org.supervisor, t.id).await.unwrap();
+    assert_eq!(screen.send_to.as_deref(), Some("huang@nanyue.example.cn"));
+    db.advance(jiff::SignedDuration::from_hours(3));
+    app.send_report(&org.supervisor, r.id).await.unwrap();
+    // The report reached the customer: the 24-hour clock is met, and the customer reads so.
+    let view = app.ticket(&org.desk, t.id).await.unwrap();
+    assert_eq!(report_clock(&view), ClockState::Met);
+    assert_eq!(view.ticket.status, Status::Resolved);
+    let log = app.customer_work_log(&org.portal_b, t.id).await.unwrap();
+    assert!(log.iter().any(|e| e.body.contains("服务报告第 1 版已通过电子邮件发送")), "{log:?}");
+
+    // The mail: to the contact's address, with the version and a link to sign it.
+    let out = app.claim_deliveries(50).await.unwrap();
+    let mail = out.iter().find(|o| o.notice.kind == NoticeKind::ReportToSign).expect("a report mail");
+    assert_eq!((mail.delivery.target.as_str(), mail.report_id), ("huang@nanyue.example.cn", Some(r.id)));
+    let link = mail.link.clone().expect("a link to sign");
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let attached = app.report_attachment(r.id).await.unwrap();
+    let text = text_of(&attached.bytes);
+    assert!(text.contains(&t.number.to_string()) && text.contains("待客户签字"), "{text}");
+
+    // Opening the link changes nothing; signing through it closes the ticket, once.
+    match app.link_state(&token).await.unwrap() {
+        LinkState::Usable { purpose, .. } => assert_eq!(purpose, LinkPurpose::Report),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.link_report(&token).await.unwrap().map(|v| v.id), Some(r.id));
+    let sign = LinkAnswer::Sign {
+        signer_name: Some("黄主任".into()),
+        relationship: Some(SignerRelationship::DeviceOwner),
+        signature: Some(b64(&pdf::sample_signature())),
+    };
+    let blank = LinkAnswer::Sign {
+        signer_name: Some("黄主任".into()),
+        relationship: Some(SignerRelationship::DeviceOwner),
+        signature: None,
+    };
+    assert!(matches!(app.use_link(&token, &blank).await, Err(AppError::Domain(DomainError::Invalid(_)))));
+    app.use_link(&token, &sign).await.unwrap();
+    let now = ticket(app, &org.desk, t.id).await;
+    assert_eq!((now.status, now.closure_method), (Status::Closed, Some(ClosureMethod::Signature)));
+    let signed = app.service_reports(&org.desk, t.id).await.unwrap().versions.remove(0);
+    assert_eq!((signed.status, signed.channel), (ReportStatus::Signed, Some(SignChannel::Link)));
+    assert_eq!(signed.recorded_by, Some(org.portal_b.id()));
+    assert!(text_of(&app.report_pdf(&org.portal_b, r.id).await.unwrap().bytes).contains("黄主任"));
+    // The link is spent, and its page names no ticket.
+    let e = app.use_link(&token, &sign).await.unwrap_err();
+    assert!(matches!(e, AppError::Domain(DomainError::Conflict(Conflict::Link(LinkProblem::Used)))), "{e:?}");
+    match app.link_state(&token).await.unwrap() {
+        LinkState::Spent { problem, number } => assert_eq!((problem, number.as_str()), (LinkProblem::Used, "")),
+        other => panic!("{other:?}"),
+    }
+    // The clock stopped at the sending and stays met; the signed copy goes out by mail.
+    assert_eq!(report_clock(&app.ticket(&org.desk, t.id).await.unwrap()), ClockState::Met);
+    let out = app.claim_deliveries(50).await.unwrap();
+    let copy = out.iter().find(|o| o.notice.kind == NoticeKind::ReportSigned).expect("the signed copy");
+    assert_eq!((copy.report_id, copy.link.as_deref()), (Some(r.id), None));
+});
+
+db_test!(a_report_sent_late_breaches_the_clock_and_a_refusal_on_site_meets_it, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    give_email(app, &org).await;
+    let late = resolved(app, &org, db.now()).await;
+    let on_site = resolved_with_parts(app, &org, db.now()).await;
+    let r = app.prepare_report(&org.eng_south, on_site.id, &PrepareInput::default()).await.unwrap();
+    db.advance(jiff::SignedDuration::from_hours(2));
+    // Refused on site: the customer had the report in hand, so the clock is met.
+    let refusal =
+        RefuseInput { reason: Some("费用需上报审批后再签".into()), signer_name: Some("黄主任".into()) };
+    let refused = app.refuse_report(&org.eng_south, r.id, &refusal).await.unwrap();
+    assert_eq!((refused.status, refused.channel), (ReportStatus::Refused, Some(SignChannel::OnSite)));
+    let view = app.ticket(&org.desk, on_site.id).await.unwrap();
+    assert_eq!((report_clock(&view), view.ticket.status), (ClockState::Met, Status::Resolved));
+    let history = app.history(&org.desk, on_site.id).await.unwrap();
+    assert!(history.iter().any(|e| e.action == "report_refused"));
+    // Sent ten days after the resolution: the report reached the customer too late.
+    db.advance(jiff::SignedDuration::from_hours(240));
+    let v = app.prepare_report(&org.eng_south, late.id, &PrepareInput::default()).await.unwrap();
+    app.send_report(&org.supervisor, v.id).await.unwrap();
+    assert_eq!(report_clock(&app.ticket(&org.desk, late.id).await.unwrap()), ClockState::Breached);
+});
+
+/// The files the blob store holds.
+fn stored_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| if e.path().is_dir() { stored_files(&e.path()) } else { usize::from(e.path().is_file()) })
+        .sum()
+}
+
+db_test!(two_signatures_at_once_keep_one_pdf_and_leave_no_other_in_the_store, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = resolved(app, &org, db.now()).await;
+    let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput::default()).await.unwrap();
+    let (first, second) = (signed_by("黄主任", &pdf::sample_signature()), signed_by("王五", &pdf::sample_signature()));
+    // Both PDFs are drawn before either write; the second write finds the ticket moved,
+    // removes its PDF and is refused as a second signature.
+    let (a, b) =
+        tokio::join!(app.sign_report(&org.portal_b, r.id, &first), app.sign_report(&org.portal_b, r.id, &second));
+    assert!(a.is_ok() != b.is_ok(), "exactly one signature: {a:?} {b:?}");
+    let e = a.err().or(b.err()).unwrap();
+    assert_eq!(problem(e), ReportProblem::AlreadySigned { version: 1 });
+    assert_eq!(stored_files(db.files_dir()), 1, "only the kept PDF is in the store");
+    let kept = app.report_pdf(&org.desk, r.id).await.unwrap();
+    assert_eq!(
+        app.report_pdf_by_hash(&org.desk, &aftersales_files::BlobId::of(&kept.bytes).to_string()).await.unwrap().bytes,
+        kept.bytes
+    );
 });

@@ -210,6 +210,18 @@ pub fn default_wording(kind: NoticeKind) -> Option<Wording> {
             "[Receipt] Your request {number}",
             "We received {amount} for request {number}; receipt number {receipt}. Thank you.",
         ),
+        NoticeKind::ReportToSign => w(
+            "【服务报告待签字】您的报修 {number}",
+            "您好，报修 {number}（{description}）的服务报告见附件（PDF）。\n请阅读后通过下面的链接签字确认；如有异议，也可在链接页面说明不签字的原因。",
+            "[Service report to sign] Your request {number}",
+            "The service report for your request {number} ({description}) is attached (PDF).\nPlease read it and sign it through the link below, or tell us there why you do not sign.",
+        ),
+        NoticeKind::ReportSigned => w(
+            "【服务报告已签字】您的报修 {number}",
+            "您好，报修 {number}（{description}）的服务报告已于 {time} 签字确认，签字版报告见附件（PDF），请妥善保存。",
+            "[Signed service report] Your request {number}",
+            "The service report for your request {number} ({description}) was signed at {time}; the signed report is attached (PDF) for your records.",
+        ),
         _ => None,
     }
 }
@@ -257,6 +269,8 @@ pub fn default_routes() -> Vec<Route> {
         route(WorkOrderOverdue, &[WorkOrderOwner, Engineer]),
         route(QuoteToApprove, &[Contact]),
         route(Receipt, &[Contact]),
+        route(ReportToSign, &[Contact]),
+        route(ReportSigned, &[Contact]),
     ]
 }
 

@@ -70,6 +70,35 @@ async fn chinese_mail_arrives_intact_with_message_id_and_notice_header() {
 }
 
 #[tokio::test]
+async fn a_pdf_attachment_arrives_after_the_text_with_its_chinese_name() {
+    let sink = SmtpSink::start().await;
+    let pdf = b"%PDF-1.7\n\x00\xff binary body\n%%EOF\n".to_vec();
+    let msg = Message {
+        attachments: vec![aftersales_notify::Attachment {
+            filename: "服务报告-20261207-001-第1版.pdf".to_owned(),
+            content_type: "application/pdf".to_owned(),
+            content: pdf.clone(),
+        }],
+        ..chinese_message()
+    };
+
+    notifier(sink.addr.port()).send(&to_engineer(), &msg).await.unwrap();
+
+    let mail = &sink.received()[0];
+    assert!(mail.data.is_ascii(), "raw message is not 7-bit clean");
+    let parsed = MessageParser::default().parse(&mail.data).unwrap();
+    assert_eq!(parsed.content_type().unwrap().subtype(), Some("mixed"));
+    let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(body.contains("请立即联系客户。"), "{body}");
+    assert_eq!(parsed.attachment_count(), 1);
+    let part = parsed.attachment(0).unwrap();
+    assert_eq!(part.attachment_name(), Some("服务报告-20261207-001-第1版.pdf"));
+    let kind = part.content_type().unwrap();
+    assert_eq!((kind.ctype(), kind.subtype()), ("application", Some("pdf")));
+    assert_eq!(part.contents(), pdf.as_slice());
+}
+
+#[tokio::test]
 async fn pooled_connection_is_reused_for_the_next_mail() {
     let sink = SmtpSink::start().await;
     let notifier = notifier(sink.addr.port());
@@ -161,7 +190,7 @@ async fn invalid_recipient_is_permanent_without_connecting() {
 #[tokio::test]
 async fn email_without_smtp_config_is_permanent() {
     let notifier = Notifier::new(None, WebhookPolicy::default()).unwrap();
-    let msg = Message { key: "k".into(), subject: "s".into(), body: "b".into(), link: None };
+    let msg = Message { key: "k".into(), subject: "s".into(), body: "b".into(), link: None, attachments: Vec::new() };
 
     let err = notifier.send(&to_engineer(), &msg).await.unwrap_err();
 

@@ -18,6 +18,7 @@ pub fn chinese_message() -> Message {
         subject: "【超时提醒】工单 T42 响应超时：客户“华东机床厂”设备停机".to_owned(),
         body: "工单 T42 已超过 30 分钟未响应。\n请立即联系客户。\nSecond line in English.".to_owned(),
         link: Some("https://desk.example.com/tickets/42".to_owned()),
+        attachments: Vec::new(),
     }
 }
 

@@ -50,7 +50,13 @@ async fn generic_webhook_is_signed_over_timestamp_and_raw_body() {
 #[tokio::test]
 async fn generic_webhook_without_link_sends_null() {
     let sink = HttpSink::start().await;
-    let msg = Message { key: "k1".into(), subject: "Subject".into(), body: "Body".into(), link: None };
+    let msg = Message {
+        key: "k1".into(),
+        subject: "Subject".into(),
+        body: "Body".into(),
+        link: None,
+        attachments: Vec::new(),
+    };
 
     webhook_notifier(&["127.0.0.1"]).send(&generic(&sink), &msg).await.unwrap();
 

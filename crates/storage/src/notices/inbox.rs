@@ -44,6 +44,7 @@ pub async fn insert_notices<C: ConnectionTrait>(
                 Notices::BodyZh,
                 Notices::SubjectEn,
                 Notices::BodyEn,
+                Notices::ReportId,
             ])
             .on_conflict(OnConflict::column(Notices::Key).do_nothing().to_owned())
             .returning(Query::returning().columns([Notices::Id, Notices::Key]))
@@ -58,6 +59,7 @@ pub async fn insert_notices<C: ConnectionTrait>(
                 spec.body_zh.clone().into(),
                 spec.subject_en.clone().into(),
                 spec.body_en.clone().into(),
+                spec.report.into(),
             ]);
         }
         for r in conn.query_all(&stmt).await? {
@@ -65,6 +67,19 @@ pub async fn insert_notices<C: ConnectionTrait>(
         }
     }
     Ok(notices.iter().map(|(_, spec, _)| stored.get(&spec.key).copied()).collect())
+}
+
+/// The service report version a notice's customer e-mail carries, if any.
+pub async fn report_of_notice<C: ConnectionTrait>(conn: &C, notice: Id) -> Result<Option<Id>> {
+    let stmt = Query::select()
+        .column(Notices::ReportId)
+        .from(Notices::Table)
+        .and_where(Expr::col(Notices::Id).eq(notice))
+        .to_owned();
+    match conn.query_one(&stmt).await? {
+        Some(r) => get(&r, "report_id"),
+        None => Ok(None),
+    }
 }
 
 pub async fn insert_recipient<C: ConnectionTrait>(conn: &C, notice: Id, user: Id, audience: Audience) -> Result<()> {

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod directory;
 pub mod fees;
 pub mod health;
+pub mod links;
 pub mod notices;
 pub mod parts;
 pub mod policy;
@@ -73,6 +74,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::pdf_by_hash))
         .routes(routes!(reports::sign))
         .routes(routes!(reports::refuse))
+        .routes(routes!(reports::send))
+        .routes(routes!(links::get, links::answer))
         .routes(routes!(policy::calendars))
         .routes(routes!(policy::calendar, policy::put_calendar))
         .routes(routes!(policy::add))

@@ -130,3 +130,20 @@ pub async fn refuse(
 ) -> Result<axum::Json<ServiceReport>, ApiError> {
     Ok(axum::Json(s.app.refuse_report(&actor, id, &input).await?))
 }
+
+/// Sends a version to the ticket's contact to sign: an e-mail with its PDF attached and a
+/// one-time link to sign or refuse it (staff who may prepare the report). The report has
+/// reached the customer: the 24-hour service-report clock stops.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/sending", tag = "reports", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = ServiceReport, description = "The version sent; the e-mail is queued"),
+        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "Signed or refused already, corrected by a newer version, the ticket is not resolved, the contact has no e-mail address (or left), or e-mail is off"),
+    ))]
+pub async fn send(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+) -> Result<axum::Json<ServiceReport>, ApiError> {
+    Ok(axum::Json(s.app.send_report(&actor, id).await?))
+}

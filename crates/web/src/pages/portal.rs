@@ -11,6 +11,7 @@ use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::customer_link::LinkPurpose;
 use aftersales_domain::customer_view::{CustomerStatus, CustomerTicket};
 use aftersales_domain::lifecycle::Step;
+use aftersales_domain::service_report::SignerRelationship;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -180,6 +181,8 @@ struct LinkPage<'a> {
     state: Option<LinkState>,
     /// The quote a quote link asks about (seed 003).
     quote: Option<aftersales_domain::fee::CustomerQuote>,
+    /// The service report version a report link signs (issue 14).
+    report: Option<aftersales_domain::service_report::ServiceReport>,
     /// What was just done, or why it could not be.
     message: Option<String>,
     error: Option<String>,
@@ -192,6 +195,14 @@ impl LinkPage<'_> {
 
     fn is_quote(&self, p: &LinkPurpose) -> bool {
         *p == LinkPurpose::Quote
+    }
+
+    fn is_report(&self, p: &LinkPurpose) -> bool {
+        *p == LinkPurpose::Report
+    }
+
+    fn relationships(&self) -> &'static [SignerRelationship] {
+        SignerRelationship::ALL
     }
 }
 
@@ -206,6 +217,7 @@ fn unknown_link(l: &L) -> Response {
         l,
         nav: None,
         quote: None,
+        report: None,
         token: String::new(),
         state: None,
         message: None,
@@ -220,7 +232,8 @@ pub async fn link_form(State(s): State<AppState>, headers: HeaderMap, Path(token
     no_referrer(match s.app.link_state(&token).await {
         Ok(state) => {
             let quote = link_quote(&s, &token, &state).await;
-            render(&LinkPage { l, nav: None, quote, token, state: Some(state), message: None, error: None })
+            let report = link_report(&s, &token, &state).await;
+            render(&LinkPage { l, nav: None, quote, report, token, state: Some(state), message: None, error: None })
         }
         Err(AppError::NotFound { .. }) => unknown_link(l),
         Err(e) => PageError::App(e, l.clone()).into_response(),
@@ -242,6 +255,10 @@ pub struct LinkForm {
     reason: String,
     result: String,
     note: String,
+    /// A service report signed through its link.
+    signer_name: String,
+    relationship: String,
+    signature: String,
 }
 
 /// `POST /l/{token}`: the answer, taken once.
@@ -264,6 +281,11 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
     }
     let text = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
     let answer = match f.answer.as_str() {
+        "sign" => LinkAnswer::Sign {
+            signer_name: text(&f.signer_name),
+            relationship: aftersales_domain::service_report::SignerRelationship::from_code(f.relationship.trim()),
+            signature: text(&f.signature),
+        },
         "confirm" => LinkAnswer::Confirm,
         "refuse" => LinkAnswer::Refuse { reason: f.reason.clone() },
         "survey" => match SurveyResult::from_code(&f.result) {
@@ -286,11 +308,13 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
     match s.app.use_link(&token, &answer).await {
         Ok(t) => {
             let step = match answer {
-                LinkAnswer::Confirm => Step::ConfirmClosure,
+                LinkAnswer::Confirm | LinkAnswer::Sign { .. } => Step::ConfirmClosure,
                 LinkAnswer::Refuse { .. } => Step::RefuseClosure,
                 LinkAnswer::Survey { .. } => Step::RecordSurvey,
             };
             let said = match (purpose, &answer) {
+                (Some(LinkPurpose::Report), LinkAnswer::Sign { .. }) => l.t("report_send.link_signed").to_owned(),
+                (Some(LinkPurpose::Report), _) => l.t("report_send.link_refused").to_owned(),
                 (Some(LinkPurpose::Quote), LinkAnswer::Confirm) => l.t("fees.quote_approved").to_owned(),
                 (Some(LinkPurpose::Quote), _) => l.t("fees.quote_refused").to_owned(),
                 _ => done_message(l, step),
@@ -300,6 +324,7 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
                 l,
                 nav: None,
                 quote: None,
+                report: None,
                 token: String::new(),
                 state: None,
                 message: Some(message),
@@ -315,11 +340,12 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
                 Ok(state) => (Some(state), Some(e.message(l.lang))),
                 Err(_) => (None, Some(e.message(l.lang))),
             };
-            let quote = match &state {
-                Some(st) => link_quote(&s, &token, st).await,
-                None => None,
+            let (quote, report) = match &state {
+                Some(st) => (link_quote(&s, &token, st).await, link_report(&s, &token, st).await),
+                None => (None, None),
             };
-            (status, render(&LinkPage { l, nav: None, quote, token, state, message: None, error })).into_response()
+            (status, render(&LinkPage { l, nav: None, quote, report, token, state, message: None, error }))
+                .into_response()
         }
         Err(e) => PageError::App(e, l.clone()).into_response(),
     }
@@ -333,12 +359,26 @@ async fn link_quote(s: &AppState, token: &str, state: &LinkState) -> Option<afte
     }
 }
 
+/// The service report version of a usable report link.
+async fn link_report(
+    s: &AppState,
+    token: &str,
+    state: &LinkState,
+) -> Option<aftersales_domain::service_report::ServiceReport> {
+    match state {
+        LinkState::Usable { purpose: LinkPurpose::Report, .. } => s.app.link_report(token).await.ok().flatten(),
+        _ => None,
+    }
+}
+
 /// The link's page again, with what to correct.
 async fn link_again(s: &AppState, l: &L, token: String, error: String) -> Response {
     match s.app.link_state(&token).await {
         Ok(state) => {
             let quote = link_quote(s, &token, &state).await;
-            let page = LinkPage { l, nav: None, quote, token, state: Some(state), message: None, error: Some(error) };
+            let report = link_report(s, &token, &state).await;
+            let page =
+                LinkPage { l, nav: None, quote, report, token, state: Some(state), message: None, error: Some(error) };
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
         Err(AppError::NotFound { .. }) => unknown_link(l),

@@ -36,6 +36,7 @@ pub fn done_message(l: &L, done: &str) -> Option<String> {
         "report_prepared" => "report.prepared",
         "report_signed" => "report.signed_done",
         "report_refused" => "report.refused_done",
+        "report_sent" => "report_send.sent",
         _ => return None,
     };
     Some(l.t(key).to_owned())
@@ -75,6 +76,25 @@ pub async fn prepare(
         Err(e) => {
             let status = crate::error::status_of(&e);
             super::tickets::ticket_page(&s, &who, id, None, Some(e.message(who.l.lang)), status, None).await
+        }
+    }
+}
+
+/// `POST /reports/{id}/send`: the version is e-mailed to the contact to sign.
+pub async fn send(
+    State(s): State<AppState>,
+    Path(id): Path<Id>,
+    Posted { who, form: _ }: Posted<Form>,
+) -> Result<Response, PageError> {
+    match s.app.send_report(&who.actor, id).await {
+        Ok(r) => Ok(back(r.ticket_id, "report_sent")),
+        Err(e @ aftersales_app::AppError::NotFound { .. }) => Err(PageError::App(e, who.l.clone())),
+        Err(e) if e.is_internal() => Err(PageError::App(e, who.l.clone())),
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            let (r, _) = s.app.service_report(&who.actor, id).await.map_err(|e| PageError::App(e, who.l.clone()))?;
+            let ticket = r.ticket_id;
+            super::tickets::ticket_page(&s, &who, ticket, None, Some(e.message(who.l.lang)), status, None).await
         }
     }
 }

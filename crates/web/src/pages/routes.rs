@@ -65,6 +65,7 @@ pub fn table() -> Vec<PageRoute> {
         post("/tickets/{id}/report", reports::prepare),
         get("/reports/{id}/sign", reports::sign_form),
         post("/reports/{id}/sign", reports::sign),
+        post("/reports/{id}/send", reports::send),
         get("/reports/{id}/pdf", reports::pdf),
         get("/inbox", notices::inbox),
         post("/inbox/{id}/acknowledge", notices::acknowledge),

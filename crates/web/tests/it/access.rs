@@ -104,6 +104,7 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             .replace("{number}", &t.number)
             .replace("{serial}", &t.serial)
             .replace("{sha256}", &"0".repeat(64))
+            .replace("{token}", "forged-link-token")
             .replace("{part_id}", "1")
             .replace("{kind}", "fault")
             .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
@@ -348,6 +349,12 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(g.clone(), "/api/v1/reports/by-hash/{sha256}/pdf", Some(ReadTicket), None),
         r(p.clone(), "/api/v1/reports/{id}/signature", Some(ResolveTicket), Some(json!({}))),
         r(p.clone(), "/api/v1/reports/{id}/refusal", Some(ResolveTicket), Some(json!({}))),
+        // Sending the report (the target's ticket is not resolved: refused, nothing mailed).
+        ApiRoute { also: not_an_engineer, ..r(p.clone(), "/api/v1/reports/{id}/sending", Some(ResolveTicket), None) },
+        // A mailed link's API needs no token (the link is the authority): a forged one is
+        // "not found" for everyone, naming nothing.
+        r(g.clone(), "/api/v1/links/{token}", None, None),
+        r(p.clone(), "/api/v1/links/{token}", None, Some(json!({"answer": "confirm"}))),
     ]
 }
 
@@ -550,9 +557,14 @@ db_test!(every_api_route_as_every_role_and_as_another_customer, |db| {
     }
     assert!(missing.is_empty(), "routes not in the access walk: {missing:?}");
 
-    // Anonymous: nothing.
+    // Anonymous: nothing (a mailed link needs no token; a forged one names nothing).
     for r in &routes {
         let res = c.send(r.method.clone(), &r.path, None, r.body.as_ref(), &[]).await;
+        if r.template.starts_with("/api/v1/links/") {
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "anonymous {} {}", r.method, r.path);
+            assert_eq!(secrets.leaked(&res.body.to_string(), &r.path), None, "anonymous {} {}", r.method, r.path);
+            continue;
+        }
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "anonymous {} {}", r.method, r.path);
     }
 

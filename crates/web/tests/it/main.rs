@@ -16,6 +16,7 @@ mod openapi;
 mod pages;
 mod phone_search;
 mod reopen;
+mod report_mail;
 mod support;
 mod ticket_order;
 mod tokens;
