@@ -35,7 +35,8 @@ pub struct Event {
     pub actor_id: Id,
     /// What happened: `register`, `edit`, a lifecycle step code (`accept`, `dispatch`, …),
     /// `priority_change_requested`, `priority_change_approved`, `priority_change_rejected`,
-    /// `repeat_flagged`, `log_added`, `notice` (the system raised a notice).
+    /// `repeat_flagged`, `log_added`, `notice` (the system raised a notice),
+    /// `attachment_added`, `attachment_withdrawn` (its reason in `note`).
     pub action: String,
     pub changes: Vec<Change>,
     /// The reason or text given with the action, if any.
@@ -73,6 +74,8 @@ pub fn action_label(action: &str, lang: Lang) -> String {
         "work_order_opened" => ("派发协作工单", "Work order opened"),
         "work_order_changed" => ("修改协作工单", "Work order changed"),
         "work_order_status" => ("协作工单状态变更", "Work order status changed"),
+        "attachment_added" => ("上传附件", "File uploaded"),
+        "attachment_withdrawn" => ("撤回附件", "File withdrawn"),
         other => return other.to_owned(),
     };
     match lang {
@@ -155,6 +158,11 @@ fn labels(field: &str) -> Option<(&'static str, &'static str)> {
         "visit_status" => ("上门状态", "Visit status"),
         "visit_expected_arrival" => ("预计到达时间", "Expected arrival"),
         "survey_result" => ("回访结果", "Survey result"),
+        "file_name" => ("文件名", "File name"),
+        "file_kind" => ("文件类型", "File type"),
+        "visibility" => ("可见范围", "Audience"),
+        "evidence_tag" => ("照片用途", "Photo shows"),
+        "log_id" => ("所属处理记录", "Work log entry"),
         "surveyed_at" => ("回访时间", "Surveyed at"),
         _ => return None,
     })
@@ -235,7 +243,16 @@ mod tests {
             assert_ne!(field_label(field, Lang::Zh), *field, "no Chinese name for {field}");
             assert_ne!(field_label(field, Lang::En), *field, "no English name for {field}");
         }
-        for action in ["register", "edit", "accept", "resolve", "priority_change_approved", "repeat_flagged"] {
+        for action in [
+            "register",
+            "edit",
+            "accept",
+            "resolve",
+            "priority_change_approved",
+            "repeat_flagged",
+            "attachment_added",
+            "attachment_withdrawn",
+        ] {
             assert_ne!(action_label(action, Lang::Zh), action);
         }
         assert_eq!(action_label("something_new", Lang::Zh), "something_new");

@@ -21,6 +21,7 @@ mod m0013_work_orders;
 mod m0014_attachments;
 mod m0015_service_reports;
 mod m0016_visit_due;
+mod m0018_attachment_withdrawal;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_attachments::M0014Attachments),
             Box::new(m0015_service_reports::M0015ServiceReports),
             Box::new(m0016_visit_due::M0016VisitDue),
+            Box::new(m0018_attachment_withdrawal::M0018AttachmentWithdrawal),
         ]
     }
 }
