@@ -253,6 +253,7 @@ pub struct FileResult {
 /// several were refused (the stored ones are kept).
 pub(crate) fn answer(mut received: Vec<Received>, lang: Lang) -> Result<(StatusCode, Uploaded), AppError> {
     if received.len() == 1
+        && received[0].outcome.is_err()
         && let Some(Received { outcome: Err(e), .. }) = received.pop()
     {
         return Err(e);

@@ -386,14 +386,20 @@ app_test!(the_ticket_page_uploads_with_and_without_script, |t| {
         (StatusCode::SEE_OTHER, format!("/tickets/{id}#attachments").as_str())
     );
     let page = crate::pages::get(&t.db, &format!("/tickets/{id}"), &cookie).await;
-    assert_eq!(page.html.matches("desk.jpg").count(), 4, "two files, each with a thumbnail");
+    assert_eq!(
+        page.html.matches("desk.jpg").count(),
+        6,
+        "two files, each with a thumbnail, and the history's two uploads"
+    );
     // Without the session's token: refused, nothing kept.
     let (status, _, _) = send(&[("csrf", "forged")], "application/json").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let list = t.api(&t.org.desk).await.get(&format!("/api/v1/tickets/{id}/attachments")).await;
     assert_eq!(list.body.as_array().unwrap().len(), 2);
-    // The portal shows the customer-visible one.
+    // The portal shows the customer-visible one (with its thumbnail), and its upload in
+    // the progress; not the internal one's.
     let portal = crate::pages::sign_in(&t.db, &t.org.portal_b).await;
     let page = crate::pages::get(&t.db, &format!("/tickets/{id}"), &portal).await;
-    assert_eq!(page.html.matches("desk.jpg").count(), 2, "{}", page.html);
+    assert_eq!(page.html.matches("desk.jpg").count(), 3, "{}", page.html);
+    assert_eq!(page.html.matches("新增附件").count(), 1, "{}", page.html);
 });
