@@ -10,7 +10,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { start, stop, base, call, answeredTicket, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
+import { join } from "node:path";
+import { start, stop, base, call, answeredTicket, signIn, shot, scrollWidth, PHONE, artifacts } from "./support.mjs";
 
 before(start);
 after(stop);
@@ -108,7 +109,7 @@ test("the engineer's photos reach the ticket from a phone, through a dropped con
   const entry = (
     await call(engineerToken, "POST", `/tickets/${id}/worklog`, { kind: "progress", body: "已更换搓纸轮，试印 50 张正常" })
   ).json;
-  await eng.goto(`${base}/tickets/${id}#attachments`);
+  await eng.goto(`${base}/tickets/${id}`);
   await eng.selectOption("#att-log", String(entry.id));
   await eng.selectOption("#att-visibility", "customer");
   await eng.setInputFiles("#att-camera", [{ name: "试印.jpg", mimeType: "image/jpeg", buffer: jpeg }]);
@@ -122,12 +123,13 @@ test("the engineer's photos reach the ticket from a phone, through a dropped con
   assert.ok(await logFiles.locator("img").evaluate((img) => img.complete && img.naturalWidth > 0), "the thumbnail loads");
   assert.ok((await scrollWidth(eng)) <= PHONE.width, "the work log with files fits 360 px");
   await shot(eng, "attachments-04-work-log");
+  await logFiles.locator("xpath=ancestor::section[1]").screenshot({ path: join(artifacts, "attachments-05-work-log-entry.png") });
   await portal.page.reload();
   assert.match(await portal.page.locator(`[data-log-files="${entry.id}"]`).textContent(), /试印\.jpg/);
 
   // The engineer withdraws the before photo with a reason: gone from the page, said in the history.
   const beforeId = kept.find((a) => a.file_name === "before.jpg").id;
-  await eng.goto(`${base}/tickets/${id}#attachments`);
+  await eng.goto(`${base}/tickets/${id}?withdraw`);
   await eng.click(`#withdraw-${beforeId} summary`);
   await eng.fill(`#withdraw-reason-${beforeId}`, "拍错了设备");
   await eng.click(`#withdraw-${beforeId} button[type=submit]`);

@@ -116,10 +116,10 @@ db_test!(an_upload_is_a_history_event_the_customer_reads_only_for_their_files, |
         aftersales_app::attachments::TicketAttachments::Customer(c) => c,
         other => panic!("{other:?}"),
     };
-    assert_eq!(theirs.iter().map(|a| (a.file_name.as_str(), a.log_id)).collect::<Vec<_>>(), [(
-        "修复后.jpg",
-        Some(entry.id)
-    )]);
+    assert_eq!(
+        theirs.iter().map(|a| (a.file_name.as_str(), a.log_id)).collect::<Vec<_>>(),
+        [("修复后.jpg", Some(entry.id))]
+    );
 });
 
 db_test!(a_withdrawn_file_leaves_the_ticket_but_is_kept_for_audit, |db| {
@@ -129,7 +129,9 @@ db_test!(a_withdrawn_file_leaves_the_ticket_but_is_kept_for_audit, |db| {
     let rule = EvidenceRule { kind: t.kind, before: 1, after: 0 };
     app.put_evidence_rule(&org.admin, &rule).await.unwrap();
     let photo = jpeg(30, 20);
-    let before = upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::Before, "处理前.jpg"), photo.clone()).await;
+    let before =
+        upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::Before, "处理前.jpg"), photo.clone())
+            .await;
 
     // A customer never withdraws; staff who did not upload it and do not supervise neither;
     // a reason is required.
@@ -167,10 +169,12 @@ db_test!(a_withdrawn_file_leaves_the_ticket_but_is_kept_for_audit, |db| {
     let gone = timeline.iter().find(|e| e.milestone == Milestone::FileWithdrawn).unwrap();
     assert_eq!(gone.text.as_deref(), Some("处理前.jpg"));
     // It no longer counts as evidence: the resolve step wants a before photo again.
-    let e = crate::support::refused(app, &org.eng_south, &t, Command::Resolve { resolution: "更换搓纸轮".into() }).await;
+    let e =
+        crate::support::refused(app, &org.eng_south, &t, Command::Resolve { resolution: "更换搓纸轮".into() }).await;
     assert_eq!(problem(e), AttachmentProblem::EvidenceMissing { before: 1, after: 0 });
     // A supervisor withdraws anyone's file.
-    let other = upload(app, &org.eng_south, new(t.id, Visibility::Internal, EvidenceTag::Before, "b.jpg"), jpeg(8, 8)).await;
+    let other =
+        upload(app, &org.eng_south, new(t.id, Visibility::Internal, EvidenceTag::Before, "b.jpg"), jpeg(8, 8)).await;
     app.withdraw_attachment(&org.supervisor, other, "重复上传").await.unwrap();
 });
 
@@ -178,8 +182,12 @@ db_test!(a_photo_in_a_signed_report_cannot_be_withdrawn, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
     let t = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
-    let kept = upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "修复后.jpg"), jpeg(30, 20)).await;
-    let loose = upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "多余.jpg"), jpeg(31, 20)).await;
+    let kept =
+        upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "修复后.jpg"), jpeg(30, 20))
+            .await;
+    let loose =
+        upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "多余.jpg"), jpeg(31, 20))
+            .await;
     let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换定影组件".into() }).await;
     let r = app.prepare_report(&org.eng_south, t.id, &PrepareInput { photo_ids: vec![kept, loose] }).await.unwrap();
     // A draft report lets go of a withdrawn photo.
@@ -212,7 +220,8 @@ db_test!(an_upload_not_kept_leaves_no_file_behind, |db| {
 
     // Refused after it was streamed in (a truncated photo): nothing stays.
     let cut = jpeg(200, 150)[..400].to_vec();
-    let e = app.attach(&org.eng_south, new(t.id, Visibility::Internal, EvidenceTag::Other, "cut.jpg"), stream(cut)).await;
+    let e =
+        app.attach(&org.eng_south, new(t.id, Visibility::Internal, EvidenceTag::Other, "cut.jpg"), stream(cut)).await;
     assert_eq!(problem(e.unwrap_err()), AttachmentProblem::Unreadable);
     assert_eq!(db.stored_files(), before);
 
@@ -262,7 +271,9 @@ db_test!(a_photo_is_downscaled_and_upright_for_the_customer_and_whole_for_the_st
     let org = Org::create(app).await;
     let t = working(app, &org, &graded(app, &org, db.now(), "P3").await).await;
     let original = jpeg_turned(2000, 1000);
-    let id = upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "现场.jpg"), original.clone()).await;
+    let id =
+        upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "现场.jpg"), original.clone())
+            .await;
     // Staff keep the evidence byte for byte.
     assert_eq!(bytes_of(app, &org.desk, id, Variant::File).await.unwrap(), original);
     // The customer's copy: upright (turned as the camera said), 1600 px on its long side.
@@ -271,7 +282,8 @@ db_test!(a_photo_is_downscaled_and_upright_for_the_customer_and_whole_for_the_st
     assert_eq!((img.width(), img.height()), (800, 1600));
     assert!(copy.len() < original.len(), "{} ≥ {}", copy.len(), original.len());
     // A small photo is not enlarged.
-    let small = upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "小.jpg"), jpeg(64, 48)).await;
+    let small =
+        upload(app, &org.eng_south, new(t.id, Visibility::Customer, EvidenceTag::After, "小.jpg"), jpeg(64, 48)).await;
     let img = image::load_from_memory(&bytes_of(app, &org.portal_b, small, Variant::File).await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (64, 48));
 });

@@ -273,7 +273,12 @@ pub(crate) fn answer(mut received: Vec<Received>, lang: Lang) -> Result<(StatusC
                     Lang::Zh => format!("{}：{}", r.file_name, detail.message),
                     Lang::En => format!("{}: {}", r.file_name, detail.message),
                 };
-                results.push(FileResult { file_name: r.file_name, stored: false, attachment: None, error: Some(detail) });
+                results.push(FileResult {
+                    file_name: r.file_name,
+                    stored: false,
+                    attachment: None,
+                    error: Some(detail),
+                });
             }
         }
     }

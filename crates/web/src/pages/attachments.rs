@@ -186,8 +186,8 @@ pub async fn upload(
                 .iter()
                 .filter_map(|r| r.outcome.as_ref().err().map(|e| format!("{}：{}", r.file_name, e.message(l.lang))))
                 .collect();
-            let message = (!stored.is_empty())
-                .then(|| l.tf("attachment.stored_files", &[("files", &stored.join("、"))]));
+            let message =
+                (!stored.is_empty()).then(|| l.tf("attachment.stored_files", &[("files", &stored.join("、"))]));
             let error = l.tf("attachment.refused_files", &[("files", &refused.join("；"))]);
             let status = received
                 .iter()

@@ -333,7 +333,9 @@ impl TicketPage<'_> {
                     "log_kind" => LogKind::from_code(code).map(|x| x.label(lang)),
                     "notice_kind" => aftersales_domain::notice::NoticeKind::from_code(code).map(|x| x.label(lang)),
                     "file_kind" => aftersales_domain::attachment::FileKind::from_code(code).map(|x| x.label(lang)),
-                    "evidence_tag" => aftersales_domain::attachment::EvidenceTag::from_code(code).map(|x| x.label(lang)),
+                    "evidence_tag" => {
+                        aftersales_domain::attachment::EvidenceTag::from_code(code).map(|x| x.label(lang))
+                    }
                     "visibility" => aftersales_domain::audience::Visibility::from_code(code).map(|x| x.label(lang)),
                     _ => None,
                 };

@@ -812,7 +812,8 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     let photo = crate::attachments::jpeg(16, 16);
     seed_attachment(db, org, t.id, "现场照片.jpg", Visibility::Customer, photo).await;
     // A customer-visible photo withdrawn: the reason stays internal.
-    let gone = seed_attachment(db, org, t.id, "撤回的照片.jpg", Visibility::Customer, crate::attachments::jpeg(17, 17)).await;
+    let gone =
+        seed_attachment(db, org, t.id, "撤回的照片.jpg", Visibility::Customer, crate::attachments::jpeg(17, 17)).await;
     app.withdraw_attachment(&org.desk, gone, &m("withdrawal reason")).await.unwrap();
     let log = async |who: &Actor, kind, body: String, v| {
         app.add_log(who, t.id, kind, &body, v, None).await.unwrap();

@@ -34,7 +34,8 @@ async fn page_upload(t: &TestApp, id: i64, cookie: &str, csrf: &str, files: &[(&
 app_test!(several_files_at_once_each_get_their_result_and_a_bad_one_keeps_the_others, |t| {
     let id = ticket_b(&t).await;
     let desk = token(&t, &t.org.desk).await;
-    let body = || multipart(&[("tag", "before")], &[("前.jpg", &jpeg(20, 20)), ("iphone.heic", HEIC), ("单据.pdf", PDF)]);
+    let body =
+        || multipart(&[("tag", "before")], &[("前.jpg", &jpeg(20, 20)), ("iphone.heic", HEIC), ("单据.pdf", PDF)]);
     let r = upload(&t, &desk, id, body(), &[("idempotency-key", "batch-1"), ("accept-language", "zh-CN")]).await;
     assert_eq!(r.status, StatusCode::MULTI_STATUS, "{}", r.body);
     let results = r.body["results"].as_array().unwrap();
@@ -118,7 +119,9 @@ app_test!(the_ticket_page_withdraws_a_file_and_the_history_says_so_in_words, |t|
     let aid = r.body["items"][0]["id"].as_i64().unwrap();
     // The uploader is offered the form; someone else who does not supervise is not.
     let other = sign_in(&t.db, &t.org.dispatcher).await;
-    assert!(!pages::get(&t.db, &format!("/tickets/{id}"), &other).await.html.contains(&format!("id=\"withdraw-{aid}\"")));
+    assert!(
+        !pages::get(&t.db, &format!("/tickets/{id}"), &other).await.html.contains(&format!("id=\"withdraw-{aid}\""))
+    );
     let cookie = sign_in(&t.db, &t.org.desk).await;
     let page = pages::get(&t.db, &format!("/tickets/{id}"), &cookie).await;
     assert!(page.html.contains(&format!("id=\"withdraw-{aid}\"")));
