@@ -10,7 +10,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { start, stop, base, call, answeredTicket, signIn, shot, scrollWidth, PHONE } from "./support.mjs";
+import { join } from "node:path";
+import { start, stop, base, call, answeredTicket, signIn, shot, scrollWidth, PHONE, artifacts } from "./support.mjs";
 
 before(start);
 after(stop);
@@ -103,6 +104,38 @@ test("the engineer's photos reach the ticket from a phone, through a dropped con
   assert.match(shown, /after\.jpg/);
   assert.doesNotMatch(shown, /before\.jpg/);
   await shot(portal.page, "attachments-03-portal");
+
+  // A photo sent with a work log entry shows under that entry, on a 360 px phone too.
+  const entry = (
+    await call(engineerToken, "POST", `/tickets/${id}/worklog`, { kind: "progress", body: "已更换搓纸轮，试印 50 张正常" })
+  ).json;
+  await eng.goto(`${base}/tickets/${id}`);
+  await eng.selectOption("#att-log", String(entry.id));
+  await eng.selectOption("#att-visibility", "customer");
+  await eng.setInputFiles("#att-camera", [{ name: "试印.jpg", mimeType: "image/jpeg", buffer: jpeg }]);
+  await eng.click("#att-submit");
+  await settled(eng, "试印.jpg", "stored");
+  await eng.reload();
+  const logFiles = eng.locator(`[data-log-files="${entry.id}"]`);
+  await logFiles.scrollIntoViewIfNeeded();
+  assert.match(await logFiles.textContent(), /试印\.jpg/);
+  assert.equal(await logFiles.locator("img").count(), 1, "the entry's photo has its thumbnail");
+  assert.ok(await logFiles.locator("img").evaluate((img) => img.complete && img.naturalWidth > 0), "the thumbnail loads");
+  assert.ok((await scrollWidth(eng)) <= PHONE.width, "the work log with files fits 360 px");
+  await shot(eng, "attachments-04-work-log");
+  await logFiles.locator("xpath=ancestor::section[1]").screenshot({ path: join(artifacts, "attachments-05-work-log-entry.png") });
+  await portal.page.reload();
+  assert.match(await portal.page.locator(`[data-log-files="${entry.id}"]`).textContent(), /试印\.jpg/);
+
+  // The engineer withdraws the before photo with a reason: gone from the page, said in the history.
+  const beforeId = kept.find((a) => a.file_name === "before.jpg").id;
+  await eng.goto(`${base}/tickets/${id}?withdraw`);
+  await eng.click(`#withdraw-${beforeId} summary`);
+  await eng.fill(`#withdraw-reason-${beforeId}`, "拍错了设备");
+  await eng.click(`#withdraw-${beforeId} button[type=submit]`);
+  await eng.waitForURL(/done=withdrawn/);
+  assert.equal(await eng.locator(`#att-${beforeId}`).count(), 0);
+  assert.match(await eng.textContent("#timeline"), /撤回附件[\s\S]*拍错了设备/);
   await portal.context.close();
   await phone.context.close();
 });

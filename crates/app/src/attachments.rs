@@ -18,6 +18,7 @@ use aftersales_domain::attachment::{
 };
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::error::{Conflict, Reason};
+use aftersales_domain::event::Change;
 use aftersales_domain::permission::Action;
 use aftersales_domain::ticket::Ticket;
 use aftersales_domain::{DomainError, Id};
@@ -28,6 +29,10 @@ use futures_util::StreamExt;
 
 use crate::tickets::load_visible;
 use crate::{Actor, App, AppError, Result};
+
+mod withdrawal;
+
+pub use withdrawal::WithdrawnFile;
 
 /// What an upload says of its file (the content comes as a stream).
 #[derive(Debug, Clone)]
@@ -109,7 +114,9 @@ fn blob_error(e: BlobError, kind: FileKind, limit: u64) -> AppError {
 
 /// Reads the first [`rules::SNIFF_LEN`] bytes (or all there are) of `content`, and gives
 /// them back with the stream of the whole content.
-async fn sniff(mut content: ByteStream) -> Result<(Bytes, ByteStream)> {
+async fn sniff(content: ByteStream) -> Result<(Bytes, ByteStream)> {
+    // Fused: a stream that ended before the sample was full is not asked again.
+    let mut content = content.fuse();
     let mut head = BytesMut::new();
     while head.len() < rules::SNIFF_LEN {
         match content.next().await {
@@ -186,14 +193,31 @@ fn process_image(bytes: &[u8], detected: Detected) -> Result<Processed, Attachme
         Ok(out)
     };
     let thumbnail = jpeg(&img.thumbnail(320, 320), 80)?;
+    // The customer's copy (the portal's download, the service report's photo) is at most
+    // `CUSTOMER_SIDE` on its long side, turned upright; the original stays the evidence.
+    let copy = if img.width().max(img.height()) > rules::CUSTOMER_SIDE {
+        img.resize(rules::CUSTOMER_SIDE, rules::CUSTOMER_SIDE, image::imageops::FilterType::Lanczos3)
+    } else {
+        img.clone()
+    };
     let (customer, customer_type) = if format == ImageFormat::Png {
         let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Png).map_err(|_| AttachmentProblem::Unreadable)?;
+        copy.write_to(&mut out, ImageFormat::Png).map_err(|_| AttachmentProblem::Unreadable)?;
         (out.into_inner(), "image/png")
     } else {
-        (jpeg(&img, 90)?, "image/jpeg")
+        (jpeg(&copy, 85)?, "image/jpeg")
     };
     Ok(Processed { width: img.width(), height: img.height(), taken_at, gps, thumbnail, customer, customer_type })
+}
+
+/// What the history says of a file: its name, kind, audience and what it shows.
+pub(crate) fn file_changes(a: &Attachment) -> Vec<Change> {
+    vec![
+        Change::added("file_name", a.file_name.clone()),
+        Change::added("file_kind", a.kind.code()),
+        Change::added("visibility", a.visibility.code()),
+        Change::added("evidence_tag", a.tag.code()),
+    ]
 }
 
 fn one_chunk(bytes: Vec<u8>) -> ByteStream {
@@ -236,7 +260,7 @@ impl App {
         let detected = rules::detect(&head).map_err(refused)?;
         let limit = self.settings.attachment_limits.of(detected.kind);
         let blob = files.put(whole, limit).await.map_err(|e| blob_error(e, detected.kind, limit))?;
-        let mut a = Attachment {
+        let a = Attachment {
             id: 0,
             ticket_id: t.id,
             log_id: new.log_id,
@@ -257,23 +281,38 @@ impl App {
             customer_sha256: None,
             customer_type: None,
             idempotency_key: new.idempotency_key.clone(),
+            withdrawal: None,
         };
+        // Every blob stored for this upload: removed again (unless another attachment
+        // shares it) when the record is not written, or when an earlier upload under the
+        // same key answers instead.
+        let mut blobs = vec![blob.id.clone()];
+        let kept = self.keep_upload(actor, &t, a, detected, &mut blobs).await;
+        if !matches!(kept, Ok((_, false))) {
+            self.forget(&blobs).await;
+        }
+        kept
+    }
+
+    /// After the content is stored: a photo's derived copies, then the record and its
+    /// history event in one transaction.
+    async fn keep_upload(
+        &self,
+        actor: &Actor,
+        t: &Ticket,
+        mut a: Attachment,
+        detected: Detected,
+        blobs: &mut Vec<BlobId>,
+    ) -> Result<(Attachment, bool)> {
         if detected.kind == FileKind::Image {
-            match self.derive_image(&blob.id, detected).await {
-                Ok((p, thumb, customer)) => {
-                    a.width = Some(p.width);
-                    a.height = Some(p.height);
-                    a.taken_at = p.taken_at;
-                    a.gps = p.gps;
-                    a.thumb_sha256 = Some(thumb.to_string());
-                    a.customer_sha256 = Some(customer.to_string());
-                    a.customer_type = Some(p.customer_type.to_owned());
-                }
-                Err(e) => {
-                    self.forget(&[blob.id]).await;
-                    return Err(e);
-                }
-            }
+            let p = self.derive_image(&blobs[0].clone(), detected, blobs).await?;
+            a.width = Some(p.width);
+            a.height = Some(p.height);
+            a.taken_at = p.taken_at;
+            a.gps = p.gps;
+            a.thumb_sha256 = blobs.get(1).map(|b| b.to_string());
+            a.customer_sha256 = blobs.get(2).map(|b| b.to_string());
+            a.customer_type = Some(p.customer_type.to_owned());
         }
         let tx = self.store.write().await?;
         match store::insert(&*tx, &a).await {
@@ -281,7 +320,7 @@ impl App {
             Err(aftersales_storage::StorageError::Duplicate(_)) => {
                 // The same key arrived twice at once: the first one stored answers both.
                 drop(tx);
-                let key = new.idempotency_key.as_deref().unwrap_or_default();
+                let key = a.idempotency_key.as_deref().unwrap_or_default();
                 return match store::by_key(self.store.read(), actor.id(), key).await? {
                     Some(done) if done.ticket_id == t.id => Ok((done, true)),
                     _ => Err(AppError::IdempotencyMismatch),
@@ -289,6 +328,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
+        self.record(&tx, t, actor, "attachment_added", file_changes(&a), None).await?;
         tx.commit().await?;
         Ok((a, false))
     }
@@ -310,7 +350,8 @@ impl App {
 
     /// Reads a stored photo back (within the image limit), checks and decodes it off the
     /// async threads, and stores its thumbnail and customer copy.
-    async fn derive_image(&self, id: &BlobId, detected: Detected) -> Result<(Processed, BlobId, BlobId)> {
+    /// Its thumbnail's and customer copy's blob ids are pushed onto `blobs` as they are kept.
+    async fn derive_image(&self, id: &BlobId, detected: Detected, blobs: &mut Vec<BlobId>) -> Result<Processed> {
         let files = self.files()?;
         let mut content = files.get(id).await.map_err(|e| AppError::internal("reading a file back", e))?;
         let mut bytes = Vec::new();
@@ -326,14 +367,17 @@ impl App {
             .put(one_chunk(p.thumbnail.clone()), limit)
             .await
             .map_err(|e| AppError::internal("keeping a thumbnail", e))?;
+        blobs.push(thumb.id);
         let customer = files
             .put(one_chunk(p.customer.clone()), limit)
             .await
             .map_err(|e| AppError::internal("keeping a customer copy", e))?;
-        Ok((p, thumb.id, customer.id))
+        blobs.push(customer.id);
+        Ok(p)
     }
 
-    /// Removes blobs of a refused file that no attachment refers to.
+    /// Removes blobs of a file not kept (refused, or its record not written) that no
+    /// attachment refers to (content-addressed: the same file may be another's).
     async fn forget(&self, ids: &[BlobId]) {
         let Ok(files) = self.files() else { return };
         for id in ids {
@@ -372,6 +416,10 @@ impl App {
         let a = store::by_id(conn, id).await?.ok_or_else(nf)?;
         let t = load_visible(conn, actor, a.ticket_id).await.map_err(|_| nf())?;
         if actor.is_customer() && a.visibility != Visibility::Customer {
+            return Err(nf());
+        }
+        // A withdrawn file is kept for audit: only an administrator still reaches it.
+        if a.withdrawal.is_some() && !aftersales_domain::permission::allows(actor.user.role, Action::ManageUsers) {
             return Err(nf());
         }
         Ok((a, t))

@@ -13,6 +13,7 @@ use crate::audience::Visibility;
 use crate::coded_enum;
 use crate::error::{DomainError, Reason};
 use crate::lang::Lang;
+use crate::role::Role;
 use crate::ticket::Kind;
 use crate::{Id, Timestamp};
 
@@ -43,6 +44,8 @@ pub const SNIFF_LEN: usize = 64 * 1024;
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// Nor may either side be longer than this.
 pub const MAX_SIDE: u32 = 20_000;
+/// The longest side of a photo's customer copy, in pixels (the original is kept whole).
+pub const CUSTOMER_SIDE: u32 = 1600;
 /// The longest file name kept, in characters.
 pub const MAX_NAME: usize = 120;
 /// The longest idempotency key taken.
@@ -258,9 +261,64 @@ pub struct Attachment {
     pub customer_type: Option<String>,
     #[serde(skip)]
     pub idempotency_key: Option<String>,
+    /// Withdrawn: left out of the ticket's lists and downloads, kept for audit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<Withdrawal>,
+}
+
+/// Who withdrew a file, when and why (the file and its record are kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Withdrawal {
+    pub by: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// The longest reason for a withdrawal, in characters.
+pub const MAX_REASON: usize = 1000;
+
+/// Whether `role` may withdraw any file (not only their own): supervisors and administrators.
+pub fn withdraws_any(role: Role) -> bool {
+    matches!(role, Role::Supervisor | Role::Admin)
 }
 
 impl Attachment {
+    /// Whether the person `by` with `role` may withdraw this file: its uploader (staff) or a
+    /// supervisor or administrator; never a customer contact.
+    pub fn may_withdraw(&self, by: Id, role: Role) -> bool {
+        role != Role::CustomerContact && (self.uploaded_by == by || withdraws_any(role))
+    }
+
+    /// Withdraws the file (evidence never silently vanishes: the record and the content are
+    /// kept): refused to anyone but its uploader or a supervisor or administrator, without a
+    /// reason, when already withdrawn, or when a signed service report shows it (the signed
+    /// report keeps it).
+    pub fn withdraw(
+        &mut self,
+        by: Id,
+        role: Role,
+        at: Timestamp,
+        reason: &str,
+        in_signed_report: bool,
+    ) -> Result<(), DomainError> {
+        if !self.may_withdraw(by, role) {
+            return Err(AttachmentProblem::NotYours.into());
+        }
+        if self.withdrawal.is_some() {
+            return Err(AttachmentProblem::AlreadyWithdrawn.into());
+        }
+        if in_signed_report {
+            return Err(AttachmentProblem::InSignedReport.into());
+        }
+        let mut p = Vec::new();
+        let reason = crate::error::text(&mut p, "reason", Some(reason), MAX_REASON, true);
+        let Some(reason) = reason else { return Err(DomainError::Invalid(p)) };
+        self.withdrawal = Some(Withdrawal { by, at, reason });
+        Ok(())
+    }
+
     /// Shown inline (an image); everything else is a download.
     pub fn inline(&self) -> bool {
         self.kind == FileKind::Image
@@ -277,6 +335,9 @@ impl Attachment {
 pub struct CustomerAttachment {
     pub id: Id,
     pub ticket_id: Id,
+    /// The work log entry it belongs to (always one the customer reads: a file on an
+    /// internal entry is never customer-visible).
+    pub log_id: Option<Id>,
     pub size: u64,
     pub kind: FileKind,
     pub content_type: String,
@@ -290,9 +351,10 @@ pub struct CustomerAttachment {
 impl CustomerAttachment {
     /// The customer's projection of `a`, when `a` is theirs to see.
     pub fn project(a: &Attachment) -> Option<CustomerAttachment> {
-        (a.visibility == Visibility::Customer).then(|| CustomerAttachment {
+        (a.visibility == Visibility::Customer && a.withdrawal.is_none()).then(|| CustomerAttachment {
             id: a.id,
             ticket_id: a.ticket_id,
+            log_id: a.log_id,
             size: a.size,
             kind: a.kind,
             content_type: a.customer_type.clone().unwrap_or_else(|| a.content_type.clone()),
@@ -336,7 +398,9 @@ impl EvidenceRule {
 
     /// Whether the photos of a ticket meet the rule: what is missing otherwise.
     pub fn missing(&self, photos: &[&Attachment]) -> Result<(), AttachmentProblem> {
-        let count = |tag| photos.iter().filter(|a| a.kind == FileKind::Image && a.tag == tag).count() as u32;
+        let count = |tag| {
+            photos.iter().filter(|a| a.kind == FileKind::Image && a.tag == tag && a.withdrawal.is_none()).count() as u32
+        };
         let before = self.before.saturating_sub(count(EvidenceTag::Before));
         let after = self.after.saturating_sub(count(EvidenceTag::After));
         if before == 0 && after == 0 { Ok(()) } else { Err(AttachmentProblem::EvidenceMissing { before, after }) }
@@ -373,6 +437,12 @@ pub enum AttachmentProblem {
         before: u32,
         after: u32,
     },
+    /// Withdrawing a file by someone who neither uploaded it nor supervises.
+    NotYours,
+    /// Withdrawing a file already withdrawn.
+    AlreadyWithdrawn,
+    /// Withdrawing a file a signed service report shows.
+    InSignedReport,
 }
 
 impl AttachmentProblem {
@@ -386,6 +456,9 @@ impl AttachmentProblem {
             AttachmentProblem::Unreadable => "file_unreadable",
             AttachmentProblem::Interrupted => "upload_interrupted",
             AttachmentProblem::EvidenceMissing { .. } => "evidence_missing",
+            AttachmentProblem::NotYours => "attachment_not_yours",
+            AttachmentProblem::AlreadyWithdrawn => "attachment_withdrawn",
+            AttachmentProblem::InSignedReport => "attachment_in_signed_report",
         }
     }
 
@@ -393,7 +466,10 @@ impl AttachmentProblem {
         match self {
             AttachmentProblem::Heic | AttachmentProblem::Unsupported { .. } => 415,
             AttachmentProblem::TooLarge { .. } => 413,
-            AttachmentProblem::EvidenceMissing { .. } => 409,
+            AttachmentProblem::EvidenceMissing { .. }
+            | AttachmentProblem::AlreadyWithdrawn
+            | AttachmentProblem::InSignedReport => 409,
+            AttachmentProblem::NotYours => 403,
             AttachmentProblem::Interrupted => 400,
             _ => 422,
         }
@@ -454,6 +530,18 @@ impl AttachmentProblem {
                 }
                 format!("This kind of service needs photos before it is resolved: missing {}", need.join(" and "))
             }
+            AttachmentProblem::NotYours if zh => "只有上传人、服务主管或管理员可以撤回此文件".into(),
+            AttachmentProblem::NotYours => {
+                "Only the person who uploaded this file, a supervisor or an administrator may withdraw it".into()
+            }
+            AttachmentProblem::AlreadyWithdrawn if zh => "此文件已被撤回".into(),
+            AttachmentProblem::AlreadyWithdrawn => "This file has already been withdrawn".into(),
+            AttachmentProblem::InSignedReport if zh => {
+                "此照片已放入客户签字的服务报告，不能撤回：签字报告保留该照片".into()
+            }
+            AttachmentProblem::InSignedReport => {
+                "This photo is in a service report the customer signed and cannot be withdrawn: the signed report keeps it".into()
+            }
         }
     }
 }
@@ -498,6 +586,51 @@ mod tests {
         assert!(clean_name("a\u{7}.jpg").is_err());
         assert_eq!(download_name("photo.jpg", "pdf"), "photo.jpg.pdf");
         assert_eq!(download_name("photo.JPEG", "jpg"), "photo.JPEG");
+    }
+
+    fn photo(by: Id) -> Attachment {
+        Attachment {
+            id: 1,
+            ticket_id: 1,
+            log_id: None,
+            sha256: "0".repeat(64),
+            size: 10,
+            kind: FileKind::Image,
+            content_type: "image/jpeg".into(),
+            file_name: "a.jpg".into(),
+            visibility: Visibility::Customer,
+            tag: EvidenceTag::Before,
+            uploaded_by: by,
+            uploaded_at: "2026-12-07T01:00:00Z".parse().unwrap(),
+            width: None,
+            height: None,
+            taken_at: None,
+            gps: None,
+            thumb_sha256: None,
+            customer_sha256: None,
+            customer_type: None,
+            idempotency_key: None,
+            withdrawal: None,
+        }
+    }
+
+    #[test]
+    fn a_withdrawal_needs_the_uploader_or_a_supervisor_a_reason_and_no_signed_report() {
+        let at = "2026-12-07T02:00:00Z".parse().unwrap();
+        let mut a = photo(7);
+        let refused = |r: Result<(), DomainError>| r.unwrap_err().code();
+        assert_eq!(refused(a.withdraw(8, Role::DeskAgent, at, "wrong ticket", false)), "attachment_not_yours");
+        assert_eq!(refused(a.withdraw(7, Role::CustomerContact, at, "x", false)), "attachment_not_yours");
+        assert_eq!(refused(a.withdraw(7, Role::DeskAgent, at, "  ", false)), "invalid_input");
+        assert_eq!(refused(a.withdraw(9, Role::Supervisor, at, "x", true)), "attachment_in_signed_report");
+        a.withdraw(9, Role::Supervisor, at, " 传错工单 ", false).unwrap();
+        assert_eq!(a.withdrawal.as_ref().map(|w| (w.by, w.reason.as_str())), Some((9, "传错工单")));
+        assert_eq!(refused(a.withdraw(7, Role::DeskAgent, at, "again", false)), "attachment_withdrawn");
+        // Gone from the customer's view and from the evidence count.
+        assert!(CustomerAttachment::project(&a).is_none());
+        let rule = EvidenceRule { kind: Kind::Fault, before: 1, after: 0 };
+        assert!(rule.missing(&[&a]).is_err());
+        assert!(rule.missing(&[&photo(7)]).is_ok());
     }
 
     #[test]

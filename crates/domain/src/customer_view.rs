@@ -268,6 +268,8 @@ coded_enum! {
         Surveyed = ("surveyed", "已完成服务评价", "Service rated"),
         Objection = ("objection", "对紧急程度提出异议", "Objection to the urgency"),
         ObjectionRuled = ("objection_ruled", "异议已处理", "Objection answered"),
+        FileAdded = ("file_added", "新增附件", "File added"),
+        FileWithdrawn = ("file_withdrawn", "附件已撤回", "File withdrawn"),
     }
 }
 
@@ -293,6 +295,8 @@ impl Milestone {
             "record_survey" => Milestone::Surveyed,
             "object_to_grading" => Milestone::Objection,
             "rule_grading_dispute" => Milestone::ObjectionRuled,
+            "attachment_added" => Milestone::FileAdded,
+            "attachment_withdrawn" => Milestone::FileWithdrawn,
             _ => return None,
         })
     }
@@ -322,7 +326,16 @@ impl CustomerEvent {
     pub fn project(e: &Event, reader: Id, engineer: impl Fn(Id) -> Option<String>) -> Option<CustomerEvent> {
         let milestone = Milestone::of_action(&e.action)?;
         let after = |field: &str| e.changes.iter().find(|c| c.field == field).map(|c| &c.after);
+        let about_a_file = matches!(milestone, Milestone::FileAdded | Milestone::FileWithdrawn);
+        // An event about a file is the customer's only when the file is customer-visible;
+        // the reason for a withdrawal stays internal.
+        if about_a_file && after("visibility").and_then(|v| v.as_str()) != Some(Visibility::Customer.code()) {
+            return None;
+        }
         let text = match milestone {
+            Milestone::FileAdded | Milestone::FileWithdrawn => {
+                after("file_name").and_then(|v| v.as_str()).map(str::to_owned)
+            }
             Milestone::Resolved => after("resolution").and_then(|v| v.as_str()).map(str::to_owned),
             Milestone::NotSolved => e.note.clone(),
             Milestone::Objection if e.actor_id == reader && reader != 0 => e.note.clone(),
@@ -386,6 +399,26 @@ impl CustomerLogEntry {
 mod tests {
     use super::*;
     use crate::ticket::tests_support::ticket;
+
+    #[test]
+    fn a_customer_reads_of_a_file_only_when_it_is_customer_visible() {
+        use crate::event::Change;
+        let event = |action: &str, visibility: &str| Event {
+            id: 1,
+            ticket_id: 1,
+            at: "2026-12-07T01:00:00Z".parse().expect("ts"),
+            actor_id: 5,
+            action: action.into(),
+            changes: vec![Change::added("file_name", "现场.jpg"), Change::added("visibility", visibility)],
+            note: Some("传错工单".into()),
+        };
+        let seen = CustomerEvent::project(&event("attachment_added", "customer"), 9, |_| None).expect("theirs");
+        assert_eq!((seen.milestone, seen.text.as_deref()), (Milestone::FileAdded, Some("现场.jpg")));
+        assert!(CustomerEvent::project(&event("attachment_added", "internal"), 9, |_| None).is_none());
+        let gone = CustomerEvent::project(&event("attachment_withdrawn", "customer"), 9, |_| None).expect("theirs");
+        assert_eq!(gone.text.as_deref(), Some("现场.jpg"), "the name, never the internal reason");
+        assert!(CustomerEvent::project(&event("attachment_withdrawn", "internal"), 9, |_| None).is_none());
+    }
 
     #[test]
     fn the_projection_carries_no_staff_fields() {

@@ -35,7 +35,8 @@ pub struct Event {
     pub actor_id: Id,
     /// What happened: `register`, `edit`, a lifecycle step code (`accept`, `dispatch`, …),
     /// `priority_change_requested`, `priority_change_approved`, `priority_change_rejected`,
-    /// `repeat_flagged`, `log_added`, `notice` (the system raised a notice).
+    /// `repeat_flagged`, `log_added`, `notice` (the system raised a notice),
+    /// `attachment_added`, `attachment_withdrawn` (its reason in `note`).
     pub action: String,
     pub changes: Vec<Change>,
     /// The reason or text given with the action, if any.
@@ -77,6 +78,8 @@ pub fn action_label(action: &str, lang: Lang) -> String {
         "report_sent" => ("发送服务报告", "Service report sent to the customer"),
         "report_signed" => ("客户签署服务报告", "Service report signed"),
         "report_refused" => ("客户拒签服务报告", "Service report refused"),
+        "attachment_added" => ("上传附件", "File uploaded"),
+        "attachment_withdrawn" => ("撤回附件", "File withdrawn"),
         other => return other.to_owned(),
     };
     match lang {
@@ -159,6 +162,11 @@ fn labels(field: &str) -> Option<(&'static str, &'static str)> {
         "visit_status" => ("上门状态", "Visit status"),
         "visit_expected_arrival" => ("预计到达时间", "Expected arrival"),
         "survey_result" => ("回访结果", "Survey result"),
+        "file_name" => ("文件名", "File name"),
+        "file_kind" => ("文件类型", "File type"),
+        "visibility" => ("可见范围", "Audience"),
+        "evidence_tag" => ("照片用途", "Photo shows"),
+        "log_id" => ("所属处理记录", "Work log entry"),
         "surveyed_at" => ("回访时间", "Surveyed at"),
         _ => return None,
     })
@@ -239,7 +247,16 @@ mod tests {
             assert_ne!(field_label(field, Lang::Zh), *field, "no Chinese name for {field}");
             assert_ne!(field_label(field, Lang::En), *field, "no English name for {field}");
         }
-        for action in ["register", "edit", "accept", "resolve", "priority_change_approved", "repeat_flagged"] {
+        for action in [
+            "register",
+            "edit",
+            "accept",
+            "resolve",
+            "priority_change_approved",
+            "repeat_flagged",
+            "attachment_added",
+            "attachment_withdrawn",
+        ] {
             assert_ne!(action_label(action, Lang::Zh), action);
         }
         assert_eq!(action_label("something_new", Lang::Zh), "something_new");

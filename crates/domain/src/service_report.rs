@@ -152,6 +152,8 @@ pub fn check_photo(a: &crate::attachment::Attachment, ticket: Id) -> Result<(), 
         Some(("is not a photo of this ticket", "不是本工单的照片"))
     } else if a.kind != crate::attachment::FileKind::Image || a.customer_sha256.is_none() {
         Some(("is not a photo (only photos are printed in the report)", "不是照片（报告只能放入照片）"))
+    } else if a.withdrawal.is_some() {
+        Some(("was withdrawn", "已被撤回"))
     } else if a.visibility != crate::audience::Visibility::Customer {
         Some((
             "is internal: only a photo uploaded as visible to the customer can go into their report",

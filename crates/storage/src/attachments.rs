@@ -1,7 +1,7 @@
 //! Evidence attachments (issue 14): metadata rows of files kept in the blob store, and
 //! the evidence rule of each kind of service.
 
-use aftersales_domain::attachment::{Attachment, EvidenceRule, EvidenceTag, FileKind, Gps};
+use aftersales_domain::attachment::{Attachment, EvidenceRule, EvidenceTag, FileKind, Gps, Withdrawal};
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::ticket::Kind;
 use aftersales_domain::{Id, Timestamp};
@@ -12,7 +12,7 @@ use crate::conv::{get, get_code, get_ts, ms};
 use crate::schema::{Attachments as A, EvidenceRules as R};
 use crate::{Result, StorageError, insert_fields};
 
-const COLS: [A; 21] = [
+const COLS: [A; 24] = [
     A::Id,
     A::TicketId,
     A::LogId,
@@ -34,6 +34,9 @@ const COLS: [A; 21] = [
     A::CustomerSha256,
     A::CustomerType,
     A::IdempotencyKey,
+    A::WithdrawnAt,
+    A::WithdrawnBy,
+    A::WithdrawReason,
 ];
 
 fn select() -> SelectStatement {
@@ -48,6 +51,15 @@ fn row(r: &QueryResult) -> Result<Attachment> {
     let lat: Option<f64> = get(r, "gps_lat")?;
     let lon: Option<f64> = get(r, "gps_lon")?;
     let size: i64 = get(r, "size")?;
+    let withdrawn_at: Option<i64> = get(r, "withdrawn_at")?;
+    let withdrawal = match withdrawn_at {
+        None => None,
+        Some(_) => Some(Withdrawal {
+            by: get::<Option<Id>>(r, "withdrawn_by")?.unwrap_or_default(),
+            at: get_ts(r, "withdrawn_at")?,
+            reason: get::<Option<String>>(r, "withdraw_reason")?.unwrap_or_default(),
+        }),
+    };
     Ok(Attachment {
         id: get(r, "id")?,
         ticket_id: get(r, "ticket_id")?,
@@ -69,6 +81,7 @@ fn row(r: &QueryResult) -> Result<Attachment> {
         customer_sha256: get(r, "customer_sha256")?,
         customer_type: get(r, "customer_type")?,
         idempotency_key: get(r, "idempotency_key")?,
+        withdrawal,
     })
 }
 
@@ -115,10 +128,11 @@ pub async fn by_key<C: ConnectionTrait>(conn: &C, uploader: Id, key: &str) -> Re
     conn.query_one(&stmt).await?.as_ref().map(row).transpose()
 }
 
-/// A ticket's attachments, oldest first.
+/// A ticket's attachments that are not withdrawn, oldest first.
 pub async fn of_ticket<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Vec<Attachment>> {
     let stmt = select()
         .and_where(Expr::col(A::TicketId).eq(ticket))
+        .and_where(Expr::col(A::WithdrawnAt).is_null())
         .order_by(A::UploadedAt, Order::Asc)
         .order_by(A::Id, Order::Asc)
         .to_owned();
@@ -140,6 +154,32 @@ pub async fn blob_in_use<C: ConnectionTrait>(conn: &C, sha256: &str) -> Result<b
         .limit(1)
         .to_owned();
     Ok(conn.query_one(&stmt).await?.is_some())
+}
+
+/// Marks `id` withdrawn as `w` says, if it is not yet: false when it already was (the
+/// second of two withdrawals at once).
+pub async fn withdraw<C: ConnectionTrait>(conn: &C, id: Id, w: &Withdrawal) -> Result<bool> {
+    let stmt = Query::update()
+        .table(A::Table)
+        .value(A::WithdrawnAt, ms(w.at))
+        .value(A::WithdrawnBy, w.by)
+        .value(A::WithdrawReason, w.reason.clone())
+        .and_where(Expr::col(A::Id).eq(id))
+        .and_where(Expr::col(A::WithdrawnAt).is_null())
+        .to_owned();
+    let done = conn.execute(&stmt).await.map_err(StorageError::from_db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Withdrawn attachments of every ticket, the latest withdrawn first, at most `limit`.
+pub async fn withdrawn<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<Attachment>> {
+    let stmt = select()
+        .and_where(Expr::col(A::WithdrawnAt).is_not_null())
+        .order_by(A::WithdrawnAt, Order::Desc)
+        .order_by(A::Id, Order::Desc)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&stmt).await?.iter().map(row).collect()
 }
 
 fn rule(r: &QueryResult) -> Result<EvidenceRule> {

@@ -701,6 +701,10 @@ pub enum Attachments {
     CustomerSha256,
     CustomerType,
     IdempotencyKey,
+    /// Withdrawn (m0018): when, by whom, why; the row and its blob are kept.
+    WithdrawnAt,
+    WithdrawnBy,
+    WithdrawReason,
 }
 
 /// The evidence rule of a kind of service (photos before / after needed to resolve).

@@ -73,6 +73,26 @@ impl TestDb {
         TestDb { app, clock, cleanup, files_dir }
     }
 
+    /// The files of the test's blob store (every file under its directory, temporary ones
+    /// included), to check that nothing was left behind.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.files_dir, &mut out);
+        out.sort();
+        out
+    }
+
     /// A new SQLite database in a temporary directory.
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(unique("aftersales_test"));

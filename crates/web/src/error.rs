@@ -195,6 +195,20 @@ impl ApiError {
     }
 }
 
+/// One error as the `error` object of an answer, in `lang` (for an answer that carries
+/// several, such as each refused file of an upload).
+pub(crate) fn detail(e: ApiError, lang: Lang) -> crate::openapi::ErrorDetail {
+    let r = e.render();
+    let i = usize::from(lang == Lang::En);
+    let [zh, en] = r.message;
+    let [fzh, fen] = r.fields;
+    crate::openapi::ErrorDetail {
+        code: r.code.to_owned(),
+        message: if i == 1 { en } else { zh },
+        fields: if i == 1 { fen } else { fzh },
+    }
+}
+
 fn format_field(field: &str, message: &str, lang: Lang) -> String {
     match lang {
         Lang::Zh => format!("{}{message}", label(field, lang)),

@@ -171,7 +171,12 @@ pub fn document() -> Value {
 }
 
 /// Properties of response schemas that are left out rather than `null` when empty.
-const MAY_BE_ABSENT: &[(&str, &str)] = &[("ErrorResponse", "current")];
+const MAY_BE_ABSENT: &[(&str, &str)] = &[
+    ("ErrorResponse", "current"),
+    ("Attachment", "withdrawal"),
+    ("FileResult", "attachment"),
+    ("FileResult", "error"),
+];
 
 /// What the Rust types do not tell utoipa:
 ///

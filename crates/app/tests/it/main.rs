@@ -1,6 +1,7 @@
 //! Use-case tests, each on SQLite and PostgreSQL (`db_test!`).
 #![allow(clippy::unwrap_used)]
 
+mod attachments;
 mod clocks;
 mod fees;
 mod notices;

@@ -22,6 +22,7 @@ mod m0014_attachments;
 mod m0015_service_reports;
 mod m0016_visit_due;
 mod m0017_report_delivery;
+mod m0018_attachment_withdrawal;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_service_reports::M0015ServiceReports),
             Box::new(m0016_visit_due::M0016VisitDue),
             Box::new(m0017_report_delivery::M0017ReportDelivery),
+            Box::new(m0018_attachment_withdrawal::M0018AttachmentWithdrawal),
         ]
     }
 }

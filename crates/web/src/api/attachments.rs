@@ -4,14 +4,14 @@
 
 use std::io;
 
-use aftersales_app::attachments::{Download, NewAttachment, TicketAttachments, Variant};
+use aftersales_app::attachments::{Download, NewAttachment, TicketAttachments, Variant, WithdrawnFile};
 use aftersales_app::{Actor, App, AppError};
 use aftersales_domain::attachment::{Attachment, EvidenceRule, EvidenceTag};
 use aftersales_domain::audience::Visibility;
 use aftersales_domain::error::Reason;
 use aftersales_domain::text::forbidden_in_line;
 use aftersales_domain::ticket::Kind;
-use aftersales_domain::{DomainError, Id};
+use aftersales_domain::{DomainError, Id, Lang};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -43,10 +43,12 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
-/// The files stored by an upload (a retry answers with the first upload's records).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// The files stored by an upload (a retry answers with the first upload's records), and
+/// each file's result in the order sent.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Uploaded {
     pub items: Vec<Attachment>,
+    pub results: Vec<FileResult>,
 }
 
 /// What reading an upload can end with besides the use case's own refusals.
@@ -120,10 +122,35 @@ fn malformed(expected_en: &'static str, expected_zh: &'static str) -> Reason {
     Reason::Malformed { expected_en, expected_zh }
 }
 
+/// One file of an upload and what became of it.
+pub(crate) struct Received {
+    pub(crate) file_name: String,
+    /// Stored (and whether an earlier upload under the same key answers), or refused.
+    pub(crate) outcome: Result<(Attachment, bool), AppError>,
+}
+
+/// Whether `e` is about one file only (its type, size, content, name or retry key), so
+/// the other files of the same upload go on.
+fn about_the_file(e: &AppError) -> bool {
+    use aftersales_domain::attachment::AttachmentProblem;
+    use aftersales_domain::error::Conflict;
+    match e {
+        AppError::Domain(DomainError::Conflict(Conflict::Attachment(p))) => *p != AttachmentProblem::Interrupted,
+        AppError::Domain(DomainError::Invalid(fields)) => {
+            fields.iter().all(|(f, _)| matches!(*f, "file" | "idempotency_key"))
+        }
+        AppError::IdempotencyMismatch => true,
+        _ => false,
+    }
+}
+
 /// Reads an upload: the text fields, then every `file` part streamed to [`App::attach`]
-/// (each file whole or not at all). `allowed` is asked before the first file (a page's
-/// CSRF check). `header_key` is the `Idempotency-Key` header, for a form that carries no
-/// key of its own (the n-th file after the first gets `key#n`).
+/// (each file whole or not at all). A file refused for what it is (its type, size,
+/// content or name) is reported with its name and the next file goes on; anything else
+/// (the ticket, the permission, a broken connection) ends the upload. `allowed` is asked
+/// before the first file (a page's CSRF check). `header_key` is the `Idempotency-Key`
+/// header, for a form that carries no key of its own (the n-th file after the first gets
+/// `key#n`, whatever became of the others).
 pub(crate) async fn receive(
     app: &App,
     actor: &Actor,
@@ -131,14 +158,14 @@ pub(crate) async fn receive(
     headers: &HeaderMap,
     body: Body,
     allowed: &(dyn Fn(&Fields) -> bool + Send + Sync),
-) -> Result<Vec<(Attachment, bool)>, UploadError> {
+) -> Result<Vec<Received>, UploadError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| UploadError::Malformed("expected Content-Type: multipart/form-data with a boundary".into()))?;
     let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
     let mut f = Fields::default();
-    let mut stored = Vec::new();
+    let mut received = Vec::new();
     let mut files = 0usize;
     while let Some(mut field) = form.next_field().await.map_err(part_error)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -171,9 +198,6 @@ pub(crate) async fn receive(
             return Err(UploadError::Csrf);
         }
         let file_name = field.file_name().unwrap_or_default().to_owned();
-        if let Some(found) = forbidden_in_line(&file_name) {
-            return Err(AppError::from(DomainError::field("file", Reason::ControlCharacter { found })).into());
-        }
         if file_name.is_empty() {
             // A file input left empty sends a part without a name or content.
             continue;
@@ -182,22 +206,84 @@ pub(crate) async fn receive(
             .key
             .take()
             .or_else(|| header_key.as_ref().map(|k| if files == 0 { k.clone() } else { format!("{k}#{files}") }));
+        files += 1;
+        if let Some(found) = forbidden_in_line(&file_name) {
+            let e = AppError::from(DomainError::field("file", Reason::ControlCharacter { found }));
+            let shown: String = file_name.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+            received.push(Received { file_name: shown, outcome: Err(e) });
+            continue;
+        }
         let new = NewAttachment {
             ticket_id: ticket,
             log_id: f.log_id,
             visibility: f.visibility.unwrap_or(Visibility::Internal),
             tag: f.tag.unwrap_or(EvidenceTag::Other),
-            file_name,
+            file_name: file_name.clone(),
             idempotency_key: key,
         };
         let content = field.map(|chunk| chunk.map_err(io::Error::other)).boxed();
-        stored.push(app.attach(actor, new, content).await?);
-        files += 1;
+        match app.attach(actor, new, content).await {
+            Err(e) if !about_the_file(&e) => return Err(e.into()),
+            outcome => received.push(Received { file_name, outcome }),
+        }
     }
-    if stored.is_empty() {
+    if received.is_empty() {
         return Err(AppError::invalid("file", Reason::Missing).into());
     }
-    Ok(stored)
+    Ok(received)
+}
+
+/// One file's result in an upload's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileResult {
+    /// The file's name as sent.
+    pub file_name: String,
+    /// Whether it is stored (else `error` says why not, naming the file).
+    pub stored: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub attachment: Option<Attachment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub error: Option<crate::openapi::ErrorDetail>,
+}
+
+/// The answer to an upload in `lang`: one file refused is that refusal (its status);
+/// otherwise 201 with every file stored, or 207 with each file's result when some of
+/// several were refused (the stored ones are kept).
+pub(crate) fn answer(mut received: Vec<Received>, lang: Lang) -> Result<(StatusCode, Uploaded), AppError> {
+    if received.len() == 1
+        && received[0].outcome.is_err()
+        && let Some(Received { outcome: Err(e), .. }) = received.pop()
+    {
+        return Err(e);
+    }
+    let all_stored = received.iter().all(|r| r.outcome.is_ok());
+    let mut items = Vec::new();
+    let mut results = Vec::with_capacity(received.len());
+    for r in received {
+        match r.outcome {
+            Ok((a, _)) => {
+                items.push(a.clone());
+                results.push(FileResult { file_name: r.file_name, stored: true, attachment: Some(a), error: None });
+            }
+            Err(e) => {
+                let mut detail = crate::error::detail(ApiError::App(e), lang);
+                detail.message = match lang {
+                    Lang::Zh => format!("{}：{}", r.file_name, detail.message),
+                    Lang::En => format!("{}: {}", r.file_name, detail.message),
+                };
+                results.push(FileResult {
+                    file_name: r.file_name,
+                    stored: false,
+                    attachment: None,
+                    error: Some(detail),
+                });
+            }
+        }
+    }
+    let status = if all_stored { StatusCode::CREATED } else { StatusCode::MULTI_STATUS };
+    Ok((status, Uploaded { items, results }))
 }
 
 /// A part that cannot be read: a header with a control character (in a file name, say) is
@@ -261,13 +347,18 @@ pub(crate) fn serve(d: Download) -> Response {
 
 /// Uploads photos, videos or documents to a ticket (or one of its work log entries), from
 /// the desk or the engineer's phone. Each file's type is judged by its content; a photo
-/// gets a thumbnail and a customer copy without EXIF. A retry with the same key (form field
-/// `idempotency_key` or header `Idempotency-Key`) is stored once and answered the same.
+/// gets a thumbnail and a customer copy without EXIF (at most 1600 px on its long side).
+/// A retry with the same key (form field `idempotency_key` or header `Idempotency-Key`) is
+/// stored once and answered the same. Several files at once: each file's result is listed
+/// in `results` (stored, or refused with an error naming the file); one bad file does not
+/// stop the others. Each upload writes a history event on the ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry key of the (first) file")),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = Uploaded), (status = 400, body = ErrorResponse, description = "Not a multipart form, or the upload broke off"),
+        (status = 201, body = Uploaded, description = "Every file stored"),
+        (status = 207, body = Uploaded, description = "Several files sent and some refused: `results` names each file's outcome; the stored ones are kept"),
+        (status = 400, body = ErrorResponse, description = "Not a multipart form, or the upload broke off"),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse, description = "Larger than its kind's limit; nothing kept"),
         (status = 415, body = ErrorResponse, description = "HEIC, SVG, HTML or another type not taken"),
@@ -281,8 +372,10 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, axum::Json<Uploaded>), ApiError> {
     s.app.may_attach(&actor, id).await?;
-    let stored = receive(&s.app, &actor, id, &headers, body, &|_| true).await?;
-    Ok((StatusCode::CREATED, axum::Json(Uploaded { items: stored.into_iter().map(|(a, _)| a).collect() })))
+    let lang = crate::error::request_lang(&headers);
+    let received = receive(&s.app, &actor, id, &headers, body, &|_| true).await?;
+    let (status, uploaded) = answer(received, lang)?;
+    Ok((status, axum::Json(uploaded)))
 }
 
 /// A ticket's attachments: every one with EXIF time and place (staff), or the
@@ -314,6 +407,49 @@ pub async fn content(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): I
     responses((status = 200, description = "The thumbnail", content_type = "image/jpeg"), (status = 404, body = ErrorResponse)))]
 pub async fn thumbnail(State(s): State<AppState>, Auth(actor): Auth, IdPath(id): IdPath) -> Result<Response, ApiError> {
     Ok(serve(s.app.attachment_content(&actor, id, Variant::Thumbnail).await?))
+}
+
+/// Why a file is withdrawn.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalInput {
+    /// Required: the history and the administrators' list keep it.
+    pub reason: String,
+}
+
+/// Withdraws a file (evidence never silently vanishes): its uploader, a supervisor or an
+/// administrator gives a reason; the file leaves the ticket's lists, downloads and the
+/// evidence count for everyone, is kept with its content for audit (administrators list
+/// it at `GET /api/v1/attachments/withdrawn`), and the history records who withdrew it and
+/// why. A photo in a signed service report cannot be withdrawn; a second withdrawal is
+/// refused (409), so two people withdrawing at once do not both succeed.
+#[utoipa::path(post, path = "/api/v1/attachments/{id}/withdrawal", tag = "attachments", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = WithdrawalInput,
+    responses(
+        (status = 200, body = Attachment, description = "Withdrawn: the record with its withdrawal"),
+        (status = 400, body = ErrorResponse), (status = 403, body = ErrorResponse, description = "A customer contact, or staff who neither uploaded it nor supervise"),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "Already withdrawn, or in a signed service report"),
+        (status = 422, body = ErrorResponse, description = "No reason"),
+    ))]
+pub async fn withdraw(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    IdPath(id): IdPath,
+    Json(input): Json<WithdrawalInput>,
+) -> Result<axum::Json<Attachment>, ApiError> {
+    Ok(axum::Json(s.app.withdraw_attachment(&actor, id, &input.reason).await?))
+}
+
+/// Withdrawn files of every ticket, the latest first (at most 200), with who withdrew them
+/// and why (administrators).
+#[utoipa::path(get, path = "/api/v1/attachments/withdrawn", tag = "attachments", security(("bearer" = [])),
+    responses((status = 200, body = Vec<WithdrawnFile>), (status = 403, body = ErrorResponse)))]
+pub async fn withdrawn(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<axum::Json<Vec<WithdrawnFile>>, ApiError> {
+    Ok(axum::Json(s.app.withdrawn_attachments(&actor).await?))
 }
 
 /// The evidence rules: photos "before" and "after" each kind of service needs before it is

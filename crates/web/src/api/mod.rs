@@ -137,6 +137,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload, attachments::list))
         .routes(routes!(attachments::content))
         .routes(routes!(attachments::thumbnail))
+        .routes(routes!(attachments::withdraw))
+        .routes(routes!(attachments::withdrawn))
         .routes(routes!(attachments::rules))
         .routes(routes!(attachments::put_rule))
 }

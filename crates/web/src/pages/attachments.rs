@@ -6,7 +6,7 @@
 //! administrator's evidence rules (`/admin/evidence`).
 
 use aftersales_app::AppError;
-use aftersales_app::attachments::{TicketAttachments, Variant};
+use aftersales_app::attachments::{TicketAttachments, Variant, WithdrawnFile};
 use aftersales_domain::Id;
 use aftersales_domain::attachment::{Attachment, CustomerAttachment, EvidenceRule};
 use aftersales_domain::permission::{self, Action};
@@ -22,7 +22,7 @@ use super::layout::Nav;
 use super::view::L;
 use super::{PageError, Posted, Signed, constant_time_eq, render, same_origin};
 use crate::AppState;
-use crate::api::attachments::{UploadError, receive, serve};
+use crate::api::attachments::{UploadError, answer, receive, serve};
 use crate::extract::IdPath;
 
 /// A size in bytes as people read it.
@@ -38,7 +38,11 @@ fn size_text(n: u64) -> String {
 /// The ticket page's attachments section.
 #[derive(Debug)]
 pub struct TicketAttachmentsSection {
+    /// The ticket's files (withdrawn ones left out), read once for the page: the list and
+    /// each work log entry's files come from it.
     pub items: Vec<Attachment>,
+    /// Who reads the page (whether they may withdraw a file).
+    pub reader: (Id, aftersales_domain::role::Role),
     /// The reader may upload here (staff who may write the work log; an engineer only on
     /// their own ticket).
     pub may_upload: bool,
@@ -66,6 +70,7 @@ impl TicketAttachmentsSection {
         const MB: u64 = 1024 * 1024;
         Some(TicketAttachmentsSection {
             items,
+            reader: (who.actor.id(), role),
             may_upload,
             rule,
             limits: (l.image / MB, l.video / MB, l.document / MB),
@@ -87,6 +92,16 @@ impl TicketAttachmentsSection {
         size_text(a.size)
     }
 
+    /// The files of work log entry `log`.
+    pub fn of_log(&self, log: &Id) -> Vec<&Attachment> {
+        self.items.iter().filter(|a| a.log_id == Some(*log)).collect()
+    }
+
+    /// Whether the reader may withdraw `a` (its uploader, a supervisor, an administrator).
+    pub fn may_withdraw(&self, a: &Attachment) -> bool {
+        a.withdrawal.is_none() && a.may_withdraw(self.reader.0, self.reader.1)
+    }
+
     /// `lat, lon` with five decimals (about a metre).
     pub fn place(&self, a: &Attachment) -> String {
         a.gps.map(|g| format!("{:.5}, {:.5}", g.lat, g.lon)).unwrap_or_default()
@@ -99,6 +114,21 @@ pub async fn portal_section(s: &AppState, who: &Signed, ticket: Id) -> Vec<Custo
         Ok(TicketAttachments::Customer(items)) => items,
         _ => Vec::new(),
     }
+}
+
+/// The portal's files of work log entry `log` (called from `templates/portal/_log_files.html`).
+pub fn portal_files_of<'a>(items: &'a [CustomerAttachment], log: &Id) -> Vec<&'a CustomerAttachment> {
+    items.iter().filter(|a| a.log_id == Some(*log)).collect()
+}
+
+/// A customer copy's size in words.
+pub fn customer_size(a: &CustomerAttachment) -> String {
+    size_text(a.size)
+}
+
+/// What a redirect after an attachment form says on the ticket page (`?done=…`).
+pub fn done_message(l: &L, done: &str) -> Option<String> {
+    (done == "withdrawn").then(|| l.t("attachment.withdrawn_done").to_owned())
 }
 
 /// Whether the page's script asked (it reads the answer as JSON).
@@ -140,11 +170,31 @@ pub async fn upload(
     };
     let result = receive(&s.app, &who.actor, id, &headers, body, &allowed).await;
     match (result, json) {
-        (Ok(stored), true) => {
-            let items: Vec<Attachment> = stored.into_iter().map(|(a, _)| a).collect();
-            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "items": items }))).into_response())
+        (Ok(received), true) => match answer(received, who.l.lang) {
+            Ok((status, uploaded)) => Ok((status, axum::Json(uploaded)).into_response()),
+            Err(e) => Ok(json_error(&who.l, &UploadError::App(e))),
+        },
+        (Ok(received), false) if received.iter().all(|r| r.outcome.is_ok()) => {
+            Ok(Redirect::to(&format!("/tickets/{id}#attachments")).into_response())
         }
-        (Ok(_), false) => Ok(Redirect::to(&format!("/tickets/{id}#attachments")).into_response()),
+        (Ok(received), false) => {
+            // Without script several files go at once: each one's outcome is said.
+            let l = &who.l;
+            let stored: Vec<&str> =
+                received.iter().filter(|r| r.outcome.is_ok()).map(|r| r.file_name.as_str()).collect();
+            let refused: Vec<String> = received
+                .iter()
+                .filter_map(|r| r.outcome.as_ref().err().map(|e| format!("{}：{}", r.file_name, e.message(l.lang))))
+                .collect();
+            let message =
+                (!stored.is_empty()).then(|| l.tf("attachment.stored_files", &[("files", &stored.join("、"))]));
+            let error = l.tf("attachment.refused_files", &[("files", &refused.join("；"))]);
+            let status = received
+                .iter()
+                .find_map(|r| r.outcome.as_ref().err())
+                .map_or(StatusCode::UNPROCESSABLE_ENTITY, crate::error::status_of);
+            super::tickets::ticket_page(&s, &who, id, message, Some(error), status, None).await
+        }
         (Err(e), true) => Ok(json_error(&who.l, &e)),
         (Err(UploadError::Csrf), false) => Err(PageError::Csrf(who.l.clone())),
         (
@@ -166,6 +216,36 @@ pub async fn upload(
             };
             super::tickets::ticket_page(&s, &who, id, None, Some(message), status, None).await
         }
+    }
+}
+
+/// The withdrawal form of one file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WithdrawForm {
+    /// The ticket page to show again when the withdrawal is refused.
+    ticket: Option<Id>,
+    reason: String,
+}
+
+/// `POST /attachments/{id}/withdraw`: the file leaves the ticket's lists (kept for audit),
+/// back to the ticket; a refusal (no reason, not theirs, in a signed report) is said there.
+pub async fn withdraw(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    Posted { who, form }: Posted<WithdrawForm>,
+) -> Result<Response, PageError> {
+    match s.app.withdraw_attachment(&who.actor, id, &form.reason).await {
+        Ok(a) => Ok(Redirect::to(&format!("/tickets/{}?done=withdrawn#attachments", a.ticket_id)).into_response()),
+        Err(e) if e.is_internal() || matches!(e, AppError::NotFound { .. }) => Err(PageError::App(e, who.l.clone())),
+        Err(e) => match form.ticket {
+            Some(ticket) => {
+                let status = crate::error::status_of(&e);
+                let message = e.message(who.l.lang);
+                super::tickets::ticket_page(&s, &who, ticket, None, Some(message), status, None).await
+            }
+            None => Err(PageError::App(e, who.l.clone())),
+        },
     }
 }
 
@@ -198,8 +278,16 @@ struct EvidencePage<'a> {
     l: &'a L,
     nav: Option<Nav>,
     rows: Vec<RuleRow>,
+    /// Withdrawn files with who withdrew them and why (administrators only).
+    withdrawn: Option<Vec<WithdrawnFile>>,
     message: Option<String>,
     error: Option<String>,
+}
+
+impl EvidencePage<'_> {
+    fn size(&self, a: &Attachment) -> String {
+        size_text(a.size)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,8 +313,13 @@ async fn evidence_page(
             RuleRow { kind: *k, before: r.map_or(0, |r| r.before), after: r.map_or(0, |r| r.after) }
         })
         .collect();
+    let withdrawn = if permission::allows(who.actor.user.role, Action::ManageUsers) {
+        Some(s.app.withdrawn_attachments(&who.actor).await.map_err(|e| PageError::App(e, l.clone()))?)
+    } else {
+        None
+    };
     let nav = Some(Nav::of(s, who, "admin").await);
-    Ok((status, render(&EvidencePage { l, nav, rows, message, error })).into_response())
+    Ok((status, render(&EvidencePage { l, nav, rows, withdrawn, message, error })).into_response())
 }
 
 /// `GET /admin/evidence`: the photos each kind of service needs before it is resolved.

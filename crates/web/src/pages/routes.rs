@@ -155,6 +155,7 @@ pub fn table() -> Vec<PageRoute> {
         post("/tickets/{id}/attachments", attachments::upload),
         get("/attachments/{id}", attachments::file),
         get("/attachments/{id}/thumbnail", attachments::thumbnail),
+        post("/attachments/{id}/withdraw", attachments::withdraw),
         get("/admin/evidence", attachments::evidence),
         post("/admin/evidence", attachments::save_evidence),
         get("/admin/qualifications", qualifications::qualifications),

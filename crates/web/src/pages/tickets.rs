@@ -332,6 +332,11 @@ impl TicketPage<'_> {
                     "visit_status" => aftersales_domain::visit::VisitStatus::from_code(code).map(|x| x.label(lang)),
                     "log_kind" => LogKind::from_code(code).map(|x| x.label(lang)),
                     "notice_kind" => aftersales_domain::notice::NoticeKind::from_code(code).map(|x| x.label(lang)),
+                    "file_kind" => aftersales_domain::attachment::FileKind::from_code(code).map(|x| x.label(lang)),
+                    "evidence_tag" => {
+                        aftersales_domain::attachment::EvidenceTag::from_code(code).map(|x| x.label(lang))
+                    }
+                    "visibility" => aftersales_domain::audience::Visibility::from_code(code).map(|x| x.label(lang)),
                     _ => None,
                 };
                 match label {
@@ -414,6 +419,7 @@ pub async fn ticket(
     } else {
         super::fees::done_message(l, &q.done)
             .or_else(|| super::reports::done_message(l, &q.done))
+            .or_else(|| super::attachments::done_message(l, &q.done))
             .or_else(|| Step::from_code(&q.done).map(|st| l.tf("tickets.done_step", &[("step", &st.label(l.lang))])))
     };
     ticket_page(&s, &who, id, message, None, StatusCode::OK, q.group).await

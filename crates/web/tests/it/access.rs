@@ -337,6 +337,13 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(g.clone(), "/api/v1/tickets/{id}/attachments", Some(ReadTicket), None),
         r(g.clone(), "/api/v1/attachments/{id}/content", Some(ReadTicket), None),
         r(g.clone(), "/api/v1/attachments/{id}/thumbnail", Some(ReadTicket), None),
+        ApiRoute {
+            // Its uploader (the desk) or a supervisor or administrator; the empty reason is
+            // refused, so nothing is withdrawn.
+            also: |role| matches!(role, Role::Admin | Role::Supervisor | Role::DeskAgent),
+            ..r(p.clone(), "/api/v1/attachments/{id}/withdrawal", Some(ReadTicket), Some(json!({"reason": ""})))
+        },
+        r(g.clone(), "/api/v1/attachments/withdrawn", Some(ManageUsers), None),
         r(g.clone(), "/api/v1/evidence-rules", Some(ReadTicket), None),
         r(Method::PUT, "/api/v1/evidence-rules/{kind}", Some(ManageCatalog), Some(json!({"before": 99, "after": 0}))),
         // The service report (issue 14): the bodies are refused for their missing fields.
@@ -816,6 +823,10 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     assert_eq!(seed_attachment(db, org, t.id, &m("file.txt"), Visibility::Internal, notes).await, 1);
     let photo = crate::attachments::jpeg(16, 16);
     seed_attachment(db, org, t.id, "现场照片.jpg", Visibility::Customer, photo).await;
+    // A customer-visible photo withdrawn: the reason stays internal.
+    let gone =
+        seed_attachment(db, org, t.id, "撤回的照片.jpg", Visibility::Customer, crate::attachments::jpeg(17, 17)).await;
+    app.withdraw_attachment(&org.desk, gone, &m("withdrawal reason")).await.unwrap();
     let log = async |who: &Actor, kind, body: String, v| {
         app.add_log(who, t.id, kind, &body, v, None).await.unwrap();
     };

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
-const BOUNDARY: &str = "----aftersales-test-boundary";
+pub(crate) const BOUNDARY: &str = "----aftersales-test-boundary";
 
 /// A small photo as a phone sends it (a gradient, so it is not trivially compressible).
 pub(crate) fn jpeg(width: u32, height: u32) -> Vec<u8> {
@@ -88,7 +88,7 @@ pub(crate) fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec
 }
 
 /// Sends an upload to the API as `token`.
-async fn upload(t: &TestApp, token: &str, ticket: i64, body: Vec<u8>, extra: &[(&str, &str)]) -> Reply {
+pub(crate) async fn upload(t: &TestApp, token: &str, ticket: i64, body: Vec<u8>, extra: &[(&str, &str)]) -> Reply {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri(format!("/api/v1/tickets/{ticket}/attachments"))
@@ -103,7 +103,7 @@ async fn upload(t: &TestApp, token: &str, ticket: i64, body: Vec<u8>, extra: &[(
 }
 
 /// A download: status, headers, bytes.
-async fn download(t: &TestApp, token: &str, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+pub(crate) async fn download(t: &TestApp, token: &str, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let req = Request::builder().uri(path).header("authorization", format!("Bearer {token}")).body(Body::empty());
     call(&t.router, req.unwrap()).await
 }
@@ -113,12 +113,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Customer B's ticket, registered by the desk: its id.
-async fn ticket_b(t: &TestApp) -> i64 {
+pub(crate) async fn ticket_b(t: &TestApp) -> i64 {
     let r = t.org.registration(t.db.now());
     t.app().register(&t.org.desk, &r, None).await.and_then(Outcome::into_value).unwrap().ticket.id
 }
 
-async fn token(t: &TestApp, who: &Actor) -> String {
+pub(crate) async fn token(t: &TestApp, who: &Actor) -> String {
     t.app().create_token(None, who.id(), "test").await.unwrap()
 }
 
@@ -386,14 +386,20 @@ app_test!(the_ticket_page_uploads_with_and_without_script, |t| {
         (StatusCode::SEE_OTHER, format!("/tickets/{id}#attachments").as_str())
     );
     let page = crate::pages::get(&t.db, &format!("/tickets/{id}"), &cookie).await;
-    assert_eq!(page.html.matches("desk.jpg").count(), 4, "two files, each with a thumbnail");
+    assert_eq!(
+        page.html.matches("desk.jpg").count(),
+        6,
+        "two files, each with a thumbnail, and the history's two uploads"
+    );
     // Without the session's token: refused, nothing kept.
     let (status, _, _) = send(&[("csrf", "forged")], "application/json").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let list = t.api(&t.org.desk).await.get(&format!("/api/v1/tickets/{id}/attachments")).await;
     assert_eq!(list.body.as_array().unwrap().len(), 2);
-    // The portal shows the customer-visible one.
+    // The portal shows the customer-visible one (with its thumbnail), and its upload in
+    // the progress; not the internal one's.
     let portal = crate::pages::sign_in(&t.db, &t.org.portal_b).await;
     let page = crate::pages::get(&t.db, &format!("/tickets/{id}"), &portal).await;
-    assert_eq!(page.html.matches("desk.jpg").count(), 2, "{}", page.html);
+    assert_eq!(page.html.matches("desk.jpg").count(), 3, "{}", page.html);
+    assert_eq!(page.html.matches("新增附件").count(), 1, "{}", page.html);
 });

@@ -9,6 +9,7 @@ mod api;
 mod attachments;
 mod calendars;
 mod edge;
+mod evidence;
 mod fees;
 mod notices;
 mod occurred;
