@@ -234,15 +234,26 @@ impl Parts {
     }
 
     /// One requisition rejected by the supervisor: three of a dear part asked for on an
-    /// open ticket, where one is what the job needs.
+    /// open ticket, where one is what the job needs. The part is the job's own when it is
+    /// dear enough to need approval, else the dearest part fitting the device (the demo's
+    /// history depends on the day it is made, and some days leave no ticket in progress
+    /// whose own part is dear).
     pub(crate) async fn finish(&self, app: &App, org: &Org, open: &[(&Ticket, Option<&'static str>)]) -> Result<()> {
+        let dear = |p: &Part| p.price_fen * 3 > app.settings().parts_approval_threshold_fen;
         for (t, part) in open {
-            let (Some(engineer), Some(part)) = (t.first_line_id, part.and_then(|p| self.by_name.get(p))) else {
-                continue;
-            };
-            if t.status != Status::InProgress || part.price_fen * 3 <= app.settings().parts_approval_threshold_fen {
+            if t.status != Status::InProgress {
                 continue;
             }
+            let own = part.and_then(|p| self.by_name.get(p)).filter(|p| dear(p));
+            let fitting = || {
+                self.by_name
+                    .values()
+                    .filter(|p| dear(p) && p.fits(t.device_model.as_deref()))
+                    .max_by(|a, b| (a.price_fen, &a.number).cmp(&(b.price_fen, &b.number)))
+            };
+            let (Some(engineer), Some(part)) = (t.first_line_id, own.or_else(fitting)) else {
+                continue;
+            };
             let Some(&i) = org.by_user.get(&engineer) else { continue };
             let input = RequisitionInput { part_id: Some(part.id), quantity: Some(3), note: Some("备用".into()) };
             let q = app.request_parts(&org.actors[i], t.id, &input).await?;
