@@ -378,10 +378,19 @@ impl App {
 
     /// Removes blobs of a file not kept (refused, or its record not written) that no
     /// attachment refers to (content-addressed: the same file may be another's).
+    /// Whether anything kept refers to blob `sha256`: an attachment (its content, thumbnail
+    /// or customer copy) or a signed service report's PDF. The store is content-addressed,
+    /// so an unused blob may still be another record's file.
+    pub(crate) async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        let conn = self.store.read();
+        Ok(store::blob_in_use(conn, sha256).await?
+            || aftersales_storage::reports::by_pdf(conn, sha256).await?.is_some())
+    }
+
     async fn forget(&self, ids: &[BlobId]) {
         let Ok(files) = self.files() else { return };
         for id in ids {
-            match store::blob_in_use(self.store.read(), id.as_str()).await {
+            match self.blob_in_use(id.as_str()).await {
                 Ok(false) => {
                     if let Err(e) = files.delete(id).await {
                         tracing::warn!(blob = %id, error = %e, "removing a refused file");

@@ -211,13 +211,15 @@ impl App {
         let t = load_visible(&*tx, actor, ticket).await?;
         Self::check_recorder(actor, &t, Action::ResolveTicket)?;
         report::check_ticket(&t).map_err(|p| DomainError::from(Conflict::Report(p)))?;
+        // Locked before the photos are checked: a withdrawal (which locks the ticket too)
+        // cannot slip a withdrawn photo into the version.
+        tickets::lock(&*tx, t.id).await?;
         for &id in &photo_ids {
             match aftersales_storage::attachments::by_id(&*tx, id).await? {
                 Some(a) => report::check_photo(&a, t.id)?,
                 None => return Err(AppError::invalid("photo_ids", Reason::Unknown)),
             }
         }
-        tickets::lock(&*tx, t.id).await?;
         let versions = reports::of_ticket(&*tx, t.id).await?;
         let now = self.now();
         let r = match versions.last() {

@@ -125,13 +125,29 @@ pub fn check_ticket(t: &Ticket) -> Result<(), ReportProblem> {
 
 /// Whether `user` may record a signature or a refusal on the customer's behalf (on the
 /// engineer's phone, [`SignChannel::OnSite`]): only an engineer of the ticket (first or
-/// second line) who is there, that is, who checked in on a visit of this ticket. Anyone
-/// else sends the report for the customer to sign in the portal or through the e-mail link.
-pub fn check_on_site(t: &Ticket, user: Id, visits: &[crate::visit::Visit]) -> Result<(), ReportProblem> {
+/// second line) who is there, that is, who checked in on a visit of this ticket and has not
+/// left, or left at most [`ON_SITE_GRACE`] ago (the customer often signs as the engineer
+/// packs up). Anyone else, and the engineer back at the office days later, sends the report
+/// for the customer to sign in the portal or through the e-mail link.
+pub fn check_on_site(
+    t: &Ticket,
+    user: Id,
+    visits: &[crate::visit::Visit],
+    now: Timestamp,
+) -> Result<(), ReportProblem> {
     let assigned = t.first_line_id == Some(user) || t.second_line_id == Some(user);
-    let there = visits.iter().any(|v| v.ticket_id == t.id && v.engineer_id == user && v.checked_in_at.is_some());
+    let there = visits.iter().any(|v| {
+        v.ticket_id == t.id
+            && v.engineer_id == user
+            && v.checked_in_at.is_some()
+            && v.checked_out_at.is_none_or(|out| now.duration_since(out) <= ON_SITE_GRACE)
+    });
     if assigned && there { Ok(()) } else { Err(ReportProblem::NotOnSite) }
 }
+
+/// How long after checking out the engineer may still record the customer's signature on
+/// the phone.
+pub const ON_SITE_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
 
 /// Where the report is e-mailed: the contact's address. `contact` is the ticket's contact
 /// name (for the refusal's words), `address` what the directory has for them.
@@ -347,8 +363,8 @@ impl ReportProblem {
                 "The ticket is {}; the service report is made and signed once it is resolved",
                 status.label(Lang::En).to_lowercase()
             ),
-            (ReportProblem::NotOnSite, Lang::Zh) => "只有已在现场签到的本工单工程师可以在手机上记录客户签字或拒签；请将服务报告发送给客户，由客户在客户门户或通过邮件链接签字".into(),
-            (ReportProblem::NotOnSite, Lang::En) => "Only the ticket's engineer checked in on site records the customer's signature or refusal on the phone; send the report to the customer to sign in the portal or by e-mail".into(),
+            (ReportProblem::NotOnSite, Lang::Zh) => "只有已在现场签到（或离场不超过 2 小时）的本工单工程师可以在手机上记录客户签字或拒签；请将服务报告发送给客户，由客户在客户门户或通过邮件链接签字".into(),
+            (ReportProblem::NotOnSite, Lang::En) => "Only the ticket's engineer checked in on site (or checked out at most 2 hours ago) records the customer's signature or refusal on the phone; send the report to the customer to sign in the portal or by e-mail".into(),
             (ReportProblem::NoContact, Lang::Zh) => "工单没有报修联系人，无法发送服务报告".into(),
             (ReportProblem::NoContact, Lang::En) => "The ticket names no contact to send the service report to".into(),
             (ReportProblem::ContactLeft { contact }, Lang::Zh) => format!("联系人「{contact}」已离职，无法发送服务报告；请先更换工单联系人"),
@@ -368,6 +384,49 @@ mod tests {
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\nrest";
+
+    #[test]
+    fn on_site_means_checked_in_and_not_gone_for_long() {
+        let at = |s: &str| -> Timestamp { s.parse().expect("instant") };
+        let mut t = crate::ticket::tests_support::ticket();
+        t.id = 5;
+        t.first_line_id = Some(20);
+        let mut v = crate::visit::Visit {
+            id: 1,
+            ticket_id: 5,
+            ticket_number: "20240315-001".into(),
+            engineer_id: 20,
+            window_start: at("2024-03-15T01:00:00Z"),
+            window_end: at("2024-03-15T03:00:00Z"),
+            planned_start: at("2024-03-15T01:00:00Z"),
+            duration_minutes: 60,
+            travel_minutes: 30,
+            address: String::new(),
+            site: String::new(),
+            status: crate::visit::VisitStatus::Booked,
+            checked_in_at: None,
+            check_in_geo: None,
+            checked_out_at: None,
+            check_out_geo: None,
+            on_time: None,
+            expected_arrival: None,
+            delays: 0,
+            late_notified_at: None,
+            cancel_reason: None,
+            version: 1,
+            created_at: at("2024-03-14T01:00:00Z"),
+        };
+        let now = at("2024-03-15T02:00:00Z");
+        assert_eq!(check_on_site(&t, 20, std::slice::from_ref(&v), now), Err(ReportProblem::NotOnSite));
+        v.checked_in_at = Some(at("2024-03-15T01:10:00Z"));
+        assert_eq!(check_on_site(&t, 20, std::slice::from_ref(&v), now), Ok(()));
+        assert_eq!(check_on_site(&t, 21, std::slice::from_ref(&v), now), Err(ReportProblem::NotOnSite));
+        v.checked_out_at = Some(at("2024-03-15T01:50:00Z"));
+        assert_eq!(check_on_site(&t, 20, std::slice::from_ref(&v), at("2024-03-15T03:50:00Z")), Ok(()));
+        // Back at the office days later: no longer on site.
+        let later = at("2024-03-15T03:51:00Z");
+        assert_eq!(check_on_site(&t, 20, std::slice::from_ref(&v), later), Err(ReportProblem::NotOnSite));
+    }
 
     #[test]
     fn a_version_is_signed_once_and_only_while_newest() {

@@ -40,6 +40,9 @@ impl App {
         actor.require_staff(Action::ReadTicket)?;
         let (mut a, t) = self.reachable(actor, id).await?;
         let tx = self.store.write().await?;
+        // Signing and preparing a report lock the ticket too: a signature cannot slip in
+        // between the check below and the withdrawal.
+        tickets::lock(&*tx, t.id).await?;
         let versions = reports::of_ticket(&*tx, t.id).await?;
         let signed = versions.iter().any(|r| r.status == ReportStatus::Signed && r.photo_ids.contains(&a.id));
         a.withdraw(actor.id(), actor.user.role, self.now(), reason, signed)?;
@@ -50,7 +53,9 @@ impl App {
         // A report still awaiting its signature no longer places the photo.
         for r in versions.iter().filter(|r| r.status == ReportStatus::Draft && r.photo_ids.contains(&a.id)) {
             let rest: Vec<Id> = r.photo_ids.iter().copied().filter(|p| *p != a.id).collect();
-            reports::set_photos(&*tx, r.id, &rest).await?;
+            if !reports::set_photos(&*tx, r.id, &rest).await? {
+                return Err(refused(AttachmentProblem::InSignedReport));
+            }
         }
         self.record(&tx, &t, actor, "attachment_withdrawn", file_changes(&a), Some(w.reason.clone())).await?;
         tx.commit().await?;

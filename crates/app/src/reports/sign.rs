@@ -54,7 +54,7 @@ impl App {
         Self::check_recorder(actor, &t, Self::sign_action(actor))?;
         if channel == SignChannel::OnSite {
             let visits = visits::by_ticket(conn, t.id).await?;
-            report::check_on_site(&t, actor.id(), &visits).map_err(report_conflict)?;
+            report::check_on_site(&t, actor.id(), &visits, self.now()).map_err(report_conflict)?;
         }
         let newest = reports::of_ticket(conn, t.id).await?.last().map_or(r.version, |v| v.version);
         r.check_open(newest).and_then(|()| report::check_ticket(&t)).map_err(report_conflict)?;
@@ -308,8 +308,7 @@ impl App {
     /// report names it (the same bytes kept for another version). A failure is logged: the
     /// signer's answer does not depend on it.
     async fn discard(&self, blob: &BlobId) {
-        let named = reports::by_pdf(self.store.read(), blob.as_str()).await;
-        if !matches!(named, Ok(None)) {
+        if !matches!(self.blob_in_use(blob.as_str()).await, Ok(false)) {
             return;
         }
         let Ok(files) = self.files() else { return };

@@ -202,7 +202,8 @@ db_test!(a_photo_in_a_signed_report_cannot_be_withdrawn, |db| {
             base64::engine::general_purpose::STANDARD.encode(pdf::sample_signature())
         )),
     };
-    let signed = app.sign_report(&org.eng_south, r.id, &signature).await.unwrap();
+    // The customer signs in the portal (the engineer never checked in on site).
+    let signed = app.sign_report(&org.portal_b, r.id, &signature).await.unwrap();
     assert_eq!((signed.status, signed.photo_ids.clone()), (ReportStatus::Signed, vec![kept]));
     let e = app.withdraw_attachment(&org.admin, kept, "客户要求删除").await.unwrap_err();
     assert!(e.message(aftersales_domain::Lang::Zh).contains("签字"), "{e:?}");

@@ -5,7 +5,7 @@
 use aftersales_app::portal::{LinkAnswer, LinkState};
 use aftersales_domain::customer_link::{LinkProblem, LinkPurpose};
 use aftersales_domain::customer_view::CustomerTicket;
-use aftersales_domain::service_report::ServiceReport;
+use aftersales_domain::service_report::{ReportStatus, ServiceReport};
 use axum::extract::{Path, State};
 use serde::Serialize;
 
@@ -24,7 +24,23 @@ pub struct LinkView {
     /// The request it is about, in the customer's words, while usable.
     pub ticket: Option<CustomerTicket>,
     /// The service report version a report link signs, while usable.
-    pub report: Option<ServiceReport>,
+    pub report: Option<LinkReport>,
+}
+
+/// The version a report link signs, as its holder sees it (no staff ids, no internal ids of
+/// the ticket's files).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LinkReport {
+    pub version: i32,
+    pub status: ReportStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: aftersales_domain::Timestamp,
+}
+
+impl From<ServiceReport> for LinkReport {
+    fn from(r: ServiceReport) -> LinkReport {
+        LinkReport { version: r.version, status: r.status, created_at: r.created_at }
+    }
 }
 
 /// What a link is for (opening it changes nothing).
@@ -38,6 +54,7 @@ pub async fn get(State(s): State<AppState>, Path(token): Path<String>) -> Result
     let view = match s.app.link_state(&token).await? {
         LinkState::Usable { purpose, ticket, .. } => {
             let report = if purpose == LinkPurpose::Report { s.app.link_report(&token).await? } else { None };
+            let report = report.map(LinkReport::from);
             LinkView { purpose: Some(purpose), problem: None, ticket: Some(*ticket), report }
         }
         LinkState::Spent { problem, .. } => {

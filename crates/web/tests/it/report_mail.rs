@@ -133,7 +133,12 @@ app_test!(the_report_is_mailed_with_its_pdf_signed_through_the_link_and_mailed_b
     };
     let view = anonymous(Method::GET, None).await;
     assert_eq!(view.status, StatusCode::OK, "{}", view.body);
-    assert_eq!((view.body["purpose"].as_str(), view.body["report"]["id"].as_i64()), (Some("report"), Some(r.id)));
+    let version = view.body["report"]["version"].as_i64();
+    assert_eq!((view.body["purpose"].as_str(), version), (Some("report"), Some(i64::from(r.version))));
+    // The holder of a link reads the version, not the staff's ids or the ticket's file ids.
+    for staff_only in ["id", "created_by", "recorded_by", "photo_ids", "ticket_id"] {
+        assert!(view.body["report"].get(staff_only).is_none(), "{staff_only} in {}", view.body);
+    }
     assert_eq!(view.body["ticket"]["number"], number.as_str());
     let blank = json!({"answer": "sign", "signer_name": "黄主任", "relationship": "device_owner"});
     let refused = anonymous(Method::POST, Some(blank)).await;
