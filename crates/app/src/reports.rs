@@ -63,6 +63,9 @@ pub struct ReportScreen {
     /// The contact's e-mail address the report is sent to; none when they have none (the
     /// page says so before the button). Staff only.
     pub send_to: Option<String>,
+    /// Why the report cannot be sent now (the page says it in place of the button).
+    #[serde(skip)]
+    pub send_blocked: Option<report::ReportProblem>,
 }
 
 /// Which photos (attachment ids) a version places.
@@ -189,8 +192,14 @@ impl App {
             _ => false,
         };
         let may_send = draft && may_prepare;
-        let send_to = if may_send { self.report_recipient(conn, &t).await.ok() } else { None };
-        Ok(ReportScreen { versions, may_prepare, may_sign, may_send, send_to })
+        let (send_to, send_blocked) = match may_send {
+            true => match self.recipient_or_problem(conn, &t).await? {
+                Ok(to) => (Some(to), None),
+                Err(p) => (None, Some(p)),
+            },
+            false => (None, None),
+        };
+        Ok(ReportScreen { versions, may_prepare, may_sign, may_send, send_to, send_blocked })
     }
 
     /// One version and its ticket's number, for a reader of the ticket.

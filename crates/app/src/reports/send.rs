@@ -20,6 +20,16 @@ impl App {
     /// Where the report of `t` is e-mailed: the contact's address, else their portal
     /// account's (as customer notices are), refused naming what is missing.
     pub(crate) async fn report_recipient<C: Conn>(&self, conn: &C, t: &Ticket) -> Result<String> {
+        self.recipient_or_problem(conn, t).await?.map_err(report_conflict)
+    }
+
+    /// Where the report of `t` would be e-mailed, or why it cannot be (no contact, the
+    /// contact left or has no address, mail is off): what the page says before the button.
+    pub(crate) async fn recipient_or_problem<C: Conn>(
+        &self,
+        conn: &C,
+        t: &Ticket,
+    ) -> Result<std::result::Result<String, report::ReportProblem>> {
         let contact = match t.contact_id {
             Some(c) => directory::contact_by_id(conn, c).await?,
             None => None,
@@ -32,8 +42,13 @@ impl App {
             address = users::user_by_id(conn, u).await?.and_then(|u| u.email);
         }
         let named = contact.as_ref().map(|c| (c.name.as_str(), c.left));
-        report::check_recipient(named, address.as_deref()).map_err(report_conflict)?;
-        Ok(address.unwrap_or_default())
+        if let Err(p) = report::check_recipient(named, address.as_deref()) {
+            return Ok(Err(p));
+        }
+        if let Err(AppError::Domain(DomainError::Conflict(Conflict::Report(p)))) = self.check_report_mail(conn).await {
+            return Ok(Err(p));
+        }
+        Ok(Ok(address.unwrap_or_default()))
     }
 
     /// Whether the "please sign" notice is e-mailed to the contact at all: e-mail is
@@ -100,6 +115,24 @@ impl App {
             (LinkPurpose::Report, Some(id)) => Ok(reports::by_id(conn, id).await?),
             _ => Ok(None),
         }
+    }
+
+    /// The PDF a usable report link asks to sign, for reading before signing (a mail client
+    /// may have dropped the attachment). An unknown token is "not found"; a spent link says
+    /// why, and hands out nothing.
+    pub async fn link_report_pdf(&self, token: &str) -> Result<ReportFile> {
+        let conn = self.store.read();
+        let link = link_of(conn, token).await?;
+        let report = match (link.purpose, link.report_id) {
+            (LinkPurpose::Report, Some(id)) => id,
+            _ => return Err(AppError::not_found("link", "—")),
+        };
+        let t = tickets::by_id(conn, link.ticket_id).await?.ok_or_else(|| AppError::not_found("link", "—"))?;
+        link.check(&t, self.now()).map_err(crate::portal::link_refused)?;
+        if !self.report_link_open(conn, &link).await? {
+            return Err(crate::portal::link_refused(LinkProblem::Superseded));
+        }
+        self.report_attachment(report).await
     }
 
     /// A report link's answer: the signature (channel "e-mail link") or the refusal, taken

@@ -381,6 +381,7 @@ db_test!(sending_the_report_mails_it_with_a_link_that_signs_once_and_meets_the_r
     // The contact has no e-mail address: the page says so, and the step is refused naming it.
     let screen = app.service_reports(&org.supervisor, t.id).await.unwrap();
     assert!(screen.may_send && screen.send_to.is_none());
+    assert_eq!(screen.send_blocked, Some(ReportProblem::NoContactEmail { contact: "黄主任".into() }));
     let e = app.send_report(&org.supervisor, r.id).await.unwrap_err();
     assert!(e.message(aftersales_domain::Lang::Zh).contains("联系人「黄主任」没有电子邮箱"), "{e:?}");
     assert_eq!(problem(e), ReportProblem::NoContactEmail { contact: "黄主任".into() });
@@ -391,6 +392,7 @@ db_test!(sending_the_report_mails_it_with_a_link_that_signs_once_and_meets_the_r
     give_email(app, &org).await;
     let screen = app.service_reports(&org.supervisor, t.id).await.unwrap();
     assert_eq!(screen.send_to.as_deref(), Some("huang@nanyue.example.cn"));
+    assert_eq!(screen.send_blocked, None);
     db.advance(jiff::SignedDuration::from_hours(3));
     app.send_report(&org.supervisor, r.id).await.unwrap();
     // The report reached the customer: the 24-hour clock is met, and the customer reads so.

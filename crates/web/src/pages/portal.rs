@@ -240,6 +240,16 @@ pub async fn link_form(State(s): State<AppState>, headers: HeaderMap, Path(token
     })
 }
 
+/// The PDF a usable report link asks to sign (for reading it before signing).
+pub async fn link_pdf(State(s): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let l = &link_lang(&headers, &s);
+    no_referrer(match s.app.link_report_pdf(&token).await {
+        Ok(file) => crate::api::reports::pdf_response(file),
+        Err(AppError::NotFound { .. }) => unknown_link(l),
+        Err(e) => PageError::App(e, l.clone()).into_response(),
+    })
+}
+
 /// The link's page must not hand its address (the token) to anywhere it links to.
 fn no_referrer(mut r: Response) -> Response {
     r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));

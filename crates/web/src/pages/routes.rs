@@ -94,6 +94,7 @@ pub fn table() -> Vec<PageRoute> {
         // The signed links of customer e-mail: no sign-in, the link is the authority.
         get("/l/{token}", portal::link_form),
         post("/l/{token}", portal::link_submit),
+        get("/l/{token}/pdf", portal::link_pdf),
         get("/admin", admin::index),
         get("/admin/users", users::users),
         post("/admin/users", users::create_user),

@@ -150,6 +150,12 @@ app_test!(the_report_is_mailed_with_its_pdf_signed_through_the_link_and_mailed_b
     let open = contact.get(path).await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.html);
     assert!(open.html.contains(r#"id="link-sign""#) && open.html.contains(r#"data-signature="sign-data""#));
+    // The report can be read from the page too (a mail client may drop the attachment).
+    let pdf_path = format!("{path}/pdf");
+    assert!(open.html.contains(&format!(r#"href="{pdf_path}""#)), "{}", open.html);
+    let read = contact.get(&pdf_path).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(read.html.starts_with("%PDF-"), "a PDF");
     assert_eq!(app.service_reports(&org.desk, ticket.id).await.unwrap().versions[0].status.code(), "draft");
     let png =
         format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(pdf::sample_signature()));
@@ -161,6 +167,9 @@ app_test!(the_report_is_mailed_with_its_pdf_signed_through_the_link_and_mailed_b
     // Once: the same link again says it was used, and names no ticket.
     let again = contact.post(path, &fields).await;
     assert!(again.html.contains("此链接已使用过") && !again.html.contains(&number), "{}", again.html);
+    // A spent link hands out no report either.
+    let gone = contact.get(&pdf_path).await;
+    assert!(gone.status != StatusCode::OK && !gone.html.starts_with("%PDF-") && !gone.html.contains(&number));
 
     // The signed copy arrives, the kept PDF attached, naming the ticket and the signer.
     t.work().await;
