@@ -49,6 +49,7 @@ impl From<ServiceReport> for LinkReport {
     responses(
         (status = 200, body = LinkView),
         (status = 404, body = ErrorResponse, description = "No such link (it names nothing)"),
+        (status = 422, body = ErrorResponse, description = "The token holds a character no link has (a control character)"),
     ))]
 pub async fn get(State(s): State<AppState>, Path(token): Path<String>) -> Result<axum::Json<LinkView>, ApiError> {
     let view = match s.app.link_state(&token).await? {
