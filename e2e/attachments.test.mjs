@@ -120,7 +120,17 @@ test("the engineer's photos reach the ticket from a phone, through a dropped con
   await logFiles.scrollIntoViewIfNeeded();
   assert.match(await logFiles.textContent(), /试印\.jpg/);
   assert.equal(await logFiles.locator("img").count(), 1, "the entry's photo has its thumbnail");
-  assert.ok(await logFiles.locator("img").evaluate((img) => img.complete && img.naturalWidth > 0), "the thumbnail loads");
+  // The thumbnail is lazy: it loads once scrolled into view, so wait for it to finish.
+  const loaded = await logFiles.locator("img").evaluate(
+    (img) =>
+      new Promise((done) => {
+        if (img.complete && img.naturalWidth > 0) return done(true);
+        img.addEventListener("load", () => done(img.naturalWidth > 0));
+        img.addEventListener("error", () => done(false));
+        setTimeout(() => done(img.complete && img.naturalWidth > 0), 10000);
+      }),
+  );
+  assert.ok(loaded, "the thumbnail loads");
   assert.ok((await scrollWidth(eng)) <= PHONE.width, "the work log with files fits 360 px");
   await shot(eng, "attachments-04-work-log");
   await logFiles.locator("xpath=ancestor::section[1]").screenshot({ path: join(artifacts, "attachments-05-work-log-entry.png") });
