@@ -5,18 +5,12 @@
 
 use aftersales_storage::migration::Migrator;
 use aftersales_storage::{Backend, Store};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use sea_orm::{ConnectOptions, ConnectionTrait};
 use sea_orm_migration::MigratorTrait;
 
 #[tokio::test]
 async fn instances_starting_together_on_an_empty_postgres_database_all_come_up() {
-    let url = std::env::var("AFTERSALES_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let Ok(admin) = Database::connect(url.as_str()).await else {
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "PostgreSQL must be reachable in CI: {url}");
-        eprintln!("SKIPPED: PostgreSQL unreachable at {url}");
-        return;
-    };
+    let Some((url, admin)) = crate::postgres_admin().await else { return };
     let schema = format!("together_{}", std::process::id());
     admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
     let mut stores = Vec::new();

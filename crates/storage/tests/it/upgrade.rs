@@ -10,7 +10,7 @@ use aftersales_storage::migration::Migrator;
 use aftersales_storage::notices::{NoticeFilter, list_notices};
 use aftersales_storage::tickets::{self, TicketFilter};
 use aftersales_storage::{Backend, Store, sessions, users};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectOptions, ConnectionTrait, Statement};
 use sea_orm_migration::MigratorTrait;
 
 /// The release that made the fixtures, and how many migrations it had.
@@ -181,13 +181,7 @@ async fn a_migrated_release_database_has_the_schema_of_a_fresh_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_released_migrations_rebuild_the_release_schema_on_postgres() {
-    let url = std::env::var("AFTERSALES_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let Ok(admin) = Database::connect(url.as_str()).await else {
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "PostgreSQL must be reachable in CI: {url}");
-        eprintln!("SKIPPED: PostgreSQL unreachable at {url}");
-        return;
-    };
+    let Some((url, admin)) = crate::postgres_admin().await else { return };
     let schema = format!("upgrade_{}", std::process::id());
     admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
     let mut opts = ConnectOptions::new(url.clone());
