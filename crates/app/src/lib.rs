@@ -13,8 +13,10 @@ pub mod notices;
 pub mod parts;
 pub mod portal;
 pub mod qualifications;
+pub mod reporting;
 pub mod reports;
 pub mod sessions;
+pub mod subscriptions;
 pub mod tickets;
 pub mod users;
 pub mod visits;
@@ -338,6 +340,8 @@ fn what_zh(what: &str) -> &str {
         "warehouse" => "仓库",
         "requisition" => "备件申领",
         "receipt" => "收据",
+        "subscription" => "报表订阅",
+        "subscription run" => "订阅发送记录",
         _ => what,
     }
 }

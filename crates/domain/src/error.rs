@@ -226,6 +226,11 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         return field;
     }
     match field {
+        // Report subscriptions (issue 15).
+        "report" => "报表",
+        "frequency" => "发送频率",
+        "hour" => "发送时间",
+        "target" => "群机器人",
         // Evidence attachments (issue 14).
         "file" => "文件",
         "tag" => "照片用途",

@@ -30,6 +30,7 @@ pub mod repeat;
 pub mod role;
 pub mod service_report;
 pub mod session;
+pub mod subscription;
 pub mod text;
 pub mod ticket;
 pub mod ticket_no;

@@ -20,9 +20,11 @@ use std::time::Duration;
 
 use aftersales_app::jobs::BackgroundJob;
 use aftersales_app::notices::Outgoing;
+use aftersales_app::subscriptions::ReportSend;
 use aftersales_app::{App, AppError};
 use aftersales_domain::Lang;
 use aftersales_domain::notice::{ChannelKind, NoticeKind};
+use aftersales_domain::subscription::Channel as SubscriptionChannel;
 use aftersales_notify::{Message, Notifier, SendError, Target};
 
 /// What one delivery says. Staff get both languages; a customer contact gets their own
@@ -144,6 +146,7 @@ impl Worker {
             .register::<aftersales_app::work_orders::OverdueCheck>()
             .register::<aftersales_app::visits::VisitLateWatch>()
             .register::<aftersales_app::parts::FaultyReturnCheck>()
+            .register::<aftersales_app::subscriptions::SubscriptionDue>()
     }
 
     /// Runs the jobs of kind `J` too.
@@ -181,7 +184,66 @@ impl Worker {
             }
             self.app.finish_delivery(&self.name, &item.delivery, outcome).await?;
         }
+        // Subscribed reports, the same way: one claimed just before it is sent.
+        loop {
+            let Some(send) = self.app.claim_report_sends(1).await?.pop() else { break };
+            let outcome = self.send_report(&send).await;
+            match &outcome {
+                Ok(_) => out.sent += 1,
+                Err((_, e)) => {
+                    out.failed += 1;
+                    tracing::warn!(run = send.run.id, subscription = send.subscription.id, error = %e, "report send failed");
+                }
+            }
+            self.app.finish_report_send(&send, outcome).await?;
+        }
         Ok(out)
+    }
+
+    /// Sends one subscribed report: an e-mail with the Excel file, or a robot's summary with
+    /// the link.
+    async fn send_report(&self, send: &ReportSend) -> Result<String, (bool, String)> {
+        let target = match (send.subscription.channel, &send.email, &send.robot) {
+            (SubscriptionChannel::Email, Some(to), _) => Target::Email { to: to.clone(), name: None },
+            (SubscriptionChannel::Email, None, _) => {
+                return Err((false, "the subscriber has no e-mail address".into()));
+            }
+            (SubscriptionChannel::Robot, _, Some(t)) => match t.kind {
+                ChannelKind::WeCom => Target::WeCom { url: t.url.clone() },
+                ChannelKind::DingTalk => Target::DingTalk { url: t.url.clone(), secret: t.secret.clone() },
+                ChannelKind::Feishu => Target::Feishu { url: t.url.clone(), secret: t.secret.clone() },
+                other => return Err((false, format!("target {} is a {other}, not a group robot", t.name))),
+            },
+            (SubscriptionChannel::Robot, _, None) => {
+                return Err((
+                    false,
+                    format!("robot {} is no longer configured", send.subscription.target.clone().unwrap_or_default()),
+                ));
+            }
+        };
+        let attachments = match &send.file {
+            Some((filename, content)) if send.subscription.channel == SubscriptionChannel::Email => {
+                vec![aftersales_notify::Attachment {
+                    filename: filename.clone(),
+                    content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+                    content: content.clone(),
+                }]
+            }
+            _ => Vec::new(),
+        };
+        // One key per run: the e-mail's Message-ID, so a receiver tells a retry from a new run.
+        let msg = Message {
+            key: format!("report-run-{}", send.run.id),
+            subject: send.subject.clone(),
+            body: send.body.clone(),
+            link: None,
+            attachments,
+        };
+        match self.notifier.send(&target, &msg).await {
+            Ok(r) => Ok(r.detail),
+            Err(SendError::Retryable(e)) => Err((true, e)),
+            Err(SendError::Permanent(e)) => Err((false, e)),
+        }
     }
 
     async fn deliver(&self, item: &Outgoing) -> Result<String, (bool, String)> {

@@ -22,6 +22,7 @@ pub mod qualifications;
 pub mod reports;
 pub mod schema;
 pub mod sessions;
+pub mod subscriptions;
 pub mod tickets;
 pub mod users;
 pub mod visits;

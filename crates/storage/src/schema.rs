@@ -737,3 +737,44 @@ pub enum ServiceReports {
     PdfSha256,
     PdfSize,
 }
+
+/// Report subscriptions (issue 15).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ReportSubscriptions {
+    Table,
+    Id,
+    UserId,
+    Report,
+    Frequency,
+    Hour,
+    Channel,
+    Target,
+    Lang,
+    Active,
+    CreatedAt,
+    UpdatedAt,
+    NextRunAt,
+}
+
+/// One run of a report subscription: its period, its delivery, the file it carried.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum SubscriptionRuns {
+    Table,
+    Id,
+    SubscriptionId,
+    PeriodFrom,
+    PeriodTo,
+    RunAt,
+    State,
+    Rows,
+    Title,
+    Summary,
+    FileSha256,
+    FileSize,
+    Attempts,
+    NextAttemptAt,
+    LeaseUntil,
+    Detail,
+    CreatedAt,
+    SentAt,
+}

@@ -25,7 +25,7 @@ use crate::{Result, StorageError};
 /// and PostgreSQL (65,535) for the widest row written here.
 pub(super) const BATCH: usize = 500;
 
-pub(super) fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectStatement) {
+pub(crate) fn skip_locked<C: ConnectionTrait>(conn: &C, select: &mut SelectStatement) {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }

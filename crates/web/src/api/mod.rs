@@ -10,6 +10,7 @@ pub mod notices;
 pub mod parts;
 pub mod policy;
 pub mod reports;
+pub mod subscriptions;
 pub mod tickets;
 pub mod users;
 pub mod visits;
@@ -75,6 +76,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::sign))
         .routes(routes!(reports::refuse))
         .routes(routes!(reports::send))
+        .routes(routes!(subscriptions::list, subscriptions::create))
+        .routes(routes!(subscriptions::cancel))
+        .routes(routes!(subscriptions::file))
         .routes(routes!(links::get, links::answer))
         .routes(routes!(policy::calendars))
         .routes(routes!(policy::calendar, policy::put_calendar))

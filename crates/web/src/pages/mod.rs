@@ -22,6 +22,7 @@ mod portal;
 mod register;
 mod reports;
 mod routes;
+mod subscriptions;
 mod tickets;
 mod view;
 mod visits;

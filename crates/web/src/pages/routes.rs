@@ -10,8 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reports, tickets,
-    visits, work_orders,
+    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reports,
+    subscriptions, tickets, visits, work_orders,
 };
 use crate::AppState;
 
@@ -52,6 +52,10 @@ pub fn table() -> Vec<PageRoute> {
         post("/me/tokens", account::create_token),
         post("/me/tokens/{id}/revoke", account::revoke_token),
         get("/board", tickets::board),
+        get("/subscriptions", subscriptions::page),
+        post("/subscriptions", subscriptions::subscribe),
+        post("/subscriptions/{id}/cancel", subscriptions::cancel),
+        get("/subscriptions/runs/{id}/file", subscriptions::file),
         get("/tickets/new", register::new_form),
         post("/tickets/new", register::submit),
         get("/tickets/{id}", tickets::ticket),

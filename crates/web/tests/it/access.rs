@@ -358,6 +358,17 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(p.clone(), "/api/v1/reports/{id}/refusal", Some(ResolveTicket), Some(json!({}))),
         // Sending the report (the target's ticket is not resolved: refused, nothing mailed).
         ApiRoute { also: not_an_engineer, ..r(p.clone(), "/api/v1/reports/{id}/sending", Some(ResolveTicket), None) },
+        // Report subscriptions (issue 15): a person's own; the body names no report, so
+        // nothing is stored; subscription and run 1 do not exist.
+        r(g.clone(), "/api/v1/subscriptions", Some(ReadTicket), None),
+        r(
+            p.clone(),
+            "/api/v1/subscriptions",
+            Some(ReadTicket),
+            Some(json!({"report": "", "frequency": "daily", "channel": "email"})),
+        ),
+        r(p.clone(), "/api/v1/subscriptions/{id}/cancellation", Some(ReadTicket), None),
+        r(g.clone(), "/api/v1/subscription-runs/{id}/file", Some(ReadTicket), None),
         // A mailed link's API needs no token (the link is the authority): a forged one is
         // "not found" for everyone, naming nothing.
         r(g.clone(), "/api/v1/links/{token}", None, None),
@@ -728,6 +739,8 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
             let may = page_permission(template).iter().any(|a| allows(role, *a));
             let expected = match (may, template.as_str()) {
                 (_, t) if t.starts_with("/l/") => StatusCode::NOT_FOUND,
+                // A subscription run's file is its subscriber's; the walk's people have none.
+                (true, t) if t.starts_with("/subscriptions/runs/") => StatusCode::NOT_FOUND,
                 (true, "/") => StatusCode::SEE_OTHER,
                 (true, _) => StatusCode::OK,
                 (false, _) => StatusCode::FORBIDDEN,
