@@ -9,7 +9,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { start, stop, base, tokenFor, call, signIn, shot } from "./support.mjs";
 
-before(start);
+// E-mail is on (a local SMTP sink), as it must be for a subscription by e-mail.
+before(() => start({ smtp: true }));
 after(stop);
 
 /// The 1st of next month in Shanghai, as the page prints a date (`YYYY-MM-01`).

@@ -48,14 +48,67 @@ async function waitForHealth(url, ms) {
   throw new Error("the server did not answer /healthz in time");
 }
 
-/// Starts `aftersales serve` on a free port with a fresh data directory, and the browser.
-export async function start() {
+/// The mail the server sent to `smtpSink` (each message's raw text), when started with one.
+export const mailbox = [];
+let smtpSink;
+
+/// A minimal SMTP server on a free port that keeps every message in `mailbox`: enough for
+/// the server's relay (no TLS, no login), so e-mail is switched on as in production.
+async function startSmtpSink() {
+  smtpSink = createServer((socket) => {
+    let data = null;
+    let buffer = "";
+    socket.write("220 e2e-sink ESMTP\r\n");
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      let nl;
+      while ((nl = buffer.indexOf("\r\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 2);
+        if (data !== null) {
+          if (line === ".") {
+            mailbox.push(data.join("\r\n"));
+            data = null;
+            socket.write("250 2.0.0 kept\r\n");
+          } else {
+            data.push(line.startsWith("..") ? line.slice(1) : line);
+          }
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === "EHLO") socket.write("250-e2e-sink\r\n250 8BITMIME\r\n");
+        else if (verb === "DATA") {
+          data = [];
+          socket.write("354 go on\r\n");
+        } else if (verb === "QUIT") {
+          socket.end("221 bye\r\n");
+        } else socket.write("250 ok\r\n");
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise((resolve) => smtpSink.listen(0, "127.0.0.1", resolve));
+  return smtpSink.address().port;
+}
+
+/// Starts `aftersales serve` on a free port with a fresh data directory, and the browser;
+/// `{ smtp: true }` switches e-mail on, delivered to `mailbox`.
+export async function start(options = {}) {
   assert.ok(bin, "set E2E_BIN to the aftersales binary");
   mkdirSync(artifacts, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), "aftersales-e2e-"));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   env = { ...process.env, AFTERSALES_LISTEN: `127.0.0.1:${port}`, AFTERSALES_DATA_DIR: join(dir, "data") };
+  if (options.smtp === true) {
+    const smtpPort = await startSmtpSink();
+    Object.assign(env, {
+      AFTERSALES_SMTP__HOST: "127.0.0.1",
+      AFTERSALES_SMTP__PORT: String(smtpPort),
+      AFTERSALES_SMTP__TLS: "none",
+      AFTERSALES_SMTP__FROM: "售后服务台 <desk@example.com>",
+    });
+  }
   server = spawn(bin, ["serve"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise((_, reject) => server.on("exit", (code) => reject(new Error(`the server exited (${code})`))));
   exited.catch(() => {});
@@ -68,6 +121,7 @@ export async function start() {
 
 export async function stop() {
   await browser?.close();
+  smtpSink?.close();
   server?.kill("SIGTERM");
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
