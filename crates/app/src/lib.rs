@@ -13,6 +13,7 @@ pub mod notices;
 pub mod parts;
 pub mod portal;
 pub mod qualifications;
+pub mod reporting;
 pub mod reports;
 pub mod sessions;
 pub mod tickets;
