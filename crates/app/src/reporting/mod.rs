@@ -23,7 +23,7 @@ use aftersales_storage::reporting::{self as store, Basis, FactColumn, FactFilter
 use aftersales_storage::{Conn, catalog, directory, parts, visits};
 use serde::{Deserialize, Serialize};
 
-pub use sheets::report_sheets;
+pub use sheets::{Links, enc, report_sheets};
 
 use crate::{Actor, App, AppError, Result};
 
