@@ -314,6 +314,8 @@ pub async fn save_improvements(State(s): State<AppState>, Posted { who, form: f 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CustomerQuery {
+    /// Staff who read the reports name the customer; a contact reads their own.
+    customer: Option<i64>,
     from: Option<String>,
     to: Option<String>,
     preset: Option<String>,
@@ -325,7 +327,7 @@ pub async fn customer(State(s): State<AppState>, who: Signed, Query(q): Query<Cu
     let err = app_err(&who);
     let period = Period::parse(q.from.as_deref(), q.to.as_deref(), q.preset.as_deref(), s.app.service_today(), Preset::LastMonth)
         .map_err(|e| err(e.into()))?;
-    let r = s.app.customer_service_report(&who.actor, None, period).await.map_err(&err)?;
+    let r = s.app.customer_service_report(&who.actor, q.customer, period).await.map_err(&err)?;
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let response = pct(r.response_met);
     let resolution = pct(r.resolution_met);

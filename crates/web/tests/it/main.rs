@@ -17,6 +17,7 @@ mod openapi;
 mod pages;
 mod phone_search;
 mod reopen;
+mod reporting;
 mod report_mail;
 mod support;
 mod ticket_order;
