@@ -697,10 +697,10 @@ mod tests {
         assert_eq!(Period::preset(Preset::ThisWeek, today), Period { from: d("2026-12-07"), to: d("2026-12-13") });
         assert_eq!(Period::preset(Preset::LastWeek, today), Period { from: d("2026-11-30"), to: d("2026-12-06") });
         assert_eq!(Period::preset(Preset::ThisMonth, today), Period { from: d("2026-12-01"), to: d("2026-12-31") });
-        assert_eq!(Period::preset(Preset::LastMonth, d("2026-03-31")), Period {
-            from: d("2026-02-01"),
-            to: d("2026-02-28")
-        });
+        assert_eq!(
+            Period::preset(Preset::LastMonth, d("2026-03-31")),
+            Period { from: d("2026-02-01"), to: d("2026-02-28") }
+        );
     }
 
     #[test]
@@ -716,11 +716,13 @@ mod tests {
             field(Period::parse(Some("2026-12-10"), Some("2026-12-01"), None, today, Preset::ThisWeek)),
             vec!["from"]
         );
-        assert_eq!(field(Period::parse(Some("2024-01-01"), Some("2026-01-01"), None, today, Preset::ThisWeek)), vec![
-            "to"
-        ]);
+        assert_eq!(
+            field(Period::parse(Some("2024-01-01"), Some("2026-01-01"), None, today, Preset::ThisWeek)),
+            vec!["to"]
+        );
         assert_eq!(field(Period::parse(None, None, Some("yesterday"), today, Preset::ThisWeek)), vec!["preset"]);
-        let ok = Period::parse(Some("2025-01-01"), Some("2026-02-04"), None, today, Preset::ThisWeek).expect("400 days");
+        let ok =
+            Period::parse(Some("2025-01-01"), Some("2026-02-04"), None, today, Preset::ThisWeek).expect("400 days");
         assert_eq!(ok.days(), 400);
     }
 

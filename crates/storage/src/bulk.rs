@@ -383,7 +383,11 @@ pub async fn report_facts<C: ConnectionTrait>(
         ("n_customer_unclosed", "CASE WHEN s.n % 40 = 0 THEN 1 ELSE 0 END".into()),
         ("n_three_days", "CASE WHEN s.n % 20 = 0 THEN 1 ELSE 0 END".into()),
         ("n_repeat", "CASE WHEN s.n % 50 = 0 THEN 1 ELSE 0 END".into()),
-        ("survey", "CASE s.n % 10 WHEN 0 THEN 'dissatisfied' WHEN 1 THEN 'basic' WHEN 2 THEN 'basic' ELSE 'satisfied' END".into()),
+        (
+            "survey",
+            "CASE s.n % 10 WHEN 0 THEN 'dissatisfied' WHEN 1 THEN 'basic' WHEN 2 THEN 'basic' ELSE 'satisfied' END"
+                .into(),
+        ),
         ("desk_late_registration", "CASE WHEN s.n % 30 = 0 THEN 1 ELSE 0 END".into()),
         ("desk_late_dispatch", "CASE WHEN s.n % 45 = 0 THEN 1 ELSE 0 END".into()),
     ];

@@ -156,11 +156,8 @@ fn facts_row(r: &QueryResult) -> Result<TicketFacts> {
 
 /// The stored facts of a ticket.
 pub async fn facts<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<Option<TicketFacts>> {
-    let stmt = Query::select()
-        .expr(Expr::cust("*"))
-        .from(F::Table)
-        .and_where(Expr::col(F::TicketId).eq(ticket))
-        .to_owned();
+    let stmt =
+        Query::select().expr(Expr::cust("*")).from(F::Table).and_where(Expr::col(F::TicketId).eq(ticket)).to_owned();
     conn.query_one(&stmt).await?.as_ref().map(facts_row).transpose()
 }
 
@@ -211,7 +208,10 @@ pub async fn recount_notices<C: ConnectionTrait>(conn: &C, tickets: &[Id]) -> Re
     // Second line called: a second-line engineer named, or a second-line notice raised.
     let stmt = Query::update()
         .table(F::Table)
-        .value(F::SecondLineCalled, Expr::cust("CASE WHEN second_line_id IS NOT NULL OR n_second_line > 0 THEN 1 ELSE 0 END"))
+        .value(
+            F::SecondLineCalled,
+            Expr::cust("CASE WHEN second_line_id IS NOT NULL OR n_second_line > 0 THEN 1 ELSE 0 END"),
+        )
         .and_where(Expr::col(F::TicketId).is_in(tickets.iter().copied()))
         .to_owned();
     conn.execute(&stmt).await?;
@@ -226,7 +226,10 @@ pub async fn parts_cost<C: ConnectionTrait>(conn: &C, ticket: Id) -> Result<i64>
             Alias::new("cost"),
         )
         .from(StockMovements::Table)
-        .inner_join(Parts::Table, Expr::col((Parts::Table, Parts::Id)).equals((StockMovements::Table, StockMovements::PartId)))
+        .inner_join(
+            Parts::Table,
+            Expr::col((Parts::Table, Parts::Id)).equals((StockMovements::Table, StockMovements::PartId)),
+        )
         .and_where(Expr::col((StockMovements::Table, StockMovements::TicketId)).eq(ticket))
         .and_where(Expr::col((StockMovements::Table, StockMovements::Kind)).eq("use"))
         .to_owned();
@@ -391,9 +394,9 @@ fn condition(s: &Slice) -> Option<SimpleExpr> {
             };
             Some(m.and(f))
         }
-        Slice::Important(top) => Some(
-            Expr::col((F::Table, F::Priority)).eq(top.clone()).or(Expr::cust("ticket_facts.n_three_days > 0")),
-        ),
+        Slice::Important(top) => {
+            Some(Expr::col((F::Table, F::Priority)).eq(top.clone()).or(Expr::cust("ticket_facts.n_three_days > 0")))
+        }
     }
 }
 
@@ -591,11 +594,7 @@ pub async fn minutes_histogram<C: ConnectionTrait>(conn: &C, f: &FactFilter, col
     q.and_where(Expr::col((F::Table, column)).is_not_null())
         .group_by_col((F::Table, column))
         .order_by((F::Table, column), Order::Asc);
-    conn.query_all(&q)
-        .await?
-        .iter()
-        .map(|r| Ok((get::<i64>(r, &col_name(column))?, sum_i64(r, "n")?)))
-        .collect()
+    conn.query_all(&q).await?.iter().map(|r| Ok((get::<i64>(r, &col_name(column))?, sum_i64(r, "n")?))).collect()
 }
 
 fn col_name(c: F) -> String {
@@ -611,7 +610,9 @@ pub async fn clock_compliance<C: ConnectionTrait>(conn: &C, f: &FactFilter) -> R
         .iter()
         .map(|k| {
             let c = clock_column(*k);
-            format!("COUNT({c}) AS s_{c}, CAST(COALESCE(SUM(CASE WHEN {c} > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS m_{c}")
+            format!(
+                "COUNT({c}) AS s_{c}, CAST(COALESCE(SUM(CASE WHEN {c} > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS m_{c}"
+            )
         })
         .collect();
     let mut q = Query::select();
@@ -639,13 +640,15 @@ pub async fn top_problems<C: ConnectionTrait>(
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from(F::Table);
     f.apply(&mut q);
-    q.and_where(Expr::col((F::Table, F::DeviceModel)).is_not_null().or(Expr::col((F::Table, F::FaultCode)).is_not_null()))
-        .group_by_col((F::Table, F::DeviceModel))
-        .group_by_col((F::Table, F::FaultCode))
-        .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
-        .order_by((F::Table, F::DeviceModel), Order::Asc)
-        .order_by((F::Table, F::FaultCode), Order::Asc)
-        .limit(limit);
+    q.and_where(
+        Expr::col((F::Table, F::DeviceModel)).is_not_null().or(Expr::col((F::Table, F::FaultCode)).is_not_null()),
+    )
+    .group_by_col((F::Table, F::DeviceModel))
+    .group_by_col((F::Table, F::FaultCode))
+    .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
+    .order_by((F::Table, F::DeviceModel), Order::Asc)
+    .order_by((F::Table, F::FaultCode), Order::Asc)
+    .limit(limit);
     conn.query_all(&q)
         .await?
         .iter()

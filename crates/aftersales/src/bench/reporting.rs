@@ -85,7 +85,8 @@ async fn run(args: &ReportingArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let q = aftersales_app::tickets::ListQuery { per_page: Some(1), ..aftersales_app::tickets::ListQuery::default() };
     let template = app.tickets(&admin, &q).await.map_err(app_err("listing"))?.items.first().context("no ticket")?.id;
     let after = {
-        let q = aftersales_app::tickets::ListQuery { per_page: Some(200), ..aftersales_app::tickets::ListQuery::default() };
+        let q =
+            aftersales_app::tickets::ListQuery { per_page: Some(200), ..aftersales_app::tickets::ListQuery::default() };
         let listed = app.tickets(&admin, &q).await.map_err(app_err("listing"))?;
         listed.items.iter().map(|t| t.id).max().unwrap_or(0) + 1_000_000
     };

@@ -3,10 +3,10 @@
 //! rescheduled, at registration, when parts are used) and its notice counts in the one
 //! that raises a notice; [`App::recompute_facts`] derives the same row from the history.
 
+use aftersales_domain::Id;
 use aftersales_domain::event::Event;
 use aftersales_domain::reporting::{DeskRules, FactsInput, TicketFacts};
 use aftersales_domain::ticket::Ticket;
-use aftersales_domain::Id;
 use aftersales_storage::{Conn, directory, reporting as store, tickets};
 
 use crate::{App, AppError, Result};

@@ -522,7 +522,12 @@ impl App {
     /// The first instant of `d` and of the day after `to` in the service time zone.
     fn bounds(&self, p: &Period) -> Result<(Timestamp, Timestamp)> {
         let tz = self.settings.time_zone.clone();
-        let bad = |_| AppError::invalid("to", Reason::Malformed { expected_en: "a date in range", expected_zh: "有效范围内的日期" });
+        let bad = |_| {
+            AppError::invalid(
+                "to",
+                Reason::Malformed { expected_en: "a date in range", expected_zh: "有效范围内的日期" },
+            )
+        };
         let start = p.from.to_zoned(tz.clone()).map_err(bad)?.timestamp();
         let end = p.to.tomorrow().map_err(bad)?.to_zoned(tz).map_err(bad)?.timestamp();
         Ok((start, end))
@@ -599,10 +604,8 @@ impl App {
     }
 
     async fn report_settings_in<C: Conn>(&self, conn: &C) -> Result<ReportSettings> {
-        let weights = visits::setting(conn, WEIGHTS_SETTING)
-            .await?
-            .and_then(|s| Weights::from_setting(&s))
-            .unwrap_or_default();
+        let weights =
+            visits::setting(conn, WEIGHTS_SETTING).await?.and_then(|s| Weights::from_setting(&s)).unwrap_or_default();
         Ok(ReportSettings { weights, desk: self.desk_rules_in(conn).await? })
     }
 
@@ -803,7 +806,13 @@ impl App {
                 None => directory::customer_by_id(conn, c.customer_id).await?.map(|c| c.short_name).unwrap_or_default(),
             };
             let status = Status::from_code(&c.status).map(|s| s.label(Lang::Zh).to_owned()).unwrap_or_default();
-            important.push(ImportantTicket { ticket_id: c.id, number: c.number, customer, gist: gist(&c.description), status });
+            important.push(ImportantTicket {
+                ticket_id: c.id,
+                number: c.number,
+                customer,
+                gist: gist(&c.description),
+                status,
+            });
         }
         Ok(MonthlyRegions { filter: filter.clone(), categories, rows, totals, important })
     }
@@ -846,9 +855,21 @@ impl App {
         Ok(match store::improvements(conn, month).await? {
             Some(i) => {
                 let author = aftersales_storage::users::user_by_id(conn, i.author_id).await?.map(|u| u.display_name);
-                Improvements { month: i.month, body: i.body, version: i.version, author, updated_at: Some(i.updated_at) }
+                Improvements {
+                    month: i.month,
+                    body: i.body,
+                    version: i.version,
+                    author,
+                    updated_at: Some(i.updated_at),
+                }
             }
-            None => Improvements { month: month.to_owned(), body: String::new(), version: 0, author: None, updated_at: None },
+            None => Improvements {
+                month: month.to_owned(),
+                body: String::new(),
+                version: 0,
+                author: None,
+                updated_at: None,
+            },
         })
     }
 
@@ -898,7 +919,9 @@ impl App {
             _ => return Err(forbidden(actor)),
         };
         let conn = self.store.read();
-        let c = directory::customer_by_id(conn, customer).await?.ok_or_else(|| AppError::not_found("customer", customer))?;
+        let c = directory::customer_by_id(conn, customer)
+            .await?
+            .ok_or_else(|| AppError::not_found("customer", customer))?;
         let mut filter = ReportFilter::of_period(period);
         filter.customer = Some(customer);
         let (summary, _) = self.service_summary(conn, &filter).await?;
@@ -920,7 +943,13 @@ impl App {
 
     /// The supervisor writes or edits a month's improvement actions (seed 000 (五)); an
     /// edit based on an older version is refused (409 naming the current one).
-    pub async fn put_improvements(&self, actor: &Actor, month: &str, body: &str, based_on: i64) -> Result<Improvements> {
+    pub async fn put_improvements(
+        &self,
+        actor: &Actor,
+        month: &str,
+        body: &str,
+        based_on: i64,
+    ) -> Result<Improvements> {
         actor.require_staff(Action::WriteImprovements)?;
         let month = parse_month(month)?;
         let mut problems = Vec::new();
@@ -1193,9 +1222,14 @@ fn month_of(d: jiff::civil::Date) -> String {
 }
 
 fn parse_month(s: &str) -> Result<String> {
-    let bad = || AppError::invalid("month", Reason::Malformed { expected_en: "YYYY-MM", expected_zh: "YYYY-MM 格式的月份" });
+    let bad =
+        || AppError::invalid("month", Reason::Malformed { expected_en: "YYYY-MM", expected_zh: "YYYY-MM 格式的月份" });
     let s = s.trim();
     let (y, m) = s.split_once('-').ok_or_else(bad)?;
     let (y, m): (i16, i8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if s.len() == 7 && (1900..=9999).contains(&y) && (1..=12).contains(&m) { Ok(format!("{y:04}-{m:02}")) } else { Err(bad()) }
+    if s.len() == 7 && (1900..=9999).contains(&y) && (1..=12).contains(&m) {
+        Ok(format!("{y:04}-{m:02}"))
+    } else {
+        Err(bad())
+    }
 }

@@ -181,7 +181,11 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                 "Action index = on-time responses / total dispatches; mean time to repair counts working time from dispatch to resolution",
             ));
             if r.rows.iter().all(|l| l.praise.is_none()) {
-                notes.push(w(lang, "表扬、投诉：回访记录尚未接入，暂不统计", "Praise and complaints: not yet recorded from callbacks"));
+                notes.push(w(
+                    lang,
+                    "表扬、投诉：回访记录尚未接入，暂不统计",
+                    "Praise and complaints: not yet recorded from callbacks",
+                ));
             }
             let sheet = Sheet {
                 name: w(lang, "每周报修事件分析", "Weekly per engineer"),
@@ -292,7 +296,11 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
             let important = Sheet {
                 name: w(lang, "重要报修事件", "Important tickets"),
                 title: w(lang, "重要报修事件的文字简述", "Important tickets"),
-                notes: vec![w(lang, "最高级别或已通告项目经理、总经理的报修", "The most urgent level, or escalated to the PM and GM")],
+                notes: vec![w(
+                    lang,
+                    "最高级别或已通告项目经理、总经理的报修",
+                    "The most urgent level, or escalated to the PM and GM",
+                )],
                 columns: vec![
                     Column::new(w(lang, "报修单编号", "Ticket no."), Kind::Text),
                     Column::new(w(lang, "客户简称", "Customer"), Kind::Text),
@@ -327,10 +335,22 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                 vec![Cell::text(w(lang, "问题数量（登记）", "Tickets registered")), Cell::Int(s.registered)],
                 vec![Cell::text(w(lang, "已解决", "Resolved")), Cell::Int(s.resolved)],
                 vec![Cell::text(w(lang, "已结案", "Closed")), Cell::Int(s.closed)],
-                vec![Cell::text(w(lang, "平均解决时长（工作小时）", "Average resolution (working h)")), opt_num(h(s.avg_resolution_work_min))],
-                vec![Cell::text(w(lang, "P90 解决时长（工作小时）", "P90 resolution (working h)")), opt_num(hi(s.p90_resolution_work_min))],
-                vec![Cell::text(w(lang, "平均解决时长（自然小时）", "Average resolution (calendar h)")), opt_num(h(s.avg_resolution_cal_min))],
-                vec![Cell::text(w(lang, "P90 解决时长（自然小时）", "P90 resolution (calendar h)")), opt_num(hi(s.p90_resolution_cal_min))],
+                vec![
+                    Cell::text(w(lang, "平均解决时长（工作小时）", "Average resolution (working h)")),
+                    opt_num(h(s.avg_resolution_work_min)),
+                ],
+                vec![
+                    Cell::text(w(lang, "P90 解决时长（工作小时）", "P90 resolution (working h)")),
+                    opt_num(hi(s.p90_resolution_work_min)),
+                ],
+                vec![
+                    Cell::text(w(lang, "平均解决时长（自然小时）", "Average resolution (calendar h)")),
+                    opt_num(h(s.avg_resolution_cal_min)),
+                ],
+                vec![
+                    Cell::text(w(lang, "P90 解决时长（自然小时）", "P90 resolution (calendar h)")),
+                    opt_num(hi(s.p90_resolution_cal_min)),
+                ],
                 vec![Cell::text(w(lang, "客户投诉", "Complaints")), Cell::Int(r.complaints)],
             ];
             let mut links: Links = vec![
@@ -348,9 +368,16 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                 title: ReportKind::MonthlyService.title(lang).to_owned(),
                 notes: vec![
                     period_note(&r.filter, lang),
-                    w(lang, "解决时长按受理至解决计；P90 为九成工单的解决时长不超过此值", "Resolution counts from acceptance; P90: nine in ten were resolved within it"),
+                    w(
+                        lang,
+                        "解决时长按受理至解决计；P90 为九成工单的解决时长不超过此值",
+                        "Resolution counts from acceptance; P90: nine in ten were resolved within it",
+                    ),
                 ],
-                columns: vec![Column::new(w(lang, "指标", "Measure"), Kind::Text), Column::new(w(lang, "数值", "Value"), Kind::Decimal)],
+                columns: vec![
+                    Column::new(w(lang, "指标", "Measure"), Kind::Text),
+                    Column::new(w(lang, "数值", "Value"), Kind::Decimal),
+                ],
                 rows: std::mem::take(&mut rows),
                 totals: None,
                 charts: Vec::new(),
@@ -370,16 +397,29 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                 name: w(lang, "分级分布", "Priority"),
                 title: w(lang, "分级分布", "Tickets by priority"),
                 notes: vec![period_note(&r.filter, lang)],
-                columns: vec![Column::new(w(lang, "级别", "Level"), Kind::Text), Column::new(w(lang, "问题数量", "Tickets"), Kind::Integer)],
+                columns: vec![
+                    Column::new(w(lang, "级别", "Level"), Kind::Text),
+                    Column::new(w(lang, "问题数量", "Tickets"), Kind::Integer),
+                ],
                 rows: prow,
                 totals: Some(vec![Cell::text(w(lang, "合计", "Total")), Cell::Int(ptotal)]),
-                charts: vec![Chart { title: w(lang, "分级分布", "By priority"), kind: ChartKind::Pie, categories: 0, series: vec![1] }],
+                charts: vec![Chart {
+                    title: w(lang, "分级分布", "By priority"),
+                    kind: ChartKind::Pie,
+                    categories: 0,
+                    series: vec![1],
+                }],
             };
             // Satisfaction.
             let mut srows = Vec::new();
             let mut slinks: Links = Vec::new();
-            for (code, measure) in [("satisfied", Measure::Satisfied), ("basic", Measure::Basic), ("dissatisfied", Measure::Dissatisfied)] {
-                srows.push(vec![Cell::text(measure.label(lang)), Cell::Int(s.satisfaction.get(code).copied().unwrap_or(0))]);
+            for (code, measure) in
+                [("satisfied", Measure::Satisfied), ("basic", Measure::Basic), ("dissatisfied", Measure::Dissatisfied)]
+            {
+                srows.push(vec![
+                    Cell::text(measure.label(lang)),
+                    Cell::Int(s.satisfaction.get(code).copied().unwrap_or(0)),
+                ]);
                 slinks.push(vec![None, m(&q, measure)]);
             }
             let stotal: i64 = s.satisfaction.values().sum();
@@ -388,28 +428,49 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                 name: w(lang, "客户满意度", "Satisfaction"),
                 title: w(lang, "客户满意度", "Customer satisfaction"),
                 notes: vec![w(lang, "本期结案工单的回访结果", "Surveys of the tickets closed in the period")],
-                columns: vec![Column::new(w(lang, "评价", "Answer"), Kind::Text), Column::new(w(lang, "工单数", "Tickets"), Kind::Integer)],
+                columns: vec![
+                    Column::new(w(lang, "评价", "Answer"), Kind::Text),
+                    Column::new(w(lang, "工单数", "Tickets"), Kind::Integer),
+                ],
                 rows: srows,
                 totals: Some(vec![Cell::text(w(lang, "合计", "Total")), Cell::Int(stotal)]),
-                charts: vec![Chart { title: w(lang, "客户满意度", "Satisfaction"), kind: ChartKind::Pie, categories: 0, series: vec![1] }],
+                charts: vec![Chart {
+                    title: w(lang, "客户满意度", "Satisfaction"),
+                    kind: ChartKind::Pie,
+                    categories: 0,
+                    series: vec![1],
+                }],
             };
             // SLA compliance per clock.
             let crow: Vec<Vec<Cell>> = r
                 .clocks
                 .iter()
                 .filter(|c| c.settled > 0)
-                .map(|c| vec![Cell::text(c.clock.label(lang)), Cell::Int(c.settled), Cell::Int(c.missed), opt_pct(c.rate)])
+                .map(|c| {
+                    vec![Cell::text(c.clock.label(lang)), Cell::Int(c.settled), Cell::Int(c.missed), opt_pct(c.rate)]
+                })
                 .collect();
             let clinks: Links = r
                 .clocks
                 .iter()
                 .filter(|c| c.settled > 0)
-                .map(|c| vec![None, m(&q, Measure::Resolved), m(&format!("{q}&clock={}", clock_code(c.clock)), Measure::ClockMissed), None])
+                .map(|c| {
+                    vec![
+                        None,
+                        m(&q, Measure::Resolved),
+                        m(&format!("{q}&clock={}", clock_code(c.clock)), Measure::ClockMissed),
+                        None,
+                    ]
+                })
                 .collect();
             let sla = Sheet {
                 name: w(lang, "时限达标率", "SLA compliance"),
                 title: w(lang, "各项时限达标率", "Compliance per deadline"),
-                notes: vec![w(lang, "本期解决工单中已结束计时的各项时限", "Clocks that settled on the tickets resolved in the period")],
+                notes: vec![w(
+                    lang,
+                    "本期解决工单中已结束计时的各项时限",
+                    "Clocks that settled on the tickets resolved in the period",
+                )],
                 columns: vec![
                     Column::new(w(lang, "时限", "Clock"), Kind::Text),
                     Column::new(w(lang, "计时工单", "Settled"), Kind::Integer),
@@ -528,11 +589,19 @@ pub fn report_sheets(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone)
                     match lang {
                         Lang::Zh => format!(
                             "登记后 {} 分钟内未受理为登记不及时，受理后 {} 分钟内未派工为派工不及时；登记不及时或不完整每次 {} 元，派工不及时每次 {} 元，报告发布不及时每次 {} 元",
-                            d.accept_within_minutes, d.dispatch_within_minutes, d.registration_yuan, d.dispatch_yuan, d.report_yuan
+                            d.accept_within_minutes,
+                            d.dispatch_within_minutes,
+                            d.registration_yuan,
+                            d.dispatch_yuan,
+                            d.report_yuan
                         ),
                         Lang::En => format!(
                             "Registered late: not accepted within {} min; dispatched late: not within {} min of acceptance; {} yuan per late or incomplete registration, {} per late dispatch, {} per late report",
-                            d.accept_within_minutes, d.dispatch_within_minutes, d.registration_yuan, d.dispatch_yuan, d.report_yuan
+                            d.accept_within_minutes,
+                            d.dispatch_within_minutes,
+                            d.registration_yuan,
+                            d.dispatch_yuan,
+                            d.report_yuan
                         ),
                     },
                 ],
@@ -591,8 +660,14 @@ pub(super) fn file(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone) -
             let c = r.totals.compliance.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_default();
             (
                 match lang {
-                    Lang::Zh => format!("{title}\n报修 {} 张，未达服务标准 {} 张\n平均达标率 {c}", r.totals.tickets, r.totals.below_standard),
-                    Lang::En => format!("{title}\n{} tickets, {} below standard\nCompliance {c}", r.totals.tickets, r.totals.below_standard),
+                    Lang::Zh => format!(
+                        "{title}\n报修 {} 张，未达服务标准 {} 张\n平均达标率 {c}",
+                        r.totals.tickets, r.totals.below_standard
+                    ),
+                    Lang::En => format!(
+                        "{title}\n{} tickets, {} below standard\nCompliance {c}",
+                        r.totals.tickets, r.totals.below_standard
+                    ),
                 },
                 r.rows.is_empty(),
             )
@@ -601,8 +676,14 @@ pub(super) fn file(screen: &ReportScreen, lang: Lang, tz: &jiff::tz::TimeZone) -
             let avg = r.summary.avg_resolution_work_min.map(|v| format!("{:.1}", v / 60.0)).unwrap_or_default();
             (
                 match lang {
-                    Lang::Zh => format!("{title}\n问题数量 {}，已解决 {}\n平均解决时长 {avg} 工作小时", r.summary.registered, r.summary.resolved),
-                    Lang::En => format!("{title}\n{} tickets, {} resolved\nAverage resolution {avg} working hours", r.summary.registered, r.summary.resolved),
+                    Lang::Zh => format!(
+                        "{title}\n问题数量 {}，已解决 {}\n平均解决时长 {avg} 工作小时",
+                        r.summary.registered, r.summary.resolved
+                    ),
+                    Lang::En => format!(
+                        "{title}\n{} tickets, {} resolved\nAverage resolution {avg} working hours",
+                        r.summary.registered, r.summary.resolved
+                    ),
                 },
                 r.summary.registered == 0 && r.summary.resolved == 0 && r.summary.closed == 0,
             )

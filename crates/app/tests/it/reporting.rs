@@ -51,7 +51,13 @@ async fn two_tickets(db: &aftersales_testkit::TestDb, org: &Org) -> (Ticket, Tic
     db.set(at("2024-03-15T14:05:00+08:00"));
     let a = step(app, &org.eng_south, &a, Command::Resolve { resolution: "更换第二纸盒搓纸轮".into() }).await;
     same_facts(app, &a).await;
-    let a = step(app, &org.desk, &a, Command::ConfirmClosure { method: Some(aftersales_domain::ticket::ClosureMethod::Callback) }).await;
+    let a = step(
+        app,
+        &org.desk,
+        &a,
+        Command::ConfirmClosure { method: Some(aftersales_domain::ticket::ClosureMethod::Callback) },
+    )
+    .await;
     let a = step(app, &org.desk, &a, Command::RecordSurvey { result: SurveyResult::Satisfied, note: None }).await;
     same_facts(app, &a).await;
     // Wednesday: B is still open (end of Friday, three working days).
@@ -111,8 +117,14 @@ db_test!(facts_settle_with_each_change_and_the_weekly_table_counts_them, |db| {
     assert!(own.totals.is_none());
     let mut other = week();
     other.engineer = Some(org.eng_east.id());
-    assert!(matches!(app.weekly_engineers(&org.eng_south, &other).await, Err(AppError::Domain(DomainError::Forbidden { .. }))));
-    assert!(matches!(app.weekly_engineers(&org.desk, &week()).await, Err(AppError::Domain(DomainError::Forbidden { .. }))));
+    assert!(matches!(
+        app.weekly_engineers(&org.eng_south, &other).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    assert!(matches!(
+        app.weekly_engineers(&org.desk, &week()).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
 
     // Configured weights change the index and the report states them.
     let s = ReportSettings {
@@ -138,7 +150,10 @@ db_test!(facts_settle_with_each_change_and_the_weekly_table_counts_them, |db| {
     assert_eq!(r.rows[0].compliance, Some(0.0));
     assert_eq!(r.important.len(), 2, "A is P1, B reached the PM and GM");
     // The file carries the same totals as the screen.
-    let f = app.report_file(&org.data, ReportKind::WeeklyEngineers, week().period.from, week().period.to, Lang::Zh).await.unwrap();
+    let f = app
+        .report_file(&org.data, ReportKind::WeeklyEngineers, week().period.from, week().period.to, Lang::Zh)
+        .await
+        .unwrap();
     assert!(!f.is_empty);
     let totals = f.sheets[0].totals.clone().unwrap();
     assert_eq!(totals[1].number(), Some(2.0));
@@ -156,13 +171,19 @@ db_test!(report_periods_and_filters_are_checked_and_improvements_refuse_stale_ed
     assert_eq!(field(bad(ReportParams { from: Some("2024-02-30".into()), ..ReportParams::default() }).await), ["from"]);
     assert_eq!(field(bad(ReportParams { customer: Some(999_999), ..ReportParams::default() }).await), ["customer"]);
     assert_eq!(field(bad(ReportParams { priority: Some("P9".into()), ..ReportParams::default() }).await), ["priority"]);
-    assert_eq!(field(bad(ReportParams { region: Some("华\u{7}东".into()), ..ReportParams::default() }).await), ["region"]);
+    assert_eq!(
+        field(bad(ReportParams { region: Some("华\u{7}东".into()), ..ReportParams::default() }).await),
+        ["region"]
+    );
 
     let i = app.put_improvements(&org.supervisor, "2024-03", "优化巡检频率：每月一次", 0).await.unwrap();
     assert_eq!(i.version, 1);
     assert_eq!(i.author.as_deref(), Some(org.supervisor.user.display_name.as_str()));
     let stale = app.put_improvements(&org.supervisor, "2024-03", "另一版本", 0).await.unwrap_err();
-    assert!(matches!(stale, AppError::Domain(DomainError::Conflict(Conflict::StaleImprovements { current: 1 }))), "{stale:?}");
+    assert!(
+        matches!(stale, AppError::Domain(DomainError::Conflict(Conflict::StaleImprovements { current: 1 }))),
+        "{stale:?}"
+    );
     let i = app.put_improvements(&org.supervisor, "2024-03", "更新操作手册", 1).await.unwrap();
     assert_eq!((i.version, i.body.as_str()), (2, "更新操作手册"));
     assert!(app.put_improvements(&org.data, "2024-03", "x", 2).await.is_err(), "the supervisor writes them");

@@ -228,7 +228,9 @@ impl Conflict {
                 format!("协作工单已被他人修改（当前版本 {current}），请刷新后重试"),
             ),
             Conflict::StaleImprovements { current } => (
-                format!("Someone saved this month's improvement actions meanwhile (now version {current}); reload and try again"),
+                format!(
+                    "Someone saved this month's improvement actions meanwhile (now version {current}); reload and try again"
+                ),
                 format!("本月改进措施已被他人修改（当前版本 {current}），请刷新后重试"),
             ),
             Conflict::NotWorkOrderOwner => (

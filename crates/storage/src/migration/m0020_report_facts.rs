@@ -72,9 +72,12 @@ impl MigrationTrait for M0020ReportFacts {
         ] {
             t.col(integer(c).default(0));
         }
-        t.col(string_len_null(F::Survey, 16))
-            .col(big_integer(F::PartsCostFen).default(0))
-            .foreign_key(&mut fk(F::Table, F::TicketId, Tickets::Table, Tickets::Id));
+        t.col(string_len_null(F::Survey, 16)).col(big_integer(F::PartsCostFen).default(0)).foreign_key(&mut fk(
+            F::Table,
+            F::TicketId,
+            Tickets::Table,
+            Tickets::Id,
+        ));
         m.create_table(t.to_owned()).await?;
         // The reports' periods: registered (volume, regions, desk), dispatched (the weekly
         // table), resolved (resolution times), closed (surveys); each with the dimension a

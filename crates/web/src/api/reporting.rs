@@ -22,7 +22,11 @@ type Answer<T> = Result<axum::Json<T>, ApiError>;
 
 /// The reader's language from `Accept-Language` (Chinese by default).
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language).unwrap_or(Lang::Zh)
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or(Lang::Zh)
 }
 
 /// A downloaded file's bytes, as the OpenAPI document describes them.
@@ -41,13 +45,18 @@ impl utoipa::PartialSchema for ReportDownload {
 impl utoipa::ToSchema for ReportDownload {}
 
 /// A report file as a download (CSV: one sheet, UTF-8 with a BOM; XLSX: every sheet).
-pub fn download(file: &aftersales_app::reporting::ReportFile, format: &str, sheet: usize) -> Result<Response, ApiError> {
+pub fn download(
+    file: &aftersales_app::reporting::ReportFile,
+    format: &str,
+    sheet: usize,
+) -> Result<Response, ApiError> {
     let stem: String = file.title.chars().filter(|c| !matches!(c, '"' | '/' | '\\' | '\r' | '\n')).collect();
     let (ctype, name, bytes) = match format {
         "csv" => {
-            let s = file.sheets.get(sheet).ok_or_else(|| {
-                ApiError::from(aftersales_app::AppError::invalid("sheet", Reason::Unknown))
-            })?;
+            let s = file
+                .sheets
+                .get(sheet)
+                .ok_or_else(|| ApiError::from(aftersales_app::AppError::invalid("sheet", Reason::Unknown)))?;
             ("text/csv; charset=utf-8", format!("{stem} {}.csv", s.name), aftersales_export::csv(s).into_bytes())
         }
         "xlsx" => (
@@ -59,8 +68,10 @@ pub fn download(file: &aftersales_app::reporting::ReportFile, format: &str, shee
         _ => return Err(aftersales_app::AppError::invalid("format", Reason::Unknown).into()),
     };
     // RFC 5987: the Chinese title survives every browser.
-    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", aftersales_app::reporting::enc(&name));
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", aftersales_app::reporting::enc(&name));
     Ok((
         [
             (header::CONTENT_TYPE, ctype.to_owned()),
@@ -77,7 +88,11 @@ pub fn download(file: &aftersales_app::reporting::ReportFile, format: &str, shee
 #[utoipa::path(get, path = "/api/v1/reports/weekly-engineers", tag = "reporting", security(("bearer" = [])),
     params(ReportParams), responses((status = 200, body = WeeklyEngineers), (status = 403, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
-pub async fn weekly(State(s): State<AppState>, Auth(actor): Auth, Query(p): Query<ReportParams>) -> Answer<WeeklyEngineers> {
+pub async fn weekly(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Query(p): Query<ReportParams>,
+) -> Answer<WeeklyEngineers> {
     let f = s.app.report_filter(&p, ReportKind::WeeklyEngineers).await?;
     Ok(axum::Json(s.app.weekly_engineers(&actor, &f).await?))
 }
@@ -86,7 +101,11 @@ pub async fn weekly(State(s): State<AppState>, Auth(actor): Auth, Query(p): Quer
 #[utoipa::path(get, path = "/api/v1/reports/monthly-regions", tag = "reporting", security(("bearer" = [])),
     params(ReportParams), responses((status = 200, body = MonthlyRegions), (status = 403, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
-pub async fn regions(State(s): State<AppState>, Auth(actor): Auth, Query(p): Query<ReportParams>) -> Answer<MonthlyRegions> {
+pub async fn regions(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Query(p): Query<ReportParams>,
+) -> Answer<MonthlyRegions> {
     let f = s.app.report_filter(&p, ReportKind::MonthlyRegions).await?;
     Ok(axum::Json(s.app.monthly_regions(&actor, &f).await?))
 }
@@ -95,7 +114,11 @@ pub async fn regions(State(s): State<AppState>, Auth(actor): Auth, Query(p): Que
 #[utoipa::path(get, path = "/api/v1/reports/monthly-service", tag = "reporting", security(("bearer" = [])),
     params(ReportParams), responses((status = 200, body = MonthlyService), (status = 403, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
-pub async fn service(State(s): State<AppState>, Auth(actor): Auth, Query(p): Query<ReportParams>) -> Answer<MonthlyService> {
+pub async fn service(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Query(p): Query<ReportParams>,
+) -> Answer<MonthlyService> {
     let f = s.app.report_filter(&p, ReportKind::MonthlyService).await?;
     Ok(axum::Json(s.app.monthly_service(&actor, &f).await?))
 }
@@ -105,7 +128,11 @@ pub async fn service(State(s): State<AppState>, Auth(actor): Auth, Query(p): Que
 #[utoipa::path(get, path = "/api/v1/reports/desk-compliance", tag = "reporting", security(("bearer" = [])),
     params(ReportParams), responses((status = 200, body = DeskCompliance), (status = 403, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
-pub async fn desk(State(s): State<AppState>, Auth(actor): Auth, Query(p): Query<ReportParams>) -> Answer<DeskCompliance> {
+pub async fn desk(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Query(p): Query<ReportParams>,
+) -> Answer<DeskCompliance> {
     let f = s.app.report_filter(&p, ReportKind::DeskCompliance).await?;
     Ok(axum::Json(s.app.desk_compliance(&actor, &f).await?))
 }
@@ -131,8 +158,14 @@ pub async fn customer_edition(
     Auth(actor): Auth,
     Query(q): Query<CustomerEditionQuery>,
 ) -> Answer<CustomerServiceReport> {
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), q.preset.as_deref(), s.app.service_today(), Preset::LastMonth)
-        .map_err(aftersales_app::AppError::from)?;
+    let period = Period::parse(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.preset.as_deref(),
+        s.app.service_today(),
+        Preset::LastMonth,
+    )
+    .map_err(aftersales_app::AppError::from)?;
     Ok(axum::Json(s.app.customer_service_report(&actor, q.customer, period).await?))
 }
 
@@ -220,7 +253,11 @@ pub async fn put_settings(
 #[utoipa::path(get, path = "/api/v1/reports/improvements/{month}", tag = "reporting", security(("bearer" = [])),
     params(("month" = String, Path)), responses((status = 200, body = Improvements), (status = 403, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
-pub async fn improvements(State(s): State<AppState>, Auth(actor): Auth, Path(month): Path<String>) -> Answer<Improvements> {
+pub async fn improvements(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(month): Path<String>,
+) -> Answer<Improvements> {
     Ok(axum::Json(s.app.improvements(&actor, &month).await?))
 }
 

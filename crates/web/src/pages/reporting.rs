@@ -264,12 +264,10 @@ pub async fn download(
     let err = app_err(&who);
     let filter = s.app.report_filter(&q.params, k).await.map_err(&err)?;
     let file = s.app.report_file_for(&who.actor, k, &filter, l.lang).await.map_err(&err)?;
-    crate::api::reporting::download(&file, &q.format, q.sheet.unwrap_or(0)).map_err(|_| {
-        PageError::Invalid {
-            field: "format".into(),
-            reason: aftersales_domain::error::Reason::Unknown,
-            l: l.clone(),
-        }
+    crate::api::reporting::download(&file, &q.format, q.sheet.unwrap_or(0)).map_err(|_| PageError::Invalid {
+        field: "format".into(),
+        reason: aftersales_domain::error::Reason::Unknown,
+        l: l.clone(),
     })
 }
 
@@ -301,7 +299,10 @@ pub struct ImprovementsForm {
 }
 
 /// The supervisor saves the month's improvement actions (a stale edit is refused).
-pub async fn save_improvements(State(s): State<AppState>, Posted { who, form: f }: Posted<ImprovementsForm>) -> Result<Response, PageError> {
+pub async fn save_improvements(
+    State(s): State<AppState>,
+    Posted { who, form: f }: Posted<ImprovementsForm>,
+) -> Result<Response, PageError> {
     s.app.put_improvements(&who.actor, &f.month, &f.body, f.version).await.map_err(app_err(&who))?;
     let back = format!(
         "/reporting/monthly-service?from={}&to={}",
@@ -322,11 +323,21 @@ pub struct CustomerQuery {
 }
 
 /// `/reporting/customer`: a contact's customer edition of the monthly service report.
-pub async fn customer(State(s): State<AppState>, who: Signed, Query(q): Query<CustomerQuery>) -> Result<Response, PageError> {
+pub async fn customer(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(q): Query<CustomerQuery>,
+) -> Result<Response, PageError> {
     let l = &who.l;
     let err = app_err(&who);
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), q.preset.as_deref(), s.app.service_today(), Preset::LastMonth)
-        .map_err(|e| err(e.into()))?;
+    let period = Period::parse(
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.preset.as_deref(),
+        s.app.service_today(),
+        Preset::LastMonth,
+    )
+    .map_err(|e| err(e.into()))?;
     let r = s.app.customer_service_report(&who.actor, q.customer, period).await.map_err(&err)?;
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let response = pct(r.response_met);

@@ -256,14 +256,24 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             ..r(g.clone(), "/api/v1/reports/export?report=weekly-engineers&format=csv", None, None)
         },
         r(g.clone(), "/api/v1/reports/settings", Some(ReadReports), None),
-        r(Method::PUT, "/api/v1/reports/settings", Some(ManageReportSettings), Some(json!({
-            "weights": {"blue": ["second_line", "same_day"], "red": ["customer_unclosed", "repeat", "three_days"]},
-            "desk": {"accept_within_minutes": 30, "dispatch_within_minutes": 30, "registration_yuan": 50,
-                "dispatch_yuan": 50, "report_yuan": 100}
-        }))),
+        r(
+            Method::PUT,
+            "/api/v1/reports/settings",
+            Some(ManageReportSettings),
+            Some(json!({
+                "weights": {"blue": ["second_line", "same_day"], "red": ["customer_unclosed", "repeat", "three_days"]},
+                "desk": {"accept_within_minutes": 30, "dispatch_within_minutes": 30, "registration_yuan": 50,
+                    "dispatch_yuan": 50, "report_yuan": 100}
+            })),
+        ),
         r(g.clone(), "/api/v1/reports/improvements/{month}", Some(ReadReports), None),
         // A stale version: refused (409) for the supervisor, nothing written.
-        r(Method::PUT, "/api/v1/reports/improvements/{month}", Some(WriteImprovements), Some(json!({"body": "", "version": 7}))),
+        r(
+            Method::PUT,
+            "/api/v1/reports/improvements/{month}",
+            Some(WriteImprovements),
+            Some(json!({"body": "", "version": 7})),
+        ),
         r(g.clone(), "/api/v1/notice-routes", Some(ReadServicePolicy), None),
         r(Method::PUT, "/api/v1/notice-routes", Some(ManageServicePolicy), Some(d.route.clone())),
         r(g.clone(), "/api/v1/notify-targets", Some(ManageServicePolicy), None),

@@ -25,7 +25,8 @@ async fn step(db: &aftersales_testkit::TestDb, who: &Actor, id: i64, cmd: Comman
 async fn week_of_work(db: &aftersales_testkit::TestDb, org: &Org) -> (i64, i64) {
     let mut ids = Vec::new();
     for level in ["P1", "P3"] {
-        let t = db.app.register(&org.desk, &org.registration(db.now()), None).await.unwrap().into_value().unwrap().ticket;
+        let t =
+            db.app.register(&org.desk, &org.registration(db.now()), None).await.unwrap().into_value().unwrap().ticket;
         step(db, &org.desk, t.id, Command::Accept).await;
         step(db, &org.desk, t.id, Command::Grade { level: level.into(), reason: "按影响范围分级".into() }).await;
         step(db, &org.dispatcher, t.id, Command::Dispatch { group_id: None, engineer_id: None }).await;
@@ -111,9 +112,16 @@ db_test!(the_weekly_table_is_the_same_on_screen_in_csv_and_in_excel, |db| {
     assert!(p.html.contains("每周报修事件分析表"));
     assert!(p.html.contains("技术能力指数"));
     assert!(p.html.contains("50.0%"), "the action index as a person reads it");
-    let link = format!("/reporting/cell?report=weekly-engineers&#38;from=2024-03-11&#38;to=2024-03-17&#38;engineer={}&#38;measure=response_timeout", org.eng_south.id());
+    let link = format!(
+        "/reporting/cell?report=weekly-engineers&#38;from=2024-03-11&#38;to=2024-03-17&#38;engineer={}&#38;measure=response_timeout",
+        org.eng_south.id()
+    );
     let at = p.html.find("measure=response_timeout").unwrap_or(0);
-    assert!(p.html.contains(&link), "the timeout count links to its tickets: {}", &p.html[at.saturating_sub(200)..at + 30]);
+    assert!(
+        p.html.contains(&link),
+        "the timeout count links to its tickets: {}",
+        &p.html[at.saturating_sub(200)..at + 30]
+    );
     assert!(p.html.contains("<svg"), "a chart on the page");
     assert!(p.html.contains("format=xlsx"));
     let list = get(&db, &link.replace("&#38;", "&"), &cookie).await;
@@ -125,7 +133,8 @@ db_test!(the_weekly_table_is_the_same_on_screen_in_csv_and_in_excel, |db| {
     let own = c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}"), &eng).await;
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.body["rows"].as_array().unwrap().len(), 0, "eng_east had no dispatch");
-    let theirs = c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}&engineer={}", org.eng_south.id()), &eng).await;
+    let theirs =
+        c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}&engineer={}", org.eng_south.id()), &eng).await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
     let desk = token(&db, &org.desk).await;
     assert_eq!(c.get("/api/v1/reports/monthly-service", &desk).await.status, StatusCode::FORBIDDEN);
