@@ -23,9 +23,9 @@ function firstOfNextMonth() {
 
 test("the data specialist subscribes to the monthly service report and unsubscribes another", async () => {
   const { page } = await signIn("data1");
-  await page.goto(base + "/reporting/monthly_service");
-  await Promise.all([page.waitForURL(/\/subscriptions\?report=monthly_service/), page.click("#subscribe-report")]);
-  assert.equal(await page.inputValue("#sub-report"), "monthly_service", "the report is chosen for the reader");
+  await page.goto(base + "/reporting/monthly-service");
+  await Promise.all([page.waitForURL(/\/subscriptions\?report=monthly-service/), page.click("#subscribe-report")]);
+  assert.equal(await page.inputValue("#sub-report"), "monthly-service", "the report is chosen for the reader");
   await page.selectOption("#sub-frequency", "monthly");
   await page.fill("#sub-hour", "8");
   await page.check('input[name="channel"][value="email"]');
@@ -39,13 +39,13 @@ test("the data specialist subscribes to the monthly service report and unsubscri
   await shot(page, "subscriptions");
 
   // A bad hour is refused with the reason, and what was chosen stays.
-  await page.selectOption("#sub-report", "weekly_engineers");
+  await page.selectOption("#sub-report", "weekly-engineers");
   await page.fill("#sub-hour", "30");
   await page.evaluate(() => document.querySelector("#sub-hour").removeAttribute("max"));
   await page.click("#subscribe");
   await page.waitForSelector("#subscriptions-error");
   assert.match(await page.innerText("#subscriptions-error"), /0～23/);
-  assert.equal(await page.inputValue("#sub-report"), "weekly_engineers");
+  assert.equal(await page.inputValue("#sub-report"), "weekly-engineers");
 
   // A second one, daily, then ended.
   await page.fill("#sub-hour", "18");
@@ -56,10 +56,10 @@ test("the data specialist subscribes to the monthly service report and unsubscri
   assert.match(await page.locator("section.card[id^=\"subscription-\"]", { hasText: "每周报修事件分析表" }).first().innerText(), /已退订/);
 
   const mine = await call(tokenFor("data1"), "GET", "/subscriptions");
-  const monthly = mine.json.find((s) => s.report === "monthly_service");
+  const monthly = mine.json.find((s) => s.report === "monthly-service");
   assert.ok(monthly, JSON.stringify(mine.json));
   assert.equal(monthly.frequency, "monthly");
   assert.equal(monthly.channel, "email");
   assert.equal(monthly.active, true);
-  assert.equal(mine.json.find((s) => s.report === "weekly_engineers").active, false);
+  assert.equal(mine.json.find((s) => s.report === "weekly-engineers").active, false);
 });

@@ -148,6 +148,9 @@ enum BenchCommand {
     Parts(bench::PartsArgs),
     /// Time to make a signed service report's PDF (and its size).
     Report(bench::ReportArgs),
+    /// Latency of the monthly service report and the weekly per-engineer table over a
+    /// million tickets.
+    Reporting(bench::ReportingArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -166,6 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Visits(args) => bench::visits(args).await,
             BenchCommand::Parts(args) => bench::parts(args).await,
             BenchCommand::Report(args) => bench::report(args).await,
+            BenchCommand::Reporting(args) => bench::reporting(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

@@ -73,6 +73,7 @@ impl App {
         }
         tx.commit().await?;
         self.backfill_clocks().await?;
+        self.backfill_facts().await?;
         Ok(())
     }
 }

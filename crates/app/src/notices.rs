@@ -313,6 +313,8 @@ impl App {
     /// Keeps the ticket's jobs equal to its watched moments (same transaction as the change).
     pub(crate) async fn reschedule(&self, tx: &WriteTx, t: &Ticket, cal: &Calendar) -> Result<()> {
         store::reconcile_jobs(&**tx, t.id, &notice::schedule(t, cal), self.now()).await?;
+        // Issue 15: the ticket's report facts settle with the change, in its transaction.
+        self.settle_facts(&**tx, t).await?;
         Ok(())
     }
 
@@ -442,6 +444,11 @@ impl App {
         store::insert_recipients(conn, &recipients).await?;
         store::insert_deliveries(conn, &deliveries).await?;
         store::insert_events(conn, &events).await?;
+        // Issue 15: the notice counts of the report facts, in the transaction that raised them.
+        let mut counted: Vec<Id> = (0..batch.len()).filter(|&i| raised[i]).map(|i| batch[i].0.id).collect();
+        counted.sort_unstable();
+        counted.dedup();
+        aftersales_storage::reporting::recount_notices(conn, &counted).await?;
         Ok(raised)
     }
 

@@ -537,6 +537,8 @@ impl App {
             let due = parts::faulty_due(now, self.settings.faulty_return_days);
             self.enqueue(&*tx, &FaultyReturnCheck { requisition: q.id, use_id }, due).await?;
         }
+        // Issue 15: the ticket's parts cost in its report facts.
+        self.settle_facts_of(&*tx, q.ticket_id).await?;
         tx.commit().await?;
         Ok(q)
     }

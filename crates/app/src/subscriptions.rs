@@ -16,6 +16,7 @@
 
 use aftersales_domain::notice::ChannelKind;
 use aftersales_domain::permission::Action;
+use aftersales_domain::reporting::ReportAccess;
 use aftersales_domain::subscription::{self as rule, Channel, Frequency, RunRecord, RunState, Subscription};
 use aftersales_domain::user::User;
 use aftersales_domain::{DomainError, Id, Lang, Timestamp};
@@ -43,8 +44,8 @@ const SEND_ATTEMPTS: i32 = 5;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
-    /// The report's code (`daily_notices`, `weekly_engineers`, `monthly_regions`,
-    /// `monthly_service`, `desk_compliance`).
+    /// The report's code (`daily-notices`, `weekly-engineers`, `monthly-regions`,
+    /// `monthly-service`, `desk-compliance`).
     pub report: String,
     pub frequency: Frequency,
     /// The hour (service time zone) the run starts; 8 when absent.
@@ -134,11 +135,30 @@ fn kind_of(code: &str) -> Result<ReportKind> {
         AppError::invalid(
             "report",
             aftersales_domain::error::Reason::Malformed {
-                expected_en: "a report: daily_notices, weekly_engineers, monthly_regions, monthly_service or desk_compliance",
-                expected_zh: "报表编码：daily_notices、weekly_engineers、monthly_regions、monthly_service 或 desk_compliance",
+                expected_en: "a report: daily-notices, weekly-engineers, monthly-regions, monthly-service or desk-compliance",
+                expected_zh: "报表编码：daily-notices、weekly-engineers、monthly-regions、monthly-service 或 desk-compliance",
             },
         )
     })
+}
+
+/// Which of the reports `actor` may have delivered: all of them (data specialist,
+/// supervisor, PM, GM), or an engineer's own weekly line (DOMAIN §7 roles,
+/// `domain::reporting::access`).
+fn may_subscribe(actor: &Actor, kind: ReportKind) -> Result<()> {
+    let ok = match reading(actor) {
+        ReportAccess::All => true,
+        ReportAccess::OwnLine(_) => kind == ReportKind::WeeklyEngineers,
+        ReportAccess::CustomerEdition(_) | ReportAccess::None => false,
+    };
+    if ok { Ok(()) } else { Err(DomainError::Forbidden { role: actor.user.role, action: Action::ReadReports }.into()) }
+}
+
+fn reading(actor: &Actor) -> ReportAccess {
+    if !actor.user.active {
+        return ReportAccess::None;
+    }
+    aftersales_domain::reporting::access(actor.user.role, actor.id(), actor.user.customer_id)
 }
 
 impl App {
@@ -146,7 +166,7 @@ impl App {
     pub async fn subscribe(&self, actor: &Actor, input: &SubscriptionInput, reader: Lang) -> Result<SubscriptionView> {
         actor.require_staff(Action::ReadTicket)?;
         let kind = kind_of(&input.report)?;
-        self.may_read_report(actor, kind)?;
+        may_subscribe(actor, kind)?;
         let hour = input.hour.unwrap_or(rule::DEFAULT_HOUR);
         let target = input.target.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
         rule::check(hour, input.channel, target.as_deref())?;
@@ -175,10 +195,8 @@ impl App {
             Channel::Robot => {
                 // Posting a report to a group shares it with everyone there: only those who
                 // read every report may (an engineer's own weekly line is theirs alone).
-                if !self.reads_every_report(actor) {
-                    return Err(
-                        DomainError::Forbidden { role: actor.user.role, action: Action::ReadServicePolicy }.into()
-                    );
+                if reading(actor) != ReportAccess::All {
+                    return Err(DomainError::Forbidden { role: actor.user.role, action: Action::ReadReports }.into());
                 }
                 let name = target.clone().unwrap_or_default();
                 if !notice_store::targets(conn).await?.iter().any(|t| t.name == name && is_robot(t.kind)) {
@@ -206,14 +224,14 @@ impl App {
         let job = SubscriptionDue { subscription: s.id, from: next.from, to: next.to, at: next.at };
         self.enqueue(&*tx, &job, next.at).await?;
         tx.commit().await?;
-        Ok(SubscriptionView { report_name: kind.label(s.lang).to_owned(), subscription: s, runs: Vec::new() })
+        Ok(SubscriptionView { report_name: kind.title(s.lang).to_owned(), subscription: s, runs: Vec::new() })
     }
 
     /// The group robots a report may be posted to (names only; none for a reader who may
     /// not post reports to a group).
     pub async fn report_robots(&self, actor: &Actor) -> Result<Vec<String>> {
         actor.require_staff(Action::ReadTicket)?;
-        if !self.reads_every_report(actor) {
+        if reading(actor) != ReportAccess::All {
             return Ok(Vec::new());
         }
         let all = notice_store::targets(self.store.read()).await?;
@@ -228,7 +246,7 @@ impl App {
         for s in store::of_user(conn, actor.id()).await? {
             let runs = store::runs(conn, s.id, RUNS_LISTED).await?;
             let report_name =
-                ReportKind::from_code(&s.report).map_or_else(|| s.report.clone(), |k| k.label(s.lang).into());
+                ReportKind::from_code(&s.report).map_or_else(|| s.report.clone(), |k| k.title(s.lang).into());
             out.push(SubscriptionView { subscription: s, report_name, runs });
         }
         Ok(out)
@@ -244,7 +262,7 @@ impl App {
         let s = store::by_id(&*tx, id).await?.ok_or_else(|| AppError::not_found("subscription", id))?;
         let runs = store::runs(&*tx, id, RUNS_LISTED).await?;
         tx.commit().await?;
-        let report_name = ReportKind::from_code(&s.report).map_or_else(|| s.report.clone(), |k| k.label(s.lang).into());
+        let report_name = ReportKind::from_code(&s.report).map_or_else(|| s.report.clone(), |k| k.title(s.lang).into());
         Ok(SubscriptionView { subscription: s, report_name, runs })
     }
 

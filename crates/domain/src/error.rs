@@ -227,10 +227,28 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
     }
     match field {
         // Report subscriptions (issue 15).
-        "report" => "报表",
         "frequency" => "发送频率",
         "hour" => "发送时间",
         "target" => "群机器人",
+        // The management reports (issue 15).
+        "preset" => "统计期间",
+        "customer" => "客户",
+        "engineer" => "工程师",
+        "category" => "问题分类",
+        "desk" => "客服专员",
+        "report" => "报表",
+        "measure" => "统计项",
+        "month" => "月份",
+        "sheet" => "工作表",
+        "uncategorised" => "未分类",
+        "weights" => "权重",
+        "blue" => "蓝色项目",
+        "red" => "红色项目",
+        "accept_within_minutes" => "受理时限（分钟）",
+        "dispatch_within_minutes" => "派工时限（分钟）",
+        "registration_yuan" => "登记扣款（元）",
+        "dispatch_yuan" => "派工扣款（元）",
+        "report_yuan" => "报表扣款（元）",
         // Evidence attachments (issue 14).
         "file" => "文件",
         "tag" => "照片用途",

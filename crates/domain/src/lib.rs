@@ -27,6 +27,7 @@ pub mod phone;
 pub mod qualification;
 pub mod registration;
 pub mod repeat;
+pub mod reporting;
 pub mod role;
 pub mod service_report;
 pub mod session;

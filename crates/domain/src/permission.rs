@@ -51,6 +51,13 @@ coded_enum! {
         DecideQuote = ("decide_quote", "确认报价", "approve or refuse a quote"),
         /// Record a payment or a zero-charge settlement, with its receipt.
         Settle = ("settle", "收费结算", "record a payment"),
+        /// DOMAIN §7: the management reports (an engineer's own weekly line and a contact's
+        /// customer edition are row-level rules in `crate::reporting`).
+        ReadReports = ("read_reports", "查看报表", "read the management reports"),
+        /// The monthly service report's improvement actions (seed 000 (五)).
+        WriteImprovements = ("write_improvements", "填写改进措施", "write the monthly improvement actions"),
+        /// Blue/red weights of the weekly table and the desk's amounts per miss.
+        ManageReportSettings = ("manage_report_settings", "维护报表设置", "manage report settings"),
     }
 }
 
@@ -89,6 +96,13 @@ pub fn allows(role: Role, action: Action) -> bool {
             );
         }
         ManageQualifications => return matches!(role, Admin | Supervisor),
+        // DOMAIN §7 / seed 000 (五): the supervisor and the data specialist own the reports;
+        // the PM and GM read them.
+        ReadReports => {
+            return matches!(role, Admin | Supervisor | DataSpecialist | ProjectManager | GeneralManager);
+        }
+        WriteImprovements => return matches!(role, Admin | Supervisor),
+        ManageReportSettings => return matches!(role, Admin | Supervisor),
         _ => {}
     }
     match role {

@@ -324,3 +324,88 @@ pub async fn parts_ledger<C: ConnectionTrait>(
     .await?;
     Ok(inserted)
 }
+
+/// `aftersales bench reporting`: `copies` copies of ticket `template` and of its report
+/// facts (ids `after + 1` …), the facts spread over `days` days from `start` and over the
+/// given engineers and customers (with their regions), with varied priorities, times,
+/// misses, notices, surveys, models and fault codes, so the reports' groups are realistic
+/// in number; returns how many facts rows were written.
+#[allow(clippy::too_many_arguments)]
+pub async fn report_facts<C: ConnectionTrait>(
+    conn: &C,
+    template: Id,
+    after: Id,
+    copies: u64,
+    start: Timestamp,
+    days: i64,
+    engineers: &[Id],
+    customers: &[(Id, String)],
+    levels: &[String],
+) -> Result<u64> {
+    if engineers.is_empty() || customers.is_empty() || levels.is_empty() {
+        return Err(StorageError::Corrupt("report_facts: no engineers, customers or levels".into()));
+    }
+    copy_ticket(conn, template, after, copies).await?;
+    let pick = |n: &str, values: Vec<String>| {
+        let k = values.len();
+        let arms: String = values.iter().enumerate().map(|(i, v)| format!(" WHEN {i} THEN {v}")).collect();
+        format!("CASE ({n}) % {k}{arms} END")
+    };
+    let minutes = days * 24 * 60;
+    let reg = format!("({} + (((s.n * 7919) % {minutes}) * 60000))", start.as_millisecond());
+    let set: Vec<(&str, String)> = vec![
+        ("ticket_id", format!("{after} + s.n")),
+        ("customer_id", pick("s.n", customers.iter().map(|c| c.0.to_string()).collect())),
+        ("region", pick("s.n", customers.iter().map(|c| lit(&c.1)).collect())),
+        ("priority", pick("s.n / 3", levels.iter().map(|l| lit(l)).collect())),
+        ("first_line_id", pick("s.n / 7", engineers.iter().map(|e| e.to_string()).collect())),
+        ("device_model", "'XJ-' || (2000 + (s.n % 30))".into()),
+        ("fault_code", "'E' || (s.n % 12)".into()),
+        ("registered_at", reg.clone()),
+        ("accepted_at", format!("{reg} + 300000")),
+        ("dispatched_at", format!("{reg} + 1200000")),
+        ("responded_at", format!("{reg} + 1200000 + (s.n % 240) * 60000")),
+        ("resolved_at", format!("{reg} + 3600000 + (s.n % 2880) * 60000")),
+        ("closed_at", format!("{reg} + 7200000 + (s.n % 2880) * 60000")),
+        ("response_work_min", "15 + s.n % 240".into()),
+        ("response_cal_min", "15 + s.n % 240".into()),
+        ("resolution_work_min", "55 + (s.n % 2880) / 3".into()),
+        ("resolution_cal_min", "55 + s.n % 2880".into()),
+        ("repair_work_min", "40 + (s.n % 2880) / 3".into()),
+        ("clk_response", "CASE WHEN s.n % 10 = 0 THEN 1 ELSE 0 END".into()),
+        ("clk_resolution", "CASE WHEN s.n % 7 = 0 THEN 1 ELSE 0 END".into()),
+        ("clk_service_report", "CASE WHEN s.n % 25 = 0 THEN 1 ELSE 0 END".into()),
+        ("clk_callback", "0".into()),
+        ("n_response_timeout", "CASE WHEN s.n % 10 = 0 THEN 1 ELSE 0 END".into()),
+        ("n_second_line", "CASE WHEN s.n % 8 = 0 THEN 1 ELSE 0 END".into()),
+        ("second_line_called", "CASE WHEN s.n % 8 = 0 THEN 1 ELSE 0 END".into()),
+        ("n_same_day", "CASE WHEN s.n % 5 = 0 THEN 1 ELSE 0 END".into()),
+        ("n_customer_unclosed", "CASE WHEN s.n % 40 = 0 THEN 1 ELSE 0 END".into()),
+        ("n_three_days", "CASE WHEN s.n % 20 = 0 THEN 1 ELSE 0 END".into()),
+        ("n_repeat", "CASE WHEN s.n % 50 = 0 THEN 1 ELSE 0 END".into()),
+        (
+            "survey",
+            "CASE s.n % 10 WHEN 0 THEN 'dissatisfied' WHEN 1 THEN 'basic' WHEN 2 THEN 'basic' ELSE 'satisfied' END"
+                .into(),
+        ),
+        ("desk_late_registration", "CASE WHEN s.n % 30 = 0 THEN 1 ELSE 0 END".into()),
+        ("desk_late_dispatch", "CASE WHEN s.n % 45 = 0 THEN 1 ELSE 0 END".into()),
+    ];
+    let table = crate::schema::TicketFacts::Table.unquoted();
+    let columns = crate::maintenance::column_names(conn, &table).await?;
+    let targets = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let values = columns
+        .iter()
+        .map(|c| match set.iter().find(|(name, _)| name == c) {
+            Some((_, expr)) => format!("({expr})"),
+            None => format!("t.\"{c}\""),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (with, source) = series(conn, copies);
+    let sql = format!(
+        "{with}INSERT INTO \"{table}\" ({targets}) SELECT {values} FROM \"{table}\" AS t CROSS JOIN {source} \
+         WHERE t.ticket_id = {template}"
+    );
+    Ok(conn.execute_unprepared(&sql).await?.rows_affected())
+}

@@ -19,6 +19,7 @@ pub mod notices;
 pub mod parts;
 pub mod policy;
 pub mod qualifications;
+pub mod reporting;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

@@ -63,7 +63,7 @@ pub async fn wipe_all(store: &Store) -> Result<()> {
 }
 
 /// The columns of an application table, in their stored order.
-async fn column_names<C: ConnectionTrait>(conn: &C, table: &str) -> Result<Vec<String>> {
+pub(crate) async fn column_names<C: ConnectionTrait>(conn: &C, table: &str) -> Result<Vec<String>> {
     let backend = conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => format!(

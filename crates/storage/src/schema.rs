@@ -778,3 +778,66 @@ pub enum SubscriptionRuns {
     CreatedAt,
     SentAt,
 }
+
+// Facts for reporting (issue 15; migration m0020).
+
+/// One row per ticket: the measures the reports of DOMAIN §7 aggregate.
+#[derive(DeriveIden, Clone, Copy)]
+pub enum TicketFacts {
+    Table,
+    TicketId,
+    CustomerId,
+    Region,
+    CategoryId,
+    Priority,
+    Kind,
+    FirstLineId,
+    SecondLineId,
+    RegisteredBy,
+    DeviceModel,
+    FaultCode,
+    RegisteredAt,
+    AcceptedAt,
+    DispatchedAt,
+    RespondedAt,
+    ResolvedAt,
+    ClosedAt,
+    ResponseWorkMin,
+    ResponseCalMin,
+    ResolutionWorkMin,
+    ResolutionCalMin,
+    RepairWorkMin,
+    ClkResponse,
+    ClkEngineerContact,
+    ClkPlan,
+    ClkArrival,
+    ClkResolution,
+    ClkProgress,
+    ClkServiceReport,
+    ClkCallback,
+    ClkRehandling,
+    NResponseTimeout,
+    NSecondLine,
+    NSameDay,
+    NCustomerUnclosed,
+    NThreeDays,
+    NRepeat,
+    SecondLineCalled,
+    Survey,
+    PartsCostFen,
+    DeskLateRegistration,
+    DeskIncomplete,
+    DeskLateDispatch,
+    DeskLateReport,
+}
+
+/// The monthly service report's improvement actions, one per month (`YYYY-MM`).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum ReportImprovements {
+    Table,
+    Month,
+    Body,
+    Version,
+    AuthorId,
+    UpdatedAt,
+}

@@ -8,6 +8,7 @@ mod intake;
 mod pages;
 mod parts;
 mod report;
+mod reporting;
 mod sweep;
 mod visits;
 
@@ -15,6 +16,7 @@ pub use intake::{IntakeArgs, intake};
 pub use pages::{PagesArgs, pages};
 pub use parts::{PartsArgs, parts};
 pub use report::{ReportArgs, report};
+pub use reporting::{ReportingArgs, reporting};
 pub use sweep::{SweepArgs, sweep};
 pub use visits::{VisitsArgs, visits};
 

@@ -272,6 +272,8 @@ impl App {
             // DOMAIN §5: the project specialist is told at once.
             self.raise(&*tx, &t, &aftersales_domain::notice::on_repeat(&t, &earlier), now).await?;
         }
+        // Issue 15: a registered ticket has its report facts from the start.
+        self.settle_facts(&*tx, &t).await?;
         Ok(Opened::Fresh(tx, t))
     }
 }

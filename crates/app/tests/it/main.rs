@@ -7,6 +7,7 @@ mod fees;
 mod notices;
 mod parts;
 mod portal;
+mod reporting;
 mod reports;
 mod sessions;
 mod support;

@@ -104,6 +104,10 @@ pub enum Conflict {
     StaleWorkOrder {
         current: i64,
     },
+    /// A month's improvement actions (issue 15) changed since the version an edit was based on.
+    StaleImprovements {
+        current: i64,
+    },
     /// Visits and engineers' working calendars (issue 13).
     Visit(VisitProblem),
     /// Evidence attachments (issue 14): a refused file, or photos the resolve step needs.
@@ -127,7 +131,7 @@ impl Conflict {
                 "no_engineer"
             }
             Conflict::WorkOrderClosed { .. } => "work_order_closed",
-            Conflict::StaleWorkOrder { .. } => "stale_version",
+            Conflict::StaleWorkOrder { .. } | Conflict::StaleImprovements { .. } => "stale_version",
             Conflict::NotWorkOrderOwner => "not_work_order_owner",
             Conflict::SameLevel { .. } => "same_level",
             Conflict::NoGradingToReview => "no_grading_to_review",
@@ -222,6 +226,12 @@ impl Conflict {
             Conflict::StaleWorkOrder { current } => (
                 format!("Someone changed this work order meanwhile (now version {current}); reload it and try again"),
                 format!("协作工单已被他人修改（当前版本 {current}），请刷新后重试"),
+            ),
+            Conflict::StaleImprovements { current } => (
+                format!(
+                    "Someone saved this month's improvement actions meanwhile (now version {current}); reload and try again"
+                ),
+                format!("本月改进措施已被他人修改（当前版本 {current}），请刷新后重试"),
             ),
             Conflict::NotWorkOrderOwner => (
                 "Only the work order's owner or the ticket's engineers and dispatchers may do this".into(),

@@ -9,6 +9,7 @@ pub mod links;
 pub mod notices;
 pub mod parts;
 pub mod policy;
+pub mod reporting;
 pub mod reports;
 pub mod subscriptions;
 pub mod tickets;
@@ -98,6 +99,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(notices::retry))
         .routes(routes!(notices::confirm))
         .routes(routes!(notices::daily))
+        .routes(routes!(reporting::weekly))
+        .routes(routes!(reporting::regions))
+        .routes(routes!(reporting::service))
+        .routes(routes!(reporting::desk))
+        .routes(routes!(reporting::customer_edition))
+        .routes(routes!(reporting::cell))
+        .routes(routes!(reporting::export))
+        .routes(routes!(reporting::settings, reporting::put_settings))
+        .routes(routes!(reporting::improvements, reporting::put_improvements))
         .routes(routes!(notices::routes, notices::put_route))
         .routes(routes!(notices::targets))
         .routes(routes!(notices::put_target))

@@ -30,6 +30,9 @@ pub struct Nav {
     pub waiting: usize,
     /// Staff: how many open work orders they own (我的协作工单); none for a contact.
     pub work_orders: Option<u64>,
+    /// May open a report (DOMAIN §7: all of them, an engineer's own weekly line, a
+    /// contact's customer edition).
+    pub reports: bool,
 }
 
 impl Nav {
@@ -66,6 +69,11 @@ impl Nav {
                 .any(|a| aftersales_domain::permission::allows(who.actor.user.role, *a))
                 && who.actor.user.role != Role::CustomerContact,
             today: who.actor.user.role.line().is_some(),
+            reports: aftersales_domain::reporting::access(
+                who.actor.user.role,
+                who.actor.id(),
+                who.actor.user.customer_id,
+            ) != aftersales_domain::reporting::ReportAccess::None,
         }
     }
 }

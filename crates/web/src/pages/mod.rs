@@ -20,6 +20,7 @@ mod notices;
 pub mod parts;
 mod portal;
 mod register;
+mod reporting;
 mod reports;
 mod routes;
 mod subscriptions;

@@ -10,8 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reports,
-    subscriptions, tickets, visits, work_orders,
+    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reporting,
+    reports, subscriptions, tickets, visits, work_orders,
 };
 use crate::AppState;
 
@@ -71,6 +71,12 @@ pub fn table() -> Vec<PageRoute> {
         post("/reports/{id}/sign", reports::sign),
         post("/reports/{id}/send", reports::send),
         get("/reports/{id}/pdf", reports::pdf),
+        get("/reporting", reporting::index),
+        get("/reporting/cell", reporting::cell),
+        get("/reporting/customer", reporting::customer),
+        post("/reporting/improvements", reporting::save_improvements),
+        get("/reporting/{kind}", reporting::report),
+        get("/reporting/{kind}/download", reporting::download),
         get("/inbox", notices::inbox),
         post("/inbox/{id}/acknowledge", notices::acknowledge),
         post("/inbox/read-all", portal::read_all),

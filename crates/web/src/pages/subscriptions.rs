@@ -97,7 +97,7 @@ async fn show(
         l,
         nav,
         list,
-        reports: ReportKind::ALL,
+        reports: &ReportKind::ALL,
         frequencies: Frequency::ALL,
         robots,
         form,

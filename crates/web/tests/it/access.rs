@@ -108,7 +108,8 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             .replace("{part_id}", "1")
             .replace("{kind}", "fault")
             .replace("{name}", d.calendar["name"].as_str().unwrap_or("default"))
-            .replace("{version}", "1");
+            .replace("{version}", "1")
+            .replace("{month}", "2024-03");
         ApiRoute { method, template, path, action, body, also: |_| true }
     };
     let g = Method::GET;
@@ -238,6 +239,41 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         r(p.clone(), "/api/v1/deliveries/{id}/retry", Some(ManageServicePolicy), None),
         r(p.clone(), "/api/v1/deliveries/{id}/confirm", Some(ManageServicePolicy), Some(json!({"note": ""}))),
         r(g.clone(), "/api/v1/reports/daily-notices?date=2024-03-15", Some(ReadTicket), None),
+        // The management reports (issue 15): everyone who reads the reports; an engineer
+        // their own weekly line (its table, cells and file); the customer edition asks staff
+        // to name the customer (422), a contact reads their own organization's.
+        ApiRoute { also: reads_weekly, ..r(g.clone(), "/api/v1/reports/weekly-engineers", None, None) },
+        r(g.clone(), "/api/v1/reports/monthly-regions", Some(ReadReports), None),
+        r(g.clone(), "/api/v1/reports/monthly-service", Some(ReadReports), None),
+        r(g.clone(), "/api/v1/reports/desk-compliance", Some(ReadReports), None),
+        ApiRoute { also: reads_customer_edition, ..r(g.clone(), "/api/v1/reports/customer-edition", None, None) },
+        ApiRoute {
+            also: reads_weekly,
+            ..r(g.clone(), "/api/v1/reports/cell?report=weekly-engineers&measure=response_timeout", None, None)
+        },
+        ApiRoute {
+            also: reads_weekly,
+            ..r(g.clone(), "/api/v1/reports/export?report=weekly-engineers&format=csv", None, None)
+        },
+        r(g.clone(), "/api/v1/reports/settings", Some(ReadReports), None),
+        r(
+            Method::PUT,
+            "/api/v1/reports/settings",
+            Some(ManageReportSettings),
+            Some(json!({
+                "weights": {"blue": ["second_line", "same_day"], "red": ["customer_unclosed", "repeat", "three_days"]},
+                "desk": {"accept_within_minutes": 30, "dispatch_within_minutes": 30, "registration_yuan": 50,
+                    "dispatch_yuan": 50, "report_yuan": 100}
+            })),
+        ),
+        r(g.clone(), "/api/v1/reports/improvements/{month}", Some(ReadReports), None),
+        // A stale version: refused (409) for the supervisor, nothing written.
+        r(
+            Method::PUT,
+            "/api/v1/reports/improvements/{month}",
+            Some(WriteImprovements),
+            Some(json!({"body": "", "version": 7})),
+        ),
         r(g.clone(), "/api/v1/notice-routes", Some(ReadServicePolicy), None),
         r(Method::PUT, "/api/v1/notice-routes", Some(ManageServicePolicy), Some(d.route.clone())),
         r(g.clone(), "/api/v1/notify-targets", Some(ManageServicePolicy), None),
@@ -414,6 +450,16 @@ async fn seed_attachment(
 }
 
 /// Engineers act on the tickets assigned to them only (the walk's target is not).
+/// Who reads the weekly table (DOMAIN §7): the report readers, and an engineer their own line.
+fn reads_weekly(role: Role) -> bool {
+    allows(role, Action::ReadReports) || role.line().is_some()
+}
+
+/// Who reads the customer edition: the report readers (naming the customer), a contact.
+fn reads_customer_edition(role: Role) -> bool {
+    allows(role, Action::ReadReports) || role == Role::CustomerContact
+}
+
 fn not_an_engineer(role: Role) -> bool {
     !matches!(role, Role::FirstLineEngineer | Role::SecondLineEngineer | Role::TechLead)
 }
@@ -689,6 +735,12 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         .replace("{warehouse}", "1")
         .replace("{part}", "1")
         .replace("{number}", "SJ2024-00001")
+        .replace("{kind}", "weekly-engineers")
+        + match template {
+            "/reporting/cell" => "?report=weekly-engineers&measure=response_timeout",
+            "/reporting/{kind}/download" => "?format=csv",
+            _ => "",
+        }
 }
 
 db_test!(every_page_as_every_role_and_as_another_customer, |db| {
@@ -737,7 +789,17 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
             let p = pages::get(&db, &path, &cookie).await;
             let role = who.user.role;
             let may = page_permission(template).iter().any(|a| allows(role, *a));
+            let reports = allows(role, Action::ReadReports);
             let expected = match (may, template.as_str()) {
+                // The reports (issue 15): their readers; an engineer their own weekly line.
+                (_, "/reporting") if reports || role.line().is_some() => StatusCode::SEE_OTHER,
+                (_, "/reporting/customer") if reports => StatusCode::UNPROCESSABLE_ENTITY,
+                (_, "/reporting/{kind}" | "/reporting/{kind}/download" | "/reporting/cell")
+                    if reports || role.line().is_some() =>
+                {
+                    StatusCode::OK
+                }
+                (_, t) if t.starts_with("/reporting") => StatusCode::FORBIDDEN,
                 (_, t) if t.starts_with("/l/") => StatusCode::NOT_FOUND,
                 // A subscription run's file is its subscriber's; the walk's people have none.
                 (true, t) if t.starts_with("/subscriptions/runs/") => StatusCode::NOT_FOUND,

@@ -18,6 +18,7 @@ mod pages;
 mod phone_search;
 mod reopen;
 mod report_mail;
+mod reporting;
 mod subscriptions;
 mod support;
 mod ticket_order;

@@ -51,7 +51,7 @@ app_test!(a_daily_subscription_is_mailed_once_with_its_excel_file_and_skips_an_e
     let api = t.api(&org.supervisor).await;
     // Friday 2024-03-15 09:00: the first run is Saturday 08:00, for Friday.
     let res = api
-        .post("/api/v1/subscriptions", &json!({"report": "daily_notices", "frequency": "daily", "channel": "email"}))
+        .post("/api/v1/subscriptions", &json!({"report": "daily-notices", "frequency": "daily", "channel": "email"}))
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let id = res.body["id"].as_i64().unwrap();
@@ -82,7 +82,7 @@ app_test!(a_daily_subscription_is_mailed_once_with_its_excel_file_and_skips_an_e
     assert_eq!(mails.len(), 1, "one mail for Friday");
     let (subject, text, files) = &mails[0];
     assert!(subject.contains("每日未结案暨通告总表") && subject.contains("2024-03-15"), "{subject}");
-    assert!(text.contains("/reporting/daily_notices?from=2024-03-15&to=2024-03-15"), "{text}");
+    assert!(text.contains("/reporting/daily-notices?from=2024-03-15&to=2024-03-15"), "{text}");
     assert_eq!(files.len(), 1, "the Excel file is attached");
     assert_eq!(files[0].0, "每日未结案暨通告总表_2024-03-15.xlsx");
     let cells = texts(&files[0].1);
@@ -136,7 +136,7 @@ app_test!(a_robot_gets_the_summary_and_link_and_a_send_cut_off_is_never_repeated
     let res = api
         .post(
             "/api/v1/subscriptions",
-            &json!({"report": "daily_notices", "frequency": "daily", "hour": 9, "channel": "robot", "target": "managers"}),
+            &json!({"report": "daily-notices", "frequency": "daily", "hour": 9, "channel": "robot", "target": "managers"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
@@ -147,7 +147,7 @@ app_test!(a_robot_gets_the_summary_and_link_and_a_send_cut_off_is_never_repeated
     assert_eq!(posts.len(), 1, "one post to the group");
     let text = posts[0].json()["text"]["content"].as_str().unwrap_or_default().to_owned();
     assert!(
-        text.contains("每日未结案暨通告总表") && text.contains("/reporting/daily_notices?from=2024-03-15"),
+        text.contains("每日未结案暨通告总表") && text.contains("/reporting/daily-notices?from=2024-03-15"),
         "{text}"
     );
     assert!(mails_to(&t, "data").is_empty(), "a robot subscription mails nothing");
@@ -172,9 +172,9 @@ app_test!(a_subscription_names_what_is_wrong_with_it, |t| {
     let api = t.api(&org.supervisor).await;
     let cases = [
         (json!({"report": "nope", "frequency": "daily", "channel": "email"}), "report"),
-        (json!({"report": "daily_notices", "frequency": "daily", "hour": 24, "channel": "email"}), "hour"),
-        (json!({"report": "daily_notices", "frequency": "daily", "channel": "robot"}), "target"),
-        (json!({"report": "daily_notices", "frequency": "daily", "channel": "robot", "target": "nobody"}), "target"),
+        (json!({"report": "daily-notices", "frequency": "daily", "hour": 24, "channel": "email"}), "hour"),
+        (json!({"report": "daily-notices", "frequency": "daily", "channel": "robot"}), "target"),
+        (json!({"report": "daily-notices", "frequency": "daily", "channel": "robot", "target": "nobody"}), "target"),
     ];
     for (body, field) in cases {
         let res = api.post("/api/v1/subscriptions", &body).await;
@@ -183,14 +183,14 @@ app_test!(a_subscription_names_what_is_wrong_with_it, |t| {
         assert_eq!(res.body["error"]["fields"].as_object().map(|f| f.len()), Some(1), "{}", res.body);
     }
     let res = api
-        .post("/api/v1/subscriptions", &json!({"report": "daily_notices", "frequency": "hourly", "channel": "email"}))
+        .post("/api/v1/subscriptions", &json!({"report": "daily-notices", "frequency": "hourly", "channel": "email"}))
         .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
     assert!(res.body["error"]["fields"]["frequency"].as_str().is_some_and(|m| m.contains("weekly")), "{}", res.body);
     // A contact has no subscriptions; an engineer may not post reports to a group.
     let contact = t.api(&org.portal_window_a).await;
     let res = contact
-        .post("/api/v1/subscriptions", &json!({"report": "daily_notices", "frequency": "daily", "channel": "email"}))
+        .post("/api/v1/subscriptions", &json!({"report": "daily-notices", "frequency": "daily", "channel": "email"}))
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     let input =
@@ -200,7 +200,7 @@ app_test!(a_subscription_names_what_is_wrong_with_it, |t| {
     let res = eng
         .post(
             "/api/v1/subscriptions",
-            &json!({"report": "daily_notices", "frequency": "daily", "channel": "robot", "target": "engineers"}),
+            &json!({"report": "daily-notices", "frequency": "daily", "channel": "robot", "target": "engineers"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
@@ -210,10 +210,10 @@ app_test!(a_subscription_names_what_is_wrong_with_it, |t| {
 app_test!(the_page_subscribes_lists_and_unsubscribes, |t| {
     let org = &t.org;
     let mut b = t.browser(&org.supervisor).await;
-    let page = b.get("/subscriptions?report=monthly_service").await;
+    let page = b.get("/subscriptions?report=monthly-service").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.html.contains("我的报表订阅") && page.html.contains(r#"value="monthly_service" selected"#),
+        page.html.contains("我的报表订阅") && page.html.contains(r#"value="monthly-service" selected"#),
         "{}",
         page.html
     );
@@ -223,7 +223,7 @@ app_test!(the_page_subscribes_lists_and_unsubscribes, |t| {
             "/subscriptions",
             &[
                 ("csrf", &csrf),
-                ("report", "monthly_service"),
+                ("report", "monthly-service"),
                 ("frequency", "monthly"),
                 ("hour", "25"),
                 ("channel", "email"),
@@ -237,7 +237,7 @@ app_test!(the_page_subscribes_lists_and_unsubscribes, |t| {
             "/subscriptions",
             &[
                 ("csrf", &csrf),
-                ("report", "monthly_service"),
+                ("report", "monthly-service"),
                 ("frequency", "monthly"),
                 ("hour", "7"),
                 ("channel", "email"),

@@ -1,0 +1,165 @@
+//! The management reports over HTTP (issue 15): the weekly table as JSON, CSV and Excel with
+//! the same totals, its drill-down on the API and the page, bad periods named, roles.
+
+use aftersales_app::Actor;
+use aftersales_app::tickets::Command;
+use aftersales_domain::Timestamp;
+use aftersales_testkit::{Org, db_test};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use calamine::{Data, Reader};
+
+use crate::pages::{get, sign_in};
+use crate::support::{Client, error_fields, token};
+
+fn at(s: &str) -> Timestamp {
+    jiff::Zoned::strptime("%Y-%m-%dT%H:%M:%S%:z", s).unwrap().timestamp()
+}
+
+async fn step(db: &aftersales_testkit::TestDb, who: &Actor, id: i64, cmd: Command) {
+    let t = db.app.ticket(&Actor::operator(), id).await.unwrap().ticket;
+    db.app.act(who, id, Some(t.version), &cmd, None).await.unwrap();
+}
+
+/// Two tickets dispatched to eng_south on Friday 2024-03-15; the P1 one answered late.
+async fn week_of_work(db: &aftersales_testkit::TestDb, org: &Org) -> (i64, i64) {
+    let mut ids = Vec::new();
+    for level in ["P1", "P3"] {
+        let t =
+            db.app.register(&org.desk, &org.registration(db.now()), None).await.unwrap().into_value().unwrap().ticket;
+        step(db, &org.desk, t.id, Command::Accept).await;
+        step(db, &org.desk, t.id, Command::Grade { level: level.into(), reason: "按影响范围分级".into() }).await;
+        step(db, &org.dispatcher, t.id, Command::Dispatch { group_id: None, engineer_id: None }).await;
+        ids.push(t.id);
+    }
+    step(db, &org.eng_south, ids[1], Command::Respond { note: None }).await;
+    db.set(at("2024-03-15T11:05:00+08:00"));
+    db.app.run_due_jobs("w", 100).await.unwrap();
+    step(db, &org.eng_south, ids[0], Command::Respond { note: None }).await;
+    (ids[0], ids[1])
+}
+
+fn num(d: &Data) -> Option<f64> {
+    match d {
+        Data::Float(f) => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+const PERIOD: &str = "from=2024-03-11&to=2024-03-17";
+
+db_test!(the_weekly_table_is_the_same_on_screen_in_csv_and_in_excel, |db| {
+    let org = Org::create(&db.app).await;
+    let (late, _) = week_of_work(&db, &org).await;
+    let c = Client::new(&db);
+    let data = token(&db, &org.data).await;
+
+    let json = c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}"), &data).await;
+    assert_eq!(json.status, StatusCode::OK, "{}", json.body);
+    let totals = &json.body["totals"];
+    assert_eq!(totals["dispatches"], 2);
+    assert_eq!(totals["response_timeout"], 1);
+    assert_eq!(totals["action_index"], 0.5);
+
+    // CSV: the totals line carries the same numbers.
+    let csv = c.get(&format!("/api/v1/reports/export?report=weekly-engineers&format=csv&{PERIOD}"), &data).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.body.as_str().unwrap().to_owned();
+    let total_line = text.lines().find(|l| l.starts_with("合计")).unwrap_or_else(|| panic!("{text}"));
+    let cells: Vec<&str> = total_line.split(',').collect();
+    assert_eq!((cells[1], cells[3]), ("2", "1"), "{total_line}");
+
+    // Excel: read back, the totals row equals the screen's.
+    let router = aftersales_web::router(db.app.clone());
+    let req = Request::builder()
+        .uri(format!("/api/v1/reports/export?report=weekly-engineers&format=xlsx&{PERIOD}"))
+        .header("authorization", format!("Bearer {data}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, bytes) = aftersales_testkit::client::call(&router, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    let row = range
+        .rows()
+        .find(|r| r.first().is_some_and(|c| c.to_string() == "合计"))
+        .expect("a totals row in the workbook");
+    assert_eq!(num(&row[1]), Some(2.0));
+    assert_eq!(num(&row[3]), Some(1.0));
+    assert_eq!(num(&row[10]), Some(0.5), "the action index is a number, shown as a percentage");
+
+    // Drill-down: the engineer's response timeouts are ticket `late`.
+    let cell = c
+        .get(
+            &format!(
+                "/api/v1/reports/cell?report=weekly-engineers&measure=response_timeout&engineer={}&{PERIOD}",
+                org.eng_south.id()
+            ),
+            &data,
+        )
+        .await;
+    assert_eq!(cell.status, StatusCode::OK, "{}", cell.body);
+    assert_eq!(cell.body["total"], 1);
+    assert_eq!(cell.body["tickets"][0]["ticket_id"], late);
+
+    // The page shows the table, links the number to the same list, and offers the files.
+    let cookie = sign_in(&db, &org.data).await;
+    let p = get(&db, &format!("/reporting/weekly-engineers?{PERIOD}"), &cookie).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("每周报修事件分析表"));
+    assert!(p.html.contains("技术能力指数"));
+    assert!(p.html.contains("50.0%"), "the action index as a person reads it");
+    let link = format!(
+        "/reporting/cell?report=weekly-engineers&#38;from=2024-03-11&#38;to=2024-03-17&#38;engineer={}&#38;measure=response_timeout",
+        org.eng_south.id()
+    );
+    let at = p.html.find("measure=response_timeout").unwrap_or(0);
+    assert!(
+        p.html.contains(&link),
+        "the timeout count links to its tickets: {}",
+        &p.html[at.saturating_sub(200)..at + 30]
+    );
+    assert!(p.html.contains("<svg"), "a chart on the page");
+    assert!(p.html.contains("format=xlsx"));
+    let list = get(&db, &link.replace("&#38;", "&"), &cookie).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains(&format!("/tickets/{late}")), "{}", list.html);
+
+    // An engineer reads only their own line; the desk none.
+    let eng = token(&db, &org.eng_east).await;
+    let own = c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}"), &eng).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.body["rows"].as_array().unwrap().len(), 0, "eng_east had no dispatch");
+    let theirs =
+        c.get(&format!("/api/v1/reports/weekly-engineers?{PERIOD}&engineer={}", org.eng_south.id()), &eng).await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    let desk = token(&db, &org.desk).await;
+    assert_eq!(c.get("/api/v1/reports/monthly-service", &desk).await.status, StatusCode::FORBIDDEN);
+});
+
+db_test!(bad_periods_and_filters_are_named, |db| {
+    let org = Org::create(&db.app).await;
+    let c = Client::new(&db);
+    let data = token(&db, &org.data).await;
+    for (query, field) in [
+        ("from=2024-03-20&to=2024-03-01", "from"),
+        ("from=2024-13-01", "from"),
+        ("from=2023-01-01&to=2024-12-31", "to"),
+        ("preset=yesterday", "preset"),
+        ("customer=99999", "customer"),
+        ("engineer=99999", "engineer"),
+        ("priority=P9", "priority"),
+        ("region=%E5%8D%8E%07", "region"),
+    ] {
+        let r = c.get(&format!("/api/v1/reports/monthly-service?{query}"), &data).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", r.body);
+        assert_eq!(error_fields(&r.body), [field], "{query}: {}", r.body);
+    }
+    let r = c.get("/api/v1/reports/export?report=nope&format=csv", &data).await;
+    assert_eq!((r.status, error_fields(&r.body)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["report".to_owned()]));
+    let r = c.get("/api/v1/reports/export?report=weekly-engineers&format=pdf", &data).await;
+    assert_eq!((r.status, error_fields(&r.body)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["format".to_owned()]));
+});
