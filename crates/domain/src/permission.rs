@@ -51,6 +51,10 @@ coded_enum! {
         DecideQuote = ("decide_quote", "确认报价", "approve or refuse a quote"),
         /// Record a payment or a zero-charge settlement, with its receipt.
         Settle = ("settle", "收费结算", "record a payment"),
+        /// DOMAIN §6: read the callback worklist, the closure check and the archive.
+        ReadCallbacks = ("read_callbacks", "查看回访与归档", "read callbacks, the closure check and the archive"),
+        /// DOMAIN §6, seed 004 §4.1.1: the desk calls customers back and records the survey.
+        WorkCallbacks = ("work_callbacks", "电话回访", "work callbacks"),
     }
 }
 
@@ -89,6 +93,15 @@ pub fn allows(role: Role, action: Action) -> bool {
             );
         }
         ManageQualifications => return matches!(role, Admin | Supervisor),
+        // Seed 004 §4.1.1: the desk (客服专员) calls back; the supervisor, the project
+        // specialist, the PM, the GM and the data specialist read the callbacks.
+        WorkCallbacks => return matches!(role, Admin | DeskAgent),
+        ReadCallbacks => {
+            return matches!(
+                role,
+                Admin | DeskAgent | Supervisor | ProjectSpecialist | ProjectManager | GeneralManager | DataSpecialist
+            );
+        }
         _ => {}
     }
     match role {
