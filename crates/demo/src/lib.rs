@@ -116,8 +116,11 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     // The notice worker runs as time goes by, so reminders, timeouts and the daily table
     // fall on the days they belong to.
     let mut jobs_ran_at = 0;
-    // DOMAIN §6: the callback selection runs after each service day, as the worker does.
+    // DOMAIN §6: the callback selection runs after each service day, as the worker does,
+    // over the last two weeks: a desk that started calling back by the rule then (older
+    // history would only show a long tail of callbacks nobody was asked to make).
     let tz = app.settings().time_zone.clone();
+    let callbacks_since = ts(now_ms - 14 * DAY)?.to_zoned(tz.clone()).date();
     let mut selected_until: Option<jiff::civil::Date> = None;
     for step in &steps {
         if broken[step.ticket] {
@@ -125,7 +128,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
             continue;
         }
         clock.store(step.at, Ordering::Relaxed);
-        select_days_before(&app, &tz, &mut selected_until, step.at).await?;
+        select_days_before(&app, &tz, callbacks_since, &mut selected_until, step.at).await?;
         if step.at - jobs_ran_at >= 15 * MIN {
             while app.run_due_jobs("demo", 1000).await? == 1000 {}
             jobs_ran_at = step.at;
@@ -145,7 +148,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     // Qualifications last: every dispatch of the demo's history predates them, as in a desk
     // that starts keeping certificates today.
     field_work_orders::create(&app, &org, &live, &clock, now_ms).await?;
-    select_days_before(&app, &tz, &mut selected_until, now_ms).await?;
+    select_days_before(&app, &tz, callbacks_since, &mut selected_until, now_ms).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.
@@ -182,11 +185,12 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     })
 }
 
-/// Runs the callback selection of every service day that ended before `at_ms` and has not
-/// been selected yet (the first call only remembers its day).
+/// Runs the callback selection of every service day from `since` that ended before `at_ms`
+/// and has not been selected yet (the first call only remembers its day).
 async fn select_days_before(
     app: &App,
     tz: &jiff::tz::TimeZone,
+    since: jiff::civil::Date,
     until: &mut Option<jiff::civil::Date>,
     at_ms: i64,
 ) -> Result<()> {
@@ -196,7 +200,9 @@ async fn select_days_before(
         return Ok(());
     };
     while day < today {
-        app.select_callbacks(day).await?;
+        if day >= since {
+            app.select_callbacks(day).await?;
+        }
         day = day.tomorrow().map_err(|e| demo_error(format!("day after {day}: {e}")))?;
     }
     *until = Some(today);
