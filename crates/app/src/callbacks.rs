@@ -299,7 +299,10 @@ impl App {
         actor.require_staff(Action::WorkCallbacks)?;
         self.day_bounds(day)?;
         let day: Date = day.trim().parse().map_err(|_| {
-            AppError::invalid("date", Reason::Malformed { expected_en: "YYYY-MM-DD", expected_zh: "YYYY-MM-DD 格式的日期" })
+            AppError::invalid(
+                "date",
+                Reason::Malformed { expected_en: "YYYY-MM-DD", expected_zh: "YYYY-MM-DD 格式的日期" },
+            )
         })?;
         self.select_callbacks(day).await
     }
@@ -357,7 +360,10 @@ impl App {
             let by_name = name_of(conn, a.by_id).await?;
             attempts.push(AttemptView { attempt: a, by_name });
         }
-        let survey = store::surveys_of(conn, t.id).await?.into_iter().find(|s| s.callback_id == Some(id) || s.round == round_of(&t, &c));
+        let survey = store::surveys_of(conn, t.id)
+            .await?
+            .into_iter()
+            .find(|s| s.callback_id == Some(id) || s.round == round_of(&t, &c));
         let mut feedback = Vec::new();
         for fb in store::feedback_of_ticket(conn, t.id).await? {
             let engineer_name = name_of(conn, fb.engineer_id).await?;
@@ -535,9 +541,7 @@ impl App {
         tx: &WriteTx,
         actor: &Actor,
         before: &Ticket,
-        result: SurveyResult,
-        note: Option<String>,
-        answers: SurveyAnswers,
+        input: &SurveyInput,
         now: Timestamp,
     ) -> Result<()> {
         let channel = if actor.is_customer() { SurveyChannel::Portal } else { SurveyChannel::Desk };
@@ -545,9 +549,9 @@ impl App {
             id: 0,
             ticket_id: before.id,
             round: before.reopen_count,
-            result,
-            answers: answers.cleaned(),
-            note: typed(&note),
+            result: input.result,
+            answers: answers_of(input).cleaned(),
+            note: typed(&input.note),
             channel,
             callback_id: None,
             recorded_by: actor.id(),

@@ -367,8 +367,7 @@ pub fn check_feedback(
         p.push((
             "engineer_id",
             Reason::Mismatch {
-                detail_en: "is not an engineer of this ticket",
-                detail_zh: "不是本工单的工程师",
+                detail_en: "is not an engineer of this ticket", detail_zh: "不是本工单的工程师"
             },
         ));
     }
@@ -571,6 +570,7 @@ pub fn closure_gaps(f: &ClosureFacts) -> Vec<ClosurePart> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -613,8 +613,7 @@ mod tests {
     #[test]
     fn every_engineer_at_least_once_even_beyond_a_third() {
         // Six tickets, five engineers: a third would be 2, but each engineer gets one.
-        let closed: Vec<_> =
-            (1..=6).map(|i| ticket(i, Some(100 + (i % 5)))).collect();
+        let closed: Vec<_> = (1..=6).map(|i| ticket(i, Some(100 + (i % 5)))).collect();
         let drawn = sample(day(), &closed);
         assert_eq!(drawn.len(), 5);
         for e in 100..105 {
@@ -679,10 +678,12 @@ mod tests {
         assert!(choices.iter().all(|c| c.due_at <= at("2026-03-23T08:00:00Z")));
         // The week is a week, never longer than the policy says.
         let policy = CallbackPolicy { management_days: 7, confirm_working_days: 1 };
-        assert!(select(day(), &closed, &policy, &cal())
-            .iter()
-            .filter(|c| c.reasons.contains(&CallbackReason::Management))
-            .all(|c| c.due_at <= c.closed_at + SignedDuration::from_hours(24 * 7)));
+        assert!(
+            select(day(), &closed, &policy, &cal())
+                .iter()
+                .filter(|c| c.reasons.contains(&CallbackReason::Management))
+                .all(|c| c.due_at <= c.closed_at + SignedDuration::from_hours(24 * 7))
+        );
     }
 
     #[test]

@@ -81,7 +81,12 @@ fn flag(r: &QueryResult, col: &str) -> Result<bool> {
 
 /// Stores the chosen callbacks of `day`; one per closure, so a rerun adds nothing. Returns
 /// how many were new.
-pub async fn insert_choices<C: ConnectionTrait>(conn: &C, day: &str, choices: &[Choice], now: Timestamp) -> Result<u64> {
+pub async fn insert_choices<C: ConnectionTrait>(
+    conn: &C,
+    day: &str,
+    choices: &[Choice],
+    now: Timestamp,
+) -> Result<u64> {
     let mut added = 0;
     for c in choices {
         let stmt = Query::insert()
@@ -243,7 +248,10 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &Filter) -> Result<(Vec<Line>
         .column((Tickets::Table, Tickets::Description))
         .expr_as(Expr::col((eng.clone(), Users::DisplayName)), Alias::new("engineer"))
         .expr_as(Expr::col((smp.clone(), Users::DisplayName)), Alias::new("sampled_name"))
-        .inner_join(Tickets::Table, Expr::col((Tickets::Table, Tickets::Id)).equals((Callbacks::Table, Callbacks::TicketId)))
+        .inner_join(
+            Tickets::Table,
+            Expr::col((Tickets::Table, Tickets::Id)).equals((Callbacks::Table, Callbacks::TicketId)),
+        )
         .inner_join(
             Customers::Table,
             Expr::col((Customers::Table, Customers::Id)).equals((Tickets::Table, Tickets::CustomerId)),
@@ -297,10 +305,8 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &Filter) -> Result<(Vec<Line>
 }
 
 async fn count<C: ConnectionTrait>(conn: &C, q: SelectStatement) -> Result<u64> {
-    let stmt = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_subquery(q, Alias::new("q"))
-        .to_owned();
+    let stmt =
+        Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from_subquery(q, Alias::new("q")).to_owned();
     let row = conn.query_one(&stmt).await?.ok_or_else(|| StorageError::Corrupt("count returned no row".into()))?;
     Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0))
 }
@@ -597,10 +603,7 @@ pub async fn set_action<C: ConnectionTrait>(conn: &C, id: Id, action: &str, by: 
 pub async fn feedback_counts<C: ConnectionTrait>(conn: &C, from_ms: i64, to_ms: i64) -> Result<Vec<(Id, i64, i64)>> {
     let stmt = Query::select()
         .column(EngineerFeedback::EngineerId)
-        .expr_as(
-            Expr::cust("CAST(SUM(CASE WHEN kind = 'praise' THEN 1 ELSE 0 END) AS BIGINT)"),
-            Alias::new("praise"),
-        )
+        .expr_as(Expr::cust("CAST(SUM(CASE WHEN kind = 'praise' THEN 1 ELSE 0 END) AS BIGINT)"), Alias::new("praise"))
         .expr_as(
             Expr::cust("CAST(SUM(CASE WHEN kind = 'complaint' THEN 1 ELSE 0 END) AS BIGINT)"),
             Alias::new("complaints"),

@@ -5,11 +5,11 @@
 use std::io::Write as _;
 
 use aftersales_domain::Lang;
-use aftersales_export::Cell;
 use aftersales_domain::error::Reason;
 use aftersales_domain::permission::Action;
 use aftersales_domain::service_report::ReportStatus;
 use aftersales_domain::ticket::Kind;
+use aftersales_export::Cell;
 use aftersales_files::BlobId;
 use aftersales_storage::callbacks::{self as store, ArchiveFilter, ArchiveRow};
 use serde::{Deserialize, Serialize};
@@ -64,8 +64,18 @@ pub const MAX_EXPORT: u64 = 5000;
 
 /// The CSV table's columns, in Chinese (seed 000 模板1/模板3 words).
 const HEADERS: [&str; 12] = [
-    "问题编号", "客户名称", "问题类型", "分类", "设备型号", "报警代码", "问题描述", "处理结果", "服务人员",
-    "受理时间", "结案时间", "客户评价",
+    "问题编号",
+    "客户名称",
+    "问题类型",
+    "分类",
+    "设备型号",
+    "报警代码",
+    "问题描述",
+    "处理结果",
+    "服务人员",
+    "受理时间",
+    "结案时间",
+    "客户评价",
 ];
 
 impl App {
@@ -98,7 +108,12 @@ impl App {
         actor.require_staff(Action::ReadCallbacks)?;
         let f = self.archive_filter(q, q.page.limit(), q.page.offset())?;
         let (rows, total) = store::archive(self.store.read(), &f).await?;
-        Ok(ArchivePage { items: rows.into_iter().map(item).collect(), total, page: q.page.page, per_page: q.page.per_page })
+        Ok(ArchivePage {
+            items: rows.into_iter().map(item).collect(),
+            total,
+            page: q.page.page,
+            per_page: q.page.per_page,
+        })
     }
 
     /// The period as a ZIP: `归档.csv` (UTF-8 with BOM, Chinese headers, formula-like text
@@ -195,10 +210,16 @@ fn item(r: ArchiveRow) -> ArchiveItem {
 /// A folder name from a customer's name: no path separators or characters archive tools
 /// refuse.
 fn folder(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() { '_' } else { c })
-        .collect();
+    let s: String =
+        name.chars()
+            .map(|c| {
+                if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
     let s = s.trim().trim_matches('.').to_owned();
     if s.is_empty() { "_".into() } else { s }
 }

@@ -181,7 +181,14 @@ impl App {
                 // DOMAIN §5: a dissatisfied answer reopens the ticket (`Ticket::record_survey`).
                 t.record_survey(*result, now)?;
                 // One survey row per resolution round, for the reports (issue 15).
-                self.keep_survey(tx, actor, &before, *result, note.clone(), answers, now).await?;
+                let input = crate::callbacks::SurveyInput {
+                    result: *result,
+                    solved: *solved,
+                    speed_ok: *speed_ok,
+                    suggestions: suggestions.clone(),
+                    note: note.clone(),
+                };
+                self.keep_survey(tx, actor, &before, &input, now).await?;
                 Done::noted(note)
             }
         };

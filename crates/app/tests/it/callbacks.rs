@@ -5,13 +5,13 @@
 
 use std::io::Read as _;
 
-use aftersales_app::callbacks::{
-    ArchiveQuery, AttemptInput, CallbackQuery, DueFilter, FeedbackInput, SurveyInput,
-};
+use aftersales_app::callbacks::{ArchiveQuery, AttemptInput, CallbackQuery, DueFilter, FeedbackInput, SurveyInput};
 use aftersales_app::tickets::Command;
 use aftersales_app::users::Page;
 use aftersales_app::{App, AppError};
-use aftersales_domain::callback::{AttemptOutcome, CallbackReason, CallbackStatus, ClosurePart, FeedbackKind, SurveyChannel};
+use aftersales_domain::callback::{
+    AttemptOutcome, CallbackReason, CallbackStatus, ClosurePart, FeedbackKind, SurveyChannel,
+};
 use aftersales_domain::clock::SurveyResult;
 use aftersales_domain::error::{Conflict, Reason};
 use aftersales_domain::ticket::{ClosureMethod, Status, Ticket};
@@ -101,11 +101,7 @@ db_test!(the_daily_selection_is_stored_reproducible_and_explained, |db| {
     let list = app.callbacks(&org.desk, &q).await.unwrap();
     assert_eq!(list.total, 2);
     let line = list.items.iter().find(|l| l.callback.sampled_for.is_some()).unwrap();
-    assert!(
-        line.why.iter().any(|w| w.zh.starts_with("每日三分之一抽样（工程师 ")),
-        "{:?}",
-        line.why
-    );
+    assert!(line.why.iter().any(|w| w.zh.starts_with("每日三分之一抽样（工程师 ")), "{:?}", line.why);
     // The project specialist, PM, GM and data specialist read it; engineers and contacts never.
     for reader in [&org.supervisor, &org.specialist, &org.pm, &org.data] {
         assert_eq!(app.callbacks(reader, &q).await.unwrap().total, 2);
@@ -176,7 +172,9 @@ db_test!(attempts_are_logged_and_a_dissatisfied_survey_reopens, |db| {
     bad.note = Some("占线\u{7}".into());
     let e = app.log_attempt(&org.desk, c.id, Some(v), &bad).await.unwrap_err();
     assert_eq!(field_of(&e), ["note"]);
-    assert!(matches!(&e, AppError::Domain(DomainError::Invalid(p)) if matches!(p[0].1, Reason::ControlCharacter { .. })));
+    assert!(
+        matches!(&e, AppError::Domain(DomainError::Invalid(p)) if matches!(p[0].1, Reason::ControlCharacter { .. }))
+    );
     let mut later = attempt(AttemptOutcome::CallBackLater);
     later.call_back_at = Some(now + jiff::SignedDuration::from_hours(2));
     let s = app.log_attempt(&org.desk, c.id, Some(v), &later).await.unwrap();
@@ -204,13 +202,19 @@ db_test!(attempts_are_logged_and_a_dissatisfied_survey_reopens, |db| {
     let s = app.log_attempt(&org.desk, c.id, Some(v), &reached).await.unwrap();
     assert_eq!(s.line.callback.status, CallbackStatus::Done);
     let kept = s.survey.expect("the survey is kept");
-    assert_eq!((kept.result, kept.answers.solved, kept.answers.speed_ok), (SurveyResult::Dissatisfied, Some(false), Some(true)));
+    assert_eq!(
+        (kept.result, kept.answers.solved, kept.answers.speed_ok),
+        (SurveyResult::Dissatisfied, Some(false), Some(true))
+    );
     assert_eq!((kept.channel, kept.callback_id), (SurveyChannel::Desk, Some(c.id)));
     // DOMAIN §5: dissatisfied reopens for re-handling within 48 h.
     let t = app.ticket(&org.admin, t.id).await.unwrap().ticket;
     assert_eq!(t.status, Status::InProgress);
     // Done: no further attempt.
-    let e = app.log_attempt(&org.desk, c.id, Some(s.line.callback.version), &attempt(AttemptOutcome::NoAnswer)).await.unwrap_err();
+    let e = app
+        .log_attempt(&org.desk, c.id, Some(s.line.callback.version), &attempt(AttemptOutcome::NoAnswer))
+        .await
+        .unwrap_err();
     assert_eq!(code_of(&e), "callback_done");
 
     // The complaint counts for the weekly table, and its action is reported back once.
@@ -287,7 +291,13 @@ db_test!(the_closure_check_names_the_missing_parts, |db| {
     assert_eq!(page.total, 1);
     assert_eq!(page.items[0].ticket_id, t.id);
     assert_eq!(page.items[0].missing, [ClosurePart::Callback], "feedback, handling and result are on record");
-    let cmd = Command::RecordSurvey { result: SurveyResult::Satisfied, note: None, solved: None, speed_ok: None, suggestions: None };
+    let cmd = Command::RecordSurvey {
+        result: SurveyResult::Satisfied,
+        note: None,
+        solved: None,
+        speed_ok: None,
+        suggestions: None,
+    };
     step(app, &org.desk, &t, cmd).await;
     let page = app.closure_check(&org.supervisor, &today, &today, Page::default()).await.unwrap();
     assert_eq!(page.total, 0);

@@ -139,12 +139,7 @@ impl MigrationTrait for M0019Callbacks {
                 .col(big_integer_null(EngineerFeedback::ActionBy))
                 .col(big_integer_null(EngineerFeedback::ReportedBackAt))
                 .foreign_key(&mut fk(EngineerFeedback::Table, EngineerFeedback::TicketId, Tickets::Table, Tickets::Id))
-                .foreign_key(&mut fk(
-                    EngineerFeedback::Table,
-                    EngineerFeedback::EngineerId,
-                    Users::Table,
-                    Users::Id,
-                ))
+                .foreign_key(&mut fk(EngineerFeedback::Table, EngineerFeedback::EngineerId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;

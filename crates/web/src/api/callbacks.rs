@@ -253,7 +253,10 @@ pub fn zip_response(bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/zip"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"archive.zip\"; filename*=UTF-8''%E5%BD%92%E6%A1%A3.zip"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"archive.zip\"; filename*=UTF-8''%E5%BD%92%E6%A1%A3.zip",
+            ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::CACHE_CONTROL, "private, no-store"),
         ],

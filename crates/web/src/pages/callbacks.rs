@@ -78,16 +78,7 @@ pub async fn worklist(
         &[("status", &status), ("due", &q.due), ("reason", &q.reason)],
     );
     let nav = Some(Nav::of(&s, &who, "callbacks").await);
-    Ok(render(&Worklist {
-        l,
-        nav,
-        list,
-        status,
-        due: q.due,
-        reason: q.reason,
-        reasons: CallbackReason::ALL,
-        pager,
-    }))
+    Ok(render(&Worklist { l, nav, list, status, due: q.due, reason: q.reason, reasons: CallbackReason::ALL, pager }))
 }
 
 #[derive(Template)]
@@ -250,8 +241,10 @@ pub async fn action(
     let l = &who.l;
     let back: Option<Id> = form.callback_id.parse().ok();
     match (s.app.report_action(&who.actor, id, &form.action).await, back) {
-        (Ok(f), _) => Ok(Redirect::to(&format!("/callbacks/{}?done=action", f.callback_id.or(back).unwrap_or_default()))
-            .into_response()),
+        (Ok(f), _) => {
+            Ok(Redirect::to(&format!("/callbacks/{}?done=action", f.callback_id.or(back).unwrap_or_default()))
+                .into_response())
+        }
         (Err(e), Some(cb)) => {
             let status = crate::error::status_of(&e);
             if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
@@ -319,9 +312,9 @@ pub async fn closure_check(
             (None, Some(e.message(l.lang)), status)
         }
     };
-    let pager = list.as_ref().map(|p| {
-        Pager::new("/closure-check", p.page, p.total, p.per_page, &[("from", &from), ("to", &to)])
-    });
+    let pager = list
+        .as_ref()
+        .map(|p| Pager::new("/closure-check", p.page, p.total, p.per_page, &[("from", &from), ("to", &to)]));
     let nav = Some(Nav::of(&s, &who, "closure_check").await);
     let mut res = render(&ClosureCheck { l, nav, from, to, list, error, pager });
     *res.status_mut() = status;
@@ -417,8 +410,7 @@ pub async fn archive(
         .join("&");
     let export_href = format!("/archive/export?{query}");
     let nav = Some(Nav::of(&s, &who, "archive").await);
-    let mut res =
-        render(&Archive { l, nav, f, customers, kinds: Kind::ALL, list, error, pager, export_href });
+    let mut res = render(&Archive { l, nav, f, customers, kinds: Kind::ALL, list, error, pager, export_href });
     *res.status_mut() = status;
     Ok(res)
 }

@@ -10,8 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, attachments, callbacks, fees, notices, parts, portal, register, reports, tickets,
-    visits, work_orders,
+    account, actions, admin, approvals, assets, attachments, callbacks, fees, notices, parts, portal, register,
+    reports, tickets, visits, work_orders,
 };
 use crate::AppState;
 

@@ -932,7 +932,7 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     // Issue 15: a callback on the contact's own ticket with an internal complaint and its
     // attempt note; a contact reaches none of it.
     let (callback, feedback) = {
-        use aftersales_domain::callback::{AttemptOutcome, Attempt, CallbackReason, Choice, Feedback, FeedbackKind};
+        use aftersales_domain::callback::{Attempt, AttemptOutcome, CallbackReason, Choice, Feedback, FeedbackKind};
         let tx = app.store().write().await.unwrap();
         let choice = Choice {
             ticket_id: t.id,

@@ -11,8 +11,12 @@ use crate::support::registration;
 
 app_test!(the_desk_works_a_callback_over_the_api_and_the_page, |t| {
     let org = &t.org;
-    let (desk, dispatcher, eng, supervisor) =
-        (t.api(&org.desk).await, t.api(&org.dispatcher).await, t.api(&org.eng_south).await, t.api(&org.supervisor).await);
+    let (desk, dispatcher, eng, supervisor) = (
+        t.api(&org.desk).await,
+        t.api(&org.dispatcher).await,
+        t.api(&org.eng_south).await,
+        t.api(&org.supervisor).await,
+    );
     let r = desk.post("/api/v1/tickets", &registration(org, "复印时第二纸盒卡纸，报警 J-7012")).await;
     let id = r.body["id"].as_i64().unwrap();
     let path = format!("/api/v1/tickets/{id}/transitions");
@@ -62,7 +66,12 @@ app_test!(the_desk_works_a_callback_over_the_api_and_the_page, |t| {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let v1 = r.etag();
     let r = desk.post_if_match(&attempts, &json!({"outcome": "no_answer"}), &v0).await;
-    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("stale_callback")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("stale_callback")),
+        "{}",
+        r.body
+    );
     let r = desk.post_if_match(&attempts, &json!({"outcome": "no_answer", "note": "x\u{0}"}), &v1).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 
