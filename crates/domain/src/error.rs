@@ -368,6 +368,9 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "outcome" => "结果",
         // Callbacks and surveys (issue 15).
         "call_back_at" => "约定再打时间",
+        "due" => "回访期限",
+        "feedback" => "表扬或投诉",
+        "survey" => "满意度调查",
         "solved" => "问题是否彻底解决",
         "speed_ok" => "服务响应速度是否满意",
         "suggestions" => "改进建议",
