@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod bootstrap;
+pub mod callbacks;
 pub mod catalog;
 pub mod clocks;
 pub mod directory;

@@ -55,7 +55,18 @@ pub enum LinkAnswer {
     /// Not solved, and why.
     Refuse { reason: String },
     /// The satisfaction survey.
-    Survey { result: SurveyResult, note: Option<String> },
+    /// The satisfaction survey (seed 000 模板3 and (四)): the result, and optionally whether
+    /// the problem is fully solved, whether the response speed was acceptable, suggestions.
+    Survey {
+        result: SurveyResult,
+        note: Option<String>,
+        #[serde(default)]
+        solved: Option<bool>,
+        #[serde(default)]
+        speed_ok: Option<bool>,
+        #[serde(default)]
+        suggestions: Option<String>,
+    },
     /// A service report signed through its link: who signs, in what relation, and the drawn
     /// image (a PNG, base64 or a `data:` URL as a canvas gives it).
     Sign {
@@ -387,8 +398,14 @@ impl App {
             (LinkPurpose::Closure, LinkAnswer::Refuse { reason }) => {
                 LinkAct::Step(Command::RefuseClosure { reason: reason.clone() })
             }
-            (LinkPurpose::Survey, LinkAnswer::Survey { result, note }) => {
-                LinkAct::Step(Command::RecordSurvey { result: *result, note: note.clone() })
+            (LinkPurpose::Survey, LinkAnswer::Survey { result, note, solved, speed_ok, suggestions }) => {
+                LinkAct::Step(Command::RecordSurvey {
+                    result: *result,
+                    note: note.clone(),
+                    solved: *solved,
+                    speed_ok: *speed_ok,
+                    suggestions: suggestions.clone(),
+                })
             }
             (LinkPurpose::Quote, LinkAnswer::Confirm) => LinkAct::Quote { approve: true, reason: None },
             (LinkPurpose::Quote, LinkAnswer::Refuse { reason }) => {
@@ -440,6 +457,15 @@ impl App {
                     note: Some(note),
                 };
                 tickets::insert_event(&*tx, &e).await?;
+                if matches!(cmd, Command::RecordSurvey { .. }) {
+                    // The survey kept by the step is the customer's through the mailed link.
+                    aftersales_storage::callbacks::set_survey_channel(
+                        &*tx,
+                        t.id,
+                        aftersales_domain::callback::SurveyChannel::Link,
+                    )
+                    .await?;
+                }
                 tx.commit().await?;
                 t
             }

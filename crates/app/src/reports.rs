@@ -261,7 +261,7 @@ impl App {
         Ok(blob.id)
     }
 
-    async fn fetch(&self, id: &BlobId) -> Result<Vec<u8>> {
+    pub(crate) async fn fetch(&self, id: &BlobId) -> Result<Vec<u8>> {
         use futures_util::TryStreamExt as _;
         let stream =
             self.files()?.get(id).await.map_err(|e| AppError::internal("reading the service report PDF", e))?;

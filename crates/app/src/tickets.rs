@@ -124,6 +124,15 @@ pub enum Command {
     RecordSurvey {
         result: SurveyResult,
         note: Option<String>,
+        /// 问题是否彻底解决 (seed 000 (四)); optional, so clients of the first version work.
+        #[serde(default)]
+        solved: Option<bool>,
+        /// 服务响应速度是否满意.
+        #[serde(default)]
+        speed_ok: Option<bool>,
+        /// 改进建议.
+        #[serde(default)]
+        suggestions: Option<String>,
     },
 }
 

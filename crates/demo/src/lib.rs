@@ -116,12 +116,19 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     // The notice worker runs as time goes by, so reminders, timeouts and the daily table
     // fall on the days they belong to.
     let mut jobs_ran_at = 0;
+    // DOMAIN §6: the callback selection runs after each service day, as the worker does,
+    // over the last two weeks: a desk that started calling back by the rule then (older
+    // history would only show a long tail of callbacks nobody was asked to make).
+    let tz = app.settings().time_zone.clone();
+    let callbacks_since = ts(now_ms - 14 * DAY)?.to_zoned(tz.clone()).date();
+    let mut selected_until: Option<jiff::civil::Date> = None;
     for step in &steps {
         if broken[step.ticket] {
             skipped += 1;
             continue;
         }
         clock.store(step.at, Ordering::Relaxed);
+        select_days_before(&app, &tz, callbacks_since, &mut selected_until, step.at).await?;
         if step.at - jobs_ran_at >= 15 * MIN {
             while app.run_due_jobs("demo", 1000).await? == 1000 {}
             jobs_ran_at = step.at;
@@ -141,6 +148,7 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
     // Qualifications last: every dispatch of the demo's history predates them, as in a desk
     // that starts keeping certificates today.
     field_work_orders::create(&app, &org, &live, &clock, now_ms).await?;
+    select_days_before(&app, &tz, callbacks_since, &mut selected_until, now_ms).await?;
     while app.run_due_jobs("demo", 1000).await? == 1000 {}
     // Customers read what they were told as it came: only the last two days' notices
     // wait in a demo contact's inbox.
@@ -175,6 +183,30 @@ pub async fn create_at(app: &App, seed: u64, now: Timestamp) -> Result<DemoSumma
         tickets: live.iter().filter(|l| l.is_some()).count() + fee_tickets,
         skipped_steps: skipped,
     })
+}
+
+/// Runs the callback selection of every service day from `since` that ended before `at_ms`
+/// and has not been selected yet (the first call only remembers its day).
+async fn select_days_before(
+    app: &App,
+    tz: &jiff::tz::TimeZone,
+    since: jiff::civil::Date,
+    until: &mut Option<jiff::civil::Date>,
+    at_ms: i64,
+) -> Result<()> {
+    let today = ts(at_ms)?.to_zoned(tz.clone()).date();
+    let Some(mut day) = *until else {
+        *until = Some(today);
+        return Ok(());
+    };
+    while day < today {
+        if day >= since {
+            app.select_callbacks(day).await?;
+        }
+        day = day.tomorrow().map_err(|e| demo_error(format!("day after {day}: {e}")))?;
+    }
+    *until = Some(today);
+    Ok(())
 }
 
 fn ts(ms: i64) -> Result<Timestamp> {

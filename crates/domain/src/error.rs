@@ -387,7 +387,16 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "expires_on" => "有效期至",
         "course" => "培训课程",
         "taken_on" => "培训日期",
-        "outcome" => "培训结果",
+        // A training's or a call attempt's outcome (issue 15 shares the name).
+        "outcome" => "结果",
+        // Callbacks and surveys (issue 15).
+        "call_back_at" => "约定再打时间",
+        "due" => "回访期限",
+        "feedback" => "表扬或投诉",
+        "survey" => "满意度调查",
+        "solved" => "问题是否彻底解决",
+        "speed_ok" => "服务响应速度是否满意",
+        "suggestions" => "改进建议",
         // Calendars and holidays.
         "week" => "每周工作时间",
         "start" => "开始时间",

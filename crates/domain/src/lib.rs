@@ -8,6 +8,7 @@
 pub mod attachment;
 pub mod audience;
 pub mod calendar;
+pub mod callback;
 pub mod catalog;
 pub mod clock;
 pub mod customer;

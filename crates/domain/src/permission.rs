@@ -58,6 +58,10 @@ coded_enum! {
         WriteImprovements = ("write_improvements", "填写改进措施", "write the monthly improvement actions"),
         /// Blue/red weights of the weekly table and the desk's amounts per miss.
         ManageReportSettings = ("manage_report_settings", "维护报表设置", "manage report settings"),
+        /// DOMAIN §6: read the callback worklist, the closure check and the archive.
+        ReadCallbacks = ("read_callbacks", "查看回访与归档", "read callbacks, the closure check and the archive"),
+        /// DOMAIN §6, seed 004 §4.1.1: the desk calls customers back and records the survey.
+        WorkCallbacks = ("work_callbacks", "电话回访", "work callbacks"),
     }
 }
 
@@ -103,6 +107,15 @@ pub fn allows(role: Role, action: Action) -> bool {
         }
         WriteImprovements => return matches!(role, Admin | Supervisor),
         ManageReportSettings => return matches!(role, Admin | Supervisor),
+        // Seed 004 §4.1.1: the desk (客服专员) calls back; the supervisor, the project
+        // specialist, the PM, the GM and the data specialist read the callbacks.
+        WorkCallbacks => return matches!(role, Admin | DeskAgent),
+        ReadCallbacks => {
+            return matches!(
+                role,
+                Admin | DeskAgent | Supervisor | ProjectSpecialist | ProjectManager | GeneralManager | DataSpecialist
+            );
+        }
         _ => {}
     }
     match role {

@@ -147,6 +147,7 @@ impl Worker {
             .register::<aftersales_app::visits::VisitLateWatch>()
             .register::<aftersales_app::parts::FaultyReturnCheck>()
             .register::<aftersales_app::subscriptions::SubscriptionDue>()
+            .register::<aftersales_app::callbacks::CallbackSelection>()
     }
 
     /// Runs the jobs of kind `J` too.
@@ -287,6 +288,8 @@ impl Worker {
         let now = self.app.now();
         self.app.enqueue_now(&maintenance::Hourly::<maintenance::PurgeSessions>::at(now), now).await?;
         self.app.enqueue_now(&maintenance::Hourly::<maintenance::OptimizeStore>::at(now), now).await?;
+        // DOMAIN §6: the daily callback selection, once a service day has ended.
+        self.app.schedule_callback_selection().await?;
         Ok(())
     }
 

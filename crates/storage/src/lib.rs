@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod bulk;
+pub mod callbacks;
 pub mod catalog;
 pub mod directory;
 pub mod fees;

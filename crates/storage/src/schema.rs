@@ -841,3 +841,71 @@ pub enum ReportImprovements {
     AuthorId,
     UpdatedAt,
 }
+
+/// Callbacks chosen by the daily selection (issue 15, DOMAIN §6; m0019).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Callbacks {
+    Table,
+    Id,
+    TicketId,
+    ClosedAt,
+    Day,
+    Reasons,
+    SampledFor,
+    DueAt,
+    Status,
+    NextCallAt,
+    Attempts,
+    CompletedAt,
+    CompletedBy,
+    CreatedAt,
+    Version,
+}
+
+/// Call attempts on a callback (m0019).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum CallbackAttempts {
+    Table,
+    Id,
+    CallbackId,
+    Outcome,
+    Note,
+    CallBackAt,
+    ById,
+    At,
+}
+
+/// The structured survey, one per ticket resolution round (m0019).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Surveys {
+    Table,
+    Id,
+    TicketId,
+    Round,
+    Result,
+    Solved,
+    SpeedOk,
+    Suggestions,
+    Note,
+    Channel,
+    CallbackId,
+    RecordedBy,
+    RecordedAt,
+}
+
+/// Praise and complaints per engineer, with a complaint's improvement action (m0019).
+#[derive(DeriveIden, Clone, Copy)]
+pub enum EngineerFeedback {
+    Table,
+    Id,
+    TicketId,
+    EngineerId,
+    Kind,
+    Note,
+    CallbackId,
+    RecordedBy,
+    RecordedAt,
+    Action,
+    ActionBy,
+    ReportedBackAt,
+}

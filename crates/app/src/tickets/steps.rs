@@ -1,5 +1,7 @@
 //! Lifecycle steps on a ticket, one function each, and downgrade decisions.
 
+use aftersales_domain::callback::SurveyAnswers;
+
 use super::*;
 
 impl App {
@@ -168,9 +170,25 @@ impl App {
                 self.book_from_step(tx, actor, t, *at).await?;
                 Done::noted(note)
             }
-            Command::RecordSurvey { result, note } => {
+            Command::RecordSurvey { result, note, solved, speed_ok, suggestions } => {
+                // Issue 15: the structured survey's fields are checked before anything moves.
+                let answers = SurveyAnswers { solved: *solved, speed_ok: *speed_ok, suggestions: suggestions.clone() };
+                let problems = answers.problems();
+                if !problems.is_empty() {
+                    return Err(DomainError::Invalid(problems).into());
+                }
+                let before = t.clone();
                 // DOMAIN §5: a dissatisfied answer reopens the ticket (`Ticket::record_survey`).
                 t.record_survey(*result, now)?;
+                // One survey row per resolution round, for the reports (issue 15).
+                let input = crate::callbacks::SurveyInput {
+                    result: *result,
+                    solved: *solved,
+                    speed_ok: *speed_ok,
+                    suggestions: suggestions.clone(),
+                    note: note.clone(),
+                };
+                self.keep_survey(tx, actor, &before, &input, now).await?;
                 Done::noted(note)
             }
         };

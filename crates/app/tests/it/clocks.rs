@@ -134,7 +134,19 @@ db_test!(every_clock_of_a_ticket_runs_from_its_start_to_its_stop, |db| {
     // A dissatisfied callback starts the 48 h re-handling clock.
     db.advance(SignedDuration::from_hours(2));
     let t = stored_ticket(app, &org.desk, &t).await;
-    let t = step(app, &org.desk, &t, Command::RecordSurvey { result: SurveyResult::Dissatisfied, note: None }).await;
+    let t = step(
+        app,
+        &org.desk,
+        &t,
+        Command::RecordSurvey {
+            result: SurveyResult::Dissatisfied,
+            note: None,
+            solved: None,
+            speed_ok: None,
+            suggestions: None,
+        },
+    )
+    .await;
     let v = view(app, &org.desk, &t).await;
     assert_eq!(clock(&v, ClockKind::Callback).state, ClockState::Met);
     let rehandling = clock(&v, ClockKind::Rehandling);

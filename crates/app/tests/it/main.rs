@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod attachments;
+mod callbacks;
 mod clocks;
 mod fees;
 mod notices;

@@ -130,7 +130,19 @@ db_test!(steps_raise_their_notices_at_once, |db| {
     let t = step(app, &org.portal_b, &t, Command::RefuseClosure { reason: "仍有异响".into() }).await;
     let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换风扇".into() }).await;
     let t = step(app, &org.desk, &t, Command::ConfirmClosure { method: Some(ClosureMethod::Callback) }).await;
-    let t = step(app, &org.desk, &t, Command::RecordSurvey { result: SurveyResult::Dissatisfied, note: None }).await;
+    let t = step(
+        app,
+        &org.desk,
+        &t,
+        Command::RecordSurvey {
+            result: SurveyResult::Dissatisfied,
+            note: None,
+            solved: None,
+            speed_ok: None,
+            suggestions: None,
+        },
+    )
+    .await;
     assert_eq!(t.status, Status::InProgress, "a dissatisfied customer's ticket is reopened for re-handling");
     let ns = notices_of(app, &org, t.id).await;
     assert_eq!(

@@ -198,7 +198,13 @@ db_test!(a_contact_without_an_account_is_told_at_every_moment_by_mail, |db| {
     let token = survey.link.clone().unwrap().rsplit('/').next().unwrap().to_owned();
     let err = app.use_link(&token, &LinkAnswer::Confirm).await.unwrap_err();
     assert!(matches!(&err, AppError::Domain(DomainError::Invalid(p)) if p[0].0 == "answer"), "{err:?}");
-    let answer = LinkAnswer::Survey { result: SurveyResult::Satisfied, note: Some("Quick and polite".into()) };
+    let answer = LinkAnswer::Survey {
+        result: SurveyResult::Satisfied,
+        note: Some("Quick and polite".into()),
+        solved: None,
+        speed_ok: None,
+        suggestions: None,
+    };
     assert_eq!(app.use_link(&token, &answer).await.unwrap().survey_result, Some(SurveyResult::Satisfied));
     assert!(app.use_link(&token, &answer).await.is_err());
 });

@@ -184,7 +184,13 @@ impl Planner<'_> {
                     SurveyResult::Dissatisfied
                 };
                 seq += 1;
-                let op = Op::Act(Command::RecordSurvey { result, note: None });
+                let op = Op::Act(Command::RecordSurvey {
+                    result,
+                    note: None,
+                    solved: None,
+                    speed_ok: None,
+                    suggestions: None,
+                });
                 steps.push(Step { at, ticket: tk, seq, who: Who::Staff(desk), op });
                 if result == SurveyResult::Dissatisfied {
                     let call = at + self.minutes(60, 20 * 60) * MIN;

@@ -2,6 +2,7 @@
 //! client reads (the JSON `code`), the HTTP status it answers with and its words in both
 //! languages, so no caller spells a code or a sentence of its own.
 
+use crate::callback::CallbackProblem;
 use crate::customer_link::LinkProblem;
 use crate::customer_view::CustomerStatus;
 use crate::grading::ChangeRequestStatus;
@@ -110,6 +111,8 @@ pub enum Conflict {
     },
     /// Visits and engineers' working calendars (issue 13).
     Visit(VisitProblem),
+    /// Callbacks (DOMAIN §6, issue 15).
+    Callback(CallbackProblem),
     /// Evidence attachments (issue 14): a refused file, or photos the resolve step needs.
     Attachment(crate::attachment::AttachmentProblem),
     /// The service report (issue 14): signing, refusing, versions.
@@ -159,6 +162,7 @@ impl Conflict {
             Conflict::Fee(f) => f.code(),
             Conflict::Duplicate => "duplicate",
             Conflict::Visit(p) => p.code(),
+            Conflict::Callback(p) => p.code(),
             Conflict::Parts(p) => p.code(),
             Conflict::Attachment(p) => p.code(),
             Conflict::Report(p) => p.code(),
@@ -174,6 +178,7 @@ impl Conflict {
             | Conflict::NotTheWindow
             | Conflict::NotWorkOrderOwner => 403,
             Conflict::Visit(p) => p.status(),
+            Conflict::Callback(p) => p.status(),
             Conflict::Parts(p) => p.status(),
             Conflict::Attachment(p) => p.status(),
             Conflict::Report(p) => p.status(),
@@ -321,6 +326,7 @@ impl Conflict {
             Conflict::Fee(f) => (f.message(Lang::En), f.message(Lang::Zh)),
             Conflict::Duplicate => ("Duplicate: this record already exists".into(), "数据重复：该记录已存在".into()),
             Conflict::Visit(p) => (p.message(Lang::En), p.message(Lang::Zh)),
+            Conflict::Callback(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Parts(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Attachment(p) => (p.message(Lang::En), p.message(Lang::Zh)),
             Conflict::Report(p) => (p.message(Lang::En), p.message(Lang::Zh)),

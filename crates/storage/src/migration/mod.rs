@@ -23,6 +23,7 @@ mod m0015_service_reports;
 mod m0016_visit_due;
 mod m0017_report_delivery;
 mod m0018_attachment_withdrawal;
+mod m0019_callbacks;
 mod m0020_report_facts;
 mod m0021_subscriptions;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_visit_due::M0016VisitDue),
             Box::new(m0017_report_delivery::M0017ReportDelivery),
             Box::new(m0018_attachment_withdrawal::M0018AttachmentWithdrawal),
+            Box::new(m0019_callbacks::M0019Callbacks),
             Box::new(m0020_report_facts::M0020ReportFacts),
             Box::new(m0021_subscriptions::M0021Subscriptions),
         ]

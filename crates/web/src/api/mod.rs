@@ -1,6 +1,7 @@
 //! `/api/v1` routes.
 
 pub mod attachments;
+pub mod callbacks;
 pub mod catalog;
 pub mod directory;
 pub mod fees;
@@ -90,6 +91,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::service_policy, policy::put_service_policy))
         .routes(routes!(policy::policy_versions))
         .routes(routes!(policy::policy_version))
+        .routes(routes!(callbacks::list))
+        .routes(routes!(callbacks::selection, callbacks::select))
+        .routes(routes!(callbacks::get))
+        .routes(routes!(callbacks::attempt))
+        .routes(routes!(callbacks::feedback))
+        .routes(routes!(callbacks::action))
+        .routes(routes!(callbacks::closure_check))
+        .routes(routes!(callbacks::archive))
+        .routes(routes!(callbacks::export))
         .routes(routes!(notices::list))
         .routes(routes!(notices::get))
         .routes(routes!(notices::acknowledge))

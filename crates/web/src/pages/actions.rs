@@ -22,7 +22,7 @@ use crate::pages::Posted;
 
 /// Form fields that are numbers or yes/no in a [`Command`].
 const NUMBERS: &[&str] = &["group_id", "engineer_id"];
-const BOOLS: &[&str] = &["approve"];
+const BOOLS: &[&str] = &["approve", "solved", "speed_ok"];
 
 /// The step's JSON as the API would receive it, from the form's fields: empty fields are
 /// left out (optional), numbers and yes/no converted, a visit time read in the service

@@ -26,6 +26,9 @@ pub struct Nav {
     pub today: bool,
     /// May see spare parts and requisitions (staff with the parts permission).
     pub parts: bool,
+    /// May read callbacks, the closing check and the archive (DOMAIN §6; not engineers, not
+    /// contacts).
+    pub callbacks: bool,
     /// A customer contact: how many requests wait for their answer (confirm, rate).
     pub waiting: usize,
     /// Staff: how many open work orders they own (我的协作工单); none for a contact.
@@ -63,6 +66,8 @@ impl Nav {
             admin: super::admin::may_administer(who.actor.user.role),
             approvals: aftersales_domain::permission::allows(who.actor.user.role, Action::DecidePriorityChange),
             parts: aftersales_domain::permission::allows(who.actor.user.role, Action::ReadParts),
+            callbacks: aftersales_domain::permission::allows(who.actor.user.role, Action::ReadCallbacks)
+                && who.actor.user.role != Role::CustomerContact,
             waiting,
             visits: [Action::BookVisit, Action::ManageWorkingDays]
                 .iter()

@@ -14,6 +14,7 @@ mod admin;
 mod approvals;
 mod assets;
 mod attachments;
+mod callbacks;
 mod fees;
 mod layout;
 mod notices;

@@ -265,6 +265,10 @@ pub struct LinkForm {
     reason: String,
     result: String,
     note: String,
+    /// The structured survey (seed 000 (四)): `yes`, `no` or empty.
+    solved: String,
+    speed_ok: String,
+    suggestions: String,
     /// A service report signed through its link.
     signer_name: String,
     relationship: String,
@@ -299,7 +303,20 @@ async fn answer_link(s: &AppState, headers: &HeaderMap, token: String, f: LinkFo
         "confirm" => LinkAnswer::Confirm,
         "refuse" => LinkAnswer::Refuse { reason: f.reason.clone() },
         "survey" => match SurveyResult::from_code(&f.result) {
-            Some(result) => LinkAnswer::Survey { result, note: text(&f.note) },
+            Some(result) => {
+                let yes_no = |v: &str| match v.trim() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                };
+                LinkAnswer::Survey {
+                    result,
+                    note: text(&f.note),
+                    solved: yes_no(&f.solved),
+                    speed_ok: yes_no(&f.speed_ok),
+                    suggestions: text(&f.suggestions),
+                }
+            }
             None => {
                 let e = l.t("portal.choose_how_satisfied_you_are").to_owned();
                 return link_again(&s, l, token, e).await;

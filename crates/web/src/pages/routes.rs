@@ -10,8 +10,8 @@ use super::admin::{
     calendars, categories, contacts, customers, departments, devices, grading, groups, policy, qualifications, users,
 };
 use super::{
-    account, actions, admin, approvals, assets, attachments, fees, notices, parts, portal, register, reporting,
-    reports, subscriptions, tickets, visits, work_orders,
+    account, actions, admin, approvals, assets, attachments, callbacks, fees, notices, parts, portal, register,
+    reporting, reports, subscriptions, tickets, visits, work_orders,
 };
 use crate::AppState;
 
@@ -81,6 +81,13 @@ pub fn table() -> Vec<PageRoute> {
         post("/inbox/{id}/acknowledge", notices::acknowledge),
         post("/inbox/read-all", portal::read_all),
         get("/approvals", approvals::approvals),
+        get("/callbacks", callbacks::worklist),
+        get("/callbacks/{id}", callbacks::callback),
+        post("/callbacks/{id}/attempt", callbacks::attempt),
+        post("/feedback/{id}/action", callbacks::action),
+        get("/closure-check", callbacks::closure_check),
+        get("/archive", callbacks::archive),
+        get("/archive/export", callbacks::export),
         post("/approvals/{id}", approvals::decide),
         get("/visits", visits::calendar),
         post("/visits/days", visits::set_days),

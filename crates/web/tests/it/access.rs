@@ -56,6 +56,9 @@ struct Target {
     work_order: i64,
     /// A version of the ticket's service report (issue 14).
     report: i64,
+    /// A callback on the ticket, and a complaint recorded on it (issue 15).
+    callback: i64,
+    feedback: i64,
 }
 
 /// One API route: its method, its path with the target's ids filled in, the permission the
@@ -98,6 +101,8 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
                     p if p.starts_with("/api/v1/categories/") => t.category.to_string(),
                     p if p.starts_with("/api/v1/work-orders/") => t.work_order.to_string(),
                     p if p.starts_with("/api/v1/reports/") => t.report.to_string(),
+                    p if p.starts_with("/api/v1/callbacks/") => t.callback.to_string(),
+                    p if p.starts_with("/api/v1/feedback/") => t.feedback.to_string(),
                     _ => "1".to_owned(),
                 },
             )
@@ -405,6 +410,24 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
         ),
         r(p.clone(), "/api/v1/subscriptions/{id}/cancellation", Some(ReadTicket), None),
         r(g.clone(), "/api/v1/subscription-runs/{id}/file", Some(ReadTicket), None),
+        // Callbacks, the closing check and the archive (issue 15): the desk works them, the
+        // managers read them; the bodies are refused after the permission check (a stale
+        // version, an engineer not on the ticket, an empty action), so nothing changes.
+        r(g.clone(), "/api/v1/callbacks", Some(ReadCallbacks), None),
+        r(g.clone(), "/api/v1/callbacks/selection?date=2024-03-15", Some(ReadCallbacks), None),
+        r(p.clone(), "/api/v1/callbacks/selection?date=2024-03-15", Some(WorkCallbacks), None),
+        r(g.clone(), "/api/v1/callbacks/{id}", Some(ReadCallbacks), None),
+        r(p.clone(), "/api/v1/callbacks/{id}/attempts", Some(WorkCallbacks), Some(json!({"outcome": "no_answer"}))),
+        r(
+            p.clone(),
+            "/api/v1/callbacks/{id}/feedback",
+            Some(WorkCallbacks),
+            Some(json!({"engineer_id": 0, "kind": "praise"})),
+        ),
+        r(p.clone(), "/api/v1/feedback/{id}/action", Some(WorkCallbacks), Some(json!({"action": ""}))),
+        r(g.clone(), "/api/v1/closure-check?from=2024-03-01&to=2024-03-31", Some(ReadCallbacks), None),
+        r(g.clone(), "/api/v1/archive", Some(ReadCallbacks), None),
+        r(g.clone(), "/api/v1/archive/export", Some(ReadCallbacks), None),
         // A mailed link's API needs no token (the link is the authority): a forged one is
         // "not found" for everyone, naming nothing.
         r(g.clone(), "/api/v1/links/{token}", None, None),
@@ -560,6 +583,37 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         tx.commit().await.unwrap();
         id
     };
+    // A callback chosen for A's ticket, with a complaint about its engineer (written as
+    // stored: the ticket is not closed, which the selection would ask for).
+    let (callback, feedback) = {
+        use aftersales_domain::callback::{CallbackReason, Choice, Feedback, FeedbackKind};
+        let tx = app.store().write().await.unwrap();
+        let choice = Choice {
+            ticket_id: t.id,
+            closed_at: db.now(),
+            reasons: vec![CallbackReason::Sample],
+            sampled_for: None,
+            due_at: db.now(),
+        };
+        aftersales_storage::callbacks::insert_choices(&*tx, "2024-03-15", &[choice], db.now()).await.unwrap();
+        let callback = aftersales_storage::callbacks::of_ticket(&*tx, t.id).await.unwrap()[0].id;
+        let f = Feedback {
+            id: 0,
+            ticket_id: t.id,
+            engineer_id: org.eng_east.id(),
+            kind: FeedbackKind::Complaint,
+            note: Some("MARK-A 投诉".into()),
+            callback_id: Some(callback),
+            recorded_by: org.desk.id(),
+            recorded_at: db.now(),
+            action: None,
+            action_by: None,
+            reported_back_at: None,
+        };
+        let feedback = aftersales_storage::callbacks::insert_feedback(&*tx, &f).await.unwrap();
+        tx.commit().await.unwrap();
+        (callback, feedback)
+    };
     let secrets = Secrets(vec![
         "MARK-A".into(),
         org.customer_a.name.clone(),
@@ -581,6 +635,8 @@ async fn customer_a_world(db: &aftersales_testkit::TestDb, org: &Org) -> (Target
         category: org.paper_jam.id,
         work_order,
         report,
+        callback,
+        feedback,
     };
     (target, secrets)
 }
@@ -697,6 +753,8 @@ fn page_permission(template: &str) -> Vec<Action> {
         vec![ManageCatalog]
     } else if under(&["/admin/qualifications"]) {
         vec![ManageQualifications]
+    } else if under(&["/callbacks", "/closure-check", "/archive"]) {
+        vec![ReadCallbacks]
     } else if template == "/work-orders" {
         vec![ReadWorkOrders]
     } else if template == "/visits/today" {
@@ -724,6 +782,8 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         p if p.starts_with("/admin/groups/") => t.group,
         p if p.starts_with("/admin/categories/") => t.category,
         p if p.starts_with("/reports/") => t.report,
+        p if p.starts_with("/callbacks/") => t.callback,
+        p if p.starts_with("/feedback/") => t.feedback,
         _ => 1,
     };
     template
@@ -944,6 +1004,47 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
     let mine = aftersales_app::notices::NoticeQuery { mine: Some(true), ..Default::default() };
     let told = app.notices(&org.portal_window_a, &mine).await.unwrap();
     assert!(told.total >= 4, "the customer was told of their request: {told:?}");
+    // Issue 15: a callback on the contact's own ticket with an internal complaint and its
+    // attempt note; a contact reaches none of it.
+    let (callback, feedback) = {
+        use aftersales_domain::callback::{Attempt, AttemptOutcome, CallbackReason, Choice, Feedback, FeedbackKind};
+        let tx = app.store().write().await.unwrap();
+        let choice = Choice {
+            ticket_id: t.id,
+            closed_at: db.now(),
+            reasons: vec![CallbackReason::Sample],
+            sampled_for: None,
+            due_at: db.now(),
+        };
+        aftersales_storage::callbacks::insert_choices(&*tx, "2024-03-15", &[choice], db.now()).await.unwrap();
+        let callback = aftersales_storage::callbacks::of_ticket(&*tx, t.id).await.unwrap()[0].id;
+        let attempt = Attempt {
+            id: 0,
+            callback_id: callback,
+            outcome: AttemptOutcome::NoAnswer,
+            note: Some(m("attempt note")),
+            call_back_at: None,
+            by_id: org.desk.id(),
+            at: db.now(),
+        };
+        aftersales_storage::callbacks::insert_attempt(&*tx, &attempt).await.unwrap();
+        let f = Feedback {
+            id: 0,
+            ticket_id: t.id,
+            engineer_id: org.eng_east.id(),
+            kind: FeedbackKind::Complaint,
+            note: Some(m("complaint note")),
+            callback_id: Some(callback),
+            recorded_by: org.desk.id(),
+            recorded_at: db.now(),
+            action: None,
+            action_by: None,
+            reported_back_at: None,
+        };
+        let feedback = aftersales_storage::callbacks::insert_feedback(&*tx, &f).await.unwrap();
+        tx.commit().await.unwrap();
+        (callback, feedback)
+    };
     Target {
         ticket: t.id,
         number: t.number.to_string(),
@@ -958,6 +1059,8 @@ async fn internal_world(db: &aftersales_testkit::TestDb, org: &Org) -> Target {
         category: org.paper_jam.id,
         work_order,
         report,
+        callback,
+        feedback,
     }
 }
 

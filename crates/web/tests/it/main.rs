@@ -8,6 +8,7 @@ mod admin_notices;
 mod api;
 mod attachments;
 mod calendars;
+mod callbacks;
 mod edge;
 mod evidence;
 mod fees;
