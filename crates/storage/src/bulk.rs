@@ -392,7 +392,7 @@ pub async fn report_facts<C: ConnectionTrait>(
         ("desk_late_dispatch", "CASE WHEN s.n % 45 = 0 THEN 1 ELSE 0 END".into()),
     ];
     let table = crate::schema::TicketFacts::Table.unquoted();
-    let columns = crate::maintenance::column_names(conn, &table).await?;
+    let columns = crate::maintenance::column_names(conn, table).await?;
     let targets = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
     let values = columns
         .iter()

@@ -736,9 +736,8 @@ impl App {
         let mut lines: BTreeMap<(String, Id), (RegionLine, i64, i64)> = BTreeMap::new();
         let mut customers: BTreeMap<Id, String> = BTreeMap::new();
         for s in &sums {
-            if !customers.contains_key(&s.customer) {
-                let name = directory::customer_by_id(conn, s.customer).await?.map(|c| c.short_name).unwrap_or_default();
-                customers.insert(s.customer, name);
+            if let std::collections::btree_map::Entry::Vacant(e) = customers.entry(s.customer) {
+                e.insert(directory::customer_by_id(conn, s.customer).await?.map(|c| c.short_name).unwrap_or_default());
             }
             let e = lines.entry((s.region.clone(), s.customer)).or_insert_with(|| {
                 (
@@ -1107,9 +1106,10 @@ impl App {
                     continue;
                 }
             }
-            if !names.contains_key(&r.customer_id) {
-                let n = directory::customer_by_id(conn, r.customer_id).await?.map(|c| c.short_name).unwrap_or_default();
-                names.insert(r.customer_id, n);
+            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(r.customer_id) {
+                e.insert(
+                    directory::customer_by_id(conn, r.customer_id).await?.map(|c| c.short_name).unwrap_or_default(),
+                );
             }
             tickets.push(CellTicket {
                 ticket_id: r.id,

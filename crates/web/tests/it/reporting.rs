@@ -85,7 +85,7 @@ db_test!(the_weekly_table_is_the_same_on_screen_in_csv_and_in_excel, |db| {
     let range = book.worksheet_range(&name).unwrap();
     let row = range
         .rows()
-        .find(|r| r.first().is_some_and(|c| c.to_string() == "合计"))
+        .find(|r| r.first().is_some_and(|c| *c == Data::String("合计".into())))
         .expect("a totals row in the workbook");
     assert_eq!(num(&row[1]), Some(2.0));
     assert_eq!(num(&row[3]), Some(1.0));
