@@ -162,8 +162,7 @@ pub struct EngineerLine {
     pub action_index: Option<f64>,
     /// 技术能力指数.
     pub capability_index: Option<f64>,
-    /// 表扬 and 投诉 recorded in callbacks; `None` until the engineer feedback records exist
-    /// ([`App::engineer_feedback`]).
+    /// 表扬 and 投诉 recorded in the period's callbacks ([`App::engineer_feedback`]).
     pub praise: Option<i64>,
     pub complaints: Option<i64>,
 }
@@ -626,13 +625,17 @@ impl App {
 
     // ----- the reports -----
 
-    /// 表扬/投诉 per engineer in the period, from the callbacks' engineer feedback.
-    ///
-    /// WIRING POINT for the `engineer_feedback` records (issue 15, callbacks branch): return
-    /// `Some(map of engineer id → (praise, complaints))` once they exist. Until then `None`,
-    /// and the weekly table shows the two columns as not yet recorded (never zeros).
-    pub async fn engineer_feedback(&self, _period: &Period) -> Result<Option<BTreeMap<Id, (i64, i64)>>> {
-        Ok(None)
+    /// 表扬/投诉 per engineer recorded in the period's callbacks (seed 003: praise recorded
+    /// and rewarded, complaints analysed), by the instant they were recorded.
+    pub async fn engineer_feedback(&self, period: &Period) -> Result<Option<BTreeMap<Id, (i64, i64)>>> {
+        let (from, to) = self.bounds(period)?;
+        let rows = aftersales_storage::callbacks::feedback_counts(
+            self.store.read(),
+            from.as_millisecond(),
+            to.as_millisecond(),
+        )
+        .await?;
+        Ok(Some(rows.into_iter().map(|(id, praise, complaints)| (id, (praise, complaints))).collect()))
     }
 
     /// 每周报修事件分析表 over the tickets dispatched in the period. An engineer reads only

@@ -226,6 +226,17 @@ db_test!(attempts_are_logged_and_a_dissatisfied_survey_reopens, |db| {
     .await
     .unwrap();
     assert_eq!(counts, [(org.eng_south.id(), 0, 1)]);
+    // … and on the weekly table (每周报修事件分析表), on the engineer's line.
+    let p = aftersales_app::reporting::ReportParams {
+        from: Some(today.to_string()),
+        to: Some(today.to_string()),
+        ..Default::default()
+    };
+    let f = app.report_filter(&p, aftersales_app::reporting::ReportKind::WeeklyEngineers).await.unwrap();
+    let weekly = app.weekly_engineers(&org.data, &f).await.unwrap();
+    let line = weekly.rows.iter().find(|l| l.engineer_id == Some(org.eng_south.id())).expect("eng_south's line");
+    assert_eq!((line.praise, line.complaints), (Some(0), Some(1)));
+    assert_eq!(weekly.totals.as_ref().map(|t| (t.praise, t.complaints)), Some((Some(0), Some(1))));
     let complaint = &s.feedback[0].feedback;
     assert_eq!(field_of(&app.report_action(&org.desk, complaint.id, "  ").await.unwrap_err()), ["action"]);
     let f = app.report_action(&org.desk, complaint.id, "已与工程师约定提前半小时电话告知到达时间").await.unwrap();

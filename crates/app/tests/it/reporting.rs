@@ -58,7 +58,19 @@ async fn two_tickets(db: &aftersales_testkit::TestDb, org: &Org) -> (Ticket, Tic
         Command::ConfirmClosure { method: Some(aftersales_domain::ticket::ClosureMethod::Callback) },
     )
     .await;
-    let a = step(app, &org.desk, &a, Command::RecordSurvey { result: SurveyResult::Satisfied, note: None }).await;
+    let a = step(
+        app,
+        &org.desk,
+        &a,
+        Command::RecordSurvey {
+            result: SurveyResult::Satisfied,
+            note: None,
+            solved: Some(true),
+            speed_ok: Some(true),
+            suggestions: None,
+        },
+    )
+    .await;
     same_facts(app, &a).await;
     // Wednesday: B is still open (end of Friday, three working days).
     db.set(at("2024-03-20T10:00:00+08:00"));
