@@ -342,6 +342,8 @@ fn what_zh(what: &str) -> &str {
         "requisition" => "备件申领",
         "receipt" => "收据",
         "subscription" => "报表订阅",
+        "callback" => "回访",
+        "feedback" => "表扬或投诉",
         "subscription run" => "订阅发送记录",
         _ => what,
     }
