@@ -466,7 +466,8 @@ fn is_robot(kind: ChannelKind) -> bool {
 
 /// `每周报修事件分析表_2026-11-30_2026-12-06.xlsx`
 fn file_name(s: &Subscription, r: &RunRecord) -> String {
-    let title = if r.title.is_empty() { s.report.clone() } else { r.title.clone() };
+    // The report's own name (a run's title may carry its period already).
+    let title = ReportKind::from_code(&s.report).map_or_else(|| s.report.clone(), |k| k.title(s.lang).to_owned());
     if r.from == r.to { format!("{title}_{}.xlsx", r.from) } else { format!("{title}_{}_{}.xlsx", r.from, r.to) }
 }
 

@@ -267,7 +267,8 @@ pub const MAX_TEXT: usize = 1000;
 /// "问题是否彻底解决？""服务响应速度是否满意？""是否有改进建议？").
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+// No `deny_unknown_fields`: the answers are flattened into `Survey` (serde does not support
+// both), and their schema must not forbid the survey's other fields.
 pub struct SurveyAnswers {
     /// 问题是否彻底解决.
     #[serde(default)]

@@ -107,7 +107,7 @@ db_test!(facts_settle_with_each_change_and_the_weekly_table_counts_them, |db| {
     // shows below zero, as the formula says.
     assert_eq!(line.capability_index, Some(-1.5));
     assert_eq!(line.per_week, 1.0, "2 dispatches over 14 days");
-    assert_eq!((line.praise, line.complaints), (None, None), "not recorded yet, never shown as zero");
+    assert_eq!((line.praise, line.complaints), (Some(0), Some(0)), "no praise or complaint recorded in the period");
     assert!(w.weights_text.contains("蓝色：找二线支持次数, 当天未结案次数"), "{}", w.weights_text);
 
     // The drill-down of the response timeouts lists ticket A.
