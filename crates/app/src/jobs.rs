@@ -84,6 +84,16 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     {
         None
     }
+
+    /// The job that follows this one when every attempt failed (it is kept dead), besides
+    /// [`Self::then`]: a schedule that must go on after one failed occurrence names its next
+    /// one here. None by default.
+    fn after_dead(&self, _now: Timestamp) -> Option<(Self, Timestamp)>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// What [`App::run_jobs`] did.
@@ -157,10 +167,11 @@ impl App {
             let tx = self.store.write().await?;
             let recorded = store::finish(&*tx, row.id, worker, &finish, now).await?;
             let ended = matches!(finish, Finish::Done | Finish::Dead { .. });
+            let dead = matches!(finish, Finish::Dead { .. });
             if recorded
                 && ended
                 && let Ok(job) = &job
-                && let Some((next, at)) = job.then(now)
+                && let Some((next, at)) = job.then(now).or_else(|| if dead { job.after_dead(now) } else { None })
             {
                 self.enqueue(&*tx, &next, at).await?;
             }

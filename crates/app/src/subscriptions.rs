@@ -81,6 +81,26 @@ pub struct SubscriptionDue {
     pub to: jiff::civil::Date,
     #[serde(with = "ms")]
     pub at: Timestamp,
+    /// The schedule (a subscription's never changes), so that the next period is queued
+    /// even when every attempt at this one failed ([`BackgroundJob::then`]).
+    pub frequency: Frequency,
+    pub hour: u8,
+    /// The service time zone's name.
+    pub tz: String,
+}
+
+impl SubscriptionDue {
+    fn of(s: &Subscription, run: &rule::Run, tz: &jiff::tz::TimeZone) -> SubscriptionDue {
+        SubscriptionDue {
+            subscription: s.id,
+            from: run.from,
+            to: run.to,
+            at: run.at,
+            frequency: s.frequency,
+            hour: s.hour,
+            tz: tz.iana_name().unwrap_or("UTC").to_owned(),
+        }
+    }
 }
 
 mod ms {
@@ -108,6 +128,17 @@ impl BackgroundJob for SubscriptionDue {
 
     async fn run(&self, app: &App) -> std::result::Result<(), JobError> {
         app.run_subscription(self).await.map_err(|e| Box::new(e) as JobError)
+    }
+
+    /// The next period when every attempt at this one failed (the store was down through
+    /// all of them): one failed period must not end the subscription. (A run that went
+    /// through queued the next itself, in its transaction; an ended subscription's job
+    /// succeeds doing nothing, so nothing follows it.)
+    fn after_dead(&self, _now: Timestamp) -> Option<(Self, Timestamp)> {
+        let tz = jiff::tz::TimeZone::get(&self.tz).ok()?;
+        let next = rule::next_run(self.frequency, self.hour, self.at, &tz);
+        let job = SubscriptionDue { from: next.from, to: next.to, at: next.at, ..self.clone() };
+        Some((job, next.at))
     }
 }
 
@@ -221,7 +252,7 @@ impl App {
         };
         let tx = self.store.write().await?;
         s.id = store::insert(&*tx, &s, now).await?;
-        let job = SubscriptionDue { subscription: s.id, from: next.from, to: next.to, at: next.at };
+        let job = SubscriptionDue::of(&s, &next, &self.settings.time_zone);
         self.enqueue(&*tx, &job, next.at).await?;
         tx.commit().await?;
         Ok(SubscriptionView { report_name: kind.title(s.lang).to_owned(), subscription: s, runs: Vec::new() })
@@ -275,6 +306,12 @@ impl App {
             .own_subscription(conn, actor, r.subscription_id)
             .await
             .map_err(|_| AppError::not_found("subscription run", run))?;
+        // A subscriber whose role changed reads only what they may read now.
+        let administrator = actor.require(Action::ManageServicePolicy).is_ok();
+        let readable = ReportKind::from_code(&s.report).is_some_and(|k| may_subscribe(actor, k).is_ok());
+        if !administrator && !readable {
+            return Err(AppError::not_found("subscription run", run));
+        }
         let blob = r
             .file_sha256
             .as_deref()
@@ -305,8 +342,9 @@ impl App {
             job.at - jiff::SignedDuration::from_millis(1),
             &self.settings.time_zone,
         );
-        // Ended, or changed since this run was scheduled: nothing to do.
-        if !s.active || s.next_run_at != Some(job.at) || (due.from, due.to) != (job.from, job.to) {
+        // Ended, or not this subscription's period: nothing to do. (`next_run_at` is earlier
+        // than the job when the period before failed for good and `then` queued this one.)
+        if !s.active || s.next_run_at.is_none_or(|n| n > job.at) || (due.from, due.to) != (job.from, job.to) {
             return Ok(());
         }
         let next = rule::next_run(s.frequency, s.hour, job.at, &self.settings.time_zone);
@@ -314,7 +352,15 @@ impl App {
         let made = match (&user, ReportKind::from_code(&s.report)) {
             (Some(u), Some(kind)) if u.active => {
                 let actor = Actor { user: u.clone() };
-                match self.report_file(&actor, kind, job.from, job.to, s.lang).await {
+                // What was allowed when subscribing may not be now (a new role): the rule is
+                // asked again at every run, for the report and for posting to a group.
+                let allowed = may_subscribe(&actor, kind).is_ok()
+                    && (s.channel != Channel::Robot || reading(&actor) == ReportAccess::All);
+                match if allowed {
+                    self.report_file(&actor, kind, job.from, job.to, s.lang).await
+                } else {
+                    Err(DomainError::Forbidden { role: actor.user.role, action: Action::ReadReports }.into())
+                } {
                     Ok(f) => Ok(f),
                     // The subscriber may no longer read it (a new role): recorded, not retried.
                     Err(AppError::Domain(DomainError::Forbidden { .. })) => {
@@ -363,9 +409,14 @@ impl App {
         }
         let now = self.now();
         let tx = self.store.write().await?;
+        // Unsubscribed while the report was made: nothing is recorded or sent.
+        match store::by_id(&*tx, s.id).await? {
+            Some(now_s) if now_s.active && now_s.next_run_at == s.next_run_at => {}
+            _ => return Ok(()),
+        }
         let recorded = store::insert_run(&*tx, &run, now).await?.is_some();
         store::set_next_run(&*tx, s.id, Some(next.at), now).await?;
-        let follow = SubscriptionDue { subscription: s.id, from: next.from, to: next.to, at: next.at };
+        let follow = SubscriptionDue::of(&s, &next, &self.settings.time_zone);
         self.enqueue(&*tx, &follow, next.at).await?;
         tx.commit().await?;
         if !recorded && let Some(blob) = kept {
@@ -391,21 +442,43 @@ impl App {
         let targets = notice_store::targets(conn).await?;
         let mut out = Vec::new();
         for run in runs {
-            let s = store::by_id(conn, run.subscription_id)
-                .await?
-                .ok_or_else(|| AppError::internal("sending a report", "its subscription is gone"))?;
-            let user: Option<User> = users::user_by_id(conn, s.user_id).await?;
-            let email = user.and_then(|u| u.email).filter(|e| !e.trim().is_empty());
-            let robot = s.target.as_ref().and_then(|n| targets.iter().find(|t| &t.name == n)).cloned();
-            let link = self.run_link(&s, &run);
-            let (subject, body) = message(&s, &run, &link);
-            let file = match (s.channel, run.file_sha256.as_deref().and_then(BlobId::parse)) {
-                (Channel::Email, Some(blob)) => Some((file_name(&s, &run), self.read_kept(&blob).await?)),
-                _ => None,
-            };
-            out.push(ReportSend { run, subscription: s, email, robot, subject, body, file });
+            match self.build_send(&targets, &run).await {
+                Ok(send) => out.push(send),
+                // A message that cannot be built now (the file store is down) was not sent:
+                // it is tried again later, not left to be marked uncertain, and the other
+                // runs still go.
+                Err(e) => {
+                    let detail = format!("the message could not be built: {e}");
+                    tracing::warn!(run = run.id, error = %e, "a report send could not be built");
+                    let end = if run.attempts < SEND_ATTEMPTS {
+                        Finish::Retry { at: now + Retry::STANDARD.backoff(run.attempts), detail }
+                    } else {
+                        Finish::Failed { detail }
+                    };
+                    let tx = self.store.write().await?;
+                    store::finish(&*tx, run.id, &end, self.now()).await?;
+                    tx.commit().await?;
+                }
+            }
         }
         Ok(out)
+    }
+
+    async fn build_send(&self, targets: &[notice_store::TargetRow], run: &RunRecord) -> Result<ReportSend> {
+        let conn = self.store.read();
+        let s = store::by_id(conn, run.subscription_id)
+            .await?
+            .ok_or_else(|| AppError::internal("sending a report", "its subscription is gone"))?;
+        let user: Option<User> = users::user_by_id(conn, s.user_id).await?;
+        let email = user.and_then(|u| u.email).filter(|e| !e.trim().is_empty());
+        let robot = s.target.as_ref().and_then(|n| targets.iter().find(|t| &t.name == n)).cloned();
+        let link = self.run_link(&s, run);
+        let (subject, body) = message(&s, run, &link);
+        let file = match (s.channel, run.file_sha256.as_deref().and_then(BlobId::parse)) {
+            (Channel::Email, Some(blob)) => Some((file_name(&s, run), self.read_kept(&blob).await?)),
+            _ => None,
+        };
+        Ok(ReportSend { run: run.clone(), subscription: s, email, robot, subject, body, file })
     }
 
     /// Records how a claimed send ended: a retryable failure is tried again later (up to

@@ -639,8 +639,9 @@ pub struct CustomerServiceReport {
     /// Share of the response and resolution commitments met (settled ones only).
     pub response_met: Option<f64>,
     pub resolution_met: Option<f64>,
-    /// The supervisor's improvement actions, when written for this month.
-    pub improvements: Option<String>,
+    // No improvement actions: the supervisor writes one month-wide text for the staff, which
+    // may name other customers or engineers; a customer hears of the action on their own
+    // complaint through its callback (seed 003: 改进措施 reported back to the customer).
 }
 
 #[cfg(test)]

@@ -932,14 +932,12 @@ impl App {
         let rate = |k: ClockKind| {
             clocks.iter().find(|c| c.0 == k).and_then(|(_, settled, missed)| rules::share(settled - missed, *settled))
         };
-        let improvements = store::improvements(conn, &month_of(period.from)).await?.map(|i| i.body);
         Ok(rules::CustomerServiceReport {
             customer: c.name,
             period,
             summary,
             response_met: rate(ClockKind::Response),
             resolution_met: rate(ClockKind::Resolution),
-            improvements: improvements.filter(|b| !b.trim().is_empty()),
         })
     }
 

@@ -252,3 +252,42 @@ app_test!(the_page_subscribes_lists_and_unsubscribes, |t| {
     let page = b.follow(&done).await;
     assert!(page.html.contains("已退订"), "{}", page.html);
 });
+
+app_test!(a_subscriber_who_may_no_longer_read_the_report_gets_nothing_and_the_schedule_goes_on, |t| {
+    let (app, org) = (t.app(), &t.org);
+    let api = t.api(&org.data).await;
+    let res = api
+        .post("/api/v1/subscriptions", &json!({"report": "weekly-engineers", "frequency": "daily", "channel": "email"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    org.report(app, t.db.now(), 2).await;
+    // The data specialist becomes a desk agent, who reads no management report.
+    let change = aftersales_domain::user::UserUpdate {
+        role: Some(aftersales_domain::role::Role::DeskAgent),
+        ..Default::default()
+    };
+    app.update_user(&org.admin, org.data.id(), &change).await.unwrap();
+    t.db.set("2024-03-16T08:00:00+08:00".parse::<jiff::Timestamp>().unwrap());
+    t.work().await;
+    assert!(mails_to(&t, "data1").is_empty(), "nothing is sent to someone who may no longer read it");
+    let mine = t.api(&org.data).await.get("/api/v1/subscriptions").await;
+    assert_eq!(mine.body[0]["runs"][0]["state"], "failed", "{}", mine.body);
+    assert!(mine.body[0]["runs"][0]["detail"].as_str().is_some_and(|d| d.contains("no longer")), "{}", mine.body);
+    assert_eq!(mine.body[0]["next_run_at"], "2024-03-17T00:00:00Z", "the schedule goes on");
+
+    // A run whose every attempt failed still queues the next period (the job's `after_dead`).
+    use aftersales_app::jobs::BackgroundJob as _;
+    let job = aftersales_app::subscriptions::SubscriptionDue {
+        subscription: 1,
+        from: "2024-03-31".parse().unwrap(),
+        to: "2024-03-31".parse().unwrap(),
+        at: "2024-04-01T08:00:00+08:00".parse().unwrap(),
+        frequency: aftersales_domain::subscription::Frequency::Monthly,
+        hour: 8,
+        tz: "Asia/Shanghai".into(),
+    };
+    assert!(job.then(t.db.now()).is_none(), "a run that went through queued its next itself");
+    let (next, at) = job.after_dead(t.db.now()).expect("a next period");
+    assert_eq!((next.from.to_string(), next.to.to_string()), ("2024-04-01".to_owned(), "2024-04-30".to_owned()));
+    assert_eq!(at, "2024-05-01T08:00:00+08:00".parse::<jiff::Timestamp>().unwrap());
+});
