@@ -1,6 +1,7 @@
 // The management reports in a real browser (issue 15): the data specialist opens the weekly
 // table (每周报修事件分析表) from the menu for the last 30 days, drills into an engineer's
-// response timeouts and lands on the list of exactly those tickets, then downloads the Excel
+// response timeouts and lands on the list of exactly those tickets (and takes that list as
+// an Excel file, which holds the same tickets), then downloads the report's Excel
 // file, which the test opens (exceljs) and checks against the screen: the engineer's number,
 // a real number cell, the totals row.
 //
@@ -56,6 +57,27 @@ test("the data specialist drills into an engineer's response timeouts and checks
   assert.equal(listed, count, `${count} response timeouts of ${engineer}, ${listed} tickets listed`);
   assert.match(await page.innerText("#cell-title"), /响应超时/);
   await shot(page, "reports-drill-down");
+  const numbers = (await page.locator("#cell-tickets tbody tr td:first-child").allInnerTexts()).map((t) => t.trim());
+
+  // The whole list as Excel: exactly the tickets on screen, in the same order.
+  const [whole] = await Promise.all([page.waitForEvent("download"), page.click("#cell-export-xlsx")]);
+  assert.match(whole.suggestedFilename(), /响应超时.*\.xlsx$/);
+  const wholeFile = join(artifacts, "drill-down.xlsx");
+  await whole.saveAs(wholeFile);
+  const list = new ExcelJS.Workbook();
+  await list.xlsx.readFile(wholeFile);
+  const ls = list.worksheets[0];
+  let head;
+  ls.eachRow((row, i) => {
+    if (head === undefined && row.getCell(1).value === "工单编号") head = i;
+  });
+  assert.ok(head, "the list's header row");
+  const inFile = [];
+  ls.eachRow((row, i) => {
+    if (i > head) inFile.push(String(row.getCell(1).value));
+  });
+  assert.deepEqual(inFile, numbers, "the file lists the tickets behind the number");
+  assert.ok(ls.getRow(head + 1).getCell(7).value instanceof Date, "the dispatch time is a real date");
   await page.goBack();
 
   // The Excel file: the same numbers, as numbers.
@@ -83,4 +105,23 @@ test("the data specialist drills into an engineer's response timeouts and checks
   assert.ok(totalRow, "the totals row");
   assert.equal(totalRow.getCell(xcol).value, Number(totals[col]), "the totals equal the screen's");
   assert.equal(sheet.views[0]?.state, "frozen", "the header stays in view");
+});
+
+test("the supervisor changes the weights, the desk's amounts and the callback week on the settings page", async () => {
+  const { page } = await signIn("supervisor1");
+  await page.goto(`${base}/reporting/weekly-engineers`);
+  await Promise.all([page.waitForURL(/\/reporting\/settings/), page.click("#report-settings-link")]);
+  assert.equal(await page.isChecked("#colour_second_line_blue"), true, "seed 004's blue counters by default");
+  await page.check("#colour_response_timeout_red");
+  await page.fill("#dispatch_yuan", "80");
+  await page.fill("#management_days", "5");
+  await Promise.all([page.waitForURL(/saved=1/), page.click('#report-settings button[type="submit"]')]);
+  assert.match(await page.innerText("#settings-saved"), /已保存/);
+  assert.equal(await page.inputValue("#dispatch_yuan"), "80");
+  assert.equal(await page.inputValue("#management_days"), "5");
+  assert.equal(await page.isChecked("#colour_response_timeout_red"), true);
+  await shot(page, "reports-settings");
+  // The weekly table states the weights it used.
+  await page.goto(`${base}/reporting/weekly-engineers`);
+  assert.match(await page.innerText("#sheet-0"), /红色：响应超时次数/);
 });

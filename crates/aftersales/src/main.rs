@@ -151,6 +151,9 @@ enum BenchCommand {
     /// Latency of the monthly service report and the weekly per-engineer table over a
     /// million tickets.
     Reporting(bench::ReportingArgs),
+    /// Time and memory of downloading the whole list behind a report's number as Excel and
+    /// CSV (100,000 rows).
+    Export(bench::ExportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -170,6 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Parts(args) => bench::parts(args).await,
             BenchCommand::Report(args) => bench::report(args).await,
             BenchCommand::Reporting(args) => bench::reporting(args).await,
+            BenchCommand::Export(args) => bench::export(args).await,
         };
     }
     let config = Config::load(cli.config.as_deref())?;

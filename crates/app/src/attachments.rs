@@ -376,17 +376,18 @@ impl App {
         Ok(p)
     }
 
-    /// Removes blobs of a file not kept (refused, or its record not written) that no
-    /// attachment refers to (content-addressed: the same file may be another's).
     /// Whether anything kept refers to blob `sha256`: an attachment (its content, thumbnail
-    /// or customer copy) or a signed service report's PDF. The store is content-addressed,
-    /// so an unused blob may still be another record's file.
+    /// or customer copy), a signed service report's PDF or a subscription run's file. The
+    /// store is content-addressed, so an unused blob may still be another record's file.
     pub(crate) async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         let conn = self.store.read();
         Ok(store::blob_in_use(conn, sha256).await?
-            || aftersales_storage::reports::by_pdf(conn, sha256).await?.is_some())
+            || aftersales_storage::reports::by_pdf(conn, sha256).await?.is_some()
+            || aftersales_storage::subscriptions::file_in_use(conn, sha256).await?)
     }
 
+    /// Removes blobs of a file not kept (refused, or its record not written) that nothing
+    /// refers to (content-addressed: the same file may be another's).
     async fn forget(&self, ids: &[BlobId]) {
         let Ok(files) = self.files() else { return };
         for id in ids {

@@ -254,10 +254,18 @@ impl BackgroundJob for CallbackSelection {
     }
 }
 
+/// The settings key of the callback policy (JSON of `CallbackPolicy`).
+pub(crate) const CALLBACK_POLICY_SETTING: &str = "callback_policy";
+
 impl App {
-    /// The callback policy (seed 004's week, the confirmation by the next working day).
-    pub fn callback_policy(&self) -> CallbackPolicy {
-        CallbackPolicy::default()
+    /// The callback policy as the supervisor set it in the report settings (by default seed
+    /// 004's week, and the confirmation by the next working day).
+    pub(crate) async fn callback_policy_in<C: aftersales_storage::Conn>(&self, conn: &C) -> Result<CallbackPolicy> {
+        Ok(aftersales_storage::visits::setting(conn, CALLBACK_POLICY_SETTING)
+            .await?
+            .and_then(|s| serde_json::from_str::<CallbackPolicy>(&s).ok())
+            .filter(|p| p.check().is_ok())
+            .unwrap_or_default())
     }
 
     /// The selection jobs a worker keeps scheduled: yesterday's (due now, in case no worker
@@ -285,7 +293,8 @@ impl App {
         let cal = self.calendar(None).await?;
         let tx = self.store.write().await?;
         let closed = store::closed_between(&*tx, from, to).await?;
-        let choices = callback::select(day, &closed, &self.callback_policy(), &cal);
+        let policy = self.callback_policy_in(&*tx).await?;
+        let choices = callback::select(day, &closed, &policy, &cal);
         let added = store::insert_choices(&*tx, &day.to_string(), &choices, self.now()).await?;
         store::complete_surveyed(&*tx, &day.to_string(), self.now()).await?;
         let callbacks = store::of_day(&*tx, &day.to_string()).await?;

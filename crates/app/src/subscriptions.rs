@@ -251,6 +251,8 @@ impl App {
             next_run_at: Some(next.at),
         };
         let tx = self.store.write().await?;
+        // Checked in the write transaction: two clicks at once cannot both pass.
+        rule::check_against(&store::of_user(&*tx, actor.id()).await?, &s)?;
         s.id = store::insert(&*tx, &s, now).await?;
         let job = SubscriptionDue::of(&s, &next, &self.settings.time_zone);
         self.enqueue(&*tx, &job, next.at).await?;

@@ -99,8 +99,11 @@ coded_enum! {
     }
 }
 
-/// The due-time policy of callbacks. Defaults cite the seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The due-time policy of callbacks. Defaults cite the seeds; the supervisor may change
+/// them (report settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CallbackPolicy {
     /// Seed 004: "结案后的一周内": calendar days after closure for a ticket that reached the
     /// PM/GM (default 7).
@@ -113,6 +116,27 @@ pub struct CallbackPolicy {
 impl Default for CallbackPolicy {
     fn default() -> Self {
         CallbackPolicy { management_days: 7, confirm_working_days: 1 }
+    }
+}
+
+impl CallbackPolicy {
+    /// A week's call may be set from 1 to 60 days after closure; the confirmation call from
+    /// the same working day (0) to 10 working days after.
+    pub fn check(&self) -> Result<(), DomainError> {
+        let mut problems = Vec::new();
+        if !(1..=60).contains(&self.management_days) {
+            problems.push((
+                "management_days",
+                Reason::Mismatch { detail_en: "must be 1 to 60 days", detail_zh: "须为 1～60 天" },
+            ));
+        }
+        if !(0..=10).contains(&self.confirm_working_days) {
+            problems.push((
+                "confirm_working_days",
+                Reason::Mismatch { detail_en: "must be 0 to 10 working days", detail_zh: "须为 0～10 个工作日" },
+            ));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(DomainError::Invalid(problems)) }
     }
 }
 

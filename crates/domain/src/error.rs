@@ -249,6 +249,9 @@ pub fn field_label(field: &str, lang: Lang) -> &str {
         "registration_yuan" => "登记扣款（元）",
         "dispatch_yuan" => "派工扣款（元）",
         "report_yuan" => "报表扣款（元）",
+        "callbacks" => "回访时限",
+        "management_days" => "项目经理/总经理回访（结案后天数）",
+        "confirm_working_days" => "结案确认回访（工作日）",
         // Evidence attachments (issue 14).
         "file" => "文件",
         "tag" => "照片用途",

@@ -175,9 +175,76 @@ pub fn check(hour: u8, channel: Channel, target: Option<&str>) -> Result<(), Dom
     }
 }
 
+/// Active subscriptions one person may hold: enough for every report at every frequency
+/// by mail and to a few groups, and a bound on what one account makes the server send.
+pub const MAX_ACTIVE: usize = 40;
+
+/// Whether `new` repeats one of `existing` (the same report, at the same frequency, to the
+/// same place): a second would deliver every report twice. The hour and the language do
+/// not make it another subscription; change them by cancelling and subscribing again.
+/// Beyond that, a person holds at most [`MAX_ACTIVE`] active subscriptions.
+pub fn check_against(existing: &[Subscription], new: &Subscription) -> Result<(), DomainError> {
+    let active: Vec<&Subscription> = existing.iter().filter(|s| s.active && s.user_id == new.user_id).collect();
+    if active.iter().any(|s| {
+        s.report == new.report && s.frequency == new.frequency && s.channel == new.channel && s.target == new.target
+    }) {
+        return Err(DomainError::field("report", Reason::Duplicate));
+    }
+    if active.len() >= MAX_ACTIVE {
+        return Err(DomainError::field(
+            "report",
+            Reason::Mismatch {
+                detail_en: "you hold 40 active subscriptions, the most one person may: cancel one first",
+                detail_zh: "您已有 40 个有效订阅，已达上限：请先取消一个",
+            },
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sub(id: Id, report: &str, frequency: Frequency, channel: Channel, target: Option<&str>) -> Subscription {
+        Subscription {
+            id,
+            user_id: 7,
+            report: report.into(),
+            frequency,
+            hour: 8,
+            channel,
+            target: target.map(Into::into),
+            lang: Lang::Zh,
+            active: true,
+            created_at: Timestamp::UNIX_EPOCH,
+            next_run_at: None,
+        }
+    }
+
+    #[test]
+    fn the_same_report_to_the_same_place_twice_is_refused_and_so_is_the_forty_first() {
+        let weekly = sub(1, "weekly-engineers", Frequency::Weekly, Channel::Email, None);
+        let again = Subscription { hour: 9, ..weekly.clone() };
+        assert!(matches!(
+            check_against(std::slice::from_ref(&weekly), &again),
+            Err(DomainError::Invalid(f)) if f[0] == ("report", Reason::Duplicate)
+        ));
+        for other in [
+            sub(0, "weekly-engineers", Frequency::Monthly, Channel::Email, None),
+            sub(0, "weekly-engineers", Frequency::Weekly, Channel::Robot, Some("ops")),
+            sub(0, "monthly-service", Frequency::Weekly, Channel::Email, None),
+        ] {
+            check_against(std::slice::from_ref(&weekly), &other).expect("another report, frequency or place");
+        }
+        let cancelled = Subscription { active: false, ..weekly.clone() };
+        check_against(&[cancelled], &again).expect("a cancelled one does not count");
+        let many: Vec<Subscription> = (0..MAX_ACTIVE as i64)
+            .map(|i| sub(i, "weekly-engineers", Frequency::Daily, Channel::Robot, Some(&format!("g{i}"))))
+            .collect();
+        assert!(check_against(&many, &again).is_err(), "the forty-first");
+        check_against(&many[1..], &again).expect("the fortieth");
+    }
 
     fn tz() -> TimeZone {
         TimeZone::get("Asia/Shanghai").expect("tz")

@@ -7,7 +7,8 @@
 //!
 //! * [`csv`]: UTF-8 with a byte-order mark (Excel in China opens it without garbling),
 //!   RFC 4180 quoting, numbers as numbers, and text that a spreadsheet would take for a
-//!   formula (`=`, `+`, `-`, `@`, tab, carriage return first) neutralised with a leading
+//!   formula (`=`, `+`, `-`, `@` first, after spaces too, or full-width; tab or line break
+//!   first) neutralised with a leading
 //!   apostrophe (OWASP "CSV injection").
 //! * [`xlsx`]: real numbers, percentages and dates (never text), the header frozen, column
 //!   widths from the content (a CJK character is two columns wide), the totals row bold, and a
@@ -165,9 +166,15 @@ pub enum ChartKind {
 }
 
 /// Whether a spreadsheet would read this text as a formula (or a DDE command): it begins
-/// with `=`, `+`, `-`, `@`, a tab or a carriage return.
+/// with `=`, `+`, `-`, `@`, a tab, a carriage return or a line feed; or with one of the
+/// four signs after spaces (Excel drops leading spaces on import), or their full-width forms
+/// `＝＋－＠` (a Chinese input method types these, and some spreadsheets fold them).
 pub fn looks_like_formula(s: &str) -> bool {
-    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+    if matches!(s.chars().next(), Some('\t' | '\r' | '\n')) {
+        return true;
+    }
+    let first = s.trim_start_matches([' ', '\u{a0}', '\u{3000}']).chars().next();
+    matches!(first, Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠'))
 }
 
 /// How wide a text is in Excel's columns: a CJK or other wide character takes two.
@@ -218,10 +225,24 @@ mod tests {
 
     #[test]
     fn formulas_are_recognised_by_their_first_character() {
-        for s in ["=1+1", "+86 138", "-5", "@SUM(A1)", "\tx", "\rx"] {
+        for s in [
+            "=1+1",
+            "+86 138",
+            "-5",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\nx",
+            "  =1+1",
+            "\u{3000}@x",
+            "＝HYPERLINK(1)",
+            "＋1",
+            "－1",
+            "＠A1",
+        ] {
             assert!(looks_like_formula(s), "{s:?}");
         }
-        for s in ["", "卡纸", "E02 报警", "1-2", "a=b"] {
+        for s in ["", "卡纸", "E02 报警", "1-2", "a=b", "  卡纸", "型号＝X1"] {
             assert!(!looks_like_formula(s), "{s:?}");
         }
     }

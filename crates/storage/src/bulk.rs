@@ -215,6 +215,8 @@ pub enum Vacuum {
     PagesBuilt,
     /// After the parts bench wrote its ledger (with `ANALYZE`).
     PartsBuilt,
+    /// After the reporting bench wrote its tickets and their facts (with `ANALYZE`).
+    ReportsBuilt,
 }
 
 /// On PostgreSQL, vacuums (and for the built data analyzes) the tables a bench wrote, as
@@ -260,6 +262,7 @@ pub async fn vacuum(store: &Store, what: Vacuum) -> Result<()> {
             true,
             vec![StockMovements::Table.unquoted(), StockBalances::Table.unquoted(), Requisitions::Table.unquoted()],
         ),
+        Vacuum::ReportsBuilt => (true, vec![crate::schema::TicketFacts::Table.unquoted(), Tickets::Table.unquoted()]),
     };
     let verb = if analyze { "VACUUM ANALYZE" } else { "VACUUM" };
     store.read().execute_unprepared(&format!("{verb} {}", tables.join(", "))).await?;
@@ -326,7 +329,8 @@ pub async fn parts_ledger<C: ConnectionTrait>(
 }
 
 /// `aftersales bench reporting`: `copies` copies of ticket `template` and of its report
-/// facts (ids `after + 1` …), the facts spread over `days` days from `start` and over the
+/// facts (ids `after + 1` …), registered in id order over `days` days from `start` (to the
+/// minute, so several tickets may share one), and spread over the
 /// given engineers and customers (with their regions), with varied priorities, times,
 /// misses, notices, surveys, models and fault codes, so the reports' groups are realistic
 /// in number; returns how many facts rows were written.
@@ -352,7 +356,9 @@ pub async fn report_facts<C: ConnectionTrait>(
         format!("CASE ({n}) % {k}{arms} END")
     };
     let minutes = days * 24 * 60;
-    let reg = format!("({} + (((s.n * 7919) % {minutes}) * 60000))", start.as_millisecond());
+    // In time order, as intake writes them: the n-th copy is registered n/copies of the way
+    // through the days (a real database's rows of one month lie together, in id order).
+    let reg = format!("({} + ((s.n * {minutes}) / {copies}) * 60000)", start.as_millisecond());
     let set: Vec<(&str, String)> = vec![
         ("ticket_id", format!("{after} + s.n")),
         ("customer_id", pick("s.n", customers.iter().map(|c| c.0.to_string()).collect())),

@@ -13,7 +13,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query, Selec
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::conv::{get, get_code, get_opt_code, get_opt_ts, get_ts, ms, opt_ms};
-use crate::schema::{Notices, Parts, ReportImprovements, StockMovements, TicketFacts as F, Tickets};
+use crate::schema::{Customers, Notices, Parts, ReportImprovements, StockMovements, TicketFacts as F, Tickets, Users};
 use crate::{Result, StorageError};
 
 /// The clock outcome columns, in `ClockKind::ALL` order.
@@ -288,6 +288,8 @@ pub struct FactFilter {
     pub category: Option<Id>,
     pub priority: Option<String>,
     pub desk: Option<Id>,
+    /// Only tickets with no category (the monthly table's 未分类 row).
+    pub uncategorised: bool,
 }
 
 impl FactFilter {
@@ -302,6 +304,7 @@ impl FactFilter {
             category: None,
             priority: None,
             desk: None,
+            uncategorised: false,
         }
     }
 
@@ -329,6 +332,9 @@ impl FactFilter {
         }
         if let Some(d) = self.desk {
             q.and_where(Expr::col((F::Table, F::RegisteredBy)).eq(d));
+        }
+        if self.uncategorised {
+            q.and_where(Expr::col((F::Table, F::CategoryId)).is_null());
         }
     }
 }
@@ -461,6 +467,92 @@ pub async fn drill<C: ConnectionTrait>(
     Ok((rows, total))
 }
 
+/// One ticket of a cell's whole list (the export): the drill's columns and the facts'
+/// dimensions a reader sorts by, names already joined in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedTicket {
+    pub id: Id,
+    pub number: String,
+    pub customer: String,
+    pub region: String,
+    pub priority: Option<String>,
+    pub engineer: Option<String>,
+    pub status: String,
+    pub description: String,
+    /// The instant that put the ticket in the period (the cell's basis).
+    pub at: Timestamp,
+}
+
+/// Where a page of [`drill_page`] ended: give it back to read the next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrillCursor {
+    at_ms: i64,
+    id: Id,
+}
+
+/// The next `limit` tickets behind a cell after `after`, in the drill's order (newest
+/// first, then by ticket). A keyset page: each page costs the same however deep it is, so
+/// a list of any length is read in constant memory. Returns the rows and the cursor after
+/// the last one (`None` when this page was the last).
+pub async fn drill_page<C: ConnectionTrait>(
+    conn: &C,
+    f: &FactFilter,
+    slice: &Slice,
+    after: Option<DrillCursor>,
+    limit: u64,
+) -> Result<(Vec<ListedTicket>, Option<DrillCursor>)> {
+    let at = f.basis.column();
+    let mut q = Query::select();
+    q.column((Tickets::Table, Tickets::Id))
+        .column((Tickets::Table, Tickets::Number))
+        .column((Tickets::Table, Tickets::Status))
+        .column((Tickets::Table, Tickets::Description))
+        .column((F::Table, F::Region))
+        .column((F::Table, F::Priority))
+        .expr_as(Expr::col((Customers::Table, Customers::ShortName)), Alias::new("customer"))
+        .expr_as(Expr::col((Users::Table, Users::DisplayName)), Alias::new("engineer"))
+        .expr_as(Expr::col((F::Table, at)), Alias::new("at"))
+        .from(F::Table)
+        .inner_join(Tickets::Table, Expr::col((Tickets::Table, Tickets::Id)).equals((F::Table, F::TicketId)))
+        .inner_join(Customers::Table, Expr::col((Customers::Table, Customers::Id)).equals((F::Table, F::CustomerId)))
+        .left_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((F::Table, F::FirstLineId)));
+    f.apply(&mut q);
+    if let Some(c) = condition(slice) {
+        q.and_where(c);
+    }
+    if let Some(c) = after {
+        q.and_where(
+            Expr::col((F::Table, at))
+                .lt(c.at_ms)
+                .or(Expr::col((F::Table, at)).eq(c.at_ms).and(Expr::col((F::Table, F::TicketId)).lt(c.id))),
+        );
+    }
+    q.order_by((F::Table, at), Order::Desc).order_by((F::Table, F::TicketId), Order::Desc).limit(limit);
+    let rows = conn
+        .query_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ListedTicket {
+                id: get(r, "id")?,
+                number: get(r, "number")?,
+                customer: get(r, "customer")?,
+                region: get(r, "region")?,
+                priority: get(r, "priority")?,
+                engineer: get(r, "engineer")?,
+                status: get(r, "status")?,
+                description: get(r, "description")?,
+                at: get_ts(r, "at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let next = match rows.last() {
+        Some(last) if rows.len() as u64 == limit => Some(DrillCursor { at_ms: ms(last.at), id: last.id }),
+        _ => None,
+    };
+    Ok((rows, next))
+}
+
 /// One engineer's line of the weekly table, as summed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineerSums {
@@ -586,6 +678,56 @@ pub async fn histogram<C: ConnectionTrait>(conn: &C, f: &FactFilter, column: F) 
     Ok(out)
 }
 
+fn col_name(c: F) -> String {
+    use sea_orm::sea_query::Iden;
+    c.to_string()
+}
+
+pub use crate::schema::TicketFacts as FactColumn;
+
+/// The tickets registered in a period, grouped in one pass by what the monthly service
+/// report splits them by: level, device model, fault code, and whether it is a complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredGroup {
+    pub priority: Option<String>,
+    pub device_model: Option<String>,
+    pub fault_code: Option<String>,
+    pub complaint: bool,
+    pub tickets: i64,
+}
+
+/// One pass over the filtered tickets (the monthly service report's volume, levels,
+/// problems and complaints all add these groups up: one pass instead of three; the index
+/// `ix_ticket_facts_registered` covers it).
+pub async fn registered_groups<C: ConnectionTrait>(conn: &C, f: &FactFilter) -> Result<Vec<RegisteredGroup>> {
+    let complaint = format!("CASE WHEN ticket_facts.kind = '{}' THEN 1 ELSE 0 END", Kind::Complaint.code());
+    let mut q = Query::select();
+    q.column((F::Table, F::Priority))
+        .column((F::Table, F::DeviceModel))
+        .column((F::Table, F::FaultCode))
+        .expr_as(Expr::cust(complaint.clone()), Alias::new("complaint"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(F::Table);
+    f.apply(&mut q);
+    q.group_by_col((F::Table, F::Priority))
+        .group_by_col((F::Table, F::DeviceModel))
+        .group_by_col((F::Table, F::FaultCode))
+        .add_group_by([Expr::cust(complaint)]);
+    conn.query_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RegisteredGroup {
+                priority: get(r, "priority")?,
+                device_model: get(r, "device_model")?,
+                fault_code: get(r, "fault_code")?,
+                complaint: get::<i32>(r, "complaint")? == 1,
+                tickets: sum_i64(r, "n")?,
+            })
+        })
+        .collect()
+}
+
 /// Minutes of a column as a sorted histogram (for average and P90).
 pub async fn minutes_histogram<C: ConnectionTrait>(conn: &C, f: &FactFilter, column: F) -> Result<Vec<(i64, i64)>> {
     let mut q = Query::select();
@@ -596,13 +738,6 @@ pub async fn minutes_histogram<C: ConnectionTrait>(conn: &C, f: &FactFilter, col
         .order_by((F::Table, column), Order::Asc);
     conn.query_all(&q).await?.iter().map(|r| Ok((get::<i64>(r, &col_name(column))?, sum_i64(r, "n")?))).collect()
 }
-
-fn col_name(c: F) -> String {
-    use sea_orm::sea_query::Iden;
-    c.to_string()
-}
-
-pub use crate::schema::TicketFacts as FactColumn;
 
 /// Per clock: how many tickets settled it and how many of those missed it.
 pub async fn clock_compliance<C: ConnectionTrait>(conn: &C, f: &FactFilter) -> Result<Vec<(ClockKind, i64, i64)>> {
@@ -625,34 +760,6 @@ pub async fn clock_compliance<C: ConnectionTrait>(conn: &C, f: &FactFilter) -> R
             let c = clock_column(*k);
             Ok((*k, sum_i64(&r, &format!("s_{c}"))?, sum_i64(&r, &format!("m_{c}"))?))
         })
-        .collect()
-}
-
-/// The most frequent (device model, fault code) pairs among the filtered tickets.
-pub async fn top_problems<C: ConnectionTrait>(
-    conn: &C,
-    f: &FactFilter,
-    limit: u64,
-) -> Result<Vec<(Option<String>, Option<String>, i64)>> {
-    let mut q = Query::select();
-    q.column((F::Table, F::DeviceModel))
-        .column((F::Table, F::FaultCode))
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from(F::Table);
-    f.apply(&mut q);
-    q.and_where(
-        Expr::col((F::Table, F::DeviceModel)).is_not_null().or(Expr::col((F::Table, F::FaultCode)).is_not_null()),
-    )
-    .group_by_col((F::Table, F::DeviceModel))
-    .group_by_col((F::Table, F::FaultCode))
-    .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
-    .order_by((F::Table, F::DeviceModel), Order::Asc)
-    .order_by((F::Table, F::FaultCode), Order::Asc)
-    .limit(limit);
-    conn.query_all(&q)
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "device_model")?, get(r, "fault_code")?, sum_i64(r, "n")?)))
         .collect()
 }
 

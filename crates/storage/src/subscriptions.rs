@@ -186,6 +186,14 @@ pub struct NewRun {
     pub detail: Option<String>,
 }
 
+/// Whether a run keeps blob `sha256` as its file (the blob store is content-addressed:
+/// whoever removes a blob asks every record that may hold it).
+pub async fn file_in_use<C: ConnectionTrait>(conn: &C, sha256: &str) -> Result<bool> {
+    let stmt =
+        Query::select().column(R::Id).from(R::Table).and_where(Expr::col(R::FileSha256).eq(sha256)).limit(1).to_owned();
+    Ok(conn.query_one(&stmt).await?.is_some())
+}
+
 /// Records a run; `None` when this subscription's period has a run already (nothing is
 /// changed then).
 pub async fn insert_run<C: ConnectionTrait>(conn: &C, r: &NewRun, now: Timestamp) -> Result<Option<Id>> {

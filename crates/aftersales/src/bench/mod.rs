@@ -1,9 +1,10 @@
 //! `aftersales bench …`: load tests against a fresh server (a new SQLite file or a
 //! throw-away PostgreSQL schema) or, for intake, a running one. `intake` registers tickets
 //! over HTTP, `sweep` times the notice worker on many due jobs, `pages` times the busiest
-//! web pages, `parts` a stock check and an issue on a million-row stock ledger, `report` the service
+//! web pages, `reporting` the management reports and `export` their long lists, `parts` a stock check and an issue on a million-row stock ledger, `report` the service
 //! report's PDF. The data they build in bulk is written by `aftersales_storage::bulk`.
 
+mod export;
 mod intake;
 mod pages;
 mod parts;
@@ -12,6 +13,7 @@ mod reporting;
 mod sweep;
 mod visits;
 
+pub use export::{ExportArgs, export};
 pub use intake::{IntakeArgs, intake};
 pub use pages::{PagesArgs, pages};
 pub use parts::{PartsArgs, parts};

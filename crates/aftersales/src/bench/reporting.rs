@@ -35,6 +35,9 @@ pub struct ReportingArgs {
     /// fresh schema is created in it and dropped afterwards).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Keep the database afterwards (its path or schema is printed), to study its queries.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 pub async fn reporting(args: ReportingArgs) -> anyhow::Result<()> {
@@ -43,7 +46,7 @@ pub async fn reporting(args: ReportingArgs) -> anyhow::Result<()> {
     }
     let scratch = Scratch::create(args.database_url.as_deref()).await?;
     let result = run(&args, &scratch).await;
-    let removed = scratch.remove(false).await;
+    let removed = scratch.remove(args.keep).await;
     result.and(removed)
 }
 
@@ -56,7 +59,19 @@ fn report(name: &str, t: &[Duration]) {
     );
 }
 
-async fn run(args: &ReportingArgs, scratch: &Scratch) -> anyhow::Result<()> {
+/// The demo organization and `tickets` copies of one of its tickets with report facts,
+/// registered over the `days` days that end now.
+pub(super) struct Loaded {
+    pub(super) store: Store,
+    pub(super) app: App,
+    pub(super) data: aftersales_app::Actor,
+    pub(super) start: jiff::Timestamp,
+    pub(super) engineers: usize,
+    pub(super) customers: usize,
+    pub(super) built: Duration,
+}
+
+pub(super) async fn load(scratch: &Scratch, tickets: u64, days: i64) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     let store = Store::connect(scratch.url()).await.context("opening the database")?;
     store.migrate().await.context("migrating")?;
@@ -90,19 +105,31 @@ async fn run(args: &ReportingArgs, scratch: &Scratch) -> anyhow::Result<()> {
         let listed = app.tickets(&admin, &q).await.map_err(app_err("listing"))?;
         listed.items.iter().map(|t| t.id).max().unwrap_or(0) + 1_000_000
     };
-    let year_start = app.now().checked_sub(jiff::SignedDuration::from_hours(365 * 24))?;
-    eprintln!("writing {} tickets with their report facts …", args.tickets);
+    let start = app.now().checked_sub(jiff::SignedDuration::from_hours(days * 24))?;
+    eprintln!("writing {tickets} tickets with their report facts …");
     let tx = store.write().await?;
     let written =
-        bulk::report_facts(&*tx, template, after, args.tickets, year_start, 365, &engineers, &customers, &levels)
-            .await?;
+        bulk::report_facts(&*tx, template, after, tickets, start, days, &engineers, &customers, &levels).await?;
     tx.commit().await?;
-    if written != args.tickets {
-        bail!("{written} facts rows written instead of {}", args.tickets);
+    if written != tickets {
+        bail!("{written} facts rows written instead of {tickets}");
     }
     store.optimize().await?;
-    let built = started.elapsed();
+    bulk::vacuum(&store, bulk::Vacuum::ReportsBuilt).await?;
+    Ok(Loaded {
+        store,
+        app,
+        data,
+        start,
+        engineers: engineers.len(),
+        customers: customers.len(),
+        built: started.elapsed(),
+    })
+}
 
+async fn run(args: &ReportingArgs, scratch: &Scratch) -> anyhow::Result<()> {
+    let Loaded { store, app, data, start: year_start, engineers, customers, built } =
+        load(scratch, args.tickets, 365).await?;
     let tz = app.settings().time_zone.clone();
     let first = year_start.to_zoned(tz).date();
     let mut rng = StdRng::seed_from_u64(15);
@@ -134,8 +161,8 @@ async fn run(args: &ReportingArgs, scratch: &Scratch) -> anyhow::Result<()> {
     println!(
         "  data         the demo and {} more tickets with report facts over a year, {} engineers, {} customers; built in {:.1} s",
         args.tickets,
-        engineers.len(),
-        customers.len(),
+        engineers,
+        customers,
         built.as_secs_f64()
     );
     println!("  periods      a month holds up to {rows_month} tickets, a week up to {rows_week} dispatches");

@@ -14,6 +14,7 @@ use aftersales_files::BlobId;
 use aftersales_storage::callbacks::{self as store, ArchiveFilter, ArchiveRow};
 use serde::{Deserialize, Serialize};
 
+use crate::reporting::ListFile;
 use crate::users::Page;
 use crate::{Actor, App, AppError, Result};
 
@@ -118,8 +119,10 @@ impl App {
 
     /// The period as a ZIP: `归档.csv` (UTF-8 with BOM, Chinese headers, formula-like text
     /// neutralised) and each ticket's signed service reports under 客户/类型/日期/. At most
-    /// [`MAX_EXPORT`] tickets; more is refused naming the period.
-    pub async fn archive_zip(&self, actor: &Actor, q: &ArchiveQuery) -> Result<Vec<u8>> {
+    /// [`MAX_EXPORT`] tickets; more is refused naming the period. The ZIP is written to an
+    /// anonymous temporary file one report at a time (a report is read from the file store,
+    /// added, and dropped), so memory holds the table and one PDF, not the whole archive.
+    pub async fn archive_zip(&self, actor: &Actor, q: &ArchiveQuery) -> Result<ListFile> {
         actor.require_staff(Action::ReadCallbacks)?;
         let f = self.archive_filter(q, MAX_EXPORT + 1, 0)?;
         let conn = self.store.read();
@@ -134,9 +137,10 @@ impl App {
             ));
         }
         let mut table = vec![HEADERS.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        table.extend(rows.iter().map(|r| self.csv_row(r)));
+        let tmp = tempfile::tempfile().map_err(|e| AppError::internal("temporary file", e))?;
+        let mut zip = Zip::new(tmp, &csv_bytes(&table))?;
         for r in &rows {
-            table.push(self.csv_row(r));
             for rep in aftersales_storage::reports::of_ticket(conn, r.ticket_id).await? {
                 if rep.status != ReportStatus::Signed {
                     continue;
@@ -150,13 +154,14 @@ impl App {
                     r.number,
                     rep.version
                 );
-                files.push((path, self.fetch(&sha).await?));
+                let pdf = self.fetch(&sha).await?;
+                zip.add(path, &pdf)?;
             }
         }
-        let csv = csv_bytes(&table);
-        tokio::task::spawn_blocking(move || zip_of(csv, files))
+        let file = tokio::task::spawn_blocking(move || zip.finish())
             .await
-            .map_err(|e| AppError::internal("making the archive ZIP", e))?
+            .map_err(|e| AppError::internal("making the archive ZIP", e))??;
+        ListFile::of(file, "归档.zip".to_owned(), "application/zip", rows.len())
     }
 
     fn csv_row(&self, r: &ArchiveRow) -> Vec<String> {
@@ -235,22 +240,38 @@ pub fn csv_bytes(rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn zip_of(csv: Vec<u8>, files: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>> {
-    let fail = |e: zip::result::ZipError| AppError::internal("making the archive ZIP", e);
-    let io = |e: std::io::Error| AppError::internal("making the archive ZIP", e);
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    // PDFs are compressed already: stored as they are.
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    w.start_file("归档.csv", deflate).map_err(fail)?;
-    w.write_all(&csv).map_err(io)?;
-    let mut seen = std::collections::HashSet::new();
-    for (path, bytes) in files {
-        if !seen.insert(path.clone()) {
-            continue;
-        }
-        w.start_file(path, stored).map_err(fail)?;
-        w.write_all(&bytes).map_err(io)?;
+/// The archive's ZIP as it is written: the table first, then the reports.
+struct Zip {
+    w: zip::ZipWriter<std::fs::File>,
+    seen: std::collections::HashSet<String>,
+}
+
+fn zip_failed(e: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    AppError::internal("making the archive ZIP", e)
+}
+
+impl Zip {
+    fn new(file: std::fs::File, csv: &[u8]) -> Result<Zip> {
+        let mut w = zip::ZipWriter::new(file);
+        let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("归档.csv", deflate).map_err(zip_failed)?;
+        w.write_all(csv).map_err(zip_failed)?;
+        Ok(Zip { w, seen: std::collections::HashSet::new() })
     }
-    Ok(w.finish().map_err(fail)?.into_inner())
+
+    /// Adds a PDF (stored: PDFs are compressed already); a path already added is skipped.
+    fn add(&mut self, path: String, bytes: &[u8]) -> Result<()> {
+        if !self.seen.insert(path.clone()) {
+            return Ok(());
+        }
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
+        self.w.start_file(path, stored).map_err(zip_failed)?;
+        self.w.write_all(bytes).map_err(zip_failed)
+    }
+
+    fn finish(self) -> Result<std::fs::File> {
+        self.w.finish().map_err(zip_failed)
+    }
 }

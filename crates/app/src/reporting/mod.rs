@@ -6,6 +6,7 @@
 //! monthly improvement actions.
 
 mod facts;
+mod list_export;
 mod sheets;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +24,7 @@ use aftersales_storage::reporting::{self as store, Basis, FactColumn, FactFilter
 use aftersales_storage::{Conn, catalog, directory, parts, visits};
 use serde::{Deserialize, Serialize};
 
+pub use list_export::{ListFile, ListFormat};
 pub use sheets::{Links, enc, report_sheets};
 
 use crate::{Actor, App, AppError, Result};
@@ -31,6 +33,8 @@ pub(crate) const DESK_RULES_SETTING: &str = "report_desk_rules";
 const WEIGHTS_SETTING: &str = "report_weights";
 /// At most this many tickets are listed behind one cell (the count is always exact).
 pub const DRILL_LIMIT: u64 = 500;
+/// The longest period of the daily table, in days.
+pub const DAILY_MAX_DAYS: i64 = 31;
 
 /// The reports, for files and subscriptions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -311,6 +315,25 @@ pub struct DeskCompliance {
 pub struct ReportSettings {
     pub weights: Weights,
     pub desk: DeskRules,
+    /// When callbacks are due (DOMAIN §6). Absent in a request: left as it is.
+    #[serde(default)]
+    pub callbacks: Option<aftersales_domain::callback::CallbackPolicy>,
+    /// The version of the stored settings this was read as (a digest of them). Give it back
+    /// when saving and an edit made meanwhile by someone else is refused instead of lost;
+    /// leave it empty to overwrite whatever is stored.
+    #[serde(default)]
+    pub version: String,
+}
+
+impl ReportSettings {
+    /// The digest of the weights and the desk's rules: changes whenever either does.
+    fn digest(weights: &Weights, desk: &DeskRules, callbacks: &aftersales_domain::callback::CallbackPolicy) -> String {
+        use sha2::Digest;
+        let desk = serde_json::to_string(desk).unwrap_or_default();
+        let callbacks = serde_json::to_string(callbacks).unwrap_or_default();
+        let d = sha2::Sha256::digest(format!("{}\n{desk}\n{callbacks}", weights.to_setting()));
+        hex::encode(&d[..8])
+    }
 }
 
 /// What a cell of a report counts (the drill-down's measure).
@@ -480,6 +503,24 @@ pub struct CellTickets {
     pub tickets: Vec<CellTicket>,
 }
 
+/// A cell's query, resolved and checked ([`App::cell_query`]).
+#[derive(Debug, Clone)]
+pub(crate) struct CellQuery {
+    pub(crate) kind: ReportKind,
+    pub(crate) measure: Measure,
+    pub(crate) facts: FactFilter,
+    pub(crate) slice: Slice,
+    pub(crate) title: String,
+}
+
+/// The service report's passes over the facts, added up ([`App::service_summary`]).
+struct ServicePasses {
+    summary: ServiceSummary,
+    registered: Vec<store::RegisteredGroup>,
+    /// Per clock: settled, missed.
+    clocks: Vec<(ClockKind, i64, i64)>,
+}
+
 /// A report as files and a summary, for downloads and subscriptions.
 #[derive(Debug, Clone)]
 pub struct ReportFile {
@@ -532,8 +573,13 @@ impl App {
         Ok((start, end))
     }
 
-    /// Checks a report's period and filters: dates, presets and every named record.
-    pub async fn report_filter(&self, params: &ReportParams, kind: ReportKind) -> Result<ReportFilter> {
+    /// Checks a report's period and filters: dates, presets and every named record. Someone
+    /// who may read none of the staff's reports is refused first, so the answer tells them
+    /// nothing of which customers or engineers exist.
+    pub async fn report_filter(&self, actor: &Actor, params: &ReportParams, kind: ReportKind) -> Result<ReportFilter> {
+        if !matches!(self.access(actor), ReportAccess::All | ReportAccess::OwnLine(_)) {
+            return Err(forbidden(actor));
+        }
         let period = Period::parse(
             params.from.as_deref(),
             params.to.as_deref(),
@@ -543,6 +589,17 @@ impl App {
         )?;
         let conn = self.store.read();
         let mut problems = Vec::new();
+        // The daily table is one table per day: a month of them at most (each day is read
+        // on its own, and nobody reads four hundred daily tables in one file).
+        if kind == ReportKind::DailyNotices && period.days() > DAILY_MAX_DAYS {
+            problems.push((
+                "to",
+                Reason::Mismatch {
+                    detail_en: "the daily table covers at most 31 days: choose a shorter period",
+                    detail_zh: "每日未结案暨通告总表最多覆盖 31 天：请缩短期间",
+                },
+            ));
+        }
         if let Some(c) = params.customer
             && directory::customer_by_id(conn, c).await?.is_none()
         {
@@ -605,22 +662,44 @@ impl App {
     async fn report_settings_in<C: Conn>(&self, conn: &C) -> Result<ReportSettings> {
         let weights =
             visits::setting(conn, WEIGHTS_SETTING).await?.and_then(|s| Weights::from_setting(&s)).unwrap_or_default();
-        Ok(ReportSettings { weights, desk: self.desk_rules_in(conn).await? })
+        let desk = self.desk_rules_in(conn).await?;
+        let callbacks = self.callback_policy_in(conn).await?;
+        let version = ReportSettings::digest(&weights, &desk, &callbacks);
+        Ok(ReportSettings { weights, desk, callbacks: Some(callbacks), version })
     }
 
     /// Sets the weekly table's blue/red weights and the desk's rules and amounts. The desk's
     /// lateness limits apply to facts settled from now on (older tickets keep theirs until
-    /// they change).
+    /// they change). With a `version`, an edit based on settings someone has changed since is
+    /// refused (`Conflict::StaleReportSettings`) and nothing is written.
     pub async fn put_report_settings(&self, actor: &Actor, s: &ReportSettings) -> Result<ReportSettings> {
         actor.require_staff(Action::ManageReportSettings)?;
-        s.weights.check()?;
-        s.desk.check()?;
+        let mut problems = Vec::new();
+        for check in [s.weights.check(), s.desk.check(), s.callbacks.map_or(Ok(()), |p| p.check())] {
+            if let Err(DomainError::Invalid(mut p)) = check {
+                problems.append(&mut p);
+            } else {
+                check?;
+            }
+        }
+        if !problems.is_empty() {
+            return Err(DomainError::Invalid(problems).into());
+        }
         let tx = self.store.write().await?;
+        let version = s.version.trim();
+        if !version.is_empty() && self.report_settings_in(&*tx).await?.version != version {
+            return Err(DomainError::from(Conflict::StaleReportSettings).into());
+        }
         visits::put_setting(&*tx, WEIGHTS_SETTING, &s.weights.to_setting()).await?;
         let desk = serde_json::to_string(&s.desk).map_err(|e| AppError::internal("desk rules", e))?;
         visits::put_setting(&*tx, DESK_RULES_SETTING, &desk).await?;
+        if let Some(p) = &s.callbacks {
+            let p = serde_json::to_string(p).map_err(|e| AppError::internal("callback policy", e))?;
+            visits::put_setting(&*tx, crate::callbacks::CALLBACK_POLICY_SETTING, &p).await?;
+        }
+        let saved = self.report_settings_in(&*tx).await?;
         tx.commit().await?;
-        Ok(s.clone())
+        Ok(saved)
     }
 
     // ----- the reports -----
@@ -819,30 +898,33 @@ impl App {
         Ok(MonthlyRegions { filter: filter.clone(), categories, rows, totals, important })
     }
 
-    async fn service_summary<C: Conn>(&self, conn: &C, f: &ReportFilter) -> Result<(ServiceSummary, FactFilter)> {
-        let registered = self.fact_filter(f, Basis::Registered)?;
+    /// The service report's numbers: one pass over the tickets registered in the period
+    /// (grouped by everything the report splits them by, added up here), three over those
+    /// resolved, one over those closed; each an index-only scan when no filter is chosen
+    /// (m0022's covering indexes).
+    async fn service_summary<C: Conn>(&self, conn: &C, f: &ReportFilter) -> Result<ServicePasses> {
+        let registered = store::registered_groups(conn, &self.fact_filter(f, Basis::Registered)?).await?;
         let resolved = self.fact_filter(f, Basis::Resolved)?;
         let closed = self.fact_filter(f, Basis::Closed)?;
-        let by_priority: BTreeMap<String, i64> = store::histogram(conn, &registered, FactColumn::Priority)
-            .await?
-            .into_iter()
-            .map(|(k, n)| (k.unwrap_or_else(|| "none".into()), n))
-            .collect();
+        let mut by_priority: BTreeMap<String, i64> = BTreeMap::new();
+        for g in &registered {
+            *by_priority.entry(g.priority.clone().unwrap_or_else(|| "none".into())).or_default() += g.tickets;
+        }
         let work = store::minutes_histogram(conn, &resolved, FactColumn::ResolutionWorkMin).await?;
         let cal = store::minutes_histogram(conn, &resolved, FactColumn::ResolutionCalMin).await?;
+        let clocks = store::clock_compliance(conn, &resolved).await?;
         let avg = |h: &[(i64, i64)]| {
             let n: i64 = h.iter().map(|(_, c)| c).sum();
             (n > 0).then(|| h.iter().map(|(v, c)| (*v as f64) * (*c as f64)).sum::<f64>() / n as f64)
         };
-        let satisfaction: BTreeMap<String, i64> = store::histogram(conn, &closed, FactColumn::Survey)
-            .await?
-            .into_iter()
-            .filter_map(|(k, n)| Some((k?, n)))
-            .collect();
+        // Every closed ticket is in one group (those without a survey in the empty one).
+        let surveys = store::histogram(conn, &closed, FactColumn::Survey).await?;
+        let closed_count = surveys.iter().map(|(_, n)| n).sum();
+        let satisfaction: BTreeMap<String, i64> = surveys.into_iter().filter_map(|(k, n)| Some((k?, n))).collect();
         let summary = ServiceSummary {
             registered: by_priority.values().sum(),
             resolved: work.iter().map(|(_, n)| n).sum(),
-            closed: store::count(conn, &closed, &Slice::All).await?,
+            closed: closed_count,
             by_priority,
             avg_resolution_work_min: avg(&work),
             p90_resolution_work_min: rules::percentile(&work, 90.0),
@@ -850,7 +932,7 @@ impl App {
             p90_resolution_cal_min: rules::percentile(&cal, 90.0),
             satisfaction,
         };
-        Ok((summary, registered))
+        Ok(ServicePasses { summary, registered, clocks })
     }
 
     async fn improvements_of<C: Conn>(&self, conn: &C, month: &str) -> Result<Improvements> {
@@ -881,10 +963,8 @@ impl App {
     pub async fn monthly_service(&self, actor: &Actor, filter: &ReportFilter) -> Result<MonthlyService> {
         self.require_reports(actor)?;
         let conn = self.store.read();
-        let (summary, registered) = self.service_summary(conn, filter).await?;
-        let resolved = self.fact_filter(filter, Basis::Resolved)?;
-        let clocks = store::clock_compliance(conn, &resolved)
-            .await?
+        let ServicePasses { summary, registered, clocks } = self.service_summary(conn, filter).await?;
+        let clocks = clocks
             .into_iter()
             .map(|(clock, settled, missed)| ClockCompliance {
                 clock,
@@ -893,12 +973,16 @@ impl App {
                 rate: rules::share(settled - missed, settled),
             })
             .collect();
-        let problems = store::top_problems(conn, &registered, 10)
-            .await?
-            .into_iter()
-            .map(|(model, fault_code, tickets)| Problem { model, fault_code, tickets })
-            .collect();
-        let complaints = store::count(conn, &registered, &Slice::Complaint).await?;
+        // The most frequent (model, fault code) pairs: by count, then model and code.
+        let mut pairs: BTreeMap<(Option<String>, Option<String>), i64> = BTreeMap::new();
+        for g in registered.iter().filter(|g| g.device_model.is_some() || g.fault_code.is_some()) {
+            *pairs.entry((g.device_model.clone(), g.fault_code.clone())).or_default() += g.tickets;
+        }
+        let mut problems: Vec<Problem> =
+            pairs.into_iter().map(|((model, fault_code), tickets)| Problem { model, fault_code, tickets }).collect();
+        problems.sort_by_key(|p| std::cmp::Reverse(p.tickets));
+        problems.truncate(10);
+        let complaints = registered.iter().filter(|g| g.complaint).map(|g| g.tickets).sum();
         let improvements = self.improvements_of(conn, &month_of(filter.period.from)).await?;
         Ok(MonthlyService { filter: filter.clone(), summary, clocks, problems, complaints, improvements })
     }
@@ -926,9 +1010,7 @@ impl App {
             .ok_or_else(|| AppError::not_found("customer", customer))?;
         let mut filter = ReportFilter::of_period(period);
         filter.customer = Some(customer);
-        let (summary, _) = self.service_summary(conn, &filter).await?;
-        let resolved = self.fact_filter(&filter, Basis::Resolved)?;
-        let clocks = store::clock_compliance(conn, &resolved).await?;
+        let ServicePasses { summary, clocks, .. } = self.service_summary(conn, &filter).await?;
         let rate = |k: ClockKind| {
             clocks.iter().find(|c| c.0 == k).and_then(|(_, settled, missed)| rules::share(settled - missed, *settled))
         };
@@ -1016,8 +1098,36 @@ impl App {
     // ----- drill-down -----
 
     /// The tickets behind one cell of a report: the same filters and the same condition
-    /// the cell's number counts. An engineer drills only into their own weekly line.
+    /// the cell's number counts. An engineer drills only into their own weekly line. The
+    /// list holds the newest [`DRILL_LIMIT`]; [`App::report_cell_export`] gives them all.
     pub async fn report_cell(&self, actor: &Actor, p: &CellParams) -> Result<CellTickets> {
+        let cell = self.cell_query(actor, p).await?;
+        let conn = self.store.read();
+        let (rows, total) = store::drill(conn, &cell.facts, &cell.slice, DRILL_LIMIT).await?;
+        let mut tickets: Vec<CellTicket> = Vec::with_capacity(rows.len());
+        let mut names: BTreeMap<Id, String> = BTreeMap::new();
+        for r in rows {
+            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(r.customer_id) {
+                e.insert(
+                    directory::customer_by_id(conn, r.customer_id).await?.map(|c| c.short_name).unwrap_or_default(),
+                );
+            }
+            tickets.push(CellTicket {
+                ticket_id: r.id,
+                number: r.number,
+                customer: names.get(&r.customer_id).cloned().unwrap_or_default(),
+                gist: gist(&r.description),
+                status: Status::from_code(&r.status).unwrap_or(Status::Registered),
+                at: r.at,
+            });
+        }
+        Ok(CellTickets { report: cell.kind, measure: cell.measure, title: cell.title, total, tickets })
+    }
+
+    /// A cell's query resolved and checked: which report and measure, the facts filter, the
+    /// condition and the list's title. The reader's access is checked here, once for the
+    /// screen and the export.
+    pub(crate) async fn cell_query(&self, actor: &Actor, p: &CellParams) -> Result<CellQuery> {
         let kind = match p.report.as_deref().map(str::trim) {
             None | Some("") => return Err(AppError::invalid("report", Reason::Missing)),
             Some(r) => ReportKind::from_code(r)
@@ -1038,7 +1148,7 @@ impl App {
             category: p.category,
             priority: p.priority.clone(),
         };
-        let mut filter = self.report_filter(&params, kind).await?;
+        let mut filter = self.report_filter(actor, &params, kind).await?;
         match self.access(actor) {
             ReportAccess::All => {}
             ReportAccess::OwnLine(me) if kind == ReportKind::WeeklyEngineers => {
@@ -1094,34 +1204,10 @@ impl App {
         ff.desk = p.desk;
         if p.uncategorised == Some(true) {
             ff.category = None;
-        }
-        let conn = self.store.read();
-        let (rows, mut total) = store::drill(conn, &ff, &slice, DRILL_LIMIT).await?;
-        let mut tickets: Vec<CellTicket> = Vec::with_capacity(rows.len());
-        let mut names: BTreeMap<Id, String> = BTreeMap::new();
-        for r in rows {
-            if p.uncategorised == Some(true) {
-                // Checked per row: the facts filter has no "no category" condition.
-                if store::facts(conn, r.id).await?.is_some_and(|f| f.category_id.is_some()) {
-                    total -= 1;
-                    continue;
-                }
-            }
-            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(r.customer_id) {
-                e.insert(
-                    directory::customer_by_id(conn, r.customer_id).await?.map(|c| c.short_name).unwrap_or_default(),
-                );
-            }
-            tickets.push(CellTicket {
-                ticket_id: r.id,
-                number: r.number,
-                customer: names.get(&r.customer_id).cloned().unwrap_or_default(),
-                gist: gist(&r.description),
-                status: Status::from_code(&r.status).unwrap_or(Status::Registered),
-                at: r.at,
-            });
+            ff.uncategorised = true;
         }
         let mut parts_of_title = Vec::new();
+        let conn = self.store.read();
         if let Some(e) = ff.engineer.or(ff.desk)
             && let Some(u) = aftersales_storage::users::user_by_id(conn, e).await?
         {
@@ -1134,7 +1220,7 @@ impl App {
         }
         parts_of_title.push(measure.label(Lang::Zh).to_owned());
         parts_of_title.push(format!("{} 至 {}", filter.period.from, filter.period.to));
-        Ok(CellTickets { report: kind, measure, title: parts_of_title.join(" · "), total, tickets })
+        Ok(CellQuery { kind, measure, facts: ff, slice, title: parts_of_title.join(" · ") })
     }
 
     // ----- files -----

@@ -140,11 +140,24 @@ db_test!(a_ticket_that_reached_the_pm_and_gm_is_called_within_a_week, |db| {
     let t = app.ticket(&org.admin, t.id).await.unwrap().ticket;
     let t = step(app, &org.eng_south, &t, Command::Resolve { resolution: "更换定影组件".into() }).await;
     let t = step(app, &org.desk, &t, Command::ConfirmClosure { method: Some(ClosureMethod::Callback) }).await;
+    // The supervisor shortened the week to a day (and gave the confirmation three working
+    // days): the management call is the earliest due, a day after closure to the minute.
+    let mut settings = app.report_settings(&org.supervisor).await.unwrap();
+    settings.callbacks =
+        Some(aftersales_domain::callback::CallbackPolicy { management_days: 1, confirm_working_days: 3 });
+    app.put_report_settings(&org.supervisor, &settings).await.unwrap();
     let s = app.select_callbacks(day("2024-03-21")).await.unwrap();
     let c = s.callbacks.iter().find(|c| c.ticket_id == t.id).expect("the PM/GM ticket is called back");
     assert!(c.reasons.contains(&CallbackReason::Management), "{:?}", c.reasons);
     let closed_at = t.closed_at.unwrap();
-    assert!(c.due_at > closed_at && c.due_at <= closed_at + jiff::SignedDuration::from_hours(24 * 7));
+    assert_eq!(c.due_at, closed_at + jiff::SignedDuration::from_hours(24), "the policy as set");
+    // A policy out of range is named, and the stored one stays.
+    settings.callbacks =
+        Some(aftersales_domain::callback::CallbackPolicy { management_days: 0, confirm_working_days: 11 });
+    settings.version = String::new();
+    let e = app.put_report_settings(&org.supervisor, &settings).await.unwrap_err();
+    assert_eq!(field_of(&e), ["management_days", "confirm_working_days"]);
+    assert_eq!(app.report_settings(&org.supervisor).await.unwrap().callbacks.unwrap().management_days, 1);
 });
 
 db_test!(attempts_are_logged_and_a_dissatisfied_survey_reopens, |db| {
@@ -232,7 +245,7 @@ db_test!(attempts_are_logged_and_a_dissatisfied_survey_reopens, |db| {
         to: Some(today.to_string()),
         ..Default::default()
     };
-    let f = app.report_filter(&p, aftersales_app::reporting::ReportKind::WeeklyEngineers).await.unwrap();
+    let f = app.report_filter(&org.data, &p, aftersales_app::reporting::ReportKind::WeeklyEngineers).await.unwrap();
     let weekly = app.weekly_engineers(&org.data, &f).await.unwrap();
     let line = weekly.rows.iter().find(|l| l.engineer_id == Some(org.eng_south.id())).expect("eng_south's line");
     assert_eq!((line.praise, line.complaints), (Some(0), Some(1)));
@@ -341,8 +354,9 @@ db_test!(the_archive_exports_a_zip_of_csv_by_customer_kind_and_date, |db| {
     let bad = ArchiveQuery { kind: Some("magic".into()), ..q.clone() };
     assert_eq!(field_of(&app.archive(&org.data, &bad).await.unwrap_err()), ["kind"]);
 
-    let bytes = app.archive_zip(&org.data, &q).await.unwrap();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let file = app.archive_zip(&org.data, &q).await.unwrap();
+    assert_eq!((file.file_name.as_str(), file.content_type, file.rows), ("归档.zip", "application/zip", 1));
+    let mut zip = zip::ZipArchive::new(file.file).unwrap();
     let mut csv = String::new();
     zip.by_name("归档.csv").unwrap().read_to_string(&mut csv).unwrap();
     assert!(csv.starts_with('\u{feff}'), "UTF-8 with a BOM");

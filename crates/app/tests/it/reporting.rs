@@ -1,7 +1,7 @@
 //! Reports (DOMAIN §7, issue 15): the facts settle with every change and equal a
 //! recomputation from the history; hand-built tickets give the numbers a manager reads.
 
-use aftersales_app::reporting::{CellParams, ReportFilter, ReportKind, ReportParams, ReportSettings};
+use aftersales_app::reporting::{CellParams, ListFormat, ReportFilter, ReportKind, ReportParams, ReportSettings};
 use aftersales_app::tickets::Command;
 use aftersales_app::{App, AppError};
 use aftersales_domain::clock::SurveyResult;
@@ -139,11 +139,20 @@ db_test!(facts_settle_with_each_change_and_the_weekly_table_counts_them, |db| {
     ));
 
     // Configured weights change the index and the report states them.
+    let read = app.report_settings(&org.supervisor).await.unwrap();
     let s = ReportSettings {
         weights: Weights { blue: vec![Counter::ResponseTimeout], red: vec![] },
         desk: DeskRules::default(),
+        callbacks: None,
+        version: read.version.clone(),
     };
-    app.put_report_settings(&org.supervisor, &s).await.unwrap();
+    let saved = app.put_report_settings(&org.supervisor, &s).await.unwrap();
+    assert_ne!(saved.version, read.version, "a new version once changed");
+    // A second editor working from the old settings is refused, and nothing is written.
+    let stale = ReportSettings { desk: DeskRules { dispatch_yuan: 80, ..DeskRules::default() }, ..s.clone() };
+    let e = app.put_report_settings(&org.supervisor, &stale).await.unwrap_err();
+    assert!(matches!(e, AppError::Domain(DomainError::Conflict(Conflict::StaleReportSettings))), "{e:?}");
+    assert_eq!(app.report_settings(&org.supervisor).await.unwrap(), saved);
     let w = app.weekly_engineers(&org.data, &week()).await.unwrap();
     assert_eq!(w.rows[0].capability_index, Some(0.5));
     assert!(w.weights_text.contains("蓝色：响应超时次数；红色："), "{}", w.weights_text);
@@ -175,7 +184,9 @@ db_test!(facts_settle_with_each_change_and_the_weekly_table_counts_them, |db| {
 db_test!(report_periods_and_filters_are_checked_and_improvements_refuse_stale_edits, |db| {
     let app = &db.app;
     let org = Org::create(app).await;
-    let bad = |p: ReportParams| async move { app.report_filter(&p, ReportKind::MonthlyService).await.unwrap_err() };
+    let data = &org.data;
+    let bad =
+        |p: ReportParams| async move { app.report_filter(data, &p, ReportKind::MonthlyService).await.unwrap_err() };
     let field = |e: AppError| match e {
         AppError::Domain(DomainError::Invalid(v)) => v.into_iter().map(|(f, _)| f).collect::<Vec<_>>(),
         other => panic!("{other:?}"),
@@ -187,6 +198,12 @@ db_test!(report_periods_and_filters_are_checked_and_improvements_refuse_stale_ed
         field(bad(ReportParams { region: Some("华\u{7}东".into()), ..ReportParams::default() }).await),
         ["region"]
     );
+    // A customer contact probing ids learns nothing: refused whether the customer exists.
+    for c in [org.customer_a.id, 999_999] {
+        let p = ReportParams { customer: Some(c), ..ReportParams::default() };
+        let e = app.report_filter(&org.portal_b, &p, ReportKind::MonthlyService).await.unwrap_err();
+        assert!(matches!(e, AppError::Domain(DomainError::Forbidden { .. })), "{c}: {e:?}");
+    }
 
     let i = app.put_improvements(&org.supervisor, "2024-03", "优化巡检频率：每月一次", 0).await.unwrap();
     assert_eq!(i.version, 1);
@@ -211,4 +228,79 @@ db_test!(report_periods_and_filters_are_checked_and_improvements_refuse_stale_ed
     assert!(matches!(other, AppError::NotFound { .. }), "{other:?}");
     let a_edition = app.customer_service_report(&org.portal_window_a, None, p).await.unwrap();
     assert_eq!(a_edition.summary.registered, 0, "customer A sees none of B's tickets");
+});
+
+/// The tickets behind a number, all of them, as CSV and Excel: 4,500 copies of a ticket
+/// registered over one day (more than two pages of the export, and several tickets in each
+/// minute, so the keyset's tie on the instant is crossed), plus the ticket itself.
+db_test!(a_cells_whole_list_exports_every_ticket_in_the_screens_order, |db| {
+    use std::io::Read;
+
+    use calamine::{Data, Reader};
+
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let t = graded(app, &org, db.now(), "P1").await;
+    let customers =
+        [(org.customer_a.id, org.customer_a.region.clone()), (org.customer_b.id, org.customer_b.region.clone())];
+    let tx = app.store().write().await.unwrap();
+    let written = aftersales_storage::bulk::report_facts(
+        &*tx,
+        t.id,
+        t.id + 1_000_000,
+        4_500,
+        at("2024-03-14T00:00:00+08:00"),
+        1,
+        &[org.eng_south.id(), org.eng_east.id()],
+        &customers,
+        &["P1".into(), "P3".into()],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(written, 4_500);
+    let cell = CellParams {
+        report: Some("monthly-service".into()),
+        from: Some("2024-03-14".into()),
+        to: Some("2024-03-15".into()),
+        ..CellParams::default()
+    };
+    let shown = app.report_cell(&org.data, &cell).await.unwrap();
+    assert_eq!((shown.total, shown.tickets.len()), (4_501, 500), "the screen lists the newest 500");
+
+    let mut csv = app.report_cell_export(&org.data, &cell, ListFormat::Csv, Lang::Zh).await.unwrap();
+    assert_eq!(csv.rows, 4_501);
+    assert!(csv.file_name.ends_with(".csv") && csv.file_name.contains("全部工单"), "{}", csv.file_name);
+    let mut text = String::new();
+    csv.file.read_to_string(&mut text).unwrap();
+    assert_eq!(text.len() as u64, csv.len);
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
+    assert_eq!(lines[0], "工单编号,客户,区域,级别,一线工程师,状态,报修时间,问题描述");
+    let numbers: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(numbers.len(), 4_501);
+    assert_eq!(numbers.iter().collect::<std::collections::BTreeSet<_>>().len(), 4_501, "no ticket twice");
+    let screen: Vec<&str> = shown.tickets.iter().map(|t| t.number.as_str()).collect();
+    assert_eq!(&numbers[..500], &screen[..], "the file begins with the screen's list, in its order");
+    assert!(lines.iter().any(|l| l.contains(&org.customer_b.short_name)), "customer names, not ids");
+    assert!(lines.iter().any(|l| l.contains(",吴工,")) && lines.iter().any(|l| l.contains(",周工,")), "{}", lines[1]);
+
+    let mut xlsx = app.report_cell_export(&org.data, &cell, ListFormat::Xlsx, Lang::Zh).await.unwrap();
+    assert_eq!(xlsx.rows, 4_501);
+    let mut bytes = Vec::new();
+    xlsx.file.read_to_end(&mut bytes).unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let header = sheet.rows().position(|r| r.first() == Some(&Data::String("工单编号".into()))).expect("a header row");
+    let body: Vec<&[Data]> = sheet.rows().skip(header + 1).collect();
+    assert_eq!(body.len(), 4_501);
+    assert_eq!(body[0][0], Data::String(screen[0].to_owned()));
+    assert!(matches!(body[0][6], Data::DateTime(_)), "the time is a real date: {:?}", body[0][6]);
+
+    // A customer contact reads no staff list; a format other than CSV or Excel is named.
+    assert!(matches!(
+        app.report_cell_export(&org.portal_b, &cell, ListFormat::Csv, Lang::Zh).await,
+        Err(AppError::Domain(DomainError::Forbidden { .. }))
+    ));
+    let wrong = ListFormat::parse("pdf").unwrap_err();
+    assert!(wrong.message(Lang::En).contains("format"), "{}", wrong.message(Lang::En));
 });

@@ -55,6 +55,9 @@ pub enum Conflict {
         open: u64,
     },
     StaleGradingScheme,
+    /// The report settings (weights, desk amounts) changed since the version an edit was
+    /// based on.
+    StaleReportSettings,
     // Service policy and calendars (DOMAIN §3, §4).
     StalePolicy {
         current: i64,
@@ -144,6 +147,7 @@ impl Conflict {
             Conflict::AlreadyDecided { .. } => "already_decided",
             Conflict::LevelInUse { .. } => "level_in_use",
             Conflict::StaleGradingScheme => "stale_grading_scheme",
+            Conflict::StaleReportSettings => "stale_report_settings",
             Conflict::StalePolicy { .. } => "stale_policy",
             Conflict::CalendarCompile { .. } => "calendar_compile",
             Conflict::SelfDeactivation | Conflict::SelfDemotion => "self_lockout",
@@ -267,6 +271,10 @@ impl Conflict {
             Conflict::LevelInUse { level, open } => (
                 format!("Level {level} is used by {open} open tickets; regrade them first"),
                 format!("级别 {level} 仍有 {open} 张未结工单在用，请先调整这些工单的级别"),
+            ),
+            Conflict::StaleReportSettings => (
+                "The report settings were changed by someone else; review the current ones and try again".into(),
+                "报表设置已被他人修改，请查看当前设置后重试".into(),
             ),
             Conflict::StaleGradingScheme => (
                 "The grading scheme was changed by someone else; review the current one and try again".into(),

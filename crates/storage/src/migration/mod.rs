@@ -26,6 +26,7 @@ mod m0018_attachment_withdrawal;
 mod m0019_callbacks;
 mod m0020_report_facts;
 mod m0021_subscriptions;
+mod m0022_covering_report_indexes;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_callbacks::M0019Callbacks),
             Box::new(m0020_report_facts::M0020ReportFacts),
             Box::new(m0021_subscriptions::M0021Subscriptions),
+            Box::new(m0022_covering_report_indexes::M0022CoveringReportIndexes),
         ]
     }
 }

@@ -244,23 +244,5 @@ pub async fn export(
     Auth(actor): Auth,
     Query(q): Query<ArchiveParams>,
 ) -> Result<Response, ApiError> {
-    let bytes = s.app.archive_zip(&actor, &q.query()?).await?;
-    Ok(zip_response(bytes))
-}
-
-/// A ZIP as a download.
-pub fn zip_response(bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/zip"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"archive.zip\"; filename*=UTF-8''%E5%BD%92%E6%A1%A3.zip",
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        bytes,
-    )
-        .into_response()
+    Ok(crate::api::reporting::list_download(s.app.archive_zip(&actor, &q.query()?).await?))
 }

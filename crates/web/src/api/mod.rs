@@ -115,6 +115,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reporting::desk))
         .routes(routes!(reporting::customer_edition))
         .routes(routes!(reporting::cell))
+        .routes(routes!(reporting::cell_export))
         .routes(routes!(reporting::export))
         .routes(routes!(reporting::settings, reporting::put_settings))
         .routes(routes!(reporting::improvements, reporting::put_improvements))

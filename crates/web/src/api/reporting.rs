@@ -2,8 +2,8 @@
 //! a cell to its tickets; the report settings and the monthly improvement actions.
 
 use aftersales_app::reporting::{
-    CellParams, CellTickets, DeskCompliance, Improvements, MonthlyRegions, MonthlyService, ReportKind, ReportParams,
-    ReportSettings, WeeklyEngineers,
+    CellParams, CellTickets, DeskCompliance, Improvements, ListFile, ListFormat, MonthlyRegions, MonthlyService,
+    ReportKind, ReportParams, ReportSettings, WeeklyEngineers,
 };
 use aftersales_domain::Lang;
 use aftersales_domain::error::Reason;
@@ -50,7 +50,7 @@ pub fn download(
     format: &str,
     sheet: usize,
 ) -> Result<Response, ApiError> {
-    let stem: String = file.title.chars().filter(|c| !matches!(c, '"' | '/' | '\\' | '\r' | '\n')).collect();
+    let stem = &file.title;
     let (ctype, name, bytes) = match format {
         "csv" => {
             let s = file
@@ -67,21 +67,38 @@ pub fn download(
         ),
         _ => return Err(aftersales_app::AppError::invalid("format", Reason::Unknown).into()),
     };
-    // RFC 5987: the Chinese title survives every browser.
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-    let disposition =
-        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", aftersales_app::reporting::enc(&name));
     Ok((
         [
             (header::CONTENT_TYPE, ctype.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// A `Content-Disposition` that keeps a Chinese file name: an ASCII fallback and the
+/// RFC 5987 UTF-8 name (quotes, slashes and line breaks taken out).
+pub(crate) fn attachment(name: &str) -> String {
+    let name: String = name.chars().filter(|c| !matches!(c, '"' | '/' | '\\' | '\r' | '\n')).collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", aftersales_app::reporting::enc(&name))
+}
+
+/// A written list as a download, streamed from its temporary file (never whole in memory).
+pub fn list_download(file: ListFile) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, file.content_type.to_owned()),
+        (header::CONTENT_DISPOSITION, attachment(&file.file_name)),
+        (header::CONTENT_LENGTH, file.len.to_string()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (header::CACHE_CONTROL, "private, no-store".to_owned()),
+    ];
+    let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file.file), 64 * 1024);
+    (headers, axum::body::Body::from_stream(stream)).into_response()
 }
 
 /// 每周报修事件分析表 (tickets dispatched in the period); an engineer gets their own line.
@@ -93,7 +110,7 @@ pub async fn weekly(
     Auth(actor): Auth,
     Query(p): Query<ReportParams>,
 ) -> Answer<WeeklyEngineers> {
-    let f = s.app.report_filter(&p, ReportKind::WeeklyEngineers).await?;
+    let f = s.app.report_filter(&actor, &p, ReportKind::WeeklyEngineers).await?;
     Ok(axum::Json(s.app.weekly_engineers(&actor, &f).await?))
 }
 
@@ -106,7 +123,7 @@ pub async fn regions(
     Auth(actor): Auth,
     Query(p): Query<ReportParams>,
 ) -> Answer<MonthlyRegions> {
-    let f = s.app.report_filter(&p, ReportKind::MonthlyRegions).await?;
+    let f = s.app.report_filter(&actor, &p, ReportKind::MonthlyRegions).await?;
     Ok(axum::Json(s.app.monthly_regions(&actor, &f).await?))
 }
 
@@ -119,7 +136,7 @@ pub async fn service(
     Auth(actor): Auth,
     Query(p): Query<ReportParams>,
 ) -> Answer<MonthlyService> {
-    let f = s.app.report_filter(&p, ReportKind::MonthlyService).await?;
+    let f = s.app.report_filter(&actor, &p, ReportKind::MonthlyService).await?;
     Ok(axum::Json(s.app.monthly_service(&actor, &f).await?))
 }
 
@@ -133,7 +150,7 @@ pub async fn desk(
     Auth(actor): Auth,
     Query(p): Query<ReportParams>,
 ) -> Answer<DeskCompliance> {
-    let f = s.app.report_filter(&p, ReportKind::DeskCompliance).await?;
+    let f = s.app.report_filter(&actor, &p, ReportKind::DeskCompliance).await?;
     Ok(axum::Json(s.app.desk_compliance(&actor, &f).await?))
 }
 
@@ -175,6 +192,32 @@ pub async fn customer_edition(
         (status = 422, body = ErrorResponse)))]
 pub async fn cell(State(s): State<AppState>, Auth(actor): Auth, Query(p): Query<CellParams>) -> Answer<CellTickets> {
     Ok(axum::Json(s.app.report_cell(&actor, &p).await?))
+}
+
+/// The file of a list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct ListFormatQuery {
+    /// `csv` or `xlsx`.
+    pub format: String,
+}
+
+/// Every ticket behind one cell as a CSV or Excel file: the drill-down's query and order
+/// without its 500-ticket limit, streamed (a list of any length; Excel up to its row limit).
+#[utoipa::path(get, path = "/api/v1/reports/cell/export", tag = "reporting", security(("bearer" = [])),
+    params(CellParams, ListFormatQuery), responses(
+        (status = 200, body = ReportDownload, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn cell_export(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    headers: HeaderMap,
+    Query(p): Query<CellParams>,
+    Query(f): Query<ListFormatQuery>,
+) -> Result<Response, ApiError> {
+    let format = ListFormat::parse(&f.format)?;
+    Ok(list_download(s.app.report_cell_export(&actor, &p, format, lang_of(&headers)).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -225,7 +268,7 @@ pub async fn export(
         category: q.category,
         priority: q.priority,
     };
-    let f = s.app.report_filter(&p, kind).await?;
+    let f = s.app.report_filter(&actor, &p, kind).await?;
     let file = s.app.report_file_for(&actor, kind, &f, lang_of(&headers)).await?;
     download(&file, &q.format, q.sheet.unwrap_or(0))
 }

@@ -426,6 +426,6 @@ pub async fn export(
         Ok(q) => q,
         Err(_) => return Err(PageError::NotFound(l.clone())),
     };
-    let bytes = s.app.archive_zip(&who.actor, &q).await.map_err(|e| PageError::App(e, l.clone()))?;
-    Ok(crate::api::callbacks::zip_response(bytes))
+    let file = s.app.archive_zip(&who.actor, &q).await.map_err(|e| PageError::App(e, l.clone()))?;
+    Ok(crate::api::reporting::list_download(file))
 }

@@ -3,11 +3,11 @@
 //! presets and a date picker; CSV and Excel downloads of the same numbers; the supervisor's
 //! improvement actions; a contact's customer edition.
 
-use aftersales_app::reporting::{CellParams, Links, ReportKind, ReportParams};
+use aftersales_app::reporting::{CellParams, Links, ListFormat, ReportKind, ReportParams};
 use aftersales_domain::reporting::{Period, Preset, ReportAccess};
 use aftersales_export::{Cell, Kind, Sheet};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -108,6 +108,8 @@ struct ReportPage<'a> {
     xlsx: String,
     reports: Vec<(&'static str, &'static str)>,
     improvements: Option<aftersales_app::reporting::Improvements>,
+    /// The reader may change the weights and the desk's amounts.
+    configure: bool,
 }
 
 #[derive(Template)]
@@ -118,6 +120,8 @@ struct CellPage<'a> {
     cell: aftersales_app::reporting::CellTickets,
     back: String,
     counted: String,
+    /// The cell's query for its whole-list export (`format` appended by the page).
+    export: String,
 }
 
 #[derive(Template)]
@@ -207,7 +211,7 @@ pub async fn report(
     let l = &who.l;
     let Some(k) = ReportKind::from_code(&kind) else { return Err(PageError::NotFound(l.clone())) };
     let err = app_err(&who);
-    let filter = s.app.report_filter(&p, k).await.map_err(&err)?;
+    let filter = s.app.report_filter(&who.actor, &p, k).await.map_err(&err)?;
     let screen = s.app.report_screen(&who.actor, k, &filter).await.map_err(&err)?;
     let filters = query_of(&p, &filter.period);
     let download = format!("/reporting/{}/download?{filters}", k.code());
@@ -240,6 +244,10 @@ pub async fn report(
         xlsx: format!("{download}&format=xlsx"),
         reports: menu(&who),
         improvements,
+        configure: aftersales_domain::permission::allows(
+            who.actor.user.role,
+            aftersales_domain::permission::Action::ManageReportSettings,
+        ),
     }))
 }
 
@@ -262,7 +270,7 @@ pub async fn download(
     let l = &who.l;
     let Some(k) = ReportKind::from_code(&kind) else { return Err(PageError::NotFound(l.clone())) };
     let err = app_err(&who);
-    let filter = s.app.report_filter(&q.params, k).await.map_err(&err)?;
+    let filter = s.app.report_filter(&who.actor, &q.params, k).await.map_err(&err)?;
     let file = s.app.report_file_for(&who.actor, k, &filter, l.lang).await.map_err(&err)?;
     crate::api::reporting::download(&file, &q.format, q.sheet.unwrap_or(0)).map_err(|_| PageError::Invalid {
         field: "format".into(),
@@ -272,8 +280,23 @@ pub async fn download(
 }
 
 /// `/reporting/cell?…`: the tickets behind one number or bar.
-pub async fn cell(State(s): State<AppState>, who: Signed, Query(p): Query<CellParams>) -> Result<Response, PageError> {
+pub async fn cell(
+    State(s): State<AppState>,
+    who: Signed,
+    RawQuery(raw): RawQuery,
+    Query(p): Query<CellParams>,
+) -> Result<Response, PageError> {
     let cell = s.app.report_cell(&who.actor, &p).await.map_err(app_err(&who))?;
+    let export = format!(
+        "/reporting/cell/export?{}",
+        form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k != "format")
+            .fold(form_urlencoded::Serializer::new(String::new()), |mut q, (k, v)| {
+                q.append_pair(&k, &v);
+                q
+            })
+            .finish()
+    );
     let back = format!(
         "/reporting/{}?{}",
         cell.report.code(),
@@ -285,7 +308,161 @@ pub async fn cell(State(s): State<AppState>, who: Signed, Query(p): Query<CellPa
     );
     let nav = Some(Nav::of(&s, &who, "reporting").await);
     let counted = who.l.tf("reporting.tickets_counted", &[("n", &cell.total)]);
-    Ok(render(&CellPage { l: &who.l, nav, cell, back, counted }))
+    Ok(render(&CellPage { l: &who.l, nav, cell, back, counted, export }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListFormatForm {
+    format: String,
+}
+
+/// `/reporting/cell/export?…&format=xlsx|csv`: every ticket behind the cell as a file.
+pub async fn cell_export(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(p): Query<CellParams>,
+    Query(f): Query<ListFormatForm>,
+) -> Result<Response, PageError> {
+    let err = app_err(&who);
+    let format = ListFormat::parse(&f.format).map_err(&err)?;
+    let file = s.app.report_cell_export(&who.actor, &p, format, who.l.lang).await.map_err(&err)?;
+    Ok(crate::api::reporting::list_download(file))
+}
+
+#[derive(Template)]
+#[template(path = "reporting/settings.html")]
+struct SettingsPage<'a> {
+    l: &'a L,
+    nav: Option<Nav>,
+    /// Each counter: its code, its name, and its colour now (`blue`, `red` or `none`).
+    counters: Vec<(&'static str, &'static str, &'static str)>,
+    colours: Vec<(&'static str, &'static str)>,
+    desk: aftersales_domain::reporting::DeskRules,
+    callbacks: aftersales_domain::callback::CallbackPolicy,
+    version: String,
+    saved: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// `/reporting/settings`: the weekly table's blue/red weights and the desk's amounts per
+/// miss (seed 004), for the administrator and the supervisor.
+pub async fn settings(
+    State(s): State<AppState>,
+    who: Signed,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let l = &who.l;
+    if !aftersales_domain::permission::allows(
+        who.actor.user.role,
+        aftersales_domain::permission::Action::ManageReportSettings,
+    ) {
+        return Err(PageError::App(
+            aftersales_app::AppError::Domain(aftersales_domain::DomainError::Forbidden {
+                role: who.actor.user.role,
+                action: aftersales_domain::permission::Action::ManageReportSettings,
+            }),
+            l.clone(),
+        ));
+    }
+    let current = s.app.report_settings(&who.actor).await.map_err(app_err(&who))?;
+    use aftersales_domain::reporting::{Colour, Counter};
+    let counters = Counter::ALL
+        .iter()
+        .map(|c| {
+            let colour = if current.weights.red.contains(c) {
+                "red"
+            } else if current.weights.blue.contains(c) {
+                "blue"
+            } else {
+                "none"
+            };
+            (c.code(), c.label(l.lang), colour)
+        })
+        .collect();
+    let none = if l.lang == aftersales_domain::Lang::Zh { "不计入（权重 0）" } else { "Not counted (weight 0)" };
+    let colours = vec![
+        (Colour::Blue.code(), Colour::Blue.label(l.lang)),
+        (Colour::Red.code(), Colour::Red.label(l.lang)),
+        ("none", none),
+    ];
+    let nav = Some(Nav::of(&s, &who, "reporting").await);
+    Ok(render(&SettingsPage {
+        l,
+        nav,
+        counters,
+        colours,
+        desk: current.desk,
+        callbacks: current.callbacks.unwrap_or_default(),
+        version: current.version,
+        saved: q.saved.is_some(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    version: String,
+    accept_within_minutes: String,
+    dispatch_within_minutes: String,
+    registration_yuan: String,
+    dispatch_yuan: String,
+    report_yuan: String,
+    management_days: String,
+    confirm_working_days: String,
+    #[serde(flatten)]
+    colours: std::collections::BTreeMap<String, String>,
+}
+
+pub async fn save_settings(
+    State(s): State<AppState>,
+    Posted { who, form: f }: Posted<SettingsForm>,
+) -> Result<Response, PageError> {
+    use aftersales_domain::error::Reason;
+    use aftersales_domain::reporting::{Counter, DeskRules, Weights};
+    let l = &who.l;
+    let invalid = |field: &str, reason: Reason| PageError::Invalid { field: field.into(), reason, l: l.clone() };
+    let number = |field: &'static str, v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| invalid(field, Reason::Malformed { expected_en: "a whole number", expected_zh: "整数" }))
+    };
+    let desk = DeskRules {
+        accept_within_minutes: number("accept_within_minutes", &f.accept_within_minutes)?,
+        dispatch_within_minutes: number("dispatch_within_minutes", &f.dispatch_within_minutes)?,
+        registration_yuan: number("registration_yuan", &f.registration_yuan)?,
+        dispatch_yuan: number("dispatch_yuan", &f.dispatch_yuan)?,
+        report_yuan: number("report_yuan", &f.report_yuan)?,
+    };
+    let mut weights = Weights { blue: Vec::new(), red: Vec::new() };
+    for &c in Counter::ALL {
+        match f.colours.get(&format!("colour_{}", c.code())).map(String::as_str) {
+            Some("blue") => weights.blue.push(c),
+            Some("red") => weights.red.push(c),
+            Some("none") | None => {}
+            Some(_) => return Err(invalid("weights", Reason::Unknown)),
+        }
+    }
+    let callbacks = aftersales_domain::callback::CallbackPolicy {
+        management_days: number("management_days", &f.management_days)?,
+        confirm_working_days: i32::try_from(number("confirm_working_days", &f.confirm_working_days)?).map_err(
+            |_| {
+                invalid(
+                    "confirm_working_days",
+                    Reason::Malformed { expected_en: "a whole number", expected_zh: "整数" },
+                )
+            },
+        )?,
+    };
+    let settings =
+        aftersales_app::reporting::ReportSettings { weights, desk, callbacks: Some(callbacks), version: f.version };
+    s.app.put_report_settings(&who.actor, &settings).await.map_err(app_err(&who))?;
+    Ok(Redirect::to("/reporting/settings?saved=1").into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -260,6 +260,15 @@ fn api_routes(t: &Target, d: &Documents) -> Vec<ApiRoute> {
             also: reads_weekly,
             ..r(g.clone(), "/api/v1/reports/export?report=weekly-engineers&format=csv", None, None)
         },
+        ApiRoute {
+            also: reads_weekly,
+            ..r(
+                g.clone(),
+                "/api/v1/reports/cell/export?report=weekly-engineers&measure=response_timeout&format=csv",
+                None,
+                None,
+            )
+        },
         r(g.clone(), "/api/v1/reports/settings", Some(ReadReports), None),
         r(
             Method::PUT,
@@ -798,6 +807,7 @@ fn page_path(template: &str, t: &Target, calendar: &str, foreign_token: i64) -> 
         .replace("{kind}", "weekly-engineers")
         + match template {
             "/reporting/cell" => "?report=weekly-engineers&measure=response_timeout",
+            "/reporting/cell/export" => "?report=weekly-engineers&measure=response_timeout&format=csv",
             "/reporting/{kind}/download" => "?format=csv",
             _ => "",
         }
@@ -854,11 +864,11 @@ db_test!(every_page_as_every_role_and_as_another_customer, |db| {
                 // The reports (issue 15): their readers; an engineer their own weekly line.
                 (_, "/reporting") if reports || role.line().is_some() => StatusCode::SEE_OTHER,
                 (_, "/reporting/customer") if reports => StatusCode::UNPROCESSABLE_ENTITY,
-                (_, "/reporting/{kind}" | "/reporting/{kind}/download" | "/reporting/cell")
-                    if reports || role.line().is_some() =>
-                {
-                    StatusCode::OK
-                }
+                (_, "/reporting/settings") if allows(role, Action::ManageReportSettings) => StatusCode::OK,
+                (
+                    _,
+                    "/reporting/{kind}" | "/reporting/{kind}/download" | "/reporting/cell" | "/reporting/cell/export",
+                ) if reports || role.line().is_some() => StatusCode::OK,
                 (_, t) if t.starts_with("/reporting") => StatusCode::FORBIDDEN,
                 (_, t) if t.starts_with("/l/") => StatusCode::NOT_FOUND,
                 // A subscription run's file is its subscriber's; the walk's people have none.

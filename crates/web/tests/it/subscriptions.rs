@@ -247,6 +247,22 @@ app_test!(the_page_subscribes_lists_and_unsubscribes, |t| {
     let page = b.follow(&done).await;
     assert!(page.html.contains("已订阅") && page.html.contains("售后服务月度报告"), "{}", page.html);
     assert!(page.html.contains("2024-04-01 07:00"), "the next run, the 1st at 07:00: {}", page.html);
+    // The same report by mail each month again: every report would come twice.
+    let twice = b
+        .post(
+            "/subscriptions",
+            &[
+                ("csrf", &csrf),
+                ("report", "monthly-service"),
+                ("frequency", "monthly"),
+                ("hour", "9"),
+                ("channel", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", twice.html);
+    assert!(twice.html.contains("已存在"), "{}", twice.html);
+    assert_eq!(t.app().my_subscriptions(&org.supervisor).await.unwrap().len(), 1);
     let id = t.app().my_subscriptions(&org.supervisor).await.unwrap()[0].subscription.id;
     let done = b.post(&format!("/subscriptions/{id}/cancel"), &[("csrf", &csrf)]).await;
     let page = b.follow(&done).await;
