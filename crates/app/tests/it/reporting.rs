@@ -230,9 +230,9 @@ db_test!(report_periods_and_filters_are_checked_and_improvements_refuse_stale_ed
     assert_eq!(a_edition.summary.registered, 0, "customer A sees none of B's tickets");
 });
 
-/// The tickets behind a number, all of them, as CSV and Excel: 4,500 copies of a ticket
-/// registered over one day (more than two pages of the export, and several tickets in each
-/// minute, so the keyset's tie on the instant is crossed), plus the ticket itself.
+// The tickets behind a number, all of them, as CSV and Excel: 4,500 copies of a ticket
+// registered over one day (more than two pages of the export, and several tickets in each
+// minute, so the keyset's tie on the instant is crossed), plus the ticket itself.
 db_test!(a_cells_whole_list_exports_every_ticket_in_the_screens_order, |db| {
     use std::io::Read;
 

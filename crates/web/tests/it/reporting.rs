@@ -208,9 +208,9 @@ db_test!(bad_periods_and_filters_are_named, |db| {
     assert_eq!((r.status, error_fields(&r.body)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["format".to_owned()]));
 });
 
-/// The report settings page: the supervisor sets the weights and the desk's amounts, the
-/// weekly table states them; an edit based on settings changed meanwhile is refused whole;
-/// a bad number is named; the desk may not open it.
+// The report settings page: the supervisor sets the weights and the desk's amounts, the
+// weekly table states them; an edit based on settings changed meanwhile is refused whole;
+// a bad number is named; the desk may not open it.
 db_test!(the_supervisor_sets_the_weights_and_amounts_on_the_settings_page, |db| {
     let org = Org::create(&db.app).await;
     let cookie = sign_in(&db, &org.supervisor).await;
