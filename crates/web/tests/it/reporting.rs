@@ -149,7 +149,7 @@ db_test!(the_weekly_table_is_the_same_on_screen_in_csv_and_in_excel, |db| {
         .map(|r| r[0].to_string())
         .collect();
     let late_number = db.app.ticket(&org.data, late).await.unwrap().ticket.number.to_string();
-    assert_eq!(numbers, [late_number.clone()], "exactly the ticket behind the number");
+    assert_eq!(numbers, std::slice::from_ref(&late_number), "exactly the ticket behind the number");
     let csv = c
         .get(
             &format!(
