@@ -521,6 +521,9 @@ pub async fn drill_page<C: ConnectionTrait>(
         q.and_where(c);
     }
     if let Some(c) = after {
+        // The bound on the instant alone lets the index start the page where the last one
+        // ended (an OR alone would scan from the period's end on every page).
+        q.and_where(Expr::col((F::Table, at)).lte(c.at_ms));
         q.and_where(
             Expr::col((F::Table, at))
                 .lt(c.at_ms)
