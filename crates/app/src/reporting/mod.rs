@@ -901,24 +901,29 @@ impl App {
     /// The service report's numbers: one pass over the tickets registered in the period
     /// (grouped by everything the report splits them by, added up here), three over those
     /// resolved, one over those closed; each an index-only scan when no filter is chosen
-    /// (m0022's covering indexes).
+    /// (m0022's covering indexes). The five passes are independent reads, so they run at
+    /// once: on the read pool each takes a connection of its own (in a transaction they
+    /// simply take turns).
     async fn service_summary<C: Conn>(&self, conn: &C, f: &ReportFilter) -> Result<ServicePasses> {
-        let registered = store::registered_groups(conn, &self.fact_filter(f, Basis::Registered)?).await?;
+        let registered_f = self.fact_filter(f, Basis::Registered)?;
         let resolved = self.fact_filter(f, Basis::Resolved)?;
         let closed = self.fact_filter(f, Basis::Closed)?;
+        let (registered, work, cal, clocks, surveys) = tokio::try_join!(
+            store::registered_groups(conn, &registered_f),
+            store::minutes_histogram(conn, &resolved, FactColumn::ResolutionWorkMin),
+            store::minutes_histogram(conn, &resolved, FactColumn::ResolutionCalMin),
+            store::clock_compliance(conn, &resolved),
+            store::histogram(conn, &closed, FactColumn::Survey),
+        )?;
         let mut by_priority: BTreeMap<String, i64> = BTreeMap::new();
         for g in &registered {
             *by_priority.entry(g.priority.clone().unwrap_or_else(|| "none".into())).or_default() += g.tickets;
         }
-        let work = store::minutes_histogram(conn, &resolved, FactColumn::ResolutionWorkMin).await?;
-        let cal = store::minutes_histogram(conn, &resolved, FactColumn::ResolutionCalMin).await?;
-        let clocks = store::clock_compliance(conn, &resolved).await?;
         let avg = |h: &[(i64, i64)]| {
             let n: i64 = h.iter().map(|(_, c)| c).sum();
             (n > 0).then(|| h.iter().map(|(v, c)| (*v as f64) * (*c as f64)).sum::<f64>() / n as f64)
         };
         // Every closed ticket is in one group (those without a survey in the empty one).
-        let surveys = store::histogram(conn, &closed, FactColumn::Survey).await?;
         let closed_count = surveys.iter().map(|(_, n)| n).sum();
         let satisfaction: BTreeMap<String, i64> = surveys.into_iter().filter_map(|(k, n)| Some((k?, n))).collect();
         let summary = ServiceSummary {
