@@ -14,6 +14,7 @@
 //! | `listen` | `AFTERSALES_LISTEN` | `127.0.0.1:8080` | address the web server binds |
 //! | `data_dir` | `AFTERSALES_DATA_DIR` | `./data` | SQLite database and demo credentials |
 //! | `database_url` | `AFTERSALES_DATABASE_URL` | SQLite in `data_dir` | *secret*; `postgres://…` selects PostgreSQL |
+//! | `database_max_connections` | `AFTERSALES_DATABASE_MAX_CONNECTIONS` | 16 (PostgreSQL), cores + 1 (SQLite) | the most database connections this process holds; instances sharing one PostgreSQL server must fit its `max_connections` together |
 //! | `time_zone` | `AFTERSALES_TIME_ZONE` | `Asia/Shanghai` | service time zone (ticket numbers) |
 //! | `repeat_window_days` | `AFTERSALES_REPEAT_WINDOW_DAYS` | `30` | repeat-report window |
 //! | `demo` | `AFTERSALES_DEMO` | automatic | create the demo organization in an empty database: unset, only on the embedded SQLite database with a loopback `listen` address; `true` also elsewhere; `false` never |
@@ -26,6 +27,9 @@
 //! | `attachment_video_mb` | `AFTERSALES_ATTACHMENT_VIDEO_MB` | `200` | largest video attachment (MP4, MOV, WebM), in MB |
 //! | `attachment_document_mb` | `AFTERSALES_ATTACHMENT_DOCUMENT_MB` | `50` | largest document attachment (PDF, Office, plain text), in MB |
 //! | `log` | `AFTERSALES_LOG` | `info` | log filter (`RUST_LOG` syntax) |
+//! | `log_format` | `AFTERSALES_LOG_FORMAT` | `text` | `text` (coloured only on a terminal) or `json` (one object per line, for a log collector) |
+//! | `metrics.token` | `AFTERSALES_METRICS__TOKEN` | none | *secret*; `/metrics` answers a request with `Authorization: Bearer` and this token |
+//! | `metrics.allow` | `AFTERSALES_METRICS__ALLOW` | loopback, when no token is set | networks (`10.0.0.0/8`, `192.0.2.7`) whose requests `/metrics` answers without the token (list) |
 //! | `worker` | `AFTERSALES_WORKER` | `true` | run the notice worker inside `serve` |
 //! | `trusted_proxies` | `AFTERSALES_TRUSTED_PROXIES` | none | reverse proxies whose `X-Forwarded-For` is believed (list of IP addresses) |
 //! | `public_url` | `AFTERSALES_PUBLIC_URL` | `http://` + `listen` | where people reach the service: links in customer e-mail start with it |
@@ -36,6 +40,7 @@
 //! | `smtp.password` | `AFTERSALES_SMTP__PASSWORD` | none | *secret*; SMTP password |
 //! | `smtp.from` | `AFTERSALES_SMTP__FROM` | — | `From` mailbox, e.g. `售后服务台 <desk@example.com>` |
 //! | `smtp.timeout_secs` | `AFTERSALES_SMTP__TIMEOUT_SECS` | `30` | connect limit (a delivery: four times it) |
+//! | `smtp.ca_file` | `AFTERSALES_SMTP__CA_FILE` | none | PEM file of the certificate authorities a company relay's certificate comes from, trusted besides the public ones |
 //! | `webhooks.allowed_hosts` | `AFTERSALES_WEBHOOKS__ALLOWED_HOSTS` | none | hosts a robot or webhook may reach although private or loopback (list) |
 //! | `webhooks.timeout_secs` | `AFTERSALES_WEBHOOKS__TIMEOUT_SECS` | `10` | limit for one webhook request |
 //! | `files.backend` | `AFTERSALES_FILES__BACKEND` | `disk` | where uploaded files are kept: `disk` (under `data_dir/files`) or `s3` (a bucket several instances share) |
@@ -44,6 +49,9 @@
 //! | `files.region` | `AFTERSALES_FILES__REGION` | `us-east-1` | `s3`: the bucket's region |
 //! | `files.access_key_id` | `AFTERSALES_FILES__ACCESS_KEY_ID` | `AWS_ACCESS_KEY_ID` | `s3`: the access key |
 //! | `files.secret_access_key` | `AFTERSALES_FILES__SECRET_ACCESS_KEY` | `AWS_SECRET_ACCESS_KEY` | *secret*; `s3`: the secret key |
+//! | `retention.idempotency_hours` | `AFTERSALES_RETENTION__IDEMPOTENCY_HOURS` | `24` | how long a retried request with the same `Idempotency-Key` gets the first answer; later the key counts as new and the worker deletes it (1–720) |
+//! | `retention.ended_sessions_days` | `AFTERSALES_RETENTION__ENDED_SESSIONS_DAYS` | `0` | days an ended session's record is kept before the worker deletes it (0–365) |
+//! | `retention.delivery_attempts_days` | `AFTERSALES_RETENTION__DELIVERY_ATTEMPTS_DAYS` | `90` | days the attempt log of a sent notice is kept (dead letters' and doubtful deliveries' stay until settled; 1–3650) |
 //!
 //! `AFTERSALES_NEW_PASSWORD` (read by `aftersales user add`) and `AFTERSALES_TEST_POSTGRES_URL`
 //! (the test harness) are not settings.
@@ -63,6 +71,7 @@ pub struct Config {
     pub listen: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    pub database_max_connections: Option<u32>,
     pub time_zone: String,
     pub repeat_window_days: i64,
     /// `None` (not set): the demo only where a newcomer tries the product (see [`Config::wants_demo`]).
@@ -76,6 +85,10 @@ pub struct Config {
     pub attachment_video_mb: u64,
     pub attachment_document_mb: u64,
     pub log: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Who may read `/metrics` (`[metrics]`).
+    pub metrics: MetricsConfig,
     /// Run the notice worker (jobs and deliveries) inside `serve`.
     pub worker: bool,
     /// The SMTP relay for e-mail notices; without it e-mail deliveries wait as dead letters.
@@ -88,6 +101,45 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Where uploaded files are kept (`[files]`).
     pub files: aftersales_files::FilesConfig,
+    /// How long short-lived records are kept (`[retention]`).
+    pub retention: RetentionConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[metrics]`: see the table above.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub token: Option<String>,
+    pub allow: Vec<String>,
+}
+
+/// `[retention]`: see the table above.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub idempotency_hours: i64,
+    pub ended_sessions_days: i64,
+    pub delivery_attempts_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        let r = aftersales_app::Retention::default();
+        RetentionConfig {
+            idempotency_hours: r.idempotency_hours,
+            ended_sessions_days: r.ended_sessions_days,
+            delivery_attempts_days: r.delivery_attempts_days,
+        }
+    }
 }
 
 impl Default for Config {
@@ -96,6 +148,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_max_connections: None,
             time_zone: "Asia/Shanghai".into(),
             repeat_window_days: aftersales_domain::repeat::DEFAULT_WINDOW_DAYS,
             demo: None,
@@ -108,12 +161,15 @@ impl Default for Config {
             attachment_video_mb: 200,
             attachment_document_mb: 50,
             log: "info".into(),
+            log_format: LogFormat::Text,
+            metrics: MetricsConfig::default(),
             worker: true,
             smtp: None,
             webhooks: aftersales_notify::WebhookPolicy::default(),
             trusted_proxies: Vec::new(),
             public_url: None,
             files: aftersales_files::FilesConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -127,6 +183,7 @@ pub const KEYS: &[&str] = &[
     "listen",
     "data_dir",
     "database_url",
+    "database_max_connections",
     "time_zone",
     "repeat_window_days",
     "demo",
@@ -139,6 +196,9 @@ pub const KEYS: &[&str] = &[
     "attachment_video_mb",
     "attachment_document_mb",
     "log",
+    "log_format",
+    "metrics.token",
+    "metrics.allow",
     "worker",
     "trusted_proxies",
     "public_url",
@@ -149,6 +209,7 @@ pub const KEYS: &[&str] = &[
     "smtp.password",
     "smtp.from",
     "smtp.timeout_secs",
+    "smtp.ca_file",
     "webhooks.allowed_hosts",
     "webhooks.timeout_secs",
     "files.backend",
@@ -157,13 +218,16 @@ pub const KEYS: &[&str] = &[
     "files.region",
     "files.access_key_id",
     "files.secret_access_key",
+    "retention.idempotency_hours",
+    "retention.ended_sessions_days",
+    "retention.delivery_attempts_days",
 ];
 
 /// Keys holding secrets: each may instead name a file (`<key>_file`) holding the secret.
-pub const SECRETS: &[&str] = &["database_url", "smtp.password", "files.secret_access_key"];
+pub const SECRETS: &[&str] = &["database_url", "smtp.password", "files.secret_access_key", "metrics.token"];
 
 /// Keys holding lists: from the environment also as `a,b`.
-const LISTS: &[&str] = &["trusted_proxies", "webhooks.allowed_hosts"];
+const LISTS: &[&str] = &["trusted_proxies", "webhooks.allowed_hosts", "metrics.allow"];
 
 /// The password `aftersales user add` reads when `--password` is not given.
 pub const NEW_PASSWORD_VAR: &str = "AFTERSALES_NEW_PASSWORD";
@@ -193,6 +257,11 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.listen_addr()?;
+        if let Some(n) = self.database_max_connections
+            && !(2..=1000).contains(&n)
+        {
+            bail!("database_max_connections must be between 2 and 1000, not {n}");
+        }
         jiff::tz::TimeZone::get(&self.time_zone)
             .with_context(|| format!("time_zone {:?} is not a known time zone", self.time_zone))?;
         if !(1..=3650).contains(&self.repeat_window_days) {
@@ -222,7 +291,20 @@ impl Config {
                 bail!("{key} must be between 1 and 4096, not {mb}");
             }
         }
+        for (key, value, range) in [
+            ("retention.idempotency_hours", self.retention.idempotency_hours, 1..=720),
+            ("retention.ended_sessions_days", self.retention.ended_sessions_days, 0..=365),
+            ("retention.delivery_attempts_days", self.retention.delivery_attempts_days, 1..=3650),
+        ] {
+            if !range.contains(&value) {
+                bail!("{key} must be between {} and {}, not {value}", range.start(), range.end());
+            }
+        }
         self.trusted_proxies()?;
+        self.metrics_allow()?;
+        if self.metrics.token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+            bail!("metrics.token must be at least 16 characters (it guards /metrics)");
+        }
         self.files.check().map_err(anyhow::Error::msg)?;
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -248,6 +330,20 @@ impl Config {
         self.trusted_proxies
             .iter()
             .map(|p| p.trim().parse().with_context(|| format!("trusted_proxies: {p:?} is not an IP address")))
+            .collect()
+    }
+
+    /// `metrics.allow` as networks: `10.0.0.0/8`, or one address.
+    fn metrics_allow(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.metrics
+            .allow
+            .iter()
+            .map(|a| {
+                let a = a.trim();
+                a.parse::<ipnet::IpNet>()
+                    .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| format!("metrics.allow: {a:?} is not a network like 10.0.0.0/8 or an address"))
+            })
             .collect()
     }
 
@@ -282,6 +378,15 @@ impl Config {
                 self.attachment_video_mb,
                 self.attachment_document_mb,
             ),
+            metrics: aftersales_app::MetricsAccess {
+                token: self.metrics.token.as_ref().map(|t| t.trim().to_owned()),
+                allow: self.metrics_allow()?,
+            },
+            retention: aftersales_app::Retention {
+                idempotency_hours: self.retention.idempotency_hours,
+                ended_sessions_days: self.retention.ended_sessions_days,
+                delivery_attempts_days: self.retention.delivery_attempts_days,
+            },
         })
     }
 }
@@ -425,6 +530,7 @@ mod tests {
             password: Some("p".into()),
             from: "f".into(),
             timeout_secs: 1,
+            ca_file: Some("ca.pem".into()),
         };
         let full = Config { smtp: Some(smtp), ..Config::default() };
         fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {

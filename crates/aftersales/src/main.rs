@@ -1,5 +1,6 @@
 //! `aftersales`: the after-sales service desk in one binary.
 
+mod backup;
 mod bench;
 mod config;
 
@@ -46,6 +47,23 @@ enum Command {
         /// Confirm deleting every record in the database.
         #[arg(long)]
         yes: bool,
+    },
+    /// Write a consistent backup of the SQLite database and every file it refers to into
+    /// the new file FILE, while the server keeps serving (PostgreSQL: use pg_dump).
+    Backup {
+        /// The backup file to create (a tar archive; never overwritten).
+        file: PathBuf,
+    },
+    /// Put a backup back into an empty data directory (checked before anything is kept).
+    Restore {
+        /// A file made by `aftersales backup`.
+        file: PathBuf,
+    },
+    /// Copy this SQLite installation into an empty PostgreSQL database (the path for a team
+    /// that outgrows one machine); the service may keep running: a snapshot is copied.
+    CopyTo {
+        /// The PostgreSQL database, e.g. postgres://aftersales:…@db.example.com/aftersales
+        url: String,
     },
     /// Manage users.
     User {
@@ -164,7 +182,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Bench { command }) = cli.command {
-        init_logs("warn");
+        init_logs("warn", false);
         return match command {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
@@ -178,7 +196,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load(cli.config.as_deref())?;
     // A calendar answer is the command's whole output: keep the log to warnings.
-    init_logs(if matches!(cli.command, Some(Command::Calendar { .. })) { "warn" } else { &config.log });
+    let json = config.log_format == config::LogFormat::Json;
+    init_logs(if matches!(cli.command, Some(Command::Calendar { .. })) { "warn" } else { &config.log }, json);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::Worker { name } => {
@@ -207,6 +226,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_credentials(&config, &summary);
             Ok(())
         }
+        Command::Backup { file } => {
+            let url = config.database_url()?;
+            let store =
+                Store::connect(&url).await.with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+            let files = config.files.open(&config.data_dir).context("opening the file store")?;
+            let s = backup::backup(&store, files, &file).await?;
+            println!(
+                "backup written to {}: {} tables, {} tickets, {} files, {} bytes",
+                file.display(),
+                s.tables,
+                s.tickets,
+                s.files,
+                s.bytes
+            );
+            warn_missing(&s.missing_files);
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let files = config.files.open(&config.data_dir).context("opening the file store")?;
+            let s = backup::restore(&config, files, &file).await?;
+            println!(
+                "restored from {}: {} tables, {} tickets, {} files; start the service with `aftersales serve`",
+                file.display(),
+                s.tables,
+                s.tickets,
+                s.files
+            );
+            warn_missing(&s.missing_files);
+            Ok(())
+        }
+        Command::CopyTo { url } => backup::copy_to(&config, &url).await,
         Command::User {
             command: UserCommand::Add { username, name, role, password, email, phone, region, group, customer_id },
         } => {
@@ -282,6 +332,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Files the database refers to that the file store had lost before the backup.
+fn warn_missing(missing: &[String]) {
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: {} file(s) the database refers to were already missing from the file store and are not in the backup (first: {})",
+            missing.len(),
+            missing[0]
+        );
+    }
+}
+
 /// Parses an RFC 3339 instant argument, naming it when malformed.
 fn instant(name: &str, text: &str) -> anyhow::Result<aftersales_domain::Timestamp> {
     text.trim()
@@ -289,15 +350,16 @@ fn instant(name: &str, text: &str) -> anyhow::Result<aftersales_domain::Timestam
         .with_context(|| format!("{name} {text:?} is not an RFC 3339 instant such as 2025-09-30T16:00:00+08:00"))
 }
 
-/// Logs to standard output, coloured only on a terminal: a log file or a journal gets plain
-/// text, not escape codes.
-fn init_logs(filter: &str) {
+/// Logs to standard output: text, coloured only on a terminal (a log file or a journal gets
+/// no escape codes), or one JSON object per line for a log collector.
+fn init_logs(filter: &str, json: bool) {
     use std::io::IsTerminal as _;
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_ansi(std::io::stdout().is_terminal())
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::new(std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned()));
+    let _ = if json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).try_init()
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal()).try_init()
+    };
 }
 
 fn describe(app: &App) -> &'static str {
@@ -310,7 +372,9 @@ fn describe(app: &App) -> &'static str {
 /// Connects, migrates and seeds the default catalog.
 async fn open(config: &Config) -> anyhow::Result<App> {
     let url = config.database_url()?;
-    let store = Store::connect(&url).await.with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+    let store = Store::connect_pooled(&url, config.database_max_connections)
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
     store.migrate().await.context("migrating the database")?;
     let files = config.files.open(&config.data_dir).context("opening the file store")?;
     let app = App::new(store, config.settings()?).with_files(files);

@@ -2,7 +2,9 @@
 //!
 //! Compiled calendars and policy versions are cached in the process: policy versions never
 //! change once stored, and the calendar cache is dropped on every local edit and reloaded
-//! at most a minute after another process edits (a separate worker, say).
+//! within a second of another process's edit (another instance, a separate worker): every
+//! calendar or holiday-set write changes `policy::calendars_version`, which a process
+//! compares with its own at most once a second (issue 18; it was a minute).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -23,13 +25,28 @@ use crate::{Actor, App, AppError, Result};
 /// The calendar every deployment has; tickets fall back to it.
 pub const DEFAULT_CALENDAR: &str = "cn";
 
-const RELOAD_AFTER: Duration = Duration::from_secs(60);
+/// How often a process asks whether the stored calendars changed.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-/// Compiled calendars by name, with when they were loaded.
+/// Compiled calendars by name, with the stored version they were loaded at and when that
+/// was last confirmed current.
 struct Loaded {
     calendars: HashMap<String, Arc<Calendar>>,
     holiday_sets: Vec<HolidaySet>,
-    at: Instant,
+    version: Option<String>,
+    checked: std::sync::Mutex<Instant>,
+}
+
+impl Loaded {
+    fn due_for_check(&self) -> bool {
+        self.checked.lock().map(|at| at.elapsed() >= CHECK_EVERY).unwrap_or(true)
+    }
+
+    fn confirmed(&self) {
+        if let Ok(mut at) = self.checked.lock() {
+            *at = Instant::now();
+        }
+    }
 }
 
 /// The process-wide cache of compiled calendars and policy versions.
@@ -94,13 +111,20 @@ pub struct HolidayImportResult {
 
 impl App {
     async fn loaded(&self) -> Result<Arc<Loaded>> {
-        if let Some(l) =
-            self.cache.loaded.read().map_err(|_| poisoned())?.as_ref().filter(|l| l.at.elapsed() < RELOAD_AFTER)
-        {
-            return Ok(l.clone());
+        let current = self.cache.loaded.read().map_err(|_| poisoned())?.clone();
+        let conn = self.store.read();
+        if let Some(l) = current {
+            if !l.due_for_check() {
+                return Ok(l);
+            }
+            if policy::calendars_version(conn).await? == l.version {
+                l.confirmed();
+                return Ok(l);
+            }
         }
         let generation = self.cache.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let conn = self.store.read();
+        // Read before the calendars: an edit in between makes the next check reload again.
+        let version = policy::calendars_version(conn).await?;
         let specs = policy::calendars(conn).await?;
         let holiday_sets = policy::holiday_sets(conn).await?;
         let mut calendars = HashMap::new();
@@ -113,7 +137,7 @@ impl App {
                 Err(e) => tracing::error!(calendar = %spec.name, error = %e, "stored calendar does not compile"),
             }
         }
-        let l = Arc::new(Loaded { calendars, holiday_sets, at: Instant::now() });
+        let l = Arc::new(Loaded { calendars, holiday_sets, version, checked: std::sync::Mutex::new(Instant::now()) });
         let mut slot = self.cache.loaded.write().map_err(|_| poisoned())?;
         if self.cache.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
             *slot = Some(l.clone());
@@ -130,8 +154,9 @@ impl App {
         self.loaded().await
     }
 
-    /// Refreshes the calendar cache when it is older than a minute; every use case calls it
-    /// before it opens a write transaction, so edits by another process show within a minute.
+    /// Reloads the calendar cache when another process changed the calendars (checked at
+    /// most once a second); every use case calls it before it opens a write transaction,
+    /// so edits made elsewhere apply within a second.
     pub(crate) async fn warm(&self) -> Result<()> {
         self.loaded().await.map(|_| ())
     }

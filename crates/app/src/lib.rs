@@ -75,6 +75,53 @@ pub struct Settings {
     /// How large an attachment of each kind may be (issue 14: 20 MB photos, 200 MB videos,
     /// 50 MB documents by default).
     pub attachment_limits: aftersales_domain::attachment::Limits,
+    /// How long records kept only for a while are kept (issue 18).
+    pub retention: Retention,
+    /// Who may read `/metrics` (issue 18).
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics`: requests with the token, or from the listed networks; with
+/// neither set, the loopback addresses.
+#[derive(Clone, Default)]
+pub struct MetricsAccess {
+    pub token: Option<String>,
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsAccess")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("allow", &self.allow)
+            .finish()
+    }
+}
+
+/// How long records kept only for a while are kept before the worker deletes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// An `Idempotency-Key` is answered with its first response this long (default 24 h);
+    /// after it the key counts as new.
+    pub idempotency_hours: i64,
+    /// An ended session's row stays this many days (default 0: deleted once it ends).
+    pub ended_sessions_days: i64,
+    /// The attempt log of a sent delivery stays this many days (default 90). Dead letters'
+    /// and doubtful deliveries' attempts stay until they are settled.
+    pub delivery_attempts_days: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { idempotency_hours: 24, ended_sessions_days: 0, delivery_attempts_days: 90 }
+    }
+}
+
+impl Retention {
+    /// Keys recorded before this have expired at `now`.
+    pub fn idempotency_cutoff(&self, now: Timestamp) -> Timestamp {
+        now - jiff::SignedDuration::from_hours(self.idempotency_hours)
+    }
 }
 
 impl Default for Settings {
@@ -91,6 +138,8 @@ impl Default for Settings {
             warranty_months: aftersales_domain::fee::DEFAULT_WARRANTY_MONTHS,
             tax_rate_bp: aftersales_domain::fee::DEFAULT_TAX_RATE_BP,
             attachment_limits: aftersales_domain::attachment::Limits::default(),
+            retention: Retention::default(),
+            metrics: MetricsAccess::default(),
         }
     }
 }
@@ -422,6 +471,12 @@ impl App {
             .ok_or_else(|| AppError::internal("keeping a file", "this App was built without a file store"))
     }
 
+    /// Changes settings after the fact (tests).
+    pub fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> App {
+        change(&mut self.settings);
+        self
+    }
+
     /// Replaces the clock (tests).
     pub fn with_clock(mut self, clock: Clock) -> App {
         self.clock = clock;
@@ -439,10 +494,7 @@ impl App {
     /// Readiness: the database backend's name (`sqlite`, `postgres`) and whether it answers
     /// (a failure is logged here; the caller only says it is unavailable).
     pub async fn health(&self) -> Health {
-        let backend = match self.store.backend() {
-            aftersales_storage::Backend::Sqlite => "sqlite",
-            aftersales_storage::Backend::Postgres => "postgres",
-        };
+        let backend = self.database();
         let answers = match self.store.ping().await {
             Ok(()) => true,
             Err(e) => {
@@ -453,6 +505,24 @@ impl App {
         Health { backend, answers }
     }
 
+    /// What `/metrics` reports of the database (issue 18): tickets by status, jobs due and
+    /// overdue (waiting over five minutes: no worker is taking them), deliveries not sent
+    /// by state, and the pool's use. Operators only: the route guards it.
+    pub async fn gauges(&self) -> Result<(aftersales_storage::maintenance::Gauges, aftersales_storage::PoolUse)> {
+        let g =
+            aftersales_storage::maintenance::gauges(self.store.read(), self.now(), jiff::SignedDuration::from_mins(5))
+                .await?;
+        Ok((g, self.store.pool_use()))
+    }
+
+    /// Which database this is: `sqlite` or `postgres`.
+    pub fn database(&self) -> &'static str {
+        match self.store.backend() {
+            aftersales_storage::Backend::Sqlite => "sqlite",
+            aftersales_storage::Backend::Postgres => "postgres",
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
@@ -460,7 +530,8 @@ impl App {
     /// Looks up a recorded response for `idem` inside `tx`.
     async fn replay(&self, tx: &WriteTx, actor: &Actor, idem: Option<&Idem>) -> Result<Option<(u16, String)>> {
         let Some(idem) = idem else { return Ok(None) };
-        match idempotency::find(&**tx, actor.id(), &idem.key).await? {
+        let cutoff = self.settings.retention.idempotency_cutoff(self.now());
+        match idempotency::find(&**tx, actor.id(), &idem.key, cutoff).await? {
             Some(rec) if rec.fingerprint == idem.fingerprint => Ok(Some((rec.status_code, rec.response))),
             Some(_) => Err(AppError::IdempotencyMismatch),
             None => Ok(None),

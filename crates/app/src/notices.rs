@@ -366,6 +366,9 @@ impl App {
             raised[i] = true;
             let (t, _, now) = batch[i];
             let Some(spec) = worded[i].as_ref() else { continue };
+            // `/metrics` (issue 18): counted as written, before the surrounding transaction
+            // commits (one that fails is rare; its retry counts again).
+            metrics::counter!("aftersales_notices_raised_total", "kind" => spec.kind.code()).increment(1);
             let route = lookups.route(self, conn, spec.kind).await?;
             let email = self.settings.email && route.channels.contains(&ChannelKind::Email);
             let customer = spec.kind.is_customer_facing();

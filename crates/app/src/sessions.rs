@@ -309,11 +309,25 @@ impl App {
     /// worker); returns how many of each.
     pub async fn prune_sessions(&self) -> Result<(u64, u64)> {
         let now = self.now();
+        let kept = jiff::SignedDuration::from_hours(24 * self.settings.retention.ended_sessions_days);
         let tx = self.store.write().await?;
-        let ended = sessions::delete_expired_sessions(&*tx, None, now).await?;
+        let ended = sessions::delete_expired_sessions(&*tx, None, now - kept).await?;
         let failures = sessions::prune_failures(&*tx, now - rules::FAILURE_WINDOW).await?;
         tx.commit().await?;
         Ok((ended, failures))
+    }
+
+    /// Deletes expired idempotency keys and the old attempt logs of sent deliveries
+    /// (housekeeping for the worker, issue 18); returns how many of each.
+    pub async fn prune_records(&self) -> Result<(u64, u64)> {
+        let now = self.now();
+        let retention = self.settings.retention;
+        let tx = self.store.write().await?;
+        let keys = aftersales_storage::idempotency::prune(&*tx, retention.idempotency_cutoff(now)).await?;
+        let before = now - jiff::SignedDuration::from_hours(24 * retention.delivery_attempts_days);
+        let attempts = aftersales_storage::notices::prune_sent_attempts(&*tx, before).await?;
+        tx.commit().await?;
+        Ok((keys, attempts))
     }
 }
 

@@ -143,6 +143,7 @@ impl Worker {
         Worker { app, notifier, name: name.into(), kinds, batch: 500, idle: Duration::from_secs(1) }
             .register::<maintenance::Hourly<maintenance::PurgeSessions>>()
             .register::<maintenance::Hourly<maintenance::OptimizeStore>>()
+            .register::<maintenance::Hourly<maintenance::PruneRecords>>()
             .register::<aftersales_app::work_orders::OverdueCheck>()
             .register::<aftersales_app::visits::VisitLateWatch>()
             .register::<aftersales_app::parts::FaultyReturnCheck>()
@@ -288,6 +289,7 @@ impl Worker {
         let now = self.app.now();
         self.app.enqueue_now(&maintenance::Hourly::<maintenance::PurgeSessions>::at(now), now).await?;
         self.app.enqueue_now(&maintenance::Hourly::<maintenance::OptimizeStore>::at(now), now).await?;
+        self.app.enqueue_now(&maintenance::Hourly::<maintenance::PruneRecords>::at(now), now).await?;
         // DOMAIN §6: the daily callback selection, once a service day has ended.
         self.app.schedule_callback_selection().await?;
         Ok(())

@@ -83,6 +83,24 @@ impl Chore for PurgeSessions {
     }
 }
 
+/// Deletes expired idempotency keys and the old attempt logs of sent deliveries, as the
+/// retention settings say (issue 18).
+#[derive(Debug, Clone, Copy)]
+pub struct PruneRecords;
+
+impl Chore for PruneRecords {
+    const KIND: &'static str = "prune_records";
+    const SUBJECT: &'static str = "retention";
+
+    async fn run(app: &App) -> Result<(), JobError> {
+        let (keys, attempts) = app.prune_records().await?;
+        if keys + attempts > 0 {
+            tracing::info!(keys, attempts, "expired idempotency keys and old delivery attempts deleted");
+        }
+        Ok(())
+    }
+}
+
 /// Refreshes the database's planner statistics (`Store::optimize`: SQLite's; PostgreSQL's
 /// autovacuum keeps its own).
 #[derive(Debug, Clone, Copy)]

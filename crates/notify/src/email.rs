@@ -18,7 +18,7 @@ use std::time::Duration;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment as MailAttachment, Mailbox, Message as Email, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -53,10 +53,11 @@ impl Mailer {
         let step = crate::secs("smtp.timeout_secs", cfg.timeout_secs)?;
         let from: Mailbox = cfg.from.parse().map_err(|_| ConfigError::InvalidFrom { value: cfg.from.clone() })?;
         let domain = from.email.domain().to_owned();
+        let ca = cfg.ca_file.as_deref().map(read_ca).transpose()?;
         let tls = match cfg.tls {
             SmtpTls::None => Tls::None,
-            SmtpTls::StartTls => Tls::Required(tls_parameters(&host)?),
-            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&host)?),
+            SmtpTls::StartTls => Tls::Required(tls_parameters(&host, ca)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&host, ca)?),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
             .port(cfg.port)
@@ -140,8 +141,24 @@ impl Mailer {
     }
 }
 
-fn tls_parameters(host: &str) -> Result<TlsParameters, ConfigError> {
-    TlsParameters::new(host.to_owned()).map_err(|e| ConfigError::SmtpTls(error_chain(&e)))
+/// The certificates of `smtp.ca_file` (PEM; one or more), or why they cannot be used.
+fn read_ca(path: &std::path::Path) -> Result<Certificate, ConfigError> {
+    let fail = |reason: String| ConfigError::SmtpCa { path: path.display().to_string(), reason };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let count = pem.windows(27).filter(|w| w == b"-----BEGIN CERTIFICATE-----").count();
+    if count == 0 {
+        return Err(fail("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+    }
+    Certificate::from_pem(&pem).map_err(|e| fail(format!("not a readable PEM certificate file ({})", error_chain(&e))))
+}
+
+/// TLS towards `host`: the public roots, and the company CA when one is set.
+fn tls_parameters(host: &str, ca: Option<Certificate>) -> Result<TlsParameters, ConfigError> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(ca) = ca {
+        builder = builder.add_root_certificate(ca);
+    }
+    builder.build().map_err(|e| ConfigError::SmtpTls(error_chain(&e)))
 }
 
 /// SMTP 5xx replies and messages the client itself rejects are permanent; 4xx replies,

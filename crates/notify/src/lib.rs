@@ -124,6 +124,10 @@ pub struct SmtpConfig {
     /// value (a relay that accepts but never answers cannot hang a worker).
     #[serde(default = "default_smtp_timeout_secs")]
     pub timeout_secs: u64,
+    /// A PEM file of certificate authorities trusted besides the public ones: a company
+    /// relay's certificate is usually signed by the company's own CA (issue 18).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_smtp_timeout_secs() -> u64 {
@@ -140,6 +144,7 @@ impl fmt::Debug for SmtpConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("from", &self.from)
             .field("timeout_secs", &self.timeout_secs)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -227,6 +232,8 @@ pub enum ConfigError {
     ZeroTimeout { field: &'static str },
     #[error("SMTP TLS setup failed: {0}")]
     SmtpTls(String),
+    #[error("smtp.ca_file {path}: {reason}")]
+    SmtpCa { path: String, reason: String },
     #[error("invalid entry {0:?} in webhooks.allowed_hosts: give a bare host name or IP address")]
     InvalidAllowedHost(String),
     #[error("HTTP client setup failed: {0}")]

@@ -16,14 +16,32 @@ pub struct Recorded {
     pub response: String,
 }
 
-pub async fn find<C: ConnectionTrait>(conn: &C, user: Id, key: &str) -> Result<Option<Recorded>> {
+/// The response recorded for `key` at or after `not_before`. A key recorded earlier has
+/// expired (retention, issue 18): it is deleted here, in the caller's transaction, so the
+/// key may be used afresh.
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    user: Id,
+    key: &str,
+    not_before: Timestamp,
+) -> Result<Option<Recorded>> {
+    let expired = Query::delete()
+        .from_table(IdempotencyKeys::Table)
+        .and_where(Expr::col(IdempotencyKeys::UserId).eq(user))
+        .and_where(Expr::col(IdempotencyKeys::Key).eq(key))
+        .and_where(Expr::col(IdempotencyKeys::CreatedAt).lt(ms(not_before)))
+        .to_owned();
     let stmt = Query::select()
         .columns([IdempotencyKeys::Fingerprint, IdempotencyKeys::StatusCode, IdempotencyKeys::Response])
         .from(IdempotencyKeys::Table)
         .and_where(Expr::col(IdempotencyKeys::UserId).eq(user))
         .and_where(Expr::col(IdempotencyKeys::Key).eq(key))
         .to_owned();
-    match conn.query_one(&stmt).await? {
+    let found = conn.query_one(&stmt).await?;
+    if found.is_some() && conn.execute(&expired).await?.rows_affected() > 0 {
+        return Ok(None);
+    }
+    match found {
         Some(r) => {
             let code: i32 = get(&r, "status_code")?;
             Ok(Some(Recorded {
@@ -59,4 +77,13 @@ pub async fn record<C: ConnectionTrait>(conn: &C, user: Id, key: &str, rec: &Rec
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
     Ok(())
+}
+
+/// Deletes every key recorded before `before` (the worker, hourly); how many.
+pub async fn prune<C: ConnectionTrait>(conn: &C, before: Timestamp) -> Result<u64> {
+    let stmt = Query::delete()
+        .from_table(IdempotencyKeys::Table)
+        .and_where(Expr::col(IdempotencyKeys::CreatedAt).lt(ms(before)))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
 }

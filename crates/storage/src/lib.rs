@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod bulk;
 pub mod callbacks;
 pub mod catalog;
+pub mod copy;
 pub mod directory;
 pub mod fees;
 pub mod idempotency;
@@ -63,6 +64,12 @@ pub enum StorageError {
     Corrupt(String),
     #[error("unsupported database URL (expected sqlite:… or postgres://…): {0}")]
     UnsupportedUrl(String),
+    /// The operation does not exist on this database (e.g. a snapshot file of PostgreSQL).
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// A whole-database operation refused, saying why (e.g. a copy into a database in use).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StorageError {
@@ -304,6 +311,14 @@ impl Store {
     /// reached the disk, so it survives `kill -9` and power loss alike; concurrent writers
     /// share commits and fsyncs (see [`Store::write`]). Foreign keys are enforced.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_pooled(url, None).await
+    }
+
+    /// [`Store::connect`] with at most `max_connections` pooled connections for reads (and,
+    /// on PostgreSQL, writes); `None`: one more than the cores on SQLite, 16 on PostgreSQL.
+    /// Several instances on one PostgreSQL server share its `max_connections` (100 by
+    /// default): size each instance's pool so that all of them fit.
+    pub async fn connect_pooled(url: &str, max_connections: Option<u32>) -> Result<Store> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -316,7 +331,7 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 // A connection to a local file does not go stale: no test query on checkout.
-                opts.max_connections(sqlite_readers())
+                opts.max_connections(max_connections.unwrap_or_else(sqlite_readers))
                     .min_connections(1)
                     .test_before_acquire(false)
                     .map_sqlx_sqlite_opts(|o| {
@@ -328,7 +343,7 @@ impl Store {
                     });
             }
             Backend::Postgres => {
-                opts.max_connections(16).min_connections(1);
+                opts.max_connections(max_connections.unwrap_or(16)).min_connections(1);
             }
         }
         let mut store = Store::with_options(opts.clone(), backend).await?;
@@ -343,6 +358,21 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Opens an SQLite database file for reading only, as it is (no journal mode changed,
+    /// nothing migrated): a backup's snapshot, checked before it is kept or restored.
+    pub async fn open_read_only(path: &std::path::Path) -> Result<Store> {
+        // A file URL (not `sqlite::memory:`, whose options stay in memory whatever file is
+        // named after), whose file is then replaced by `path` as it is: no URL escaping.
+        let mut opts = ConnectOptions::new("sqlite://snapshot.db?mode=ro".to_owned());
+        let path = path.to_owned();
+        opts.sqlx_logging(false)
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(move |o| o.filename(&path).read_only(true).create_if_missing(false));
+        let db = Database::connect(opts).await?;
+        Ok(Store { db, backend: Backend::Sqlite, writes: None })
     }
 
     /// Connects with explicit options (tests use this for a PostgreSQL schema per test).
@@ -410,16 +440,37 @@ impl Store {
     /// Starts a write transaction. On SQLite, writers take turns, and those that queue up
     /// while one is working share its commit (each in a savepoint of its own).
     pub async fn write(&self) -> Result<WriteTx> {
+        let asked = std::time::Instant::now();
+        let waited = || metrics::histogram!("aftersales_db_write_wait_seconds").record(asked.elapsed().as_secs_f64());
         if let Some(writes) = &self.writes {
             // In a task of its own: see `Writes`.
-            return tokio::spawn(writes.clone().begin()).await.map_err(join_error)?;
+            let tx = tokio::spawn(writes.clone().begin()).await.map_err(join_error)?;
+            waited();
+            return tx;
         }
         let opts = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
         let tx = self.db.begin_with_options(opts).await?;
+        waited();
         Ok(WriteTx { tx, turn: None })
+    }
+
+    /// How busy the connection pool is (`/metrics`).
+    pub fn pool_use(&self) -> PoolUse {
+        let (size, idle) = match self.backend {
+            Backend::Sqlite => {
+                let p = self.db.get_sqlite_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            Backend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                (p.size(), p.num_idle())
+            }
+        };
+        let writers_waiting = self.writes.as_ref().map(|w| w.waiting.load(Ordering::Acquire)).unwrap_or(0);
+        PoolUse { size, idle, writers_waiting }
     }
 
     /// Checks the database answers (for `/healthz`).
@@ -437,6 +488,17 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// The connection pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open.
+    pub size: u32,
+    /// Of those, not in use.
+    pub idle: usize,
+    /// SQLite: writers waiting for their turn.
+    pub writers_waiting: usize,
 }
 
 /// Read connections for SQLite: one more than the cores. Each connection has a worker

@@ -14,6 +14,25 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {e}"))
 }
 
+/// The setting whose value changes with every calendar or holiday set written (issue 18):
+/// each process compares it with the one its compiled calendars were loaded at, at most
+/// once a second, and reloads when it differs, so an edit made through one instance
+/// reaches all of them within a second.
+const CALENDARS_VERSION: &str = "calendars_version";
+
+/// A value no other write has given the version: the instant, this process, a counter.
+async fn bump_calendars_version<C: ConnectionTrait>(conn: &C, now: Timestamp) -> Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let value = format!("{}:{}:{n}", ms(now), std::process::id());
+    crate::visits::put_setting(conn, CALENDARS_VERSION, &value).await
+}
+
+/// The calendars' version (none before the first write that sets it).
+pub async fn calendars_version<C: ConnectionTrait>(conn: &C) -> Result<Option<String>> {
+    crate::visits::setting(conn, CALENDARS_VERSION).await
+}
+
 pub async fn calendars<C: ConnectionTrait>(conn: &C) -> Result<Vec<CalendarSpec>> {
     let stmt =
         Query::select().column(Calendars::Spec).from(Calendars::Table).order_by(Calendars::Name, Order::Asc).to_owned();
@@ -36,7 +55,7 @@ pub async fn put_calendar<C: ConnectionTrait>(conn: &C, spec: &CalendarSpec, now
         )
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
+    bump_calendars_version(conn, now).await
 }
 
 /// Creates a calendar; one of the same name already stored is [`StorageError::Duplicate`]
@@ -49,7 +68,7 @@ pub async fn insert_calendar<C: ConnectionTrait>(conn: &C, spec: &CalendarSpec, 
         .values_panic([spec.name.clone().into(), json.into(), ms(now).into()])
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
+    bump_calendars_version(conn, now).await
 }
 
 pub async fn holiday_sets<C: ConnectionTrait>(conn: &C) -> Result<Vec<HolidaySet>> {
@@ -81,7 +100,7 @@ pub async fn put_holiday_set<C: ConnectionTrait>(conn: &C, set: &HolidaySet, now
         )
         .to_owned();
     conn.execute(&stmt).await.map_err(StorageError::from_db)?;
-    Ok(())
+    bump_calendars_version(conn, now).await
 }
 
 fn policy(r: &sea_orm::QueryResult) -> Result<ServicePolicy> {

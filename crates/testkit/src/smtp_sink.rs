@@ -1,10 +1,48 @@
-//! A small SMTP server on 127.0.0.1 that records what it receives.
+//! A small SMTP server on 127.0.0.1 that records what it receives: in plain text, with
+//! STARTTLS offered, or in TLS from the first byte, with a certificate for `localhost` and
+//! `127.0.0.1` signed by the test CA of `certs/` (see [`TEST_CA`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// The test CA that signed the sink's certificate (PEM file path): a relay's "company CA".
+pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/ca.pem");
+const SERVER_CERT: &[u8] = include_bytes!("../certs/server.pem");
+const SERVER_KEY: &[u8] = include_bytes!("../certs/server.key");
+
+/// How the sink speaks TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkTls {
+    /// Plain text only.
+    None,
+    /// Offers STARTTLS after EHLO.
+    StartTls,
+    /// TLS from the first byte (port 465 style).
+    Wrapper,
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+fn acceptor() -> TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(SERVER_CERT).collect::<Result<_, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
 
 /// One accepted mail transaction.
 #[derive(Debug, Clone)]
@@ -20,6 +58,8 @@ struct State {
     received: Vec<Received>,
     rcpt_reply: Option<String>,
     connections: usize,
+    /// Mail transactions that ran over TLS.
+    over_tls: usize,
 }
 
 pub struct SmtpSink {
@@ -36,17 +76,37 @@ impl Drop for SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
+        SmtpSink::start_with(SinkTls::None).await
+    }
+
+    pub async fn start_with(tls: SinkTls) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = Arc::clone(&state);
+        let acceptor = (tls != SinkTls::None).then(acceptor);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 shared.lock().unwrap().connections += 1;
-                tokio::spawn(session(stream, Arc::clone(&shared)));
+                let (shared, acceptor) = (Arc::clone(&shared), acceptor.clone());
+                tokio::spawn(async move {
+                    match (tls, acceptor) {
+                        (SinkTls::Wrapper, Some(a)) => {
+                            if let Ok(s) = a.accept(stream).await {
+                                session(Box::new(s), shared, None, true, true).await;
+                            }
+                        }
+                        (_, acceptor) => session(Box::new(stream), shared, acceptor, false, true).await,
+                    }
+                });
             }
         });
         SmtpSink { addr, state, task }
+    }
+
+    /// How many mail transactions ran over TLS.
+    pub fn over_tls(&self) -> usize {
+        self.state.lock().unwrap().over_tls
     }
 
     /// Answer every RCPT with this line (e.g. `451 4.3.0 try later`) instead of 250.
@@ -63,10 +123,32 @@ impl SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    if write.write_all(b"220 sink.test ESMTP ready\r\n").await.is_err() {
+/// One connection: `starttls` offers the upgrade (the conversation then goes on over TLS,
+/// not greeted again); `secure` says the stream is already TLS.
+fn session(
+    stream: Box<dyn Stream>,
+    state: Arc<Mutex<State>>,
+    starttls: Option<TlsAcceptor>,
+    secure: bool,
+    greet: bool,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(conversation(stream, state, starttls, secure, greet))
+}
+
+async fn say(io: &mut BufReader<Box<dyn Stream>>, text: &[u8]) -> bool {
+    let w = io.get_mut();
+    w.write_all(text).await.is_ok() && w.flush().await.is_ok()
+}
+
+async fn conversation(
+    stream: Box<dyn Stream>,
+    state: Arc<Mutex<State>>,
+    starttls: Option<TlsAcceptor>,
+    secure: bool,
+    greet: bool,
+) {
+    let mut lines = BufReader::new(stream);
+    if greet && !say(&mut lines, b"220 sink.test ESMTP ready\r\n").await {
         return;
     }
     let mut mail_from = String::new();
@@ -81,8 +163,25 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
         let command = line.trim_end().to_owned();
         let verb = command.split(' ').next().unwrap_or_default().to_ascii_uppercase();
         let reply: String = match verb.as_str() {
+            "EHLO" if starttls.is_some() && !secure => {
+                "250-sink.test greets you\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 PIPELINING\r\n".to_owned()
+            }
             "EHLO" => "250-sink.test greets you\r\n250-8BITMIME\r\n250 PIPELINING\r\n".to_owned(),
             "HELO" => "250 sink.test\r\n".to_owned(),
+            "STARTTLS" if !secure => {
+                let Some(acceptor) = starttls.clone() else {
+                    if !say(&mut lines, b"502 5.5.1 STARTTLS not offered\r\n").await {
+                        return;
+                    }
+                    continue;
+                };
+                if !say(&mut lines, b"220 2.0.0 ready to start TLS\r\n").await {
+                    return;
+                }
+                // Anything the client sent before the handshake is discarded (RFC 3207 §4.2).
+                let Ok(tls) = acceptor.accept(lines.into_inner()).await else { return };
+                return session(Box::new(tls), state, None, true, false).await;
+            }
             "MAIL" => {
                 mail_from = command[5..].to_owned();
                 rcpt_to.clear();
@@ -96,7 +195,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                 }
             },
             "DATA" => {
-                if write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.is_err() {
+                if !say(&mut lines, b"354 end with <CRLF>.<CRLF>\r\n").await {
                     return;
                 }
                 let mut data = Vec::new();
@@ -115,6 +214,9 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                 }
                 let mut st = state.lock().unwrap();
                 st.received.push(Received { mail_from: mail_from.clone(), rcpt_to: rcpt_to.clone(), data });
+                if secure {
+                    st.over_tls += 1;
+                }
                 format!("250 2.0.0 queued as Q{}\r\n", st.received.len())
             }
             "RSET" => {
@@ -124,12 +226,12 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             }
             "NOOP" => "250 2.0.0 OK\r\n".to_owned(),
             "QUIT" => {
-                let _ = write.write_all(b"221 2.0.0 bye\r\n").await;
+                let _ = say(&mut lines, b"221 2.0.0 bye\r\n").await;
                 return;
             }
             _ => "502 5.5.2 command not recognized\r\n".to_owned(),
         };
-        if write.write_all(reply.as_bytes()).await.is_err() {
+        if !say(&mut lines, reply.as_bytes()).await {
             return;
         }
     }

@@ -26,6 +26,7 @@ pub fn notifier(smtp: &SmtpSink, robots: &HttpSink) -> Notifier {
         password: None,
         from: "售后服务台 <desk@example.com>".into(),
         timeout_secs: 5,
+        ca_file: None,
     };
     let hooks = WebhookPolicy { allowed_hosts: vec![robots.addr.ip().to_string()], timeout_secs: 5 };
     Notifier::new(Some(relay), hooks).unwrap()

@@ -125,7 +125,9 @@ where
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or(ApiError::App(AppError::Unauthenticated))?;
-        Ok(Auth(state.app.authenticate(token).await?))
+        let actor = state.app.authenticate(token).await?;
+        crate::metrics::RequestNotes::user(parts, actor.id());
+        Ok(Auth(actor))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod input;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 
@@ -62,9 +63,12 @@ pub fn router(app: App) -> Router {
     // Every input is checked for characters text may not hold before a handler decodes it.
     let pages = pages::routes().route_layer(axum::middleware::from_fn_with_state(state.clone(), input::pages));
     let (api, _) = openapi::router().split_for_parts();
+    metrics::install();
     Router::new()
         .merge(api)
         .merge(pages)
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(|| async { ApiError::NoRoute })
         .with_state(state)
         .layer(axum::middleware::from_fn(error::localize))
@@ -74,4 +78,5 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(time_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(metrics::track))
 }

@@ -17,6 +17,45 @@ fn logs_not_on_a_terminal_carry_no_colour_codes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With `log_format = "json"` every request is one JSON line with its method, route
+/// template, status, time and the caller's user id, and never the token it carried
+/// (issue 18).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_logged_as_json_with_route_status_time_and_user() {
+    let dir = temp_dir("json_logs");
+    let token = crate::server::admin_token(&dir);
+    let port = free_port();
+    let mut serve = command(&dir, &["serve"]);
+    serve
+        .env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AFTERSALES_DEMO", "false")
+        .env("AFTERSALES_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info");
+    let server = Server::start_with(&dir, port, serve).await;
+    let client = reqwest::Client::new();
+    let r = client.get(format!("{}/api/v1/tickets/424242", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let log =
+        aftersales_testkit::eventually(std::time::Duration::from_secs(10), "the request's log line", async || {
+            let log = server.log(&dir);
+            if log.contains("/api/v1/tickets/{id}") { Ok(log) } else { Err(log) }
+        })
+        .await;
+    server.stop();
+    let line: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["fields"]["route"] == "/api/v1/tickets/{id}")
+        .unwrap_or_else(|| panic!("no JSON request line: {log}"));
+    let fields = &line["fields"];
+    assert_eq!(fields["method"], "GET", "{line}");
+    assert_eq!(fields["status"], 404, "{line}");
+    assert!(fields["ms"].as_f64().is_some(), "{line}");
+    assert!(fields["user"].as_i64().is_some(), "the caller's user id: {line}");
+    assert!(!log.contains(&token) && !log.contains("424242"), "a token or a path's id in the log: {log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn unknown_configuration_keys_are_rejected_with_their_name() {
     let dir = temp_dir("config");
@@ -164,23 +203,8 @@ async fn a_server_reachable_by_others_starts_with_an_administrator_not_the_demo(
 /// An empty PostgreSQL database is a deployment too: the administrator, never the demo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_postgresql_database_gets_an_administrator_not_the_demo() {
-    use aftersales_storage::Conn as _;
-    let base = aftersales_testkit::postgres_url();
-    let admin = match aftersales_storage::Store::connect(&base).await {
-        Ok(s) => s,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL tests must run in CI but {base} is unreachable: {e}");
-            }
-            eprintln!("SKIPPED PostgreSQL first-start test: {base} unreachable ({e})");
-            return;
-        }
-    };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let schema = format!("first_start_{}_{nanos}", std::process::id());
-    admin.read().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options[search_path]={schema}");
+    let Some(pg) = crate::server::postgres_schema("first_start").await else { return };
+    let url = pg.url.clone();
     let dir = temp_dir("first_start_pg");
     let port = free_port();
     let mut serve = command(&dir, &["serve"]);
@@ -195,7 +219,7 @@ async fn an_empty_postgresql_database_gets_an_administrator_not_the_demo() {
     assert!(signs_in(&server.base, "admin", &password).await, "{log}");
     assert!(!signs_in(&server.base, "c01.wang", "demo1234").await);
     server.stop();
-    admin.read().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+    pg.drop_schema().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

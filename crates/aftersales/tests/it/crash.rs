@@ -6,42 +6,17 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::server::{Server, free_port, run, temp_dir};
-
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.json().await.unwrap()
-}
+use crate::server::{Server, free_port, temp_dir};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_registrations_survive_kill_9() {
     let dir = temp_dir("crash");
-    let out = run(&dir, &["user", "add", "--username", "admin", "--name", "管理员", "--role", "admin"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run(&dir, &["token", "create", "--username", "admin"]);
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(token.starts_with("as_"), "{token}");
-
+    let token = crate::server::admin_token(&dir);
     let port = free_port();
     let server = Server::start(&dir, port, false).await;
     let client = reqwest::Client::new();
     let base = server.base.clone();
-    let customer = post(
-        &client,
-        format!("{base}/api/v1/customers"),
-        &token,
-        json!({"name": "苏州工业园区某制造公司", "short_name": "苏州制造", "region": "华东", "level": "B"}),
-    )
-    .await;
-    let cid = customer["id"].as_i64().unwrap();
-    let contact = post(
-        &client,
-        format!("{base}/api/v1/customers/{cid}/contacts"),
-        &token,
-        json!({"name": "钱工", "phone": "13700000000"}),
-    )
-    .await;
+    let (cid, contact) = crate::server::customer_and_contact(&client, &base, &token).await;
 
     // Eight clients register as fast as they can; the server is killed while they do.
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
@@ -51,7 +26,7 @@ async fn acknowledged_registrations_survive_kill_9() {
         // The server runs on the real clock: the problem occurred an hour ago.
         let occurred = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
         let body = json!({
-            "customer_id": cid, "contact_id": contact["id"], "description": format!("客户端 {c} 报修：打印机报警 E02 卡纸"),
+            "customer_id": cid, "contact_id": contact, "description": format!("客户端 {c} 报修：打印机报警 E02 卡纸"),
             "occurred_at": occurred, "impact_scope": "一台打印机",
         });
         clients.push(tokio::spawn(async move {

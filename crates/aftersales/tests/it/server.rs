@@ -86,3 +86,72 @@ impl Server {
         let _ = self.child.wait();
     }
 }
+
+/// A fresh schema of the test PostgreSQL server, and the URL that opens it.
+pub struct PgSchema {
+    pub url: String,
+    name: String,
+    admin: aftersales_storage::Store,
+}
+
+impl PgSchema {
+    /// Drops the schema and everything in it (at the end of a test that passed).
+    pub async fn drop_schema(self) {
+        use aftersales_storage::Conn as _;
+        self.admin.read().execute_unprepared(&format!("DROP SCHEMA {} CASCADE", self.name)).await.unwrap();
+        self.admin.close().await.unwrap();
+    }
+}
+
+/// A fresh schema named after `prefix`, or `None` (the test is skipped, saying so) when no
+/// PostgreSQL server answers outside CI; in CI that fails the test.
+pub async fn postgres_schema(prefix: &str) -> Option<PgSchema> {
+    use aftersales_storage::Conn as _;
+    let base = aftersales_testkit::postgres_url();
+    let admin = match aftersales_storage::Store::connect(&base).await {
+        Ok(s) => s,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL tests must run in CI but {base} is unreachable: {e}");
+            }
+            eprintln!("SKIPPED a PostgreSQL test ({prefix}): {base} unreachable ({e})");
+            return None;
+        }
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let name = format!("{prefix}_{}_{nanos}", std::process::id());
+    admin.read().execute_unprepared(&format!("CREATE SCHEMA {name}")).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(PgSchema { url: format!("{base}{sep}options[search_path]={name}"), name, admin })
+}
+
+/// An administrator `admin` added with the command line, and a new API token of theirs.
+pub fn admin_token(dir: &Path) -> String {
+    let out = run(dir, &["user", "add", "--username", "admin", "--name", "管理员", "--role", "admin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(dir, &["token", "create", "--username", "admin"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("as_"), "{token}");
+    token
+}
+
+/// A customer and its contact made over the API; their ids.
+pub async fn customer_and_contact(client: &reqwest::Client, base: &str, token: &str) -> (i64, i64) {
+    let post = async |url: String, body: serde_json::Value| -> serde_json::Value {
+        let r = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json().await.unwrap()
+    };
+    let customer = post(
+        format!("{base}/api/v1/customers"),
+        serde_json::json!({"name": "苏州工业园区某制造公司", "short_name": "苏州制造", "region": "华东", "level": "B"}),
+    )
+    .await;
+    let cid = customer["id"].as_i64().unwrap();
+    let contact = post(
+        format!("{base}/api/v1/customers/{cid}/contacts"),
+        serde_json::json!({"name": "钱工", "phone": "13700000000"}),
+    )
+    .await;
+    (cid, contact["id"].as_i64().unwrap())
+}

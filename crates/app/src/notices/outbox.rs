@@ -76,15 +76,21 @@ impl App {
     ) -> Result<()> {
         let now = self.now();
         let tx = self.store.write().await?;
-        let recorded = match outcome {
-            Ok(receipt) => store::finish_delivery(&*tx, d, DeliveryState::Sent, &receipt, None, worker, now).await?,
+        let (recorded, result) = match outcome {
+            Ok(receipt) => {
+                (store::finish_delivery(&*tx, d, DeliveryState::Sent, &receipt, None, worker, now).await?, "sent")
+            }
             Err((retryable, error)) if retryable && d.attempts < notice::MAX_ATTEMPTS => {
                 let at = now + notice::backoff(d.attempts);
-                store::finish_delivery(&*tx, d, DeliveryState::Pending, &error, Some(at), worker, now).await?
+                (store::finish_delivery(&*tx, d, DeliveryState::Pending, &error, Some(at), worker, now).await?, "retry")
             }
-            Err((_, error)) => store::finish_delivery(&*tx, d, DeliveryState::Dead, &error, None, worker, now).await?,
+            Err((_, error)) => {
+                (store::finish_delivery(&*tx, d, DeliveryState::Dead, &error, None, worker, now).await?, "dead")
+            }
         };
         tx.commit().await?;
+        metrics::counter!("aftersales_delivery_attempts_total", "channel" => d.channel.code(), "result" => result)
+            .increment(1);
         if !recorded {
             tracing::warn!(delivery = d.id, "the attempt ended after its lease; the delivery stays in doubt");
         }

@@ -232,6 +232,14 @@ impl App {
             return Ok(Opened::Replayed { status, body });
         }
         // DOMAIN §5 repeat report: same device, same fault code or category, within the window.
+        // Registrations of one device take turns here, so that two at once on PostgreSQL
+        // (several instances) cannot both miss each other and neither be flagged.
+        if let Some(d) = &p.device {
+            tickets::lock_device(&*tx, d.id).await?;
+        }
+        // The registration's instant is taken in its turn: one that waited here for another
+        // is registered after it (and sees it as the earlier ticket).
+        let now = self.now().max(now);
         let repeat_of = self.repeat_of(&*tx, &p, now).await?;
         let Prepared { r, customer, device, category, complaint_about, checked, window_confirmation } = p;
         let day = now.to_zoned(self.settings.time_zone.clone()).date();

@@ -500,3 +500,23 @@ db_test!(a_hand_edit_of_holidays_is_checked_by_the_domain_and_stores_nothing_whe
     assert_eq!(done.unwrap().days_imported, 2);
     assert!(app.holiday_set(&org.admin, "cn").await.unwrap().years.contains_key(&2098));
 });
+
+// Issue 18: another instance on the same database sees a calendar edit within a second
+// (it was a minute: a ticket registered there meanwhile got deadlines on the old hours).
+db_test!(a_calendar_edit_reaches_another_instance_within_a_second, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let other = aftersales_app::App::new(app.store().clone(), aftersales_app::Settings::default());
+    let saturday_night = at("2024-03-16T22:00:00+08:00");
+    app.put_calendar(&org.admin, &CalendarSpec::around_the_clock("plant")).await.unwrap();
+    let before = other.calendar_add(&org.desk, "plant", saturday_night, "4h").await.unwrap();
+    assert_eq!(before.due.as_deref(), Some("2024-03-17T02:00:00+08:00"));
+    // The plant goes back to the office calendar's hours, edited through the first instance.
+    let mut office = CalendarSpec::cn_default();
+    office.name = "plant".into();
+    app.put_calendar(&org.admin, &office).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let after = other.calendar_add(&org.desk, "plant", saturday_night, "4h").await.unwrap();
+    assert_ne!(after.due, before.due, "the other instance still used the old calendar");
+    assert_eq!(after.due, app.calendar_add(&org.desk, "plant", saturday_night, "4h").await.unwrap().due);
+});

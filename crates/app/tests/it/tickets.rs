@@ -375,6 +375,31 @@ db_test!(a_retried_request_with_the_same_key_is_answered_once, |db| {
     assert_eq!(steps, 2, "registered and accepted once");
 });
 
+// Retention (issue 18): a key is answered with its first response for 24 hours; after
+// that it counts as new, and the worker's pruning deletes it.
+db_test!(an_idempotency_key_expires_after_its_retention, |db| {
+    let app = &db.app;
+    let org = Org::create(app).await;
+    let idem = |fp: &str| Idem { key: "k-exp".into(), fingerprint: fp.into(), status: 201 };
+    let r = org.registration(db.now());
+    fresh(app.register(&org.desk, &r, Some(&idem("a"))).await.unwrap());
+    db.advance(jiff::SignedDuration::from_hours(23));
+    assert!(matches!(app.register(&org.desk, &r, Some(&idem("b"))).await.unwrap_err(), AppError::IdempotencyMismatch));
+    db.advance(jiff::SignedDuration::from_hours(2));
+    // A day later the same key with another body is a new request, answered as such.
+    let r = org.registration(db.now());
+    let second = app.register(&org.desk, &r, Some(&idem("b"))).await.unwrap();
+    assert!(matches!(second, aftersales_app::Outcome::Fresh(_)), "a new request, not a replay");
+    assert_eq!(app.tickets(&org.desk, &ListQuery::default()).await.unwrap().total, 2);
+    // And it is answered once from then on.
+    let again = app.register(&org.desk, &r, Some(&idem("b"))).await.unwrap();
+    assert!(matches!(again, aftersales_app::Outcome::Replayed { status: 201, .. }));
+    // The hourly pruning deletes keys older than a day, not the fresh one.
+    assert_eq!(app.prune_records().await.unwrap().0, 0);
+    db.advance(jiff::SignedDuration::from_hours(25));
+    assert_eq!(app.prune_records().await.unwrap().0, 1);
+});
+
 db_test!(concurrent_registrations_get_distinct_consecutive_numbers, |db| {
     let app = &db.app;
     let org = Org::create(app).await;

@@ -66,6 +66,17 @@ db_test!(a_response_timeout_reaches_people_and_the_robot_once, |db| {
     let sent = app.deliveries(&org.admin, None, Some(DeliveryState::Sent)).await.unwrap();
     assert_eq!(sent.len(), 4);
     assert!(sent.iter().all(|d| d.receipt.is_some() && d.sent_at.is_some()));
+    assert!(sent.iter().all(|d| !d.log.is_empty()), "each sent delivery shows its attempt");
+
+    // Retention (issue 18): after 90 days the sent deliveries' attempt logs go; the
+    // deliveries themselves, with their receipts, stay.
+    db.advance(jiff::SignedDuration::from_hours(24 * 89));
+    assert_eq!(app.prune_records().await.unwrap().1, 0, "not before 90 days");
+    db.advance(jiff::SignedDuration::from_hours(24 * 2));
+    assert_eq!(app.prune_records().await.unwrap().1, 4);
+    let sent = app.deliveries(&org.admin, None, Some(DeliveryState::Sent)).await.unwrap();
+    assert_eq!(sent.len(), 4);
+    assert!(sent.iter().all(|d| d.log.is_empty() && d.receipt.is_some()));
 });
 
 db_test!(failed_deliveries_are_retried_then_dead_and_an_administrator_can_retry, |db| {

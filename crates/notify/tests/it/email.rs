@@ -17,6 +17,7 @@ fn config(port: u16) -> SmtpConfig {
         password: None,
         from: "售后服务台 <desk@example.com>".to_owned(),
         timeout_secs: 2,
+        ca_file: None,
     }
 }
 
@@ -263,4 +264,44 @@ fn notifier_outliving_its_runtime_drops_without_panicking() {
     drop(sink);
     // The SMTP pool exists now; dropping it outside a runtime must not panic.
     drop(notifier);
+}
+
+/// A company relay whose certificate the company's own CA signed (issue 18): trusted with
+/// `smtp.ca_file`, over STARTTLS and over TLS from the first byte; refused without it.
+#[tokio::test]
+async fn a_relay_signed_by_the_company_ca_is_trusted_with_ca_file() {
+    use crate::smtp_sink::{SinkTls, TEST_CA};
+    for (sink_tls, tls) in [(SinkTls::StartTls, SmtpTls::StartTls), (SinkTls::Wrapper, SmtpTls::Tls)] {
+        let sink = SmtpSink::start_with(sink_tls).await;
+        let cfg = SmtpConfig { host: "localhost".into(), tls, ..config(sink.addr.port()) };
+
+        // Without the company CA the relay's certificate is not trusted: nothing is sent.
+        let untrusted = Notifier::new(Some(cfg.clone()), WebhookPolicy::default()).unwrap();
+        let err = untrusted.send(&to_engineer(), &chinese_message()).await.unwrap_err();
+        assert!(sink.received().is_empty(), "{tls:?}: sent to an untrusted relay ({err})");
+
+        let trusted = SmtpConfig { ca_file: Some(TEST_CA.into()), ..cfg };
+        let notifier = Notifier::new(Some(trusted), WebhookPolicy::default()).unwrap();
+        let receipt = notifier.send(&to_engineer(), &chinese_message()).await.unwrap();
+        assert!(receipt.detail.starts_with("250"), "{tls:?}: {receipt:?}");
+        assert_eq!(sink.over_tls(), 1, "{tls:?}: the mail went over TLS");
+        let text = String::from_utf8_lossy(&sink.received()[0].data).into_owned();
+        assert!(text.contains("X-Aftersales-Notice"), "{text}");
+    }
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_not_a_certificate_is_named_at_startup() {
+    use aftersales_notify::ConfigError;
+    let new = |cfg: SmtpConfig| Notifier::new(Some(cfg), WebhookPolicy::default()).map(|_| ()).unwrap_err();
+    let missing =
+        SmtpConfig { tls: SmtpTls::StartTls, ca_file: Some("/nonexistent/company-ca.pem".into()), ..config(25) };
+    assert!(matches!(new(missing), ConfigError::SmtpCa { ref path, .. } if path.contains("company-ca.pem")));
+    let dir = std::env::temp_dir().join(format!("aftersales_ca_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_pem = dir.join("ca.pem");
+    std::fs::write(&not_pem, "=HYPERLINK(\"http://x\")\n").unwrap();
+    let err = new(SmtpConfig { tls: SmtpTls::Tls, ca_file: Some(not_pem), ..config(25) });
+    assert!(err.to_string().contains("holds no PEM certificate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

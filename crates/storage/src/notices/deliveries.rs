@@ -374,3 +374,21 @@ pub async fn delivery_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Opti
     let [d] = d;
     Ok(Some(d))
 }
+
+/// Deletes the attempt log of deliveries that were sent before `before` (retention, issue
+/// 18): a sent notice's attempts explain nothing any more after a while. The attempts of
+/// dead letters and deliveries in doubt stay, since an administrator still needs them to
+/// decide; so does every delivery row itself.
+pub async fn prune_sent_attempts<C: ConnectionTrait>(conn: &C, before: Timestamp) -> Result<u64> {
+    let sent = Query::select()
+        .column(Deliveries::Id)
+        .from(Deliveries::Table)
+        .and_where(Expr::col(Deliveries::State).eq(DeliveryState::Sent.code()))
+        .and_where(Expr::col(Deliveries::SentAt).lt(ms(before)))
+        .to_owned();
+    let stmt = Query::delete()
+        .from_table(DeliveryAttempts::Table)
+        .and_where(Expr::col(DeliveryAttempts::DeliveryId).in_subquery(sent))
+        .to_owned();
+    Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
+}

@@ -323,3 +323,18 @@ pub async fn by_number<C: ConnectionTrait>(conn: &C, number: &str) -> Result<Opt
     let stmt = select().and_where(Expr::col(Tickets::Number).eq(number)).to_owned();
     conn.query_one(&stmt).await?.as_ref().map(ticket).transpose()
 }
+
+/// Makes registrations of device `device` take turns until the transaction ends (the
+/// repeat-report check reads the device's earlier tickets; issue 18). SQLite needs nothing:
+/// its writers already take turns.
+pub async fn lock_device<C: ConnectionTrait>(conn: &C, device: Id) -> Result<()> {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("device:{device}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}

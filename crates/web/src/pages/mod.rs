@@ -211,6 +211,7 @@ impl FromRequestParts<AppState> for Signed {
         };
         match state.app.session(token).await {
             Ok(Session { actor, csrf, lang: chosen, .. }) => {
+                crate::metrics::RequestNotes::user(parts, actor.id());
                 let l = L::new(chosen.unwrap_or(lang), state.app.settings().time_zone.clone());
                 Ok(Signed { actor, csrf, token: token.to_owned(), l })
             }

@@ -12,6 +12,7 @@ mod callbacks;
 mod edge;
 mod evidence;
 mod fees;
+mod metrics;
 mod notices;
 mod occurred;
 mod openapi;

@@ -1,0 +1,200 @@
+//! Three `aftersales serve` instances on one PostgreSQL database (issue 18): 24 clients
+//! spread over them register at once; the ticket numbers are unique and gap-free per day,
+//! a session made on one instance is valid on the others, sign-in failures are counted
+//! across instances, and every repeat-report notice is raised and delivered once although
+//! each instance runs its own worker.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aftersales_app::notices::TargetInput;
+use aftersales_app::{App, Settings};
+use aftersales_domain::notice::{ChannelKind, NoticeKind, Route};
+use aftersales_storage::Store;
+use aftersales_testkit::http_sink::HttpSink;
+use aftersales_testkit::{Org, eventually};
+use serde_json::Value;
+
+use crate::server::{Server, command, free_port, postgres_schema, temp_dir};
+
+const HOOK_SECRET: &str = "cluster-test-secret-0123456789";
+
+/// The instances, killed if the test fails before it stops them (else they would hold
+/// their database connections after it).
+struct Instances(Vec<Server>);
+
+impl Drop for Instances {
+    fn drop(&mut self) {
+        for s in &mut self.0 {
+            let _ = s.child.kill();
+            let _ = s.child.wait();
+        }
+    }
+}
+
+/// Signs in through the form on `base`: the session cookie, or `None` when refused.
+async fn sign_in(base: &str, username: &str, password: &str) -> Option<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let host = base.trim_start_matches("http://");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("origin", format!("http://{host}"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    if r.status() != reqwest::StatusCode::SEE_OTHER {
+        return None;
+    }
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next().filter(|kv| kv.starts_with("as_session=")).map(str::to_owned))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_on_postgresql_share_numbers_sessions_throttling_and_notices() {
+    let Some(pg) = postgres_schema("cluster").await else { return };
+    let url = pg.url.clone();
+
+    // The organization, made through the library on the database the instances open; its
+    // repeat reports go to a webhook, so that each delivery can be counted at the receiver.
+    let hook = HttpSink::start().await;
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let app = App::new(store.clone(), Settings { email: false, ..Settings::default() });
+    app.ensure_defaults().await.unwrap();
+    let org = Org::create(&app).await;
+    let target = TargetInput { kind: ChannelKind::Webhook, url: hook.url("/hook"), secret: Some(HOOK_SECRET.into()) };
+    app.put_notify_target(&org.admin, "ops-hook", &target).await.unwrap();
+    let route = Route {
+        kind: NoticeKind::RepeatReport,
+        audiences: Vec::new(),
+        channels: Vec::new(),
+        targets: vec!["ops-hook".into()],
+        enabled: true,
+        wording: None,
+    };
+    app.put_notice_route(&org.admin, &route).await.unwrap();
+    let token = app.create_token(None, org.desk.id(), "cluster").await.unwrap();
+    let hash = aftersales_app::users::hash_password(aftersales_testkit::PASSWORD).unwrap();
+    aftersales_storage::sessions::set_password_hash(store.read(), org.desk.id(), &hash).await.unwrap();
+    let desk = org.desk.user.username.clone();
+    drop(app);
+
+    let dir = temp_dir("cluster");
+    std::fs::write(dir.join("aftersales.toml"), "[webhooks]\nallowed_hosts = [\"127.0.0.1\"]\ntimeout_secs = 5\n")
+        .unwrap();
+    // Eight connections each: the three fit beside the other tests in PostgreSQL's 100.
+    let mut servers = Instances(Vec::new());
+    for _ in 0..3 {
+        let port = free_port();
+        let mut c = command(&dir, &["serve"]);
+        c.env("AFTERSALES_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AFTERSALES_DEMO", "false")
+            .env("AFTERSALES_DATABASE_MAX_CONNECTIONS", "8")
+            .env("AFTERSALES_DATABASE_URL", &url);
+        servers.0.push(Server::start_with(&dir, port, c).await);
+    }
+    let bases: Vec<String> = servers.0.iter().map(|s| s.base.clone()).collect();
+
+    // 24 clients, eight on each instance, 10 registrations each, of the same device and
+    // fault: every ticket after the first is a repeat report.
+    let occurred = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
+    let mut body = serde_json::to_value(org.registration(jiff::Timestamp::now())).unwrap();
+    body["occurred_at"] = Value::String(occurred);
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (client, base, token, body) = (client.clone(), bases[i % 3].clone(), token.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut numbers = Vec::new();
+            for _ in 0..10 {
+                let r =
+                    client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&body).send().await.unwrap();
+                let status = r.status().as_u16();
+                let t: Value = r.json().await.unwrap();
+                assert_eq!(status, 201, "{t}");
+                numbers.push(t["number"].as_str().unwrap().to_owned());
+            }
+            numbers
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.extend(t.await.unwrap());
+    }
+    assert_eq!(numbers.len(), 240);
+    let distinct: BTreeSet<&String> = numbers.iter().collect();
+    assert_eq!(distinct.len(), 240, "a number was given twice");
+    // Gap-free per day: with whatever the fixture registered, the day's numbers are 1..=n.
+    let mut per_day: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for page in 1.. {
+        let url = format!("{}/api/v1/tickets?per_page=200&page={page}", bases[page % 3]);
+        let listed: Value = client.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let items = listed["items"].as_array().unwrap();
+        for t in items {
+            let (day, seq) = t["number"].as_str().unwrap().split_once('-').unwrap();
+            per_day.entry(day.to_owned()).or_default().push(seq.parse().unwrap());
+        }
+        if items.len() < 200 {
+            break;
+        }
+    }
+    assert!(per_day.values().map(Vec::len).sum::<usize>() >= 240);
+    for (day, mut seqs) in per_day {
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=seqs.len() as u32).collect::<Vec<_>>(), "day {day} has a gap or a repeat");
+    }
+
+    // A session made on one instance is valid on the others.
+    let cookie = sign_in(&bases[0], &desk, aftersales_testkit::PASSWORD).await.expect("the desk signs in");
+    for base in &bases[1..] {
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{base}/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "the session from one instance is refused on {base}");
+    }
+    // Five wrong passwords spread over the instances lock the account on all of them.
+    for i in 0..5 {
+        assert!(sign_in(&bases[i % 3], &desk, "wrong-password").await.is_none());
+    }
+    for base in &bases {
+        assert!(sign_in(base, &desk, aftersales_testkit::PASSWORD).await.is_none(), "{base} let the locked account in");
+    }
+
+    // Every repeat report raised once and delivered once, whichever instance's worker sent it.
+    let filter = aftersales_storage::notices::NoticeFilter { limit: 1_000_000, ..Default::default() };
+    let notices: Vec<String> = aftersales_storage::notices::list_notices(store.read(), &filter)
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .filter(|n| n.kind == NoticeKind::RepeatReport)
+        .map(|n| n.key)
+        .collect();
+    assert_eq!(notices.len(), 239, "every registration after the first is a repeat report");
+    assert_eq!(notices.iter().collect::<BTreeSet<_>>().len(), notices.len());
+    eventually(Duration::from_secs(120), "every repeat report delivered", async || {
+        let n = hook.requests().len();
+        if n >= notices.len() { Ok(()) } else { Err(format!("{n} of {} delivered", notices.len())) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let delivered: Vec<String> =
+        hook.requests().iter().map(|r| r.json()["key"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(delivered.len(), notices.len(), "a notice was delivered twice");
+    for server in std::mem::take(&mut servers.0) {
+        server.stop();
+    }
+    store.close().await.unwrap();
+    pg.drop_schema().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
