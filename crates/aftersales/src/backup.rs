@@ -100,6 +100,10 @@ pub async fn backup(store: &Store, files: Arc<dyn BlobStore>, target: &Path) -> 
     if target.exists() {
         bail!("{} already exists: a backup never overwrites a file; name a new one", target.display());
     }
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!("{} is not a directory: the backup cannot be written there", parent.display());
+    }
     let snapshot = beside(target, "db");
     let snapshot_guard = Scratch(Some(snapshot.clone()));
     let _ = std::fs::remove_file(&snapshot);
@@ -226,7 +230,7 @@ impl Read for StreamRead {
 }
 
 /// The SQLite database file `config` names (restore writes only that).
-fn sqlite_file(config: &Config) -> anyhow::Result<PathBuf> {
+pub fn sqlite_file(config: &Config) -> anyhow::Result<PathBuf> {
     let url = config.database_url()?;
     let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         bail!(
@@ -325,6 +329,9 @@ async fn unpack(config: &Config, files: Arc<dyn BlobStore>, source: &Path) -> an
                     }
                     manifest = Some(m);
                 } else if name == DATABASE {
+                    if database {
+                        bail!("the backup holds the database twice: it is not one aftersales wrote");
+                    }
                     let mut out = std::fs::File::create_new(&staged)?;
                     let n = std::io::copy(&mut entry, &mut out)?;
                     if n != size {
@@ -440,7 +447,10 @@ fn put(
 /// `storage::copy`). The files stay in the configured file store.
 pub async fn copy_to(config: &Config, url: &str) -> anyhow::Result<()> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        bail!("copy-to takes a PostgreSQL URL such as postgres://user:password@host/database, not {url:?}");
+        bail!(
+            "copy-to takes a PostgreSQL URL such as postgres://user:password@host/database, not {:?}",
+            crate::redact(url)
+        );
     }
     let db_path = sqlite_file(config).context("copy-to copies the embedded SQLite database")?;
     if !db_path.exists() {
@@ -449,6 +459,8 @@ pub async fn copy_to(config: &Config, url: &str) -> anyhow::Result<()> {
     let source = Store::connect(&config.database_url()?).await.context("opening the SQLite database")?;
     source.migrate().await.context("migrating the SQLite database")?;
     let target = Store::connect(url).await.with_context(|| format!("connecting to {}", crate::redact(url)))?;
+    // Before anything is created there: a wrong URL is left as it was.
+    aftersales_storage::copy::check_unused(&target).await?;
     target.migrate().await.context("creating the schema in PostgreSQL")?;
     let snapshot = beside(&db_path, "copy");
     let _guard = Scratch(Some(snapshot.clone()));
@@ -460,7 +472,7 @@ pub async fn copy_to(config: &Config, url: &str) -> anyhow::Result<()> {
         println!("  {table}: {rows} rows");
     })
     .await
-    .context("copying into PostgreSQL (nothing was kept there)")?;
+    .context("copying into PostgreSQL (no rows were kept there; the empty schema stays)")?;
     copy.close().await?;
     target.close().await?;
     let rows: i64 = copied.tables.values().sum();

@@ -50,7 +50,7 @@
 //! | `files.access_key_id` | `AFTERSALES_FILES__ACCESS_KEY_ID` | `AWS_ACCESS_KEY_ID` | `s3`: the access key |
 //! | `files.secret_access_key` | `AFTERSALES_FILES__SECRET_ACCESS_KEY` | `AWS_SECRET_ACCESS_KEY` | *secret*; `s3`: the secret key |
 //! | `retention.idempotency_hours` | `AFTERSALES_RETENTION__IDEMPOTENCY_HOURS` | `24` | how long a retried request with the same `Idempotency-Key` gets the first answer; later the key counts as new and the worker deletes it (1–720) |
-//! | `retention.ended_sessions_days` | `AFTERSALES_RETENTION__ENDED_SESSIONS_DAYS` | `0` | days an ended session's record is kept before the worker deletes it (0–365) |
+//! | `retention.expired_sessions_days` | `AFTERSALES_RETENTION__EXPIRED_SESSIONS_DAYS` | `0` | days a session that expired (by age or idleness) is kept before it is deleted; one signed out or ended by a password change goes at once (0–365) |
 //! | `retention.delivery_attempts_days` | `AFTERSALES_RETENTION__DELIVERY_ATTEMPTS_DAYS` | `90` | days the attempt log of a sent notice is kept (dead letters' and doubtful deliveries' stay until settled; 1–3650) |
 //!
 //! `AFTERSALES_NEW_PASSWORD` (read by `aftersales user add`) and `AFTERSALES_TEST_POSTGRES_URL`
@@ -127,7 +127,7 @@ pub struct MetricsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     pub idempotency_hours: i64,
-    pub ended_sessions_days: i64,
+    pub expired_sessions_days: i64,
     pub delivery_attempts_days: i64,
 }
 
@@ -136,7 +136,7 @@ impl Default for RetentionConfig {
         let r = aftersales_app::Retention::default();
         RetentionConfig {
             idempotency_hours: r.idempotency_hours,
-            ended_sessions_days: r.ended_sessions_days,
+            expired_sessions_days: r.expired_sessions_days,
             delivery_attempts_days: r.delivery_attempts_days,
         }
     }
@@ -219,7 +219,7 @@ pub const KEYS: &[&str] = &[
     "files.access_key_id",
     "files.secret_access_key",
     "retention.idempotency_hours",
-    "retention.ended_sessions_days",
+    "retention.expired_sessions_days",
     "retention.delivery_attempts_days",
 ];
 
@@ -293,7 +293,7 @@ impl Config {
         }
         for (key, value, range) in [
             ("retention.idempotency_hours", self.retention.idempotency_hours, 1..=720),
-            ("retention.ended_sessions_days", self.retention.ended_sessions_days, 0..=365),
+            ("retention.expired_sessions_days", self.retention.expired_sessions_days, 0..=365),
             ("retention.delivery_attempts_days", self.retention.delivery_attempts_days, 1..=3650),
         ] {
             if !range.contains(&value) {
@@ -384,7 +384,7 @@ impl Config {
             },
             retention: aftersales_app::Retention {
                 idempotency_hours: self.retention.idempotency_hours,
-                ended_sessions_days: self.retention.ended_sessions_days,
+                expired_sessions_days: self.retention.expired_sessions_days,
                 delivery_attempts_days: self.retention.delivery_attempts_days,
             },
         })

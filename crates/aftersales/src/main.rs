@@ -63,7 +63,11 @@ enum Command {
     /// that outgrows one machine); the service may keep running: a snapshot is copied.
     CopyTo {
         /// The PostgreSQL database, e.g. postgres://aftersales:…@db.example.com/aftersales
-        url: String,
+        /// (a password given here shows in the process list: prefer --url-file).
+        url: Option<String>,
+        /// A file holding the URL (its first line).
+        #[arg(long, conflicts_with = "url")]
+        url_file: Option<PathBuf>,
     },
     /// Manage users.
     User {
@@ -228,6 +232,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { file } => {
             let url = config.database_url()?;
+            if !url.starts_with("sqlite:") {
+                bail!(
+                    "aftersales backup copies the embedded SQLite database; back a PostgreSQL database up with pg_dump (see the README)"
+                );
+            }
+            // Checked before connecting, which would make an empty database file.
+            let db = backup::sqlite_file(&config)?;
+            if !db.exists() {
+                bail!("there is no database at {} to back up (is this the service's directory?)", db.display());
+            }
             let store =
                 Store::connect(&url).await.with_context(|| format!("connecting to the database ({})", redact(&url)))?;
             let files = config.files.open(&config.data_dir).context("opening the file store")?;
@@ -256,7 +270,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             warn_missing(&s.missing_files);
             Ok(())
         }
-        Command::CopyTo { url } => backup::copy_to(&config, &url).await,
+        Command::CopyTo { url, url_file } => {
+            let url = match (url, url_file) {
+                (Some(url), None) => url,
+                (None, Some(f)) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                _ => bail!("copy-to needs the PostgreSQL URL, or --url-file naming a file that holds it"),
+            };
+            backup::copy_to(&config, &url).await
+        }
         Command::User {
             command: UserCommand::Add { username, name, role, password, email, phone, region, group, customer_id },
         } => {

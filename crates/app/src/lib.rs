@@ -104,8 +104,9 @@ pub struct Retention {
     /// An `Idempotency-Key` is answered with its first response this long (default 24 h);
     /// after it the key counts as new.
     pub idempotency_hours: i64,
-    /// An ended session's row stays this many days (default 0: deleted once it ends).
-    pub ended_sessions_days: i64,
+    /// A session that expired stays this many days (default 0: deleted once it expires);
+    /// one signed out or ended by a password change is deleted at once.
+    pub expired_sessions_days: i64,
     /// The attempt log of a sent delivery stays this many days (default 90). Dead letters'
     /// and doubtful deliveries' attempts stay until they are settled.
     pub delivery_attempts_days: i64,
@@ -113,7 +114,7 @@ pub struct Retention {
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { idempotency_hours: 24, ended_sessions_days: 0, delivery_attempts_days: 90 }
+        Retention { idempotency_hours: 24, expired_sessions_days: 0, delivery_attempts_days: 90 }
     }
 }
 

@@ -98,7 +98,8 @@ impl App {
         for id in attempts {
             sessions::delete_failure(&*tx, id).await?;
         }
-        sessions::delete_expired_sessions(&*tx, Some(user.id), now).await?;
+        let kept = jiff::SignedDuration::from_hours(24 * self.settings.retention.expired_sessions_days);
+        sessions::delete_expired_sessions(&*tx, Some(user.id), now - kept).await?;
         sessions::insert_session(
             &*tx,
             &NewSession {
@@ -309,7 +310,7 @@ impl App {
     /// worker); returns how many of each.
     pub async fn prune_sessions(&self) -> Result<(u64, u64)> {
         let now = self.now();
-        let kept = jiff::SignedDuration::from_hours(24 * self.settings.retention.ended_sessions_days);
+        let kept = jiff::SignedDuration::from_hours(24 * self.settings.retention.expired_sessions_days);
         let tx = self.store.write().await?;
         let ended = sessions::delete_expired_sessions(&*tx, None, now - kept).await?;
         let failures = sessions::prune_failures(&*tx, now - rules::FAILURE_WINDOW).await?;
@@ -320,14 +321,22 @@ impl App {
     /// Deletes expired idempotency keys and the old attempt logs of sent deliveries
     /// (housekeeping for the worker, issue 18); returns how many of each.
     pub async fn prune_records(&self) -> Result<(u64, u64)> {
+        /// Rows deleted per transaction.
+        const BATCH: u64 = 5_000;
         let now = self.now();
         let retention = self.settings.retention;
-        let tx = self.store.write().await?;
-        let keys = aftersales_storage::idempotency::prune(&*tx, retention.idempotency_cutoff(now)).await?;
         let before = now - jiff::SignedDuration::from_hours(24 * retention.delivery_attempts_days);
-        let attempts = aftersales_storage::notices::prune_sent_attempts(&*tx, before).await?;
-        tx.commit().await?;
-        Ok((keys, attempts))
+        let (mut keys, mut attempts) = (0, 0);
+        loop {
+            let tx = self.store.write().await?;
+            let k = aftersales_storage::idempotency::prune(&*tx, retention.idempotency_cutoff(now), BATCH).await?;
+            let a = aftersales_storage::notices::prune_sent_attempts(&*tx, before, BATCH).await?;
+            tx.commit().await?;
+            (keys, attempts) = (keys + k, attempts + a);
+            if k < BATCH && a < BATCH {
+                return Ok((keys, attempts));
+            }
+        }
     }
 }
 

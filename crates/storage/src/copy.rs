@@ -50,6 +50,50 @@ fn problem(text: String) -> StorageError {
 /// as the departments): a target with rows in any of them is in use.
 const IN_USE: &[&str] = &["users", "customers", "tickets"];
 
+/// Refuses a PostgreSQL database that people already use (checked before the schema is
+/// created there, so a wrong URL is not changed at all).
+pub async fn check_unused(target: &Store) -> Result<()> {
+    let mut busy = Vec::new();
+    for table in IN_USE {
+        let exists = target
+            .read()
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT to_regclass($1)::text AS t",
+                [table.to_string().into()],
+            ))
+            .await?
+            .map(|r| get::<Option<String>>(&r, "t"))
+            .transpose()?
+            .flatten()
+            .is_some();
+        if !exists {
+            continue;
+        }
+        let n = target
+            .read()
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT COUNT(*) AS n FROM {}", quoted(table)),
+            ))
+            .await?
+            .map(|r| get::<i64>(&r, "n"))
+            .transpose()?
+            .unwrap_or(0);
+        if n > 0 {
+            busy.push(format!("{table}: {n} rows"));
+        }
+    }
+    if busy.is_empty() {
+        Ok(())
+    } else {
+        Err(problem(format!(
+            "the PostgreSQL database is not empty ({}); copy only into a new database",
+            busy.join(", ")
+        )))
+    }
+}
+
 /// What the copy did: rows per table, equal on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copied {

@@ -17,8 +17,8 @@ pub struct Recorded {
 }
 
 /// The response recorded for `key` at or after `not_before`. A key recorded earlier has
-/// expired (retention, issue 18): it is deleted here, in the caller's transaction, so the
-/// key may be used afresh.
+/// expired (retention, issue 18): it is deleted first, in the caller's transaction, so the
+/// key may be used afresh (and two retries at once cannot read the stale answer).
 pub async fn find<C: ConnectionTrait>(
     conn: &C,
     user: Id,
@@ -37,11 +37,8 @@ pub async fn find<C: ConnectionTrait>(
         .and_where(Expr::col(IdempotencyKeys::UserId).eq(user))
         .and_where(Expr::col(IdempotencyKeys::Key).eq(key))
         .to_owned();
-    let found = conn.query_one(&stmt).await?;
-    if found.is_some() && conn.execute(&expired).await?.rows_affected() > 0 {
-        return Ok(None);
-    }
-    match found {
+    conn.execute(&expired).await?;
+    match conn.query_one(&stmt).await? {
         Some(r) => {
             let code: i32 = get(&r, "status_code")?;
             Ok(Some(Recorded {
@@ -79,11 +76,18 @@ pub async fn record<C: ConnectionTrait>(conn: &C, user: Id, key: &str, rec: &Rec
     Ok(())
 }
 
-/// Deletes every key recorded before `before` (the worker, hourly); how many.
-pub async fn prune<C: ConnectionTrait>(conn: &C, before: Timestamp) -> Result<u64> {
+/// Deletes at most `limit` keys recorded before `before` (the worker, hourly, in batches
+/// so that no one transaction holds the writer long); how many.
+pub async fn prune<C: ConnectionTrait>(conn: &C, before: Timestamp, limit: u64) -> Result<u64> {
+    let old = Query::select()
+        .columns([IdempotencyKeys::UserId, IdempotencyKeys::Key])
+        .from(IdempotencyKeys::Table)
+        .and_where(Expr::col(IdempotencyKeys::CreatedAt).lt(ms(before)))
+        .limit(limit)
+        .to_owned();
     let stmt = Query::delete()
         .from_table(IdempotencyKeys::Table)
-        .and_where(Expr::col(IdempotencyKeys::CreatedAt).lt(ms(before)))
+        .and_where(Expr::tuple([Expr::col(IdempotencyKeys::UserId), Expr::col(IdempotencyKeys::Key)]).in_subquery(old))
         .to_owned();
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
 }

@@ -110,7 +110,17 @@ pub(crate) async fn track(mut request: Request, next: Next) -> Response {
     let start = Instant::now();
     let notes = RequestNotes::default();
     request.extensions_mut().insert(notes.clone());
-    let method = request.method().as_str().to_owned();
+    // Any token is a method to HTTP: only the standard ones get a series of their own.
+    let method = match *request.method() {
+        ref m @ (axum::http::Method::GET
+        | axum::http::Method::POST
+        | axum::http::Method::PUT
+        | axum::http::Method::PATCH
+        | axum::http::Method::DELETE
+        | axum::http::Method::HEAD
+        | axum::http::Method::OPTIONS) => m.as_str().to_owned(),
+        _ => "other".to_owned(),
+    };
     let response = next.run(request).await;
     let elapsed = start.elapsed();
     let route = notes.route.get().cloned().unwrap_or_else(|| "unmatched".to_owned());
@@ -129,11 +139,16 @@ pub(crate) async fn track(mut request: Request, next: Next) -> Response {
 /// Whether the request may read `/metrics`, or why not.
 fn admitted(state: &AppState, headers: &HeaderMap, client: Option<IpAddr>) -> Result<(), (StatusCode, &'static str)> {
     let access = &state.app.settings().metrics;
+    // A request a reverse proxy on this host passed on comes from the loopback address too:
+    // one that carries forwarding headers is not "local" unless that proxy is trusted (then
+    // `client` is already the address it names).
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| headers.contains_key(*h));
+    let local = client.is_some_and(|ip| ip.to_canonical().is_loopback()) && !forwarded;
     let from_allowed = client.is_some_and(|ip| {
         let ip = ip.to_canonical();
         if access.allow.is_empty() {
             // No list: the loopback addresses, unless a token is set (then it is needed).
-            access.token.is_none() && ip.is_loopback()
+            access.token.is_none() && local
         } else {
             access.allow.iter().any(|n| n.contains(&ip))
         }

@@ -148,6 +148,14 @@ fn a_damaged_backup_is_refused_and_nothing_is_kept() {
     assert!(out.status.success(), "{}", stderr(&out));
     let good = std::fs::read(dir.join("good.tar")).unwrap();
 
+    // Where there is no database, a backup says so and leaves none behind.
+    let empty = temp_dir("backup_nothing");
+    let out = run(&empty, &["backup", "b.tar"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no database"), "{}", stderr(&out));
+    assert!(!empty.join("data/aftersales.db").exists(), "an empty database was made");
+    let _ = std::fs::remove_dir_all(&empty);
+
     let fresh = temp_dir("restore_damaged");
     // Not a backup at all.
     std::fs::write(fresh.join("notes.tar"), b"=cmd|' /C calc'!A0\n").unwrap();
@@ -223,11 +231,17 @@ async fn an_sqlite_installation_moves_to_postgresql_whole() {
     server.stop();
     assert!(on_sqlite > 100, "the demo has its tickets: {on_sqlite}");
 
-    let out = run(&dir, &["copy-to", &url]);
+    // The URL from a file, so that its password is not in the process list.
+    std::fs::write(dir.join("target-url"), format!("{url}\n")).unwrap();
+    let out = run(&dir, &["copy-to", "--url-file", "target-url"]);
     assert!(out.status.success(), "copy-to failed: {}", stderr(&out));
     let printed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(printed.contains("every table's count matches"), "{printed}");
-    assert!(!printed.contains(":postgres@") || !url.contains(":postgres@"), "the password is not printed");
+    let password =
+        url.split_once("://").and_then(|(_, rest)| rest.split_once('@')).and_then(|(auth, _)| auth.split_once(':'));
+    if let Some((_, password)) = password {
+        assert!(!printed.contains(&format!(":{password}@")), "the password was printed: {printed}");
+    }
 
     // The service on PostgreSQL: the same tickets, the same newest one, and the sequences
     // moved on (a new customer gets a new id, not a copied one's).

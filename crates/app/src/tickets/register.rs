@@ -160,6 +160,9 @@ impl App {
         let window = self.settings.repeat_window_days;
         let since = now - jiff::SignedDuration::from_hours(24 * window);
         let priors = tickets::priors_for_device(conn, d.id, since).await?;
+        // Every ticket read here was registered before this one, whatever its instant says:
+        // another instance's clock may run a little ahead of this one's.
+        let now = priors.iter().map(|p| p.registered_at).max().map_or(now, |m| m.max(now));
         Ok(repeat::find(p.checked.fault_code.as_deref(), p.r.category_id, now, window, &priors).map(|p| p.id))
     }
 

@@ -379,16 +379,25 @@ pub async fn delivery_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Opti
 /// 18): a sent notice's attempts explain nothing any more after a while. The attempts of
 /// dead letters and deliveries in doubt stay, since an administrator still needs them to
 /// decide; so does every delivery row itself.
-pub async fn prune_sent_attempts<C: ConnectionTrait>(conn: &C, before: Timestamp) -> Result<u64> {
+///
+/// At most `limit` attempts go per call (the worker calls it in batches, each its own
+/// transaction, so that a first run on a large installation never holds the writer long).
+pub async fn prune_sent_attempts<C: ConnectionTrait>(conn: &C, before: Timestamp, limit: u64) -> Result<u64> {
     let sent = Query::select()
         .column(Deliveries::Id)
         .from(Deliveries::Table)
         .and_where(Expr::col(Deliveries::State).eq(DeliveryState::Sent.code()))
         .and_where(Expr::col(Deliveries::SentAt).lt(ms(before)))
         .to_owned();
+    let batch = Query::select()
+        .column(DeliveryAttempts::Id)
+        .from(DeliveryAttempts::Table)
+        .and_where(Expr::col(DeliveryAttempts::DeliveryId).in_subquery(sent))
+        .limit(limit)
+        .to_owned();
     let stmt = Query::delete()
         .from_table(DeliveryAttempts::Table)
-        .and_where(Expr::col(DeliveryAttempts::DeliveryId).in_subquery(sent))
+        .and_where(Expr::col(DeliveryAttempts::Id).in_subquery(batch))
         .to_owned();
     Ok(conn.execute(&stmt).await.map_err(StorageError::from_db)?.rows_affected())
 }
