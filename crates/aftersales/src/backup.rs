@@ -27,6 +27,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::config::Config;
 
@@ -158,7 +159,7 @@ pub async fn backup(store: &Store, files: Arc<dyn BlobStore>, target: &Path) -> 
             append(&mut tar, DATABASE, db.metadata()?.len(), db)?;
             for (blob, size) in &present {
                 let stream = handle.block_on(files.get(blob)).with_context(|| format!("reading file {blob}"))?;
-                let reader = StreamRead { stream, handle: handle.clone(), chunk: Bytes::new() };
+                let reader = SyncIoBridge::new_with_handle(StreamReader::new(stream), handle.clone());
                 append(&mut tar, &format!("{FILES}{blob}"), *size, reader.take(*size))
                     .with_context(|| format!("copying file {blob}"))?;
             }
@@ -203,28 +204,6 @@ impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.n += n as u64;
-        Ok(n)
-    }
-}
-
-/// A file store's stream read from a blocking thread.
-struct StreamRead {
-    stream: aftersales_files::ByteStream,
-    handle: tokio::runtime::Handle,
-    chunk: Bytes,
-}
-
-impl Read for StreamRead {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.handle.block_on(self.stream.next()) {
-                Some(chunk) => self.chunk = chunk?,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        self.chunk = self.chunk.slice(n..);
         Ok(n)
     }
 }

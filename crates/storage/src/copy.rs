@@ -15,7 +15,7 @@ use sea_orm::sea_query::{Alias, Query, SimpleExpr, Value};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 use crate::conv::get;
-use crate::maintenance::table_counts;
+use crate::maintenance::{quoted, table_counts};
 use crate::{Backend, Result, StorageError, Store};
 
 /// Rows read and written per statement (PostgreSQL takes at most 65,535 parameters).
@@ -196,10 +196,6 @@ pub async fn sqlite_to_postgres(source: &Store, target: &Store, progress: impl F
     }
     tx.commit().await?;
     Ok(Copied { tables: expected })
-}
-
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Copies one table's rows in `rowid` order, a page at a time.

@@ -26,6 +26,11 @@ async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// A table or column name quoted for SQL (both databases).
+pub(crate) fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Deletes every row of every application table in one transaction and restarts the
 /// id sequences, leaving the schema (and its migration record) in place.
 pub async fn wipe_all(store: &Store) -> Result<()> {
@@ -34,7 +39,7 @@ pub async fn wipe_all(store: &Store) -> Result<()> {
     match tx.get_database_backend() {
         DbBackend::Postgres => {
             if !names.is_empty() {
-                let list = names.iter().map(|n| format!("\"{}\"", n.replace('"', "\"\""))).collect::<Vec<_>>();
+                let list = names.iter().map(|n| quoted(n)).collect::<Vec<_>>();
                 tx.execute_unprepared(&format!("TRUNCATE TABLE {} RESTART IDENTITY CASCADE", list.join(", "))).await?;
             }
         }

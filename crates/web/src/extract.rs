@@ -105,6 +105,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request carries one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+}
+
 /// The authenticated caller (`Authorization: Bearer as_…`).
 #[derive(Debug, Clone)]
 pub struct Auth(pub Actor);
@@ -118,13 +127,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or(ApiError::App(AppError::Unauthenticated))?;
+        let token = bearer(&parts.headers).ok_or(ApiError::App(AppError::Unauthenticated))?;
         let actor = state.app.authenticate(token).await?;
         crate::metrics::RequestNotes::user(parts, actor.id());
         Ok(Auth(actor))

@@ -162,20 +162,11 @@ fn admitted(state: &AppState, headers: &HeaderMap, client: Option<IpAddr>) -> Re
             "/metrics answers only the addresses in the metrics.allow setting (by default the loopback addresses), or requests with the metrics.token",
         ));
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    match given {
-        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+    match crate::extract::bearer(headers) {
+        Some(g) if crate::pages::constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
         Some(_) => Err((StatusCode::UNAUTHORIZED, "the bearer token is not the metrics.token setting")),
         None => Err((StatusCode::UNAUTHORIZED, "/metrics needs Authorization: Bearer <metrics.token>")),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `GET /metrics`.

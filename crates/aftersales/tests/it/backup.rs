@@ -118,15 +118,9 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_ticket_and_file()
     assert!(stderr(&out).contains("empty data directory"), "{}", stderr(&out));
 
     let server = Server::start(&fresh, free_port(), false).await;
-    for number in before_backup.iter().chain(std::iter::once(&first["number"].as_str().unwrap().to_owned())) {
-        let r = client
-            .get(format!("{}/api/v1/tickets/by-number/{number}", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "acknowledged ticket {number} is not in the restored backup");
-    }
+    let first_number = first["number"].as_str().unwrap().to_owned();
+    let expected = before_backup.iter().chain(std::iter::once(&first_number));
+    crate::server::assert_found(&server.base, &token, expected, "is not in the restored backup").await;
     let r = client
         .get(format!("{}/api/v1/attachments/{attachment}/content", server.base))
         .bearer_auth(&token)

@@ -15,7 +15,7 @@ use aftersales_testkit::http_sink::HttpSink;
 use aftersales_testkit::{Org, eventually};
 use serde_json::Value;
 
-use crate::server::{Server, command, free_port, postgres_schema, temp_dir};
+use crate::server::{Server, command, free_port, postgres_schema, sign_in, temp_dir};
 
 const HOOK_SECRET: &str = "cluster-test-secret-0123456789";
 
@@ -30,27 +30,6 @@ impl Drop for Instances {
             let _ = s.child.wait();
         }
     }
-}
-
-/// Signs in through the form on `base`: the session cookie, or `None` when refused.
-async fn sign_in(base: &str, username: &str, password: &str) -> Option<String> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let host = base.trim_start_matches("http://");
-    let r = client
-        .post(format!("{base}/login"))
-        .header("origin", format!("http://{host}"))
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    if r.status() != reqwest::StatusCode::SEE_OTHER {
-        return None;
-    }
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.split(';').next().filter(|kv| kv.starts_with("as_session=")).map(str::to_owned))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

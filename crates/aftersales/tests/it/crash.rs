@@ -67,15 +67,7 @@ async fn acknowledged_registrations_survive_kill_9() {
         .unwrap();
     let total = r["total"].as_u64().unwrap() as usize;
     assert!(total >= acknowledged.len(), "{total} stored < {} acknowledged", acknowledged.len());
-    for number in &acknowledged {
-        let r = client
-            .get(format!("{}/api/v1/tickets/by-number/{number}", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "acknowledged ticket {number} lost after kill -9");
-    }
+    crate::server::assert_found(&server.base, &token, &acknowledged, "lost after kill -9").await;
     server.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -155,3 +155,34 @@ pub async fn customer_and_contact(client: &reqwest::Client, base: &str, token: &
     .await;
     (cid, contact["id"].as_i64().unwrap())
 }
+
+/// Signs in through the form on `base`: the session cookie, or `None` when refused.
+pub async fn sign_in(base: &str, username: &str, password: &str) -> Option<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let host = base.trim_start_matches("http://");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("origin", format!("http://{host}"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    if r.status() != reqwest::StatusCode::SEE_OTHER {
+        return None;
+    }
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next().filter(|kv| kv.starts_with("as_session=")).map(str::to_owned))
+}
+
+/// Asserts that every ticket of `numbers` is found by its number on `base`.
+pub async fn assert_found<'a>(base: &str, token: &str, numbers: impl IntoIterator<Item = &'a String>, why: &str) {
+    let client = reqwest::Client::new();
+    for number in numbers {
+        let r =
+            client.get(format!("{base}/api/v1/tickets/by-number/{number}")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "acknowledged ticket {number} {why}");
+    }
+}
