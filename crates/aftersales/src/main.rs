@@ -164,6 +164,9 @@ enum BenchCommand {
     Sweep(bench::SweepArgs),
     /// Latency of the board and ticket pages on the demo database enlarged to 100,000 tickets.
     Pages(bench::PagesArgs),
+    /// Latency of every ticket list filter and sort (API and board) over a million tickets,
+    /// 8 clients at once, and the server's start-up time and memory on that database.
+    Lists(bench::ListsArgs),
     /// Latency of the dispatcher's visit calendar for 50 engineers over two weeks.
     Visits(bench::VisitsArgs),
     /// Latency of a stock check and an issue with a million rows in the stock ledger.
@@ -191,6 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Intake(args) => bench::intake(args).await,
             BenchCommand::Sweep(args) => bench::sweep(args).await,
             BenchCommand::Pages(args) => bench::pages(args).await,
+            BenchCommand::Lists(args) => bench::lists(args).await,
             BenchCommand::Visits(args) => bench::visits(args).await,
             BenchCommand::Parts(args) => bench::parts(args).await,
             BenchCommand::Report(args) => bench::report(args).await,

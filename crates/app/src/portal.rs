@@ -29,7 +29,10 @@ use crate::{Actor, App, AppError, Idem, Outcome, Result};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerTicketPage {
     pub items: Vec<CustomerTicket>,
+    /// How many tickets match, counted up to 10,000 (see `total_exact`).
     pub total: u64,
+    /// `false`: counting stopped at `total` (10,000), and more tickets match.
+    pub total_exact: bool,
     pub page: u64,
     pub per_page: u64,
 }
@@ -204,12 +207,12 @@ impl App {
     pub async fn customer_tickets(&self, actor: &Actor, q: &ListQuery) -> Result<CustomerTicketPage> {
         actor.require(Action::ReadTicket)?;
         let q = customer_query(q)?;
-        let (items, total, page) = self.list_tickets(actor, &q, None).await?;
+        let (items, (total, total_exact), page) = self.list_tickets(actor, &q).await?;
         let mut out = Vec::with_capacity(items.len());
         for t in &items {
             out.push(self.project(actor, t).await?);
         }
-        Ok(CustomerTicketPage { items: out, total, page: page.page, per_page: page.per_page })
+        Ok(CustomerTicketPage { items: out, total, total_exact, page: page.page, per_page: page.per_page })
     }
 
     /// What waits for the contact, most recent first: resolved tickets to confirm, requests

@@ -67,13 +67,7 @@ pub async fn copy_ticket<C: ConnectionTrait>(conn: &C, template: Id, after: Id, 
     let number_expr = format!("substr(t.{number}, 1, 9) || (1000000 + n)");
     let set = [(id, id_expr.as_str()), (number, number_expr.as_str())];
     let inserted = copy_row(conn, Tickets::Table.unquoted(), template, copies, &set).await?;
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let table = Tickets::Table.unquoted();
-        conn.execute_unprepared(&format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', '{id}'), (SELECT max({id}) FROM {table}))"
-        ))
-        .await?;
-    }
+    ticket_ids_past_copies(conn).await?;
     Ok(inserted)
 }
 
@@ -414,4 +408,113 @@ pub async fn report_facts<C: ConnectionTrait>(
          WHERE t.ticket_id = {template}"
     );
     Ok(conn.execute_unprepared(&sql).await?.rows_affected())
+}
+
+/// What [`spread_tickets`] spreads its copies over.
+#[derive(Debug, Clone, Default)]
+pub struct Spread {
+    pub customers: Vec<Id>,
+    pub engineers: Vec<Id>,
+    pub groups: Vec<Id>,
+    /// Priority codes, most urgent first (their rank is their position).
+    pub levels: Vec<String>,
+    /// Every `open_every`-th copy is open (spread through the whole period, the harder case
+    /// for a list than open tickets that are all recent); the rest are closed.
+    pub open_every: u64,
+}
+
+/// `aftersales bench lists`: `copies` copies of ticket `template` (ids `after + 1` …),
+/// registered in id order over `days` days up to `now`, spread over customers, first-line
+/// engineers (every 8th with a second line too), groups and priorities. Open copies take
+/// the open states in turn and have a due instant from two days ago to twelve days ahead of
+/// `now` (about one in seven overdue), every 9th with a clock missed; the rest are closed.
+/// Each has its report facts: the template's, with the copy's customer, region, level,
+/// engineers and instants.
+pub async fn spread_tickets<C: ConnectionTrait>(
+    conn: &C,
+    template: Id,
+    after: Id,
+    copies: u64,
+    now: Timestamp,
+    days: i64,
+    spread: &Spread,
+) -> Result<u64> {
+    if spread.customers.is_empty() || spread.engineers.is_empty() || spread.groups.is_empty() {
+        return Err(StorageError::Corrupt("spread_tickets: no customers, engineers or groups".into()));
+    }
+    if spread.levels.is_empty() || spread.open_every == 0 {
+        return Err(StorageError::Corrupt("spread_tickets: no levels, or open_every is 0".into()));
+    }
+    let pick = |n: &str, values: Vec<String>| {
+        let arms: String = values.iter().enumerate().map(|(i, v)| format!(" WHEN {i} THEN {v}")).collect();
+        format!("CASE ({n}) % {}{arms} END", values.len())
+    };
+    let ids = |v: &[Id]| v.iter().map(Id::to_string).collect::<Vec<_>>();
+    let open_states: Vec<String> =
+        aftersales_domain::ticket::Status::ALL.iter().filter(|s| s.is_open()).map(|s| lit(s.code())).collect();
+    let every = spread.open_every;
+    let is_open = format!("(n % {every} = 0)");
+    let now_ms = now.as_millisecond();
+    let span = days * 24 * 3_600_000;
+    let reg = format!("({} + (n * {span}) / {copies})", now_ms - span);
+    let due = format!("({now_ms} - 172800000 + ((n * 7919) % 1209600) * 1000)");
+    let (id, number) = (Tickets::Id.unquoted(), Tickets::Number.unquoted());
+    let set = [
+        (id, format!("{after} + n")),
+        (number, format!("substr(t.{number}, 1, 9) || (1000000 + n)")),
+        ("customer_id", pick("n", ids(&spread.customers))),
+        ("first_line_id", pick("n / 7", ids(&spread.engineers))),
+        ("second_line_id", format!("CASE WHEN n % 8 = 0 THEN {} END", pick("n / 3", ids(&spread.engineers)))),
+        ("group_id", pick("n / 5", ids(&spread.groups))),
+        ("priority", pick("n / 3", spread.levels.iter().map(|l| lit(l)).collect())),
+        ("priority_rank", format!("(n / 3) % {}", spread.levels.len())),
+        (
+            "status",
+            format!("CASE WHEN {is_open} THEN {} ELSE 'closed' END", pick(&format!("n / {every}"), open_states)),
+        ),
+        ("registered_at", reg.clone()),
+        ("updated_at", format!("{reg} + (n % 4320) * 60000")),
+        ("closed_at", format!("CASE WHEN {is_open} THEN NULL ELSE {reg} + 7200000 END")),
+        ("next_due_at", format!("CASE WHEN {is_open} THEN {due} END")),
+        ("clock_misses", format!("CASE WHEN {is_open} AND n % 9 = 0 THEN 1 ELSE 0 END")),
+    ];
+    let set: Vec<(&str, &str)> = set.iter().map(|(c, e)| (*c, e.as_str())).collect();
+    let inserted = copy_row(conn, Tickets::Table.unquoted(), template, copies, &set).await?;
+    ticket_ids_past_copies(conn).await?;
+    // Their report facts, as registration writes them (a database in service has a row for
+    // every ticket; without them the server's start-up would compute a million).
+    let facts = crate::schema::TicketFacts::Table.unquoted();
+    let columns = crate::maintenance::column_names(conn, facts).await?;
+    let from_ticket = ["customer_id", "priority", "first_line_id", "second_line_id", "registered_at", "closed_at"];
+    let targets = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let values = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "ticket_id" => "c.id".to_owned(),
+            "region" => "(SELECT region FROM customers WHERE customers.id = c.customer_id)".to_owned(),
+            c if from_ticket.contains(&c) => format!("c.\"{c}\""),
+            c => format!("f.\"{c}\""),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let table = Tickets::Table.unquoted();
+    conn.execute_unprepared(&format!(
+        "INSERT INTO \"{facts}\" ({targets}) SELECT {values} FROM \"{table}\" AS c \
+         JOIN \"{facts}\" AS f ON f.ticket_id = {template} WHERE c.id > {after} AND c.id <= {after} + {copies}"
+    ))
+    .await?;
+    Ok(inserted)
+}
+
+/// On PostgreSQL, moves the ticket id sequence past copies inserted with explicit ids, so
+/// tickets can still be registered.
+async fn ticket_ids_past_copies<C: ConnectionTrait>(conn: &C) -> Result<()> {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let (table, id) = (Tickets::Table.unquoted(), Tickets::Id.unquoted());
+        conn.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{id}'), (SELECT max({id}) FROM {table}))"
+        ))
+        .await?;
+    }
+    Ok(())
 }

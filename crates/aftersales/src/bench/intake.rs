@@ -18,8 +18,8 @@ use aftersales_domain::registration::Registration;
 use aftersales_domain::role::Role;
 use aftersales_domain::user::UserInput;
 use aftersales_domain::{Id, Timestamp};
-use aftersales_storage::Store;
 use aftersales_storage::tickets::TicketFilter;
+use aftersales_storage::{Conn as _, Store};
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -349,6 +349,8 @@ struct Report<'a> {
     args: &'a IntakeArgs,
     tally: &'a Tally,
     elapsed: Duration,
+    /// SQLite: the disk's durable single-commit rate, measured before the load.
+    reference: Option<f64>,
 }
 
 fn print_report(r: &Report<'_>) {
@@ -376,7 +378,15 @@ fn print_report(r: &Report<'_>) {
     );
     println!("  clients      {}", r.args.clients);
     println!("  elapsed      {secs:.2} s");
-    println!("  throughput   {:.0} registrations/s", ok as f64 / secs.max(f64::EPSILON));
+    let rate = ok as f64 / secs.max(f64::EPSILON);
+    println!("  throughput   {rate:.0} registrations/s");
+    if let Some(single) = r.reference {
+        println!(
+            "  reference    {single:.0} durable single-row commits/s one after another on the same disk \
+             (autocommit INSERT, WAL, synchronous=FULL): registration runs at {:.2}× that",
+            rate / single.max(f64::EPSILON)
+        );
+    }
     println!("  latency p50  {}", ms(percentile(&t.latencies, 50.0)));
     println!("  latency p95  {}", ms(percentile(&t.latencies, 95.0)));
     println!("  latency p99  {}", ms(percentile(&t.latencies, 99.0)));
@@ -539,7 +549,32 @@ impl Server {
     }
 }
 
+/// SQLite: how many durable single-row commits per second this disk takes one after
+/// another (each an autocommit `INSERT` through the same driver, WAL, `synchronous=FULL`),
+/// measured in a file of its own beside the bench's database: the limit a registration
+/// would have if each took its own commit, the reference group commit should beat (issue 18).
+async fn single_commit_rate(scratch: &Scratch) -> anyhow::Result<Option<f64>> {
+    let Scratch::Sqlite { dir, .. } = scratch else { return Ok(None) };
+    let url = format!("sqlite://{}?mode=rwc", dir.join("reference.db").display());
+    let store = Store::connect(&url).await.context("opening the reference database")?;
+    let conn = store.read();
+    conn.execute_unprepared("CREATE TABLE commits (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)").await?;
+    let (warm, n) = (100, 2_000);
+    let mut started = Instant::now();
+    for i in 0..warm + n {
+        if i == warm {
+            started = Instant::now();
+        }
+        conn.execute_unprepared(&format!("INSERT INTO commits (at) VALUES ({i})")).await?;
+    }
+    let rate = f64::from(n) / started.elapsed().as_secs_f64().max(f64::EPSILON);
+    store.close().await?;
+    Ok(Some(rate))
+}
+
 async fn fresh_in(args: &IntakeArgs, scratch: &Scratch) -> anyhow::Result<()> {
+    eprintln!("measuring the disk's durable single-commit rate …");
+    let reference = single_commit_rate(scratch).await?;
     eprintln!("seeding {} customers with {} devices each …", args.customers, args.devices_per_customer);
     let server = Server::start(args, scratch.url()).await?;
     let addr = server.addr;
@@ -572,6 +607,7 @@ async fn fresh_in(args: &IntakeArgs, scratch: &Scratch) -> anyhow::Result<()> {
         args,
         tally: &tally,
         elapsed,
+        reference,
     };
     print_report(&report);
 
@@ -668,6 +704,7 @@ async fn external(args: &IntakeArgs, base: &str, token: &str) -> anyhow::Result<
         args,
         tally: &tally,
         elapsed,
+        reference: None,
     });
     let found = found_over_http(&http, &load, &acked).await?;
     println!("  durable      {found} of {} acknowledged registrations found (GET /api/v1/tickets/{{id}})", acked.len());

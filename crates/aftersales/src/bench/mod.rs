@@ -6,6 +6,7 @@
 
 mod export;
 mod intake;
+mod lists;
 mod pages;
 mod parts;
 mod report;
@@ -15,6 +16,7 @@ mod visits;
 
 pub use export::{ExportArgs, export};
 pub use intake::{IntakeArgs, intake};
+pub use lists::{ListsArgs, lists};
 pub use pages::{PagesArgs, pages};
 pub use parts::{PartsArgs, parts};
 pub use report::{ReportArgs, report};
@@ -51,9 +53,15 @@ pub(crate) async fn serve_signed_in(app: &aftersales_app::App, username: &str) -
     });
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let cookie = sign_in_cookie(&client, &base, username).await?;
+    Ok(Served { base, client, cookie, server })
+}
+
+/// Signs in through the sign-in form as demo user `username`; the session cookie.
+pub(crate) async fn sign_in_cookie(client: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
     let login = client
         .post(format!("{base}/login"))
-        .header("origin", &base)
+        .header("origin", base)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("username={username}&password={}", aftersales_demo::DEMO_PASSWORD))
         .send()
@@ -65,7 +73,7 @@ pub(crate) async fn serve_signed_in(app: &aftersales_app::App, username: &str) -
         .and_then(|c| c.split(';').next())
         .with_context(|| format!("signing in as {username} gave no session cookie"))?
         .to_owned();
-    Ok(Served { base, client, cookie, server })
+    Ok(cookie)
 }
 
 /// The `q`-th percentile (nearest rank) of sorted latencies.

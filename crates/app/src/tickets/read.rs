@@ -90,34 +90,26 @@ impl App {
         }
     }
 
+    /// A page of tickets, counted up to [`COUNT_LIMIT`](super::COUNT_LIMIT).
     pub async fn tickets(&self, actor: &Actor, q: &ListQuery) -> Result<TicketPage> {
-        self.tickets_counted(actor, q, None).await
-    }
-
-    /// [`App::tickets`] counting at most `count_limit` matches: when `total` equals it, there
-    /// may be more (a page shows "10000+" instead of counting every open ticket).
-    pub async fn tickets_counted(&self, actor: &Actor, q: &ListQuery, count_limit: Option<u64>) -> Result<TicketPage> {
         actor.require_staff(Action::ReadTicket)?;
-        let (items, total, page) = self.list_tickets(actor, q, count_limit).await?;
+        let (items, (total, total_exact), page) = self.list_tickets(actor, q).await?;
         let mut views = Vec::with_capacity(items.len());
         for t in items {
             views.push(self.view_of(present(actor, t)).await?);
         }
-        Ok(TicketPage { items: views, total, page: page.page, per_page: page.per_page })
+        Ok(TicketPage { items: views, total, total_exact, page: page.page, per_page: page.per_page })
     }
 
-    /// The tickets a list asks for, within the reader's scope (a contact's own organization).
-    pub(crate) async fn list_tickets(
-        &self,
-        actor: &Actor,
-        q: &ListQuery,
-        count_limit: Option<u64>,
-    ) -> Result<(Vec<Ticket>, u64, Page)> {
+    /// The tickets a list asks for, within the reader's scope (a contact's own organization),
+    /// and how many match: counted up to [`COUNT_LIMIT`](super::COUNT_LIMIT), with whether
+    /// that count is exact.
+    pub(crate) async fn list_tickets(&self, actor: &Actor, q: &ListQuery) -> Result<(Vec<Ticket>, (u64, bool), Page)> {
         self.warm().await?;
         let page = Page::new(q.page, q.per_page)?;
         let (sort, descending) = parse_sort(q.sort.as_deref())?;
         let customer_id = match (own_customer(actor), q.customer_id) {
-            (Some(own), Some(c)) if own != c => return Ok((Vec::new(), 0, page)),
+            (Some(own), Some(c)) if own != c => return Ok((Vec::new(), (0, true), page)),
             (Some(own), _) => Some(own),
             (None, c) => c,
         };
@@ -152,10 +144,12 @@ impl App {
             descending,
             limit: page.limit(),
             offset: page.offset(),
-            count_limit,
+            // One more than the limit, to know whether the count stopped there.
+            count_limit: Some(super::COUNT_LIMIT + 1),
         };
         let (items, total) = tickets::list(self.store.read(), &filter).await?;
-        Ok((items, total, page))
+        let counted = if total > super::COUNT_LIMIT { (super::COUNT_LIMIT, false) } else { (total, true) };
+        Ok((items, counted, page))
     }
 
     /// Every change with who, when and before → after (staff; a contact reads the

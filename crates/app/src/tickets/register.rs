@@ -230,6 +230,8 @@ impl App {
         let is_contact = actor.user.role == Role::CustomerContact;
         let p = self.prepare(actor, input, now).await?;
         self.warm().await?;
+        // Read before the write turn, which is serialized: the report facts' desk rules.
+        let rules = self.desk_rules_in(self.store.read()).await?;
         let tx = self.store.write().await?;
         if let Some((status, body)) = self.replay(&tx, actor, idem).await? {
             return Ok(Opened::Replayed { status, body });
@@ -284,7 +286,7 @@ impl App {
             self.raise(&*tx, &t, &aftersales_domain::notice::on_repeat(&t, &earlier), now).await?;
         }
         // Issue 15: a registered ticket has its report facts from the start.
-        self.settle_facts(&*tx, &t).await?;
+        self.settle_new_facts(&*tx, &t, &customer.region, &rules, repeat_of.is_some()).await?;
         Ok(Opened::Fresh(tx, t))
     }
 }

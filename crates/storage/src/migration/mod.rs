@@ -27,6 +27,7 @@ mod m0019_callbacks;
 mod m0020_report_facts;
 mod m0021_subscriptions;
 mod m0022_covering_report_indexes;
+mod m0023_list_indexes;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_report_facts::M0020ReportFacts),
             Box::new(m0021_subscriptions::M0021Subscriptions),
             Box::new(m0022_covering_report_indexes::M0022CoveringReportIndexes),
+            Box::new(m0023_list_indexes::M0023ListIndexes),
         ]
     }
 }

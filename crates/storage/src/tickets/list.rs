@@ -225,11 +225,17 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &TicketFilter) -> Result<(Vec
         // `YYYYMMDD-NNN` compared as text puts `-999` after `-4221` (the sequence grows past
         // three digits on a busy day): order by the date, then the sequence as a number.
         // The date is fixed-width text; among equal dates a longer sequence is a larger one.
-        let number = || Expr::col(Tickets::Number);
-        stmt.order_by_expr(Func::cust(Alias::new("SUBSTR")).arg(number()).arg(1).arg(8).into(), order.clone());
-        stmt.order_by_expr(Func::cust(Alias::new("LENGTH")).arg(number()).into(), order.clone());
+        // Written out, not with bound arguments: the expressions must read exactly as those
+        // of `ix_tickets_number_order` (m0023) for either database to use that index.
+        stmt.order_by_expr(Expr::cust(r#"SUBSTR("number", 1, 8)"#), order.clone());
+        stmt.order_by_expr(Expr::cust(r#"LENGTH("number")"#), order.clone());
     }
     stmt.order_by(f.sort.column(), order.clone());
+    // Among equal priorities or states, by registration: the order of their indexes
+    // (`ix_tickets_rank`, `ix_tickets_status`), so a page reads 50 rows, not all of a level.
+    if matches!(f.sort, SortKey::Priority | SortKey::Status) {
+        stmt.order_by(Tickets::RegisteredAt, order.clone());
+    }
     stmt.order_by(Tickets::Id, order).limit(f.limit).offset(f.offset);
     let rows = conn.query_all(&stmt).await?;
     Ok((rows.iter().map(ticket).collect::<Result<_>>()?, u64::try_from(total).unwrap_or(0)))
