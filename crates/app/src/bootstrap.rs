@@ -12,8 +12,11 @@ use aftersales_storage::{catalog, directory, policy};
 use crate::clocks::DEFAULT_CALENDAR;
 use crate::{App, Result};
 
-/// The setting that records the start-up backfills done (see [`App::ensure_defaults`]).
+/// The setting that records the start-up backfills done (see [`App::ensure_defaults`]), and
+/// the last migration whose backfill they include: a later migration that needs one at
+/// start bumps the version, and the next start runs the backfills again.
 const BACKFILLED: &str = "backfilled";
+const BACKFILLED_THROUGH: &str = "m0020";
 
 impl App {
     /// Seeds the default catalog where it is empty; leaves an edited catalog alone.
@@ -79,11 +82,12 @@ impl App {
         // search reads every ticket, so a database that has been through it says so and is
         // not searched again at each start (issue 18: start-up under 2 s on a million
         // tickets). Every ticket registered since has both from its first transaction.
-        if aftersales_storage::visits::setting(self.store.read(), BACKFILLED).await?.is_none() {
+        let done = aftersales_storage::visits::setting(self.store.read(), BACKFILLED).await?;
+        if done.as_deref() != Some(BACKFILLED_THROUGH) {
             self.backfill_clocks().await?;
             self.backfill_facts().await?;
             let tx = self.store.write().await?;
-            aftersales_storage::visits::put_setting(&*tx, BACKFILLED, "m0020").await?;
+            aftersales_storage::visits::put_setting(&*tx, BACKFILLED, BACKFILLED_THROUGH).await?;
             tx.commit().await?;
         }
         Ok(())

@@ -217,8 +217,9 @@ async fn run(args: &ListsArgs, scratch: &Scratch) -> anyhow::Result<()> {
         };
         let template = app.tickets(&admin, &q).await.map_err(app_err("listing"))?.items.first().map(|t| t.id);
         let template = template.context("the demo has no ticket in progress to copy")?;
-        // The demo is the first thing in a fresh database: its tickets are ids 1 ..= tickets.
-        let after = i64::try_from(demo.tickets)?;
+        // The demo is the first thing in a fresh database: its tickets have ids up to about
+        // their number (PostgreSQL may skip a few); the copies start well past them.
+        let after = i64::try_from(demo.tickets)? + 1_000_000;
         let now = app.now();
         let start = now - jiff::SignedDuration::from_hours(24 * days);
         let spread = Spread {

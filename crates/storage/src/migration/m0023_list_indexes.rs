@@ -2,8 +2,8 @@
 //! board under 20 ms at p95; measured with `aftersales bench lists`).
 //!
 //! - The due index (`next_due_at IS NOT NULL`: the open tickets with a running clock, a
-//!   tenth of a large database) carries every column a list filters on, so a list in
-//!   deadline order, whatever its filters, is decided from the index alone and reads only
+//!   tenth of a large database) carries the columns a list filters on (but `clock_misses`,
+//!   which has its own index), so a list in deadline order is decided from the index alone and reads only
 //!   the rows of its page; it replaces `ix_tickets_due`, whose columns it begins with.
 //! - Each other sort has its index: last update; priority, then registration (as
 //!   `storage::tickets::list` breaks ties, and status too, which `ix_tickets_status` has

@@ -44,6 +44,8 @@ struct Portal<'a> {
     waiting: Vec<CustomerTicket>,
     tickets: Vec<CustomerTicket>,
     total: u64,
+    /// The count stopped at `aftersales_app::tickets::COUNT_LIMIT`: there are more.
+    more: bool,
     pager: Pager,
     status: String,
     statuses: Vec<(&'static str, &'static str)>,
@@ -70,10 +72,22 @@ pub async fn portal(s: &AppState, who: &Signed, q: PortalQuery) -> Result<Respon
     };
     let list = s.app.customer_tickets(&who.actor, &lq).await.map_err(err)?;
     let waiting = s.app.awaiting_customer(&who.actor).await.map_err(err)?;
-    let pager = Pager::new("/board", page, list.total, list.per_page, &[("status", q.status.as_str())]);
+    let more = !list.total_exact;
+    let pager =
+        Pager::new("/board", page, list.total, list.per_page, &[("status", q.status.as_str())]).counted_to_limit(more);
     let statuses = CustomerStatus::ALL.iter().map(|c| (c.code(), c.label(l.lang))).collect();
     let nav = Some(Nav::of(s, who, "portal").await);
-    Ok(render(&Portal { l, nav, waiting, tickets: list.items, total: list.total, pager, status: q.status, statuses }))
+    Ok(render(&Portal {
+        l,
+        nav,
+        waiting,
+        tickets: list.items,
+        total: list.total,
+        more,
+        pager,
+        status: q.status,
+        statuses,
+    }))
 }
 
 #[derive(Template)]
