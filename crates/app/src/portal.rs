@@ -29,9 +29,9 @@ use crate::{Actor, App, AppError, Idem, Outcome, Result};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerTicketPage {
     pub items: Vec<CustomerTicket>,
-    /// How many tickets match, counted up to 10,000 (see `total_exact`).
+    /// How many tickets match, counted up to 1,000 (see `total_exact`).
     pub total: u64,
-    /// `false`: counting stopped at `total` (10,000), and more tickets match.
+    /// `false`: counting stopped at `total` (1,000), and more tickets match.
     pub total_exact: bool,
     pub page: u64,
     pub per_page: u64,

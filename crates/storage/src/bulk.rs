@@ -452,6 +452,11 @@ pub async fn spread_tickets<C: ConnectionTrait>(
     let ids = |v: &[Id]| v.iter().map(Id::to_string).collect::<Vec<_>>();
     let open_states: Vec<String> =
         aftersales_domain::ticket::Status::ALL.iter().filter(|s| s.is_open()).map(|s| lit(s.code())).collect();
+    // Each column draws from its own multiplicative hash of the copy's number (a Lehmer
+    // generator's step, modulus 2^31 - 1, with multipliers large enough to wrap at once), so
+    // that no two are tied: with plain `n % 24` for the customer and `n % 10` for open, only
+    // even customers had open tickets. The products stay below 2^63 up to 20 million copies.
+    let mix = |a: u64| format!("((n * {a}) % 2147483647)");
     let every = spread.open_every;
     let is_open = format!("(n % {every} = 0)");
     let now_ms = now.as_millisecond();
@@ -462,12 +467,15 @@ pub async fn spread_tickets<C: ConnectionTrait>(
     let set = [
         (id, format!("{after} + n")),
         (number, format!("substr(t.{number}, 1, 9) || (1000000 + n)")),
-        ("customer_id", pick("n", ids(&spread.customers))),
-        ("first_line_id", pick("n / 7", ids(&spread.engineers))),
-        ("second_line_id", format!("CASE WHEN n % 8 = 0 THEN {} END", pick("n / 3", ids(&spread.engineers)))),
-        ("group_id", pick("n / 5", ids(&spread.groups))),
-        ("priority", pick("n / 3", spread.levels.iter().map(|l| lit(l)).collect())),
-        ("priority_rank", format!("(n / 3) % {}", spread.levels.len())),
+        ("customer_id", pick(&mix(742_938_285), ids(&spread.customers))),
+        ("first_line_id", pick(&mix(950_706_376), ids(&spread.engineers))),
+        (
+            "second_line_id",
+            format!("CASE WHEN n % 8 = 0 THEN {} END", pick(&mix(1_226_874_159), ids(&spread.engineers))),
+        ),
+        ("group_id", pick(&mix(62_089_911), ids(&spread.groups))),
+        ("priority", pick(&mix(1_343_714_438), spread.levels.iter().map(|l| lit(l)).collect())),
+        ("priority_rank", format!("{} % {}", mix(1_343_714_438), spread.levels.len())),
         (
             "status",
             format!("CASE WHEN {is_open} THEN {} ELSE 'closed' END", pick(&format!("n / {every}"), open_states)),

@@ -61,6 +61,22 @@ pub async fn user_by_id<C: ConnectionTrait>(conn: &C, id: Id) -> Result<Option<U
     conn.query_one(&stmt).await?.as_ref().map(user).transpose()
 }
 
+/// The users with these ids (unknown ids are left out), in one statement per 500.
+pub async fn users_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Id]) -> Result<Vec<User>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let stmt = Query::select()
+            .columns(USER_COLS)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Id).is_in(chunk.iter().copied()))
+            .to_owned();
+        for r in conn.query_all(&stmt).await? {
+            out.push(user(&r)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn user_by_username<C: ConnectionTrait>(conn: &C, username: &str) -> Result<Option<User>> {
     let stmt = Query::select()
         .columns(USER_COLS)

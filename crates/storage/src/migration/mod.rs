@@ -28,6 +28,7 @@ mod m0020_report_facts;
 mod m0021_subscriptions;
 mod m0022_covering_report_indexes;
 mod m0023_list_indexes;
+mod m0024_filter_indexes;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_subscriptions::M0021Subscriptions),
             Box::new(m0022_covering_report_indexes::M0022CoveringReportIndexes),
             Box::new(m0023_list_indexes::M0023ListIndexes),
+            Box::new(m0024_filter_indexes::M0024FilterIndexes),
         ]
     }
 }

@@ -237,7 +237,7 @@ impl Pager {
         Pager { page, pages, total, more: false, href: format!("{path}?{query}") }
     }
 
-    /// Marks the total as a lower bound ("10000+").
+    /// Marks the total as a lower bound ("1000+").
     pub fn counted_to_limit(mut self, more: bool) -> Pager {
         self.more = more;
         self
