@@ -608,17 +608,22 @@ db_test!(an_engineer_or_breach_list_pages_like_the_plain_condition, |db| {
             let got: Vec<i64> = app.tickets(&org.dispatcher, &q).await.unwrap().items.iter().map(|t| t.id).collect();
             let from = (page as usize - 1) * 50;
             assert_eq!(got, all[from..all.len().min(from + 50)], "{condition}, page {page}, newest first");
-            // The board's order: nearest due instant first, then those with none by id.
-            let due = ListQuery { sort: Some("due".into()), ..q };
-            let got: Vec<i64> = app.tickets(&org.dispatcher, &due).await.unwrap().items.iter().map(|t| t.id).collect();
-            let mut expected = ids(format!(
-                "SELECT id FROM tickets WHERE {condition} AND next_due_at IS NOT NULL ORDER BY next_due_at, id"
-            ))
-            .await;
-            expected.extend(
-                ids(format!("SELECT id FROM tickets WHERE {condition} AND next_due_at IS NULL ORDER BY id")).await,
-            );
-            assert_eq!(got, expected[from..expected.len().min(from + 50)], "{condition}, page {page}, by due instant");
+            // The board's order: nearest due instant first, then those with none by id (and
+            // the reverse: latest due instant first, then those with none by id, descending).
+            for (sort, dir) in [("due", "ASC"), ("-due", "DESC")] {
+                let due = ListQuery { sort: Some(sort.into()), ..q.clone() };
+                let got: Vec<i64> =
+                    app.tickets(&org.dispatcher, &due).await.unwrap().items.iter().map(|t| t.id).collect();
+                let mut expected = ids(format!(
+                    "SELECT id FROM tickets WHERE {condition} AND next_due_at IS NOT NULL ORDER BY next_due_at {dir}, id {dir}"
+                ))
+                .await;
+                expected.extend(
+                    ids(format!("SELECT id FROM tickets WHERE {condition} AND next_due_at IS NULL ORDER BY id {dir}"))
+                        .await,
+                );
+                assert_eq!(got, expected[from..expected.len().min(from + 50)], "{condition}, page {page}, sort={sort}");
+            }
         }
     }
 });

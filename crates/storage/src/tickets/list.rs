@@ -116,7 +116,7 @@ pub struct TicketFilter {
     pub limit: u64,
     pub offset: u64,
     /// Count at most this many matches (the total is then a lower bound): a page that only
-    /// says "10,000+" need not count 100,000 open tickets.
+    /// says "1000+" need not count 100,000 open tickets.
     pub count_limit: Option<u64>,
 }
 
@@ -143,7 +143,7 @@ impl Default for TicketFilter {
     }
 }
 
-/// The conditions of `f` but those [`arms`] splits into a union.
+/// Every condition of `f`, the alternatives ([`arms`]) as one `OR`.
 fn apply_filter(stmt: &mut SelectStatement, f: &TicketFilter) {
     apply_common(stmt, f);
     if let Some(arm) = either(&arms(f)) {
@@ -273,7 +273,7 @@ fn page_ids(
             one.and_where(x);
         }
         order_by(&mut one, sort, order);
-        one.limit(offset + limit);
+        one.limit(Ord::min(offset.saturating_add(limit), i64::MAX as u64));
         one
     });
     let mut ids = Query::select()

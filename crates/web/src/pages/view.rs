@@ -237,9 +237,13 @@ impl Pager {
         Pager { page, pages, total, more: false, href: format!("{path}?{query}") }
     }
 
-    /// Marks the total as a lower bound ("1000+").
+    /// Marks the total as a lower bound ("1000+"): the pages go on past the counted ones,
+    /// and a page beyond them counts as one of them ("21 / 21+").
     pub fn counted_to_limit(mut self, more: bool) -> Pager {
         self.more = more;
+        if more {
+            self.pages = self.pages.max(self.page);
+        }
         self
     }
 
@@ -248,7 +252,7 @@ impl Pager {
     }
 
     pub fn next(&self) -> Option<String> {
-        (self.page < self.pages).then(|| format!("{}page={}", self.href, self.page + 1))
+        (self.page < self.pages || self.more).then(|| format!("{}page={}", self.href, self.page + 1))
     }
 }
 
@@ -306,5 +310,15 @@ mod tests {
         assert_eq!(p.next().as_deref(), Some("/board?status=open&region=%E5%8D%8E%E4%B8%9C&page=3"));
         let last = Pager::new("/inbox", 1, 0, 50, &[]);
         assert_eq!((last.pages, last.prev(), last.next()), (1, None, None));
+    }
+
+    #[test]
+    fn a_count_stopped_at_its_limit_pages_on_past_it() {
+        let counted = Pager::new("/board", 20, 1000, 50, &[]);
+        assert_eq!((counted.pages, counted.next()), (20, None), "an exact count ends at its last page");
+        let more = Pager::new("/board", 20, 1000, 50, &[]).counted_to_limit(true);
+        assert_eq!(more.next().as_deref(), Some("/board?page=21"));
+        let beyond = Pager::new("/board", 23, 1000, 50, &[]).counted_to_limit(true);
+        assert_eq!((beyond.pages, beyond.next().as_deref()), (23, Some("/board?page=24")));
     }
 }
