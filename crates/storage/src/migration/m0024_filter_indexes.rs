@@ -19,9 +19,10 @@
 //!   clock newest first (overdue, due within, a week's); each partial on
 //!   `next_due_at IS NOT NULL` (the tickets with a running clock, a tenth of a large
 //!   database: these stay small, and closed tickets never touch them);
-//! - the tickets with a missed clock, newest first (the second half of `breached`, which
-//!   `storage::tickets::list` merges with the overdue in registration order); it replaces
-//!   `ix_tickets_missed`, whose condition it keeps.
+//! - the tickets with a missed clock, newest first and nearest deadline first (the second
+//!   half of `breached`, which `storage::tickets::list` merges with the overdue in either
+//!   order; PostgreSQL otherwise combined two bitmaps and sorted 11,000 rows, 165 ms); they
+//!   replace `ix_tickets_missed`, whose condition they keep.
 //!
 //! Written as SQL text, the same on SQLite and PostgreSQL. New indexes are made before old
 //! ones are dropped (SQLite may run a migration's statements on several of the pool's
@@ -40,7 +41,7 @@ impl MigrationName for M0024FilterIndexes {
 const DUE: &str = "next_due_at IS NOT NULL";
 
 /// (name, columns, partial condition).
-const INDEXES: [(&str, &str, &str); 15] = [
+const INDEXES: [(&str, &str, &str); 16] = [
     // Newest first, by one filter.
     ("ix_tickets_group_registered", "group_id, registered_at", ""),
     ("ix_tickets_first_line_registered", "first_line_id, registered_at", ""),
@@ -85,6 +86,7 @@ const INDEXES: [(&str, &str, &str); 15] = [
         DUE,
     ),
     ("ix_tickets_missed_registered", "registered_at, id", "clock_misses > 0"),
+    ("ix_tickets_missed_due", "next_due_at, id", "clock_misses > 0"),
 ];
 
 /// Indexes the new ones replace: (name, columns, partial condition), to put back on `down`.
